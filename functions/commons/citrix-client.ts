@@ -1,0 +1,301 @@
+import {
+  CitrixAuthFailed,
+  CitrixBadQuery,
+  CitrixThrottled,
+  CitrixTransient,
+  ForeignNextLink,
+} from './errors.ts';
+import { odataInstant } from './hours.ts';
+
+/** One page of an OData entity set, as the server returned it. */
+export interface Page {
+  /** The raw row objects of `value`, unchanged. */
+  readonly rows: readonly unknown[];
+  /** The absolute, checked URL of the next page, or null on the last page. */
+  readonly nextLink: string | null;
+  /** Decoded body size in bytes. */
+  readonly bytes: number;
+}
+
+export interface CitrixClientOptions {
+  /** API base, e.g. `https://api.cloud.com` (no trailing slash). */
+  readonly apiBase: string;
+  readonly customerId: string;
+  readonly clientId: string;
+  /** Resolves the client secret when a token is needed (Secrets Manager in AWS); never stored here. */
+  readonly clientSecret: () => Promise<string>;
+  /** Sent as `Prefer: odata.maxpagesize`; never as `$top`, which caps the whole result. */
+  readonly pageSize: number;
+  /** Attempts per request for 429/5xx/network faults before the typed error goes to the state machine. */
+  readonly maxAttempts?: number;
+  /** Base of the exponential backoff with full jitter, in ms. */
+  readonly backoffMs?: number;
+  readonly requestTimeoutMs?: number;
+  /** For tests: where waits go. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Counts what happened, for logs and metrics. */
+  readonly onEvent?: (event: 'retry' | 'throttled' | 'token') => void;
+}
+
+const RENEW_BEFORE_EXPIRY_MS = 5 * 60_000;
+const MAX_RETRY_AFTER_MS = 60_000;
+
+/** Retriable outcomes carry the wait the server asked for, if any. */
+class Retry extends Error {
+  constructor(
+    readonly failure: CitrixThrottled | CitrixTransient,
+    readonly retryAfterMs: number | null,
+  ) {
+    super(failure.message);
+  }
+}
+
+/** A 401 on a data request: the token is renewed once before it becomes {@link CitrixAuthFailed}. */
+class Unauthorized extends Error {}
+
+function retryAfter(res: Response): number | null {
+  const raw = res.headers.get('retry-after');
+  if (!raw) return null;
+  const seconds = Number(raw);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(raw) - Date.now();
+  return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS) : null;
+}
+
+/** A short, secret-free description of a body that is not the JSON we expected. */
+function describeBody(res: Response, text: string): string {
+  const type = res.headers.get('content-type') ?? 'no content type';
+  const html = /^\s*<(!doctype|html)/i.test(text)
+    ? 'an HTML page'
+    : `${text.length} bytes that are not valid JSON`;
+  const title = /<title>([^<]{1,80})<\/title>/i.exec(text)?.[1];
+  return `${html} (HTTP ${res.status}, ${type}${title ? `, "${title.trim()}"` : ''})`;
+}
+
+/**
+ * Client of the Citrix Monitor Service OData API. It holds one token at a time, renews it before it
+ * expires and once on a 401, and sends it only to the configured API origin: a nextLink elsewhere
+ * is a {@link ForeignNextLink} error and no request is made.
+ */
+export class CitrixClient {
+  private token: { value: string; renewAt: number } | null = null;
+  private readonly base: URL;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly options: CitrixClientOptions) {
+    this.base = new URL(`${options.apiBase}/`);
+    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  /**
+   * The first page's URL for one entity and one half-open window `[fromMs, toMs)`, fully
+   * percent-encoded (the raw-space filter of the old guide is refused by HTTP clients and servers).
+   */
+  firstPageUrl(entity: string, timeField: string, fromMs: number, toMs: number): string {
+    const filter = `${timeField} ge ${odataInstant(fromMs)} and ${timeField} lt ${odataInstant(toMs)}`;
+    const query = new URLSearchParams({ $filter: filter, $orderby: `${timeField} asc` });
+    return `${this.entityUrl(entity)}?${query.toString().replaceAll('+', '%20')}`;
+  }
+
+  private entityUrl(entity: string): string {
+    return new URL(`monitorodata/${encodeURIComponent(entity)}`, this.base).href;
+  }
+
+  /**
+   * Resolves a nextLink (absolute or relative to the page that returned it) and checks that it stays
+   * on the API's host and under its `monitorodata/` path. An `http:` link to the configured `https:`
+   * host is upgraded rather than followed in clear text.
+   */
+  resolveNextLink(link: string, pageUrl: string): string {
+    let url: URL;
+    try {
+      url = new URL(link, pageUrl);
+    } catch {
+      throw new ForeignNextLink(
+        `The API returned a nextLink that is not a URL (${JSON.stringify(link.slice(0, 200))}); not followed.`,
+      );
+    }
+    const upgraded = url.protocol === 'http:' && this.base.protocol === 'https:' && url.port === '';
+    if (upgraded) url.protocol = 'https:';
+    const sameOrigin = url.origin === this.base.origin;
+    if (
+      !sameOrigin ||
+      !url.pathname.startsWith(`${this.base.pathname}monitorodata/`) ||
+      url.username ||
+      url.password
+    ) {
+      throw new ForeignNextLink(
+        `The API returned a nextLink to ${url.origin}${url.pathname}, outside the configured API_BASE ${this.base.origin}${this.base.pathname}: it was not followed and the token was not sent there. If your tenant really pages through another host, set API_BASE to it.`,
+      );
+    }
+    return url.href;
+  }
+
+  /** Fetches one page, retrying throttling and transient faults with backoff and full jitter. */
+  async fetchPage(url: string, what: string): Promise<Page> {
+    const attempts = this.options.maxAttempts ?? 6;
+    let renewed = false;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.tryFetchPage(url, what);
+      } catch (err) {
+        if (err instanceof Unauthorized) {
+          if (renewed) {
+            throw new CitrixAuthFailed(
+              `${what}: Citrix answered 401 even with a new token; check the API client's permissions.`,
+            );
+          }
+          renewed = true;
+          this.token = null;
+          attempt--;
+          continue;
+        }
+        if (!(err instanceof Retry)) throw err;
+        if (attempt >= attempts) throw err.failure;
+        this.options.onEvent?.('retry');
+        const backoff = Math.random() * (this.options.backoffMs ?? 500) * 2 ** (attempt - 1);
+        await this.sleep(err.retryAfterMs ?? backoff);
+      }
+    }
+  }
+
+  private async tryFetchPage(url: string, what: string): Promise<Page> {
+    const token = await this.getToken();
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(url, {
+        headers: {
+          Authorization: `CWSAuth bearer=${token}`,
+          'Citrix-CustomerId': this.options.customerId,
+          Accept: 'application/json',
+          'Accept-Encoding': 'gzip',
+          Prefer: `odata.maxpagesize=${this.options.pageSize}`,
+        },
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 90_000),
+      });
+      text = await res.text();
+    } catch (err) {
+      const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      throw new Retry(
+        new CitrixTransient(`${what}: the request failed before a complete response (${reason}).`, {
+          cause: err,
+        }),
+        null,
+      );
+    }
+    if (res.status === 429) {
+      this.options.onEvent?.('throttled');
+      throw new Retry(
+        new CitrixThrottled(
+          `${what}: Citrix answered 429 (one call per tenant at a time) after retries; the state machine retries later.`,
+        ),
+        retryAfter(res),
+      );
+    }
+    if (res.status === 401) throw new Unauthorized();
+    if (res.status === 403)
+      throw new CitrixAuthFailed(
+        `${what}: Citrix answered 403 Forbidden: the API client has no access to the Monitor Service for customer ${this.options.customerId}.`,
+      );
+    if (res.status >= 500 || res.status === 408) {
+      throw new Retry(
+        new CitrixTransient(`${what}: Citrix answered ${describeBody(res, text)}; retried.`),
+        retryAfter(res),
+      );
+    }
+    if (res.status >= 300) {
+      const detail = /"message"\s*:\s*"([^"]{1,300})"/.exec(text)?.[1] ?? describeBody(res, text);
+      throw new CitrixBadQuery(
+        `${what}: Citrix refused the query with HTTP ${res.status} (${detail}). Query: ${url}`,
+      );
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new Retry(
+        new CitrixTransient(
+          `${what}: Citrix returned ${describeBody(res, text)} instead of an OData page; nothing was written for it.`,
+        ),
+        null,
+      );
+    }
+    const value = (body as { value?: unknown })?.value;
+    if (!Array.isArray(value)) {
+      throw new Retry(
+        new CitrixTransient(
+          `${what}: Citrix returned JSON without a "value" array (HTTP ${res.status}); nothing was written for it.`,
+        ),
+        null,
+      );
+    }
+    const link = (body as { '@odata.nextLink'?: unknown })['@odata.nextLink'];
+    const nextLink = typeof link === 'string' && link ? this.resolveNextLink(link, url) : null;
+    return { rows: value, nextLink, bytes: Buffer.byteLength(text) };
+  }
+
+  private async getToken(): Promise<string> {
+    if (this.token && Date.now() < this.token.renewAt) return this.token.value;
+    const url = new URL(
+      `cctrustoauth2/${encodeURIComponent(this.options.customerId)}/tokens/clients`,
+      this.base,
+    ).href;
+    const body = new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: this.options.clientId,
+      client_secret: await this.options.clientSecret(),
+    });
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+        body,
+        signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 90_000),
+      });
+      text = await res.text();
+    } catch (err) {
+      throw new Retry(
+        new CitrixTransient(
+          `Token request to ${url} failed (${err instanceof Error ? err.message : String(err)}).`,
+          { cause: err },
+        ),
+        null,
+      );
+    }
+    if (res.status === 400 || res.status === 401 || res.status === 403) {
+      throw new CitrixAuthFailed(
+        `Citrix Cloud refused the API client (HTTP ${res.status} from the token endpoint): check CITRIX_CUSTOMER_ID, CITRIX_CLIENT_ID and the client secret.`,
+      );
+    }
+    if (res.status === 429)
+      throw new Retry(new CitrixThrottled(`Token request throttled (429).`), retryAfter(res));
+    if (res.status !== 200)
+      throw new Retry(
+        new CitrixTransient(`Token request answered ${describeBody(res, text)}.`),
+        retryAfter(res),
+      );
+    let parsed: { access_token?: unknown; expires_in?: unknown };
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new Retry(new CitrixTransient(`Token endpoint returned ${describeBody(res, text)}.`), null);
+    }
+    const expiresIn = Number(parsed.expires_in ?? 3600);
+    if (typeof parsed.access_token !== 'string' || !parsed.access_token || !Number.isFinite(expiresIn)) {
+      throw new Retry(
+        new CitrixTransient('Token endpoint returned JSON without a usable access_token/expires_in.'),
+        null,
+      );
+    }
+    this.options.onEvent?.('token');
+    const lifetimeMs = expiresIn * 1000;
+    this.token = {
+      value: parsed.access_token,
+      renewAt: Date.now() + Math.max(lifetimeMs - Math.min(RENEW_BEFORE_EXPIRY_MS, lifetimeMs / 2), 0),
+    };
+    return this.token.value;
+  }
+}

@@ -1,0 +1,183 @@
+import { BadConfiguration } from './errors.ts';
+
+/** Where the Citrix client secret comes from: Secrets Manager in AWS, the environment only for local runs. */
+export type SecretSource =
+  | { kind: 'env'; variable: 'CITRIX_CLIENT_SECRET' }
+  | { kind: 'secretsManager'; secretId: string };
+
+/** The whole configuration, validated once. Holds no secret, so it may be logged. */
+export interface Config {
+  readonly bucket: string;
+  /** Published prefix (what the SecOps feed reads), without a trailing slash. */
+  readonly prefix: string;
+  /** Staging area and per-hour commit records; never under `prefix`. */
+  readonly workPrefix: string;
+  readonly stateKey: string;
+  readonly customerId: string;
+  readonly clientId: string;
+  readonly clientSecret: SecretSource;
+  /** API base URL, normalised without a trailing slash (e.g. `https://api.cloud.com`). */
+  readonly apiBase: string;
+  readonly entities: readonly string[];
+  readonly pageSize: number;
+  readonly lookbackMinutes: number;
+  readonly timeFields: Readonly<Record<string, string>>;
+  readonly compression: 'none' | 'gzip';
+  readonly maxConcurrency: number;
+  readonly maxHoursPerRun: number;
+  /** How long one page-fetch invocation may keep fetching before it hands back a continuation. */
+  readonly fetchBudgetSeconds: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Time fields of entities that have no `ModifiedDate`-style window by default. */
+const DEFAULT_TIME_FIELDS: Record<string, string> = {
+  ConnectionFailureLogs: 'FailureDate',
+  MachineFailureLogs: 'FailureStartDate',
+  MachineMetric: 'CollectedDate',
+};
+
+const ENTITY_NAME = /^[A-Z][A-Za-z0-9]*$/;
+const FIELD_NAME = /^[A-Z][A-Za-z0-9]*$/;
+
+function text(env: Env, name: string, fallback?: string): string {
+  const raw = env[name]?.trim();
+  if (raw) return raw;
+  if (fallback !== undefined) return fallback;
+  throw new BadConfiguration(`${name} is not set: it is required (see README, "Configuration").`);
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new BadConfiguration(
+      `${name}=${JSON.stringify(raw)} is invalid: expected a whole number from ${min} to ${max}.`,
+    );
+  }
+  return Number(raw);
+}
+
+function keyPrefix(env: Env, name: string, fallback: string): string {
+  const value = text(env, name, fallback).replace(/^\/+|\/+$/g, '');
+  if (!value || value.includes('//') || /[\\{}^%`"<>#|]/.test(value)) {
+    throw new BadConfiguration(
+      `${name}=${JSON.stringify(env[name])} is invalid: expected an S3 key prefix such as "citrix_monitor".`,
+    );
+  }
+  return value;
+}
+
+function within(key: string, prefix: string): boolean {
+  return key === prefix || key.startsWith(`${prefix}/`);
+}
+
+function apiBase(env: Env): string {
+  const raw = text(env, 'API_BASE', 'https://api.cloud.com');
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new BadConfiguration(
+      `API_BASE=${JSON.stringify(raw)} is not a URL: expected e.g. https://api.cloud.com.`,
+    );
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search || url.hash || url.username) {
+    throw new BadConfiguration(
+      `API_BASE=${JSON.stringify(raw)} is invalid: expected an http(s) base URL with no query, e.g. https://api.cloud.com.`,
+    );
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+function entities(env: Env): string[] {
+  const list = text(env, 'ENTITIES', 'Machines,Sessions,Connections,Applications,Users')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  const bad = list.filter((e) => !ENTITY_NAME.test(e));
+  if (list.length === 0 || bad.length > 0) {
+    throw new BadConfiguration(
+      `ENTITIES=${JSON.stringify(env.ENTITIES)} is invalid: expected a comma-separated list of Monitor entity names such as "Machines,Sessions"${bad.length ? ` (not an entity name: ${bad.join(', ')})` : ''}.`,
+    );
+  }
+  if (new Set(list).size !== list.length)
+    throw new BadConfiguration(`ENTITIES lists an entity twice: ${list.join(',')}.`);
+  return list;
+}
+
+function timeFields(env: Env, list: readonly string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const entity of list) fields[entity] = DEFAULT_TIME_FIELDS[entity] ?? 'ModifiedDate';
+  for (const pair of (env.TIME_FIELDS ?? '').split(',').filter((p) => p.trim())) {
+    const [entity, field, extra] = pair.split(':').map((s) => s.trim());
+    if (!entity || !field || extra !== undefined || !FIELD_NAME.test(field) || !list.includes(entity)) {
+      throw new BadConfiguration(
+        `TIME_FIELDS entry ${JSON.stringify(pair)} is invalid: expected Entity:Field for an entity in ENTITIES, e.g. "ConnectionFailureLogs:FailureDate".`,
+      );
+    }
+    fields[entity] = field;
+  }
+  return fields;
+}
+
+/**
+ * Reads and validates every setting at once. Throws {@link BadConfiguration} naming the variable and
+ * what it expected. `inAws` refuses a plain-text client secret: in AWS it must come from Secrets Manager.
+ */
+export function loadConfig(env: Env = process.env, inAws = Boolean(env.AWS_LAMBDA_FUNCTION_NAME)): Config {
+  const prefix = keyPrefix(env, 'S3_PREFIX', 'citrix_monitor');
+  const workPrefix = keyPrefix(env, 'WORK_PREFIX', `${prefix}_work`);
+  const stateKey = text(env, 'STATE_KEY', `${workPrefix}/state.json`).replace(/^\/+/, '');
+  if (within(stateKey, prefix)) {
+    throw new BadConfiguration(
+      `STATE_KEY=${JSON.stringify(stateKey)} lies under S3_PREFIX "${prefix}/", which the SecOps feed ingests: the state file would be ingested as a log. Move it outside (default ${workPrefix}/state.json; copy an existing state file there to keep your place).`,
+    );
+  }
+  if (within(workPrefix, prefix) || within(prefix, workPrefix)) {
+    throw new BadConfiguration(
+      `WORK_PREFIX "${workPrefix}" and S3_PREFIX "${prefix}" overlap: the staging area must lie outside the published prefix.`,
+    );
+  }
+  const useTimeFilter = text(env, 'USE_TIME_FILTER', 'true').toLowerCase();
+  if (useTimeFilter !== 'true') {
+    throw new BadConfiguration(
+      `USE_TIME_FILTER=${JSON.stringify(env.USE_TIME_FILTER)} is not supported: without the hour filter every run would collect whole entities again and duplicate them in SecOps. Leave it unset (or "true"); for an entity with another time field set TIME_FIELDS (e.g. "ConnectionFailureLogs:FailureDate").`,
+    );
+  }
+  const compression = text(env, 'COMPRESSION', 'none').toLowerCase();
+  if (compression !== 'none' && compression !== 'gzip') {
+    throw new BadConfiguration(
+      `COMPRESSION=${JSON.stringify(env.COMPRESSION)} is invalid: expected "none" or "gzip".`,
+    );
+  }
+  const secretId = env.CITRIX_CLIENT_SECRET_ARN?.trim();
+  if (!secretId && inAws) {
+    throw new BadConfiguration(
+      'CITRIX_CLIENT_SECRET_ARN is not set: in AWS the client secret is read from Secrets Manager, never from a plain environment variable.',
+    );
+  }
+  if (!secretId) text(env, 'CITRIX_CLIENT_SECRET');
+  const list = entities(env);
+  return Object.freeze({
+    bucket: text(env, 'S3_BUCKET'),
+    prefix,
+    workPrefix,
+    stateKey,
+    customerId: text(env, 'CITRIX_CUSTOMER_ID'),
+    clientId: text(env, 'CITRIX_CLIENT_ID'),
+    clientSecret: secretId
+      ? { kind: 'secretsManager', secretId }
+      : { kind: 'env', variable: 'CITRIX_CLIENT_SECRET' },
+    apiBase: apiBase(env),
+    entities: Object.freeze(list),
+    pageSize: integer(env, 'PAGE_SIZE', 1000, 1, 10000),
+    lookbackMinutes: integer(env, 'LOOKBACK_MINUTES', 75, 60, 60 * 24 * 30),
+    timeFields: Object.freeze(timeFields(env, list)),
+    compression,
+    maxConcurrency: integer(env, 'MAX_CONCURRENCY', 1, 1, 40),
+    maxHoursPerRun: integer(env, 'MAX_HOURS_PER_RUN', 24, 1, 168),
+    fetchBudgetSeconds: integer(env, 'FETCH_BUDGET_SECONDS', 600, 1, 840),
+  } satisfies Config);
+}

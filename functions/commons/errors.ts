@@ -1,0 +1,49 @@
+/**
+ * Typed failures. Each class's `name` is part of the contract with the state machine: the ASL
+ * `Retry`/`Catch` blocks in `statemachine/collector.asl.json` match on these names, so they are few,
+ * stable, and documented in the README beside the ASL.
+ *
+ * | name               | meaning                                                      | ASL        |
+ * |--------------------|--------------------------------------------------------------|------------|
+ * | CitrixThrottled    | 429 persisted past the in-invocation retries                 | retried    |
+ * | CitrixTransient    | 5xx, reset, timeout, truncated or non-JSON (e.g. HTML) body  | retried    |
+ * | CitrixAuthFailed   | token refused, or 401 after a fresh token, or 403            | retried 2x |
+ * | BadConfiguration   | a setting is missing or invalid                              | fatal      |
+ * | CitrixBadQuery     | 400/404: the entity or its filter is not accepted            | fatal      |
+ * | ForeignNextLink    | a nextLink points away from the configured API origin        | fatal      |
+ * | StateCorrupt       | the state file or a commit record cannot be read             | fatal      |
+ */
+abstract class CollectorError extends Error {
+  abstract override readonly name: string;
+}
+
+export class CitrixThrottled extends CollectorError {
+  override readonly name = 'CitrixThrottled';
+}
+
+export class CitrixTransient extends CollectorError {
+  override readonly name = 'CitrixTransient';
+}
+
+export class CitrixAuthFailed extends CollectorError {
+  override readonly name = 'CitrixAuthFailed';
+}
+
+export class BadConfiguration extends CollectorError {
+  override readonly name = 'BadConfiguration';
+}
+
+export class CitrixBadQuery extends CollectorError {
+  override readonly name = 'CitrixBadQuery';
+}
+
+export class ForeignNextLink extends CollectorError {
+  override readonly name = 'ForeignNextLink';
+}
+
+export class StateCorrupt extends CollectorError {
+  override readonly name = 'StateCorrupt';
+}
+
+/** Error names that a retry may cure; everything else fails the execution at once. */
+export const RETRIABLE_ERRORS = ['CitrixThrottled', 'CitrixTransient', 'CitrixAuthFailed'] as const;

@@ -1,0 +1,61 @@
+import type { Config } from './config.ts';
+import { StateCorrupt } from './errors.ts';
+import { formatHour, parseHour } from './hours.ts';
+import type { ObjectStore } from './store.ts';
+
+/** The state file: `last_hour_utc` as in Google's guide (so its users keep their place), plus context. */
+export interface StateFile {
+  last_hour_utc: string;
+  updated_at?: string;
+  updated_by?: string;
+  entities?: string[];
+}
+
+export interface State {
+  /** The newest committed hour, or null when there is no state file yet. */
+  readonly lastHour: number | null;
+  /** ETag of the state file for the compare-and-swap, or null when it does not exist. */
+  readonly etag: string | null;
+}
+
+/** Reads the state file; a file that exists but cannot be understood is {@link StateCorrupt}, never "no state". */
+export async function readState(store: ObjectStore, config: Pick<Config, 'stateKey'>): Promise<State> {
+  const found = await store.get(config.stateKey);
+  if (!found) return { lastHour: null, etag: null };
+  const where = `s3://${store.bucket}/${config.stateKey}`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(found.body.toString('utf8'));
+  } catch {
+    throw new StateCorrupt(
+      `The state file ${where} is not valid JSON. Restore it, or write {"last_hour_utc": "YYYY-MM-DDTHH:00:00Z"} with the last hour that was collected; nothing was collected or published.`,
+    );
+  }
+  const text = (parsed as { last_hour_utc?: unknown } | null)?.last_hour_utc;
+  const hour = typeof text === 'string' ? parseHour(text) : null;
+  if (hour === null) {
+    throw new StateCorrupt(
+      `The state file ${where} has no valid "last_hour_utc" (found ${JSON.stringify(text ?? null)}): expected a whole UTC hour such as "2026-11-24T10:00:00Z". Fix the file; nothing was collected or published.`,
+    );
+  }
+  return { lastHour: hour, etag: found.etag };
+}
+
+/**
+ * Advances the state file to `hour` with a compare-and-swap: `If-Match` on the ETag that was read, or
+ * `If-None-Match: *` when there was no file. Returns false if another writer got there first.
+ */
+export async function writeState(
+  store: ObjectStore,
+  config: Pick<Config, 'stateKey'>,
+  previous: State,
+  hour: number,
+  context: Omit<StateFile, 'last_hour_utc'>,
+): Promise<boolean> {
+  const body: StateFile = { last_hour_utc: formatHour(hour), ...context };
+  // Some S3-compatible servers (Ceph RGW 16) refuse a quoted ETag in If-Match; AWS accepts both forms.
+  const condition =
+    previous.etag === null ? ({ ifNoneMatch: '*' } as const) : { ifMatch: previous.etag.replaceAll('"', '') };
+  const outcome = await store.putIf(config.stateKey, `${JSON.stringify(body, null, 2)}\n`, condition);
+  return outcome.written;
+}

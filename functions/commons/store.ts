@@ -1,0 +1,147 @@
+import {
+  CopyObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+
+/** The result of a conditional write: written, or refused because the precondition did not hold. */
+export type WriteOutcome = { written: true; etag: string } | { written: false };
+
+/** A small view of one S3 bucket: what the collector needs, with S3's conditional writes made explicit. */
+export interface ObjectStore {
+  readonly bucket: string;
+  /** The object's body and ETag, or null if there is no such key. */
+  get(key: string): Promise<{ body: Buffer; etag: string } | null>;
+  /** Unconditional write (staging only: staging keys may be rewritten by a retry). */
+  put(key: string, body: Buffer | string, contentType?: string): Promise<void>;
+  /** Writes only if the key does not exist (`If-None-Match: *`), or only over `ifMatch` (`If-Match`). */
+  putIf(
+    key: string,
+    body: string,
+    condition: { ifNoneMatch: '*' } | { ifMatch: string },
+  ): Promise<WriteOutcome>;
+  /** Server-side copy that never overwrites: `If-None-Match: *` on the destination. */
+  copyIfAbsent(from: string, to: string): Promise<WriteOutcome>;
+  list(prefix: string): Promise<string[]>;
+  deleteAll(keys: readonly string[]): Promise<void>;
+}
+
+function preconditionFailed(err: unknown): boolean {
+  return (
+    err instanceof S3ServiceException &&
+    (err.$metadata.httpStatusCode === 412 || err.name === 'PreconditionFailed')
+  );
+}
+
+function conflict(err: unknown): boolean {
+  return (
+    err instanceof S3ServiceException &&
+    (err.$metadata.httpStatusCode === 409 || err.name === 'ConditionalRequestConflict')
+  );
+}
+
+/** Retries S3's 409 ConditionalRequestConflict, which AWS documents as "retry the upload". */
+async function withConflictRetry<T>(action: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await action();
+    } catch (err) {
+      if (!conflict(err) || attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 50 * 2 ** attempt * Math.random()));
+    }
+  }
+}
+
+/** An S3 client from the environment: `AWS_ENDPOINT_URL_S3` and `S3_FORCE_PATH_STYLE` for S3-compatible servers. */
+export function s3ClientFromEnv(env: Record<string, string | undefined> = process.env): S3Client {
+  return new S3Client({
+    ...(env.AWS_ENDPOINT_URL_S3 ? { endpoint: env.AWS_ENDPOINT_URL_S3 } : {}),
+    forcePathStyle: env.S3_FORCE_PATH_STYLE === 'true',
+  });
+}
+
+export function s3Store(client: S3Client, bucket: string): ObjectStore {
+  return {
+    bucket,
+    async get(key) {
+      try {
+        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        const bytes = await out.Body?.transformToByteArray();
+        return { body: Buffer.from(bytes ?? []), etag: out.ETag ?? '' };
+      } catch (err) {
+        if (
+          err instanceof S3ServiceException &&
+          (err.name === 'NoSuchKey' || err.$metadata.httpStatusCode === 404)
+        )
+          return null;
+        throw err;
+      }
+    },
+    async put(key, body, contentType = 'application/x-ndjson') {
+      await client.send(
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }),
+      );
+    },
+    async putIf(key, body, condition) {
+      try {
+        const out = await withConflictRetry(() =>
+          client.send(
+            new PutObjectCommand({
+              Bucket: bucket,
+              Key: key,
+              Body: body,
+              ContentType: 'application/json',
+              ...('ifNoneMatch' in condition ? { IfNoneMatch: '*' } : { IfMatch: condition.ifMatch }),
+            }),
+          ),
+        );
+        return { written: true, etag: out.ETag ?? '' };
+      } catch (err) {
+        if (preconditionFailed(err)) return { written: false };
+        throw err;
+      }
+    },
+    async copyIfAbsent(from, to) {
+      try {
+        const out = await withConflictRetry(() =>
+          client.send(
+            new CopyObjectCommand({
+              Bucket: bucket,
+              Key: to,
+              CopySource: `${bucket}/${from.split('/').map(encodeURIComponent).join('/')}`,
+              IfNoneMatch: '*',
+            }),
+          ),
+        );
+        return { written: true, etag: out.CopyObjectResult?.ETag ?? '' };
+      } catch (err) {
+        if (preconditionFailed(err)) return { written: false };
+        throw err;
+      }
+    },
+    async list(prefix) {
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        const out = await client.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+        );
+        for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
+        token = out.IsTruncated ? out.NextContinuationToken : undefined;
+      } while (token);
+      return keys;
+    },
+    async deleteAll(keys) {
+      for (let i = 0; i < keys.length; i += 1000) {
+        const batch = keys.slice(i, i + 1000).map((Key) => ({ Key }));
+        await client.send(
+          new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch, Quiet: true } }),
+        );
+      }
+    },
+  };
+}
