@@ -176,16 +176,16 @@ export async function fetchPages(c: Collector, task: FetchTask, deadlineMs: numb
     const result = await citrix.fetchPage(url, label);
     await settle();
     if (result.rows.length > 0) {
+      const staged = { hour: task.hour, entity: task.entity, page, rows: result.rows.length };
       const key = stagingKey(config, task.runId, task.entity, hour, page);
-      const count = result.rows.length;
       writing = encodePage(result.rows, config.compression)
         .then((body) => store.put(key, body))
         .then(
-          () => c.log('page staged', { hour: task.hour, entity: task.entity, page, rows: count }),
+          () => c.log('page staged', staged),
           (err: unknown) => err,
         );
       page += 1;
-      rows += count;
+      rows += result.rows.length;
       bytes += result.bytes;
     }
     if (!result.nextLink || Date.now() >= deadlineMs) {

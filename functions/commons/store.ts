@@ -58,8 +58,19 @@ async function withConflictRetry<T>(action: () => Promise<T>): Promise<T> {
 
 /** An S3 client from the environment: `AWS_ENDPOINT_URL_S3` and `S3_FORCE_PATH_STYLE` for S3-compatible servers. */
 export function s3ClientFromEnv(env: Record<string, string | undefined> = process.env): S3Client {
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  const {
+    AWS_ACCESS_KEY_ID: accessKeyId,
+    AWS_SECRET_ACCESS_KEY: secretAccessKey,
+    AWS_SESSION_TOKEN: sessionToken,
+  } = env;
   return new S3Client({
+    ...(region ? { region } : {}),
     ...(env.AWS_ENDPOINT_URL_S3 ? { endpoint: env.AWS_ENDPOINT_URL_S3 } : {}),
+    // Explicit keys only when the given environment has them; otherwise the SDK's default chain (the Lambda role).
+    ...(accessKeyId && secretAccessKey
+      ? { credentials: { accessKeyId, secretAccessKey, sessionToken } }
+      : {}),
     forcePathStyle: env.S3_FORCE_PATH_STYLE === 'true',
   });
 }

@@ -1,0 +1,54 @@
+/**
+ * `npm run collect -- [--hour 2026-11-24T10:00:00Z]`: runs the state machine locally against whatever the
+ * environment names (API_BASE: the real Citrix API or a compatible server; AWS_ENDPOINT_URL_S3 and
+ * S3_FORCE_PATH_STYLE for any S3). Without --hour it does what the hourly schedule does.
+ * Exit 0: every hour published and the state committed; 1: the execution failed; 2: bad usage or configuration.
+ */
+import { parseArgs } from 'node:util';
+import { parseHour } from '../functions/commons/hours.ts';
+import { collectorFromEnv, jsonLog } from '../functions/commons/runtime.ts';
+import { describeOutcome } from './report.ts';
+import { runExecution } from './workflow.ts';
+
+const USAGE = `Usage: npm run collect -- [--hour YYYY-MM-DDTHH:00:00Z] [--verbose]
+  Collects the due hours (or the one --hour) from API_BASE into S3_BUCKET. See README, "Configuration".`;
+
+async function main(): Promise<number> {
+  let args: { hour?: string; verbose?: boolean; help?: boolean };
+  try {
+    args = parseArgs({
+      options: {
+        hour: { type: 'string' },
+        verbose: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (err) {
+    console.error(`${err instanceof Error ? err.message : err}\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (args.hour !== undefined && parseHour(args.hour) === null) {
+    console.error(
+      `--hour ${JSON.stringify(args.hour)} is not a whole UTC hour: expected e.g. 2026-11-24T10:00:00Z.\n${USAGE}`,
+    );
+    return 2;
+  }
+  const log = args.verbose ? jsonLog((line) => process.stderr.write(line)) : () => {};
+  const collector = collectorFromEnv(process.env, log, false);
+  const started = Date.now();
+  const outcome = await runExecution(collector, { input: args.hour ? { hour: args.hour } : {} });
+  console.log(describeOutcome(outcome, collector.config, (Date.now() - started) / 1000));
+  return outcome.status === 'SUCCEEDED' ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? `${err.name}: ${err.message}` : err);
+    process.exit(2);
+  },
+);

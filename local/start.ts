@@ -1,0 +1,67 @@
+/**
+ * `npm start`: the whole collector on this machine with no configuration. Starts the bundled Citrix
+ * Monitor stand-in and an embedded S3 server (s3rver, data under .local-data/), runs the real state
+ * machine for the due hours, prints what it did, and exits 0 only if every hour was published and the
+ * state committed.
+ */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { collectorFromEnv } from '../functions/commons/runtime.ts';
+import { startStandin } from './citrix-standin/index.ts';
+import { describeOutcome } from './report.ts';
+import { startLocalS3 } from './s3.ts';
+import { runExecution } from './workflow.ts';
+
+const DATA_DIR = resolve('.local-data');
+const BUCKET = 'citrix-monitor-local';
+
+async function main(): Promise<number> {
+  mkdirSync(DATA_DIR, { recursive: true });
+  const standin = await startStandin({ rowsPerHour: 1500, serverPageSize: 500, nextLinkStyle: 'alternate' });
+  const s3 = await startLocalS3(resolve(DATA_DIR, 's3'), BUCKET);
+  try {
+    const env = {
+      ...process.env,
+      ...s3.env,
+      S3_BUCKET: BUCKET,
+      API_BASE: standin.url,
+      CITRIX_CUSTOMER_ID: standin.customerId,
+      CITRIX_CLIENT_ID: standin.clientId,
+      CITRIX_CLIENT_SECRET: standin.clientSecret,
+      // A few hours at most per local run, so a first run stays quick.
+      MAX_HOURS_PER_RUN: process.env.MAX_HOURS_PER_RUN ?? '3',
+    };
+    const logFile = resolve(DATA_DIR, 'collector.log');
+    const collector = collectorFromEnv(
+      env,
+      (message, fields) => {
+        appendFileSync(
+          logFile,
+          `${JSON.stringify({ timestamp: new Date().toISOString(), message, ...fields })}\n`,
+        );
+      },
+      false,
+    );
+    console.log(`Citrix Monitor stand-in: ${standin.url} (customer ${standin.customerId})`);
+    console.log(`Embedded S3 (s3rver):    ${s3.endpoint}, bucket ${BUCKET}, data in ${DATA_DIR}/s3`);
+    const started = Date.now();
+    const outcome = await runExecution(collector, { retryIntervalMs: 200 });
+    console.log(describeOutcome(outcome, collector.config, (Date.now() - started) / 1000));
+    console.log(`Files on disk: ${DATA_DIR}/s3/${BUCKET}/${collector.config.prefix}/   Log: ${logFile}`);
+    console.log(
+      `Run again to collect the hours that have become due since; delete ${DATA_DIR} to start over.`,
+    );
+    return outcome.status === 'SUCCEEDED' ? 0 : 1;
+  } finally {
+    await s3.stop();
+    await standin.stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? `${err.name}: ${err.message}` : err);
+    process.exit(2);
+  },
+);
