@@ -1,4 +1,4 @@
-import { CitrixClient } from './citrix-client.ts';
+import { CitrixClient, type CitrixClientOptions } from './citrix-client.ts';
 import type { Collector } from './collector.ts';
 import { loadConfig } from './config.ts';
 import { clientSecretResolver } from './secrets.ts';
@@ -14,7 +14,12 @@ export function jsonLog(write: (line: string) => void = (line) => process.stdout
 }
 
 /** Builds the collector's parts from the environment: the Lambdas and the local run share this. */
-export function collectorFromEnv(env: Env = process.env, log: Log = jsonLog(), inAws?: boolean): Collector {
+export function collectorFromEnv(
+  env: Env = process.env,
+  log: Log = jsonLog(),
+  inAws?: boolean,
+  tuning: Pick<CitrixClientOptions, 'backoffMs' | 'maxAttempts'> = {},
+): Collector {
   const config = loadConfig(env, inAws);
   return {
     config,
@@ -25,6 +30,7 @@ export function collectorFromEnv(env: Env = process.env, log: Log = jsonLog(), i
       clientId: config.clientId,
       clientSecret: clientSecretResolver(config.clientSecret, env),
       pageSize: config.pageSize,
+      ...tuning,
     }),
     log,
   };

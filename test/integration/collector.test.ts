@@ -1,0 +1,240 @@
+/**
+ * The real ASL (statemachine/collector.asl.json) executed by aws-local-stepfunctions, every Task served
+ * by the real handler modules, against the Citrix Monitor stand-in over HTTP and a real S3 server (s3rver).
+ * Nothing is mocked here.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runExecution } from '../../local/workflow.ts';
+import {
+  ENTITIES,
+  HOUR,
+  iso,
+  pastHour,
+  rowKey,
+  rowsOf,
+  startEnvironment,
+  type TestEnvironment,
+} from './harness.ts';
+
+let envs: TestEnvironment[] = [];
+async function environment(...args: Parameters<typeof startEnvironment>) {
+  const e = await startEnvironment(...args);
+  envs.push(e);
+  return e;
+}
+afterEach(async () => {
+  await Promise.all(envs.map((e) => e.stop()));
+  envs = [];
+});
+
+async function stateOf(e: TestEnvironment): Promise<Record<string, unknown> | null> {
+  const found = await e.store.get('citrix_monitor_work/state.json');
+  return found ? (JSON.parse(found.body.toString()) as Record<string, unknown>) : null;
+}
+
+function expectExactlyOnce(
+  e: TestEnvironment,
+  objects: Awaited<ReturnType<TestEnvironment['published']>>,
+  hour: number,
+) {
+  for (const entity of ENTITIES) {
+    const expected = e.standin.rowsFor(entity, hour, hour + HOUR);
+    const got = rowsOf(objects, entity, hour);
+    expect(got.map((r) => rowKey(entity, r)).sort(), `${entity} ${iso(hour)}`).toEqual(
+      expected.map((r) => rowKey(entity, r)).sort(),
+    );
+    expect(new Set(got.map((r) => rowKey(entity, r))).size, `${entity} duplicates`).toBe(got.length);
+  }
+}
+
+describe('collecting one hour', () => {
+  it('publishes every row of the hour exactly once, unchanged, and commits the state to that hour', async () => {
+    const e = await environment({ rowsPerHour: 2300, serverPageSize: 1000 });
+    const hour = pastHour(5);
+
+    const outcome = await runExecution(e.collector(), { input: { hour: iso(hour) } });
+
+    expect(outcome.status, outcome.cause).toBe('SUCCEEDED');
+    const objects = await e.published();
+    expectExactlyOnce(e, objects, hour);
+    const sessions = rowsOf(objects, 'Sessions', hour);
+    expect(sessions).toContainEqual(e.standin.rowsFor('Sessions', hour, hour + HOUR)[0]);
+    expect(await stateOf(e)).toMatchObject({ last_hour_utc: iso(hour) });
+  });
+
+  it('puts a row stamped exactly on the hour in the hour it starts, not the one before', async () => {
+    const e = await environment({ rowsPerHour: 50 });
+    const hour = pastHour(6);
+    const onTheHour = e.standin.rowsFor('Users', hour, hour + 1)[0];
+    expect(onTheHour?.ModifiedDate).toBe(iso(hour));
+
+    await runExecution(e.collector(), { input: { hour: iso(hour - HOUR) } });
+    await runExecution(e.collector(), { input: { hour: iso(hour) } });
+
+    const objects = await e.published();
+    expect(rowsOf(objects, 'Users', hour)).toContainEqual(onTheHour);
+    expect(rowsOf(objects, 'Users', hour - HOUR)).not.toContainEqual(onTheHour);
+  });
+
+  it('writes only the published layout under the prefix and keeps state and staging outside it', async () => {
+    const e = await environment({ rowsPerHour: 120, serverPageSize: 50 });
+    const hour = pastHour(4);
+
+    await runExecution(e.collector({ COMPRESSION: 'gzip' }), { input: { hour: iso(hour) } });
+
+    const keys = await e.store.list('');
+    const published = keys.filter((k) => k.startsWith('citrix_monitor/'));
+    const layout =
+      /^citrix_monitor\/(\w+)\/year=\d{4}\/month=\d{2}\/day=\d{2}\/hour=\d{2}\/\1_\d{8}T\d{2}_\d{5}\.ndjson\.gz$/;
+    expect(published.length).toBe(ENTITIES.length * 3);
+    expect(published.filter((k) => !layout.test(k))).toEqual([]);
+    expect(keys.filter((k) => k.includes('/staging/'))).toEqual([]);
+    expectExactlyOnce(e, await e.published(), hour);
+  });
+
+  it('loops on the continuation when the page-fetch time budget runs out, without losing or repeating a page', async () => {
+    const e = await environment({ rowsPerHour: 900, serverPageSize: 100 });
+    const hour = pastHour(3);
+
+    // A Lambda timeout just above the handler's safety margin leaves no budget: one page per invocation.
+    const outcome = await runExecution(e.collector({ ENTITIES: 'Sessions,Users' }), {
+      input: { hour: iso(hour) },
+      lambdaTimeoutMs: 60_001,
+    });
+
+    expect(outcome.status, outcome.cause).toBe('SUCCEEDED');
+    expect(outcome.invocations.FetchPages).toBe(2 * 9);
+    const objects = await e.published();
+    for (const entity of ['Sessions', 'Users']) {
+      expect(rowsOf(objects, entity, hour).map((r) => rowKey(entity, r))).toEqual(
+        e.standin.rowsFor(entity, hour, hour + HOUR).map((r) => rowKey(entity, r)),
+      );
+    }
+  });
+});
+
+describe('catching up', () => {
+  it('collects every due hour after the state, oldest first, and leaves the state on the newest', async () => {
+    const e = await environment({ rowsPerHour: 60 });
+    const collector = e.collector();
+    const newestDue = Math.floor((Date.now() - 75 * 60_000) / HOUR) * HOUR;
+    await e.store.put(
+      'citrix_monitor_work/state.json',
+      JSON.stringify({ last_hour_utc: iso(newestDue - 4 * HOUR) }),
+    );
+
+    const outcome = await runExecution(collector);
+
+    expect(outcome.status, outcome.cause).toBe('SUCCEEDED');
+    expect(outcome.output?.committed.map((c) => c.hour)).toEqual(
+      [3, 2, 1, 0].map((n) => iso(newestDue - n * HOUR)),
+    );
+    const objects = await e.published();
+    for (const n of [3, 2, 1, 0]) expectExactlyOnce(e, objects, newestDue - n * HOUR);
+    expect(rowsOf(objects, 'Sessions', newestDue - 4 * HOUR)).toEqual([]);
+    expect(await stateOf(e)).toMatchObject({ last_hour_utc: iso(newestDue) });
+  });
+});
+
+describe('faults', () => {
+  it('survives 429s, 503 HTML pages, truncated bodies, resets and expired tokens with every row exactly once', async () => {
+    const e = await environment({ rowsPerHour: 1500, serverPageSize: 500, tokenTtlSeconds: 3600 });
+    const hour = pastHour(7);
+    e.standin.injectFault({ kind: '429', times: 3, retryAfterSeconds: 0 });
+    e.standin.injectFault({ kind: '503-html', entity: 'Sessions', times: 2 });
+    e.standin.injectFault({ kind: 'truncated', entity: 'Connections' });
+    e.standin.injectFault({ kind: 'reset', entity: 'Machines' });
+    e.standin.injectFault({ kind: 'html-200', entity: 'Users' });
+    e.standin.expireAllTokens();
+
+    const outcome = await runExecution(e.collector({ MAX_CONCURRENCY: '5' }), {
+      input: { hour: iso(hour) },
+      retryIntervalMs: 20,
+    });
+
+    expect(outcome.status, outcome.cause).toBe('SUCCEEDED');
+    expect(e.standin.stats.maxInFlight).toBe(1);
+    expect(e.standin.stats.faultsInjected).toMatchObject({
+      '429': 3,
+      '503-html': 2,
+      truncated: 1,
+      reset: 1,
+      'html-200': 1,
+    });
+    expectExactlyOnce(e, await e.published(), hour);
+    expect(await stateOf(e)).toMatchObject({ last_hour_utc: iso(hour) });
+  });
+
+  it('renews a token that expires mid-run', async () => {
+    const e = await environment({
+      rowsPerHour: 400,
+      serverPageSize: 100,
+      tokenTtlSeconds: 1,
+      latencyMs: 300,
+    });
+    const hour = pastHour(8);
+
+    const outcome = await runExecution(e.collector({ ENTITIES: 'Sessions' }), { input: { hour: iso(hour) } });
+
+    expect(outcome.status, outcome.cause).toBe('SUCCEEDED');
+    expect(e.standin.stats.tokenRequests).toBeGreaterThan(1);
+    expect(rowsOf(await e.published(), 'Sessions', hour)).toHaveLength(400);
+  });
+
+  it('fails, names the entity and hour, publishes nothing and keeps the state when one entity keeps failing', async () => {
+    const e = await environment({ rowsPerHour: 100 });
+    const before = pastHour(10);
+    const hour = before + HOUR;
+    await e.store.put('citrix_monitor_work/state.json', JSON.stringify({ last_hour_utc: iso(before) }));
+    e.standin.failEntity('Users');
+
+    const outcome = await runExecution(e.collector(), { input: { hour: iso(hour) }, retryIntervalMs: 1 });
+
+    expect(outcome.status).toBe('FAILED');
+    expect(outcome.error).toBe('CitrixTransient');
+    expect(outcome.cause).toContain(`Hour ${iso(hour)}, entity Users`);
+    expect(outcome.cause).toContain('HTML page');
+    expect(await e.published()).toEqual([]);
+    expect(await stateOf(e)).toEqual({ last_hour_utc: iso(before) });
+  });
+
+  it('refuses a nextLink to another host without sending it the token, and keeps the state', async () => {
+    const seen: Array<string | undefined> = [];
+    const foreign = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.end('{"value":[]}');
+    });
+    await new Promise<void>((r) => foreign.listen(0, '127.0.0.2', r));
+    const e = await environment({ rowsPerHour: 300, serverPageSize: 100 });
+    const hour = pastHour(9);
+    e.standin.injectFault({
+      kind: 'foreign-nextlink',
+      entity: 'Sessions',
+      foreignUrl: `http://127.0.0.2:${(foreign.address() as AddressInfo).port}`,
+    });
+
+    const outcome = await runExecution(e.collector(), { input: { hour: iso(hour) } });
+    foreign.close();
+
+    expect(outcome.status).toBe('FAILED');
+    expect(outcome.error).toBe('ForeignNextLink');
+    expect(outcome.cause).toContain('127.0.0.2');
+    expect(seen).toEqual([]);
+    expect(await e.published()).toEqual([]);
+    expect(await stateOf(e)).toBeNull();
+  });
+
+  it('stops at a corrupt state file with a message that says what to do, collecting nothing', async () => {
+    const e = await environment();
+    await e.store.put('citrix_monitor_work/state.json', '{"last_hour_utc": "2026-11-24T10:00');
+
+    const outcome = await runExecution(e.collector());
+
+    expect(outcome.status).toBe('FAILED');
+    expect(outcome.error).toBe('StateCorrupt');
+    expect(outcome.cause).toContain('citrix_monitor_work/state.json is not valid JSON');
+    expect(e.standin.stats.dataRequests).toBe(0);
+  });
+});
