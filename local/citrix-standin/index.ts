@@ -1,0 +1,400 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import { Dataset, type EntityDef, type Position } from './data.ts';
+import { type Cursor, encodeCursor, parseQuery, QueryError, type Range } from './query.ts';
+import { HOUR_MS } from './time.ts';
+
+/** Options of the stand-in server. */
+export interface StandinOptions {
+  /** Port to bind on 127.0.0.1; default 0 (ephemeral). */
+  port?: number;
+  /** Default 'standincustomer'. */
+  customerId?: string;
+  /** Default 'standin-client'. */
+  clientId?: string;
+  /** Default 'standin-secret'. */
+  clientSecret?: string;
+  /** Token lifetime; default 3600. */
+  tokenTtlSeconds?: number;
+  /** Server's max rows per page (default 1000); `Prefer: odata.maxpagesize` may lower it. */
+  serverPageSize?: number;
+  /** Default 'alternate': odd pages link absolutely, even pages relatively (`Entity?…`, `/monitorodata/Entity?…`). */
+  nextLinkStyle?: 'absolute' | 'relative' | 'alternate';
+  /** Rows per entity per hour; default 40. */
+  rowsPerHour?: number | ((entity: string, hourStartMs: number) => number);
+  /** Data generation seed; default 1. */
+  seed?: number;
+  /** Artificial server time per accepted data request; default 0. */
+  latencyMs?: number;
+  /** Hours holding data: [dataFromMs, dataToMs); default the 72 hours before the current hour. */
+  dataFromMs?: number;
+  dataToMs?: number;
+}
+
+/** A failure to inject into the next matching data request(s). */
+export interface Fault {
+  kind: '429' | '503-html' | 'truncated' | 'reset' | '500' | 'html-200' | 'foreign-nextlink';
+  /** Only requests for this entity match; default any. */
+  entity?: string;
+  /** Number of requests to hit; default 1. */
+  times?: number;
+  /** For '429': send `Retry-After` with this value. */
+  retryAfterSeconds?: number;
+  /** For 'foreign-nextlink': origin put in front of the real path and query. */
+  foreignUrl?: string;
+}
+
+/** Counters of what the stand-in saw. */
+export interface StandinStats {
+  tokenRequests: number;
+  /** Every request under /monitorodata, accepted or not. */
+  dataRequests: number;
+  /** 429s for concurrent requests (injected '429' faults are counted in faultsInjected only). */
+  throttled: number;
+  /** Most data requests accepted at once: 1 unless the one-call-per-tenant rule is broken. */
+  maxInFlight: number;
+  faultsInjected: Record<string, number>;
+  requestsByEntity: Record<string, number>;
+  /** 401 answers, on the token and the data endpoints. */
+  unauthorized: number;
+}
+
+/** A running stand-in. */
+export interface Standin {
+  /** Base URL, e.g. 'http://127.0.0.1:54321' (the API_BASE to configure). */
+  url: string;
+  customerId: string;
+  clientId: string;
+  clientSecret: string;
+  /** Queues a fault; faults are consumed in order by the next matching data requests. */
+  injectFault(f: Fault): void;
+  /** Makes every request for `entity` fail with `status` (default 503, HTML) until called with null. */
+  failEntity(entity: string | null, status?: number): void;
+  /** Invalidates every issued token. */
+  expireAllTokens(): void;
+  /** Ground truth: rows with `field` (default ModifiedDate) in [fromMs, toMs), in server order. */
+  rowsFor(entity: string, fromMs: number, toMs: number, field?: string): Record<string, unknown>[];
+  /** Number of rows with ModifiedDate in [fromMs, toMs), without materializing them. */
+  countFor(entity: string, fromMs: number, toMs: number): number;
+  stats: StandinStats;
+  resetStats(): void;
+  stop(): Promise<void>;
+}
+
+const JSON_TYPE = 'application/json; odata.metadata=minimal; odata.streaming=true; charset=utf-8';
+const HTML_503 =
+  '<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head><body><h1>Service Unavailable</h1><p>The server is temporarily unable to service your request.</p></body></html>';
+const HTML_GATEWAY =
+  '<!DOCTYPE html><html><head><title>Sign in</title></head><body><form action="/login"><h1>Network login required</h1></form></body></html>';
+const gzipAsync = promisify(gzip);
+const log =
+  process.env.STANDIN_VERBOSE === '1'
+    ? (...a: unknown[]) => console.error('[standin]', ...a)
+    : () => undefined;
+
+const odataError = (code: string, message: string): string => JSON.stringify({ error: { code, message } });
+const oauthError = (error: string, description: string): string =>
+  JSON.stringify({ error, error_description: description });
+
+type Reply = (status: number, body: string, headers?: Record<string, string>) => Promise<void>;
+
+function acceptsGzip(req: IncomingMessage): boolean {
+  return String(req.headers['accept-encoding'] ?? '')
+    .split(',')
+    .some((item) => {
+      const [coding = '', ...params] = item.split(';').map((s) => s.trim().toLowerCase());
+      const q = params.find((p) => p.startsWith('q='));
+      return (coding === 'gzip' || coding === '*') && (q === undefined || Number(q.slice(2)) > 0);
+    });
+}
+
+async function send(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<void> {
+  const zip = acceptsGzip(req);
+  const bytes = zip ? await gzipAsync(body, { level: 1 }) : Buffer.from(body);
+  res.writeHead(status, {
+    'Content-Type': JSON_TYPE,
+    'OData-Version': '4.0',
+    Vary: 'Accept-Encoding',
+    ...(zip ? { 'Content-Encoding': 'gzip' } : {}),
+    ...headers,
+    'Content-Length': String(bytes.length),
+  });
+  res.end(bytes);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      text += chunk;
+      if (text.length > 65_536) req.destroy(new Error('body too large'));
+    });
+    req.on('end', () => resolve(text));
+    req.on('error', reject);
+  });
+}
+
+function preferredPageSize(req: IncomingMessage): number | undefined {
+  const m = /(?:^|[,;\s])(?:odata\.)?maxpagesize\s*=\s*"?(\d+)/i.exec(String(req.headers.prefer ?? ''));
+  const n = Number(m?.[1]);
+  return n > 0 ? n : undefined;
+}
+
+const freshStats = (): StandinStats => ({
+  tokenRequests: 0,
+  dataRequests: 0,
+  throttled: 0,
+  maxInFlight: 0,
+  faultsInjected: {},
+  requestsByEntity: {},
+  unauthorized: 0,
+});
+
+/** Starts the stand-in on 127.0.0.1. */
+export async function startStandin(opts: StandinOptions = {}): Promise<Standin> {
+  const customerId = opts.customerId ?? 'standincustomer';
+  const clientId = opts.clientId ?? 'standin-client';
+  const clientSecret = opts.clientSecret ?? 'standin-secret';
+  const ttlMs = (opts.tokenTtlSeconds ?? 3600) * 1000;
+  const serverPageSize = opts.serverPageSize ?? 1000;
+  const linkStyle = opts.nextLinkStyle ?? 'alternate';
+  const nowHour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
+  const data = new Dataset({
+    seed: opts.seed ?? 1,
+    rowsPerHour: opts.rowsPerHour ?? 40,
+    fromMs: opts.dataFromMs ?? nowHour - 72 * HOUR_MS,
+    toMs: opts.dataToMs ?? nowHour,
+  });
+  const tokens = new Map<string, number>();
+  const faults: (Fault & { times: number })[] = [];
+  const failing = new Map<string, number>();
+  const stats = freshStats();
+  let inFlight = 0;
+  let origin = '';
+
+  const entity = (name: string): EntityDef => {
+    const def = data.entities.get(name);
+    if (!def) throw new Error(`Unknown entity '${name}'`);
+    return def;
+  };
+
+  async function token(req: IncomingMessage, reply: Reply, tenant: string): Promise<void> {
+    stats.tokenRequests++;
+    const type = String(req.headers['content-type'] ?? '');
+    const form = new URLSearchParams(await readBody(req));
+    if (!type.startsWith('application/x-www-form-urlencoded')) {
+      return reply(400, oauthError('invalid_request', 'Form-encoded body expected'));
+    }
+    if (form.get('grant_type') !== 'client_credentials') {
+      return reply(400, oauthError('unsupported_grant_type', 'Only client_credentials is supported'));
+    }
+    if (
+      (tenant !== customerId && tenant !== 'root') ||
+      form.get('client_id') !== clientId ||
+      form.get('client_secret') !== clientSecret
+    ) {
+      stats.unauthorized++;
+      return reply(401, oauthError('invalid_client', 'Invalid client credentials'));
+    }
+    const now = Date.now();
+    for (const [t, expiry] of tokens) if (expiry <= now) tokens.delete(t);
+    const accessToken = randomBytes(24).toString('base64url');
+    tokens.set(accessToken, now + ttlMs);
+    const body = { token_type: 'bearer', access_token: accessToken, expires_in: String(ttlMs / 1000) };
+    return reply(200, JSON.stringify(body), { 'Content-Type': 'application/json; charset=utf-8' });
+  }
+
+  function takeFault(name: string): Fault | undefined {
+    const k = faults.findIndex((f) => f.entity === undefined || f.entity === name);
+    const fault = faults[k];
+    if (!fault) return undefined;
+    if (--fault.times <= 0) faults.splice(k, 1);
+    stats.faultsInjected[fault.kind] = (stats.faultsInjected[fault.kind] ?? 0) + 1;
+    return fault;
+  }
+
+  function nextLink(name: string, path: string, query: string, page: number): string {
+    const style = linkStyle === 'alternate' ? (page % 2 === 1 ? 'absolute' : 'relative') : linkStyle;
+    if (style === 'absolute') return `${origin}${path}?${query}`;
+    return Math.floor(page / 2) % 2 === 1 ? `${name}?${query}` : `${path}?${query}`;
+  }
+
+  async function monitor(
+    req: IncomingMessage,
+    res: ServerResponse,
+    reply: Reply,
+    path: string,
+    query: string,
+  ) {
+    const name = path.slice('/monitorodata/'.length);
+    stats.dataRequests++;
+    stats.requestsByEntity[name] = (stats.requestsByEntity[name] ?? 0) + 1;
+    const auth = /^CWSAuth\s+bearer=(\S+)$/i.exec(String(req.headers.authorization ?? ''));
+    const expiry = auth?.[1] ? tokens.get(auth[1]) : undefined;
+    if (expiry === undefined || expiry <= Date.now()) {
+      stats.unauthorized++;
+      const message = auth ? 'Token is invalid or expired' : 'Missing Authorization: CWSAuth bearer=<token>';
+      return reply(401, odataError('Unauthorized', message), { 'WWW-Authenticate': 'CWSAuth' });
+    }
+    if (req.headers['citrix-customerid'] !== customerId) {
+      return reply(403, odataError('Forbidden', 'Citrix-CustomerId does not match the token'));
+    }
+    const def = data.entities.get(name);
+    if (!def) return reply(404, odataError('NotFound', `Resource not found for the segment '${name}'.`));
+    if (inFlight > 0) {
+      // One call per tenant at a time. Retry-After is not a contract: only every other 429 has one.
+      stats.throttled++;
+      const headers: Record<string, string> = stats.throttled % 2 === 1 ? { 'Retry-After': '1' } : {};
+      return reply(429, odataError('TooManyRequests', 'Only one request per customer at a time'), headers);
+    }
+    inFlight++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, inFlight);
+    let released = false;
+    const release = (): void => {
+      if (!released) inFlight--;
+      released = true;
+    };
+    res.once('finish', release);
+    res.once('close', release);
+    if (opts.latencyMs) await new Promise((resolve) => setTimeout(resolve, opts.latencyMs));
+
+    const fault = takeFault(name);
+    if (fault?.kind === 'reset') {
+      release();
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === '429') {
+      const headers: Record<string, string> =
+        fault.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(fault.retryAfterSeconds) };
+      return reply(429, odataError('TooManyRequests', 'Too many requests'), headers);
+    }
+    if (fault?.kind === '500') return reply(500, odataError('InternalServerError', 'An error has occurred.'));
+    const failStatus = failing.get(name);
+    const html =
+      fault?.kind === 'html-200' ? 200 : fault?.kind === '503-html' || failStatus === 503 ? 503 : 0;
+    if (html) {
+      res.writeHead(html, { 'Content-Type': 'text/html; charset=utf-8', Connection: 'close' });
+      return void res.end(html === 503 ? HTML_503 : HTML_GATEWAY);
+    }
+    if (failStatus) return reply(failStatus, odataError('Failure', `Entity ${name} is failing`));
+
+    let q: ReturnType<typeof parseQuery>;
+    try {
+      q = parseQuery(query, def);
+    } catch (err) {
+      if (err instanceof QueryError) return reply(400, odataError('BadRequest', err.message));
+      throw err;
+    }
+    const preferred = preferredPageSize(req);
+    const pageSize = Math.min(serverPageSize, preferred ?? serverPageSize);
+    const cursor: Cursor = q.cursor ?? { h: Number.NEGATIVE_INFINITY, i: 0, n: 0, p: 0 };
+    const limit = Math.min(pageSize, (q.top ?? Number.POSITIVE_INFINITY) - cursor.n);
+    const rows: Record<string, unknown>[] = [];
+    let next: Position | undefined;
+    for (const pos of data.positions(def, q.ranges, q.cursor)) {
+      if (rows.length >= limit) {
+        next = pos;
+        break;
+      }
+      rows.push(data.row(def, pos));
+    }
+    const body: Record<string, unknown> = { '@odata.context': `${origin}/monitorodata/$metadata#${name}` };
+    if (q.count) body['@odata.count'] = data.count(def, q.ranges);
+    body.value = rows;
+    const delivered = cursor.n + rows.length;
+    const page = cursor.p + 1;
+    const more = next && delivered < (q.top ?? Number.POSITIVE_INFINITY);
+    const nextQuery = next
+      ? [...q.kept, `$skiptoken=${encodeCursor({ h: next.h, i: next.i, n: delivered, p: page })}`].join('&')
+      : query;
+    if (fault?.kind === 'foreign-nextlink') {
+      body['@odata.nextLink'] =
+        `${(fault.foreignUrl ?? 'http://foreign.invalid').replace(/\/$/, '')}${path}?${nextQuery}`;
+    } else if (more) body['@odata.nextLink'] = nextLink(name, path, nextQuery, page);
+    const headers: Record<string, string> = preferred
+      ? { 'Preference-Applied': `odata.maxpagesize=${pageSize}` }
+      : {};
+    const text = JSON.stringify(body);
+    return reply(200, fault?.kind === 'truncated' ? text.slice(0, text.length >> 1) : text, headers);
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const reply: Reply = (status, body, headers) => send(req, res, status, body, headers);
+    const raw = req.url ?? '/';
+    // A strict server rejects a request line with a raw space; Node's parser may have let it through.
+    if (raw.includes(' ')) return reply(400, odataError('BadRequest', 'Unencoded space in the request URL'));
+    const qmark = raw.indexOf('?');
+    const path = qmark < 0 ? raw : raw.slice(0, qmark);
+    const query = qmark < 0 ? '' : raw.slice(qmark + 1);
+    const tokenPath = /^\/cctrustoauth2\/([^/?]+)\/tokens\/clients$/.exec(path);
+    const dataPath = /^\/monitorodata\/([^/?]+)$/.exec(path);
+    if (tokenPath?.[1] && req.method === 'POST') return token(req, reply, tokenPath[1]);
+    if (dataPath && req.method === 'GET') return monitor(req, res, reply, path, query);
+    if (tokenPath || dataPath) return reply(405, odataError('MethodNotAllowed', `${req.method} not allowed`));
+    return reply(404, odataError('NotFound', 'No resource at this path'));
+  }
+
+  const server = createServer((req, res) => {
+    res.once('finish', () => log(req.method, req.url, res.statusCode));
+    route(req, res).catch((err: unknown) => {
+      log('error', err);
+      if (res.headersSent) res.destroy();
+      else
+        send(req, res, 500, odataError('InternalServerError', 'Stand-in error')).catch(() => res.destroy());
+    });
+  });
+  server.on('clientError', (err, socket) => {
+    log('client error', err.message);
+    const body = odataError('BadRequest', 'Malformed request');
+    if (socket.writable) {
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    } else socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  log('listening on', origin);
+
+  const range = (lo: number, hi: number): Range => ({ lo: { ms: lo, sub: 0 }, hi: { ms: hi, sub: 0 } });
+  return {
+    url: origin,
+    customerId,
+    clientId,
+    clientSecret,
+    stats,
+    injectFault: (f) => void faults.push({ ...f, times: f.times ?? 1 }),
+    failEntity: (name, status = 503) => (name === null ? failing.clear() : void failing.set(name, status)),
+    expireAllTokens: () => tokens.clear(),
+    rowsFor(name, fromMs, toMs, field = 'ModifiedDate') {
+      const def = entity(name);
+      if (!def.timeFields.includes(field)) throw new Error(`'${field}' is not a time field of ${name}`);
+      const ranges = new Map([[field, range(fromMs, toMs)]]);
+      return [...data.positions(def, ranges)].map((pos) => data.row(def, pos));
+    },
+    countFor: (name, fromMs, toMs) =>
+      data.count(entity(name), new Map([['ModifiedDate', range(fromMs, toMs)]])),
+    resetStats() {
+      Object.assign(stats, freshStats());
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
