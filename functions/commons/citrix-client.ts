@@ -61,6 +61,22 @@ function retryAfter(res: Response): number | null {
   return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS) : null;
 }
 
+/** With `redirect: 'manual'`, fetch reports a redirect as an opaque response with status 0. */
+function redirected(res: Response): boolean {
+  return res.type === 'opaqueredirect' || (res.status >= 300 && res.status < 400);
+}
+
+/** The `error.message` of an OData error body, if that is what it is. */
+function odataErrorMessage(text: string): string | null {
+  try {
+    const body = JSON.parse(text) as { error?: { message?: unknown }; message?: unknown };
+    const message = body.error?.message ?? body.message;
+    return typeof message === 'string' ? message.slice(0, 300) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** A short, secret-free description of a body that is not the JSON we expected. */
 function describeBody(res: Response, text: string): string {
   const type = res.headers.get('content-type') ?? 'no content type';
@@ -204,8 +220,13 @@ export class CitrixClient {
         retryAfter(res),
       );
     }
+    if (redirected(res)) {
+      throw new CitrixBadQuery(
+        `${what}: Citrix answered a redirect (HTTP ${res.status}); it was not followed, so the token went nowhere else. Query: ${url}`,
+      );
+    }
     if (res.status >= 300) {
-      const detail = /"message"\s*:\s*"([^"]{1,300})"/.exec(text)?.[1] ?? describeBody(res, text);
+      const detail = odataErrorMessage(text) ?? describeBody(res, text);
       throw new CitrixBadQuery(
         `${what}: Citrix refused the query with HTTP ${res.status} (${detail}). Query: ${url}`,
       );
@@ -253,6 +274,8 @@ export class CitrixClient {
         method: 'POST',
         headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
         body,
+        // Never re-send the client secret to wherever a redirect points.
+        redirect: 'manual',
         signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 90_000),
       });
       text = await res.text();
@@ -263,6 +286,11 @@ export class CitrixClient {
           { cause: err },
         ),
         null,
+      );
+    }
+    if (redirected(res)) {
+      throw new CitrixAuthFailed(
+        `The token endpoint ${url} answered a redirect; it was not followed, so the client secret went nowhere else. Check API_BASE.`,
       );
     }
     if (res.status === 400 || res.status === 401 || res.status === 403) {

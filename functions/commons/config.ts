@@ -69,11 +69,7 @@ function keyPrefix(env: Env, name: string, fallback: string): string {
   return value;
 }
 
-function within(key: string, prefix: string): boolean {
-  return key === prefix || key.startsWith(`${prefix}/`);
-}
-
-function apiBase(env: Env): string {
+function apiBase(env: Env, inAws: boolean): string {
   const raw = text(env, 'API_BASE', 'https://api.cloud.com');
   let url: URL;
   try {
@@ -86,6 +82,11 @@ function apiBase(env: Env): string {
   if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search || url.hash || url.username) {
     throw new BadConfiguration(
       `API_BASE=${JSON.stringify(raw)} is invalid: expected an http(s) base URL with no query, e.g. https://api.cloud.com.`,
+    );
+  }
+  if (inAws && url.protocol === 'http:') {
+    throw new BadConfiguration(
+      `API_BASE=${JSON.stringify(raw)} uses http: in AWS the client secret and token must travel over https.`,
     );
   }
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
@@ -128,16 +129,18 @@ function timeFields(env: Env, list: readonly string[]): Record<string, string> {
  */
 export function loadConfig(env: Env = process.env, inAws = Boolean(env.AWS_LAMBDA_FUNCTION_NAME)): Config {
   const prefix = keyPrefix(env, 'S3_PREFIX', 'citrix_monitor');
-  const workPrefix = keyPrefix(env, 'WORK_PREFIX', `${prefix}_work`);
-  const stateKey = text(env, 'STATE_KEY', `${workPrefix}/state.json`).replace(/^\/+/, '');
-  if (within(stateKey, prefix)) {
+  const workPrefix = keyPrefix(env, 'WORK_PREFIX', `collector-work/${prefix}`);
+  // Textual overlap counts too: a feed URI typed without its trailing slash matches every key that
+  // merely starts with the prefix's text (citrix_monitor_work/… under s3://bucket/citrix_monitor).
+  if (workPrefix.startsWith(prefix) || prefix.startsWith(workPrefix)) {
     throw new BadConfiguration(
-      `STATE_KEY=${JSON.stringify(stateKey)} lies under S3_PREFIX "${prefix}/", which the SecOps feed ingests: the state file would be ingested as a log. Move it outside (default ${workPrefix}/state.json; copy an existing state file there to keep your place).`,
+      `WORK_PREFIX "${workPrefix}" overlaps S3_PREFIX "${prefix}": the state and staging area must lie outside what the SecOps feed reads. Set WORK_PREFIX to a prefix that does not start with "${prefix}" (default collector-work/${prefix}).`,
     );
   }
-  if (within(workPrefix, prefix) || within(prefix, workPrefix)) {
+  const stateKey = text(env, 'STATE_KEY', `${workPrefix}/state.json`).replace(/^\/+/, '');
+  if (stateKey.startsWith(prefix)) {
     throw new BadConfiguration(
-      `WORK_PREFIX "${workPrefix}" and S3_PREFIX "${prefix}" overlap: the staging area must lie outside the published prefix.`,
+      `STATE_KEY=${JSON.stringify(stateKey)} lies under S3_PREFIX "${prefix}", which the SecOps feed ingests: the state file would be ingested as a log. Move it outside: unset STATE_KEY to use ${workPrefix}/state.json, and copy an existing state file there to keep your place.`,
     );
   }
   const useTimeFilter = text(env, 'USE_TIME_FILTER', 'true').toLowerCase();
@@ -170,7 +173,7 @@ export function loadConfig(env: Env = process.env, inAws = Boolean(env.AWS_LAMBD
     clientSecret: secretId
       ? { kind: 'secretsManager', secretId }
       : { kind: 'env', variable: 'CITRIX_CLIENT_SECRET' },
-    apiBase: apiBase(env),
+    apiBase: apiBase(env, inAws),
     entities: Object.freeze(list),
     pageSize: integer(env, 'PAGE_SIZE', 1000, 1, 10000),
     lookbackMinutes: integer(env, 'LOOKBACK_MINUTES', 75, 60, 60 * 24 * 30),

@@ -19,9 +19,20 @@ export function clientSecretResolver(
     if (cached && Date.now() < cached.until) return cached.value;
     let value: string | undefined;
     if (source.kind === 'env') {
-      value = env[source.variable];
+      value = env[source.variable]?.trim();
     } else {
-      const out = await client().send(new GetSecretValueCommand({ SecretId: source.secretId }));
+      const out = await client()
+        .send(new GetSecretValueCommand({ SecretId: source.secretId }))
+        .catch((err: unknown) => {
+          const name = err instanceof Error ? err.name : '';
+          if (/AccessDenied|ResourceNotFound|InvalidRequest|InvalidParameter|DecryptionFailure/.test(name)) {
+            throw new BadConfiguration(
+              `Secrets Manager refused the client secret ${source.secretId} (${name}): check CITRIX_CLIENT_SECRET_ARN and that the fetchPage role may read it.`,
+              { cause: err },
+            );
+          }
+          throw err;
+        });
       value = out.SecretString?.trim();
       if (value?.startsWith('{')) {
         try {

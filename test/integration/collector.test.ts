@@ -30,7 +30,7 @@ afterEach(async () => {
 });
 
 async function stateOf(e: TestEnvironment): Promise<Record<string, unknown> | null> {
-  const found = await e.store.get('citrix_monitor_work/state.json');
+  const found = await e.store.get('collector-work/citrix_monitor/state.json');
   return found ? (JSON.parse(found.body.toString()) as Record<string, unknown>) : null;
 }
 
@@ -121,7 +121,7 @@ describe('catching up', () => {
     const collector = e.collector();
     const newestDue = Math.floor((Date.now() - 75 * 60_000) / HOUR) * HOUR;
     await e.store.put(
-      'citrix_monitor_work/state.json',
+      'collector-work/citrix_monitor/state.json',
       JSON.stringify({ last_hour_utc: iso(newestDue - 4 * HOUR) }),
     );
 
@@ -187,7 +187,10 @@ describe('faults', () => {
     const e = await environment({ rowsPerHour: 100 });
     const before = pastHour(10);
     const hour = before + HOUR;
-    await e.store.put('citrix_monitor_work/state.json', JSON.stringify({ last_hour_utc: iso(before) }));
+    await e.store.put(
+      'collector-work/citrix_monitor/state.json',
+      JSON.stringify({ last_hour_utc: iso(before) }),
+    );
     e.standin.failEntity('Users');
 
     const outcome = await runExecution(e.collector(), { input: { hour: iso(hour) }, retryIntervalMs: 1 });
@@ -228,13 +231,13 @@ describe('faults', () => {
 
   it('stops at a corrupt state file with a message that says what to do, collecting nothing', async () => {
     const e = await environment();
-    await e.store.put('citrix_monitor_work/state.json', '{"last_hour_utc": "2026-11-24T10:00');
+    await e.store.put('collector-work/citrix_monitor/state.json', '{"last_hour_utc": "2026-11-24T10:00');
 
     const outcome = await runExecution(e.collector());
 
     expect(outcome.status).toBe('FAILED');
     expect(outcome.error).toBe('StateCorrupt');
-    expect(outcome.cause).toContain('citrix_monitor_work/state.json is not valid JSON');
+    expect(outcome.cause).toContain('collector-work/citrix_monitor/state.json is not valid JSON');
     expect(e.standin.stats.dataRequests).toBe(0);
   });
 });

@@ -122,7 +122,9 @@ describe('the packaged CloudFormation template', () => {
     const publishing = statements.filter((s) => s.resource.includes('/citrix_monitor/*'));
     expect(publishing.map((s) => [s.id, s.actions])).toEqual([['CommitRole', ['s3:PutObject']]]);
     const fetch = statements.filter((s) => s.id === 'FetchPageRole' && s.actions.includes('s3:PutObject'));
-    expect(fetch.map((s) => s.resource)).toEqual([expect.stringContaining('citrix_monitor_work/staging/*')]);
+    expect(fetch.map((s) => s.resource)).toEqual([
+      expect.stringContaining('collector-work/citrix_monitor/staging/*'),
+    ]);
     const secrets = statements.filter((s) => s.actions.includes('secretsmanager:GetSecretValue'));
     expect(secrets.map((s) => s.id)).toEqual(['FetchPageRole']);
     expect(secrets[0]?.resource).not.toBe('"*"');

@@ -1,0 +1,468 @@
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { CitrixClient, type CitrixClientOptions } from '../../functions/commons/citrix-client.ts';
+import {
+  CitrixAuthFailed,
+  CitrixBadQuery,
+  CitrixThrottled,
+  CitrixTransient,
+  ForeignNextLink,
+} from '../../functions/commons/errors.ts';
+
+// Each test starts its own small HTTP server on 127.0.0.1 that stands in for Citrix Cloud: it issues
+// tokens, answers data requests as the test says, and records every request it receives. Its query
+// and form decoding is written here by hand, so it shares no code with the client under test.
+
+const CUSTOMER = 'cust1';
+const TOKEN = 'tok-q8Zr'; // tokens are `${TOKEN}-1`, `${TOKEN}-2`, … in the order they are issued
+const HOUR = Date.parse('2026-11-24T10:00:00Z');
+const SESSION = {
+  SessionKey: '4569fdfd-54c4-44c8-81a9-40688a2771d6',
+  StartDate: '2024-07-31T11:22:37.473Z',
+  EndDate: null,
+  ConnectionState: 5,
+  ModifiedDate: '2024-08-06T07:08:50.72Z',
+};
+
+interface Seen {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  at: number;
+}
+type Reply = (request: Seen, res: ServerResponse, nth: number) => void;
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  res.writeHead(status, { 'content-type': 'application/json; odata.metadata=minimal', ...headers });
+  res.end(typeof body === 'string' ? body : JSON.stringify(body));
+}
+
+const page = (rows: unknown[], nextLink?: string) => ({
+  '@odata.context': 'https://api.cloud.com/monitorodata/$metadata#Sessions',
+  value: rows,
+  ...(nextLink ? { '@odata.nextLink': nextLink } : {}),
+});
+
+const okPage: Reply = (_request, res) => send(res, 200, page([SESSION]));
+
+/** Starts a stand-in; `reply` answers the n-th data request (1-based). */
+async function citrixStandIn(reply: Reply = okPage, expiresIn: unknown = '3600') {
+  const tokens: Seen[] = [];
+  const data: Seen[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      body += chunk;
+    });
+    req.on('end', () => {
+      const seen = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body,
+        at: Date.now(),
+      };
+      if (seen.path === `/cctrustoauth2/${CUSTOMER}/tokens/clients`) {
+        tokens.push(seen);
+        send(res, 200, {
+          token_type: 'bearer',
+          access_token: `${TOKEN}-${tokens.length}`,
+          expires_in: expiresIn,
+        });
+        return;
+      }
+      data.push(seen);
+      reply(seen, res, data.length);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { base, tokens, data };
+}
+
+function clientOf(apiBase: string, options: Partial<CitrixClientOptions> = {}) {
+  return new CitrixClient({
+    apiBase,
+    customerId: CUSTOMER,
+    clientId: 'client-1',
+    clientSecret: async () => 'the-secret',
+    pageSize: 250,
+    backoffMs: 1,
+    maxAttempts: 3,
+    ...options,
+  });
+}
+
+const firstPage = (client: CitrixClient) =>
+  client.firstPageUrl('Sessions', 'ModifiedDate', HOUR, HOUR + 3_600_000);
+
+/** Decodes `a=b&c=d` by hand (`+` as a space when it is a form). */
+function decode(text: string, form = false): Record<string, string> {
+  const parts = text.split('&').map((pair) => {
+    const [name = '', value = ''] = pair
+      .split('=', 2)
+      .map((s) => decodeURIComponent(form ? s.replaceAll('+', ' ') : s));
+    return [name, value];
+  });
+  return Object.fromEntries(parts);
+}
+const queryOf = (path: string) => decode(path.slice(path.indexOf('?') + 1));
+
+/** The error `work` fails with; the test fails if it succeeds. Checks no message carries a credential. */
+async function failure(work: Promise<unknown>): Promise<Error> {
+  const outcome = await work.then(
+    () => new Error('the request succeeded'),
+    (error: unknown) => error as Error,
+  );
+  expect(outcome.message).not.toContain(TOKEN);
+  expect(outcome.message).not.toContain('the-secret');
+  return outcome;
+}
+
+describe('CitrixClient.firstPageUrl', () => {
+  it('percent-encodes the whole query: no raw space, no plus', () => {
+    const url = firstPage(clientOf('https://api.cloud.com'));
+
+    expect(url.startsWith('https://api.cloud.com/monitorodata/Sessions?')).toBe(true);
+    expect(url).not.toMatch(/[ +]/);
+  });
+
+  it('asks the server for the half-open hour with unquoted literals and no $top', async () => {
+    const citrix = await citrixStandIn();
+    const client = clientOf(citrix.base);
+
+    await client.fetchPage(firstPage(client), 'Sessions 10:00');
+
+    const query = queryOf(citrix.data[0]?.path ?? '');
+    expect(query.$filter).toBe(
+      'ModifiedDate ge 2026-11-24T10:00:00Z and ModifiedDate lt 2026-11-24T11:00:00Z',
+    );
+    expect(Object.keys(query)).not.toContain('$top');
+  });
+});
+
+describe('CitrixClient.fetchPage', () => {
+  it('asks for the page size with a Prefer header', async () => {
+    const citrix = await citrixStandIn();
+    const client = clientOf(citrix.base, { pageSize: 250 });
+
+    await client.fetchPage(firstPage(client), 'Sessions 10:00');
+
+    expect(citrix.data[0]?.headers.prefer).toBe('odata.maxpagesize=250');
+  });
+
+  it('sends the token as CWSAuth and the customer id on a data request', async () => {
+    const citrix = await citrixStandIn();
+    const client = clientOf(citrix.base);
+
+    await client.fetchPage(firstPage(client), 'Sessions 10:00');
+
+    expect(citrix.data[0]?.headers.authorization).toBe(`CWSAuth bearer=${TOKEN}-1`);
+    expect(citrix.data[0]?.headers['citrix-customerid']).toBe(CUSTOMER);
+  });
+
+  it('asks for a token with form-encoded client credentials', async () => {
+    const citrix = await citrixStandIn();
+    const client = clientOf(citrix.base);
+
+    await client.fetchPage(firstPage(client), 'Sessions 10:00');
+
+    const request = citrix.tokens[0];
+    expect(request?.method).toBe('POST');
+    expect(request?.headers['content-type']).toMatch(/^application\/x-www-form-urlencoded/);
+    expect(decode(request?.body ?? '', true)).toEqual({
+      grant_type: 'client_credentials',
+      client_id: 'client-1',
+      client_secret: 'the-secret',
+    });
+  });
+
+  it.each([['3600'], [3600]])('accepts a token whose expires_in is %j', async (expiresIn) => {
+    const citrix = await citrixStandIn(okPage, expiresIn);
+    const client = clientOf(citrix.base);
+
+    const result = await client.fetchPage(firstPage(client), 'Sessions 10:00');
+
+    expect(result.rows).toEqual([SESSION]);
+  });
+
+  it('returns the rows unchanged, with no next page when there is no nextLink', async () => {
+    const citrix = await citrixStandIn();
+    const client = clientOf(citrix.base);
+
+    const result = await client.fetchPage(firstPage(client), 'Sessions 10:00');
+
+    expect(result).toMatchObject({ rows: [SESSION], nextLink: null });
+  });
+
+  it('uses one token for every page while it is valid', async () => {
+    const citrix = await citrixStandIn((_request, res, nth) =>
+      send(res, 200, page([SESSION], nth === 1 ? 'Sessions?$skiptoken=2' : undefined)),
+    );
+    const client = clientOf(citrix.base);
+
+    const first = await client.fetchPage(firstPage(client), 'Sessions 10:00');
+    await client.fetchPage(first.nextLink ?? '', 'Sessions 10:00');
+
+    expect(citrix.tokens).toHaveLength(1);
+    expect(citrix.data.map((request) => request.headers.authorization)).toEqual([
+      `CWSAuth bearer=${TOKEN}-1`,
+      `CWSAuth bearer=${TOKEN}-1`,
+    ]);
+  });
+
+  it('gets a new token after a 401 and fetches the page with it', async () => {
+    const citrix = await citrixStandIn((request, res) =>
+      request.headers.authorization === `CWSAuth bearer=${TOKEN}-1`
+        ? send(res, 401, { error: 'token expired' })
+        : send(res, 200, page([SESSION])),
+    );
+    const client = clientOf(citrix.base);
+
+    const result = await client.fetchPage(firstPage(client), 'Sessions 10:00');
+
+    expect(result.rows).toEqual([SESSION]);
+    expect(citrix.data.at(-1)?.headers.authorization).toBe(`CWSAuth bearer=${TOKEN}-2`);
+  });
+
+  it('renews the token only once: a second 401 is CitrixAuthFailed', async () => {
+    const citrix = await citrixStandIn((_request, res) => send(res, 401, { error: 'unauthorized' }));
+    const client = clientOf(citrix.base, { maxAttempts: 5 });
+
+    const error = await failure(client.fetchPage(firstPage(client), 'Sessions 10:00'));
+
+    expect(error).toBeInstanceOf(CitrixAuthFailed);
+    expect(citrix.tokens).toHaveLength(2);
+    expect(citrix.data).toHaveLength(2);
+  });
+
+  it('decodes a gzip-compressed page', async () => {
+    // Node's fetch asks for gzip on its own as well, so the request header is not what this test checks.
+    const citrix = await citrixStandIn((_request, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      res.end(gzipSync(JSON.stringify(page([SESSION, SESSION]))));
+    });
+    const client = clientOf(citrix.base);
+
+    const result = await client.fetchPage(firstPage(client), 'Sessions 10:00');
+
+    expect(result.rows).toEqual([SESSION, SESSION]);
+  });
+
+  it.each([['Sessions?$skiptoken=2'], ['/monitorodata/Sessions?$skiptoken=2']])(
+    'follows the relative nextLink %s from the page that returned it',
+    async (link) => {
+      const citrix = await citrixStandIn((_request, res, nth) =>
+        send(res, 200, nth === 1 ? page([SESSION], link) : page([{ ...SESSION, UserId: 7 }])),
+      );
+      const client = clientOf(citrix.base);
+      const first = await client.fetchPage(firstPage(client), 'Sessions 10:00');
+
+      const second = await client.fetchPage(first.nextLink ?? '', 'Sessions 10:00');
+
+      expect(citrix.data[1]?.path).toBe('/monitorodata/Sessions?$skiptoken=2');
+      expect(second.rows).toEqual([{ ...SESSION, UserId: 7 }]);
+    },
+  );
+
+  it('never sends a request to the host of a foreign nextLink', async () => {
+    const foreign = await citrixStandIn();
+    const citrix = await citrixStandIn((_request, res) =>
+      send(res, 200, page([SESSION], `${foreign.base}/monitorodata/Sessions?$skiptoken=2`)),
+    );
+    const client = clientOf(citrix.base);
+
+    const error = await failure(client.fetchPage(firstPage(client), 'Sessions 10:00'));
+
+    expect(error).toBeInstanceOf(ForeignNextLink);
+    expect(foreign.tokens.length + foreign.data.length).toBe(0);
+  });
+
+  it('does not follow a redirect from the token endpoint, so the client secret goes nowhere else', async () => {
+    const elsewhere = await citrixStandIn();
+    const redirecting = createServer((_req, res) => {
+      res.writeHead(307, { location: `${elsewhere.base}/cctrustoauth2/${CUSTOMER}/tokens/clients` });
+      res.end();
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => redirecting.close(() => resolve())));
+    const client = clientOf(`http://127.0.0.1:${(redirecting.address() as AddressInfo).port}`);
+
+    const error = await failure(client.fetchPage(firstPage(client), 'Sessions 10:00'));
+
+    expect(error).toBeInstanceOf(CitrixAuthFailed);
+    expect(error.message).toContain('redirect');
+    expect(elsewhere.tokens).toEqual([]);
+  });
+
+  it('waits as long as Retry-After asks after a 429, then gets the page', async () => {
+    const citrix = await citrixStandIn((_request, res, nth) =>
+      nth === 1
+        ? send(res, 429, { message: 'Too many requests' }, { 'retry-after': '1' })
+        : okPage(_request, res, nth),
+    );
+    const client = clientOf(citrix.base);
+
+    const result = await client.fetchPage(firstPage(client), 'Sessions 10:00');
+
+    expect(result.rows).toEqual([SESSION]);
+    const [first, second] = citrix.data;
+    expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(950);
+  });
+
+  it('gives up with CitrixThrottled after maxAttempts when the 429s persist', async () => {
+    const citrix = await citrixStandIn((_request, res) => send(res, 429, { message: 'Too many requests' }));
+    const client = clientOf(citrix.base, { maxAttempts: 3 });
+
+    const error = await failure(client.fetchPage(firstPage(client), 'Sessions 10:00'));
+
+    expect(error).toBeInstanceOf(CitrixThrottled);
+    expect(citrix.data).toHaveLength(3);
+  });
+
+  it('retries a 503 and returns the page that follows', async () => {
+    const citrix = await citrixStandIn((request, res, nth) =>
+      nth === 1 ? send(res, 503, { message: 'busy' }) : okPage(request, res, nth),
+    );
+    const client = clientOf(citrix.base);
+
+    const result = await client.fetchPage(firstPage(client), 'Sessions 10:00');
+
+    expect(result.rows).toEqual([SESSION]);
+  });
+
+  it("reports a gateway's 503 HTML page as CitrixTransient, with its title and without the token", async () => {
+    const html =
+      '<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head><body>down</body></html>';
+    const citrix = await citrixStandIn((_request, res) => {
+      res.writeHead(503, { 'content-type': 'text/html' });
+      res.end(html);
+    });
+    const client = clientOf(citrix.base, { maxAttempts: 2 });
+
+    const error = await failure(client.fetchPage(firstPage(client), 'Sessions 10:00'));
+
+    expect(error).toBeInstanceOf(CitrixTransient);
+    expect(error.message).toContain('an HTML page');
+    expect(error.message).toContain('"503 Service Unavailable"');
+  });
+
+  it('treats an HTML page answered with 200 as CitrixTransient, not as an empty page', async () => {
+    const citrix = await citrixStandIn((_request, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<html><head><title>Sign in</title></head><body></body></html>');
+    });
+    const client = clientOf(citrix.base, { maxAttempts: 1 });
+
+    const error = await failure(client.fetchPage(firstPage(client), 'Sessions 10:00'));
+
+    expect(error).toBeInstanceOf(CitrixTransient);
+    expect(error.message).toContain('an HTML page');
+  });
+
+  it('treats truncated JSON as CitrixTransient', async () => {
+    const citrix = await citrixStandIn((_request, res) =>
+      send(res, 200, '{"value":[{"SessionKey":"4569fdfd-'),
+    );
+    const client = clientOf(citrix.base, { maxAttempts: 1 });
+
+    const error = await failure(client.fetchPage(firstPage(client), 'Sessions 10:00'));
+
+    expect(error).toBeInstanceOf(CitrixTransient);
+  });
+
+  it('treats a connection that drops in the middle of the body as CitrixTransient', async () => {
+    const citrix = await citrixStandIn((_request, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '5000' });
+      res.write('{"value":[{"SessionKey":"4569fdfd-', () => res.destroy());
+    });
+    const client = clientOf(citrix.base, { maxAttempts: 1 });
+
+    const error = await failure(client.fetchPage(firstPage(client), 'Sessions 10:00'));
+
+    expect(error).toBeInstanceOf(CitrixTransient);
+  });
+
+  it("reports a refused query as CitrixBadQuery with OData's message and the query", async () => {
+    const message = "Could not find a property named 'ModifiedDate' on type 'Sessions'.";
+    const citrix = await citrixStandIn((_request, res) => send(res, 400, { error: { code: '', message } }));
+    const client = clientOf(citrix.base);
+    const url = firstPage(client);
+
+    const error = await failure(client.fetchPage(url, 'Sessions 10:00'));
+
+    expect(error).toBeInstanceOf(CitrixBadQuery);
+    expect(error.message).toContain(message);
+    expect(error.message).toContain(url);
+  });
+
+  it('does not retry a refused query', async () => {
+    const citrix = await citrixStandIn((_request, res) => send(res, 400, { error: { message: 'bad' } }));
+    const client = clientOf(citrix.base, { maxAttempts: 5 });
+
+    await failure(client.fetchPage(firstPage(client), 'Sessions 10:00'));
+
+    expect(citrix.data).toHaveLength(1);
+  });
+
+  it('reports a 403 as CitrixAuthFailed', async () => {
+    const citrix = await citrixStandIn((_request, res) => send(res, 403, { message: 'Forbidden' }));
+    const client = clientOf(citrix.base);
+
+    const error = await failure(client.fetchPage(firstPage(client), 'Sessions 10:00'));
+
+    expect(error).toBeInstanceOf(CitrixAuthFailed);
+  });
+});
+
+describe('CitrixClient.resolveNextLink', () => {
+  const client = clientOf('https://api.cloud.com');
+  const pageUrl = 'https://api.cloud.com/monitorodata/Sessions?$filter=x';
+
+  it('keeps an absolute link on the API host as it is', () => {
+    const link = 'https://api.cloud.com/monitorodata/Sessions?$skiptoken=2';
+
+    expect(client.resolveNextLink(link, pageUrl)).toBe(link);
+  });
+
+  it('upgrades an http link to the https API host instead of sending the token in clear text', () => {
+    expect(client.resolveNextLink('http://api.cloud.com/monitorodata/Sessions?$skiptoken=2', pageUrl)).toBe(
+      'https://api.cloud.com/monitorodata/Sessions?$skiptoken=2',
+    );
+  });
+
+  it('refuses a link to another host and names that host', () => {
+    const error = (() => {
+      try {
+        client.resolveNextLink('https://evil.example.net/monitorodata/Sessions?$skiptoken=2', pageUrl);
+      } catch (e) {
+        return e as Error;
+      }
+      return new Error('the link was accepted');
+    })();
+
+    expect(error).toBeInstanceOf(ForeignNextLink);
+    expect(error.message).toContain('evil.example.net');
+  });
+
+  it.each([
+    ['another port', 'https://api.cloud.com:8443/monitorodata/Sessions?$skiptoken=2'],
+    ['the token endpoint', 'https://api.cloud.com/cctrustoauth2/root/tokens/clients'],
+    ['a path climbing out of monitorodata', '../cctrustoauth2/root/tokens/clients'],
+    ['credentials in the URL', 'https://user:pw@api.cloud.com/monitorodata/Sessions?$skiptoken=2'],
+    ['an http link on another port', 'http://api.cloud.com:8080/monitorodata/Sessions?$skiptoken=2'],
+  ])('refuses a link to %s', (_what, link) => {
+    expect(() => client.resolveNextLink(link, pageUrl)).toThrow(ForeignNextLink);
+  });
+});

@@ -1,0 +1,251 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../functions/commons/config.ts';
+import { BadConfiguration } from '../../functions/commons/errors.ts';
+
+type Env = Record<string, string | undefined>;
+
+/** Distinctive, so that a message quoting it would be caught by `refusal` in every test below. */
+const SECRET = 'Zq9-do-not-leak-7Xk';
+const REQUIRED: Env = {
+  S3_BUCKET: 'logs-bucket',
+  CITRIX_CUSTOMER_ID: 'cust1',
+  CITRIX_CLIENT_ID: 'client-1',
+  CITRIX_CLIENT_SECRET: SECRET,
+};
+const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:citrix-AbCdEf';
+
+const env = (overrides: Env): Env => ({ ...REQUIRED, ...overrides });
+
+/** The BadConfiguration that `env` is refused with; every refusal is also checked not to quote the secret. */
+function refusal(given: Env, inAws?: boolean): BadConfiguration {
+  try {
+    loadConfig(given, inAws);
+  } catch (error) {
+    expect(error).toBeInstanceOf(BadConfiguration);
+    expect((error as Error).message).not.toContain(SECRET);
+    return error as BadConfiguration;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify({ ...given, CITRIX_CLIENT_SECRET: '…' })}`);
+}
+
+describe('loadConfig', () => {
+  it('fills every default when only the required variables are set', () => {
+    const config = loadConfig(REQUIRED, false);
+
+    expect(config).toEqual({
+      bucket: 'logs-bucket',
+      prefix: 'citrix_monitor',
+      workPrefix: 'collector-work/citrix_monitor',
+      stateKey: 'collector-work/citrix_monitor/state.json',
+      customerId: 'cust1',
+      clientId: 'client-1',
+      clientSecret: { kind: 'env', variable: 'CITRIX_CLIENT_SECRET' },
+      apiBase: 'https://api.cloud.com',
+      entities: ['Machines', 'Sessions', 'Connections', 'Applications', 'Users'],
+      pageSize: 1000,
+      lookbackMinutes: 75,
+      timeFields: {
+        Machines: 'ModifiedDate',
+        Sessions: 'ModifiedDate',
+        Connections: 'ModifiedDate',
+        Applications: 'ModifiedDate',
+        Users: 'ModifiedDate',
+      },
+      compression: 'none',
+      maxConcurrency: 1,
+      maxHoursPerRun: 24,
+      fetchBudgetSeconds: 600,
+    });
+  });
+
+  it('holds no copy of the client secret, so it can be logged', () => {
+    const config = loadConfig(REQUIRED, false);
+
+    expect(JSON.stringify(config)).not.toContain(SECRET);
+  });
+
+  it.each(['S3_BUCKET', 'CITRIX_CUSTOMER_ID', 'CITRIX_CLIENT_ID', 'CITRIX_CLIENT_SECRET'])(
+    'refuses to load without %s and names it',
+    (name) => {
+      const error = refusal(env({ [name]: undefined }));
+
+      expect(error.message).toContain(`${name} is not set`);
+    },
+  );
+
+  it('treats a required variable that holds only spaces as missing', () => {
+    const error = refusal(env({ S3_BUCKET: '   ' }));
+
+    expect(error.message).toContain('S3_BUCKET is not set');
+  });
+
+  it.each(['abc', '0', '100000', '-5', '1.5'])('refuses PAGE_SIZE=%s and states the range', (value) => {
+    const error = refusal(env({ PAGE_SIZE: value }));
+
+    expect(error.message).toContain('PAGE_SIZE');
+    expect(error.message).toContain('from 1 to 10000');
+  });
+
+  it('accepts a PAGE_SIZE inside the range', () => {
+    expect(loadConfig(env({ PAGE_SIZE: '250' }), false).pageSize).toBe(250);
+  });
+
+  it('refuses a LOOKBACK_MINUTES under an hour, which would collect an unfinished hour', () => {
+    const error = refusal(env({ LOOKBACK_MINUTES: '59' }));
+
+    expect(error.message).toContain('LOOKBACK_MINUTES');
+    expect(error.message).toContain('from 60');
+  });
+
+  it('accepts a LOOKBACK_MINUTES of exactly an hour', () => {
+    expect(loadConfig(env({ LOOKBACK_MINUTES: '60' }), false).lookbackMinutes).toBe(60);
+  });
+
+  it.each([
+    ['api.cloud.com', 'is not a URL'],
+    ['ftp://api.cloud.com', 'expected an http(s) base URL'],
+    ['https://api.cloud.com/?region=eu', 'with no query'],
+  ])('refuses API_BASE=%s', (value, expected) => {
+    const error = refusal(env({ API_BASE: value }));
+
+    expect(error.message).toContain('API_BASE');
+    expect(error.message).toContain(expected);
+  });
+
+  it('drops the trailing slashes of API_BASE', () => {
+    expect(loadConfig(env({ API_BASE: 'https://api.citrixcloud.jp//' }), false).apiBase).toBe(
+      'https://api.citrixcloud.jp',
+    );
+  });
+
+  it('refuses an ENTITIES entry that is not an entity name and quotes it', () => {
+    const error = refusal(env({ ENTITIES: 'Sessions,session-logs' }));
+
+    expect(error.message).toContain('ENTITIES');
+    expect(error.message).toContain('not an entity name: session-logs');
+  });
+
+  it('refuses ENTITIES that lists an entity twice', () => {
+    const error = refusal(env({ ENTITIES: 'Sessions,Machines,Sessions' }));
+
+    expect(error.message).toContain('ENTITIES lists an entity twice');
+  });
+
+  it.each(['citrix_monitor/state.json', '/citrix_monitor/state.json'])(
+    "refuses the old guide's STATE_KEY=%s under S3_PREFIX and says where to move it",
+    (value) => {
+      const error = refusal(env({ STATE_KEY: value }));
+
+      expect(error.message).toContain('STATE_KEY="citrix_monitor/state.json" lies under S3_PREFIX');
+      expect(error.message).toContain('ingested as a log');
+      expect(error.message).toContain('unset STATE_KEY to use collector-work/citrix_monitor/state.json');
+    },
+  );
+
+  it('refuses a STATE_KEY under a custom S3_PREFIX', () => {
+    const error = refusal(env({ S3_PREFIX: 'secops/citrix', STATE_KEY: 'secops/citrix/state.json' }));
+
+    expect(error.message).toContain('lies under S3_PREFIX "secops/citrix"');
+  });
+
+  it('accepts a STATE_KEY outside S3_PREFIX', () => {
+    expect(loadConfig(env({ STATE_KEY: 'citrix_state/state.json' }), false).stateKey).toBe(
+      'citrix_state/state.json',
+    );
+  });
+
+  it.each([
+    [{ WORK_PREFIX: 'citrix_monitor/work', STATE_KEY: 'citrix_state/state.json' }],
+    [{ WORK_PREFIX: 'citrix_monitor/', STATE_KEY: 'citrix_state/state.json' }],
+    [{ S3_PREFIX: 'work/published', WORK_PREFIX: 'work' }],
+    // A feed URI typed without its trailing slash would ingest citrix_monitor_work/… too.
+    [{ WORK_PREFIX: 'citrix_monitor_work' }],
+  ])('refuses a WORK_PREFIX that overlaps S3_PREFIX: %j', (overrides) => {
+    const error = refusal(env(overrides));
+
+    expect(error.message).toContain('overlap');
+    expect(error.message).toContain('WORK_PREFIX');
+  });
+
+  it('refuses USE_TIME_FILTER=false and explains that whole entities would be duplicated', () => {
+    const error = refusal(env({ USE_TIME_FILTER: 'false' }));
+
+    expect(error.message).toContain('USE_TIME_FILTER="false" is not supported');
+    expect(error.message).toContain('duplicate them in SecOps');
+  });
+
+  it('accepts USE_TIME_FILTER=true', () => {
+    expect(() => loadConfig(env({ USE_TIME_FILTER: 'true' }), false)).not.toThrow();
+  });
+
+  it.each([
+    ['gzip', 'gzip'],
+    ['GZIP', 'gzip'],
+    ['none', 'none'],
+  ])('reads COMPRESSION=%s as %s', (value, expected) => {
+    expect(loadConfig(env({ COMPRESSION: value }), false).compression).toBe(expected);
+  });
+
+  it('refuses a COMPRESSION other than none or gzip', () => {
+    const error = refusal(env({ COMPRESSION: 'zstd' }));
+
+    expect(error.message).toContain('COMPRESSION="zstd" is invalid: expected "none" or "gzip"');
+  });
+
+  it('uses the known time field of an entity that has no ModifiedDate window, and TIME_FIELDS over it', () => {
+    const config = loadConfig(
+      env({ ENTITIES: 'Sessions,ConnectionFailureLogs', TIME_FIELDS: 'Sessions:StartDate' }),
+      false,
+    );
+
+    expect(config.timeFields).toEqual({ Sessions: 'StartDate', ConnectionFailureLogs: 'FailureDate' });
+  });
+
+  it.each(['Sessions', 'Sessions:start date', 'Machines:CreatedDate', 'Sessions:StartDate:EndDate'])(
+    'refuses the TIME_FIELDS entry %j and quotes it',
+    (entry) => {
+      const error = refusal(env({ ENTITIES: 'Sessions', TIME_FIELDS: entry }));
+
+      expect(error.message).toContain(`TIME_FIELDS entry ${JSON.stringify(entry)} is invalid`);
+    },
+  );
+
+  it('requires CITRIX_CLIENT_SECRET_ARN in AWS, even when a plain CITRIX_CLIENT_SECRET is set', () => {
+    const error = refusal(REQUIRED, true);
+
+    expect(error.message).toContain('CITRIX_CLIENT_SECRET_ARN is not set');
+  });
+
+  it('knows it runs in AWS from AWS_LAMBDA_FUNCTION_NAME when not told', () => {
+    const error = refusal(env({ AWS_LAMBDA_FUNCTION_NAME: 'collector-fetch-page' }));
+
+    expect(error.message).toContain('CITRIX_CLIENT_SECRET_ARN');
+  });
+
+  it('reads the client secret from Secrets Manager in AWS', () => {
+    const config = loadConfig(
+      env({ CITRIX_CLIENT_SECRET: undefined, CITRIX_CLIENT_SECRET_ARN: ` ${ARN} ` }),
+      true,
+    );
+
+    expect(config.clientSecret).toEqual({ kind: 'secretsManager', secretId: ARN });
+  });
+
+  it('refuses a plain http API_BASE in AWS, where the secret and token would travel in clear text', () => {
+    const error = refusal(env({ CITRIX_CLIENT_SECRET_ARN: ARN, API_BASE: 'http://api.cloud.com' }), true);
+
+    expect(error.message).toContain('API_BASE="http://api.cloud.com" uses http');
+  });
+
+  it('returns a frozen object whose lists cannot be changed either', () => {
+    const config = loadConfig(REQUIRED, false);
+
+    expect(() => {
+      (config as { pageSize: number }).pageSize = 5;
+    }).toThrow(TypeError);
+    expect(() => (config.entities as string[]).push('Catalogs')).toThrow(TypeError);
+    expect(() => {
+      (config.timeFields as Record<string, string>).Sessions = 'StartDate';
+    }).toThrow(TypeError);
+  });
+});

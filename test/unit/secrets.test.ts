@@ -1,0 +1,112 @@
+// Secrets Manager's control plane has no local stand-in, so GetSecretValue is mocked here with
+// aws-sdk-client-mock. The tests assert only on the secret the resolver hands back or on its error.
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { BadConfiguration } from '../../functions/commons/errors.ts';
+import { clientSecretResolver } from '../../functions/commons/secrets.ts';
+
+const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:citrix-monitor-AbCdEf';
+const inSecretsManager = { kind: 'secretsManager', secretId: ARN } as const;
+const fromEnv = { kind: 'env', variable: 'CITRIX_CLIENT_SECRET' } as const;
+const secretsManager = mockClient(SecretsManagerClient);
+const client = () => new SecretsManagerClient({ region: 'eu-west-1' });
+
+function storeSecret(secret: { SecretString?: string; SecretBinary?: Uint8Array }) {
+  secretsManager.on(GetSecretValueCommand, { SecretId: ARN }).resolves(secret);
+}
+
+async function refusal(resolve: () => Promise<string>): Promise<Error> {
+  const outcome = await resolve().then(
+    (value) => new Error(`resolved to a secret of ${value.length} characters`),
+    (error: unknown) => error,
+  );
+  expect(outcome).toBeInstanceOf(BadConfiguration);
+  return outcome as Error;
+}
+
+beforeEach(() => secretsManager.reset());
+afterEach(() => vi.useRealTimers());
+
+describe('clientSecretResolver from Secrets Manager', () => {
+  it('returns a secret stored as plain text', async () => {
+    storeSecret({ SecretString: 'plain-s3cr3t' });
+
+    expect(await clientSecretResolver(inSecretsManager, {}, client)()).toBe('plain-s3cr3t');
+  });
+
+  it('trims the line break a console paste leaves behind', async () => {
+    storeSecret({ SecretString: ' plain-s3cr3t\n' });
+
+    expect(await clientSecretResolver(inSecretsManager, {}, client)()).toBe('plain-s3cr3t');
+  });
+
+  it('reports a secret the role may not read as BadConfiguration naming the secret id', async () => {
+    secretsManager
+      .on(GetSecretValueCommand)
+      .rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+
+    const error = await refusal(clientSecretResolver(inSecretsManager, {}, client));
+
+    expect(error.message).toContain(
+      `Secrets Manager refused the client secret ${ARN} (AccessDeniedException)`,
+    );
+  });
+
+  it('returns the client_secret field of a secret stored as JSON', async () => {
+    storeSecret({ SecretString: '{"client_id": "client-1", "client_secret": "json-s3cr3t"}' });
+
+    expect(await clientSecretResolver(inSecretsManager, {}, client)()).toBe('json-s3cr3t');
+  });
+
+  it.each([
+    ['an empty string', { SecretString: '' }],
+    ['only spaces', { SecretString: '   ' }],
+    ['no string at all', { SecretBinary: new Uint8Array([1, 2, 3]) }],
+    ['JSON without client_secret', { SecretString: '{"password": "hunter2-xyz"}' }],
+    ['broken JSON', { SecretString: '{"client_secret": "hunter2-xyz"' }],
+  ])('refuses a secret holding %s, naming the secret id and quoting no secret', async (_what, secret) => {
+    storeSecret(secret);
+
+    const error = await refusal(clientSecretResolver(inSecretsManager, {}, client));
+
+    expect(error.message).toContain(`secret ${ARN} holds no client secret`);
+    expect(error.message).not.toContain('hunter2-xyz');
+  });
+
+  it('keeps the secret for five minutes', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.parse('2026-11-24T11:15:00Z') });
+    const resolve = clientSecretResolver(inSecretsManager, {}, client);
+    storeSecret({ SecretString: 'before-rotation' });
+    await resolve();
+    storeSecret({ SecretString: 'after-rotation' });
+    vi.setSystemTime(Date.parse('2026-11-24T11:19:59Z'));
+
+    expect(await resolve()).toBe('before-rotation');
+  });
+
+  it('picks up a rotated secret after five minutes, without a redeploy', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.parse('2026-11-24T11:15:00Z') });
+    const resolve = clientSecretResolver(inSecretsManager, {}, client);
+    storeSecret({ SecretString: 'before-rotation' });
+    await resolve();
+    storeSecret({ SecretString: 'after-rotation' });
+    vi.setSystemTime(Date.parse('2026-11-24T11:20:01Z'));
+
+    expect(await resolve()).toBe('after-rotation');
+  });
+});
+
+describe('clientSecretResolver from the environment', () => {
+  it('reads CITRIX_CLIENT_SECRET from the environment it is given', async () => {
+    const resolve = clientSecretResolver(fromEnv, { CITRIX_CLIENT_SECRET: 'local-s3cr3t' }, client);
+
+    expect(await resolve()).toBe('local-s3cr3t');
+  });
+
+  it('refuses an environment without CITRIX_CLIENT_SECRET and names the variable', async () => {
+    const error = await refusal(clientSecretResolver(fromEnv, { OTHER: 'x' }, client));
+
+    expect(error.message).toContain('CITRIX_CLIENT_SECRET holds no client secret');
+  });
+});

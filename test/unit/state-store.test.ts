@@ -1,0 +1,164 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { StateCorrupt } from '../../functions/commons/errors.ts';
+import { readState, writeState } from '../../functions/commons/state-store.ts';
+import type { ObjectStore, WriteOutcome } from '../../functions/commons/store.ts';
+
+/**
+ * A bucket in memory with S3's conditional-write rules (If-None-Match: * and If-Match on a quoted or
+ * unquoted ETag). Real S3 semantics are covered by the integration tests against an S3 server.
+ */
+class MemoryStore implements ObjectStore {
+  readonly bucket = 'logs-bucket';
+  private readonly objects = new Map<string, { body: Buffer; etag: string }>();
+
+  async get(key: string) {
+    const found = this.objects.get(key);
+    return found ? { body: Buffer.from(found.body), etag: found.etag } : null;
+  }
+
+  async put(key: string, body: Buffer | string) {
+    this.write(key, body);
+  }
+
+  async putIf(key: string, body: string, condition: { ifNoneMatch: '*' } | { ifMatch: string }) {
+    const current = this.objects.get(key);
+    const holds =
+      'ifNoneMatch' in condition
+        ? current === undefined
+        : current !== undefined && unquoted(current.etag) === unquoted(condition.ifMatch);
+    return holds ? { written: true as const, etag: this.write(key, body) } : { written: false as const };
+  }
+
+  async copyIfAbsent(from: string, to: string): Promise<WriteOutcome> {
+    const source = this.objects.get(from);
+    if (!source) throw new Error(`NoSuchKey: ${from}`);
+    if (this.objects.has(to)) return { written: false };
+    return { written: true, etag: this.write(to, source.body) };
+  }
+
+  async list(prefix: string) {
+    return [...this.objects.keys()].filter((key) => key.startsWith(prefix)).sort();
+  }
+
+  async deleteAll(keys: readonly string[]) {
+    for (const key of keys) this.objects.delete(key);
+  }
+
+  private write(key: string, body: Buffer | string): string {
+    const bytes = Buffer.from(body);
+    const etag = `"${createHash('md5').update(bytes).digest('hex')}"`;
+    this.objects.set(key, { body: bytes, etag });
+    return etag;
+  }
+}
+
+const unquoted = (etag: string) => etag.replaceAll('"', '');
+const config = { stateKey: 'collector-work/citrix_monitor/state.json' };
+const where = 's3://logs-bucket/collector-work/citrix_monitor/state.json';
+const hour = (iso: string) => Date.parse(iso);
+const noState = { lastHour: null, etag: null };
+
+async function stateFileText(store: ObjectStore): Promise<string | undefined> {
+  return (await store.get(config.stateKey))?.body.toString('utf8');
+}
+
+describe('readState', () => {
+  it('has no last hour when there is no state file yet', async () => {
+    const state = await readState(new MemoryStore(), config);
+
+    expect(state).toEqual(noState);
+  });
+
+  it("reads the old guide's state file, so its users keep their place", async () => {
+    const store = new MemoryStore();
+    await store.put(config.stateKey, '{"last_hour_utc": "2026-11-24T10:00:00Z"}');
+
+    const state = await readState(store, config);
+
+    expect(state.lastHour).toBe(hour('2026-11-24T10:00:00Z'));
+  });
+
+  it.each([
+    ['invalid JSON', '{"last_hour_utc": "2026-11-24T10:00', 'is not valid JSON', 'Restore it'],
+    ['JSON null', 'null', 'has no valid "last_hour_utc" (found null)', 'Fix the file'],
+    [
+      'no last_hour_utc',
+      '{"updated_at": "2026-11-24T11:15:02Z"}',
+      'has no valid "last_hour_utc"',
+      'Fix the file',
+    ],
+    ['a time that is not an hour', '{"last_hour_utc": "2026-11-24T10:30:00Z"}', '10:30:00Z', 'Fix the file'],
+    ['a number', '{"last_hour_utc": 1795514400000}', '(found 1795514400000)', 'Fix the file'],
+  ])(
+    'refuses a state file with %s, naming where it is and what to do',
+    async (_what, body, problem, todo) => {
+      const store = new MemoryStore();
+      await store.put(config.stateKey, body);
+
+      const error = await readState(store, config).then(
+        () => new Error('the state file was accepted'),
+        (e: unknown) => e as Error,
+      );
+
+      expect(error).toBeInstanceOf(StateCorrupt);
+      expect(error.message).toContain(where);
+      expect(error.message).toContain(problem);
+      expect(error.message).toContain(todo);
+    },
+  );
+});
+
+describe('writeState', () => {
+  it("creates the first state file in the old guide's format", async () => {
+    const store = new MemoryStore();
+
+    const written = await writeState(store, config, noState, hour('2026-11-24T10:00:00Z'), {
+      updated_by: 'run-a',
+    });
+
+    expect(written).toBe(true);
+    expect(JSON.parse((await stateFileText(store)) ?? '')).toEqual({
+      last_hour_utc: '2026-11-24T10:00:00Z',
+      updated_by: 'run-a',
+    });
+  });
+
+  it('loses the race when another run created the state file first', async () => {
+    const store = new MemoryStore();
+    await writeState(store, config, noState, hour('2026-11-24T10:00:00Z'), { updated_by: 'run-a' });
+
+    const written = await writeState(store, config, noState, hour('2026-11-24T11:00:00Z'), {
+      updated_by: 'run-b',
+    });
+
+    expect(written).toBe(false);
+    expect((await readState(store, config)).lastHour).toBe(hour('2026-11-24T10:00:00Z'));
+  });
+
+  it('advances a state file that nobody changed since it was read', async () => {
+    const store = new MemoryStore();
+    await store.put(config.stateKey, '{"last_hour_utc": "2026-11-24T10:00:00Z"}');
+    const read = await readState(store, config);
+
+    const written = await writeState(store, config, read, hour('2026-11-24T11:00:00Z'), {});
+
+    expect(written).toBe(true);
+    expect((await readState(store, config)).lastHour).toBe(hour('2026-11-24T11:00:00Z'));
+  });
+
+  it('leaves the file unchanged when another run advanced it since it was read', async () => {
+    const store = new MemoryStore();
+    await store.put(config.stateKey, '{"last_hour_utc": "2026-11-24T10:00:00Z"}');
+    const stale = await readState(store, config);
+    await writeState(store, config, stale, hour('2026-11-24T11:00:00Z'), { updated_by: 'run-a' });
+    const before = await stateFileText(store);
+
+    const written = await writeState(store, config, stale, hour('2026-11-24T12:00:00Z'), {
+      updated_by: 'run-b',
+    });
+
+    expect(written).toBe(false);
+    expect(await stateFileText(store)).toBe(before);
+  });
+});
