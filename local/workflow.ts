@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { Context } from 'aws-lambda';
-import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import {
+  ExecutionAbortedError,
+  ExecutionError,
+  StateMachine,
+  type StateMachineDefinition,
+} from 'aws-local-stepfunctions';
 import { commitHandler } from '../functions/commit.ts';
 import type { Collector, CommitResult, Plan } from '../functions/commons/collector.ts';
 import { fetchPageHandler } from '../functions/fetch-page.ts';
@@ -27,8 +32,10 @@ export function loadDefinition(): StateMachineDefinition {
 }
 
 export interface ExecutionOutcome {
-  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   readonly executionName: string;
+  /** The Plan step's result, kept for a redrive. */
+  readonly plan?: Plan;
   readonly output?: Plan & { committed: CommitResult[] };
   /** On failure: the error name (from functions/commons/errors.ts) and its message. */
   readonly error?: string;
@@ -44,6 +51,15 @@ export interface RunOptions {
   readonly retryIntervalMs?: number;
   /** The Lambda timeout that the fetch handler sees through `getRemainingTimeInMillis`. */
   readonly lambdaTimeoutMs?: number;
+  /**
+   * Redrive of a failed execution: the same execution name and the same plan, run again from the Hours
+   * map (aws-local-stepfunctions has no redrive). AWS re-runs only the failed Map iterations, from
+   * their failed continuation; re-running every iteration from its first page, as this does, repeats
+   * more work but writes the same staging keys, so the outcome at the feed is the same.
+   */
+  readonly redriveOf?: Plan;
+  /** Kills the execution where it is, as a crashed or killed process would leave it. */
+  readonly kill?: AbortSignal;
 }
 
 function lambdaContext(name: string, timeoutMs: number): Context {
@@ -65,6 +81,7 @@ export async function runExecution(
 ): Promise<ExecutionOutcome> {
   const executionName = options.executionName ?? `local-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   const invocations = { Plan: 0, FetchPages: 0, Commit: 0 };
+  let plan: Plan | undefined = options.redriveOf;
   const timeoutMs = options.lambdaTimeoutMs ?? 900_000;
   // biome-ignore lint/suspicious/noExplicitAny: each handler takes the event type its state sends
   const handlers: Record<keyof typeof TASKS, (event: any, context: Context) => Promise<unknown>> = {
@@ -77,18 +94,20 @@ export async function runExecution(
       state,
       async (event: JSONValue) => {
         invocations[state as keyof typeof TASKS] += 1;
-        return (await handler(
-          event,
-          lambdaContext(TASKS[state as keyof typeof TASKS], timeoutMs),
-        )) as JSONValue;
+        const result = await handler(event, lambdaContext(TASKS[state as keyof typeof TASKS], timeoutMs));
+        if (state === 'Plan') plan = result as Plan;
+        return result as JSONValue;
       },
     ]),
   );
   const retryOverrides = Object.fromEntries(
     Object.keys(TASKS).map((s) => [s, options.retryIntervalMs ?? 1000]),
   );
-  const machine = new StateMachine(loadDefinition(), { validationOptions: { checkArn: true } });
-  const input = options.input ?? {};
+  const definition = loadDefinition();
+  const machine = new StateMachine(options.redriveOf ? { ...definition, StartAt: 'Hours' } : definition, {
+    validationOptions: { checkArn: true },
+  });
+  const input = (options.redriveOf ?? options.input ?? {}) as JSONValue;
   const run = machine.run(input, {
     overrides: { taskResourceLocalHandlers: local, retryIntervalOverrides: retryOverrides },
     context: {
@@ -100,10 +119,12 @@ export async function runExecution(
       },
     },
   });
+  options.kill?.addEventListener('abort', () => run.abort(), { once: true });
   try {
     const output = (await run.result) as unknown as ExecutionOutcome['output'];
-    return { status: 'SUCCEEDED', executionName, output, invocations };
+    return { status: 'SUCCEEDED', executionName, plan, output, invocations };
   } catch (err) {
+    if (err instanceof ExecutionAbortedError) return { status: 'ABORTED', executionName, plan, invocations };
     if (!(err instanceof ExecutionError)) throw err;
     const inner = (err as { cause?: unknown }).cause as
       | { name?: string; message?: string; cause?: unknown }
@@ -112,6 +133,7 @@ export async function runExecution(
     return {
       status: 'FAILED',
       executionName,
+      plan,
       error: original?.name ?? err.name,
       cause: original?.message ?? err.message,
       invocations,

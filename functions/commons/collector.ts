@@ -201,10 +201,12 @@ export async function fetchPages(c: Collector, task: FetchTask, deadlineMs: numb
  * Publishes an hour once every entity succeeded, then advances the state.
  *
  * Exactly once at the feed: the hour is claimed by a commit record written with `If-None-Match: *`
- * (one claimant per hour); only the claim's manifest is ever published, each page copied with
- * `If-None-Match: *` (a retried or concurrent publisher never rewrites a key); the record is marked
- * published before the state moves, and the state moves by compare-and-swap, forward only, one hour
- * at a time, so it never skips an hour nor goes backwards.
+ * (one claimant per hour, and records are never deleted); only the claim's manifest is ever
+ * published, each page with `If-None-Match: *`, so a retried or concurrent publisher never rewrites a
+ * key. A publisher that resumes a claim (a retry after a crash, or another run finishing a crashed
+ * one) also skips every key that was ever written, even if the feed has deleted it since (bucket
+ * versioning tells). The record is marked published before the state moves, and the state moves by
+ * compare-and-swap, forward only, one hour at a time.
  */
 export async function commitHour(c: Collector, task: CommitTask): Promise<CommitResult> {
   const { config, store } = c;
@@ -212,6 +214,7 @@ export async function commitHour(c: Collector, task: CommitTask): Promise<Commit
   const entities: CommitRecord['entities'] = {};
   for (const f of task.fetched) entities[f.entity] = { pages: f.pages, rows: f.rows };
   let found = await readRecord(c, hour);
+  let resumed = true;
   if (!found) {
     const claim: CommitRecord = {
       hour: task.hour,
@@ -223,6 +226,7 @@ export async function commitHour(c: Collector, task: CommitTask): Promise<Commit
     const outcome = await store.putIf(commitKey(config, hour), `${JSON.stringify(claim, null, 2)}\n`, {
       ifNoneMatch: '*',
     });
+    resumed = !outcome.written;
     found = outcome.written ? { record: claim, etag: outcome.etag } : await readRecord(c, hour);
     if (!found)
       throw new StateCorrupt(
@@ -230,10 +234,10 @@ export async function commitHour(c: Collector, task: CommitTask): Promise<Commit
       );
   }
   let { record } = found;
+  const alreadyPublished = record.status === 'published';
   let objects = 0;
-  if (record.status === 'publishing') {
-    // Our claim, or one a crashed run left behind: finishing it is safe, every copy is conditional.
-    objects = await publishManifest(c, hour, record);
+  if (!alreadyPublished) {
+    objects = await publishManifest(c, hour, record, resumed);
     const done: CommitRecord = { ...record, status: 'published', published_at: new Date().toISOString() };
     const marked = await store.putIf(commitKey(config, hour), `${JSON.stringify(done, null, 2)}\n`, {
       ifMatch: found.etag.replaceAll('"', ''),
@@ -243,10 +247,10 @@ export async function commitHour(c: Collector, task: CommitTask): Promise<Commit
   await cleanStaging(c, hour, task.runId);
   const state = await advanceState(c, hour, task);
   const rows = Object.values(record.entities).reduce((n, e) => n + e.rows, 0);
-  const outcome = record.run === task.runId ? 'published' : 'already-published';
-  c.log(outcome === 'published' ? 'hour published' : 'hour already published by another run', {
+  const outcome = alreadyPublished ? 'already-published' : 'published';
+  c.log(alreadyPublished ? 'hour already published by another run; nothing written' : 'hour published', {
     hour: task.hour,
-    publishedBy: record.run,
+    pagesOf: record.run,
     objects,
     rows,
     state,
@@ -262,7 +266,12 @@ export async function commitHour(c: Collector, task: CommitTask): Promise<Commit
   };
 }
 
-async function publishManifest(c: Collector, hour: number, record: CommitRecord): Promise<number> {
+async function publishManifest(
+  c: Collector,
+  hour: number,
+  record: CommitRecord,
+  resumed: boolean,
+): Promise<number> {
   const copies: Array<[string, string]> = [];
   for (const [entity, { pages }] of Object.entries(record.entities)) {
     for (let page = 0; page < pages; page++) {
@@ -273,13 +282,33 @@ async function publishManifest(c: Collector, hour: number, record: CommitRecord)
     }
   }
   let written = 0;
+  let unversioned = false;
   const worker = async () => {
     for (let next = copies.shift(); next; next = copies.shift()) {
-      const outcome = await c.store.copyIfAbsent(next[0], next[1]);
-      if (outcome.written) written++;
+      const [from, to] = next;
+      if (resumed) {
+        const before = await c.store.everWritten(to);
+        if (before === true) continue;
+        unversioned ||= before === null;
+      }
+      const outcome = await c.store.publish(from, to);
+      if (outcome === 'written') written++;
+      if (outcome === 'source-missing' && (await readRecord(c, hour))?.record.status !== 'published') {
+        throw new StateCorrupt(
+          `Hour ${record.hour}: the staged page ${from} of run ${record.run} is gone before it was published (expired or deleted). The commit record ${commitKey(c.config, hour)} lists it; see README "Recovering a stuck hour".`,
+        );
+      }
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));
+  if (unversioned) {
+    c.log(
+      'resumed a publication on a bucket without versioning: a page the feed already deleted may be published again',
+      {
+        hour: record.hour,
+      },
+    );
+  }
   return written;
 }
 

@@ -1,8 +1,9 @@
 import {
-  CopyObjectCommand,
   DeleteObjectsCommand,
+  GetBucketVersioningCommand,
   GetObjectCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
   PutObjectCommand,
   S3Client,
   S3ServiceException,
@@ -10,6 +11,9 @@ import {
 
 /** The result of a conditional write: written, or refused because the precondition did not hold. */
 export type WriteOutcome = { written: true; etag: string } | { written: false };
+
+/** Publishing one staged object: written now, already there, or the staged source is gone. */
+export type PublishOutcome = 'written' | 'exists' | 'source-missing';
 
 /** A small view of one S3 bucket: what the collector needs, with S3's conditional writes made explicit. */
 export interface ObjectStore {
@@ -21,11 +25,19 @@ export interface ObjectStore {
   /** Writes only if the key does not exist (`If-None-Match: *`), or only over `ifMatch` (`If-Match`). */
   putIf(
     key: string,
-    body: string,
+    body: Buffer | string,
     condition: { ifNoneMatch: '*' } | { ifMatch: string },
   ): Promise<WriteOutcome>;
-  /** Server-side copy that never overwrites: `If-None-Match: *` on the destination. */
-  copyIfAbsent(from: string, to: string): Promise<WriteOutcome>;
+  /**
+   * Copies `from` to `to` only if `to` does not exist. Done as GET + PUT `If-None-Match: *` rather than
+   * CopyObject, because not every S3 implementation enforces the condition on a copy (Ceph RGW 16 ignores it).
+   */
+  publish(from: string, to: string): Promise<PublishOutcome>;
+  /**
+   * Whether the key was ever written, even if it was deleted since (it has a version or a delete
+   * marker). Null when the bucket is not versioned and so cannot tell.
+   */
+  everWritten(key: string): Promise<boolean | null>;
   list(prefix: string): Promise<string[]>;
   deleteAll(keys: readonly string[]): Promise<void>;
 }
@@ -76,7 +88,8 @@ export function s3ClientFromEnv(env: Record<string, string | undefined> = proces
 }
 
 export function s3Store(client: S3Client, bucket: string): ObjectStore {
-  return {
+  let versioned: Promise<boolean> | null = null;
+  const store: ObjectStore = {
     bucket,
     async get(key) {
       try {
@@ -105,7 +118,7 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
               Bucket: bucket,
               Key: key,
               Body: body,
-              ContentType: 'application/json',
+              ContentType: key.endsWith('.json') ? 'application/json' : 'application/x-ndjson',
               ...('ifNoneMatch' in condition ? { IfNoneMatch: '*' } : { IfMatch: condition.ifMatch }),
             }),
           ),
@@ -116,23 +129,22 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
         throw err;
       }
     },
-    async copyIfAbsent(from, to) {
-      try {
-        const out = await withConflictRetry(() =>
-          client.send(
-            new CopyObjectCommand({
-              Bucket: bucket,
-              Key: to,
-              CopySource: `${bucket}/${from.split('/').map(encodeURIComponent).join('/')}`,
-              IfNoneMatch: '*',
-            }),
-          ),
-        );
-        return { written: true, etag: out.CopyObjectResult?.ETag ?? '' };
-      } catch (err) {
-        if (preconditionFailed(err)) return { written: false };
-        throw err;
-      }
+    async publish(from, to) {
+      const source = await store.get(from);
+      if (!source) return 'source-missing';
+      const outcome = await store.putIf(to, source.body, { ifNoneMatch: '*' });
+      return outcome.written ? 'written' : 'exists';
+    },
+    async everWritten(key) {
+      versioned ??= client
+        .send(new GetBucketVersioningCommand({ Bucket: bucket }))
+        .then((out) => out.Status === 'Enabled' || out.Status === 'Suspended')
+        .catch(() => false);
+      if (!(await versioned)) return null;
+      const out = await client.send(
+        new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key, MaxKeys: 10 }),
+      );
+      return [...(out.Versions ?? []), ...(out.DeleteMarkers ?? [])].some((v) => v.Key === key);
     },
     async list(prefix) {
       const keys: string[] = [];
@@ -155,4 +167,5 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
       }
     },
   };
+  return store;
 }

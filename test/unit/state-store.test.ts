@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { StateCorrupt } from '../../functions/commons/errors.ts';
 import { readState, writeState } from '../../functions/commons/state-store.ts';
-import type { ObjectStore, WriteOutcome } from '../../functions/commons/store.ts';
+import type { ObjectStore, PublishOutcome } from '../../functions/commons/store.ts';
 
 /**
  * A bucket in memory with S3's conditional-write rules (If-None-Match: * and If-Match on a quoted or
@@ -21,7 +21,7 @@ class MemoryStore implements ObjectStore {
     this.write(key, body);
   }
 
-  async putIf(key: string, body: string, condition: { ifNoneMatch: '*' } | { ifMatch: string }) {
+  async putIf(key: string, body: Buffer | string, condition: { ifNoneMatch: '*' } | { ifMatch: string }) {
     const current = this.objects.get(key);
     const holds =
       'ifNoneMatch' in condition
@@ -30,11 +30,14 @@ class MemoryStore implements ObjectStore {
     return holds ? { written: true as const, etag: this.write(key, body) } : { written: false as const };
   }
 
-  async copyIfAbsent(from: string, to: string): Promise<WriteOutcome> {
+  async publish(from: string, to: string): Promise<PublishOutcome> {
     const source = this.objects.get(from);
-    if (!source) throw new Error(`NoSuchKey: ${from}`);
-    if (this.objects.has(to)) return { written: false };
-    return { written: true, etag: this.write(to, source.body) };
+    if (!source) return 'source-missing';
+    return (await this.putIf(to, source.body, { ifNoneMatch: '*' })).written ? 'written' : 'exists';
+  }
+
+  async everWritten() {
+    return null; // an unversioned bucket cannot tell
   }
 
   async list(prefix: string) {
