@@ -1,5 +1,6 @@
 import middy from '@middy/core';
-import { type Collector, type CommitResult, type CommitTask, commitHour } from './commons/collector.ts';
+import type { Collector } from './commons/collector.ts';
+import { type CommitResult, type CommitTask, commitHour } from './commons/publish.ts';
 import { fromLambdaEnvironment } from './commons/runtime.ts';
 
 export const commitHandler = (collector: () => Collector) =>

@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { parseHour } from '../functions/commons/hours.ts';
 import { collectorFromEnv, jsonLog } from '../functions/commons/runtime.ts';
-import { describeOutcome } from './report.ts';
+import { describeOutcome, exitCode } from './report.ts';
 import { runExecution } from './workflow.ts';
 
 const USAGE = `Usage: npm run collect -- [--hour YYYY-MM-DDTHH:00:00Z] [--verbose]
@@ -42,7 +42,7 @@ async function main(): Promise<number> {
   const started = Date.now();
   const outcome = await runExecution(collector, { input: args.hour ? { hour: args.hour } : {} });
   console.log(describeOutcome(outcome, collector.config, (Date.now() - started) / 1000));
-  return outcome.status === 'SUCCEEDED' ? 0 : 1;
+  return exitCode(outcome);
 }
 
 main().then(

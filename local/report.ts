@@ -37,3 +37,9 @@ export function describeOutcome(outcome: ExecutionOutcome, config: Config, secon
   );
   return lines.join('\n');
 }
+
+/** Exit 0 only when the execution succeeded and every hour it planned is published. */
+export function exitCode(outcome: ExecutionOutcome): number {
+  if (outcome.status !== 'SUCCEEDED') return 1;
+  return outcome.output?.committed.every((c) => c.outcome !== 'publishing-elsewhere') === false ? 3 : 0;
+}

@@ -8,7 +8,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { collectorFromEnv } from '../functions/commons/runtime.ts';
 import { startStandin } from './citrix-standin/index.ts';
-import { describeOutcome } from './report.ts';
+import { describeOutcome, exitCode } from './report.ts';
 import { startLocalS3 } from './s3.ts';
 import { runExecution } from './workflow.ts';
 
@@ -51,7 +51,7 @@ async function main(): Promise<number> {
     console.log(
       `Run again to collect the hours that have become due since; delete ${DATA_DIR} to start over.`,
     );
-    return outcome.status === 'SUCCEEDED' ? 0 : 1;
+    return exitCode(outcome);
   } finally {
     await s3.stop();
     await standin.stop();

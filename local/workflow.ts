@@ -7,7 +7,8 @@ import {
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
 import { commitHandler } from '../functions/commit.ts';
-import type { Collector, CommitResult, Plan } from '../functions/commons/collector.ts';
+import type { Collector, Plan } from '../functions/commons/collector.ts';
+import type { CommitResult } from '../functions/commons/publish.ts';
 import { fetchPageHandler } from '../functions/fetch-page.ts';
 import { planHandler } from '../functions/plan.ts';
 
@@ -104,9 +105,13 @@ export async function runExecution(
     Object.keys(TASKS).map((s) => [s, options.retryIntervalMs ?? 1000]),
   );
   const definition = loadDefinition();
-  const machine = new StateMachine(options.redriveOf ? { ...definition, StartAt: 'Hours' } : definition, {
-    validationOptions: { checkArn: true },
-  });
+  const { Plan: _planned, ...afterPlan } = definition.States;
+  const machine = new StateMachine(
+    options.redriveOf ? { ...definition, StartAt: 'Hours', States: afterPlan } : definition,
+    {
+      validationOptions: { checkArn: true },
+    },
+  );
   const input = (options.redriveOf ?? options.input ?? {}) as JSONValue;
   const run = machine.run(input, {
     overrides: { taskResourceLocalHandlers: local, retryIntervalOverrides: retryOverrides },

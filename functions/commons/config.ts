@@ -8,6 +8,8 @@ export type SecretSource =
 /** The whole configuration, validated once. Holds no secret, so it may be logged. */
 export interface Config {
   readonly bucket: string;
+  /** Bucket of the state, commit records and staging; by default `bucket`. */
+  readonly workBucket: string;
   /** Published prefix (what the SecOps feed reads), without a trailing slash. */
   readonly prefix: string;
   /** Staging area and per-hour commit records; never under `prefix`. */
@@ -165,6 +167,7 @@ export function loadConfig(env: Env = process.env, inAws = Boolean(env.AWS_LAMBD
   const list = entities(env);
   return Object.freeze({
     bucket: text(env, 'S3_BUCKET'),
+    workBucket: text(env, 'WORK_BUCKET', env.S3_BUCKET?.trim() ?? ''),
     prefix,
     workPrefix,
     stateKey,

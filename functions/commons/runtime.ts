@@ -21,9 +21,11 @@ export function collectorFromEnv(
   tuning: Pick<CitrixClientOptions, 'backoffMs' | 'maxAttempts'> = {},
 ): Collector {
   const config = loadConfig(env, inAws);
+  const s3 = s3ClientFromEnv(env);
   return {
     config,
-    store: s3Store(s3ClientFromEnv(env), config.bucket),
+    feed: s3Store(s3, config.bucket),
+    work: s3Store(s3, config.workBucket),
     citrix: new CitrixClient({
       apiBase: config.apiBase,
       customerId: config.customerId,

@@ -12,9 +12,6 @@ import {
 /** The result of a conditional write: written, or refused because the precondition did not hold. */
 export type WriteOutcome = { written: true; etag: string } | { written: false };
 
-/** Publishing one staged object: written now, already there, or the staged source is gone. */
-export type PublishOutcome = 'written' | 'exists' | 'source-missing';
-
 /** A small view of one S3 bucket: what the collector needs, with S3's conditional writes made explicit. */
 export interface ObjectStore {
   readonly bucket: string;
@@ -28,11 +25,6 @@ export interface ObjectStore {
     body: Buffer | string,
     condition: { ifNoneMatch: '*' } | { ifMatch: string },
   ): Promise<WriteOutcome>;
-  /**
-   * Copies `from` to `to` only if `to` does not exist. Done as GET + PUT `If-None-Match: *` rather than
-   * CopyObject, because not every S3 implementation enforces the condition on a copy (Ceph RGW 16 ignores it).
-   */
-  publish(from: string, to: string): Promise<PublishOutcome>;
   /**
    * Whether the key was ever written, even if it was deleted since (it has a version or a delete
    * marker). Null when the bucket is not versioned and so cannot tell.
@@ -89,7 +81,7 @@ export function s3ClientFromEnv(env: Record<string, string | undefined> = proces
 
 export function s3Store(client: S3Client, bucket: string): ObjectStore {
   let versioned: Promise<boolean> | null = null;
-  const store: ObjectStore = {
+  return {
     bucket,
     async get(key) {
       try {
@@ -129,12 +121,6 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
         throw err;
       }
     },
-    async publish(from, to) {
-      const source = await store.get(from);
-      if (!source) return 'source-missing';
-      const outcome = await store.putIf(to, source.body, { ifNoneMatch: '*' });
-      return outcome.written ? 'written' : 'exists';
-    },
     async everWritten(key) {
       versioned ??= client
         .send(new GetBucketVersioningCommand({ Bucket: bucket }))
@@ -167,5 +153,4 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
       }
     },
   };
-  return store;
 }

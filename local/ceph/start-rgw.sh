@@ -170,7 +170,8 @@ osd_op_num_threads_per_shard = 1
 
 [client.rgw.a]
 admin_socket = $CEPH_DIR/run/\$name.asok
-rgw_frontends = beast endpoint=127.0.0.1:$RGW_PORT
+# tcp_nodelay: without it every small response waits ~40 ms for a delayed ACK (Nagle).
+rgw_frontends = beast endpoint=127.0.0.1:$RGW_PORT tcp_nodelay=1
 rgw_thread_pool_size = 64
 rgw_dns_name = 127.0.0.1
 CONF

@@ -34,6 +34,7 @@ describe('loadConfig', () => {
 
     expect(config).toEqual({
       bucket: 'logs-bucket',
+      workBucket: 'logs-bucket',
       prefix: 'citrix_monitor',
       workPrefix: 'collector-work/citrix_monitor',
       stateKey: 'collector-work/citrix_monitor/state.json',

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { StateCorrupt } from '../../functions/commons/errors.ts';
 import { readState, writeState } from '../../functions/commons/state-store.ts';
-import type { ObjectStore, PublishOutcome } from '../../functions/commons/store.ts';
+import type { ObjectStore } from '../../functions/commons/store.ts';
 
 /**
  * A bucket in memory with S3's conditional-write rules (If-None-Match: * and If-Match on a quoted or
@@ -28,12 +28,6 @@ class MemoryStore implements ObjectStore {
         ? current === undefined
         : current !== undefined && unquoted(current.etag) === unquoted(condition.ifMatch);
     return holds ? { written: true as const, etag: this.write(key, body) } : { written: false as const };
-  }
-
-  async publish(from: string, to: string): Promise<PublishOutcome> {
-    const source = this.objects.get(from);
-    if (!source) return 'source-missing';
-    return (await this.putIf(to, source.body, { ifNoneMatch: '*' })).written ? 'written' : 'exists';
   }
 
   async everWritten() {

@@ -1,0 +1,270 @@
+import { type Collector, type FetchResult, hourOf, type Plan } from './collector.ts';
+import { StateCorrupt } from './errors.ts';
+import { formatHour, HOUR_MS } from './hours.ts';
+import { commitKey, publishedKey, stagingKey, stagingRunPrefix } from './keys.ts';
+import { readState, writeState } from './state-store.ts';
+
+/**
+ * How long a publisher holds an hour. Longer than a Lambda can run (15 min), so a lease that has
+ * expired belongs to an invocation that is surely gone, and taking it over cannot race a live writer.
+ */
+export const LEASE_MS = 20 * 60_000;
+
+export interface CommitTask {
+  readonly hour: string;
+  readonly runId: string;
+  readonly mode: Plan['mode'];
+  readonly fetched: readonly Pick<FetchResult, 'entity' | 'pages' | 'rows'>[];
+}
+
+/**
+ * The per-hour commit record under WORK_PREFIX/commits/. It names the one run whose staged pages are
+ * published (the claim), who may write them now (the lease), and whether that finished. It is never
+ * deleted: it remembers the hour after the feed has deleted the published files.
+ */
+export interface CommitRecord {
+  hour: string;
+  run: string;
+  status: 'publishing' | 'published';
+  entities: Record<string, { pages: number; rows: number }>;
+  claimed_at: string;
+  lease: { holder: string; until: string };
+  published_at?: string;
+}
+
+export interface CommitResult {
+  readonly hour: string;
+  /**
+   * `published`: this run published the hour (its own pages, or a crashed run's it took over);
+   * `already-published`: it was published before, nothing was written;
+   * `publishing-elsewhere`: another live run holds the hour; nothing was written, the state did not move.
+   */
+  readonly outcome: 'published' | 'already-published' | 'publishing-elsewhere';
+  /** The run whose staged pages are (being) published. */
+  readonly publishedBy: string;
+  readonly objects: number;
+  readonly rows: number;
+  readonly entities: Record<string, { pages: number; rows: number }>;
+  /** The state after this commit, and why it did or did not move. */
+  readonly state: { lastHour: string | null; moved: boolean; reason: string };
+}
+
+const now = (c: Collector) => (c.now ?? Date.now)();
+
+function leased(c: Collector, record: CommitRecord, runId: string): CommitRecord {
+  return { ...record, lease: { holder: runId, until: new Date(now(c) + LEASE_MS).toISOString() } };
+}
+
+const serialize = (record: CommitRecord) => `${JSON.stringify(record, null, 2)}\n`;
+
+export async function readRecord(
+  c: Collector,
+  hour: number,
+): Promise<{ record: CommitRecord; etag: string } | null> {
+  const key = commitKey(c.config, hour);
+  const found = await c.work.get(key);
+  if (!found) return null;
+  try {
+    const record = JSON.parse(found.body.toString('utf8')) as CommitRecord;
+    if (record.hour !== formatHour(hour) || !record.run || !record.entities || !record.lease)
+      throw new Error('incomplete');
+    return { record, etag: found.etag.replaceAll('"', '') };
+  } catch {
+    throw new StateCorrupt(
+      `The commit record s3://${c.work.bucket}/${key} cannot be read. It says whether hour ${formatHour(hour)} was published; check the published prefix for that hour, then fix or delete the record.`,
+    );
+  }
+}
+
+/**
+ * Takes the hour for this run: a new claim (`If-None-Match: *`), or the lease of an unfinished claim
+ * when it is this run's own (a retry or redrive: Step Functions starts those only after the previous
+ * attempt ended) or has expired (its holder is gone). Every change is a compare-and-swap on the record.
+ */
+async function acquire(
+  c: Collector,
+  hour: number,
+  task: CommitTask,
+): Promise<
+  | { kind: 'fresh' | 'resumed'; record: CommitRecord; etag: string }
+  | { kind: 'published' | 'busy'; record: CommitRecord }
+> {
+  const key = commitKey(c.config, hour);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const found = await readRecord(c, hour);
+    if (!found) {
+      const entities: CommitRecord['entities'] = {};
+      for (const f of task.fetched) entities[f.entity] = { pages: f.pages, rows: f.rows };
+      const claim = leased(
+        c,
+        {
+          hour: task.hour,
+          run: task.runId,
+          status: 'publishing',
+          entities,
+          claimed_at: new Date(now(c)).toISOString(),
+          lease: { holder: '', until: '' },
+        },
+        task.runId,
+      );
+      const outcome = await c.work.putIf(key, serialize(claim), { ifNoneMatch: '*' });
+      if (outcome.written) return { kind: 'fresh', record: claim, etag: outcome.etag.replaceAll('"', '') };
+      continue;
+    }
+    const { record, etag } = found;
+    if (record.status === 'published') return { kind: 'published', record };
+    if (record.lease.holder !== task.runId && Date.parse(record.lease.until) > now(c))
+      return { kind: 'busy', record };
+    const taken = leased(c, record, task.runId);
+    const outcome = await c.work.putIf(key, serialize(taken), { ifMatch: etag });
+    if (outcome.written) return { kind: 'resumed', record: taken, etag: outcome.etag.replaceAll('"', '') };
+  }
+  throw new StateCorrupt(
+    `The commit record of hour ${task.hour} kept changing while this run tried to take it; run again.`,
+  );
+}
+
+/**
+ * Publishes an hour once every entity succeeded, then advances the state.
+ *
+ * Exactly once at the feed: one claim per hour names the staged pages to publish; one lease holder at a
+ * time writes them; a fresh claim publishes pages no one ever wrote, and a resumed one first asks the
+ * feed bucket whether a page was ever written (versioning keeps that after the feed deletes it), so no
+ * published key is written twice. The record is marked published before the state moves, and the state
+ * moves by compare-and-swap, forward only, one hour at a time.
+ */
+export async function commitHour(c: Collector, task: CommitTask): Promise<CommitResult> {
+  const hour = hourOf(task.hour, 'hour');
+  const taken = await acquire(c, hour, task);
+  let record = taken.record;
+  let objects = 0;
+  if (taken.kind === 'busy') {
+    const reason = `hour ${task.hour} is being published by run ${record.lease.holder} (lease until ${record.lease.until}); it or a later run finishes it`;
+    c.log('hour held by another run; nothing written', { hour: task.hour, holder: record.lease.holder });
+    const rows = Object.values(record.entities).reduce((n, e) => n + e.rows, 0);
+    const state = await readState(c.work, c.config);
+    return {
+      hour: task.hour,
+      outcome: 'publishing-elsewhere',
+      publishedBy: record.run,
+      objects: 0,
+      rows,
+      entities: record.entities,
+      state: { lastHour: state.lastHour === null ? null : formatHour(state.lastHour), moved: false, reason },
+    };
+  }
+  if (taken.kind === 'fresh' || taken.kind === 'resumed') {
+    objects = await publishPages(c, hour, record, taken.kind === 'resumed');
+    const done: CommitRecord = {
+      ...record,
+      status: 'published',
+      published_at: new Date(now(c)).toISOString(),
+    };
+    const marked = await c.work.putIf(commitKey(c.config, hour), serialize(done), { ifMatch: taken.etag });
+    if (!marked.written) {
+      throw new StateCorrupt(
+        `The commit record of hour ${task.hour} changed while this run held its lease; run again (nothing is published twice).`,
+      );
+    }
+    record = done;
+  }
+  await cleanStaging(c, hour, task.runId);
+  const state = await advanceState(c, hour, task);
+  const rows = Object.values(record.entities).reduce((n, e) => n + e.rows, 0);
+  const outcome = taken.kind === 'published' ? 'already-published' : 'published';
+  c.log(outcome === 'published' ? 'hour published' : 'hour already published; nothing written', {
+    hour: task.hour,
+    pagesOf: record.run,
+    objects,
+    rows,
+    state,
+  });
+  return {
+    hour: task.hour,
+    outcome,
+    publishedBy: record.run,
+    objects,
+    rows,
+    entities: record.entities,
+    state,
+  };
+}
+
+async function publishPages(
+  c: Collector,
+  hour: number,
+  record: CommitRecord,
+  resumed: boolean,
+): Promise<number> {
+  const pages: Array<[string, string]> = [];
+  for (const [entity, { pages: count }] of Object.entries(record.entities)) {
+    for (let page = 0; page < count; page++) {
+      pages.push([
+        stagingKey(c.config, record.run, entity, hour, page),
+        publishedKey(c.config, entity, hour, page),
+      ]);
+    }
+  }
+  let written = 0;
+  let blind = false;
+  const worker = async () => {
+    for (let next = pages.shift(); next; next = pages.shift()) {
+      const [from, to] = next;
+      if (resumed) {
+        const before = await c.feed.everWritten(to);
+        if (before === true) continue;
+        blind ||= before === null;
+      }
+      const source = await c.work.get(from);
+      if (!source) {
+        throw new StateCorrupt(
+          `Hour ${record.hour}: the staged page s3://${c.work.bucket}/${from} of run ${record.run} is gone before it was published (expired or deleted). The commit record ${commitKey(c.config, hour)} lists it; see README "When a run fails".`,
+        );
+      }
+      // If-None-Match as well: where the bucket enforces it, even a stale writer cannot overwrite.
+      const outcome = await c.feed.putIf(to, source.body, { ifNoneMatch: '*' });
+      if (outcome.written) written++;
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  if (blind) {
+    c.log(
+      'resumed publication on a bucket without versioning: a page the feed already took and deleted may be published again',
+      {
+        hour: record.hour,
+      },
+    );
+  }
+  return written;
+}
+
+async function cleanStaging(c: Collector, hour: number, runId: string): Promise<void> {
+  await c.work.deleteAll(await c.work.list(stagingRunPrefix(c.config, runId, hour)));
+}
+
+async function advanceState(c: Collector, hour: number, task: CommitTask): Promise<CommitResult['state']> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const state = await readState(c.work, c.config);
+    const current = state.lastHour === null ? null : formatHour(state.lastHour);
+    if (state.lastHour !== null && state.lastHour >= hour) {
+      return { lastHour: current, moved: false, reason: `the state is already at ${current}` };
+    }
+    if (state.lastHour !== null && state.lastHour < hour - HOUR_MS) {
+      return {
+        lastHour: current,
+        moved: false,
+        reason: `hours between ${current} and ${task.hour} are not published yet; the scheduled run publishes them, then moves past ${task.hour}`,
+      };
+    }
+    const written = await writeState(c.work, c.config, state, hour, {
+      updated_at: new Date(now(c)).toISOString(),
+      updated_by: task.runId,
+      entities: [...c.config.entities],
+    });
+    if (written)
+      return { lastHour: task.hour, moved: true, reason: `advanced from ${current ?? 'no state'}` };
+  }
+  throw new StateCorrupt(
+    `The state file kept changing while hour ${task.hour} was being committed; run again.`,
+  );
+}
