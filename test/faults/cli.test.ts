@@ -1,0 +1,157 @@
+/**
+ * `npm run collect` as an operator runs it, in a child process, against the Citrix stand-in and Ceph RGW:
+ * catching up from a state four hours behind, and a run killed with SIGKILL part-way through, then run
+ * again. The bucket's own version history is the witness that no published key was written twice.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { s3ClientFromEnv } from '../../functions/commons/store.ts';
+import { type Standin, startStandin } from '../../local/citrix-standin/index.ts';
+import { HOUR, iso, rgwEnv, STATE_KEY } from './world.ts';
+
+const ENTITIES = ['Sessions', 'Connections', 'Users'];
+const KEY: Record<string, string> = { Sessions: 'SessionKey' };
+let standins: Standin[] = [];
+afterEach(async () => {
+  await Promise.all(standins.map((s) => s.stop()));
+  standins = [];
+});
+
+async function setUp(name: string, standinOptions: Parameters<typeof startStandin>[0]) {
+  const standin = await startStandin(standinOptions);
+  standins.push(standin);
+  const env: Record<string, string> = {
+    ...rgwEnv(),
+    S3_BUCKET: name,
+    WORK_BUCKET: `${name}-work`,
+    API_BASE: standin.url,
+    CITRIX_CUSTOMER_ID: standin.customerId,
+    CITRIX_CLIENT_ID: standin.clientId,
+    CITRIX_CLIENT_SECRET: standin.clientSecret,
+    ENTITIES: ENTITIES.join(','),
+  };
+  const s3 = s3ClientFromEnv(env);
+  await s3.send(new CreateBucketCommand({ Bucket: name }));
+  await s3.send(
+    new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }),
+  );
+  await s3.send(new CreateBucketCommand({ Bucket: `${name}-work` }));
+  const versions = async () => {
+    const out = await s3.send(new ListObjectVersionsCommand({ Bucket: name, Prefix: 'citrix_monitor/' }));
+    return (out.Versions ?? []).map((v) => v.Key ?? '');
+  };
+  const rows = async (entity: string, hour: number) => {
+    const keys = (await versions()).filter(
+      (k) =>
+        k.startsWith(`citrix_monitor/${entity}/`) &&
+        k.includes(`_${iso(hour).slice(0, 13).replaceAll('-', '')}_`),
+    );
+    const found: string[] = [];
+    for (const key of keys) {
+      const body = await (
+        await s3.send(new GetObjectCommand({ Bucket: name, Key: key }))
+      ).Body?.transformToString();
+      for (const line of (body ?? '').split('\n').filter(Boolean))
+        found.push(String((JSON.parse(line) as Record<string, unknown>)[KEY[entity] ?? 'Id']));
+    }
+    return found.sort();
+  };
+  const state = async () => {
+    const out = await s3.send(new GetObjectCommand({ Bucket: `${name}-work`, Key: STATE_KEY }));
+    return (JSON.parse((await out.Body?.transformToString()) ?? '{}') as { last_hour_utc?: string })
+      .last_hour_utc;
+  };
+  const setState = (hour: number) =>
+    s3.send(
+      new PutObjectCommand({
+        Bucket: `${name}-work`,
+        Key: STATE_KEY,
+        Body: JSON.stringify({ last_hour_utc: iso(hour) }),
+      }),
+    );
+  return { standin, env, versions, rows, state, setState };
+}
+
+function collect(
+  env: Record<string, string>,
+  args: string[] = [],
+): { child: ChildProcess; done: Promise<{ code: number | null; signal: string | null; out: string }> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/collect.ts', ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const done = new Promise<{ code: number | null; signal: string | null; out: string }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, out })),
+  );
+  return { child, done };
+}
+
+const newestDue = () => Math.floor((Date.now() - 75 * 60_000) / HOUR) * HOUR;
+const tag = Date.now().toString(36);
+
+describe('npm run collect on Ceph RGW', () => {
+  it('publishes exactly the 4 due hours, each once, when the state is 4 hours behind, and leaves the state on the newest', async () => {
+    const w = await setUp(`catchup-${tag}`, { rowsPerHour: 120, serverPageSize: 50 });
+    const newest = newestDue();
+    await w.setState(newest - 4 * HOUR);
+
+    const { code, out } = await collect(w.env).done;
+
+    expect(code, out).toBe(0);
+    for (const n of [3, 2, 1, 0]) {
+      for (const entity of ENTITIES) {
+        const expected = w.standin
+          .rowsFor(entity, newest - n * HOUR, newest - (n - 1) * HOUR)
+          .map((r) => String(r[KEY[entity] ?? 'Id']))
+          .sort();
+        expect(await w.rows(entity, newest - n * HOUR), `${entity} ${iso(newest - n * HOUR)}`).toEqual(
+          expected,
+        );
+      }
+    }
+    expect(await w.rows('Sessions', newest - 4 * HOUR)).toEqual([]);
+    const keys = await w.versions();
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(await w.state()).toBe(iso(newest));
+    expect(out).toContain(`last_hour_utc ${iso(newest)}`);
+  });
+
+  it('publishes an hour exactly once when a run is killed part-way through and run again', async () => {
+    const w = await setUp(`killed-${tag}`, { rowsPerHour: 600, serverPageSize: 20, latencyMs: 15 });
+    const hour = newestDue() - 2 * HOUR;
+
+    const first = collect(w.env, ['--hour', iso(hour)]);
+    while (w.standin.stats.dataRequests < 40) await new Promise((r) => setTimeout(r, 20));
+    first.child.kill('SIGKILL');
+    const killed = await first.done;
+    const second = await collect(w.env, ['--hour', iso(hour)]).done;
+
+    expect(killed.signal).toBe('SIGKILL');
+    expect(second.code, second.out).toBe(0);
+    for (const entity of ENTITIES) {
+      const expected = w.standin
+        .rowsFor(entity, hour, hour + HOUR)
+        .map((r) => String(r[KEY[entity] ?? 'Id']))
+        .sort();
+      expect(await w.rows(entity, hour), entity).toEqual(expected);
+    }
+    const keys = await w.versions();
+    expect(keys.length).toBe(3 * 30);
+    expect(new Set(keys).size, 'a published key has two versions').toBe(keys.length);
+    expect(await w.state()).toBe(iso(hour));
+  });
+});
