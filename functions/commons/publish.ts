@@ -2,7 +2,7 @@ import { type Collector, type FetchResult, hourOf, type Plan } from './collector
 import { StateCorrupt } from './errors.ts';
 import { formatHour, HOUR_MS } from './hours.ts';
 import { commitKey, publishedKey, stagingKey, stagingRunPrefix } from './keys.ts';
-import { readState, writeState } from './state-store.ts';
+import { excludedEntities, readState, writeState } from './state-store.ts';
 
 /**
  * How long a publisher holds an hour. Longer than a Lambda can run (15 min), so a lease that has
@@ -256,10 +256,12 @@ async function advanceState(c: Collector, hour: number, task: CommitTask): Promi
         reason: `hours between ${current} and ${task.hour} are not published yet; the scheduled run publishes them, then moves past ${task.hour}`,
       };
     }
+    const excluded = excludedEntities(state.file, c.config.entities, task.hour);
     const written = await writeState(c.work, c.config, state, hour, {
       updated_at: new Date(now(c)).toISOString(),
       updated_by: task.runId,
       entities: [...c.config.entities],
+      ...(excluded?.length ? { excluded_entities: excluded } : {}),
     });
     if (written)
       return { lastHour: task.hour, moved: true, reason: `advanced from ${current ?? 'no state'}` };

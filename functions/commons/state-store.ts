@@ -9,6 +9,8 @@ export interface StateFile {
   updated_at?: string;
   updated_by?: string;
   entities?: string[];
+  /** Entities an operator stopped collecting (removed from ENTITIES), with the first hour collected without them. */
+  excluded_entities?: Array<{ entity: string; since: string }>;
 }
 
 export interface State {
@@ -16,12 +18,14 @@ export interface State {
   readonly lastHour: number | null;
   /** ETag of the state file for the compare-and-swap, or null when it does not exist. */
   readonly etag: string | null;
+  /** The file as read, for the fields beyond `last_hour_utc`. */
+  readonly file: Partial<StateFile> | null;
 }
 
 /** Reads the state file; a file that exists but cannot be understood is {@link StateCorrupt}, never "no state". */
 export async function readState(store: ObjectStore, config: Pick<Config, 'stateKey'>): Promise<State> {
   const found = await store.get(config.stateKey);
-  if (!found) return { lastHour: null, etag: null };
+  if (!found) return { lastHour: null, etag: null, file: null };
   const where = `s3://${store.bucket}/${config.stateKey}`;
   let parsed: unknown;
   try {
@@ -38,7 +42,7 @@ export async function readState(store: ObjectStore, config: Pick<Config, 'stateK
       `The state file ${where} has no valid "last_hour_utc" (found ${JSON.stringify(text ?? null)}): expected a whole UTC hour such as "2026-11-24T10:00:00Z". Fix the file; nothing was collected or published.`,
     );
   }
-  return { lastHour: hour, etag: found.etag };
+  return { lastHour: hour, etag: found.etag, file: parsed as Partial<StateFile> };
 }
 
 /**
@@ -58,4 +62,21 @@ export async function writeState(
     previous.etag === null ? ({ ifNoneMatch: '*' } as const) : { ifMatch: previous.etag.replaceAll('"', '') };
   const outcome = await store.putIf(config.stateKey, `${JSON.stringify(body, null, 2)}\n`, condition);
   return outcome.written;
+}
+
+/**
+ * Which entities were deliberately left out: those the previous state collected that ENTITIES no longer
+ * lists, kept with the first hour collected without them until they are listed again. The collector
+ * never drops an entity on its own; this records an operator's choice where the next reader looks.
+ */
+export function excludedEntities(
+  previous: Partial<StateFile> | null,
+  entities: readonly string[],
+  hour: string,
+): StateFile['excluded_entities'] {
+  const kept = (previous?.excluded_entities ?? []).filter((e) => !entities.includes(e.entity));
+  const dropped = (previous?.entities ?? []).filter(
+    (e) => !entities.includes(e) && !kept.some((k) => k.entity === e),
+  );
+  return [...kept, ...dropped.map((entity) => ({ entity, since: hour }))];
 }

@@ -138,6 +138,26 @@ describe('catching up', () => {
   });
 });
 
+describe('an operator excluding an entity', () => {
+  it('collects the remaining entities and records the exclusion in the state file', async () => {
+    const e = await environment({ rowsPerHour: 30 });
+    const hour = pastHour(6);
+    await runExecution(e.collector({ ENTITIES: 'Sessions,Users' }), { input: { hour: iso(hour) } });
+
+    const outcome = await runExecution(e.collector({ ENTITIES: 'Sessions' }), {
+      input: { hour: iso(hour + HOUR) },
+    });
+
+    expect(outcome.status, outcome.cause).toBe('SUCCEEDED');
+    expect(await stateOf(e)).toMatchObject({
+      last_hour_utc: iso(hour + HOUR),
+      entities: ['Sessions'],
+      excluded_entities: [{ entity: 'Users', since: iso(hour + HOUR) }],
+    });
+    expect(rowsOf(await e.published(), 'Users', hour + HOUR)).toEqual([]);
+  });
+});
+
 describe('faults', () => {
   it('survives 429s, 503 HTML pages, truncated bodies, resets and expired tokens with every row exactly once', async () => {
     const e = await environment({ rowsPerHour: 1500, serverPageSize: 500, tokenTtlSeconds: 3600 });

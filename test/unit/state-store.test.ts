@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { StateCorrupt } from '../../functions/commons/errors.ts';
-import { readState, writeState } from '../../functions/commons/state-store.ts';
+import { excludedEntities, readState, writeState } from '../../functions/commons/state-store.ts';
 import type { ObjectStore } from '../../functions/commons/store.ts';
 
 /**
@@ -54,7 +54,7 @@ const unquoted = (etag: string) => etag.replaceAll('"', '');
 const config = { stateKey: 'collector-work/citrix_monitor/state.json' };
 const where = 's3://logs-bucket/collector-work/citrix_monitor/state.json';
 const hour = (iso: string) => Date.parse(iso);
-const noState = { lastHour: null, etag: null };
+const noState = { lastHour: null, etag: null, file: null };
 
 async function stateFileText(store: ObjectStore): Promise<string | undefined> {
   return (await store.get(config.stateKey))?.body.toString('utf8');
@@ -157,5 +157,29 @@ describe('writeState', () => {
 
     expect(written).toBe(false);
     expect(await stateFileText(store)).toBe(before);
+  });
+});
+
+describe('excludedEntities', () => {
+  it('records an entity the operator removed from ENTITIES, with the first hour collected without it', () => {
+    const previous = { last_hour_utc: '2026-11-24T09:00:00Z', entities: ['Sessions', 'Users'] };
+
+    expect(excludedEntities(previous, ['Sessions'], '2026-11-24T10:00:00Z')).toEqual([
+      { entity: 'Users', since: '2026-11-24T10:00:00Z' },
+    ]);
+  });
+
+  it('keeps the original hour of an exclusion and forgets it once the entity is listed again', () => {
+    const previous = {
+      entities: ['Sessions'],
+      excluded_entities: [
+        { entity: 'Users', since: '2026-11-24T10:00:00Z' },
+        { entity: 'Machines', since: '2026-11-24T08:00:00Z' },
+      ],
+    };
+
+    expect(excludedEntities(previous, ['Sessions', 'Machines'], '2026-11-24T12:00:00Z')).toEqual([
+      { entity: 'Users', since: '2026-11-24T10:00:00Z' },
+    ]);
   });
 });
