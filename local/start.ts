@@ -24,10 +24,7 @@ async function main(): Promise<number> {
       ...process.env,
       ...s3.env,
       S3_BUCKET: BUCKET,
-      API_BASE: standin.url,
-      CITRIX_CUSTOMER_ID: standin.customerId,
-      CITRIX_CLIENT_ID: standin.clientId,
-      CITRIX_CLIENT_SECRET: standin.clientSecret,
+      ...standin.collectorEnv(),
       // A few hours at most per local run, so a first run stays quick.
       MAX_HOURS_PER_RUN: process.env.MAX_HOURS_PER_RUN ?? '3',
     };

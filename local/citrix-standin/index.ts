@@ -81,6 +81,11 @@ export interface Standin {
   countFor(entity: string, fromMs: number, toMs: number): number;
   stats: StandinStats;
   resetStats(): void;
+  /** The collector's settings that point at this stand-in (API_BASE and the client credentials). */
+  collectorEnv(): Record<
+    'API_BASE' | 'CITRIX_CUSTOMER_ID' | 'CITRIX_CLIENT_ID' | 'CITRIX_CLIENT_SECRET',
+    string
+  >;
   stop(): Promise<void>;
 }
 
@@ -390,6 +395,14 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
       data.count(entity(name), new Map([['ModifiedDate', range(fromMs, toMs)]])),
     resetStats() {
       Object.assign(stats, freshStats());
+    },
+    collectorEnv() {
+      return {
+        API_BASE: origin,
+        CITRIX_CUSTOMER_ID: customerId,
+        CITRIX_CLIENT_ID: clientId,
+        CITRIX_CLIENT_SECRET: clientSecret,
+      };
     },
     stop: () =>
       new Promise<void>((resolve) => {

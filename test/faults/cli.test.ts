@@ -31,10 +31,7 @@ async function setUp(name: string, standinOptions: Parameters<typeof startStandi
     ...rgwEnv(),
     S3_BUCKET: name,
     WORK_BUCKET: `${name}-work`,
-    API_BASE: standin.url,
-    CITRIX_CUSTOMER_ID: standin.customerId,
-    CITRIX_CLIENT_ID: standin.clientId,
-    CITRIX_CLIENT_SECRET: standin.clientSecret,
+    ...standin.collectorEnv(),
     ENTITIES: ENTITIES.join(','),
   };
   const s3 = s3ClientFromEnv(env);

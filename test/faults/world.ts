@@ -140,10 +140,7 @@ export class World {
       dataToMs: options.clock + 2 * HOUR,
     });
     Object.assign(env, {
-      API_BASE: standin.url,
-      CITRIX_CUSTOMER_ID: standin.customerId,
-      CITRIX_CLIENT_ID: standin.clientId,
-      CITRIX_CLIENT_SECRET: standin.clientSecret,
+      ...standin.collectorEnv(),
     });
     return new World(
       standin,

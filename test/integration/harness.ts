@@ -45,10 +45,7 @@ export async function startEnvironment(
   const env: Record<string, string> = {
     ...s3.env,
     S3_BUCKET: BUCKET,
-    API_BASE: standin.url,
-    CITRIX_CUSTOMER_ID: standin.customerId,
-    CITRIX_CLIENT_ID: standin.clientId,
-    CITRIX_CLIENT_SECRET: standin.clientSecret,
+    ...standin.collectorEnv(),
     ...extraEnv,
   };
   const store = s3Store(s3ClientFromEnv(env), BUCKET);
