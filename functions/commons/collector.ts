@@ -38,7 +38,10 @@ export interface Plan {
 
 export interface Continuation {
   readonly nextLink: string;
+  /** Index of the next staged object (a group of pages). */
   readonly page: number;
+  /** Citrix pages fetched so far, for messages. */
+  readonly requests: number;
   readonly rows: number;
   readonly bytes: number;
 }
@@ -105,11 +108,18 @@ export async function plan(c: Collector, input: { hour?: unknown }, runId: strin
   };
 }
 
+/** Pages are staged in groups of about this many bytes: fewer, larger objects cost far less to write and publish. */
+export const STAGE_BYTES = 4 * 1024 * 1024;
+
+/** Lets a request that was just started go out on the socket before CPU-bound work holds the event loop. */
+const letRequestGo = () => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+
 /**
- * Fetches pages of one entity-hour into the run's staging area until the last page, or until
- * `deadlineMs`, when it hands back a continuation. Memory is bounded by two pages: the next page's
- * request overlaps the previous page's S3 write, because Citrix takes one call at a time and the
- * fetch, not the write, is what limits throughput.
+ * Fetches the pages of one entity-hour into the run's staging area until the last page, or until
+ * `deadlineMs`, when it hands back a continuation. Citrix takes one call at a time, so the fetch is what
+ * limits throughput: the request for the next page leaves before this page is encoded and written, and
+ * pages are staged in groups of about {@link STAGE_BYTES}. Memory is bounded by two groups and a page,
+ * whatever the size of the hour.
  */
 export async function fetchPages(c: Collector, task: FetchTask, deadlineMs: number): Promise<FetchResult> {
   const { config, citrix, work } = c;
@@ -121,35 +131,59 @@ export async function fetchPages(c: Collector, task: FetchTask, deadlineMs: numb
   }
   const field = config.timeFields[task.entity] ?? 'ModifiedDate';
   const first = citrix.firstPageUrl(task.entity, field, hour, hour + HOUR_MS);
-  let url = task.continuation ? citrix.resolveNextLink(task.continuation.nextLink, first) : first;
-  let { page, rows, bytes } = task.continuation ?? { page: 0, rows: 0, bytes: 0 };
+  let { page, rows, bytes, requests } = task.continuation ?? { page: 0, rows: 0, bytes: 0, requests: 0 };
+  const fetch = (url: string) => {
+    const pending = citrix.fetchPage(url, `Hour ${task.hour}, entity ${task.entity}, page ${requests}`);
+    requests += 1;
+    pending.catch(() => {}); // awaited below; this only keeps an abandoned request from being "unhandled"
+    return pending;
+  };
+  let next = fetch(task.continuation ? citrix.resolveNextLink(task.continuation.nextLink, first) : first);
+  let group: (readonly unknown[])[] = [];
+  let groupBytes = 0;
   let writing: Promise<unknown> = Promise.resolve();
   const settle = async () => {
     const failure = await writing;
     if (failure instanceof Error) throw failure;
   };
   for (;;) {
-    const label = `Hour ${task.hour}, entity ${task.entity}, page ${page}`;
-    const result = await citrix.fetchPage(url, label);
-    await settle();
+    const result = await next;
+    const more = result.nextLink !== null && Date.now() < deadlineMs;
+    if (result.nextLink !== null && more) next = fetch(result.nextLink);
     if (result.rows.length > 0) {
-      const staged = { hour: task.hour, entity: task.entity, page, rows: result.rows.length };
-      const key = stagingKey(config, task.runId, task.entity, hour, page);
-      writing = encodePage(result.rows, config.compression)
-        .then((body) => work.put(key, body))
-        .then(
-          () => c.log('page staged', staged),
-          (err: unknown) => err,
-        );
-      page += 1;
+      group.push(result.rows);
+      groupBytes += result.bytes;
       rows += result.rows.length;
       bytes += result.bytes;
     }
-    if (!result.nextLink || Date.now() >= deadlineMs) {
+    if (group.length > 0 && (!more || groupBytes >= STAGE_BYTES)) {
       await settle();
-      const continuation = result.nextLink ? { nextLink: result.nextLink, page, rows, bytes } : null;
+      const pages = group;
+      const staged = {
+        hour: task.hour,
+        entity: task.entity,
+        page,
+        pages: pages.length,
+        rows: pages.reduce((n, p) => n + p.length, 0),
+      };
+      const key = stagingKey(config, task.runId, task.entity, hour, page);
+      group = [];
+      groupBytes = 0;
+      page += 1;
+      await letRequestGo();
+      writing = encodePage(pages.flat(), config.compression)
+        .then((body) => work.put(key, body))
+        .then(
+          () => c.log('pages staged', staged),
+          (err: unknown) => err,
+        );
+    }
+    if (!more) {
+      await settle();
+      const continuation = result.nextLink
+        ? { nextLink: result.nextLink, page, rows, bytes, requests }
+        : null;
       return { ...task, continuation, done: continuation === null, pages: page, rows, bytes };
     }
-    url = result.nextLink;
   }
 }

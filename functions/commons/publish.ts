@@ -215,15 +215,13 @@ async function publishPages(
         if (before === true) continue;
         blind ||= before === null;
       }
-      const source = await c.work.get(from);
-      if (!source) {
+      const outcome = await c.feed.copyIfAbsent(c.work.bucket, from, to);
+      if (outcome === 'source-missing') {
         throw new StateCorrupt(
           `Hour ${record.hour}: the staged page s3://${c.work.bucket}/${from} of run ${record.run} is gone before it was published (expired or deleted). The commit record ${commitKey(c.config, hour)} lists it; see README "When a run fails".`,
         );
       }
-      // If-None-Match as well: where the bucket enforces it, even a stale writer cannot overwrite.
-      const outcome = await c.feed.putIf(to, source.body, { ifNoneMatch: '*' });
-      if (outcome.written) written++;
+      if (outcome === 'written') written++;
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));

@@ -23,7 +23,10 @@ export interface State {
 }
 
 /** Reads the state file; a file that exists but cannot be understood is {@link StateCorrupt}, never "no state". */
-export async function readState(store: ObjectStore, config: Pick<Config, 'stateKey'>): Promise<State> {
+export async function readState(
+  store: Pick<ObjectStore, 'bucket' | 'get'>,
+  config: Pick<Config, 'stateKey'>,
+): Promise<State> {
   const found = await store.get(config.stateKey);
   if (!found) return { lastHour: null, etag: null, file: null };
   const where = `s3://${store.bucket}/${config.stateKey}`;
@@ -50,7 +53,7 @@ export async function readState(store: ObjectStore, config: Pick<Config, 'stateK
  * `If-None-Match: *` when there was no file. Returns false if another writer got there first.
  */
 export async function writeState(
-  store: ObjectStore,
+  store: Pick<ObjectStore, 'putIf'>,
   config: Pick<Config, 'stateKey'>,
   previous: State,
   hour: number,

@@ -1,4 +1,5 @@
 import {
+  CopyObjectCommand,
   DeleteObjectsCommand,
   GetBucketVersioningCommand,
   GetObjectCommand,
@@ -25,6 +26,16 @@ export interface ObjectStore {
     body: Buffer | string,
     condition: { ifNoneMatch: '*' } | { ifMatch: string },
   ): Promise<WriteOutcome>;
+  /**
+   * Server-side copy of `from` (in `fromBucket`) to `to` with `If-None-Match: *` on the destination (AWS S3 enforces it
+   * on CopyObject; some S3-compatible servers ignore it, which the commit step's lease makes harmless).
+   * `source-missing` when `from` does not exist.
+   */
+  copyIfAbsent(
+    fromBucket: string,
+    from: string,
+    to: string,
+  ): Promise<'written' | 'exists' | 'source-missing'>;
   /**
    * Whether the key was ever written, even if it was deleted since (it has a version or a delete
    * marker). Null when the bucket is not versioned and so cannot tell.
@@ -118,6 +129,29 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
         return { written: true, etag: out.ETag ?? '' };
       } catch (err) {
         if (preconditionFailed(err)) return { written: false };
+        throw err;
+      }
+    },
+    async copyIfAbsent(fromBucket, from, to) {
+      try {
+        await withConflictRetry(() =>
+          client.send(
+            new CopyObjectCommand({
+              Bucket: bucket,
+              Key: to,
+              CopySource: `${fromBucket}/${from.split('/').map(encodeURIComponent).join('/')}`,
+              IfNoneMatch: '*',
+            }),
+          ),
+        );
+        return 'written';
+      } catch (err) {
+        if (preconditionFailed(err)) return 'exists';
+        if (
+          err instanceof S3ServiceException &&
+          (err.name === 'NoSuchKey' || err.$metadata.httpStatusCode === 404)
+        )
+          return 'source-missing';
         throw err;
       }
     },

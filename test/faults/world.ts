@@ -290,6 +290,10 @@ export class World {
     const guard = () => {
       if (dead) throw new Crash('the process was killed');
     };
+    const read = async <T>(action: () => Promise<T>): Promise<T> => {
+      guard();
+      return action();
+    };
     const write = async <T>(land: () => Promise<T>, record: (result: T) => void): Promise<T> => {
       guard();
       writes += 1;
@@ -310,9 +314,9 @@ export class World {
     return {
       view: (inner: ObjectStore): ObjectStore => ({
         bucket: inner.bucket,
-        get: async (key) => (guard(), inner.get(key)),
-        list: async (prefix) => (guard(), inner.list(prefix)),
-        everWritten: async (key) => (guard(), inner.everWritten(key)),
+        get: (key) => read(() => inner.get(key)),
+        list: (prefix) => read(() => inner.list(prefix)),
+        everWritten: (key) => read(() => inner.everWritten(key)),
         put: (key, body, type) =>
           write(
             () => inner.put(key, body, type),
@@ -334,6 +338,14 @@ export class World {
                 this.stateHistory.push(
                   (JSON.parse(body.toString()) as { last_hour_utc: string }).last_hour_utc,
                 );
+            },
+          ),
+        copyIfAbsent: (fromBucket, from, to) =>
+          write(
+            () => inner.copyIfAbsent(fromBucket, from, to),
+            (outcome) => {
+              if (outcome === 'written')
+                this.publishedWrites.set(to, (this.publishedWrites.get(to) ?? 0) + 1);
             },
           ),
       }),

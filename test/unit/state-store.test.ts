@@ -8,7 +8,7 @@ import type { ObjectStore } from '../../functions/commons/store.ts';
  * A bucket in memory with S3's conditional-write rules (If-None-Match: * and If-Match on a quoted or
  * unquoted ETag). Real S3 semantics are covered by the integration tests against an S3 server.
  */
-class MemoryStore implements ObjectStore {
+class MemoryStore implements Pick<ObjectStore, 'bucket' | 'get' | 'put' | 'putIf'> {
   readonly bucket = 'logs-bucket';
   private readonly objects = new Map<string, { body: Buffer; etag: string }>();
 
@@ -56,7 +56,7 @@ const where = 's3://logs-bucket/collector-work/citrix_monitor/state.json';
 const hour = (iso: string) => Date.parse(iso);
 const noState = { lastHour: null, etag: null, file: null };
 
-async function stateFileText(store: ObjectStore): Promise<string | undefined> {
+async function stateFileText(store: MemoryStore): Promise<string | undefined> {
   return (await store.get(config.stateKey))?.body.toString('utf8');
 }
 

@@ -1,0 +1,329 @@
+/**
+ * `npm run bench`: the collector's throughput and peak memory on one large hour, beside the fastest a
+ * client can page through the same hour.
+ *
+ * For each size, this process starts the Citrix stand-in (one call per tenant at a time, 1000-row pages)
+ * and, for each collector run, a fresh embedded S3 (s3rver in a temp dir, removed afterwards). The
+ * measured work runs in child processes, so that each peak RSS is the child's own:
+ * - bare-fetch.ts: token, then a serial loop of plain `fetch` over the hour's pages, parsed, not written;
+ * - collector-run.ts: the real state machine with the real handlers, the hour published to S3.
+ * Runs alternate (baseline, collector, collector, baseline, …) after one untimed warm-up, and the table
+ * shows the fastest run of each kind. Exit 0 whatever the verdict (it is a measurement); 1 if a run failed.
+ *
+ * The headline sizes run with the stand-in taking --latency-ms per page (default 50 ms: the real Citrix
+ * Monitor API takes longer still, it queries a database and allows 30 s). A stress row at 0 ms, where the
+ * stand-in, s3rver and the collector compete for this machine's CPU, is printed beside them.
+ *
+ * Options: --sizes 100000,1000000  --runs 2  --latency-ms 50  --stress-size 100000 (0 to skip).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createCipheriv } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { type Standin, startStandin } from '../citrix-standin/index.ts';
+import { startLocalS3 } from '../s3.ts';
+import type { ChildResult } from './result.ts';
+
+const HOUR_MS = 3_600_000;
+const ENTITY = 'Sessions';
+const PAGE_SIZE = 1000;
+const BUCKET = 'citrix-monitor-bench';
+const PREFIX = 'citrix_monitor';
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CHILD_TIMEOUT_MS = 10 * 60_000;
+
+type Kind = 'baseline' | 'collector';
+
+interface Run extends ChildResult {
+  readonly kind: Kind;
+  /** Data requests the stand-in answered during the run: one per page unless something was retried. */
+  readonly requests: number;
+  readonly rowsPerSecond: number;
+}
+
+interface Scenario {
+  readonly size: number;
+  readonly latencyMs: number;
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** s3rver's continuation tokens use DES, which Node ≥ 17 only has with `--openssl-legacy-provider`. */
+function desAvailable(): boolean {
+  try {
+    createCipheriv('des', Buffer.alloc(8), Buffer.alloc(8));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs one child to completion; its last stdout line is its {@link ChildResult}. */
+function runChild(script: string, env: Record<string, string>): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'local/bench', script)],
+      {
+        cwd: ROOT,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      const last = out.trim().split('\n').at(-1) ?? '';
+      if (code === 0) {
+        try {
+          return resolve(JSON.parse(last) as ChildResult);
+        } catch {
+          // falls through to the rejection below
+        }
+      }
+      reject(new Error(`${script} exited with ${signal ?? code}: ${(err || out).trim().slice(-2000)}`));
+    });
+  });
+}
+
+/** Rows published on disk by s3rver under the entity's prefix: one NDJSON line per row. */
+function publishedRows(s3Dir: string): { rows: number; objects: number } {
+  const root = join(s3Dir, BUCKET, PREFIX, ENTITY);
+  let rows = 0;
+  let objects = 0;
+  for (const name of readdirSync(root, { recursive: true, encoding: 'utf8' })) {
+    if (!name.endsWith('._S3rver_object')) continue;
+    objects += 1;
+    const body = readFileSync(join(root, name));
+    for (let i = body.indexOf(10); i !== -1; i = body.indexOf(10, i + 1)) rows += 1;
+  }
+  return { rows, objects };
+}
+
+async function measure(
+  kind: Kind,
+  standin: Standin,
+  hour: number,
+  expected: number,
+  baseEnv: Record<string, string>,
+): Promise<Run> {
+  const common = {
+    ...baseEnv,
+    API_BASE: standin.url,
+    CITRIX_CUSTOMER_ID: standin.customerId,
+    CITRIX_CLIENT_ID: standin.clientId,
+    CITRIX_CLIENT_SECRET: standin.clientSecret,
+    PAGE_SIZE: String(PAGE_SIZE),
+    BENCH_HOUR: new Date(hour).toISOString().replace('.000Z', 'Z'),
+    BENCH_ENTITY: ENTITY,
+  };
+  standin.resetStats();
+  let result: ChildResult;
+  if (kind === 'baseline') {
+    result = await runChild('bare-fetch.ts', common);
+  } else {
+    // A fresh bucket per run: a second run of the same hour would find it published and fetch nothing.
+    const dir = mkdtempSync(join(tmpdir(), 'citrix-collector-bench-'));
+    const s3 = await startLocalS3(dir, BUCKET);
+    try {
+      result = await runChild('collector-run.ts', {
+        ...common,
+        ...s3.env,
+        S3_BUCKET: BUCKET,
+        S3_PREFIX: PREFIX,
+        ENTITIES: ENTITY,
+      });
+      const onDisk = publishedRows(dir);
+      if (onDisk.rows !== expected) {
+        throw new Error(
+          `the collector reported ${result.rows} rows but ${onDisk.rows} rows (${onDisk.objects} objects) are published; expected ${expected}`,
+        );
+      }
+    } finally {
+      await s3.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  if (result.rows !== expected) throw new Error(`${kind}: ${result.rows} rows, expected ${expected}`);
+  const { stats } = standin;
+  if (stats.maxInFlight > 1 || stats.throttled > 0) {
+    throw new Error(
+      `${kind}: ${stats.maxInFlight} calls in flight at once, ${stats.throttled} answered 429: not one call at a time`,
+    );
+  }
+  return { ...result, kind, requests: stats.dataRequests, rowsPerSecond: result.rows / result.seconds };
+}
+
+function describe(run: Run): string {
+  const fetchPhase =
+    run.fetchSeconds === undefined
+      ? ''
+      : `, last page staged at ${run.fetchSeconds.toFixed(2)} s (${fmt(run.rows / run.fetchSeconds)} rows/s)`;
+  return `${run.kind.padEnd(9)} ${fmt(run.rowsPerSecond).padStart(8)} rows/s  ${run.seconds.toFixed(2).padStart(6)} s${fetchPhase}; ${run.requests} requests, ${run.pages} objects, peak RSS ${run.maxRssMB} MB, CPU ${run.cpuSeconds.toFixed(1)} s`;
+}
+
+interface Row {
+  readonly scenario: Scenario;
+  readonly baseline: Run;
+  readonly collector: Run;
+  readonly collectorRssMB: number;
+  readonly baselineRssMB: number;
+}
+
+async function runScenario(
+  scenario: Scenario,
+  runs: number,
+  hour: number,
+  baseEnv: Record<string, string>,
+  note = '',
+): Promise<Row> {
+  const standin = await startStandin({
+    rowsPerHour: scenario.size,
+    serverPageSize: PAGE_SIZE,
+    latencyMs: scenario.latencyMs,
+  });
+  try {
+    const expected = standin.countFor(ENTITY, hour, hour + HOUR_MS);
+    console.log(
+      `\n${fmt(expected)} rows of ${ENTITY}, hour ${new Date(hour).toISOString()}, stand-in latency ${scenario.latencyMs} ms/request${note}`,
+    );
+    const done: Run[] = [];
+    for (let i = 0; i < runs; i++) {
+      const order: Kind[] = i % 2 === 0 ? ['baseline', 'collector'] : ['collector', 'baseline'];
+      for (const kind of order) {
+        const run = await measure(kind, standin, hour, expected, baseEnv);
+        console.log(`  run ${i + 1} ${describe(run)}`);
+        done.push(run);
+      }
+    }
+    const best = (kind: Kind) =>
+      done.filter((r) => r.kind === kind).reduce((a, b) => (b.rowsPerSecond > a.rowsPerSecond ? b : a));
+    const peak = (kind: Kind) => Math.max(...done.filter((r) => r.kind === kind).map((r) => r.maxRssMB));
+    return {
+      scenario,
+      baseline: best('baseline'),
+      collector: best('collector'),
+      collectorRssMB: peak('collector'),
+      baselineRssMB: peak('baseline'),
+    };
+  } finally {
+    await standin.stop();
+  }
+}
+
+function table(rows: readonly Row[]): string {
+  const head = [
+    'rows/hour',
+    'latency',
+    'baseline rows/s',
+    'collector rows/s',
+    'ratio',
+    'collector fetch rows/s',
+    'collector peak RSS',
+    'baseline peak RSS',
+  ];
+  const body = rows.map((r) => [
+    fmt(r.scenario.size),
+    `${r.scenario.latencyMs} ms`,
+    fmt(r.baseline.rowsPerSecond),
+    fmt(r.collector.rowsPerSecond),
+    `${((100 * r.collector.rowsPerSecond) / r.baseline.rowsPerSecond).toFixed(1)} %`,
+    fmt(r.collector.rows / (r.collector.fetchSeconds ?? r.collector.seconds)),
+    `${r.collectorRssMB} MB`,
+    `${r.baselineRssMB} MB`,
+  ]);
+  const widths = head.map((h, c) => Math.max(h.length, ...body.map((line) => (line[c] ?? '').length)));
+  const line = (cells: string[]) => cells.map((cell, c) => cell.padStart(widths[c] ?? 0)).join('  ');
+  return [line(head), ...body.map(line)].join('\n');
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: 'string', default: '100000,1000000' },
+      runs: { type: 'string', default: '2' },
+      'latency-ms': { type: 'string', default: '50' },
+      'stress-size': { type: 'string', default: '100000' },
+    },
+  });
+  const sizes = values.sizes.split(',').map(Number);
+  const runs = Number(values.runs);
+  const latencyMs = Number(values['latency-ms']);
+  const stressSize = Number(values['stress-size']);
+  if (sizes.some((n) => !Number.isInteger(n) || n < PAGE_SIZE) || !(runs >= 1) || !(latencyMs >= 0)) {
+    console.error(
+      'Usage: npm run bench -- [--sizes 100000,1000000] [--runs 2] [--latency-ms 50] [--stress-size 100000]',
+    );
+    return 2;
+  }
+  if (Math.max(...sizes, stressSize) > 1000 * PAGE_SIZE && !desAvailable()) {
+    console.error(
+      'More than 1000 pages stage more than 1000 objects, and listing them makes s3rver fail (HTTP 500) unless Node runs with NODE_OPTIONS=--openssl-legacy-provider.',
+    );
+    return 2;
+  }
+  // An hour well inside the stand-in's data span (the 72 hours before the current one) and long due.
+  const hour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS - 3 * HOUR_MS;
+  // Children get no inherited configuration (S3_PREFIX, AWS_PROFILE, NODE_OPTIONS, …) that could skew them.
+  const baseEnv: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? ROOT };
+  const scenarios: Scenario[] = sizes.map((size) => ({ size, latencyMs }));
+  if (stressSize > 0 && latencyMs > 0) scenarios.push({ size: stressSize, latencyMs: 0 });
+
+  console.log(
+    `Collector vs bare serial fetch: ${ENTITY}, ${PAGE_SIZE}-row pages, one call at a time; Node ${process.version}, ${runs} run(s) of each, alternating.`,
+  );
+  const started = Date.now();
+  // Untimed: warms this process's stand-in code, which serves every measured run.
+  await runScenario({ size: Math.min(...sizes), latencyMs: 0 }, 1, hour, baseEnv, ' (warm-up, not counted)');
+  const rows: Row[] = [];
+  for (const scenario of scenarios) rows.push(await runScenario(scenario, runs, hour, baseEnv));
+
+  const headline = rows.filter((r) => r.scenario.latencyMs === latencyMs);
+  const stress = rows.find((r) => r.scenario.latencyMs === 0 && latencyMs > 0);
+  const ratios = headline.map((r) => r.collector.rowsPerSecond / r.baseline.rowsPerSecond);
+  const smallest = headline.reduce((a, b) => (b.scenario.size < a.scenario.size ? b : a));
+  const largest = headline.reduce((a, b) => (b.scenario.size > a.scenario.size ? b : a));
+  const growth = largest.collectorRssMB / smallest.collectorRssMB - 1;
+  const throughputOk = ratios.every((r) => r >= 0.9);
+  const memoryOk = growth <= 0.25;
+  console.log(
+    `\nFastest run of each kind (rows/s: rows over the child's wall time; collector: state machine start to hour published;`,
+  );
+  console.log(
+    `"collector fetch" stops at the last staged page, before publishing). Peak RSS: the highest of the runs.\n`,
+  );
+  console.log(table(rows));
+  console.log(
+    `\nThroughput: ${throughputOk ? 'PASS' : 'FAIL'}, collector at ${ratios.map((r) => `${(100 * r).toFixed(1)} %`).join(', ')} of the bare fetch with ${latencyMs} ms per page (target ≥ 90 % at every size).`,
+  );
+  if (stress) {
+    console.log(
+      `Stress:     collector at ${((100 * stress.collector.rowsPerSecond) / stress.baseline.rowsPerSecond).toFixed(1)} % of the bare fetch with 0 ms per page: there the stand-in, s3rver and the collector share this machine's cores, and encoding and signing the S3 writes cost CPU the bare fetch does not spend.`,
+    );
+  }
+  console.log(
+    `Memory:     ${memoryOk ? 'PASS' : 'FAIL'}, collector peak RSS ${largest.collectorRssMB} MB at ${fmt(largest.scenario.size)} rows vs ${smallest.collectorRssMB} MB at ${fmt(smallest.scenario.size)} rows (${growth >= 0 ? '+' : ''}${(100 * growth).toFixed(1)} %, target ≤ +25 %).`,
+  );
+  console.log(`Bench time: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? `Bench failed: ${err.message}` : err);
+    process.exit(1);
+  },
+);
