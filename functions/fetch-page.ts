@@ -1,19 +1,21 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type Collector, type FetchResult, type FetchTask, fetchPages } from './commons/collector.ts';
-import { fromLambdaEnvironment } from './commons/runtime.ts';
+import { fromLambdaEnvironment, lambdaMiddlewares } from './commons/runtime.ts';
 
 /** Time kept back from the Lambda timeout to finish the last page's write and return the continuation. */
 const SAFETY_MS = 60_000;
 
-export const fetchPageHandler = (collector: () => Collector) =>
-  middy<FetchTask, FetchResult, Error, Context>().handler(async (task, context) => {
-    const c = collector();
-    const budget = Math.min(
-      c.config.fetchBudgetSeconds * 1000,
-      context.getRemainingTimeInMillis() - SAFETY_MS,
-    );
-    return fetchPages(c, task, Date.now() + budget);
-  });
+export const fetchPageHandler = (collector: () => Collector, middlewares: middy.MiddlewareObj[] = []) =>
+  middy<FetchTask, FetchResult, Error, Context>()
+    .use(middlewares)
+    .handler(async (task, context) => {
+      const c = collector();
+      const budget = Math.min(
+        c.config.fetchBudgetSeconds * 1000,
+        context.getRemainingTimeInMillis() - SAFETY_MS,
+      );
+      return fetchPages(c, task, Date.now() + budget);
+    });
 
-export const handler = fetchPageHandler(fromLambdaEnvironment);
+export const handler = fetchPageHandler(fromLambdaEnvironment, lambdaMiddlewares());

@@ -6,7 +6,8 @@
  */
 import { parseArgs } from 'node:util';
 import { parseHour } from '../functions/commons/hours.ts';
-import { collectorFromEnv, jsonLog } from '../functions/commons/runtime.ts';
+import { collectorFromEnv } from '../functions/commons/runtime.ts';
+import { jsonLinesTelemetry, silentTelemetry } from '../functions/commons/telemetry.ts';
 import { describeOutcome, exitCode } from './report.ts';
 import { runExecution } from './workflow.ts';
 
@@ -37,8 +38,8 @@ async function main(): Promise<number> {
     );
     return 2;
   }
-  const log = args.verbose ? jsonLog((line) => process.stderr.write(line)) : () => {};
-  const collector = collectorFromEnv(process.env, log, false);
+  const telemetry = args.verbose ? jsonLinesTelemetry((line) => process.stderr.write(line)) : silentTelemetry;
+  const collector = collectorFromEnv(process.env, telemetry, false);
   const started = Date.now();
   const outcome = await runExecution(collector, { input: args.hour ? { hour: args.hour } : {} });
   console.log(describeOutcome(outcome, collector.config, (Date.now() - started) / 1000));

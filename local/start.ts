@@ -7,6 +7,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { collectorFromEnv } from '../functions/commons/runtime.ts';
+import { jsonLinesTelemetry } from '../functions/commons/telemetry.ts';
 import { startStandin } from './citrix-standin/index.ts';
 import { describeOutcome, exitCode } from './report.ts';
 import { startLocalS3 } from './s3.ts';
@@ -31,12 +32,7 @@ async function main(): Promise<number> {
     const logFile = resolve(DATA_DIR, 'collector.log');
     const collector = collectorFromEnv(
       env,
-      (message, fields) => {
-        appendFileSync(
-          logFile,
-          `${JSON.stringify({ timestamp: new Date().toISOString(), message, ...fields })}\n`,
-        );
-      },
+      jsonLinesTelemetry((line) => appendFileSync(logFile, line)),
       false,
     );
     console.log(`Citrix Monitor stand-in: ${standin.url} (customer ${standin.customerId})`);

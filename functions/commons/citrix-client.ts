@@ -34,7 +34,11 @@ export interface CitrixClientOptions {
   /** For tests: where waits go. */
   readonly sleep?: (ms: number) => Promise<void>;
   /** Counts what happened, for logs and metrics. */
-  readonly onEvent?: (event: 'retry' | 'throttled' | 'token') => void;
+  readonly onEvent?: (
+    event: 'retry' | 'throttled' | 'token',
+    what: string,
+    fields: Record<string, unknown>,
+  ) => void;
 }
 
 const RENEW_BEFORE_EXPIRY_MS = 5 * 60_000;
@@ -146,13 +150,20 @@ export class CitrixClient {
     return url.href;
   }
 
-  /** Fetches one page, retrying throttling and transient faults with backoff and full jitter. */
-  async fetchPage(url: string, what: string): Promise<Page> {
+  /**
+   * Fetches one page, retrying throttling and transient faults with backoff and full jitter. `about`
+   * names the page in messages (e.g. "Hour …, entity …, page 3"), with `fields` for structured logs.
+   */
+  async fetchPage(
+    url: string,
+    about: string | { what: string; fields: Record<string, unknown> },
+  ): Promise<Page> {
+    const { what, fields } = typeof about === 'string' ? { what: about, fields: {} } : about;
     const attempts = this.options.maxAttempts ?? 6;
     let renewed = false;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.tryFetchPage(url, what);
+        return await this.tryFetchPage(url, what, fields);
       } catch (err) {
         if (err instanceof Unauthorized) {
           if (renewed) {
@@ -167,14 +178,14 @@ export class CitrixClient {
         }
         if (!(err instanceof Retry)) throw err;
         if (attempt >= attempts) throw err.failure;
-        this.options.onEvent?.('retry');
+        this.options.onEvent?.('retry', what, fields);
         const backoff = Math.random() * (this.options.backoffMs ?? 500) * 2 ** (attempt - 1);
         await this.sleep(err.retryAfterMs ?? backoff);
       }
     }
   }
 
-  private async tryFetchPage(url: string, what: string): Promise<Page> {
+  private async tryFetchPage(url: string, what: string, fields: Record<string, unknown>): Promise<Page> {
     const token = await this.getToken();
     let res: Response;
     let text: string;
@@ -201,7 +212,7 @@ export class CitrixClient {
       );
     }
     if (res.status === 429) {
-      this.options.onEvent?.('throttled');
+      this.options.onEvent?.('throttled', what, fields);
       throw new Retry(
         new CitrixThrottled(
           `${what}: Citrix answered 429 (one call per tenant at a time) after retries; the state machine retries later.`,
@@ -318,7 +329,7 @@ export class CitrixClient {
         null,
       );
     }
-    this.options.onEvent?.('token');
+    this.options.onEvent?.('token', 'token request', {});
     const lifetimeMs = expiresIn * 1000;
     this.token = {
       value: parsed.access_token,

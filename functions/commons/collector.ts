@@ -7,6 +7,7 @@ import { encodePage } from './ndjson.ts';
 import { readRecord } from './publish.ts';
 import { readState } from './state-store.ts';
 import type { ObjectStore } from './store.ts';
+import type { Telemetry } from './telemetry.ts';
 
 /** What the domain operations need; built once per Lambda container or per local run. */
 export interface Collector {
@@ -16,7 +17,8 @@ export interface Collector {
   /** The bucket of the state, commit records and staging (WORK_BUCKET, by default the same bucket). */
   readonly work: ObjectStore;
   readonly citrix: CitrixClient;
-  readonly log: (message: string, fields?: Record<string, unknown>) => void;
+  readonly log: Telemetry['log'];
+  readonly metric: Telemetry['metric'];
   readonly now?: () => number;
 }
 
@@ -98,6 +100,13 @@ export async function plan(c: Collector, input: { hour?: unknown }, runId: strin
     const found = await readRecord(c, hour);
     planned.push({ hour: formatHour(hour), published: found?.record.status === 'published' });
   }
+  if (state.lastHour !== null) c.metric('LagHours', (newestDue - state.lastHour) / HOUR_MS);
+  c.log('planned', {
+    execution: runId,
+    lastHour: state.lastHour === null ? null : formatHour(state.lastHour),
+    newestDue: formatHour(newestDue),
+    hours: planned.map((p) => p.hour),
+  });
   return {
     runId,
     mode: input.hour ? 'explicit' : 'scheduled',
@@ -129,11 +138,15 @@ export async function fetchPages(c: Collector, task: FetchTask, deadlineMs: numb
       `Entity ${JSON.stringify(task.entity)} is not in ENTITIES (${config.entities.join(',')}).`,
     );
   }
+  const started = Date.now();
   const field = config.timeFields[task.entity] ?? 'ModifiedDate';
   const first = citrix.firstPageUrl(task.entity, field, hour, hour + HOUR_MS);
   let { page, rows, bytes, requests } = task.continuation ?? { page: 0, rows: 0, bytes: 0, requests: 0 };
   const fetch = (url: string) => {
-    const pending = citrix.fetchPage(url, `Hour ${task.hour}, entity ${task.entity}, page ${requests}`);
+    const pending = citrix.fetchPage(url, {
+      what: `Hour ${task.hour}, entity ${task.entity}, page ${requests}`,
+      fields: { execution: task.runId, hour: task.hour, entity: task.entity, page: requests },
+    });
     requests += 1;
     pending.catch(() => {}); // awaited below; this only keeps an abandoned request from being "unhandled"
     return pending;
@@ -160,6 +173,7 @@ export async function fetchPages(c: Collector, task: FetchTask, deadlineMs: numb
       await settle();
       const pages = group;
       const staged = {
+        execution: task.runId,
         hour: task.hour,
         entity: task.entity,
         page,
@@ -183,6 +197,19 @@ export async function fetchPages(c: Collector, task: FetchTask, deadlineMs: numb
       const continuation = result.nextLink
         ? { nextLink: result.nextLink, page, rows, bytes, requests }
         : null;
+      const before = task.continuation ?? { rows: 0, bytes: 0, requests: 0 };
+      c.metric('Rows', rows - before.rows, task.entity);
+      c.metric('Pages', requests - before.requests, task.entity);
+      c.metric('Bytes', bytes - before.bytes, task.entity);
+      c.metric('FetchSeconds', (Date.now() - started) / 1000, task.entity);
+      c.log(continuation ? 'time budget used; handing back a continuation' : 'entity fetched', {
+        execution: task.runId,
+        hour: task.hour,
+        entity: task.entity,
+        page: requests,
+        rows,
+        objects: page,
+      });
       return { ...task, continuation, done: continuation === null, pages: page, rows, bytes };
     }
   }

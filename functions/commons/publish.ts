@@ -1,6 +1,6 @@
 import { type Collector, type FetchResult, hourOf, type Plan } from './collector.ts';
 import { StateCorrupt } from './errors.ts';
-import { formatHour, HOUR_MS } from './hours.ts';
+import { formatHour, HOUR_MS, newestDueHour } from './hours.ts';
 import { commitKey, publishedKey, stagingKey, stagingRunPrefix } from './keys.ts';
 import { excludedEntities, readState, writeState } from './state-store.ts';
 
@@ -140,7 +140,11 @@ export async function commitHour(c: Collector, task: CommitTask): Promise<Commit
   let objects = 0;
   if (taken.kind === 'busy') {
     const reason = `hour ${task.hour} is being published by run ${record.lease.holder} (lease until ${record.lease.until}); it or a later run finishes it`;
-    c.log('hour held by another run; nothing written', { hour: task.hour, holder: record.lease.holder });
+    c.log('hour held by another run; nothing written', {
+      execution: task.runId,
+      hour: task.hour,
+      holder: record.lease.holder,
+    });
     const rows = Object.values(record.entities).reduce((n, e) => n + e.rows, 0);
     const state = await readState(c.work, c.config);
     return {
@@ -172,7 +176,10 @@ export async function commitHour(c: Collector, task: CommitTask): Promise<Commit
   const state = await advanceState(c, hour, task);
   const rows = Object.values(record.entities).reduce((n, e) => n + e.rows, 0);
   const outcome = taken.kind === 'published' ? 'already-published' : 'published';
+  c.metric('PublishedObjects', objects);
+  if (state.moved) c.metric('LagHours', (newestDueHour(now(c), c.config.lookbackMinutes) - hour) / HOUR_MS);
   c.log(outcome === 'published' ? 'hour published' : 'hour already published; nothing written', {
+    execution: task.runId,
     hour: task.hour,
     pagesOf: record.run,
     objects,

@@ -1,22 +1,19 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type middy from '@middy/core';
 import { CitrixClient, type CitrixClientOptions } from './citrix-client.ts';
 import type { Collector } from './collector.ts';
 import { loadConfig } from './config.ts';
 import { clientSecretResolver } from './secrets.ts';
 import { s3ClientFromEnv, s3Store } from './store.ts';
+import { powertoolsTelemetry, silentTelemetry, type Telemetry } from './telemetry.ts';
 
 type Env = Record<string, string | undefined>;
-export type Log = Collector['log'];
-
-/** One JSON object per line, as CloudWatch Logs Insights reads it. Fields never include the token or secret. */
-export function jsonLog(write: (line: string) => void = (line) => process.stdout.write(line)): Log {
-  return (message, fields = {}) =>
-    write(`${JSON.stringify({ level: 'INFO', timestamp: new Date().toISOString(), message, ...fields })}\n`);
-}
 
 /** Builds the collector's parts from the environment: the Lambdas and the local run share this. */
 export function collectorFromEnv(
   env: Env = process.env,
-  log: Log = jsonLog(),
+  telemetry: Telemetry = silentTelemetry,
   inAws?: boolean,
   tuning: Pick<CitrixClientOptions, 'backoffMs' | 'maxAttempts'> = {},
 ): Collector {
@@ -32,16 +29,34 @@ export function collectorFromEnv(
       clientId: config.clientId,
       clientSecret: clientSecretResolver(config.clientSecret, env),
       pageSize: config.pageSize,
+      onEvent: (event, what, fields) => {
+        if (event === 'token') return;
+        telemetry.metric(event === 'throttled' ? 'Throttles' : 'Retries', 1);
+        telemetry.log(event === 'throttled' ? 'Citrix answered 429; waiting' : 'retrying a Citrix request', {
+          ...fields,
+          request: what,
+        });
+      },
       ...tuning,
     }),
-    log,
+    log: telemetry.log,
+    metric: telemetry.metric,
   };
 }
 
+const lambda = powertoolsTelemetry();
 let lambdaCollector: Collector | null = null;
 
 /** The Lambda container's collector: configuration read and validated once, clients reused across invocations. */
 export function fromLambdaEnvironment(): Collector {
-  lambdaCollector ??= collectorFromEnv();
+  lambdaCollector ??= collectorFromEnv(process.env, lambda.telemetry);
   return lambdaCollector;
+}
+
+/**
+ * The Lambda handlers' middlewares: Powertools adds the Lambda context to every log line and resets the
+ * keys between invocations, and flushes the invocation's metrics (embedded metric format) at its end.
+ */
+export function lambdaMiddlewares(): middy.MiddlewareObj[] {
+  return [injectLambdaContext(lambda.logger, { resetKeys: true }), logMetrics(lambda.metrics)];
 }

@@ -18,7 +18,7 @@ async function main(): Promise<void> {
       pages += 1;
     }
   };
-  const collector = collectorFromEnv(process.env, log, false);
+  const collector = collectorFromEnv(process.env, { log, metric: () => {} }, false);
   const started = performance.now();
   const outcome = await runExecution(collector, { input: { hour } });
   const seconds = (performance.now() - started) / 1000;

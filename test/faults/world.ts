@@ -13,6 +13,7 @@ import {
 import type { Collector } from '../../functions/commons/collector.ts';
 import { collectorFromEnv } from '../../functions/commons/runtime.ts';
 import { type ObjectStore, s3ClientFromEnv, s3Store } from '../../functions/commons/store.ts';
+import { silentTelemetry } from '../../functions/commons/telemetry.ts';
 import { type Standin, startStandin } from '../../local/citrix-standin/index.ts';
 import { type ExecutionOutcome, type RunOptions, runExecution } from '../../local/workflow.ts';
 
@@ -179,7 +180,7 @@ export class World {
     const kill = new AbortController();
     const process = this.process(options.crash, kill);
     const collector: Collector = {
-      ...collectorFromEnv(this.env, () => {}, false, { backoffMs: 2, maxAttempts: 3 }),
+      ...collectorFromEnv(this.env, silentTelemetry, false, { backoffMs: 2, maxAttempts: 3 }),
       feed: process.view(this.store),
       work: process.view(this.work),
       now: () => this.clock,

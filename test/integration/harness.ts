@@ -5,6 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import type { Collector } from '../../functions/commons/collector.ts';
 import { collectorFromEnv } from '../../functions/commons/runtime.ts';
 import { type ObjectStore, s3ClientFromEnv, s3Store } from '../../functions/commons/store.ts';
+import { silentTelemetry, type Telemetry } from '../../functions/commons/telemetry.ts';
 import { type Standin, type StandinOptions, startStandin } from '../../local/citrix-standin/index.ts';
 import { startLocalS3 } from '../../local/s3.ts';
 
@@ -28,7 +29,7 @@ export interface TestEnvironment {
   readonly store: ObjectStore;
   readonly env: Record<string, string>;
   /** A collector as the Lambdas build it, from `env` plus `extra`; fast client backoff for tests. */
-  collector(extra?: Record<string, string>): Collector;
+  collector(extra?: Record<string, string>, telemetry?: Telemetry): Collector;
   /** Every published object under the prefix: key and parsed rows. */
   published(prefix?: string): Promise<Array<{ key: string; rows: Record<string, unknown>[] }>>;
   stop(): Promise<void>;
@@ -53,7 +54,8 @@ export async function startEnvironment(
     standin,
     store,
     env,
-    collector: (extra = {}) => collectorFromEnv({ ...env, ...extra }, () => {}, false, { backoffMs: 5 }),
+    collector: (extra = {}, telemetry = silentTelemetry) =>
+      collectorFromEnv({ ...env, ...extra }, telemetry, false, { backoffMs: 5 }),
     async published(prefix = 'citrix_monitor/') {
       const keys = await store.list(prefix);
       return Promise.all(

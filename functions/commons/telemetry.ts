@@ -1,0 +1,76 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
+export const SERVICE = 'citrix-monitor-collector';
+/** CloudWatch namespace of the collector's metrics (the dashboard and the lag alarm read them). */
+export const NAMESPACE = 'CitrixMonitorCollector';
+
+/** The metrics the collector emits; per-entity ones carry an `Entity` dimension. */
+export type MetricName =
+  | 'Rows'
+  | 'Pages'
+  | 'Bytes'
+  | 'FetchSeconds'
+  | 'Retries'
+  | 'Throttles'
+  | 'LagHours'
+  | 'PublishedObjects';
+
+const UNITS: Record<MetricName, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
+  Rows: MetricUnit.Count,
+  Pages: MetricUnit.Count,
+  Bytes: MetricUnit.Bytes,
+  FetchSeconds: MetricUnit.Seconds,
+  Retries: MetricUnit.Count,
+  Throttles: MetricUnit.Count,
+  LagHours: MetricUnit.Count,
+  PublishedObjects: MetricUnit.Count,
+};
+
+/**
+ * Where the domain reports what it does. Every log line carries the execution and, where they apply,
+ * the hour, entity and page as fields; none ever carries the client secret or a token.
+ */
+export interface Telemetry {
+  log(message: string, fields?: Record<string, unknown>): void;
+  metric(name: MetricName, value: number, entity?: string): void;
+}
+
+/** For the local run and tests: JSON lines to `write`, metrics as log lines. */
+export function jsonLinesTelemetry(write: (line: string) => void): Telemetry {
+  const log = (message: string, fields: Record<string, unknown> = {}) =>
+    write(
+      `${JSON.stringify({ level: 'INFO', timestamp: new Date().toISOString(), service: SERVICE, message, ...fields })}\n`,
+    );
+  return {
+    log,
+    metric: (name, value, entity) => log('metric', { metric: name, value, ...(entity ? { entity } : {}) }),
+  };
+}
+
+export const silentTelemetry: Telemetry = { log: () => {}, metric: () => {} };
+
+/**
+ * In Lambda: Powertools Logger (structured JSON to CloudWatch Logs) and Powertools Metrics (CloudWatch
+ * embedded metric format, flushed by the handler's middleware at the end of each invocation).
+ */
+export function powertoolsTelemetry(): { telemetry: Telemetry; logger: Logger; metrics: Metrics } {
+  const logger = new Logger({ serviceName: SERVICE });
+  const metrics = new Metrics({ namespace: NAMESPACE, serviceName: SERVICE });
+  return {
+    logger,
+    metrics,
+    telemetry: {
+      log: (message, fields = {}) => logger.info(message, fields),
+      metric: (name, value, entity) => {
+        if (!entity) {
+          metrics.addMetric(name, UNITS[name], value);
+          return;
+        }
+        const single = metrics.singleMetric();
+        single.addDimension('Entity', entity);
+        single.addMetric(name, UNITS[name], value);
+      },
+    },
+  };
+}

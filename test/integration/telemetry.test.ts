@@ -1,0 +1,65 @@
+/**
+ * The log and metrics a run leaves in CloudWatch: the real state machine and handlers with the same
+ * Powertools Logger and Metrics the Lambdas use, against the stand-in and s3rver; stdout is captured as
+ * CloudWatch Logs would receive it.
+ */
+import { afterEach, expect, it, vi } from 'vitest';
+import { powertoolsTelemetry } from '../../functions/commons/telemetry.ts';
+import { runExecution } from '../../local/workflow.ts';
+import { iso, pastHour, startEnvironment, type TestEnvironment } from './harness.ts';
+
+let e: TestEnvironment | undefined;
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await e?.stop();
+});
+
+it('writes JSON log lines that carry the execution, hour, entity and page, and never the secret or a token', async () => {
+  e = await startEnvironment({ rowsPerHour: 300, serverPageSize: 100, tokenTtlSeconds: 3600 });
+  const hour = pastHour(5);
+  const lines: string[] = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    lines.push(...chunk.toString().split('\n').filter(Boolean));
+    return true;
+  });
+  const { telemetry, metrics } = powertoolsTelemetry();
+  e.standin.injectFault({ kind: '429', entity: 'Sessions', retryAfterSeconds: 0 });
+
+  const outcome = await runExecution(e.collector({ ENTITIES: 'Sessions,Users' }, telemetry), {
+    executionName: 'exec-telemetry',
+    input: { hour: iso(hour) },
+  });
+  metrics.publishStoredMetrics();
+  vi.restoreAllMocks();
+
+  expect(outcome.status, outcome.cause).toBe('SUCCEEDED');
+  const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  const staged = records.filter((r) => r.message === 'pages staged');
+  expect(staged.length).toBe(2);
+  for (const r of staged) {
+    expect(r).toMatchObject({
+      level: 'INFO',
+      service: 'citrix-monitor-collector',
+      execution: 'exec-telemetry',
+      hour: iso(hour),
+      page: 0,
+    });
+    expect(['Sessions', 'Users']).toContain(r.entity);
+  }
+  const throttled = records.find((r) => r.message === 'Citrix answered 429; waiting');
+  expect(throttled).toMatchObject({ execution: 'exec-telemetry', hour: iso(hour), entity: 'Sessions', page: 0 });
+  const text = lines.join('\n');
+  expect(text).not.toContain(e.standin.clientSecret);
+  expect(text).not.toMatch(/bearer=|access_token/i);
+  const emf = records.filter((r) => r._aws !== undefined);
+  const names = emf.flatMap((r) =>
+    (r._aws as { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string }> }> }).CloudWatchMetrics.flatMap(
+      (m) => m.Metrics.map((x) => x.Name),
+    ),
+  );
+  expect(names).toEqual(
+    expect.arrayContaining(['Rows', 'Pages', 'Bytes', 'FetchSeconds', 'Throttles', 'PublishedObjects']),
+  );
+  const sessionsRows = emf.find((r) => r.Entity === 'Sessions' && 'Rows' in r);
+  expect(sessionsRows?.Rows).toBe(300);
+});
