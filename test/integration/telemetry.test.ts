@@ -47,7 +47,12 @@ it('writes JSON log lines that carry the execution, hour, entity and page, and n
     expect(['Sessions', 'Users']).toContain(r.entity);
   }
   const throttled = records.find((r) => r.message === 'Citrix answered 429; waiting');
-  expect(throttled).toMatchObject({ execution: 'exec-telemetry', hour: iso(hour), entity: 'Sessions', page: 0 });
+  expect(throttled).toMatchObject({
+    execution: 'exec-telemetry',
+    hour: iso(hour),
+    entity: 'Sessions',
+    page: 0,
+  });
   const text = lines.join('\n');
   expect(text).not.toContain(e.standin.clientSecret);
   expect(text).not.toMatch(/bearer=|access_token/i);
