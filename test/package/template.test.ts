@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NAMESPACE, SERVICE } from '../../functions/commons/telemetry.ts';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 let resources: Record<string, Resource>;
@@ -137,5 +138,58 @@ describe('the packaged CloudFormation template', () => {
       expect(vars).toHaveProperty('CITRIX_CLIENT_SECRET_ARN');
       expect(vars).not.toHaveProperty('CITRIX_CLIENT_SECRET');
     }
+  });
+});
+
+describe('operations in the packaged template', () => {
+  it('has an SNS topic for alarms, with an email subscription only when an address is given', () => {
+    expect(ofType('AWS::SNS::Topic').map(([id]) => id)).toEqual(['AlarmTopic']);
+    const [[, subscription] = []] = ofType('AWS::SNS::Subscription');
+    expect((subscription as unknown as { Condition: string }).Condition).toBe('HasAlarmEmail');
+  });
+
+  it('alarms on an execution that failed, timed out or was aborted, notifying the topic', () => {
+    const alarm = resources.FailedExecutionAlarm?.Properties as {
+      Metrics: Array<{
+        Id: string;
+        MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown[] } };
+      }>;
+      AlarmActions: unknown[];
+    };
+    const watched = alarm.Metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : []));
+    expect(watched.map((m) => `${m.Namespace}/${m.MetricName}`).sort()).toEqual([
+      'AWS/States/ExecutionsAborted',
+      'AWS/States/ExecutionsFailed',
+      'AWS/States/ExecutionsTimedOut',
+    ]);
+    for (const m of watched)
+      expect(m.Dimensions).toEqual([{ Name: 'StateMachineArn', Value: { Ref: 'CollectorStateMachine' } }]);
+    expect(alarm.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
+  });
+
+  it('alarms on lag above the threshold, on the metric the collector emits, and when no lag is reported', () => {
+    const alarm = resources.LagAlarm?.Properties as Record<string, unknown>;
+    expect(alarm).toMatchObject({
+      Namespace: NAMESPACE,
+      MetricName: 'LagHours',
+      Dimensions: [{ Name: 'service', Value: SERVICE }],
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'breaching',
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+    });
+    expect(Number(alarm.Threshold)).toBe(3);
+  });
+
+  it('has a dashboard of rows per entity, lag, failed executions, throttles and duration', () => {
+    const body = (resources.CollectorDashboard?.Properties.DashboardBody as { 'Fn::Sub': string })['Fn::Sub'];
+    const dashboard = JSON.parse(body.replace(/\$\{[^}]+\}/g, '0')) as {
+      widgets: Array<{ properties: { title: string } }>;
+    };
+    const titles = dashboard.widgets.map((w) => w.properties.title).join(' | ');
+    for (const word of ['Rows published per entity', 'Lag', 'Executions', 'throttling', 'Duration'])
+      expect(titles).toContain(word);
+    for (const metric of ['"Rows', 'LagHours', 'ExecutionsFailed', 'Throttles', 'FetchSeconds'])
+      expect(body).toContain(metric);
+    expect(body).toContain(NAMESPACE);
   });
 });
