@@ -1,0 +1,239 @@
+import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { formatHour, HOUR_MS } from '../../functions/commons/hours.ts';
+import type { CommitResult } from '../../functions/commons/publish.ts';
+import { AwsCallFailed, UsageError } from './errors.ts';
+import { describeExecution, executionArn, isFailed, readableCause, redrivability } from './executions.ts';
+import type { HourRecords } from './records.ts';
+
+/** More hours than this (a month) need `--yes`: a typo in a year should not start thousands of executions. */
+export const MAX_HOURS_WITHOUT_YES = 24 * 31;
+
+/**
+ * `published`: an execution of this backfill published it (or found it published meanwhile);
+ * `already-published`: its commit record said so, nothing was started;
+ * `already-started`: an execution of the same name exists (an earlier backfill); Step Functions refused a second;
+ * `publishing-elsewhere`: the execution succeeded but another run holds the hour and publishes it;
+ * `failed`: the execution this backfill started failed; `error` and `cause` say why.
+ */
+export type HourOutcome =
+  | 'published'
+  | 'already-published'
+  | 'already-started'
+  | 'publishing-elsewhere'
+  | 'failed';
+
+export interface HourResult {
+  readonly hour: string;
+  readonly outcome: HourOutcome;
+  readonly execution: string | null;
+  readonly executionArn: string | null;
+  /** The execution's status (for `already-started`, the status of the earlier execution). */
+  readonly status: string | null;
+  readonly durationSeconds: number | null;
+  readonly rows: number | null;
+  readonly error: string | null;
+  readonly cause: string | null;
+  /** For an earlier execution that failed: whether `citrix-monitor redrive` can still redrive it. */
+  readonly redrivable: boolean | null;
+}
+
+export type BackfillProgress =
+  | { readonly kind: 'started'; readonly hour: string; readonly execution: string }
+  | { readonly kind: 'finished'; readonly result: HourResult };
+
+export interface BackfillInput {
+  readonly sfn: SFNClient;
+  readonly records: HourRecords;
+  readonly stateMachineArn: string;
+  /** From {@link backfillHours}: validated, oldest first. */
+  readonly hours: readonly number[];
+  readonly concurrency: number;
+  readonly now: () => number;
+  /** Between two DescribeExecution calls of a running execution. */
+  readonly pollMs: number;
+  readonly onProgress?: (event: BackfillProgress) => void;
+}
+
+export interface BackfillReport {
+  readonly stateMachineArn: string;
+  readonly from: string;
+  readonly to: string;
+  readonly hours: readonly HourResult[];
+  readonly summary: Readonly<Record<HourOutcome, number>>;
+}
+
+/** The hours from `from` to `to`, oldest first, refused when the range is reversed, not due or too long. */
+export function backfillHours(from: number, to: number, newestDue: number, yes: boolean): number[] {
+  if (from > to)
+    throw new UsageError(
+      `--from ${formatHour(from)} is after --to ${formatHour(to)}: give the older hour first.`,
+    );
+  if (to > newestDue) {
+    throw new UsageError(
+      `--to ${formatHour(to)} is not due yet: the newest hour that has ended and may be collected is ${formatHour(newestDue)} (LOOKBACK_MINUTES).`,
+    );
+  }
+  const count = (to - from) / HOUR_MS + 1;
+  if (count > MAX_HOURS_WITHOUT_YES && !yes) {
+    throw new UsageError(
+      `${count} hours is more than ${MAX_HOURS_WITHOUT_YES} (31 days): that starts ${count} executions. Add --yes if that is what you want.`,
+    );
+  }
+  return Array.from({ length: count }, (_, i) => from + i * HOUR_MS);
+}
+
+/**
+ * Step Functions names allow letters, digits, - and _ (at most 80): `backfill-2026-11-24T10`. A name is
+ * unique per state machine for 90 days, so Step Functions itself refuses a second execution of the hour
+ * once the first has ended (while it runs, the same start returns that same execution, which is then
+ * watched). Only when the earlier execution failed and can no longer be redriven is a suffixed name
+ * (`…T10-2`) tried, or that hour could not be collected again for 90 days.
+ */
+export const executionName = (hour: number, attempt: number): string =>
+  `backfill-${formatHour(hour).slice(0, 13)}${attempt > 1 ? `-${attempt}` : ''}`;
+
+const MAX_NAMES_PER_HOUR = 9;
+
+function committed(output: string | undefined, hour: string): CommitResult | null {
+  try {
+    const parsed = JSON.parse(output ?? '{}') as { committed?: CommitResult[] };
+    return parsed.committed?.find((c) => c.hour === hour) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Collects the given hours: one execution per hour with input `{"hour": …}`, started oldest first, at most `concurrency` running at once, each watched until it ends. Hours whose commit
+ * record says published are skipped without an execution. Execution failures are results; an AWS API
+ * failure stops starting new hours and is thrown (executions already started keep running).
+ */
+export async function backfill(input: BackfillInput): Promise<BackfillReport> {
+  const { sfn, stateMachineArn } = input;
+  const queue = [...input.hours];
+  const results: HourResult[] = [];
+  let failure: unknown = null;
+
+  const result = (hour: number, outcome: HourOutcome, more: Partial<HourResult> = {}): HourResult => ({
+    hour: formatHour(hour),
+    outcome,
+    execution: null,
+    executionArn: null,
+    status: null,
+    durationSeconds: null,
+    rows: null,
+    error: null,
+    cause: null,
+    redrivable: null,
+    ...more,
+  });
+
+  /** The started execution's ARN, or null when Step Functions refused the name as already used. */
+  const start = async (name: string, hour: number): Promise<string | null> => {
+    try {
+      const out = await sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn,
+          name,
+          input: JSON.stringify({ hour: formatHour(hour) }),
+        }),
+      );
+      return out.executionArn ?? executionArn(stateMachineArn, name);
+    } catch (err) {
+      if (err instanceof Error && err.name === 'ExecutionAlreadyExists') return null;
+      throw new AwsCallFailed(`Step Functions StartExecution ${name}`, err);
+    }
+  };
+
+  const watch = async (hour: number, name: string, arn: string): Promise<HourResult> => {
+    const started = input.now();
+    input.onProgress?.({ kind: 'started', hour: formatHour(hour), execution: name });
+    let described = await describeExecution(sfn, arn);
+    while ((described.status === 'RUNNING' || described.status === 'PENDING_REDRIVE') && failure === null) {
+      await new Promise((r) => setTimeout(r, input.pollMs));
+      described = await describeExecution(sfn, arn);
+    }
+    const base = {
+      execution: name,
+      executionArn: arn,
+      status: described.status ?? null,
+      durationSeconds: Math.round(
+        ((described.stopDate?.getTime() ?? input.now()) - (described.startDate?.getTime() ?? started)) / 1000,
+      ),
+    };
+    if (described.status !== 'SUCCEEDED') {
+      return result(hour, 'failed', {
+        ...base,
+        error: described.error ?? null,
+        cause: readableCause(described.cause),
+      });
+    }
+    const commit = committed(described.output, formatHour(hour));
+    const outcome = commit?.outcome === 'publishing-elsewhere' ? 'publishing-elsewhere' : 'published';
+    return result(hour, outcome, { ...base, rows: commit?.rows ?? null });
+  };
+
+  /** Skips a published hour, or starts its execution: the result, or the execution to watch. */
+  const begin = async (hour: number): Promise<HourResult | { name: string; arn: string }> => {
+    if ((await input.records(hour)) === 'published') return result(hour, 'already-published');
+    for (let attempt = 1; attempt <= MAX_NAMES_PER_HOUR; attempt++) {
+      const name = executionName(hour, attempt);
+      const started = await start(name, hour);
+      if (started) return { name, arn: started };
+      const arn = executionArn(stateMachineArn, name);
+      const earlier = await describeExecution(sfn, arn);
+      const redrivable = isFailed(earlier.status) ? redrivability(earlier, input.now()).redrivable : null;
+      if (redrivable !== false) {
+        const more = { execution: name, executionArn: arn, status: earlier.status ?? null, redrivable };
+        return result(hour, 'already-started', more);
+      }
+    }
+    return result(hour, 'already-started', {
+      execution: executionName(hour, MAX_NAMES_PER_HOUR),
+      redrivable: false,
+    });
+  };
+
+  // Hours begin one after another, in queue order, so executions start oldest first; they are watched
+  // concurrently. (An hour right after the state advances it on commit; out of order, it could not.)
+  let turn: Promise<unknown> = Promise.resolve();
+  const collect = async (hour: number): Promise<HourResult> => {
+    const begun = turn.then(() => begin(hour));
+    turn = begun.catch(() => {});
+    const next = await begun;
+    return 'hour' in next ? next : watch(hour, next.name, next.arn);
+  };
+
+  const worker = async () => {
+    for (let hour = queue.shift(); hour !== undefined && failure === null; hour = queue.shift()) {
+      let done: HourResult;
+      try {
+        done = await collect(hour);
+      } catch (err) {
+        if (!(err instanceof Error && err.name === 'StateCorrupt')) {
+          failure ??= err;
+          return;
+        }
+        // A commit record that cannot be read fails its hour only; the message says how to mend it.
+        done = result(hour, 'failed', { error: err.name, cause: err.message });
+      }
+      results.push(done);
+      input.onProgress?.({ kind: 'finished', result: done });
+    }
+  };
+  const total = queue.length;
+  await Promise.all(Array.from({ length: Math.min(input.concurrency, total) }, worker));
+  if (failure !== null) throw failure;
+
+  results.sort((a, b) => a.hour.localeCompare(b.hour));
+  const summary: Record<HourOutcome, number> = {
+    published: 0,
+    'already-published': 0,
+    'already-started': 0,
+    'publishing-elsewhere': 0,
+    failed: 0,
+  };
+  for (const r of results) summary[r.outcome]++;
+  const from = formatHour(input.hours[0] ?? 0);
+  return { stateMachineArn, from, to: formatHour(input.hours.at(-1) ?? 0), hours: results, summary };
+}

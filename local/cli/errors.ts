@@ -1,0 +1,56 @@
+/**
+ * The CLI's expected failures. Each carries the exit code a script can rely on (see `citrix-monitor --help`);
+ * main prints the message, never a stack trace.
+ */
+abstract class CliError extends Error {
+  abstract override readonly name: string;
+  abstract readonly exitCode: number;
+}
+
+/** Bad arguments: the message says which and what was expected. Exit 2. */
+export class UsageError extends CliError {
+  override readonly name = 'UsageError';
+  readonly exitCode = 2;
+}
+
+/** No state machine `citrix-monitor-collector-<stage>` in the region: a configuration problem. Exit 2. */
+export class StateMachineNotFound extends CliError {
+  override readonly name = 'StateMachineNotFound';
+  readonly exitCode = 2;
+}
+
+/** An AWS API call failed (credentials, permissions, throttling, network). Exit 3. */
+export class AwsCallFailed extends CliError {
+  override readonly name = 'AwsCallFailed';
+  readonly exitCode = 3;
+
+  constructor(what: string, cause: unknown) {
+    const name = cause instanceof Error ? cause.name : 'Error';
+    const message = cause instanceof Error ? cause.message : String(cause);
+    const hint =
+      /credential|token.*(expired|invalid)|ExpiredToken|UnrecognizedClient|InvalidClientTokenId/i.test(
+        `${name} ${message}`,
+      )
+        ? ' Check the AWS credentials (AWS_PROFILE, or aws sso login).'
+        : '';
+    super(`${what} failed: ${name}: ${message}.${hint}`, { cause });
+  }
+}
+
+/** Whether an error is one of the CLI's own expected failures. */
+export function isCliError(err: unknown): err is CliError {
+  return err instanceof CliError;
+}
+
+/**
+ * Runs one AWS call, turning any failure into {@link AwsCallFailed} naming the call. Errors of the
+ * collector's own vocabulary (a state file that cannot be read) pass through unchanged.
+ */
+export async function aws<T>(what: string, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (err) {
+    if (err instanceof Error && (err.name === 'StateCorrupt' || err.name === 'BadConfiguration')) throw err;
+    throw new AwsCallFailed(what, err);
+  }
+}

@@ -1,0 +1,162 @@
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  type ExecutionListItem,
+  type ExecutionStatus,
+  ListStateMachinesCommand,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
+import { formatHour, parseHour } from '../../functions/commons/hours.ts';
+import { aws, StateMachineNotFound } from './errors.ts';
+
+/** Step Functions allows a redrive for 14 days after an execution stopped. */
+export const REDRIVE_WINDOW_MS = 14 * 24 * 3_600_000;
+
+export const FAILED_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const satisfies ExecutionStatus[];
+
+export const isFailed = (status: string | undefined): boolean =>
+  (FAILED_STATUSES as readonly string[]).includes(status ?? '');
+
+export const stateMachineName = (stage: string): string => `citrix-monitor-collector-${stage}`;
+
+/** An execution as listed, with the fields the SDK types as optional made definite. */
+export interface Listed {
+  readonly name: string;
+  readonly arn: string;
+  readonly status: string;
+  readonly startDate: Date;
+  readonly stopDate: Date | null;
+  readonly redriveCount: number;
+}
+
+export const listed = (e: ExecutionListItem): Listed => ({
+  name: e.name ?? '',
+  arn: e.executionArn ?? '',
+  status: e.status ?? 'UNKNOWN',
+  startDate: e.startDate ?? new Date(0),
+  stopDate: e.stopDate ?? null,
+  redriveCount: e.redriveCount ?? 0,
+});
+
+/** The ARN of the execution `name` of a state machine (Step Functions derives it, so it is known before start). */
+export const executionArn = (stateMachineArn: string, name: string): string =>
+  `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+
+/** Finds the deployed state machine `citrix-monitor-collector-<stage>` in the client's region. */
+export async function findStateMachine(sfn: SFNClient, stage: string, region: string): Promise<string> {
+  const wanted = stateMachineName(stage);
+  const ours: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await aws(`Step Functions ListStateMachines in ${region}`, () =>
+      sfn.send(new ListStateMachinesCommand({ maxResults: 1000, nextToken })),
+    );
+    for (const machine of page.stateMachines ?? []) {
+      if (machine.name === wanted && machine.stateMachineArn) return machine.stateMachineArn;
+      if (machine.name?.startsWith('citrix-monitor-collector-')) ours.push(machine.name);
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  const others = ours.length ? ` Found there: ${ours.join(', ')} (choose one with --stage).` : '';
+  throw new StateMachineNotFound(
+    `No state machine ${wanted} for stage "${stage}" in region ${region}.${others} Deploy it with \`npx serverless deploy --stage ${stage} --region ${region}\`, or name another deployment with --stage / --region, or pass --state-machine-arn ARN.`,
+  );
+}
+
+export async function describeExecution(
+  sfn: SFNClient,
+  arn: string,
+): Promise<DescribeExecutionCommandOutput> {
+  return aws(`Step Functions DescribeExecution ${arn}`, () =>
+    sfn.send(new DescribeExecutionCommand({ executionArn: arn })),
+  );
+}
+
+/** A stopped execution that did not succeed, and whether Step Functions will still redrive it. */
+export interface FailedExecution {
+  readonly name: string;
+  readonly arn: string;
+  readonly status: string;
+  readonly startDate: string;
+  readonly stopDate: string | null;
+  /** The hour it collected: its input's `hour`, or for a scheduled run the hour its failure names. */
+  readonly hour: string | null;
+  readonly error: string | null;
+  readonly cause: string | null;
+  readonly redrivable: boolean;
+  /** Why it cannot be redriven (null when it can). */
+  readonly reason: string | null;
+}
+
+/**
+ * The cause as a person reads it. A Lambda's failure reaches Step Functions as JSON
+ * (`{"errorType", "errorMessage", "trace"}`): its message is the cause; the stack trace is left out.
+ */
+export function readableCause(cause: string | undefined): string | null {
+  if (!cause) return null;
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed?.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // Not JSON: a States.* error's plain text.
+  }
+  return cause;
+}
+
+function hourOf(described: DescribeExecutionCommandOutput): string | null {
+  try {
+    const hour = (JSON.parse(described.input ?? '{}') as { hour?: unknown }).hour;
+    const parsed = typeof hour === 'string' ? parseHour(hour) : null;
+    if (parsed !== null) return formatHour(parsed);
+  } catch {
+    // An input that is not JSON names no hour; fall back to the cause.
+  }
+  // A failed hour's error names it (see functions/commons): the first whole hour in the cause.
+  const named = /\d{4}-\d{2}-\d{2}T\d{2}:00:00Z/.exec(described.cause ?? '')?.[0];
+  return named ?? null;
+}
+
+/**
+ * Whether Step Functions will still redrive a stopped execution, and if not, why: its own
+ * `redriveStatusReason`, or the 14 days after the execution stopped, past which it never redrives.
+ */
+export function redrivability(
+  described: Pick<DescribeExecutionCommandOutput, 'redriveStatus' | 'redriveStatusReason' | 'stopDate'>,
+  now: number,
+): { redrivable: boolean; reason: string | null } {
+  const stopped = described.stopDate;
+  const own = described.redriveStatusReason?.replace(/\.$/, '');
+  let reason: string | null = null;
+  if (described.redriveStatus === 'REDRIVABLE_BY_MAP_RUN') {
+    reason = `${own ?? 'it is a Map Run child execution'}: redrive its parent execution`;
+  } else if (stopped && now - stopped.getTime() > REDRIVE_WINDOW_MS) {
+    reason = `${own ? `${own}: ` : ''}it stopped on ${stopped.toISOString()}, more than 14 days ago; Step Functions redrives an execution only within 14 days after it stopped`;
+  } else if (described.redriveStatus !== 'REDRIVABLE') {
+    reason = own ?? 'Step Functions reports it as not redrivable';
+  }
+  return { redrivable: reason === null, reason };
+}
+
+/** Describes a failed execution and decides whether it can be redriven, and if not, why. */
+export async function describeFailed(sfn: SFNClient, item: Listed, now: number): Promise<FailedExecution> {
+  const described = await describeExecution(sfn, item.arn);
+  const stopped = described.stopDate ?? item.stopDate ?? undefined;
+  return {
+    name: item.name,
+    arn: item.arn,
+    status: described.status ?? item.status,
+    startDate: item.startDate.toISOString(),
+    stopDate: stopped?.toISOString() ?? null,
+    hour: hourOf(described),
+    error: described.error ?? null,
+    cause: readableCause(described.cause),
+    ...redrivability({ ...described, stopDate: stopped }, now),
+  };
+}
+
+/** What to run instead of a redrive that Step Functions refuses. */
+export function instead(hour: string | null, targetFlags: string): string {
+  return hour
+    ? `citrix-monitor backfill --from ${hour} --to ${hour}${targetFlags}`
+    : `nothing: the scheduled runs collect every hour after the state on their own; check with citrix-monitor status${targetFlags}`;
+}

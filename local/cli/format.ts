@@ -1,0 +1,158 @@
+/** What a person reads: the reports as text. `--json` prints the reports themselves instead. */
+import type { BackfillProgress, BackfillReport, HourResult } from './backfill.ts';
+import { type FailedExecution, instead } from './executions.ts';
+import type { RedriveReport } from './redrive.ts';
+import type { StatusReport } from './status.ts';
+
+export interface Output {
+  write(text: string): unknown;
+  readonly isTTY?: boolean;
+}
+
+export function duration(seconds: number): string {
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+const instant = (iso: string | null) => (iso ? iso.replace(/\.\d+Z$/, 'Z') : '-');
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function failure(f: FailedExecution): string {
+  const what = [f.error, f.cause].filter(Boolean).join(': ') || 'no error recorded';
+  return `  ${f.name}  ${f.status} ${instant(f.stopDate)}  hour ${f.hour ?? '(scheduled run)'}\n    ${what}`;
+}
+
+export function formatStatus(r: StatusReport, targetFlags: string): string {
+  const lines = [`State machine  ${r.stateMachineArn}`];
+  lines.push(
+    r.state.lastHour
+      ? `State          last_hour_utc ${r.state.lastHour} (${r.state.location}${r.state.updatedAt ? `, updated ${instant(r.state.updatedAt)}` : ''})`
+      : `State          none yet (${r.state.location})`,
+  );
+  if (r.lagHours !== null)
+    lines.push(
+      `Lag            ${plural(r.lagHours, 'hour')} behind the newest due hour ${r.newestDueHour} (alarm above ${r.lagAlarmHours})`,
+    );
+  lines.push(`Health         ${r.healthy ? 'healthy' : `UNHEALTHY: ${r.problems.join('; ')}`}`, '');
+  if (r.executions.length === 0) lines.push('No executions yet.');
+  else {
+    lines.push(`Last ${plural(r.executions.length, 'execution')}:`);
+    lines.push(`  ${'STATUS'.padEnd(15)} ${'STARTED'.padEnd(21)} ${'DURATION'.padEnd(8)}  NAME`);
+    for (const e of r.executions) {
+      const redriven = e.redriveCount ? ` (redriven ${e.redriveCount}x)` : '';
+      lines.push(
+        `  ${e.status.padEnd(15)} ${instant(e.startDate).padEnd(21)} ${duration(e.durationSeconds).padEnd(8)}  ${e.name}${redriven}`,
+      );
+    }
+  }
+  if (r.failed.redrivable.length) {
+    lines.push('', `Failed, can be redriven (citrix-monitor redrive${targetFlags}):`);
+    for (const f of r.failed.redrivable) lines.push(failure(f));
+  }
+  if (r.failed.notRedrivable.length) {
+    lines.push('', 'Failed, can no longer be redriven:');
+    for (const f of r.failed.notRedrivable)
+      lines.push(
+        failure(f),
+        `    not redrivable: ${f.reason}`,
+        `    instead: ${instead(f.hour, targetFlags)}`,
+      );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const OUTCOME_TEXT: Record<HourResult['outcome'], string> = {
+  published: 'published',
+  'already-published': 'skipped, already published',
+  'already-started': 'already started',
+  'publishing-elsewhere': 'being published by another run',
+  failed: 'failed',
+};
+
+/** One line per finished hour, as printed while a backfill runs when stderr is not a terminal. */
+export function hourLine(r: HourResult): string {
+  const parts = [`${r.hour}  ${OUTCOME_TEXT[r.outcome]}`];
+  if (r.execution)
+    parts.push(`(${r.execution}${r.status && r.outcome === 'already-started' ? `, ${r.status}` : ''})`);
+  if (r.rows !== null) parts.push(`${r.rows.toLocaleString('en-US')} rows`);
+  if (r.durationSeconds !== null) parts.push(`in ${duration(r.durationSeconds)}`);
+  const line = parts.join(' ');
+  return r.outcome === 'failed' ? `${line}: ${[r.error, r.cause].filter(Boolean).join(': ')}` : line;
+}
+
+export function formatBackfill(r: BackfillReport, targetFlags: string): string {
+  const total = r.hours.length;
+  const lines = [`Backfill ${r.from} .. ${r.to} (${plural(total, 'hour')}) on ${r.stateMachineArn}`];
+  for (const outcome of Object.keys(OUTCOME_TEXT) as HourResult['outcome'][]) {
+    if (r.summary[outcome] || outcome !== 'publishing-elsewhere')
+      lines.push(`  ${`${OUTCOME_TEXT[outcome]}:`.padEnd(32)} ${r.summary[outcome]}`);
+  }
+  const started = r.hours.filter((h) => h.outcome === 'already-started');
+  if (started.length) {
+    lines.push('', 'Already started (Step Functions refused a second execution of the same name):');
+    for (const h of started) {
+      const next =
+        h.redrivable === true
+          ? ` - it failed; redrive it once the cause is fixed: citrix-monitor redrive${targetFlags}`
+          : h.redrivable === false
+            ? ' - it failed and can no longer be redriven'
+            : '';
+      lines.push(`  ${h.hour}  ${h.execution} ${h.status ?? ''}${next}`);
+    }
+  }
+  const failed = r.hours.filter((h) => h.outcome === 'failed');
+  if (failed.length) {
+    lines.push('', 'Failed:');
+    for (const h of failed)
+      lines.push(
+        `  ${h.hour}  ${h.execution ?? ''} ${h.status ?? ''}`,
+        `    ${[h.error, h.cause].filter(Boolean).join(': ')}`,
+      );
+    lines.push(
+      `Nothing of a failed hour was published. Once the cause is fixed: citrix-monitor redrive${targetFlags}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function formatRedrive(r: RedriveReport): string {
+  const lines = [`Failed executions stopped since ${instant(r.since)} on ${r.stateMachineArn}:`];
+  if (!r.redriven.length && !r.notRedrivable.length) lines.push('  none: nothing to redrive.');
+  const what = (f: FailedExecution) =>
+    `${f.name} (${f.status} ${instant(f.stopDate)}, ${f.hour ? `hour ${f.hour}` : 'scheduled run'})`;
+  for (const f of r.redriven) lines.push(`  redriven: ${what(f)}`);
+  for (const f of r.notRedrivable)
+    lines.push(`  cannot be redriven: ${what(f)}`, `    why: ${f.reason}`, `    instead: ${f.instead}`);
+  if (r.redriven.length)
+    lines.push('', 'A redrive re-runs only what failed; follow it with citrix-monitor status.');
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Progress of a backfill on stderr: a bar redrawn in place on a terminal, otherwise a line per hour
+ * as it finishes (what a log file or CI wants).
+ */
+export function backfillProgress(out: Output, total: number): (event: BackfillProgress) => void {
+  const running = new Set<string>();
+  let finished = 0;
+  let failed = 0;
+  return (event) => {
+    if (event.kind === 'started') running.add(event.hour);
+    else {
+      running.delete(event.result.hour);
+      finished++;
+      if (event.result.outcome === 'failed') failed++;
+      if (!out.isTTY) out.write(`${hourLine(event.result)}\n`);
+    }
+    if (!out.isTTY) return;
+    const width = 30;
+    const filled = Math.round((finished / Math.max(total, 1)) * width);
+    const now = [...running].map((h) => h.slice(0, 13)).join(', ');
+    out.write(
+      `\r\x1b[2K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${finished}/${total} hours` +
+        `${failed ? `, ${failed} failed` : ''}${now ? `  running: ${now}` : ''}`,
+    );
+    if (finished === total) out.write('\n');
+  };
+}

@@ -1,0 +1,428 @@
+/**
+ * `citrix-monitor <command> [options]`: the operator's tool for the deployed collector. Parses the
+ * arguments, builds the clients, runs one domain function (status.ts, backfill.ts, redrive.ts), prints
+ * its report as text or JSON, and returns the exit code scripts rely on (see USAGE).
+ */
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { type Config, loadConfig } from '../../functions/commons/config.ts';
+import { BadConfiguration } from '../../functions/commons/errors.ts';
+import { newestDueHour, parseHour } from '../../functions/commons/hours.ts';
+import { s3ClientFromEnv, s3Store } from '../../functions/commons/store.ts';
+import { backfill, backfillHours, MAX_HOURS_WITHOUT_YES } from './backfill.ts';
+import { isCliError, UsageError } from './errors.ts';
+import { findStateMachine, stateMachineName } from './executions.ts';
+import { backfillProgress, formatBackfill, formatRedrive, formatStatus, type Output } from './format.ts';
+import { hourRecords } from './records.ts';
+import { redriveFailed } from './redrive.ts';
+import { statusReport } from './status.ts';
+
+const TARGET_HELP = `Where (status, backfill, redrive):
+  --stage NAME               deployment stage (default prod): state machine ${stateMachineName('NAME')}
+  --region REGION            AWS region (default AWS_REGION)
+  --state-machine-arn ARN    use this state machine, no lookup by stage
+  --json                     print one JSON document on stdout instead of text
+  -h, --help                 this help`;
+
+const EXIT_HELP = `Exit codes:
+  0  success; for status: healthy (lag within LAG_ALARM_HOURS, no failed execution left to redrive)
+  1  status: unhealthy; backfill: an hour failed; redrive: an execution could not be redriven and
+     its hour is not published; a state file or commit record that cannot be read
+  2  bad usage or configuration, including no state machine for the stage in the region
+  3  an AWS API call failed (credentials, permissions, network); the message names the call
+  run passes the local collector's exit code through (see citrix-monitor run --help).`;
+
+const USAGE = `Usage: citrix-monitor <command> [options]
+
+Operates the collector deployed as the Step Functions state machine citrix-monitor-collector-<stage>.
+
+Commands:
+  status      the state, the lag, the last executions, the failed ones and whether they can be redriven
+  backfill    collects the hours --from H1 --to H2: one execution per hour, skips published hours
+  redrive     redrives failed executions; says what to do for those that cannot be
+  run         runs the collector on this machine (npm run collect)
+
+${TARGET_HELP}
+
+Configuration, from the environment as for the collector (README, "Configuration"):
+  S3_BUCKET (required), WORK_BUCKET, S3_PREFIX, WORK_PREFIX, STATE_KEY, LOOKBACK_MINUTES (75),
+  LAG_ALARM_HOURS (3): status is unhealthy when the state is more hours behind than this.
+  AWS credentials and region come from the usual AWS chain (AWS_PROFILE, AWS_REGION, ...).
+
+${EXIT_HELP}
+
+citrix-monitor <command> --help describes a command.
+`;
+
+const COMMAND_USAGE = {
+  status: `Usage: citrix-monitor status [--limit N] [--stage NAME] [--region REGION] [--json]
+
+The state (last_hour_utc of the state file), the lag (newest due hour - last hour), the last N
+executions (default 10) with status, start time and duration, and the failed ones (FAILED, TIMED_OUT,
+ABORTED) split into those Step Functions can still redrive and those it cannot, with the reason.
+
+Exit 0 when healthy: a state file, lag within LAG_ALARM_HOURS (default 3), and no listed failed
+execution that can still be redriven. Exit 1 when not (the output says why); 2 bad usage or
+configuration; 3 an AWS API call failed.
+
+  --limit N                  executions to list, 1 to 1000 (default 10)
+${TARGET_HELP}
+`,
+  backfill: `Usage: citrix-monitor backfill --from HOUR --to HOUR [--concurrency N] [--yes] [--stage NAME] [--json]
+
+Collects every hour from --from to --to inclusive (e.g. 2026-11-24T10:00:00Z), oldest first: one
+execution per hour with the input {"hour": HOUR}, named backfill-YYYY-MM-DDTHH so that Step Functions
+itself refuses a second start of the same hour ("already started"). Hours whose commit record says
+published are skipped. Watches each execution until it ends; progress on stderr; a summary at the end.
+
+  --from HOUR, --to HOUR     whole UTC hours; --to must be due (ended LOOKBACK_MINUTES ago)
+  --concurrency N            executions running at once, 1 to 10 (default 2; Citrix allows one call
+                             per tenant at a time, so more mostly adds retried 429s)
+  --yes                      allow more than ${MAX_HOURS_WITHOUT_YES} hours (31 days)
+${TARGET_HELP}
+
+Exit 0 when no hour failed; 1 when an execution failed (each with its cause); 2 bad usage or
+configuration; 3 an AWS API call failed (executions already started keep running).
+`,
+  redrive: `Usage: citrix-monitor redrive [--since DATE] [--stage NAME] [--region REGION] [--json]
+
+Redrives every failed execution (FAILED, TIMED_OUT, ABORTED) that stopped since DATE (default 14 days
+ago): it re-runs only what failed, from where it stopped, and publishes the hour once. For one that
+Step Functions will not redrive (it stopped more than 14 days ago, or its own reason) it says why and
+what to run instead (citrix-monitor backfill --from H --to H for its hour), or that nothing is left
+to do because its hour has been published since.
+
+  --since DATE               2026-11-20 or 2026-11-20T08:00:00Z
+${TARGET_HELP}
+
+Exit 0 when every failed execution found was redriven, or its hour published since (or there was
+none); 1 when one could not be redriven and its hour is not published; 2 bad usage or configuration;
+3 an AWS API call failed.
+`,
+  run: `Usage: citrix-monitor run [--hour HOUR] [--verbose] [--json]
+
+Runs the collector on this machine, exactly as npm run collect (local/collect.ts): without --hour the
+due hours after the state, as the hourly schedule does; with --hour that one hour. Configured by the
+environment (README, "Running against a real or compatible API from your machine").
+
+  --hour HOUR                one whole UTC hour, e.g. 2026-11-24T10:00:00Z
+  --verbose                  the JSON log lines on stderr
+  --json                     {"exitCode": N, "output": "..."} on stdout instead of the text
+  -h, --help                 this help
+
+Exit code of the local run, passed through: 0 every hour published and the state committed; 1 the
+execution failed; 2 bad usage or configuration; 3 another run was publishing an hour.
+`,
+} as const;
+
+type Command = keyof typeof COMMAND_USAGE;
+
+const TARGET_OPTIONS = {
+  stage: { type: 'string' },
+  region: { type: 'string' },
+  'state-machine-arn': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const OPTIONS = {
+  status: { ...TARGET_OPTIONS, limit: { type: 'string' } },
+  backfill: {
+    ...TARGET_OPTIONS,
+    from: { type: 'string' },
+    to: { type: 'string' },
+    concurrency: { type: 'string' },
+    yes: { type: 'boolean' },
+  },
+  redrive: { ...TARGET_OPTIONS, since: { type: 'string' } },
+  run: {
+    hour: { type: 'string' },
+    verbose: { type: 'boolean' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  },
+} as const;
+
+type Values = Record<string, string | boolean | undefined>;
+type Env = Record<string, string | undefined>;
+
+/** What the CLI talks to; tests pass a mocked Step Functions client, an s3rver environment and a fixed clock. */
+export interface CliIo {
+  readonly env?: Env;
+  readonly stdout?: Output;
+  readonly stderr?: Output;
+  /** Step Functions client; by default `new SFNClient({ region })`. */
+  readonly sfn?: SFNClient;
+  readonly now?: () => number;
+  /** Between two DescribeExecution calls while a backfill watches an execution (default 10 s). */
+  readonly pollMs?: number;
+}
+
+interface Context {
+  readonly values: Values;
+  readonly env: Env;
+  readonly io: CliIo;
+  readonly now: () => number;
+}
+
+const text = (values: Values, name: string): string | undefined => {
+  const value = values[name];
+  return typeof value === 'string' ? value : undefined;
+};
+
+function wholeNumber(
+  raw: string | undefined,
+  what: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max)
+    throw new UsageError(
+      `${what} ${JSON.stringify(raw)} is invalid: expected a whole number from ${min} to ${max}.`,
+    );
+  return Number(raw);
+}
+
+function hourOption(values: Values, name: string): number {
+  const raw = text(values, name);
+  if (raw === undefined)
+    throw new UsageError(`--${name} is required: a whole UTC hour, e.g. 2026-11-24T10:00:00Z.`);
+  const hour = parseHour(raw);
+  if (hour === null)
+    throw new UsageError(
+      `--${name} ${JSON.stringify(raw)} is not a whole UTC hour: expected e.g. 2026-11-24T10:00:00Z.`,
+    );
+  return hour;
+}
+
+/**
+ * The collector's own configuration reader, so that S3_PREFIX, WORK_PREFIX, STATE_KEY and
+ * LOOKBACK_MINUTES mean exactly what they mean to the Lambdas. The CLI never calls Citrix: the Citrix
+ * settings loadConfig requires get placeholders, and no secret is read.
+ */
+function cliConfig(env: Env): Config {
+  const unused = 'not-used-by-the-cli';
+  return loadConfig(
+    { ...env, CITRIX_CUSTOMER_ID: unused, CITRIX_CLIENT_ID: unused, CITRIX_CLIENT_SECRET_ARN: unused },
+    false,
+  );
+}
+
+interface Target {
+  readonly region: string;
+  readonly sfn: SFNClient;
+  /** The flags to repeat in suggested commands (with a leading space), or ''. */
+  readonly flags: string;
+  stateMachineArn(): Promise<string>;
+}
+
+function target(ctx: Context): Target {
+  const stage = text(ctx.values, 'stage') ?? 'prod';
+  if (!/^[A-Za-z0-9-]+$/.test(stage))
+    throw new UsageError(`--stage ${JSON.stringify(stage)} is invalid: expected e.g. prod.`);
+  const arn = text(ctx.values, 'state-machine-arn');
+  const arnRegion =
+    arn && /^arn:aws[a-z-]*:states:([a-z0-9-]+):\d{12}:stateMachine:[A-Za-z0-9_-]+$/.exec(arn)?.[1];
+  if (arn && !arnRegion)
+    throw new UsageError(
+      `--state-machine-arn ${JSON.stringify(arn)} is not a state machine ARN: expected arn:aws:states:REGION:ACCOUNT:stateMachine:NAME.`,
+    );
+  const region = text(ctx.values, 'region') || arnRegion || ctx.env.AWS_REGION || ctx.env.AWS_DEFAULT_REGION;
+  if (!region) throw new UsageError('No AWS region: pass --region REGION or set AWS_REGION.');
+  const flags = [
+    text(ctx.values, 'stage') ? ` --stage ${stage}` : '',
+    text(ctx.values, 'region') ? ` --region ${region}` : '',
+    arn ? ` --state-machine-arn ${arn}` : '',
+  ].join('');
+  const sfn = ctx.io.sfn ?? new SFNClient({ region });
+  return { region, sfn, flags, stateMachineArn: async () => arn || findStateMachine(sfn, stage, region) };
+}
+
+function workStore(ctx: Context, config: Config, region: string) {
+  return s3Store(s3ClientFromEnv({ ...ctx.env, AWS_REGION: region }), config.workBucket);
+}
+
+function print(ctx: Context, report: unknown, human: string): void {
+  (ctx.io.stdout ?? process.stdout).write(ctx.values.json ? `${JSON.stringify(report, null, 2)}\n` : human);
+}
+
+async function status(ctx: Context): Promise<number> {
+  const limit = wholeNumber(text(ctx.values, 'limit'), '--limit', 10, 1, 1000);
+  const raw = ctx.env.LAG_ALARM_HOURS?.trim() || undefined;
+  if (raw !== undefined && !/^\d+$/.test(raw))
+    throw new BadConfiguration(
+      `LAG_ALARM_HOURS=${JSON.stringify(raw)} is invalid: expected a whole number of hours.`,
+    );
+  const config = cliConfig(ctx.env);
+  const where = target(ctx);
+  const report = await statusReport({
+    sfn: where.sfn,
+    work: workStore(ctx, config, where.region),
+    config,
+    stateMachineArn: await where.stateMachineArn(),
+    now: ctx.now(),
+    limit,
+    lagAlarmHours: raw === undefined ? 3 : Number(raw),
+  });
+  print(ctx, report, formatStatus(report, where.flags));
+  return report.healthy ? 0 : 1;
+}
+
+async function backfillCommand(ctx: Context): Promise<number> {
+  const config = cliConfig(ctx.env);
+  const hours = backfillHours(
+    hourOption(ctx.values, 'from'),
+    hourOption(ctx.values, 'to'),
+    newestDueHour(ctx.now(), config.lookbackMinutes),
+    ctx.values.yes === true,
+  );
+  const concurrency = wholeNumber(text(ctx.values, 'concurrency'), '--concurrency', 2, 1, 10);
+  const where = target(ctx);
+  const report = await backfill({
+    sfn: where.sfn,
+    records: hourRecords(config, workStore(ctx, config, where.region)),
+    stateMachineArn: await where.stateMachineArn(),
+    hours,
+    concurrency,
+    now: ctx.now,
+    pollMs: ctx.io.pollMs ?? 10_000,
+    onProgress: backfillProgress(ctx.io.stderr ?? process.stderr, hours.length),
+  });
+  print(ctx, report, formatBackfill(report, where.flags));
+  return report.summary.failed ? 1 : 0;
+}
+
+async function redrive(ctx: Context): Promise<number> {
+  const raw = text(ctx.values, 'since');
+  const since = raw === undefined ? ctx.now() - 14 * 24 * 3_600_000 : Date.parse(raw);
+  if (
+    raw !== undefined &&
+    (!/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2}))?$/.test(raw) || Number.isNaN(since))
+  )
+    throw new UsageError(
+      `--since ${JSON.stringify(raw)} is not a date: expected e.g. 2026-11-20 or 2026-11-20T08:00:00Z.`,
+    );
+  const config = cliConfig(ctx.env);
+  const where = target(ctx);
+  const report = await redriveFailed({
+    sfn: where.sfn,
+    records: hourRecords(config, workStore(ctx, config, where.region)),
+    stateMachineArn: await where.stateMachineArn(),
+    since,
+    now: ctx.now(),
+    targetFlags: where.flags,
+  });
+  print(ctx, report, formatRedrive(report));
+  return report.notRedrivable.some((f) => !f.published) ? 1 : 0;
+}
+
+/** `npm run collect` in a child process (local/collect.ts runs on import), its exit code passed through. */
+async function run(ctx: Context): Promise<number> {
+  const hour = text(ctx.values, 'hour');
+  const args = [
+    ...(hour !== undefined ? ['--hour', hour] : []),
+    ...(ctx.values.verbose ? ['--verbose'] : []),
+  ];
+  const tsx = createRequire(import.meta.url).resolve('tsx/cli');
+  const collect = fileURLToPath(new URL('../collect.ts', import.meta.url));
+  const child = spawn(process.execPath, [tsx, collect, ...args], {
+    env: ctx.env,
+    stdio: ['inherit', 'pipe', 'pipe'],
+  });
+  const stdout = ctx.io.stdout ?? process.stdout;
+  const stderr = ctx.io.stderr ?? process.stderr;
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    if (ctx.values.json) output += chunk.toString('utf8');
+    else stdout.write(chunk.toString('utf8'));
+  });
+  child.stderr.on('data', (chunk: Buffer) => stderr.write(chunk.toString('utf8')));
+  const code = await new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (exit) => resolve(exit ?? 1));
+  });
+  if (ctx.values.json)
+    stdout.write(`${JSON.stringify({ command: 'run', exitCode: code, output }, null, 2)}\n`);
+  return code;
+}
+
+const COMMANDS: Record<Command, (ctx: Context) => Promise<number>> = {
+  status,
+  backfill: backfillCommand,
+  redrive,
+  run,
+};
+
+const isCommand = (name: string): name is Command => Object.hasOwn(COMMANDS, name);
+
+function exitCodeOf(err: unknown): number | null {
+  if (isCliError(err)) return err.exitCode;
+  if (err instanceof Error && err.name === 'BadConfiguration') return 2;
+  if (err instanceof Error && err.name === 'StateCorrupt') return 1;
+  return null;
+}
+
+/**
+ * Runs one command line (without the program name) and returns its exit code. Never throws and never
+ * exits: what a user sees is what was written to `stdout` / `stderr`.
+ */
+export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<number> {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const [command, ...rest] = argv;
+  if (command === '-h' || command === '--help' || command === 'help') {
+    stdout.write(USAGE);
+    return 0;
+  }
+  if (command === undefined || !isCommand(command)) {
+    stderr.write(
+      `${command === undefined ? 'No command given.' : `Unknown command ${JSON.stringify(command)}.`}\n\n${USAGE}`,
+    );
+    return 2;
+  }
+  let values: Values;
+  try {
+    values = parseArgs({ args: [...rest], options: OPTIONS[command], strict: true, allowPositionals: false })
+      .values as Values;
+  } catch (err) {
+    stderr.write(`${err instanceof Error ? err.message : String(err)}\n\n${COMMAND_USAGE[command]}`);
+    return 2;
+  }
+  if (values.help) {
+    stdout.write(COMMAND_USAGE[command]);
+    return 0;
+  }
+  const ctx: Context = { values, env: io.env ?? process.env, io, now: io.now ?? Date.now };
+  try {
+    return await COMMANDS[command](ctx);
+  } catch (err) {
+    const code = exitCodeOf(err);
+    const message = err instanceof Error ? err.message : String(err);
+    if (code === null) {
+      // Not one of the expected failures: a bug, so the stack helps whoever reports it.
+      stderr.write(
+        `citrix-monitor ${command}: unexpected error: ${err instanceof Error ? err.stack : message}\n`,
+      );
+    } else {
+      stderr.write(`citrix-monitor ${command}: ${message}\n`);
+      if (code === 2 && err instanceof UsageError) stderr.write(`See citrix-monitor ${command} --help.\n`);
+    }
+    if (values.json) {
+      const name = err instanceof Error ? err.name : 'Error';
+      stdout.write(`${JSON.stringify({ error: { name, message }, exitCode: code ?? 1 }, null, 2)}\n`);
+    }
+    return code ?? 1;
+  }
+}
+
+/** The program: `citrix-monitor …` (bin.mjs) or `tsx local/cli/main.ts …`. */
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  process.exitCode = await runCli(argv);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

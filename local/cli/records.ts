@@ -1,0 +1,22 @@
+import type { Collector } from '../../functions/commons/collector.ts';
+import type { Config } from '../../functions/commons/config.ts';
+import { commitKey } from '../../functions/commons/keys.ts';
+import { type CommitRecord, readRecord } from '../../functions/commons/publish.ts';
+import type { ObjectStore } from '../../functions/commons/store.ts';
+import { aws } from './errors.ts';
+
+/** Whether an hour was published, as its commit record says: `published`, `publishing`, or null (no record). */
+export type HourRecords = (hour: number) => Promise<CommitRecord['status'] | null>;
+
+/**
+ * Reads the commit records under WORK_PREFIX/commits/ with the collector's own reader: they remember a
+ * published hour even after the feed deleted its files.
+ */
+export function hourRecords(config: Config, work: ObjectStore): HourRecords {
+  // readRecord reads only the configuration and the work bucket; the CLI has no Citrix client to offer.
+  const reader = { config, work, log: () => {} } as Pick<Collector, 'config' | 'work' | 'log'> as Collector;
+  return async (hour) => {
+    const where = `S3 GetObject s3://${work.bucket}/${commitKey(config, hour)}`;
+    return (await aws(where, () => readRecord(reader, hour)))?.record.status ?? null;
+  };
+}

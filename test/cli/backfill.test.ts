@@ -1,0 +1,308 @@
+/**
+ * `citrix-monitor backfill`: commit records are real (in s3rver); the Step Functions API
+ * (ListStateMachines, StartExecution, DescribeExecution) is mocked with aws-sdk-client-mock, since it
+ * has no local stand-in. The names and inputs of the started executions are asserted because they are
+ * the user-visible outcome of a backfill.
+ */
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ListStateMachinesCommand,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { BackfillReport } from '../../local/cli/backfill.ts';
+import { at, deployedStages, execArn, sfnMock, startS3, stopS3, world } from './world.ts';
+
+beforeAll(startS3);
+afterAll(stopS3);
+beforeEach(() => {
+  sfnMock.reset();
+  deployedStages('prod');
+});
+
+const started = () =>
+  sfnMock
+    .commandCalls(StartExecutionCommand)
+    .map((call) => [call.args[0].input.name, call.args[0].input.input]);
+
+const succeeded = (name: string, hour: string, rows: number) => ({
+  executionArn: execArn(name),
+  status: 'SUCCEEDED' as const,
+  startDate: at('2026-11-24T14:30:00Z'),
+  stopDate: at('2026-11-24T14:33:20Z'),
+  output: JSON.stringify({
+    runId: name,
+    mode: 'explicit',
+    committed: [{ hour, outcome: 'published', rows }],
+  }),
+});
+
+/**
+ * 10:00 already published (its commit record says so); 11:00 started by an earlier backfill, which
+ * failed (Step Functions refuses the name again); 12:00 fails now; 13:00 is published now.
+ */
+async function fourHours() {
+  const w = world();
+  await w.writeRecord('2026-11-24T10:00:00Z', 'published');
+  await w.writeRecord('2026-11-24T13:00:00Z', 'publishing');
+  sfnMock.on(StartExecutionCommand).callsFake((input: { name: string }) => ({
+    executionArn: execArn(input.name),
+    startDate: at('2026-11-24T14:30:00Z'),
+  }));
+  sfnMock
+    .on(StartExecutionCommand, { name: 'backfill-2026-11-24T11' })
+    .rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
+  sfnMock.on(DescribeExecutionCommand, { executionArn: execArn('backfill-2026-11-24T11') }).resolves({
+    executionArn: execArn('backfill-2026-11-24T11'),
+    status: 'FAILED',
+    stopDate: at('2026-11-23T09:00:00Z'),
+    redriveStatus: 'REDRIVABLE',
+  });
+  sfnMock
+    .on(DescribeExecutionCommand, { executionArn: execArn('backfill-2026-11-24T12') })
+    .resolvesOnce({ executionArn: execArn('backfill-2026-11-24T12'), status: 'RUNNING' })
+    .resolves({
+      executionArn: execArn('backfill-2026-11-24T12'),
+      status: 'FAILED',
+      startDate: at('2026-11-24T14:30:00Z'),
+      stopDate: at('2026-11-24T14:31:05Z'),
+      error: 'CitrixBadQuery',
+      cause: JSON.stringify({
+        errorType: 'CitrixBadQuery',
+        errorMessage: 'Hour 2026-11-24T12:00:00Z, entity Sesions: the API refused the query (404 Not Found).',
+        trace: [
+          'CitrixBadQuery: Hour 2026-11-24T12:00:00Z …',
+          '    at CitrixClient.fetchPage (/var/task/index.js:1:2345)',
+        ],
+      }),
+    });
+  sfnMock
+    .on(DescribeExecutionCommand, { executionArn: execArn('backfill-2026-11-24T13') })
+    .resolvesOnce({ executionArn: execArn('backfill-2026-11-24T13'), status: 'RUNNING' })
+    .resolves(succeeded('backfill-2026-11-24T13', '2026-11-24T13:00:00Z', 1234));
+  return w;
+}
+
+describe('backfill', () => {
+  it('skips the published hour, reports the already started one, the failed one with its cause and the published one, and exits 1', async () => {
+    const w = await fourHours();
+
+    const seen = await w.cli(['backfill', '--from', '2026-11-24T10:00:00Z', '--to', '2026-11-24T13:00:00Z']);
+
+    expect(seen.code).toBe(1);
+    expect(started()).toEqual([
+      ['backfill-2026-11-24T11', '{"hour":"2026-11-24T11:00:00Z"}'],
+      ['backfill-2026-11-24T12', '{"hour":"2026-11-24T12:00:00Z"}'],
+      ['backfill-2026-11-24T13', '{"hour":"2026-11-24T13:00:00Z"}'],
+    ]);
+    expect(seen.stdout).toContain('Backfill 2026-11-24T10:00:00Z .. 2026-11-24T13:00:00Z (4 hours)');
+    expect(seen.stdout).toMatch(/ {2}published: +1\n/);
+    expect(seen.stdout).toMatch(/ {2}skipped, already published: +1\n/);
+    expect(seen.stdout).toMatch(/ {2}already started: +1\n/);
+    expect(seen.stdout).toMatch(/ {2}failed: +1\n/);
+    expect(seen.stdout).toContain(
+      '2026-11-24T11:00:00Z  backfill-2026-11-24T11 FAILED - it failed; redrive it once the cause is fixed: citrix-monitor redrive',
+    );
+    expect(seen.stdout).toContain(
+      'CitrixBadQuery: Hour 2026-11-24T12:00:00Z, entity Sesions: the API refused the query (404 Not Found).',
+    );
+    expect(seen.stdout).not.toContain('/var/task');
+    // Not a terminal: a line per hour on stderr as each one ends.
+    const lines = seen.stderr.trim().split('\n').sort();
+    expect(lines).toEqual([
+      '2026-11-24T10:00:00Z  skipped, already published',
+      '2026-11-24T11:00:00Z  already started (backfill-2026-11-24T11, FAILED)',
+      '2026-11-24T12:00:00Z  failed (backfill-2026-11-24T12) in 1m05s: CitrixBadQuery: Hour 2026-11-24T12:00:00Z, entity Sesions: the API refused the query (404 Not Found).',
+      '2026-11-24T13:00:00Z  published (backfill-2026-11-24T13) 1,234 rows in 3m20s',
+    ]);
+  });
+
+  it('prints the per-hour results and the summary as one JSON document with --json', async () => {
+    const w = await fourHours();
+
+    const seen = await w.cli(['backfill', '--from', '2026-11-24T10Z', '--to', '2026-11-24T13Z', '--json']);
+
+    expect(seen.code).toBe(1);
+    const report = JSON.parse(seen.stdout) as BackfillReport;
+    expect(report.summary).toEqual({
+      published: 1,
+      'already-published': 1,
+      'already-started': 1,
+      'publishing-elsewhere': 0,
+      failed: 1,
+    });
+    expect(report.hours.map((h) => [h.hour, h.outcome, h.execution, h.status])).toEqual([
+      ['2026-11-24T10:00:00Z', 'already-published', null, null],
+      ['2026-11-24T11:00:00Z', 'already-started', 'backfill-2026-11-24T11', 'FAILED'],
+      ['2026-11-24T12:00:00Z', 'failed', 'backfill-2026-11-24T12', 'FAILED'],
+      ['2026-11-24T13:00:00Z', 'published', 'backfill-2026-11-24T13', 'SUCCEEDED'],
+    ]);
+    expect(report.hours[2]).toMatchObject({ error: 'CitrixBadQuery', durationSeconds: 65 });
+    expect(report.hours[3]).toMatchObject({ rows: 1234 });
+  });
+
+  it('exits 0 when every hour is published, with a progress bar on a terminal', async () => {
+    const w = world();
+    sfnMock
+      .on(StartExecutionCommand)
+      .callsFake((input: { name: string }) => ({ executionArn: execArn(input.name) }));
+    sfnMock
+      .on(DescribeExecutionCommand)
+      .callsFake((input: { executionArn: string }) =>
+        succeeded(input.executionArn.split(':').at(-1) ?? '', `${input.executionArn.slice(-13)}:00:00Z`, 10),
+      );
+
+    const seen = await w.cli(['backfill', '--from', '2026-11-24T12:00:00Z', '--to', '2026-11-24T13:00:00Z'], {
+      tty: true,
+    });
+
+    expect(seen.code).toBe(0);
+    expect(seen.stdout).toMatch(/ {2}published: +2\n/);
+    expect(seen.stderr).toContain('\r\x1b[2K[###############...............] 1/2 hours');
+    expect(seen.stderr).toMatch(/\[#{30}\] 2\/2 hours\n$/);
+  });
+
+  it('never has more than --concurrency executions running at once, and starts the oldest hour first', async () => {
+    const w = world();
+    let running = 0;
+    let most = 0;
+    sfnMock.on(StartExecutionCommand).callsFake((input: { name: string }) => {
+      most = Math.max(most, ++running);
+      return { executionArn: execArn(input.name) };
+    });
+    const polls = new Map<string, number>();
+    sfnMock.on(DescribeExecutionCommand).callsFake((input: { executionArn: string }) => {
+      const seenBefore = polls.get(input.executionArn) ?? 0;
+      polls.set(input.executionArn, seenBefore + 1);
+      if (seenBefore < 3) return { executionArn: input.executionArn, status: 'RUNNING' };
+      if (seenBefore === 3) running--;
+      return succeeded(
+        input.executionArn.split(':').at(-1) ?? '',
+        `${input.executionArn.slice(-13)}:00:00Z`,
+        1,
+      );
+    });
+
+    const seen = await w.cli([
+      'backfill',
+      '--from',
+      '2026-11-24T06Z',
+      '--to',
+      '2026-11-24T11Z',
+      '--concurrency',
+      '2',
+    ]);
+
+    expect(seen.code).toBe(0);
+    expect(most).toBe(2);
+    expect(started().map(([name]) => name)).toEqual([
+      'backfill-2026-11-24T06',
+      'backfill-2026-11-24T07',
+      'backfill-2026-11-24T08',
+      'backfill-2026-11-24T09',
+      'backfill-2026-11-24T10',
+      'backfill-2026-11-24T11',
+    ]);
+  });
+
+  it('starts the hour under a new name when its earlier execution failed and can no longer be redriven', async () => {
+    const w = world();
+    sfnMock
+      .on(StartExecutionCommand)
+      .callsFake((input: { name: string }) => ({ executionArn: execArn(input.name) }));
+    sfnMock
+      .on(StartExecutionCommand, { name: 'backfill-2026-11-24T09' })
+      .rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
+    sfnMock.on(DescribeExecutionCommand, { executionArn: execArn('backfill-2026-11-24T09') }).resolves({
+      status: 'FAILED',
+      stopDate: at('2026-11-02T09:00:00Z'),
+      redriveStatus: 'NOT_REDRIVABLE',
+      redriveStatusReason: 'Execution redrivable period exceeded.',
+    });
+    sfnMock
+      .on(DescribeExecutionCommand, { executionArn: execArn('backfill-2026-11-24T09-2') })
+      .resolves(succeeded('backfill-2026-11-24T09-2', '2026-11-24T09:00:00Z', 7));
+
+    const seen = await w.cli(['backfill', '--from', '2026-11-24T09Z', '--to', '2026-11-24T09Z']);
+
+    expect(seen.code).toBe(0);
+    expect(started().map(([name]) => name)).toEqual(['backfill-2026-11-24T09', 'backfill-2026-11-24T09-2']);
+    expect(seen.stderr).toContain('2026-11-24T09:00:00Z  published (backfill-2026-11-24T09-2) 7 rows');
+  });
+
+  it('fails only the hour whose commit record cannot be read, saying which record', async () => {
+    const w = world();
+    await w.writeRecord('2026-11-24T08:00:00Z', 'unreadable');
+    sfnMock
+      .on(StartExecutionCommand)
+      .callsFake((input: { name: string }) => ({ executionArn: execArn(input.name) }));
+    sfnMock.on(DescribeExecutionCommand).resolves(succeeded('x', '2026-11-24T09:00:00Z', 3));
+
+    const seen = await w.cli(['backfill', '--from', '2026-11-24T08Z', '--to', '2026-11-24T09Z']);
+
+    expect(seen.code).toBe(1);
+    expect(started().map(([name]) => name)).toEqual(['backfill-2026-11-24T09']);
+    expect(seen.stdout).toMatch(/ {2}published: +1\n/);
+    expect(seen.stdout).toMatch(
+      /StateCorrupt: The commit record s3:\/\/cli-test\/collector-work\/cli-\d+\/commits\/20261124T08\.json cannot be read/,
+    );
+  });
+
+  it('refuses --from after --to with exit 2, before calling AWS', async () => {
+    const seen = await world().cli([
+      'backfill',
+      '--from',
+      '2026-11-24T12:00:00Z',
+      '--to',
+      '2026-11-24T10:00:00Z',
+    ]);
+
+    expect(seen.code).toBe(2);
+    expect(seen.stderr).toContain(
+      '--from 2026-11-24T12:00:00Z is after --to 2026-11-24T10:00:00Z: give the older hour first.',
+    );
+    expect(seen.stdout).toBe('');
+    expect(sfnMock.commandCalls(ListStateMachinesCommand)).toHaveLength(0);
+  });
+
+  it('refuses an hour that is not due yet with exit 2', async () => {
+    const seen = await world().cli([
+      'backfill',
+      '--from',
+      '2026-11-24T13:00:00Z',
+      '--to',
+      '2026-11-24T14:00:00Z',
+    ]);
+
+    expect(seen.code).toBe(2);
+    expect(seen.stderr).toContain(
+      '--to 2026-11-24T14:00:00Z is not due yet: the newest hour that has ended and may be collected is 2026-11-24T13:00:00Z',
+    );
+  });
+
+  it('refuses more than 31 days of hours without --yes', async () => {
+    const seen = await world().cli([
+      'backfill',
+      '--from',
+      '2026-09-01T00:00:00Z',
+      '--to',
+      '2026-11-24T00:00:00Z',
+    ]);
+
+    expect(seen.code).toBe(2);
+    expect(seen.stderr).toContain(
+      '2017 hours is more than 744 (31 days): that starts 2017 executions. Add --yes',
+    );
+  });
+
+  it('refuses a --from that is not a whole UTC hour, and a missing --to', async () => {
+    const bad = await world().cli(['backfill', '--from', '2026-11-24T10:30:00Z', '--to', '2026-11-24T11Z']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--from "2026-11-24T10:30:00Z" is not a whole UTC hour');
+
+    const missing = await world().cli(['backfill', '--from', '2026-11-24T10Z']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--to is required');
+  });
+});

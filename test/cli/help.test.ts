@@ -1,0 +1,70 @@
+/**
+ * `citrix-monitor --help`, each command's help, and what bad usage gets: usage on stderr and exit 2.
+ * No AWS call is made here; the Step Functions API is mocked (aws-sdk-client-mock) only to prove that.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sfnMock, startS3, stopS3, type World, world } from './world.ts';
+
+let w: World;
+beforeAll(async () => {
+  await startS3();
+  w = world();
+});
+afterAll(stopS3);
+beforeEach(() => sfnMock.reset());
+
+describe('help', () => {
+  it('prints the usage, the commands and the exit codes for --help and -h, and exits 0', async () => {
+    for (const flag of ['--help', '-h']) {
+      const seen = await w.cli([flag]);
+      expect(seen.code).toBe(0);
+      expect(seen.stdout).toMatch(/^Usage: citrix-monitor <command> \[options\]/);
+      for (const command of ['status', 'backfill', 'redrive', 'run'])
+        expect(seen.stdout).toContain(`  ${command} `);
+      expect(seen.stdout).toContain('Exit codes:');
+      expect(seen.stdout).toMatch(/3 {2}an AWS API call failed/);
+      expect(seen.stderr).toBe('');
+    }
+  });
+
+  it.each([
+    ['status', /--limit N/],
+    ['backfill', /--from HOUR, --to HOUR/],
+    ['redrive', /--since DATE/],
+    ['run', /--hour HOUR/],
+  ])('prints the usage of %s with --help and exits 0', async (command, option) => {
+    const seen = await w.cli([command, '--help']);
+    expect(seen.code).toBe(0);
+    expect(seen.stdout).toMatch(new RegExp(`^Usage: citrix-monitor ${command}`));
+    expect(seen.stdout).toMatch(option);
+    expect(seen.stdout).toMatch(/Exit (0|code)/);
+  });
+
+  it('names an unknown command, prints the usage on stderr and exits 2', async () => {
+    const seen = await w.cli(['statsu']);
+    expect(seen.code).toBe(2);
+    expect(seen.stderr).toContain('Unknown command "statsu".');
+    expect(seen.stderr).toContain('Usage: citrix-monitor <command>');
+    expect(seen.stdout).toBe('');
+  });
+
+  it('exits 2 with the usage when no command is given', async () => {
+    const seen = await w.cli([]);
+    expect(seen.code).toBe(2);
+    expect(seen.stderr).toContain('No command given.');
+  });
+
+  it("names an unknown option, prints the command's usage on stderr and exits 2 without calling AWS", async () => {
+    const seen = await w.cli(['status', '--stagee', 'dev']);
+    expect(seen.code).toBe(2);
+    expect(seen.stderr).toContain("Unknown option '--stagee'");
+    expect(seen.stderr).toContain('Usage: citrix-monitor status');
+    expect(sfnMock.calls()).toHaveLength(0);
+  });
+
+  it('refuses an option of another command', async () => {
+    const seen = await w.cli(['redrive', '--from', '2026-11-24T10:00:00Z']);
+    expect(seen.code).toBe(2);
+    expect(seen.stderr).toContain("Unknown option '--from'");
+  });
+});

@@ -1,0 +1,176 @@
+/**
+ * `citrix-monitor status`: the state file is real (in s3rver); the Step Functions API
+ * (ListStateMachines, ListExecutions, DescribeExecution) is mocked with aws-sdk-client-mock, since it
+ * has no local stand-in.
+ */
+import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { StatusReport } from '../../local/cli/status.ts';
+import { at, deployedStages, execArn, SM_ARN, sfnMock, startS3, stopS3, world } from './world.ts';
+
+beforeAll(startS3);
+afterAll(stopS3);
+beforeEach(() => {
+  sfnMock.reset();
+  deployedStages('prod', 'dev');
+});
+
+const item = (name: string, status: string, start: string, stop?: string) => ({
+  name,
+  executionArn: execArn(name),
+  stateMachineArn: SM_ARN,
+  status: status as 'SUCCEEDED',
+  startDate: at(start),
+  ...(stop ? { stopDate: at(stop) } : {}),
+});
+
+/** Four executions, newest first: a success, a running backfill, a recent failure and one from weeks ago. */
+function executionsWithTwoFailures(): void {
+  sfnMock.on(ListExecutionsCommand, { stateMachineArn: SM_ARN }).resolves({
+    executions: [
+      item('a1f0-scheduled', 'SUCCEEDED', '2026-11-24T14:20:01Z', '2026-11-24T14:23:01Z'),
+      item('backfill-2026-11-24T10', 'RUNNING', '2026-11-24T14:25:00Z'),
+      item('c2d9-scheduled', 'FAILED', '2026-11-24T13:20:00Z', '2026-11-24T13:31:40Z'),
+      item('backfill-2026-11-01T05', 'TIMED_OUT', '2026-11-05T08:00:00Z', '2026-11-05T09:00:00Z'),
+    ],
+  });
+  sfnMock.on(DescribeExecutionCommand, { executionArn: execArn('c2d9-scheduled') }).resolves({
+    executionArn: execArn('c2d9-scheduled'),
+    status: 'FAILED',
+    input: '{"source":"schedule"}',
+    startDate: at('2026-11-24T13:20:00Z'),
+    stopDate: at('2026-11-24T13:31:40Z'),
+    error: 'CitrixAuthFailed',
+    cause: 'Hour 2026-11-24T12:00:00Z, entity Sessions: the token endpoint refused the client (401).',
+    redriveStatus: 'REDRIVABLE',
+  });
+  sfnMock.on(DescribeExecutionCommand, { executionArn: execArn('backfill-2026-11-01T05') }).resolves({
+    executionArn: execArn('backfill-2026-11-01T05'),
+    status: 'TIMED_OUT',
+    input: '{"hour":"2026-11-01T05:00:00Z"}',
+    startDate: at('2026-11-05T08:00:00Z'),
+    stopDate: at('2026-11-05T09:00:00Z'),
+    error: 'States.Timeout',
+    redriveStatus: 'NOT_REDRIVABLE',
+    redriveStatusReason: 'Execution redrivable period exceeded.',
+  });
+}
+
+describe('status', () => {
+  it('shows the state, the lag, the executions and the failed ones split by redrivability, and exits 1 when lagging', async () => {
+    const w = world();
+    await w.writeState('2026-11-24T09:00:00Z');
+    executionsWithTwoFailures();
+
+    const seen = await w.cli(['status']);
+
+    expect(seen.code).toBe(1);
+    expect(seen.stdout).toContain(`State machine  ${SM_ARN}`);
+    expect(seen.stdout).toContain('last_hour_utc 2026-11-24T09:00:00Z (s3://cli-test/collector-work/');
+    expect(seen.stdout).toContain(
+      'Lag            4 hours behind the newest due hour 2026-11-24T13:00:00Z (alarm above 3)',
+    );
+    expect(seen.stdout).toContain('UNHEALTHY: the state is 4 hours behind');
+    expect(seen.stdout).toMatch(/SUCCEEDED\s+2026-11-24T14:20:01Z\s+3m00s\s+a1f0-scheduled/);
+    expect(seen.stdout).toMatch(/RUNNING\s+2026-11-24T14:25:00Z\s+5m00s\s+backfill-2026-11-24T10/);
+    expect(seen.stdout).toMatch(
+      /Failed, can be redriven \(citrix-monitor redrive\):\n {2}c2d9-scheduled {2}FAILED/,
+    );
+    expect(seen.stdout).toContain('CitrixAuthFailed: Hour 2026-11-24T12:00:00Z, entity Sessions');
+    expect(seen.stdout).toMatch(
+      /Failed, can no longer be redriven:\n {2}backfill-2026-11-01T05 {2}TIMED_OUT/,
+    );
+    expect(seen.stdout).toContain(
+      'not redrivable: Execution redrivable period exceeded: it stopped on 2026-11-05T09:00:00.000Z, more than 14 days ago; Step Functions redrives an execution only within 14 days after it stopped',
+    );
+    expect(seen.stdout).toContain(
+      'instead: citrix-monitor backfill --from 2026-11-01T05:00:00Z --to 2026-11-01T05:00:00Z',
+    );
+  });
+
+  it('prints the same as one JSON document with --json', async () => {
+    const w = world();
+    await w.writeState('2026-11-24T09:00:00Z');
+    executionsWithTwoFailures();
+
+    const seen = await w.cli(['status', '--json']);
+
+    expect(seen.code).toBe(1);
+    const report = JSON.parse(seen.stdout) as StatusReport;
+    expect(report.state.lastHour).toBe('2026-11-24T09:00:00Z');
+    expect(report.state.updatedAt).toBe('2026-11-24T10:21:07.000Z');
+    expect(report.newestDueHour).toBe('2026-11-24T13:00:00Z');
+    expect(report.lagHours).toBe(4);
+    expect(report.healthy).toBe(false);
+    expect(report.executions.map((e) => [e.name, e.status, e.durationSeconds])).toEqual([
+      ['a1f0-scheduled', 'SUCCEEDED', 180],
+      ['backfill-2026-11-24T10', 'RUNNING', 300],
+      ['c2d9-scheduled', 'FAILED', 700],
+      ['backfill-2026-11-01T05', 'TIMED_OUT', 3600],
+    ]);
+    expect(report.failed.redrivable).toMatchObject([
+      { name: 'c2d9-scheduled', hour: '2026-11-24T12:00:00Z', error: 'CitrixAuthFailed', redrivable: true },
+    ]);
+    expect(report.failed.notRedrivable).toMatchObject([
+      { name: 'backfill-2026-11-01T05', hour: '2026-11-01T05:00:00Z', redrivable: false },
+    ]);
+    expect(report.failed.notRedrivable[0]?.reason).toMatch(/more than 14 days ago/);
+  });
+
+  it("gives Step Functions' own reason for a recent execution it will not redrive", async () => {
+    const w = world();
+    await w.writeState('2026-11-24T13:00:00Z');
+    sfnMock.on(ListExecutionsCommand).resolves({
+      executions: [item('e5-scheduled', 'FAILED', '2026-11-24T12:20:00Z', '2026-11-24T12:40:00Z')],
+    });
+    sfnMock.on(DescribeExecutionCommand).resolves({
+      executionArn: execArn('e5-scheduled'),
+      status: 'FAILED',
+      stopDate: at('2026-11-24T12:40:00Z'),
+      redriveStatus: 'NOT_REDRIVABLE',
+      redriveStatusReason: 'Execution history event limit exceeded.',
+    });
+
+    const seen = await w.cli(['status']);
+
+    expect(seen.stdout).toContain('not redrivable: Execution history event limit exceeded');
+    expect(seen.stdout).toContain('instead: nothing: the scheduled runs collect every hour after the state');
+    expect(seen.code).toBe(0);
+  });
+
+  it('exits 0 and says healthy when the state is within LAG_ALARM_HOURS and nothing failed', async () => {
+    const w = world({ LAG_ALARM_HOURS: '2' });
+    await w.writeState('2026-11-24T11:00:00Z');
+    sfnMock.on(ListExecutionsCommand).resolves({
+      executions: [item('a1f0-scheduled', 'SUCCEEDED', '2026-11-24T14:20:01Z', '2026-11-24T14:21:31Z')],
+    });
+
+    const seen = await w.cli(['status', '--limit', '1']);
+
+    expect(seen.stdout).toContain(
+      'Lag            2 hours behind the newest due hour 2026-11-24T13:00:00Z (alarm above 2)',
+    );
+    expect(seen.stdout).toContain('Health         healthy');
+    expect(seen.stdout).toMatch(/SUCCEEDED\s+2026-11-24T14:20:01Z\s+1m30s\s+a1f0-scheduled/);
+    expect(seen.code).toBe(0);
+  });
+
+  it('exits 1 when there is no state file yet, and says where it looked', async () => {
+    const w = world();
+    sfnMock.on(ListExecutionsCommand).resolves({ executions: [] });
+
+    const seen = await w.cli(['status']);
+
+    expect(seen.code).toBe(1);
+    expect(seen.stdout).toMatch(
+      /State {10}none yet \(s3:\/\/cli-test\/collector-work\/cli-\d+\/state\.json\)/,
+    );
+    expect(seen.stdout).toContain('No executions yet.');
+  });
+
+  it('refuses a --limit that is not a whole number from 1 to 1000 with exit 2', async () => {
+    const seen = await world().cli(['status', '--limit', 'ten']);
+    expect(seen.code).toBe(2);
+    expect(seen.stderr).toContain('--limit "ten" is invalid: expected a whole number from 1 to 1000.');
+  });
+});

@@ -1,0 +1,136 @@
+/**
+ * What the CLI tests share: a real S3 server (s3rver) holding real state files and commit records, a
+ * fixed clock, and `cli()`, which runs a command line through the CLI's own entry (runCli) and returns
+ * what a user sees: the exit code, stdout and stderr.
+ *
+ * Step Functions has no local stand-in for ListStateMachines/ListExecutions/RedriveExecution, so the
+ * tests mock its API with aws-sdk-client-mock (`mockClient(SFNClient)`); S3 is never mocked.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { formatHour, parseHour } from '../../functions/commons/hours.ts';
+import { commitKey } from '../../functions/commons/keys.ts';
+import type { CommitRecord } from '../../functions/commons/publish.ts';
+import { s3ClientFromEnv, s3Store } from '../../functions/commons/store.ts';
+import { type CliIo, runCli } from '../../local/cli/main.ts';
+import { type LocalS3, startLocalS3 } from '../../local/s3.ts';
+
+export const BUCKET = 'cli-test';
+export const REGION = 'us-east-1';
+export const ACCOUNT = '123456789012';
+export const machineArn = (stage: string) =>
+  `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:citrix-monitor-collector-${stage}`;
+export const SM_ARN = machineArn('prod');
+export const execArn = (name: string, stage = 'prod') =>
+  `arn:aws:states:${REGION}:${ACCOUNT}:execution:citrix-monitor-collector-${stage}:${name}`;
+
+/** The tests' "now": 14:30 UTC, so with LOOKBACK_MINUTES 75 the newest due hour is 13:00. */
+export const NOW = Date.parse('2026-11-24T14:30:00Z');
+export const hour = (text: string): number => parseHour(text) ?? Number.NaN;
+export const at = (text: string): Date => new Date(text);
+
+/** The mocked Step Functions API (see the note at the top); reset by each test file's beforeEach. */
+export const sfnMock = mockClient(SFNClient);
+
+/** ListStateMachines as an account with the prod and dev collectors and an unrelated machine. */
+export function deployedStages(...stages: string[]): void {
+  sfnMock.on(ListStateMachinesCommand).resolves({
+    stateMachines: [
+      ...stages.map((stage) => ({
+        name: `citrix-monitor-collector-${stage}`,
+        stateMachineArn: machineArn(stage),
+        type: 'STANDARD' as const,
+        creationDate: at('2026-10-01T00:00:00Z'),
+      })),
+      {
+        name: 'billing-export',
+        stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:billing-export`,
+        type: 'STANDARD' as const,
+        creationDate: at('2026-10-01T00:00:00Z'),
+      },
+    ],
+  });
+}
+
+export interface Seen {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface World {
+  /** The collector's environment for s3rver; each world has its own WORK_PREFIX so tests do not meet. */
+  readonly env: Record<string, string>;
+  cli(argv: string[], io?: Partial<CliIo> & { tty?: boolean }): Promise<Seen>;
+  writeState(lastHour: string): Promise<void>;
+  writeRecord(hourText: string, status: CommitRecord['status'] | 'unreadable'): Promise<void>;
+}
+
+let server: LocalS3 | null = null;
+let directory = '';
+let worlds = 0;
+
+export async function startS3(): Promise<void> {
+  directory = mkdtempSync(join(tmpdir(), 'citrix-monitor-cli-'));
+  server = await startLocalS3(directory, BUCKET);
+}
+
+export async function stopS3(): Promise<void> {
+  await server?.stop();
+  rmSync(directory, { recursive: true, force: true });
+}
+
+/** A fresh corner of the bucket (its own WORK_PREFIX) and a CLI configured for it. */
+export function world(extraEnv: Record<string, string> = {}): World {
+  if (!server) throw new Error('startS3() first');
+  const workPrefix = `collector-work/cli-${++worlds}`;
+  const env: Record<string, string> = {
+    ...server.env,
+    S3_BUCKET: BUCKET,
+    WORK_PREFIX: workPrefix,
+    ...extraEnv,
+  };
+  const store = s3Store(s3ClientFromEnv({ ...env, AWS_REGION: REGION }), BUCKET);
+  return {
+    env,
+    async cli(argv, io = {}) {
+      let stdout = '';
+      let stderr = '';
+      const code = await runCli(argv, {
+        env,
+        sfn: new SFNClient({ region: REGION }),
+        now: () => NOW,
+        pollMs: 1,
+        ...io,
+        stdout: { write: (s: string) => (stdout += s), isTTY: false },
+        stderr: { write: (s: string) => (stderr += s), isTTY: io.tty ?? false },
+      });
+      return { code, stdout, stderr };
+    },
+    async writeState(lastHour) {
+      const body = {
+        last_hour_utc: lastHour,
+        updated_at: '2026-11-24T10:21:07.000Z',
+        updated_by: 'scheduled-run',
+      };
+      await store.put(`${workPrefix}/state.json`, JSON.stringify(body), 'application/json');
+    },
+    async writeRecord(hourText, status) {
+      const h = hour(hourText);
+      const record: CommitRecord = {
+        hour: formatHour(h),
+        run: `run-${hourText}`,
+        status: status === 'unreadable' ? 'publishing' : status,
+        entities: { Sessions: { pages: 1, rows: 42 } },
+        claimed_at: '2026-11-24T12:00:00.000Z',
+        lease: { holder: `run-${hourText}`, until: '2026-11-24T12:20:00.000Z' },
+        ...(status === 'published' ? { published_at: '2026-11-24T12:01:00.000Z' } : {}),
+      };
+      const key = commitKey({ prefix: 'citrix_monitor', workPrefix, compression: 'none' }, h);
+      await store.put(key, status === 'unreadable' ? '{"hour":' : JSON.stringify(record), 'application/json');
+    },
+  };
+}
