@@ -1,0 +1,113 @@
+/**
+ * `npm run collect` as a user runs it: a child process against the Citrix stand-in (one call at a time,
+ * gzip, relative nextLinks, expiring tokens, injected 429/503) and s3rver. What is asserted is what the
+ * user sees: the exit code, the message, the rows in S3 and the state file.
+ */
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HOUR, iso, pastHour, rowKey, rowsOf, startEnvironment, type TestEnvironment } from './harness.ts';
+
+let e: TestEnvironment | undefined;
+afterEach(async () => {
+  await e?.stop();
+  e = undefined;
+});
+
+function collect(env: Record<string, string>, args: string[]): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/collect.ts', ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, out })));
+}
+
+async function state(env: TestEnvironment) {
+  const found = await env.store.get('collector-work/citrix_monitor/state.json');
+  return found ? (JSON.parse(found.body.toString()) as { last_hour_utc: string }).last_hour_utc : null;
+}
+
+describe('npm run collect -- --hour H', () => {
+  it('publishes every row of the hour once through 429s, 503s and an expired token, and commits the state', async () => {
+    e = await startEnvironment({ rowsPerHour: 2500, serverPageSize: 400, tokenTtlSeconds: 3600 });
+    const hour = pastHour(4);
+    e.standin.injectFault({ kind: '429', times: 2 });
+    e.standin.injectFault({ kind: '503-html', entity: 'Connections' });
+    e.standin.expireAllTokens();
+
+    const { code, out } = await collect({ ...e.env, MAX_CONCURRENCY: '3' }, ['--hour', iso(hour)]);
+
+    expect(code, out).toBe(0);
+    expect(out).toContain(`Hour ${iso(hour)}: 12,500 rows`);
+    const objects = await e.published();
+    for (const entity of ['Machines', 'Sessions', 'Connections', 'Applications', 'Users']) {
+      const expected = e.standin.rowsFor(entity, hour, hour + HOUR).map((r) => rowKey(entity, r));
+      expect(
+        rowsOf(objects, entity, hour)
+          .map((r) => rowKey(entity, r))
+          .sort(),
+        entity,
+      ).toEqual(expected.sort());
+    }
+    expect(await state(e)).toBe(iso(hour));
+  });
+
+  it('exits non-zero, names the hour, entity and cause, and leaves the state where it was when an entity keeps failing', async () => {
+    e = await startEnvironment({ rowsPerHour: 50 });
+    const before = pastHour(9);
+    await e.store.put(
+      'collector-work/citrix_monitor/state.json',
+      JSON.stringify({ last_hour_utc: iso(before) }),
+    );
+    e.standin.failEntity('Sessions');
+
+    const { code, out } = await collect(e.env, ['--hour', iso(before + HOUR)]);
+
+    expect(code).toBe(1);
+    expect(out).toContain(`CitrixTransient: Hour ${iso(before + HOUR)}, entity Sessions`);
+    expect(out).toContain('Service Unavailable');
+    expect(await state(e)).toBe(iso(before));
+    expect(await e.published()).toEqual([]);
+  }, 180_000); // the client and the state machine retry with backoff before they give up, as for a user
+
+  it('fails on a nextLink to another host without sending the token there', async () => {
+    const seen: string[] = [];
+    const foreign = createServer((req, res) => {
+      seen.push(req.headers.authorization ?? '(no token)');
+      res.end('{"value":[]}');
+    });
+    await new Promise<void>((r) => foreign.listen(0, '127.0.0.3', r));
+    e = await startEnvironment({ rowsPerHour: 300, serverPageSize: 100 });
+    e.standin.injectFault({
+      kind: 'foreign-nextlink',
+      entity: 'Users',
+      foreignUrl: `http://127.0.0.3:${(foreign.address() as AddressInfo).port}`,
+    });
+
+    const { code, out } = await collect(e.env, ['--hour', iso(pastHour(3))]);
+    foreign.close();
+
+    expect(code).toBe(1);
+    expect(out).toContain('ForeignNextLink');
+    expect(out).toContain('the token was not sent there');
+    expect(seen).toEqual([]);
+    expect(await state(e)).toBeNull();
+  });
+
+  it('refuses an hour that is not a whole UTC hour with exit code 2 and says what it expects', async () => {
+    e = await startEnvironment();
+
+    const { code, out } = await collect(e.env, ['--hour', '2026-11-24T10:30:00Z']);
+
+    expect(code).toBe(2);
+    expect(out).toContain('is not a whole UTC hour: expected e.g. 2026-11-24T10:00:00Z');
+  });
+});
