@@ -159,8 +159,10 @@ export async function fetchPages(c: Collector, task: FetchTask, deadlineMs: numb
     const failure = await writing;
     if (failure instanceof Error) throw failure;
   };
+  let received = task.continuation?.requests ?? 0;
   for (;;) {
     const result = await next;
+    received += 1;
     const more = result.nextLink !== null && Date.now() < deadlineMs;
     if (result.nextLink !== null && more) next = fetch(result.nextLink);
     if (result.rows.length > 0) {
@@ -176,7 +178,8 @@ export async function fetchPages(c: Collector, task: FetchTask, deadlineMs: numb
         execution: task.runId,
         hour: task.hour,
         entity: task.entity,
-        page,
+        page: received - 1,
+        object: page,
         pages: pages.length,
         rows: pages.reduce((n, p) => n + p.length, 0),
       };
@@ -206,7 +209,8 @@ export async function fetchPages(c: Collector, task: FetchTask, deadlineMs: numb
         execution: task.runId,
         hour: task.hour,
         entity: task.entity,
-        page: requests,
+        page: received - 1,
+        pages: received,
         rows,
         objects: page,
       });

@@ -42,7 +42,9 @@ it('writes JSON log lines that carry the execution, hour, entity and page, and n
       service: 'citrix-monitor-collector',
       execution: 'exec-telemetry',
       hour: iso(hour),
-      page: 0,
+      page: 2, // the last Citrix page in the staged group
+      pages: 3,
+      object: 0,
     });
     expect(['Sessions', 'Users']).toContain(r.entity);
   }
