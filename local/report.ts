@@ -24,7 +24,9 @@ export function describeOutcome(outcome: ExecutionOutcome, config: Config, secon
       hour.outcome === 'published' ? 'published' : 'already published by another run; nothing written';
     lines.push(`  Hour ${hour.hour}: ${n(hour.rows)} rows, ${n(hour.objects)} objects ${verb}`);
     for (const [entity, e] of Object.entries(hour.entities)) {
-      lines.push(`    ${entity.padEnd(24)} ${n(e.rows).padStart(10)} rows  ${n(e.pages).padStart(5)} objects`);
+      lines.push(
+        `    ${entity.padEnd(24)} ${n(e.rows).padStart(10)} rows  ${n(e.pages).padStart(5)} objects`,
+      );
     }
   }
   const last = out.committed.at(-1);

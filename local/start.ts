@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { collectorFromEnv } from '../functions/commons/runtime.ts';
 import { jsonLinesTelemetry } from '../functions/commons/telemetry.ts';
 import { startStandin } from './citrix-standin/index.ts';
+import { ensureLoopback } from './loopback.ts';
 import { describeOutcome, exitCode } from './report.ts';
 import { startLocalS3 } from './s3.ts';
 import { runExecution } from './workflow.ts';
@@ -18,6 +19,7 @@ const BUCKET = 'citrix-monitor-local';
 
 async function main(): Promise<number> {
   mkdirSync(DATA_DIR, { recursive: true });
+  await ensureLoopback();
   const standin = await startStandin({ rowsPerHour: 1500, serverPageSize: 500, nextLinkStyle: 'alternate' });
   const s3 = await startLocalS3(resolve(DATA_DIR, 's3'), BUCKET);
   try {

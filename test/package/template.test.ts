@@ -181,7 +181,9 @@ describe('operations in the packaged template', () => {
   });
 
   it('has a dashboard of rows per entity, lag, failed executions, throttles and duration', () => {
-    const body = (resources.CollectorDashboard?.Properties.DashboardBody as { 'Fn::Sub': string })['Fn::Sub'];
+    const dashboardResource = resources.CollectorDashboard;
+    if (!dashboardResource) throw new Error('no CollectorDashboard in the template');
+    const body = (dashboardResource.Properties.DashboardBody as { 'Fn::Sub': string })['Fn::Sub'];
     const dashboard = JSON.parse(body.replace(/\$\{[^}]+\}/g, '0')) as {
       widgets: Array<{ properties: { title: string } }>;
     };
