@@ -1,7 +1,7 @@
 import type { CitrixClient } from './citrix-client.ts';
 import type { Config } from './config.ts';
 import { BadConfiguration } from './errors.ts';
-import { dueHours, formatHour, HOUR_MS, newestDueHour, parseHour } from './hours.ts';
+import { dueHours, formatHour, HOUR_MS, hourOf, newestDueHour } from './hours.ts';
 import { stagingKey } from './keys.ts';
 import { encodePage } from './ndjson.ts';
 import { readRecord } from './publish.ts';
@@ -62,16 +62,6 @@ export interface FetchResult extends FetchTask {
   readonly pages: number;
   readonly rows: number;
   readonly bytes: number;
-}
-
-export function hourOf(text: unknown, what: string): number {
-  const hour = typeof text === 'string' ? parseHour(text) : null;
-  if (hour === null) {
-    throw new BadConfiguration(
-      `${what}=${JSON.stringify(text)} is not a whole UTC hour: expected e.g. "2026-11-24T10:00:00Z".`,
-    );
-  }
-  return hour;
 }
 
 /**

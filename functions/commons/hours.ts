@@ -1,3 +1,5 @@
+import { BadConfiguration } from './errors.ts';
+
 /**
  * Hour arithmetic. An hour is identified by its start instant in epoch milliseconds; its window is
  * half-open, [start, start + 1 h), so a row stamped exactly on the hour belongs to the hour it starts.
@@ -47,4 +49,15 @@ export function dueHours(lastCommitted: number | null, newestDue: number, max: n
 export function hourParts(hourMs: number): { year: string; month: string; day: string; hour: string } {
   const iso = new Date(hourMs).toISOString();
   return { year: iso.slice(0, 4), month: iso.slice(5, 7), day: iso.slice(8, 10), hour: iso.slice(11, 13) };
+}
+
+/** An hour given in an execution input or a task, or a {@link BadConfiguration} that says what it expected. */
+export function hourOf(text: unknown, what: string): number {
+  const hour = typeof text === 'string' ? parseHour(text) : null;
+  if (hour === null) {
+    throw new BadConfiguration(
+      `${what}=${JSON.stringify(text)} is not a whole UTC hour: expected e.g. "2026-11-24T10:00:00Z".`,
+    );
+  }
+  return hour;
 }

@@ -1,6 +1,6 @@
-import { type Collector, type FetchResult, hourOf, type Plan } from './collector.ts';
+import type { Collector, FetchResult, Plan } from './collector.ts';
 import { StateCorrupt } from './errors.ts';
-import { formatHour, HOUR_MS, newestDueHour } from './hours.ts';
+import { formatHour, HOUR_MS, hourOf, newestDueHour } from './hours.ts';
 import { commitKey, publishedKey, stagingKey, stagingRunPrefix } from './keys.ts';
 import { excludedEntities, readState, writeState } from './state-store.ts';
 
@@ -58,7 +58,7 @@ function leased(c: Collector, record: CommitRecord, runId: string): CommitRecord
 const serialize = (record: CommitRecord) => `${JSON.stringify(record, null, 2)}\n`;
 
 export async function readRecord(
-  c: Collector,
+  c: Pick<Collector, 'config' | 'work'>,
   hour: number,
 ): Promise<{ record: CommitRecord; etag: string } | null> {
   const key = commitKey(c.config, hour);

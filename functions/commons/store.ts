@@ -159,8 +159,16 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
       versioned ??= client
         .send(new GetBucketVersioningCommand({ Bucket: bucket }))
         .then((out) => out.Status === 'Enabled' || out.Status === 'Suspended')
-        .catch(() => false);
-      if (!(await versioned)) return null;
+        .catch((err: unknown) => {
+          // A server without versioning support cannot tell; a refused permission is a deployment error.
+          if (err instanceof S3ServiceException && err.$metadata.httpStatusCode === 403) throw err;
+          return false;
+        });
+      const supported = await versioned.catch((err: unknown) => {
+        versioned = null; // ask again next time, once the permission is fixed
+        throw err;
+      });
+      if (!supported) return null;
       const out = await client.send(
         new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key, MaxKeys: 10 }),
       );

@@ -1,4 +1,3 @@
-import type { Collector } from '../../functions/commons/collector.ts';
 import type { Config } from '../../functions/commons/config.ts';
 import { commitKey } from '../../functions/commons/keys.ts';
 import { type CommitRecord, readRecord } from '../../functions/commons/publish.ts';
@@ -13,10 +12,8 @@ export type HourRecords = (hour: number) => Promise<CommitRecord['status'] | nul
  * published hour even after the feed deleted its files.
  */
 export function hourRecords(config: Config, work: ObjectStore): HourRecords {
-  // readRecord reads only the configuration and the work bucket; the CLI has no Citrix client to offer.
-  const reader = { config, work, log: () => {} } as Pick<Collector, 'config' | 'work' | 'log'> as Collector;
   return async (hour) => {
     const where = `S3 GetObject s3://${work.bucket}/${commitKey(config, hour)}`;
-    return (await aws(where, () => readRecord(reader, hour)))?.record.status ?? null;
+    return (await aws(where, () => readRecord({ config, work }, hour)))?.record.status ?? null;
   };
 }
