@@ -43,6 +43,8 @@ export interface ExecutionOutcome {
   readonly cause?: string;
   /** Handler invocations by task state, counted here because the local event log can drop Map events. */
   readonly invocations: Record<keyof typeof TASKS, number>;
+  /** Invocations that ran past their Lambda timeout (failed as `Sandbox.Timedout`, as Lambda fails them). */
+  readonly timeouts: number;
 }
 
 export interface RunOptions {
@@ -61,6 +63,11 @@ export interface RunOptions {
   readonly redriveOf?: Plan;
   /** Kills the execution where it is, as a crashed or killed process would leave it. */
   readonly kill?: AbortSignal;
+}
+
+/** What Step Functions reports when a Lambda function runs past its timeout. */
+class SandboxTimedout extends Error {
+  override readonly name = 'Sandbox.Timedout';
 }
 
 function lambdaContext(name: string, timeoutMs: number): Context {
@@ -82,6 +89,7 @@ export async function runExecution(
 ): Promise<ExecutionOutcome> {
   const executionName = options.executionName ?? `local-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   const invocations = { Plan: 0, FetchPages: 0, Commit: 0 };
+  let timeouts = 0;
   let plan: Plan | undefined = options.redriveOf;
   const timeoutMs = options.lambdaTimeoutMs ?? 900_000;
   // biome-ignore lint/suspicious/noExplicitAny: each handler takes the event type its state sends
@@ -95,9 +103,23 @@ export async function runExecution(
       state,
       async (event: JSONValue) => {
         invocations[state as keyof typeof TASKS] += 1;
-        const result = await handler(event, lambdaContext(TASKS[state as keyof typeof TASKS], timeoutMs));
-        if (state === 'Plan') plan = result as Plan;
-        return result as JSONValue;
+        const name = TASKS[state as keyof typeof TASKS];
+        // Lambda ends an invocation at its timeout. Here the handler's promise is only abandoned, not
+        // frozen, so a test that lets a handler overrun must not rely on what it does afterwards.
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            timeouts += 1;
+            reject(new SandboxTimedout(`Task timed out after ${timeoutMs / 1000} seconds (${name})`));
+          }, timeoutMs);
+        });
+        try {
+          const result = await Promise.race([handler(event, lambdaContext(name, timeoutMs)), timedOut]);
+          if (state === 'Plan') plan = result as Plan;
+          return result as JSONValue;
+        } finally {
+          clearTimeout(timer);
+        }
       },
     ]),
   );
@@ -127,9 +149,10 @@ export async function runExecution(
   options.kill?.addEventListener('abort', () => run.abort(), { once: true });
   try {
     const output = (await run.result) as unknown as ExecutionOutcome['output'];
-    return { status: 'SUCCEEDED', executionName, plan, output, invocations };
+    return { status: 'SUCCEEDED', executionName, plan, output, invocations, timeouts };
   } catch (err) {
-    if (err instanceof ExecutionAbortedError) return { status: 'ABORTED', executionName, plan, invocations };
+    if (err instanceof ExecutionAbortedError)
+      return { status: 'ABORTED', executionName, plan, invocations, timeouts };
     if (!(err instanceof ExecutionError)) throw err;
     const inner = (err as { cause?: unknown }).cause as
       | { name?: string; message?: string; cause?: unknown }
@@ -142,6 +165,7 @@ export async function runExecution(
       error: original?.name ?? err.name,
       cause: original?.message ?? err.message,
       invocations,
+      timeouts,
     };
   }
 }

@@ -57,6 +57,42 @@ class Retry extends Error {
 /** A 401 on a data request: the token is renewed once before it becomes {@link CitrixAuthFailed}. */
 class Unauthorized extends Error {}
 
+/**
+ * The invocation's deadline came before the page was complete. Not a failure, and never seen by the
+ * state machine: the pager hands back the continuation of that page instead.
+ */
+export class OutOfTime extends Error {
+  override readonly name = 'OutOfTime';
+}
+
+/** A key value as the server wrote it in a row: a Guid or a string, or an integer. */
+export type KeyValue = string | number;
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The OData literal of a key the server wrote: a Guid and an integer unquoted, any other string quoted.
+ * The value goes back exactly as received: the server orders keys (a SQL uniqueidentifier does not order
+ * like its text), never the client.
+ */
+export function keyLiteral(key: KeyValue): string {
+  if (typeof key === 'number') return String(key);
+  return GUID.test(key) ? key : `'${key.replaceAll("'", "''")}'`;
+}
+
+/** One request of an entity-hour paged by key: the window, the key order, and the last key received. */
+export interface KeyPageQuery {
+  readonly entity: string;
+  readonly timeField: string;
+  readonly keyField: string;
+  readonly fromMs: number;
+  readonly toMs: number;
+  /** The last key received; null for the first request. */
+  readonly after: KeyValue | null;
+  /** `$top` of this one request. */
+  readonly top: number;
+}
+
 function retryAfter(res: Response): number | null {
   const raw = res.headers.get('retry-after');
   if (!raw) return null;
@@ -107,12 +143,28 @@ export class CitrixClient {
   }
 
   /**
-   * The first page's URL for one entity and one half-open window `[fromMs, toMs)`, fully
-   * percent-encoded (the raw-space filter of the old guide is refused by HTTP clients and servers).
+   * The first page's URL for one entity and one half-open window `[fromMs, toMs)`, for paging by the
+   * server's nextLinks. Fully percent-encoded (the raw-space filter of the old guide is refused by HTTP
+   * clients and servers). No `$orderby`: the server orders by key for stable paging.
    */
   firstPageUrl(entity: string, timeField: string, fromMs: number, toMs: number): string {
-    const filter = `${timeField} ge ${odataInstant(fromMs)} and ${timeField} lt ${odataInstant(toMs)}`;
-    const query = new URLSearchParams({ $filter: filter, $orderby: `${timeField} asc` });
+    return this.queryUrl(entity, { $filter: window(timeField, fromMs, toMs) });
+  }
+
+  /**
+   * One request of an entity-hour paged by key: `$filter=<window> and <Key> gt <last key>`,
+   * `$orderby=<Key> asc`, `$top`. Inside a fixed past window rows only ever leave (a change moves
+   * `ModifiedDate` to now), so a key cursor neither skips a row that stayed nor reads one twice, where
+   * an offset (`$skip`) skips one row for every delivered row that left.
+   */
+  keyPageUrl(q: KeyPageQuery): string {
+    const range = window(q.timeField, q.fromMs, q.toMs);
+    const filter = q.after === null ? range : `${range} and ${q.keyField} gt ${keyLiteral(q.after)}`;
+    return this.queryUrl(q.entity, { $filter: filter, $orderby: `${q.keyField} asc`, $top: String(q.top) });
+  }
+
+  private queryUrl(entity: string, options: Record<string, string>): string {
+    const query = new URLSearchParams(options);
     return `${this.entityUrl(entity)}?${query.toString().replaceAll('+', '%20')}`;
   }
 
@@ -153,18 +205,24 @@ export class CitrixClient {
   /**
    * Fetches one page, retrying throttling and transient faults with backoff and full jitter. `about`
    * names the page in messages (e.g. "Hour …, entity …, page 3"), with `fields` for structured logs.
+   * Every request and every wait ends by `deadlineMs`: past it, {@link OutOfTime} instead of the page.
    */
   async fetchPage(
     url: string,
     about: string | { what: string; fields: Record<string, unknown> },
+    deadlineMs = Number.POSITIVE_INFINITY,
   ): Promise<Page> {
     const { what, fields } = typeof about === 'string' ? { what: about, fields: {} } : about;
     const attempts = this.options.maxAttempts ?? 6;
+    const outOfTime = () =>
+      new OutOfTime(`${what}: the invocation's time budget ended before the page came.`);
     let renewed = false;
     for (let attempt = 1; ; attempt++) {
+      if (Date.now() >= deadlineMs) throw outOfTime();
       try {
-        return await this.tryFetchPage(url, what, fields);
+        return await this.tryFetchPage(url, what, fields, deadlineMs);
       } catch (err) {
+        if (err instanceof Retry && Date.now() >= deadlineMs) throw outOfTime();
         if (err instanceof Unauthorized) {
           if (renewed) {
             throw new CitrixAuthFailed(
@@ -180,13 +238,28 @@ export class CitrixClient {
         if (attempt >= attempts) throw err.failure;
         this.options.onEvent?.('retry', what, fields);
         const backoff = Math.random() * (this.options.backoffMs ?? 500) * 2 ** (attempt - 1);
-        await this.sleep(err.retryAfterMs ?? backoff);
+        const wait = err.retryAfterMs ?? backoff;
+        const left = deadlineMs - Date.now();
+        // The wait is honoured as far as the budget goes; the next invocation asks again.
+        await this.sleep(Math.max(0, Math.min(wait, left)));
+        if (wait >= left) throw outOfTime();
       }
     }
   }
 
-  private async tryFetchPage(url: string, what: string, fields: Record<string, unknown>): Promise<Page> {
-    const token = await this.getToken();
+  /** The request timeout, cut to the time left before `deadlineMs`. */
+  private timeout(deadlineMs: number): AbortSignal {
+    const limit = this.options.requestTimeoutMs ?? 90_000;
+    return AbortSignal.timeout(Math.max(1, Math.min(limit, deadlineMs - Date.now())));
+  }
+
+  private async tryFetchPage(
+    url: string,
+    what: string,
+    fields: Record<string, unknown>,
+    deadlineMs: number,
+  ): Promise<Page> {
+    const token = await this.getToken(deadlineMs);
     let res: Response;
     let text: string;
     try {
@@ -199,7 +272,7 @@ export class CitrixClient {
           Prefer: `odata.maxpagesize=${this.options.pageSize}`,
         },
         redirect: 'manual',
-        signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 90_000),
+        signal: this.timeout(deadlineMs),
       });
       text = await res.text();
     } catch (err) {
@@ -267,7 +340,7 @@ export class CitrixClient {
     return { rows: value, nextLink, bytes: Buffer.byteLength(text) };
   }
 
-  private async getToken(): Promise<string> {
+  private async getToken(deadlineMs: number): Promise<string> {
     if (this.token && Date.now() < this.token.renewAt) return this.token.value;
     const url = new URL(
       `cctrustoauth2/${encodeURIComponent(this.options.customerId)}/tokens/clients`,
@@ -287,7 +360,7 @@ export class CitrixClient {
         body,
         // Never re-send the client secret to wherever a redirect points.
         redirect: 'manual',
-        signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 90_000),
+        signal: this.timeout(deadlineMs),
       });
       text = await res.text();
     } catch (err) {
@@ -337,4 +410,9 @@ export class CitrixClient {
     };
     return this.token.value;
   }
+}
+
+/** The half-open hour `[fromMs, toMs)` on `field`, with unquoted DateTimeOffset literals. */
+function window(field: string, fromMs: number, toMs: number): string {
+  return `${field} ge ${odataInstant(fromMs)} and ${field} lt ${odataInstant(toMs)}`;
 }

@@ -3,8 +3,9 @@ import type { Config } from './config.ts';
 import { BadConfiguration } from './errors.ts';
 import { dueHours, formatHour, HOUR_MS, hourOf, newestDueHour } from './hours.ts';
 import { stagingKey } from './keys.ts';
-import { encodePage } from './ndjson.ts';
+import { type Cursor, EntityPages, type EntityWindow } from './pager.ts';
 import { readRecord } from './publish.ts';
+import { StagingWriter } from './staging.ts';
 import { readState } from './state-store.ts';
 import type { ObjectStore } from './store.ts';
 import type { Telemetry } from './telemetry.ts';
@@ -38,24 +39,34 @@ export interface Plan {
   readonly maxConcurrency: number;
 }
 
-export interface Continuation {
-  readonly nextLink: string;
-  /** Index of the next staged object (a group of pages). */
-  readonly page: number;
-  /** Citrix pages fetched so far, for messages. */
+/**
+ * Where a page-fetch invocation stopped, for the next one: the cursor of the first Citrix page not
+ * received (`after` when paging by key, `nextLink` when paging by the server's links) and the counts so far.
+ */
+export type Continuation = Cursor & {
+  /** Objects staged so far: the next one's index. */
+  readonly objects: number;
+  /** Citrix pages received so far, for messages. */
   readonly requests: number;
   readonly rows: number;
   readonly bytes: number;
-}
+};
+
+/** A continuation written before objects and pages had their own names (`page` held the object index). */
+type LegacyContinuation = { readonly nextLink: string; readonly page: number } & Omit<
+  Continuation,
+  'objects' | 'after' | 'nextLink'
+>;
 
 export interface FetchTask {
   readonly hour: string;
   readonly entity: string;
   readonly runId: string;
-  readonly continuation: Continuation | null;
+  readonly continuation: Continuation | LegacyContinuation | null;
 }
 
-export interface FetchResult extends FetchTask {
+export interface FetchResult extends Omit<FetchTask, 'continuation'> {
+  readonly continuation: Continuation | null;
   /** False when the time budget ran out: the state machine loops back with `continuation`. */
   readonly done: boolean;
   /** Pages staged so far for this entity-hour (pages with rows only). */
@@ -107,21 +118,39 @@ export async function plan(c: Collector, input: { hour?: unknown }, runId: strin
   };
 }
 
-/** Pages are staged in groups of about this many bytes: fewer, larger objects cost far less to write and publish. */
-export const STAGE_BYTES = 4 * 1024 * 1024;
+/** The paging of one entity-hour, from the configuration: by key unless NEXTLINK_PAGING names the entity. */
+function entityWindow(config: Config, entity: string, hour: number): EntityWindow {
+  return {
+    entity,
+    timeField: config.timeFields[entity] ?? 'ModifiedDate',
+    fromMs: hour,
+    toMs: hour + HOUR_MS,
+    keyField: config.nextLinkPaging.includes(entity) ? null : (config.keyFields[entity] ?? 'Id'),
+    pageSize: config.pageSize,
+  };
+}
 
-/** Lets a request that was just started go out on the socket before CPU-bound work holds the event loop. */
-const letRequestGo = () => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+/** The cursor a task resumes from, checked again: a nextLink is followed only on the API's origin. */
+function resumeCursor(c: Collector, task: FetchTask): Cursor | null {
+  const from = task.continuation;
+  if (from === null) return null;
+  if ('nextLink' in from && typeof from.nextLink === 'string') {
+    return { nextLink: c.citrix.resolveNextLink(from.nextLink, `${c.config.apiBase}/monitorodata/`) };
+  }
+  if ('after' in from) return { after: from.after };
+  throw new BadConfiguration(
+    `The continuation of hour ${task.hour}, entity ${task.entity} has neither a key ("after") nor a nextLink; start the hour again.`,
+  );
+}
 
 /**
- * Fetches the pages of one entity-hour into the run's staging area until the last page, or until
- * `deadlineMs`, when it hands back a continuation. Citrix takes one call at a time, so the fetch is what
- * limits throughput: the request for the next page leaves before this page is encoded and written, and
- * pages are staged in groups of about {@link STAGE_BYTES}. Memory is bounded by two groups and a page,
+ * Fetches the Citrix pages of one entity-hour into the run's staging area until the last page, or until
+ * `deadlineMs`, when it hands back a continuation. {@link EntityPages} owns the prefetch and the deadline,
+ * {@link StagingWriter} the grouping and the pending write; memory is bounded by two groups and a page,
  * whatever the size of the hour.
  */
 export async function fetchPages(c: Collector, task: FetchTask, deadlineMs: number): Promise<FetchResult> {
-  const { config, citrix, work } = c;
+  const { config, work } = c;
   const hour = hourOf(task.hour, 'hour');
   if (!config.entities.includes(task.entity)) {
     throw new BadConfiguration(
@@ -129,82 +158,53 @@ export async function fetchPages(c: Collector, task: FetchTask, deadlineMs: numb
     );
   }
   const started = Date.now();
-  const field = config.timeFields[task.entity] ?? 'ModifiedDate';
-  const first = citrix.firstPageUrl(task.entity, field, hour, hour + HOUR_MS);
-  let { page, rows, bytes, requests } = task.continuation ?? { page: 0, rows: 0, bytes: 0, requests: 0 };
-  const fetch = (url: string) => {
-    const pending = citrix.fetchPage(url, {
-      what: `Hour ${task.hour}, entity ${task.entity}, page ${requests}`,
-      fields: { execution: task.runId, hour: task.hour, entity: task.entity, page: requests },
-    });
-    requests += 1;
-    pending.catch(() => {}); // awaited below; this only keeps an abandoned request from being "unhandled"
-    return pending;
-  };
-  let next = fetch(task.continuation ? citrix.resolveNextLink(task.continuation.nextLink, first) : first);
-  let group: (readonly unknown[])[] = [];
-  let groupBytes = 0;
-  let writing: Promise<unknown> = Promise.resolve();
-  const settle = async () => {
-    const failure = await writing;
-    if (failure instanceof Error) throw failure;
-  };
-  let received = task.continuation?.requests ?? 0;
-  for (;;) {
-    const result = await next;
-    received += 1;
-    const more = result.nextLink !== null && Date.now() < deadlineMs;
-    if (result.nextLink !== null && more) next = fetch(result.nextLink);
-    if (result.rows.length > 0) {
-      group.push(result.rows);
-      groupBytes += result.bytes;
-      rows += result.rows.length;
-      bytes += result.bytes;
-    }
-    if (group.length > 0 && (!more || groupBytes >= STAGE_BYTES)) {
-      await settle();
-      const pages = group;
-      const staged = {
-        execution: task.runId,
-        hour: task.hour,
-        entity: task.entity,
-        page: received - 1,
-        object: page,
-        pages: pages.length,
-        rows: pages.reduce((n, p) => n + p.length, 0),
-      };
-      const key = stagingKey(config, task.runId, task.entity, hour, page);
-      group = [];
-      groupBytes = 0;
-      page += 1;
-      await letRequestGo();
-      writing = encodePage(pages.flat(), config.compression)
-        .then((body) => work.put(key, body))
-        .then(
-          () => c.log('pages staged', staged),
-          (err: unknown) => err,
-        );
-    }
-    if (!more) {
-      await settle();
-      const continuation = result.nextLink
-        ? { nextLink: result.nextLink, page, rows, bytes, requests }
-        : null;
-      const before = task.continuation ?? { rows: 0, bytes: 0, requests: 0 };
-      c.metric('Rows', rows - before.rows, task.entity);
-      c.metric('Pages', requests - before.requests, task.entity);
-      c.metric('Bytes', bytes - before.bytes, task.entity);
-      c.metric('FetchSeconds', (Date.now() - started) / 1000, task.entity);
-      c.log(continuation ? 'time budget used; handing back a continuation' : 'entity fetched', {
-        execution: task.runId,
-        hour: task.hour,
-        entity: task.entity,
-        page: received - 1,
-        pages: received,
-        rows,
-        objects: page,
-      });
-      return { ...task, continuation, done: continuation === null, pages: page, rows, bytes };
-    }
+  const before = task.continuation ?? { rows: 0, bytes: 0, requests: 0 };
+  const context = { execution: task.runId, hour: task.hour, entity: task.entity };
+  const pages = new EntityPages(
+    c.citrix,
+    entityWindow(config, task.entity, hour),
+    resumeCursor(c, task),
+    deadlineMs,
+    (page) => ({
+      what: `Hour ${task.hour}, entity ${task.entity}, page ${page}`,
+      fields: { ...context, page },
+    }),
+    before.requests,
+  );
+  const staging = new StagingWriter(
+    (object, body) => work.put(stagingKey(config, task.runId, task.entity, hour, object), body),
+    config.compression,
+    (staged) => c.log('pages staged', { ...context, ...staged }),
+    task.continuation === null
+      ? 0
+      : 'objects' in task.continuation
+        ? task.continuation.objects
+        : task.continuation.page,
+  );
+  let { rows, bytes } = before;
+  for await (const page of pages) {
+    rows += page.rows.length;
+    bytes += page.bytes;
+    await staging.add(page.rows, page.bytes, before.requests + pages.received - 1);
   }
+  await staging.finish();
+  const requests = before.requests + pages.received;
+  const continuation = pages.resumeAt && {
+    ...pages.resumeAt,
+    objects: staging.objects,
+    requests,
+    rows,
+    bytes,
+  };
+  c.metric('Rows', rows - before.rows, task.entity);
+  c.metric('Pages', pages.received, task.entity);
+  c.metric('Bytes', bytes - before.bytes, task.entity);
+  c.metric('FetchSeconds', (Date.now() - started) / 1000, task.entity);
+  c.log(continuation ? 'time budget used; handing back a continuation' : 'entity fetched', {
+    ...context,
+    pages: requests,
+    rows,
+    objects: staging.objects,
+  });
+  return { ...task, continuation, done: continuation === null, pages: staging.objects, rows, bytes };
 }

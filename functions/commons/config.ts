@@ -23,7 +23,12 @@ export interface Config {
   readonly entities: readonly string[];
   readonly pageSize: number;
   readonly lookbackMinutes: number;
+  /** The field each entity's hour window is on (`ModifiedDate` unless TIME_FIELDS says otherwise). */
   readonly timeFields: Readonly<Record<string, string>>;
+  /** The OData key each entity is paged by (KEY_FIELDS over the known keys; `Id` for others). */
+  readonly keyFields: Readonly<Record<string, string>>;
+  /** Entities paged by the server's offset nextLinks instead of by key (NEXTLINK_PAGING): they may lose rows that change while they are paged. */
+  readonly nextLinkPaging: readonly string[];
   readonly compression: 'none' | 'gzip';
   readonly maxConcurrency: number;
   readonly maxHoursPerRun: number;
@@ -33,11 +38,18 @@ export interface Config {
 
 type Env = Record<string, string | undefined>;
 
-/** Time fields of entities that have no `ModifiedDate`-style window by default. */
-const DEFAULT_TIME_FIELDS: Record<string, string> = {
-  ConnectionFailureLogs: 'FailureDate',
-  MachineFailureLogs: 'FailureStartDate',
-  MachineMetric: 'CollectedDate',
+/**
+ * Keys of the Monitor entities (citrix/monitoring-api, Monitor.Model.md). Every other entity defaults to
+ * `Id`; KEY_FIELDS names another.
+ */
+const KNOWN_KEYS: Record<string, string> = {
+  Sessions: 'SessionKey',
+  Machines: 'Id',
+  Applications: 'Id',
+  Connections: 'Id',
+  Users: 'Id',
+  ConnectionFailureLogs: 'Id',
+  MachineFailureLogs: 'Id',
 };
 
 const ENTITY_NAME = /^[A-Z][A-Za-z0-9]*$/;
@@ -110,19 +122,44 @@ function entities(env: Env): string[] {
   return list;
 }
 
-function timeFields(env: Env, list: readonly string[]): Record<string, string> {
+/**
+ * `Entity:Field` pairs of TIME_FIELDS or KEY_FIELDS over the defaults. Every entity's window defaults to
+ * `ModifiedDate`, the field of the entities' base type that moves on every change: a window on a field
+ * written once (`FailureStartDate`, say) misses the later update of the row.
+ */
+function fieldsPerEntity(
+  env: Env,
+  name: 'TIME_FIELDS' | 'KEY_FIELDS',
+  list: readonly string[],
+  fallback: (entity: string) => string,
+  example: string,
+): Record<string, string> {
   const fields: Record<string, string> = {};
-  for (const entity of list) fields[entity] = DEFAULT_TIME_FIELDS[entity] ?? 'ModifiedDate';
-  for (const pair of (env.TIME_FIELDS ?? '').split(',').filter((p) => p.trim())) {
+  for (const entity of list) fields[entity] = fallback(entity);
+  for (const pair of (env[name] ?? '').split(',').filter((p) => p.trim())) {
     const [entity, field, extra] = pair.split(':').map((s) => s.trim());
     if (!entity || !field || extra !== undefined || !FIELD_NAME.test(field) || !list.includes(entity)) {
       throw new BadConfiguration(
-        `TIME_FIELDS entry ${JSON.stringify(pair)} is invalid: expected Entity:Field for an entity in ENTITIES, e.g. "ConnectionFailureLogs:FailureDate".`,
+        `${name} entry ${JSON.stringify(pair)} is invalid: expected Entity:Field for an entity in ENTITIES, e.g. "${example}".`,
       );
     }
     fields[entity] = field;
   }
   return fields;
+}
+
+function nextLinkPaging(env: Env, list: readonly string[]): string[] {
+  const named = (env.NEXTLINK_PAGING ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  const unknown = named.filter((e) => !list.includes(e));
+  if (unknown.length > 0) {
+    throw new BadConfiguration(
+      `NEXTLINK_PAGING=${JSON.stringify(env.NEXTLINK_PAGING)} names ${unknown.join(', ')}, not in ENTITIES (${list.join(',')}): expected a comma-separated list of entities to page by the server's nextLinks.`,
+    );
+  }
+  return named;
 }
 
 /**
@@ -148,7 +185,7 @@ export function loadConfig(env: Env = process.env, inAws = Boolean(env.AWS_LAMBD
   const useTimeFilter = text(env, 'USE_TIME_FILTER', 'true').toLowerCase();
   if (useTimeFilter !== 'true') {
     throw new BadConfiguration(
-      `USE_TIME_FILTER=${JSON.stringify(env.USE_TIME_FILTER)} is not supported: without the hour filter every run would collect whole entities again and duplicate them in SecOps. Leave it unset (or "true"); for an entity with another time field set TIME_FIELDS (e.g. "ConnectionFailureLogs:FailureDate").`,
+      `USE_TIME_FILTER=${JSON.stringify(env.USE_TIME_FILTER)} is not supported: without the hour filter every run would collect whole entities again and duplicate them in SecOps. Leave it unset (or "true"); to window an entity on another field set TIME_FIELDS (e.g. "ConnectionFailureLogs:FailureDate").`,
     );
   }
   const compression = text(env, 'COMPRESSION', 'none').toLowerCase();
@@ -180,7 +217,13 @@ export function loadConfig(env: Env = process.env, inAws = Boolean(env.AWS_LAMBD
     entities: Object.freeze(list),
     pageSize: integer(env, 'PAGE_SIZE', 1000, 1, 10000),
     lookbackMinutes: integer(env, 'LOOKBACK_MINUTES', 75, 60, 60 * 24 * 30),
-    timeFields: Object.freeze(timeFields(env, list)),
+    timeFields: Object.freeze(
+      fieldsPerEntity(env, 'TIME_FIELDS', list, () => 'ModifiedDate', 'MachineFailureLogs:FailureStartDate'),
+    ),
+    keyFields: Object.freeze(
+      fieldsPerEntity(env, 'KEY_FIELDS', list, (e) => KNOWN_KEYS[e] ?? 'Id', 'SessionMetrics:Id'),
+    ),
+    nextLinkPaging: Object.freeze(nextLinkPaging(env, list)),
     compression,
     maxConcurrency: integer(env, 'MAX_CONCURRENCY', 1, 1, 40),
     maxHoursPerRun: integer(env, 'MAX_HOURS_PER_RUN', 24, 1, 168),

@@ -1,16 +1,21 @@
 /**
- * The baseline: one token, then a serial loop of plain `fetch` over the entity-hour's first page and its
- * `@odata.nextLink`s, with the headers the collector sends; each body read as text and parsed, rows
- * counted, nothing written. The fastest a client can page through the hour one call at a time.
+ * The baseline: one token, then a serial loop of plain `fetch` over the entity-hour paged by key (the
+ * window, `$orderby=<key> asc`, `$top`, and after the first page `and <key> gt <last key>`), with the
+ * headers the collector sends; each body read as text and parsed, rows counted, nothing written. The
+ * fastest a client can page through the hour one call at a time. Written apart from the collector's
+ * client on purpose: it is the yardstick, not a second copy.
  *
- * Started by bench.ts with BENCH_HOUR (e.g. 2026-11-24T10:00:00Z), BENCH_ENTITY and the API_BASE/CITRIX_* of
- * the stand-in. Prints one JSON line (see result.ts).
+ * Started by bench.ts with BENCH_HOUR (e.g. 2026-11-24T10:00:00Z), BENCH_ENTITY, BENCH_KEY (the key field,
+ * a Guid or an integer), PAGE_SIZE and the API_BASE/CITRIX_* of the stand-in. Prints one JSON line (see
+ * result.ts).
  */
 import { fail, finish, need } from './result.ts';
 
 const apiBase = need('API_BASE');
 const customerId = need('CITRIX_CUSTOMER_ID');
 const entity = need('BENCH_ENTITY');
+const key = need('BENCH_KEY');
+const pageSize = Number(need('PAGE_SIZE'));
 const from = new Date(need('BENCH_HOUR'));
 const to = new Date(from.getTime() + 3_600_000);
 const instant = (d: Date) => d.toISOString().replace('.000Z', 'Z');
@@ -33,24 +38,29 @@ async function main(): Promise<void> {
     'Citrix-CustomerId': customerId,
     Accept: 'application/json',
     'Accept-Encoding': 'gzip',
-    Prefer: 'odata.maxpagesize=1000',
+    Prefer: `odata.maxpagesize=${pageSize}`,
   };
-  // The collector's first page: the half-open hour on ModifiedDate, oldest first, fully percent-encoded.
-  const filter = `ModifiedDate ge ${instant(from)} and ModifiedDate lt ${instant(to)}`;
-  const query = new URLSearchParams({ $filter: filter, $orderby: 'ModifiedDate asc' });
-  let url: string | null = `${apiBase}/monitorodata/${entity}?${query.toString().replaceAll('+', '%20')}`;
+  // The half-open hour on ModifiedDate; the last key goes back as the server wrote it (Guid or integer).
+  const window = `ModifiedDate ge ${instant(from)} and ModifiedDate lt ${instant(to)}`;
+  const urlAfter = (last: string | number | null) => {
+    const filter = last === null ? window : `${window} and ${key} gt ${last}`;
+    const query = new URLSearchParams({ $filter: filter, $orderby: `${key} asc`, $top: String(pageSize) });
+    return `${apiBase}/monitorodata/${entity}?${query.toString().replaceAll('+', '%20')}`;
+  };
+  let url: string | null = urlAfter(null);
   let rows = 0;
   let pages = 0;
   while (url) {
-    const res = await fetch(url, { headers });
+    const res: Response = await fetch(url, { headers });
     const text = await res.text();
     if (res.status !== 200)
       throw new Error(`page ${pages} answered HTTP ${res.status}: ${text.slice(0, 200)}`);
-    const body = JSON.parse(text) as { value: unknown[]; '@odata.nextLink'?: string };
+    const body = JSON.parse(text) as { value: Record<string, string | number>[]; '@odata.nextLink'?: string };
     rows += body.value.length;
     pages += 1;
-    const link = body['@odata.nextLink'];
-    url = link ? new URL(link, url).href : null;
+    const last = body.value.at(-1)?.[key];
+    const more = body['@odata.nextLink'] !== undefined || body.value.length >= pageSize;
+    url = more && last !== undefined ? urlAfter(last) : null;
   }
   finish({ rows, pages, seconds: (performance.now() - started) / 1000 });
 }

@@ -1,10 +1,10 @@
-import type { EntityShape, Range } from './query.ts';
-import { formatInstant, HOUR_MS, HOUR_TICKS, TICKS_PER_MS, ticksSince } from './time.ts';
+import { type Comparable, type EdmType, type Row, type Schema, sqlGuidKey } from './filter.ts';
+import { formatInstant, HOUR_MS, HOUR_TICKS, TICKS_PER_MS } from './time.ts';
 
 /**
  * Deterministic, lazily generated rows. Every row is a pure function of (seed, entity, hour, index), and
- * row times are non-decreasing in the index, so a page is found by binary search and built row by row
- * without ever materializing an hour.
+ * row times increase with the index, so a time range is found by binary search and a page is built row by
+ * row without ever materializing an hour. What changes later (the live table) is kept in table.ts.
  */
 
 /** CreatedDate (and FailureDate) precede ModifiedDate by less than this. */
@@ -13,7 +13,8 @@ const MAX_LAG_MS = 2 * HOUR_MS;
 export const MAX_ROWS_PER_HOUR = 10_000_000;
 const QUANTA = [10_000_000, 100_000, 10_000, 1]; // 0, 2, 3 and 7 fraction digits
 
-function mix(a: number, b: number): number {
+/** A 32-bit hash of two numbers. */
+export function mix(a: number, b: number): number {
   let h = Math.imul(a ^ Math.imul(b, 0x9e3779b1), 0x85ebca6b);
   h ^= h >>> 15;
   h = Math.imul(h, 0xc2b2ae35);
@@ -21,7 +22,7 @@ function mix(a: number, b: number): number {
 }
 
 /** mulberry32: a tiny seeded PRNG, far cheaper than crypto per row. */
-class Rng {
+export class Rng {
   constructor(private s: number) {}
   next(): number {
     this.s = (this.s + 0x6d2b79f5) | 0;
@@ -42,7 +43,10 @@ const hex2 = (v: number, shift: number): string => HEX[(v >>> shift) & 255] ?? '
 const hex4 = (v: number): string => hex2(v, 8) + hex2(v, 0);
 const hex6 = (v: number): string => hex2(v, 16) + hex4(v);
 
-/** A GUID unique per (seed, entity, hour, index): the last 12 digits encode hour and index bijectively. */
+/**
+ * A GUID unique per (seed, entity, hour, index): the last 12 digits encode hour and index bijectively
+ * (24 bits each: hours since 1970 and indexes stay below 2^24).
+ */
 function guid(es: number, hour: number, index: number): string {
   const a = mix(es, mix(hour, index));
   const b = mix(a, 1);
@@ -73,99 +77,254 @@ class RowCtx {
   }
 }
 
-/** An entity: its shape and row builder. */
-export interface EntityDef extends EntityShape {
+/** How an entity is generated and how its rows change. */
+interface EntitySpec {
+  key: string;
+  props: Record<string, EdmType>;
+  /** Time properties that hold the row's creation instant (they trail ModifiedDate by < MAX_LAG_MS). */
+  created: string[];
+  build(c: RowCtx): Row;
+  /** The fields a change rewrites (ModifiedDate aside), given the row before and now as .NET text. */
+  change(row: Row, now: string): Row;
+}
+
+/** An entity: its schema, row builder and change rule. */
+export interface EntityDef extends Schema {
   code: number;
-  build(c: RowCtx): Record<string, unknown>;
+  /** Guid keys order as SQL Server's uniqueidentifier; integer keys numerically. */
+  keyKind: 'guid' | 'int';
+  created: readonly string[];
+  build(c: RowCtx): Row;
+  change(row: Row, now: string): Row;
 }
 
 const pad4 = (n: number): string => String(n).padStart(4, '0');
 const FIRST = ['Ana', 'Ben', 'Chen', 'Dara', 'Emil', 'Fatima', 'Goran', 'Hana', 'Ivo', 'Jun'];
 const LAST = ['Silva', 'Novak', 'Okafor', 'Larsen', 'Tanaka', 'Moreau', 'Fischer', 'Kowalski'];
 const APPS = ['Microsoft Word', 'Microsoft Excel', 'Outlook', 'SAP GUI', 'Notepad++', 'Chrome', 'Teams'];
+const FAILURES = [1, 2, 3, 4, 5, 8, 10];
+const DATE: EdmType = 'Edm.DateTimeOffset';
+const STAMPS = { CreatedDate: DATE, ModifiedDate: DATE } as const;
 
-const BUILDERS: Record<string, (c: RowCtx) => Record<string, unknown>> = {
-  Machines: (c) => {
-    const n = pad4(c.rng.below(10_000));
-    return {
-      Id: guid(c.es, c.hour, c.index),
-      Name: `CORP\\VDA-${n}`,
-      DnsName: `vda-${n}.corp.example.com`,
-      CatalogId: c.ref('Catalogs', 8),
-      DesktopGroupId: c.ref('DesktopGroups', 12),
-      CurrentRegistrationState: c.rng.pick([2, 2, 2, 0, 1, 3]),
-      IsInMaintenanceMode: c.rng.below(10) === 0,
-      LifecycleState: c.rng.pick([0, 0, 0, 0, 1, 2]),
+// Appending an entity keeps the others' rows: an entity's seed is its position here.
+const SPECS: Record<string, EntitySpec> = {
+  Machines: {
+    key: 'Id',
+    props: {
+      Id: 'Edm.Guid',
+      Name: 'Edm.String',
+      DnsName: 'Edm.String',
+      CatalogId: 'Edm.Guid',
+      DesktopGroupId: 'Edm.Guid',
+      CurrentRegistrationState: 'Edm.Int32',
+      IsInMaintenanceMode: 'Edm.Boolean',
+      LifecycleState: 'Edm.Int32',
+      ...STAMPS,
+    },
+    created: ['CreatedDate'],
+    build: (c) => {
+      const n = pad4(c.rng.below(10_000));
+      return {
+        Id: guid(c.es, c.hour, c.index),
+        Name: `CORP\\VDA-${n}`,
+        DnsName: `vda-${n}.corp.example.com`,
+        CatalogId: c.ref('Catalogs', 8),
+        DesktopGroupId: c.ref('DesktopGroups', 12),
+        CurrentRegistrationState: c.rng.pick([2, 2, 2, 0, 1, 3]),
+        IsInMaintenanceMode: c.rng.below(10) === 0,
+        LifecycleState: c.rng.pick([0, 0, 0, 0, 1, 2]),
+        CreatedDate: c.created,
+        ModifiedDate: c.modified,
+      };
+    },
+    // The machine registers, or drops its registration.
+    change: (row) => ({ CurrentRegistrationState: row.CurrentRegistrationState === 1 ? 2 : 1 }),
+  },
+  Sessions: {
+    key: 'SessionKey',
+    props: {
+      SessionKey: 'Edm.Guid',
+      StartDate: DATE,
+      EndDate: DATE,
+      ConnectionState: 'Edm.Int32',
+      CurrentConnectionId: 'Edm.Int64',
+      UserId: 'Edm.Int32',
+      MachineId: 'Edm.Guid',
+      SessionType: 'Edm.Int32',
+      ...STAMPS,
+    },
+    created: ['StartDate', 'CreatedDate'],
+    build: (c) => {
+      const state = c.rng.pick([5, 5, 5, 1, 2, 3, 3]);
+      return {
+        SessionKey: guid(c.es, c.hour, c.index),
+        StartDate: c.created,
+        EndDate: state === 3 ? c.modified : null,
+        ConnectionState: state,
+        CurrentConnectionId: c.id,
+        UserId: 1 + c.rng.below(5000),
+        MachineId: c.ref('Machines', 500),
+        SessionType: c.rng.below(2),
+        CreatedDate: c.created,
+        ModifiedDate: c.modified,
+      };
+    },
+    // The session logs off (3 = Terminated): the change that moves most rows out of past hours.
+    change: (_, now) => ({ ConnectionState: 3, EndDate: now }),
+  },
+  Connections: {
+    key: 'Id',
+    props: {
+      Id: 'Edm.Int64',
+      SessionKey: 'Edm.Guid',
+      ClientName: 'Edm.String',
+      ClientAddress: 'Edm.String',
+      ClientVersion: 'Edm.String',
+      ConnectedViaHostName: 'Edm.String',
+      LaunchedViaHostName: 'Edm.String',
+      IsReconnect: 'Edm.Boolean',
+      ProtocolType: 'Edm.Int32',
+      BrokeringDate: DATE,
+      ...STAMPS,
+    },
+    created: ['BrokeringDate', 'CreatedDate'],
+    build: (c) => ({
+      Id: c.id,
+      SessionKey: c.ref('Sessions', 5000),
+      ClientName: `WKS-${pad4(c.rng.below(10_000))}`,
+      ClientAddress: `10.${c.rng.below(256)}.${c.rng.below(256)}.${1 + c.rng.below(254)}`,
+      ClientVersion: c.rng.pick(['24.2.0.65', '23.11.0.132', '2402.1.0.12']),
+      ConnectedViaHostName: `gw0${1 + c.rng.below(3)}.example.com`,
+      LaunchedViaHostName: `sf0${1 + c.rng.below(2)}.corp.example.com`,
+      IsReconnect: c.rng.below(4) === 0,
+      ProtocolType: c.rng.pick([1, 1, 1, 2]),
+      BrokeringDate: c.created,
       CreatedDate: c.created,
       ModifiedDate: c.modified,
-    };
+    }),
+    // The client reconnects through the next gateway.
+    change: (row) => {
+      const gw = Number(/gw0(\d)/.exec(String(row.ConnectedViaHostName))?.[1] ?? 1);
+      return { IsReconnect: true, ConnectedViaHostName: `gw0${(gw % 3) + 1}.example.com` };
+    },
   },
-  Sessions: (c) => {
-    const state = c.rng.pick([5, 5, 5, 1, 2, 3, 3]);
-    return {
-      SessionKey: guid(c.es, c.hour, c.index),
-      StartDate: c.created,
-      EndDate: state === 3 ? c.modified : null,
-      ConnectionState: state,
-      CurrentConnectionId: c.id,
+  Applications: {
+    key: 'Id',
+    props: {
+      Id: 'Edm.Guid',
+      Name: 'Edm.String',
+      PublishedName: 'Edm.String',
+      ApplicationType: 'Edm.Int32',
+      Path: 'Edm.String',
+      ...STAMPS,
+    },
+    created: ['CreatedDate'],
+    build: (c) => {
+      const app = c.rng.pick(APPS);
+      return {
+        Id: guid(c.es, c.hour, c.index),
+        Name: `${app} ${c.index}`,
+        PublishedName: app,
+        ApplicationType: c.rng.below(2),
+        Path: `C:\\Program Files\\${app}\\app${c.rng.below(100)}.exe`,
+        CreatedDate: c.created,
+        ModifiedDate: c.modified,
+      };
+    },
+    // An administrator points the application at a newer executable.
+    change: (row) => ({
+      Path: String(row.Path).replace(/app(\d+)\.exe$/, (_, v: string) => `app${Number(v) + 1}.exe`),
+    }),
+  },
+  Users: {
+    key: 'Id',
+    props: {
+      Id: 'Edm.Int64',
+      Sid: 'Edm.String',
+      UserName: 'Edm.String',
+      FullName: 'Edm.String',
+      Domain: 'Edm.String',
+      Upn: 'Edm.String',
+      ...STAMPS,
+    },
+    created: ['CreatedDate'],
+    build: (c) => {
+      const first = c.rng.pick(FIRST);
+      const last = c.rng.pick(LAST);
+      const login = `${first[0]}${last}${c.id % 100_000}`.toLowerCase();
+      return {
+        Id: c.id,
+        Sid: `S-1-5-21-3623811015-3361044348-30300820-${1000 + c.id}`,
+        UserName: login,
+        FullName: `${first} ${last}`,
+        Domain: 'CORP',
+        Upn: `${login}@corp.example.com`,
+        CreatedDate: c.created,
+        ModifiedDate: c.modified,
+      };
+    },
+    // The directory moves the user's UPN suffix (and back).
+    change: (row) => {
+      const upn = String(row.Upn);
+      return {
+        Upn: upn.endsWith('@corp.example.com') ? upn.replace('@corp.', '@') : upn.replace('@', '@corp.'),
+      };
+    },
+  },
+  ConnectionFailureLogs: {
+    key: 'Id',
+    props: {
+      Id: 'Edm.Int64',
+      SessionKey: 'Edm.Guid',
+      FailureDate: DATE,
+      ConnectionFailureEnumValue: 'Edm.Int32',
+      UserId: 'Edm.Int32',
+      MachineId: 'Edm.Guid',
+      ...STAMPS,
+    },
+    created: ['FailureDate', 'CreatedDate'],
+    build: (c) => ({
+      Id: c.id,
+      SessionKey: c.ref('Sessions', 5000),
+      FailureDate: c.created,
+      ConnectionFailureEnumValue: c.rng.pick(FAILURES),
       UserId: 1 + c.rng.below(5000),
       MachineId: c.ref('Machines', 500),
-      SessionType: c.rng.below(2),
       CreatedDate: c.created,
       ModifiedDate: c.modified,
-    };
+    }),
+    // The failure is reclassified.
+    change: (row) => {
+      const k = FAILURES.indexOf(Number(row.ConnectionFailureEnumValue));
+      return { ConnectionFailureEnumValue: FAILURES[(k + 1) % FAILURES.length] };
+    },
   },
-  Connections: (c) => ({
-    Id: c.id,
-    SessionKey: c.ref('Sessions', 5000),
-    ClientName: `WKS-${pad4(c.rng.below(10_000))}`,
-    ClientAddress: `10.${c.rng.below(256)}.${c.rng.below(256)}.${1 + c.rng.below(254)}`,
-    ClientVersion: c.rng.pick(['24.2.0.65', '23.11.0.132', '2402.1.0.12']),
-    ConnectedViaHostName: `gw0${1 + c.rng.below(3)}.example.com`,
-    LaunchedViaHostName: `sf0${1 + c.rng.below(2)}.corp.example.com`,
-    IsReconnect: c.rng.below(4) === 0,
-    ProtocolType: c.rng.pick([1, 1, 1, 2]),
-    BrokeringDate: c.created,
-    CreatedDate: c.created,
-    ModifiedDate: c.modified,
-  }),
-  Applications: (c) => {
-    const app = c.rng.pick(APPS);
-    return {
-      Id: guid(c.es, c.hour, c.index),
-      Name: `${app} ${c.index}`,
-      PublishedName: app,
-      ApplicationType: c.rng.below(2),
-      Path: `C:\\Program Files\\${app}\\app${c.rng.below(100)}.exe`,
-      CreatedDate: c.created,
-      ModifiedDate: c.modified,
-    };
+  MachineFailureLogs: {
+    key: 'Id',
+    props: {
+      Id: 'Edm.Int64',
+      MachineId: 'Edm.Guid',
+      FailureStartDate: DATE,
+      FailureEndDate: DATE,
+      FaultState: 'Edm.Int32',
+      ...STAMPS,
+    },
+    created: ['FailureStartDate', 'CreatedDate'],
+    build: (c) => {
+      const ended = c.rng.below(3) !== 0;
+      return {
+        Id: c.id,
+        MachineId: c.ref('Machines', 500),
+        FailureStartDate: c.created,
+        FailureEndDate: ended ? c.modified : null,
+        FaultState: c.rng.pick([1, 2, 3, 4, 6]),
+        CreatedDate: c.created,
+        ModifiedDate: c.modified,
+      };
+    },
+    // The machine recovers: the failure ends now.
+    change: (_, now) => ({ FailureEndDate: now }),
   },
-  Users: (c) => {
-    const first = c.rng.pick(FIRST);
-    const last = c.rng.pick(LAST);
-    const login = `${first[0]}${last}${c.id % 100_000}`.toLowerCase();
-    return {
-      Id: c.id,
-      Sid: `S-1-5-21-3623811015-3361044348-30300820-${1000 + c.id}`,
-      UserName: login,
-      FullName: `${first} ${last}`,
-      Domain: 'CORP',
-      Upn: `${login}@corp.example.com`,
-      CreatedDate: c.created,
-      ModifiedDate: c.modified,
-    };
-  },
-  ConnectionFailureLogs: (c) => ({
-    Id: c.id,
-    SessionKey: c.ref('Sessions', 5000),
-    FailureDate: c.created,
-    ConnectionFailureEnumValue: c.rng.pick([1, 2, 3, 4, 5, 8, 10]),
-    UserId: 1 + c.rng.below(5000),
-    MachineId: c.ref('Machines', 500),
-    CreatedDate: c.created,
-    ModifiedDate: c.modified,
-  }),
 };
 
 /** Options of the generated data set. */
@@ -176,32 +335,43 @@ export interface DataOptions {
   toMs: number;
 }
 
-/** One row position: hour start, index within the hour, rows in the hour. */
+/** One generated row position: hour start, index within the hour, rows in the hour. */
 export interface Position {
   h: number;
   i: number;
   n: number;
 }
 
-/** The generated data set: entity definitions, row times, scans and rows. */
+/** Key orders of entity-hours kept at once (a million-row hour costs 4 MB). */
+const KEY_ORDER_CACHE = 64;
+
+/** The generated data set: entity definitions, row times, key orders and rows. */
 export class Dataset {
   readonly entities = new Map<string, EntityDef>();
+  /** First hour holding data. */
+  readonly fromMs: number;
+  /** End of the last hour holding data. */
+  readonly toMs: number;
   private readonly counts = new Map<string, number>();
   private readonly pools = new Map<string, { es: number; n: number }>();
-  private readonly fromMs: number;
-  private readonly toMs: number;
+  private readonly keyOrders = new Map<string, Uint32Array>();
 
   constructor(private readonly opts: DataOptions) {
     this.fromMs = Math.floor(opts.fromMs / HOUR_MS) * HOUR_MS;
     this.toMs = Math.floor(opts.toMs / HOUR_MS) * HOUR_MS;
-    Object.entries(BUILDERS).forEach(([name, build], code) => {
-      const def: EntityDef = { name, code, build, fields: [], timeFields: [] };
+    Object.entries(SPECS).forEach(([name, spec], code) => {
+      const keyKind = spec.props[spec.key] === 'Edm.Guid' ? 'guid' : 'int';
+      const typeName = `Citrix.Monitor.Repository.V2.${name.replace(/s$/, '')}`;
+      const def: EntityDef = { name, typeName, code, keyKind, ...spec };
       this.entities.set(name, def);
+      // The declared types are what $filter checks against: they must be the properties rows carry.
       const sample = Object.keys(this.row(def, { h: this.fromMs, i: 0, n: 1 }));
-      def.fields = sample;
-      def.timeFields = sample.filter(
-        (f) => f === 'CreatedDate' || f === 'ModifiedDate' || f === 'FailureDate',
-      );
+      const declared = Object.keys(spec.props);
+      if (sample.join() !== declared.join()) {
+        throw new Error(
+          `${name}: rows carry ${sample.join(', ')} but the types declare ${declared.join(', ')}`,
+        );
+      }
     });
   }
 
@@ -225,7 +395,7 @@ export class Dataset {
   /**
    * ModifiedDate of row i of n, in ticks after the hour: row 0 exactly on the hour, row n-1 on the last
    * tick, the others in their own slot [i/n, (i+1)/n) of the hour, rounded to 0, 2, 3 or 7 fraction digits
-   * when that stays in the slot. Slots make times non-decreasing in i.
+   * when that stays in the slot. Slots make times strictly increasing in i.
    */
   private start(es: number, h: number, i: number, n: number): { rng: Rng; t: number } {
     const rng = new Rng(mix(mix(es, h / HOUR_MS), i));
@@ -241,10 +411,31 @@ export class Dataset {
     return { rng, t: down >= lo ? down : down + quantum < hi ? down + quantum : raw };
   }
 
-  /** First index whose ModifiedDate (ticks after the hour) is at or after `rel`. */
-  private lowerBound(es: number, h: number, n: number, rel: number): number {
+  private lag(rng: Rng): number {
+    return rng.below(3) === 0 ? 0 : rng.below(MAX_LAG_MS) * TICKS_PER_MS;
+  }
+
+  /** ModifiedDate of a generated row, in ticks after its hour. */
+  modifiedTicks(def: EntityDef, pos: Position): number {
+    return this.start(this.seedOf(def), pos.h, pos.i, pos.n).t;
+  }
+
+  /** The creation instant of a generated row (its `created` properties), in ticks after its hour. */
+  createdTicks(def: EntityDef, pos: Position): number {
+    const { rng, t } = this.start(this.seedOf(def), pos.h, pos.i, pos.n);
+    return t - this.lag(rng);
+  }
+
+  /** How far before its ModifiedDate a row can have been created. */
+  get maxLagMs(): number {
+    return MAX_LAG_MS;
+  }
+
+  /** First index of the hour whose ModifiedDate (ticks after the hour) is at or after `rel`. */
+  lowerBound(def: EntityDef, h: number, n: number, rel: number): number {
     if (rel <= 0) return 0;
     if (rel >= HOUR_TICKS) return n;
+    const es = this.seedOf(def);
     let lo = 0;
     let hi = n;
     while (lo < hi) {
@@ -255,79 +446,72 @@ export class Dataset {
     return lo;
   }
 
-  private lag(rng: Rng): number {
-    return rng.below(3) === 0 ? 0 : rng.below(MAX_LAG_MS) * TICKS_PER_MS;
-  }
-
-  /**
-   * Per hour that can hold matches (from hour `fromH` on): the index range [lo, hi) that ModifiedDate
-   * bounds allow, found by binary search, and the bounds [after, before) left for CreatedDate/FailureDate
-   * (the same instant), in ticks after the hour. Those trail ModifiedDate by less than MAX_LAG_MS, which
-   * bounds the hours to scan.
-   */
-  private *hours(def: EntityDef, ranges: Map<string, Range>, fromH = Number.NEGATIVE_INFINITY) {
-    const es = this.seedOf(def);
-    const mod = ranges.get('ModifiedDate') ?? { lo: null, hi: null };
-    const others = [...ranges].filter(([f]) => f !== 'ModifiedDate').map(([, r]) => r);
-    let first = Math.max(this.fromMs, fromH);
-    let end = this.toMs;
-    for (const r of [mod, ...others]) {
-      if (r.lo) first = Math.max(first, Math.floor(r.lo.ms / HOUR_MS) * HOUR_MS);
-      if (r.hi)
-        end = Math.min(end, (Math.floor((r.hi.ms + (r === mod ? 0 : MAX_LAG_MS)) / HOUR_MS) + 1) * HOUR_MS);
-    }
-    for (let h = first; h < end; h += HOUR_MS) {
-      const n = this.rowsIn(def.name, h);
-      if (n === 0) continue;
-      let after = Number.NEGATIVE_INFINITY;
-      let before = Number.POSITIVE_INFINITY;
-      for (const r of others) {
-        if (r.lo) after = Math.max(after, ticksSince(r.lo, h));
-        if (r.hi) before = Math.min(before, ticksSince(r.hi, h));
-      }
-      const lo = this.lowerBound(es, h, n, mod.lo ? ticksSince(mod.lo, h) : 0);
-      const hi = this.lowerBound(es, h, n, mod.hi ? ticksSince(mod.hi, h) : HOUR_TICKS);
-      yield { es, h, n, lo, hi, after, before, checkOthers: others.length > 0 };
-    }
-  }
-
-  /** Positions of the rows matching `ranges`, in server order (ModifiedDate, then index), from `from`. */
-  *positions(
-    def: EntityDef,
-    ranges: Map<string, Range>,
-    from?: { h: number; i: number },
-  ): Generator<Position> {
-    for (const { es, h, n, lo, hi, after, before, checkOthers } of this.hours(def, ranges, from?.h)) {
-      for (let i = h === from?.h ? Math.max(lo, from.i) : lo; i < hi; i++) {
-        if (checkOthers) {
-          const { rng, t } = this.start(es, h, i, n);
-          const created = t - this.lag(rng);
-          if (created < after || created >= before) continue;
-        }
-        yield { h, i, n };
-      }
-    }
-  }
-
-  /** Number of rows matching `ranges`; on ModifiedDate alone, only binary searches. */
-  count(def: EntityDef, ranges: Map<string, Range>): number {
-    let total = 0;
-    if ([...ranges.keys()].some((f) => f !== 'ModifiedDate')) {
-      for (const _ of this.positions(def, ranges)) total++;
-    } else {
-      for (const { lo, hi } of this.hours(def, ranges)) total += Math.max(0, hi - lo);
-    }
-    return total;
-  }
-
   /** The row at a position. */
-  row(def: EntityDef, pos: Position): Record<string, unknown> {
+  row(def: EntityDef, pos: Position): Row {
     const es = this.seedOf(def);
     const { rng, t } = this.start(es, pos.h, pos.i, pos.n);
     const created = t - this.lag(rng);
     const modified = formatInstant(pos.h, t);
     const createdText = created === t ? modified : formatInstant(pos.h, created);
     return def.build(new RowCtx(this, rng, es, pos.h / HOUR_MS, pos.i, modified, createdText));
+  }
+
+  /** The key of the row at (hour start, index), without building the row. */
+  keyAt(def: EntityDef, h: number, i: number): string | number {
+    const hour = h / HOUR_MS;
+    return def.keyKind === 'guid' ? guid(this.seedOf(def), hour, i) : hour * MAX_ROWS_PER_HOUR + i;
+  }
+
+  /** The key of the row at (hour start, index) in the database's key order. */
+  keyOrd(def: EntityDef, h: number, i: number): Comparable {
+    const key = this.keyAt(def, h, i);
+    return typeof key === 'string' ? sqlGuidKey(key) : key;
+  }
+
+  /**
+   * Indexes of an hour's rows in key order (Guid-keyed entities). SQL Server compares a uniqueidentifier's
+   * last six bytes first, and there a generated Guid holds its hour (3 bytes, the same for the whole hour)
+   * then its index XOR a constant (3 bytes, unique): so within an hour key order is the order of
+   * `index ^ constant`, a typed-array sort, built once per entity-hour and cached.
+   */
+  keyOrder(def: EntityDef, h: number, n: number): Uint32Array {
+    const cacheKey = `${def.name}@${h}/${n}`;
+    let order = this.keyOrders.get(cacheKey);
+    if (!order) {
+      const m = mix(this.seedOf(def), 4) & 0xffffff;
+      order = new Uint32Array(n);
+      for (let i = 0; i < n; i++) order[i] = i ^ m;
+      order.sort();
+      for (let k = 0; k < n; k++) order[k] = (order[k] ?? 0) ^ m;
+      if (this.keyOrders.size >= KEY_ORDER_CACHE) {
+        const oldest = this.keyOrders.keys().next().value;
+        if (oldest !== undefined) this.keyOrders.delete(oldest);
+      }
+      this.keyOrders.set(cacheKey, order);
+    }
+    return order;
+  }
+
+  /** The generated position holding `key`, or null if no generated row has it. */
+  locate(def: EntityDef, key: string | number): Position | null {
+    let hour: number;
+    let i: number;
+    if (def.keyKind === 'guid') {
+      const text = String(key).toLowerCase();
+      const es = this.seedOf(def);
+      if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(text)) return null;
+      hour = (Number.parseInt(text.slice(24, 30), 16) ^ mix(es, 3)) & 0xffffff;
+      i = (Number.parseInt(text.slice(30, 36), 16) ^ mix(es, 4)) & 0xffffff;
+      if (guid(es, hour, i) !== text) return null;
+    } else {
+      const id = Number(key);
+      if (!Number.isSafeInteger(id) || id < 0) return null;
+      hour = Math.floor(id / MAX_ROWS_PER_HOUR);
+      i = id % MAX_ROWS_PER_HOUR;
+    }
+    const h = hour * HOUR_MS;
+    const n = this.rowsIn(def.name, h);
+    return i < n ? { h, i, n } : null;
   }
 
   /** A GUID of a generated row of the first data hour (or of a pool, for entities not generated). */

@@ -3,9 +3,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { Dataset, type EntityDef, type Position } from './data.ts';
-import { type Cursor, encodeCursor, parseQuery, QueryError, type Range } from './query.ts';
+import { Dataset } from './data.ts';
+import { nextPageQuery, parseQuery, QueryError, type QueryOptions } from './query.ts';
+import { type Change, type ChurnOptions, LiveTable } from './table.ts';
 import { HOUR_MS } from './time.ts';
+
+export type { Change, ChurnOptions } from './table.ts';
 
 /** Options of the stand-in server. */
 export interface StandinOptions {
@@ -21,7 +24,10 @@ export interface StandinOptions {
   tokenTtlSeconds?: number;
   /** Server's max rows per page (default 1000); `Prefer: odata.maxpagesize` may lower it. */
   serverPageSize?: number;
-  /** Default 'alternate': odd pages link absolutely, even pages relatively (`Entity?…`, `/monitorodata/Entity?…`). */
+  /**
+   * Form of `@odata.nextLink`: 'absolute' (default, as ASP.NET writes it), 'relative' (`Entity?…` and
+   * `/monitorodata/Entity?…` in turn) or 'alternate' (absolute and both relative forms in turn).
+   */
   nextLinkStyle?: 'absolute' | 'relative' | 'alternate';
   /** Rows per entity per hour; default 40. */
   rowsPerHour?: number | ((entity: string, hourStartMs: number) => number);
@@ -29,6 +35,14 @@ export interface StandinOptions {
   seed?: number;
   /** Artificial server time per accepted data request; default 0. */
   latencyMs?: number;
+  /** Extra server time per row a query steps over for `$skip` (a re-run query skipping N rows); default 0. */
+  msPerSkippedRow?: number;
+  /** When latency plus skip time exceeds this, the server waits this long and answers 500; default 30000. */
+  queryTimeoutMs?: number;
+  /** Rows of these entities change under the pager: see ChurnOptions. Off by default. */
+  churn?: ChurnOptions;
+  /** The clock that stamps changed rows (ModifiedDate = now); default Date.now. */
+  now?: () => number;
   /** Hours holding data: [dataFromMs, dataToMs); default the 72 hours before the current hour. */
   dataFromMs?: number;
   dataToMs?: number;
@@ -47,6 +61,17 @@ export interface Fault {
   foreignUrl?: string;
 }
 
+/** One data page answered with 200. Times are epoch milliseconds with sub-millisecond precision. */
+export interface PageLogEntry {
+  entity: string;
+  skip: number;
+  rows: number;
+  /** When the request was accepted (before any latency). */
+  startedMs: number;
+  /** When the response was written. */
+  endedMs: number;
+}
+
 /** Counters of what the stand-in saw. */
 export interface StandinStats {
   tokenRequests: number;
@@ -60,6 +85,8 @@ export interface StandinStats {
   requestsByEntity: Record<string, number>;
   /** 401 answers, on the token and the data endpoints. */
   unauthorized: number;
+  /** Every data page answered with 200, in order. */
+  pages: PageLogEntry[];
 }
 
 /** A running stand-in. */
@@ -75,11 +102,21 @@ export interface Standin {
   failEntity(entity: string | null, status?: number): void;
   /** Invalidates every issued token. */
   expireAllTokens(): void;
-  /** Ground truth: rows with `field` (default ModifiedDate) in [fromMs, toMs), in server order. */
+  /**
+   * Ground truth: the current rows with `field` (default ModifiedDate) in [fromMs, toMs), in the server's
+   * default order (key order). Changed rows are where their change put them.
+   */
   rowsFor(entity: string, fromMs: number, toMs: number, field?: string): Record<string, unknown>[];
-  /** Number of rows with ModifiedDate in [fromMs, toMs), without materializing them. */
+  /** Number of current rows with ModifiedDate in [fromMs, toMs), without materializing them. */
   countFor(entity: string, fromMs: number, toMs: number): number;
+  /** Changes made so far (by churn or `change`), oldest first, optionally of one entity. */
+  changes(entity?: string): Change[];
+  /** Changes the row with `key` now, as churn would; throws if no current row has that key. */
+  change(entity: string, key: string | number): Change;
+  /** Switches churn on (true: the `churn` option's settings, or new settings) or off (false). */
+  churn(setting: boolean | ChurnOptions): void;
   stats: StandinStats;
+  /** Zeroes the counters and the page log; changes are kept. */
   resetStats(): void;
   /** The collector's settings that point at this stand-in (API_BASE and the client credentials). */
   collectorEnv(): Record<
@@ -163,7 +200,13 @@ const freshStats = (): StandinStats => ({
   faultsInjected: {},
   requestsByEntity: {},
   unauthorized: 0,
+  pages: [],
 });
+
+const TIMEOUT_MESSAGE =
+  'Execution Timeout Expired.  The timeout period elapsed prior to completion of the operation or the server is not responding.';
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const clockMs = (): number => performance.timeOrigin + performance.now();
 
 /** Starts the stand-in on 127.0.0.1. */
 export async function startStandin(opts: StandinOptions = {}): Promise<Standin> {
@@ -172,7 +215,10 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
   const clientSecret = opts.clientSecret ?? 'standin-secret';
   const ttlMs = (opts.tokenTtlSeconds ?? 3600) * 1000;
   const serverPageSize = opts.serverPageSize ?? 1000;
-  const linkStyle = opts.nextLinkStyle ?? 'alternate';
+  const linkStyle = opts.nextLinkStyle ?? 'absolute';
+  const latencyMs = opts.latencyMs ?? 0;
+  const msPerSkippedRow = opts.msPerSkippedRow ?? 0;
+  const queryTimeoutMs = opts.queryTimeoutMs ?? 30_000;
   const nowHour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
   const data = new Dataset({
     seed: opts.seed ?? 1,
@@ -180,18 +226,14 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     fromMs: opts.dataFromMs ?? nowHour - 72 * HOUR_MS,
     toMs: opts.dataToMs ?? nowHour,
   });
+  const table = new LiveTable(data, opts.now);
+  if (opts.churn) table.setChurn(opts.churn);
   const tokens = new Map<string, number>();
   const faults: (Fault & { times: number })[] = [];
   const failing = new Map<string, number>();
   const stats = freshStats();
   let inFlight = 0;
   let origin = '';
-
-  const entity = (name: string): EntityDef => {
-    const def = data.entities.get(name);
-    if (!def) throw new Error(`Unknown entity '${name}'`);
-    return def;
-  };
 
   async function token(req: IncomingMessage, reply: Reply, tenant: string): Promise<void> {
     stats.tokenRequests++;
@@ -228,10 +270,11 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     return fault;
   }
 
+  // Which form a nextLink takes, by the number of the page it points to (deterministic per request).
   function nextLink(name: string, path: string, query: string, page: number): string {
-    const style = linkStyle === 'alternate' ? (page % 2 === 1 ? 'absolute' : 'relative') : linkStyle;
-    if (style === 'absolute') return `${origin}${path}?${query}`;
-    return Math.floor(page / 2) % 2 === 1 ? `${name}?${query}` : `${path}?${query}`;
+    const form = linkStyle === 'absolute' ? 0 : linkStyle === 'relative' ? 1 + (page % 2) : page % 3;
+    if (form === 0) return `${origin}${path}?${query}`;
+    return form === 1 ? `${name}?${query}` : `${path}?${query}`;
   }
 
   async function monitor(
@@ -264,6 +307,7 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     }
     inFlight++;
     stats.maxInFlight = Math.max(stats.maxInFlight, inFlight);
+    const startedMs = clockMs();
     let released = false;
     const release = (): void => {
       if (!released) inFlight--;
@@ -271,7 +315,7 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     };
     res.once('finish', release);
     res.once('close', release);
-    if (opts.latencyMs) await new Promise((resolve) => setTimeout(resolve, opts.latencyMs));
+    if (latencyMs) await sleep(latencyMs);
 
     const fault = takeFault(name);
     if (fault?.kind === 'reset') {
@@ -294,44 +338,53 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     }
     if (failStatus) return reply(failStatus, odataError('Failure', `Entity ${name} is failing`));
 
-    let q: ReturnType<typeof parseQuery>;
+    let q: QueryOptions;
     try {
       q = parseQuery(query, def);
     } catch (err) {
-      if (err instanceof QueryError) return reply(400, odataError('BadRequest', err.message));
+      if (err instanceof QueryError) {
+        return reply(400, odataError('', `The query specified in the URI is not valid. ${err.message}`));
+      }
       throw err;
     }
     const preferred = preferredPageSize(req);
+    // Web API OData takes the smaller of its page size and the client's: a preference only lowers it.
     const pageSize = Math.min(serverPageSize, preferred ?? serverPageSize);
-    const cursor: Cursor = q.cursor ?? { h: Number.NEGATIVE_INFINITY, i: 0, n: 0, p: 0 };
-    const limit = Math.min(pageSize, (q.top ?? Number.POSITIVE_INFINITY) - cursor.n);
-    const rows: Record<string, unknown>[] = [];
-    let next: Position | undefined;
-    for (const pos of data.positions(def, q.ranges, q.cursor)) {
-      if (rows.length >= limit) {
-        next = pos;
-        break;
-      }
-      rows.push(data.row(def, pos));
+    const page = table.query(name, {
+      filter: q.filter,
+      orderby: q.orderby,
+      skip: q.skip,
+      limit: Math.min(pageSize, q.top ?? Number.POSITIVE_INFINITY),
+      count: q.count,
+    });
+    // Each page re-runs the query and steps over the skipped rows: deep offsets cost time, up to a timeout.
+    const skipMs = page.skipped * msPerSkippedRow;
+    if (latencyMs + skipMs > queryTimeoutMs) {
+      await sleep(Math.max(0, queryTimeoutMs - latencyMs));
+      return reply(500, odataError('', TIMEOUT_MESSAGE));
     }
+    if (skipMs > 0) await sleep(skipMs);
+
     const body: Record<string, unknown> = { '@odata.context': `${origin}/monitorodata/$metadata#${name}` };
-    if (q.count) body['@odata.count'] = data.count(def, q.ranges);
-    body.value = rows;
-    const delivered = cursor.n + rows.length;
-    const page = cursor.p + 1;
-    const more = next && delivered < (q.top ?? Number.POSITIVE_INFINITY);
-    const nextQuery = next
-      ? [...q.kept, `$skiptoken=${encodeCursor({ h: next.h, i: next.i, n: delivered, p: page })}`].join('&')
-      : query;
+    if (q.count) body['@odata.count'] = page.count;
+    const more = page.hasNext && (q.top === undefined || q.top > pageSize);
+    const nextQuery = nextPageQuery(q, pageSize);
     if (fault?.kind === 'foreign-nextlink') {
       body['@odata.nextLink'] =
         `${(fault.foreignUrl ?? 'http://foreign.invalid').replace(/\/$/, '')}${path}?${nextQuery}`;
-    } else if (more) body['@odata.nextLink'] = nextLink(name, path, nextQuery, page);
+    } else if (more) {
+      body['@odata.nextLink'] = nextLink(name, path, nextQuery, Math.round((q.skip + pageSize) / pageSize));
+    }
+    body.value = page.rows;
     const headers: Record<string, string> = preferred
       ? { 'Preference-Applied': `odata.maxpagesize=${pageSize}` }
       : {};
     const text = JSON.stringify(body);
-    return reply(200, fault?.kind === 'truncated' ? text.slice(0, text.length >> 1) : text, headers);
+    const truncated = fault?.kind === 'truncated';
+    // Churn touches rows the client has been sent (a truncated body delivered nothing).
+    if (!truncated) table.delivered(name, page.candidates);
+    await reply(200, truncated ? text.slice(0, text.length >> 1) : text, headers);
+    stats.pages.push({ entity: name, skip: q.skip, rows: page.rows.length, startedMs, endedMs: clockMs() });
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -375,7 +428,6 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   log('listening on', origin);
 
-  const range = (lo: number, hi: number): Range => ({ lo: { ms: lo, sub: 0 }, hi: { ms: hi, sub: 0 } });
   return {
     url: origin,
     customerId,
@@ -385,14 +437,15 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     injectFault: (f) => void faults.push({ ...f, times: f.times ?? 1 }),
     failEntity: (name, status = 503) => (name === null ? failing.clear() : void failing.set(name, status)),
     expireAllTokens: () => tokens.clear(),
-    rowsFor(name, fromMs, toMs, field = 'ModifiedDate') {
-      const def = entity(name);
-      if (!def.timeFields.includes(field)) throw new Error(`'${field}' is not a time field of ${name}`);
-      const ranges = new Map([[field, range(fromMs, toMs)]]);
-      return [...data.positions(def, ranges)].map((pos) => data.row(def, pos));
+    rowsFor: (name, fromMs, toMs, field = 'ModifiedDate') => table.rowsFor(name, fromMs, toMs, field),
+    countFor: (name, fromMs, toMs) => table.countFor(name, fromMs, toMs),
+    changes: (name) => table.changes(name),
+    change: (name, key) => table.changeKey(name, key),
+    churn(setting) {
+      if (setting === true && !opts.churn)
+        throw new Error('churn(true) needs the churn option: pass settings instead');
+      table.setChurn(setting === true ? (opts.churn ?? null) : setting === false ? null : setting);
     },
-    countFor: (name, fromMs, toMs) =>
-      data.count(entity(name), new Map([['ModifiedDate', range(fromMs, toMs)]])),
     resetStats() {
       Object.assign(stats, freshStats());
     },

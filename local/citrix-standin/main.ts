@@ -1,16 +1,36 @@
 /**
  * Runs the Citrix Monitor stand-in until SIGINT/SIGTERM:
- * `npm run standin -- [--port N] [--rows N] [--page-size N] [--token-ttl S]`.
+ * `npm run standin -- [--port N] [--rows N] [--page-size N] [--token-ttl S] [--latency-ms MS]
+ *  [--skip-cost-ms MS] [--query-timeout-ms MS] [--next-link absolute|relative|alternate]
+ *  [--churn Sessions,Machines[:ROWS_PER_PAGE]] [--seed N]`.
  */
 import { parseArgs } from 'node:util';
-import { startStandin } from './index.ts';
+import { type ChurnOptions, type StandinOptions, startStandin } from './index.ts';
 
-function positive(name: string, value: string | undefined): number | undefined {
+function number(name: string, value: string | undefined, integer = true): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0)
-    throw new Error(`--${name} expects a non-negative integer, got '${value}'`);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) {
+    throw new Error(`--${name} expects a non-negative ${integer ? 'integer' : 'number'}, got '${value}'`);
+  }
   return n;
+}
+
+/** `Sessions,Machines:2` = change 2 delivered rows per page of Sessions and of Machines (default 1). */
+function churn(value: string | undefined, seed: number | undefined): ChurnOptions | undefined {
+  if (value === undefined) return undefined;
+  const m = /^([A-Za-z]+(?:,[A-Za-z]+)*)(?::(\d+))?$/.exec(value.trim());
+  if (!m?.[1])
+    throw new Error(
+      `--churn expects Entity[,Entity…][:rowsPerPage], e.g. Sessions,Machines:1; got '${value}'`,
+    );
+  return { entities: m[1].split(','), rowsPerPage: Number(m[2] ?? 1), seed };
+}
+
+function linkStyle(value: string | undefined): StandinOptions['nextLinkStyle'] {
+  if (value === undefined || value === 'absolute' || value === 'relative' || value === 'alternate')
+    return value;
+  throw new Error(`--next-link expects absolute, relative or alternate, got '${value}'`);
 }
 
 const { values } = parseArgs({
@@ -19,14 +39,27 @@ const { values } = parseArgs({
     rows: { type: 'string' },
     'page-size': { type: 'string' },
     'token-ttl': { type: 'string' },
+    'latency-ms': { type: 'string' },
+    'skip-cost-ms': { type: 'string' },
+    'query-timeout-ms': { type: 'string' },
+    'next-link': { type: 'string' },
+    churn: { type: 'string' },
+    seed: { type: 'string' },
   },
 });
 
+const seed = number('seed', values.seed);
 const standin = await startStandin({
-  port: positive('port', values.port),
-  rowsPerHour: positive('rows', values.rows),
-  serverPageSize: positive('page-size', values['page-size']),
-  tokenTtlSeconds: positive('token-ttl', values['token-ttl']),
+  port: number('port', values.port),
+  rowsPerHour: number('rows', values.rows),
+  serverPageSize: number('page-size', values['page-size']),
+  tokenTtlSeconds: number('token-ttl', values['token-ttl']),
+  latencyMs: number('latency-ms', values['latency-ms'], false),
+  msPerSkippedRow: number('skip-cost-ms', values['skip-cost-ms'], false),
+  queryTimeoutMs: number('query-timeout-ms', values['query-timeout-ms'], false),
+  nextLinkStyle: linkStyle(values['next-link']),
+  churn: churn(values.churn, seed),
+  seed,
 });
 
 console.log(`Citrix Monitor stand-in listening

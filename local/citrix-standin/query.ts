@@ -1,43 +1,22 @@
-import { addTicks, compareInstants, type Instant, parseInstant } from './time.ts';
+import { type Filter, type OrderItem, parseFilter, parseOrderBy, QueryError, type Schema } from './filter.ts';
 
-/** A query the stand-in rejects with 400 and an OData error naming the problem. */
-export class QueryError extends Error {
-  override name = 'QueryError';
-}
+export { QueryError } from './filter.ts';
 
-/** Half-open interval `[lo, hi)` on one time field; null is unbounded. */
-export interface Range {
-  lo: Instant | null;
-  hi: Instant | null;
-}
-
-/** What the query needs to know about an entity. */
-export interface EntityShape {
-  name: string;
-  fields: readonly string[];
-  timeFields: readonly string[];
-}
-
-/** The paging cursor behind `$skiptoken`: next row (hour start, index), rows delivered, pages served. */
-export interface Cursor {
-  h: number;
-  i: number;
-  n: number;
-  p: number;
-}
-
-/** Parsed OData system query options. */
+/** Parsed OData system query options of one request. */
 export interface QueryOptions {
-  ranges: Map<string, Range>;
+  filter: Filter | null;
+  /** The total order: `$orderby` with the key appended (key order when absent). */
+  orderby: OrderItem[];
   top?: number;
+  skip: number;
   count: boolean;
-  cursor?: Cursor;
-  /** Raw `name=value` segments except `$skiptoken`, kept as the client encoded them, for nextLinks. */
-  kept: string[];
+  /** Every `name=value` of the query string, decoded, in request order: the nextLink is built from them. */
+  params: [string, string][];
 }
 
-const OPTIONS = new Set(['$filter', '$top', '$count', '$orderby', '$skiptoken']);
-const OPS = new Set(['eq', 'ge', 'gt', 'le', 'lt']);
+const OPTIONS = new Set(['$filter', '$top', '$skip', '$count', '$orderby']);
+/** Web API OData parses `$top` and `$skip` as Int32. */
+const INT32_MAX = 2 ** 31 - 1;
 
 function decode(text: string): string {
   try {
@@ -47,119 +26,75 @@ function decode(text: string): string {
   }
 }
 
-/** Encodes a cursor as an opaque `$skiptoken`. */
-export function encodeCursor(c: Cursor): string {
-  return Buffer.from(`${c.h}.${c.i}.${c.n}.${c.p}`).toString('base64url');
-}
-
-function decodeCursor(token: string): Cursor {
-  const parts = /^(-?\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(Buffer.from(token, 'base64url').toString());
-  if (!parts) throw new QueryError(`Invalid $skiptoken '${token}'.`);
-  const [h, i, n, p] = parts.slice(1).map(Number);
-  return { h: h ?? 0, i: i ?? 0, n: n ?? 0, p: p ?? 0 };
+function count(name: string, value: string): number {
+  const n = /^\d{1,10}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n <= INT32_MAX)) {
+    throw new QueryError(
+      `Invalid value '${value}' for ${name} query option found. It must be a non-negative Int32.`,
+    );
+  }
+  return n;
 }
 
 /** Parses a raw (still percent-encoded) query string against an entity. Throws QueryError. */
-export function parseQuery(raw: string, entity: EntityShape): QueryOptions {
-  const out: QueryOptions = { ranges: new Map(), count: false, kept: [] };
+export function parseQuery(raw: string, schema: Schema): QueryOptions {
+  const params: [string, string][] = [];
   const seen = new Set<string>();
+  let filter: string | undefined;
+  let orderby: string | undefined;
+  const out: Omit<QueryOptions, 'filter' | 'orderby'> = { skip: 0, count: false, params };
   for (const segment of raw.split('&')) {
     if (segment === '') continue;
     const eq = segment.indexOf('=');
     const name = decode(eq < 0 ? segment : segment.slice(0, eq));
     const value = eq < 0 ? '' : decode(segment.slice(eq + 1));
-    if (name !== '$skiptoken') out.kept.push(segment);
+    params.push([name, value]);
     if (!name.startsWith('$')) continue;
+    if (name === '$skiptoken') {
+      throw new QueryError(
+        "Query option 'SkipToken' is not allowed. This server pages with $skip: follow @odata.nextLink or send $skip.",
+      );
+    }
     if (!OPTIONS.has(name))
       throw new QueryError(`The query option '${name}' is not supported by the stand-in.`);
     if (seen.has(name)) throw new QueryError(`Query option '${name}' was specified more than once.`);
     seen.add(name);
-    if (name === '$filter') out.ranges = parseFilter(value, entity);
-    else if (name === '$skiptoken') out.cursor = decodeCursor(value);
-    else if (name === '$orderby') checkOrderBy(value, entity);
-    else if (name === '$top' && /^\d{1,15}$/.test(value)) out.top = Number(value);
-    else if (name === '$count' && (value === 'true' || value === 'false')) out.count = value === 'true';
-    else throw new QueryError(`Invalid value '${value}' for ${name}.`);
+    if (name === '$filter') filter = value;
+    else if (name === '$orderby') orderby = value;
+    else if (name === '$top') out.top = count(name, value);
+    else if (name === '$skip') out.skip = count(name, value);
+    else if (value === 'true' || value === 'false') out.count = value === 'true';
+    else throw new QueryError(`Invalid value '${value}' for $count: true or false expected.`);
   }
-  return out;
+  return {
+    ...out,
+    filter: filter === undefined ? null : parseFilter(filter, schema),
+    orderby: parseOrderBy(orderby, schema),
+  };
 }
 
-function property(name: string, entity: EntityShape): string {
-  if (!entity.fields.includes(name)) {
-    throw new QueryError(`Could not find a property named '${name}' on type '${entity.name}'.`);
-  }
-  return name;
-}
-
-// The stand-in always serves ModifiedDate ascending (ties by key), so only orderings it honours pass.
-function checkOrderBy(value: string, entity: EntityShape): void {
-  value.split(',').forEach((item, k) => {
-    const m = /^\s*(\w+)(?:\s+(asc|desc))?\s*$/.exec(item);
-    if (!m?.[1]) throw new QueryError(`Syntax error in $orderby '${value}'.`);
-    property(m[1], entity);
-    if (m[2] === 'desc' || (k === 0 && m[1] !== 'ModifiedDate')) {
-      throw new QueryError(`The stand-in only serves $orderby=ModifiedDate asc, not '${value}'.`);
-    }
-  });
+/** .NET's Uri.EscapeDataString: everything but RFC 3986's unreserved characters is escaped. */
+function escapeData(text: string): string {
+  return encodeURIComponent(text).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 /**
- * Parses a `$filter` that is a conjunction (`and`, optional parentheses) of `Field op literal` on time
- * fields, with unquoted DateTimeOffset literals, into one half-open range per field.
+ * The query of the next page as Web API OData's GetNextPageHelper writes it: every parameter re-escaped in
+ * request order, `$top` decreased by the page size, `$skip` and `$skiptoken` dropped, and
+ * `$skip=<previous skip + page size>` appended last.
  */
-export function parseFilter(text: string, entity: EntityShape): Map<string, Range> {
-  const tokens = text.match(/'[^']*'?|[()]|[^\s()]+/g) ?? [];
-  const ranges = new Map<string, Range>();
-  let pos = 0;
-  const fail = (why: string): never => {
-    throw new QueryError(`The query specified in the URI is not valid. ${why} in $filter '${text}'.`);
-  };
-  const next = (): string => tokens[pos++] ?? fail('Unexpected end of expression');
-  const comparison = (): void => {
-    const field = next();
-    if (field === '(') {
-      conjunction();
-      if (next() !== ')') fail("')' expected");
-      return;
-    }
-    if (field === 'not') fail("Only conjunctions with 'and' are supported; found 'not'");
-    if (!/^\w+$/.test(field)) fail(`A property name was expected, found '${field}'`);
-    property(field, entity);
-    if (!entity.timeFields.includes(field)) {
-      fail(`'${field}' is not a time field of ${entity.name} (filterable: ${entity.timeFields.join(', ')})`);
-    }
-    const op = next();
-    if (!OPS.has(op)) fail(`Unsupported operator '${op}'`);
-    const literal = next();
-    if (literal.startsWith("'") || /^datetime(offset)?'/i.test(literal)) {
-      fail(
-        `The quoted literal ${literal} cannot be compared with DateTimeOffset '${field}' (write it unquoted)`,
-      );
-    }
-    const at = parseInstant(literal) ?? fail(`'${literal}' is not a valid DateTimeOffset literal`);
-    const r = ranges.get(field) ?? { lo: null, hi: null };
-    const raise = (lo: Instant): void => {
-      if (!r.lo || compareInstants(lo, r.lo) > 0) r.lo = lo;
-    };
-    const lower = (hi: Instant): void => {
-      if (!r.hi || compareInstants(hi, r.hi) < 0) r.hi = hi;
-    };
-    if (op === 'ge' || op === 'eq') raise(at);
-    if (op === 'gt') raise(addTicks(at, 1));
-    if (op === 'lt') lower(at);
-    if (op === 'le' || op === 'eq') lower(addTicks(at, 1));
-    ranges.set(field, r);
-  };
-  const conjunction = (): void => {
-    comparison();
-    while (tokens[pos] === 'and') {
-      pos++;
-      comparison();
-    }
-    if (tokens[pos] === 'or') fail("Only conjunctions with 'and' are supported; found 'or'");
-  };
-  if (tokens.length === 0) fail('Empty expression');
-  conjunction();
-  if (pos < tokens.length) fail(`Unexpected '${tokens[pos]}'`);
-  return ranges;
+export function nextPageQuery(q: QueryOptions, pageSize: number): string {
+  const parts: string[] = [];
+  for (const [name, value] of q.params) {
+    const lower = name.toLowerCase();
+    if (lower === '$skip' || lower === '$skiptoken') continue;
+    const v = lower === '$top' && q.top !== undefined ? String(q.top - pageSize) : value;
+    const key = name.startsWith('$') ? `$${escapeData(name.slice(1))}` : escapeData(name);
+    parts.push(`${key}=${escapeData(v)}`);
+  }
+  parts.push(`$skip=${q.skip + pageSize}`);
+  return parts.join('&');
 }

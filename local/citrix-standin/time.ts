@@ -11,13 +11,15 @@ export const TICKS_PER_MS = 10_000;
 export const HOUR_MS = 3_600_000;
 export const HOUR_TICKS = HOUR_MS * TICKS_PER_MS;
 
-const LITERAL = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?Z$/;
+// OData's dateTimeOffsetValue: seconds and fraction optional, `Z` or a ±hh:mm offset.
+const LITERAL =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?(?:(Z)|([+-])(\d{2}):(\d{2}))$/i;
 
-/** Parses an unquoted OData DateTimeOffset literal in UTC (`Z`, 0–7 fraction digits); null if invalid. */
+/** Parses an unquoted OData DateTimeOffset literal (0–7 fraction digits, `Z` or offset); null if invalid. */
 export function parseInstant(text: string): Instant | null {
   const m = LITERAL.exec(text);
   if (!m) return null;
-  const part = (k: number): number => Number(m[k]);
+  const part = (k: number): number => Number(m[k] ?? 0);
   const ms = Date.UTC(part(1), part(2) - 1, part(3), part(4), part(5), part(6));
   const d = new Date(ms);
   // Date.UTC silently rolls 2026-02-30 or 24:00 over: reject anything that does not round-trip.
@@ -28,9 +30,10 @@ export function parseInstant(text: string): Instant | null {
     d.getUTCHours() === part(4) &&
     d.getUTCMinutes() === part(5) &&
     d.getUTCSeconds() === part(6);
-  if (!same) return null;
+  if (!same || part(10) > 14 || part(11) > 59) return null;
+  const offsetMs = m[8] ? 0 : (m[9] === '-' ? -1 : 1) * (part(10) * 60 + part(11)) * 60_000;
   const ticks = Number((m[7] ?? '').padEnd(7, '0'));
-  return { ms: ms + Math.floor(ticks / TICKS_PER_MS), sub: ticks % TICKS_PER_MS };
+  return { ms: ms - offsetMs + Math.floor(ticks / TICKS_PER_MS), sub: ticks % TICKS_PER_MS };
 }
 
 /** Negative, zero or positive as `a` is before, at or after `b`. */
@@ -48,6 +51,14 @@ export function addTicks(a: Instant, ticks: number): Instant {
 /** Ticks from `originMs` to `a`: exact within years of the origin, and always of the right sign. */
 export function ticksSince(a: Instant, originMs: number): number {
   return (a.ms - originMs) * TICKS_PER_MS + a.sub;
+}
+
+/**
+ * A fixed-width text that sorts like the instant (ticks since 1970, zero-padded), so instants of rows and
+ * literals compare as plain strings wherever values of several types are ordered together.
+ */
+export function instantKey(a: Instant): string {
+  return `${String(a.ms).padStart(15, '0')}${String(a.sub).padStart(4, '0')}`;
 }
 
 const prefixes = new Map<number, string>();

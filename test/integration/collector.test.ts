@@ -95,23 +95,48 @@ describe('collecting one hour', () => {
   });
 
   it('loops on the continuation when the page-fetch time budget runs out, without losing or repeating a page', async () => {
-    const e = await environment({ rowsPerHour: 900, serverPageSize: 100 });
+    const e = await environment({ rowsPerHour: 900, serverPageSize: 100, latencyMs: 150 });
     const hour = pastHour(3);
 
-    // A Lambda timeout just above the handler's safety margin leaves no budget: one page per invocation.
-    const outcome = await runExecution(e.collector({ ENTITIES: 'Sessions,Users' }), {
+    // A 2 s Lambda timeout leaves a 1.5 s budget: a few 150 ms pages per invocation.
+    const outcome = await runExecution(e.collector({ ENTITIES: 'Sessions,Users', PAGE_SIZE: '100' }), {
       input: { hour: iso(hour) },
-      lambdaTimeoutMs: 60_001,
+      lambdaTimeoutMs: 2_000,
     });
 
     expect(outcome.status, outcome.cause).toBe('SUCCEEDED');
-    expect(outcome.invocations.FetchPages).toBe(2 * 9);
+    expect(outcome.timeouts).toBe(0);
+    expect(outcome.invocations.FetchPages).toBeGreaterThanOrEqual(2 * 2);
     const objects = await e.published();
     for (const entity of ['Sessions', 'Users']) {
       expect(rowsOf(objects, entity, hour).map((r) => rowKey(entity, r))).toEqual(
         e.standin.rowsFor(entity, hour, hour + HOUR).map((r) => rowKey(entity, r)),
       );
     }
+  });
+
+  it('hands back a continuation before the Lambda timeout while a page is retried past the budget, and publishes the hour once', async () => {
+    const e = await environment({ rowsPerHour: 300, serverPageSize: 100 });
+    const hour = pastHour(3);
+    // Three 429s that each ask for 2 s: 6 s of waiting for one page, in invocations that may run 4 s.
+    e.standin.injectFault({ kind: '429', entity: 'Sessions', times: 3, retryAfterSeconds: 2 });
+
+    const outcome = await runExecution(e.collector({ ENTITIES: 'Sessions', PAGE_SIZE: '100' }), {
+      input: { hour: iso(hour) },
+      lambdaTimeoutMs: 4_000,
+    });
+
+    expect(outcome.status, outcome.cause).toBe('SUCCEEDED');
+    expect(outcome.timeouts, 'invocations that ran into the Lambda timeout').toBe(0);
+    expect(outcome.invocations.FetchPages).toBeGreaterThanOrEqual(2);
+    expect(e.standin.stats.faultsInjected['429']).toBe(3);
+    const published = rowsOf(await e.published(), 'Sessions', hour).map((r) => rowKey('Sessions', r));
+    expect(published.sort()).toEqual(
+      e.standin
+        .rowsFor('Sessions', hour, hour + HOUR)
+        .map((r) => rowKey('Sessions', r))
+        .sort(),
+    );
   });
 });
 

@@ -1,3 +1,7 @@
+/**
+ * The Citrix Monitor stand-in over real HTTP: what a client sees (status, headers, rows, nextLinks) checked
+ * against the stand-in's ground truth and against orders and comparisons this file computes on its own.
+ */
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { gunzipSync } from 'node:zlib';
@@ -39,11 +43,18 @@ const iso = (ms: number): string => new Date(ms).toISOString().replace('.000', '
 const hourQuery = (from: number, to = from + HOUR, field = 'ModifiedDate'): string =>
   `$filter=${encodeURIComponent(`${field} ge ${iso(from)} and ${field} lt ${iso(to)}`)}`;
 
+type Row = Record<string, unknown>;
+
 interface Page {
   url: string;
   status: number;
   headers: Headers;
-  body: { value: Record<string, unknown>[]; '@odata.nextLink'?: string; '@odata.count'?: number };
+  body: {
+    value: Row[];
+    '@odata.nextLink'?: string;
+    '@odata.count'?: number;
+    error?: { code: string; message: string };
+  };
 }
 
 async function getPage(
@@ -71,6 +82,72 @@ async function getAll(
     url = link === undefined ? undefined : new URL(link, url).href;
   }
   return pages;
+}
+
+const url = (s: Standin, entity: string, query = ''): string =>
+  `${s.url}/monitorodata/${entity}${query ? `?${query}` : ''}`;
+const filterQuery = (filter: string): string => `$filter=${encodeURIComponent(filter)}`;
+const keysOf = (rows: Row[], key = 'SessionKey'): unknown[] => rows.map((r) => r[key]);
+
+/** SQL Server's uniqueidentifier order, from .NET's byte layout (first three groups little-endian). */
+function compareSqlGuid(a: unknown, b: unknown): number {
+  const bytes = (g: unknown): number[] => {
+    const hex = String(g).replaceAll('-', '');
+    const b = Array.from({ length: 16 }, (_, k) => Number.parseInt(hex.slice(2 * k, 2 * k + 2), 16));
+    return [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15].map((k) => b[k] ?? 0);
+  };
+  const [x, y] = [bytes(a), bytes(b)];
+  for (const k of [10, 11, 12, 13, 14, 15, 8, 9, 6, 7, 4, 5, 0, 1, 2, 3]) {
+    const d = (x[k] ?? 0) - (y[k] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** 100 ns ticks of a .NET-formatted UTC instant, exactly. */
+function ticks(text: unknown): bigint {
+  const m = /^(.*?)(?:\.(\d{1,7}))?Z$/.exec(String(text));
+  if (!m?.[1]) throw new Error(`not an instant: ${String(text)}`);
+  return BigInt(Date.parse(`${m[1]}Z`)) * 10_000n + BigInt((m[2] ?? '').padEnd(7, '0'));
+}
+
+const compare = (a: unknown, b: unknown): number => (a === b ? 0 : (a as number) < (b as number) ? -1 : 1);
+const OPS: Record<string, (c: number) => boolean> = {
+  eq: (c) => c === 0,
+  ne: (c) => c !== 0,
+  gt: (c) => c > 0,
+  ge: (c) => c >= 0,
+  lt: (c) => c < 0,
+  le: (c) => c <= 0,
+};
+
+/** Every row of the data span (4 hours), in key order. */
+const ALL = (s: Standin, entity: string): Row[] => s.rowsFor(entity, H10 - 2 * HOUR, H10 + 2 * HOUR);
+
+/** Pages an hour the way that survives churn: by key inside a fixed window, passing back the key as written. */
+async function pageByKey(s: Standin, tok: string, from: number, top: number): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (let last: unknown; ; ) {
+    const window = `ModifiedDate ge ${iso(from)} and ModifiedDate lt ${iso(from + HOUR)}`;
+    const filter = last === undefined ? window : `${window} and SessionKey gt ${String(last)}`;
+    const page = await getPage(
+      s,
+      tok,
+      url(s, 'Sessions', `${filterQuery(filter)}&$orderby=SessionKey%20asc&$top=${top}`),
+    );
+    expect(page.status).toBe(200);
+    expect(page.body['@odata.nextLink']).toBeUndefined();
+    rows.push(...page.body.value);
+    if (page.body.value.length < top) return rows;
+    last = page.body.value.at(-1)?.SessionKey;
+  }
+}
+
+async function error400(s: Standin, entity: string, query: string): Promise<string> {
+  const page = await getPage(s, await token(s), url(s, entity, query));
+  expect(page.status).toBe(400);
+  expect(page.body.error?.code).toBe('');
+  return page.body.error?.message ?? '';
 }
 
 function raw(
@@ -145,9 +222,14 @@ describe('authorization', () => {
 });
 
 describe('generated data', () => {
-  it('puts row 0 exactly on the hour and one row on the last tick before the next', async () => {
+  it('puts one row exactly on the hour and one on the last tick before the next', async () => {
     const s = await start();
-    const stamps = s.rowsFor('Sessions', H10, H10 + HOUR).map((r) => r.ModifiedDate);
+    const page = await getPage(
+      s,
+      await token(s),
+      url(s, 'Sessions', `${hourQuery(H10)}&$orderby=ModifiedDate%20asc`),
+    );
+    const stamps = page.body.value.map((r) => r.ModifiedDate);
     expect(stamps[0]).toBe('2026-11-24T10:00:00Z');
     expect(stamps.at(-1)).toBe('2026-11-24T10:59:59.9999999Z');
     const digits = new Set(stamps.map((t) => /\.(\d+)Z$/.exec(String(t))?.[1]?.length ?? 0));
@@ -157,10 +239,9 @@ describe('generated data', () => {
   it('keeps keys unique across hours and is deterministic per seed', async () => {
     const s = await start();
     const t = await start();
-    const rows = s.rowsFor('Sessions', H10 - 2 * HOUR, H10 + 2 * HOUR);
-    expect(new Set(rows.map((r) => r.SessionKey)).size).toBe(160);
+    expect(new Set(keysOf(ALL(s, 'Sessions'))).size).toBe(160);
     expect(t.rowsFor('Sessions', H10, H10 + HOUR)).toEqual(s.rowsFor('Sessions', H10, H10 + HOUR));
-    const ids = s.rowsFor('Users', H10 - 2 * HOUR, H10 + 2 * HOUR).map((r) => r.Id);
+    const ids = keysOf(ALL(s, 'Users'), 'Id');
     expect(new Set(ids).size).toBe(ids.length);
   });
 
@@ -169,68 +250,127 @@ describe('generated data', () => {
     expect(s.countFor('Machines', H10, H10 + HOUR)).toBe(1_000_000);
     expect(s.countFor('Machines', H10 + HOUR / 2, H10 + HOUR)).toBeGreaterThan(490_000);
     const began = performance.now();
-    const page = await getPage(
-      s,
-      await token(s),
-      `${s.url}/monitorodata/Machines?${hourQuery(H10 + HOUR / 2)}`,
-    );
+    const page = await getPage(s, await token(s), url(s, 'Machines', hourQuery(H10 + HOUR / 2)));
     expect(page.body.value).toHaveLength(1000);
     expect(performance.now() - began).toBeLessThan(1000);
   });
+
+  it('serves a MachineFailureLogs entity with integer keys', async () => {
+    const s = await start();
+    const page = await getPage(s, await token(s), url(s, 'MachineFailureLogs', hourQuery(H10)));
+    expect(page.body.value).toHaveLength(40);
+    expect(Object.keys(page.body.value[0] ?? {})).toEqual(
+      expect.arrayContaining(['Id', 'FailureStartDate', 'FailureEndDate', 'CreatedDate', 'ModifiedDate']),
+    );
+  });
 });
 
-describe('paging', () => {
-  it('serves 2500 rows in 3 pages equal to the ground truth, following relative links', async () => {
+describe('offset paging', () => {
+  it('links the next page absolutely with $skip=N, and the pages are the ground truth in key order', async () => {
     const s = await start({ rowsPerHour: 2500 });
-    const pages = await getAll(s, await token(s), `${s.url}/monitorodata/Sessions?${hourQuery(H10)}`);
+    const pages = await getAll(s, await token(s), url(s, 'Sessions', hourQuery(H10)));
     expect(pages.map((p) => p.body.value.length)).toEqual([1000, 1000, 500]);
     expect(pages.flatMap((p) => p.body.value)).toEqual(s.rowsFor('Sessions', H10, H10 + HOUR));
-    expect(pages[0]?.body['@odata.nextLink']).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/monitorodata\/Sessions\?/);
-    expect(pages[1]?.body['@odata.nextLink']).toMatch(/^Sessions\?\$filter=/);
+    const links = pages.map((p) => p.body['@odata.nextLink']);
+    expect(links[0]).toMatch(
+      /^http:\/\/127\.0\.0\.1:\d+\/monitorodata\/Sessions\?\$filter=[^&]+&\$skip=1000$/,
+    );
+    expect(links[1]).toMatch(/&\$skip=2000$/);
+    expect(links[2]).toBeUndefined();
     expect(s.stats.maxInFlight).toBe(1);
     expect(s.stats.throttled).toBe(0);
   });
 
-  it('varies both relative link forms', async () => {
+  it('escapes the repeated query as .NET does', async () => {
+    const s = await start({ rowsPerHour: 50, serverPageSize: 20 });
+    const page = await getPage(s, await token(s), url(s, 'Users', `${hourQuery(H10)}&$count=true`));
+    expect(page.body['@odata.nextLink']).toContain(
+      '?$filter=ModifiedDate%20ge%202026-11-24T10%3A00%3A00Z%20and%20ModifiedDate%20lt%202026-11-24T11%3A00%3A00Z&$count=true&$skip=20',
+    );
+  });
+
+  it('caps the whole result with $top and carries the decreased $top in the nextLink', async () => {
+    const s = await start({ rowsPerHour: 2500 });
+    const pages = await getAll(s, await token(s), url(s, 'Sessions', `${hourQuery(H10)}&$top=2300`));
+    expect(pages.map((p) => p.body.value.length)).toEqual([1000, 1000, 300]);
+    expect(pages[0]?.body['@odata.nextLink']).toMatch(/&\$top=1300&\$skip=1000$/);
+    expect(pages[1]?.body['@odata.nextLink']).toMatch(/&\$top=300&\$skip=2000$/);
+    expect(pages.flatMap((p) => p.body.value)).toEqual(s.rowsFor('Sessions', H10, H10 + HOUR).slice(0, 2300));
+  });
+
+  it('answers a $top no larger than the page size in one page without a nextLink', async () => {
+    const s = await start({ rowsPerHour: 2500 });
+    const page = await getPage(s, await token(s), url(s, 'Sessions', `${hourQuery(H10)}&$top=1000`));
+    expect(page.body.value).toHaveLength(1000);
+    expect(page.body['@odata.nextLink']).toBeUndefined();
+  });
+
+  it("honours a client's own $skip and adds the page size to it", async () => {
+    const s = await start({ rowsPerHour: 2500 });
+    const tok = await token(s);
+    const truth = s.rowsFor('Sessions', H10, H10 + HOUR);
+    const middle = await getPage(s, tok, url(s, 'Sessions', `$skip=500&${hourQuery(H10)}`));
+    expect(middle.body.value).toEqual(truth.slice(500, 1500));
+    expect(middle.body['@odata.nextLink']).toMatch(/\?\$filter=[^&]+&\$skip=1500$/);
+    const tail = await getPage(s, tok, url(s, 'Sessions', `${hourQuery(H10)}&$skip=2400`));
+    expect(tail.body.value).toEqual(truth.slice(2400));
+    expect(tail.body['@odata.nextLink']).toBeUndefined();
+  });
+
+  it('writes both relative forms with the relative style, and they resolve', async () => {
     const s = await start({ nextLinkStyle: 'relative' });
-    const pages = await getAll(s, await token(s), `${s.url}/monitorodata/Users?${hourQuery(H10)}`, {
+    const pages = await getAll(s, await token(s), url(s, 'Users', hourQuery(H10)), {
       Prefer: 'odata.maxpagesize=10',
     });
     const links = pages.map((p) => p.body['@odata.nextLink']).filter((l) => l !== undefined);
     expect(links.some((l) => l.startsWith('Users?'))).toBe(true);
     expect(links.some((l) => l.startsWith('/monitorodata/Users?'))).toBe(true);
+    expect(links.some((l) => l.startsWith('http'))).toBe(false);
     expect(pages.flatMap((p) => p.body.value)).toEqual(s.rowsFor('Users', H10, H10 + HOUR));
   });
 
-  it('caps the whole result with $top, not the page size', async () => {
-    const s = await start({ rowsPerHour: 2500 });
-    const pages = await getAll(
-      s,
-      await token(s),
-      `${s.url}/monitorodata/Sessions?${hourQuery(H10)}&$top=1500`,
-    );
-    expect(pages.map((p) => p.body.value.length)).toEqual([1000, 500]);
+  it('mixes absolute and both relative forms with the alternate style', async () => {
+    const s = await start({ nextLinkStyle: 'alternate' });
+    const pages = await getAll(s, await token(s), url(s, 'Users', hourQuery(H10)), {
+      Prefer: 'odata.maxpagesize=5',
+    });
+    const links = pages.map((p) => p.body['@odata.nextLink'] ?? '').slice(0, -1);
+    expect(
+      new Set(links.map((l) => (l.startsWith('http') ? 'abs' : l.startsWith('/') ? 'root' : 'entity'))),
+    ).toEqual(new Set(['abs', 'root', 'entity']));
+    expect(pages.flatMap((p) => p.body.value)).toEqual(s.rowsFor('Users', H10, H10 + HOUR));
   });
 
-  it('honours Prefer odata.maxpagesize, capped by the server page size', async () => {
-    const s = await start({ rowsPerHour: 2500 });
+  it('lets Prefer odata.maxpagesize lower the page size but never raise it', async () => {
+    const s = await start({ rowsPerHour: 2500, serverPageSize: 700 });
     const tok = await token(s);
-    const url = `${s.url}/monitorodata/Sessions?${hourQuery(H10)}`;
-    const small = await getPage(s, tok, url, { Prefer: 'odata.maxpagesize=300' });
+    const small = await getPage(s, tok, url(s, 'Sessions', hourQuery(H10)), {
+      Prefer: 'odata.maxpagesize=300',
+    });
     expect(small.body.value).toHaveLength(300);
     expect(small.headers.get('preference-applied')).toBe('odata.maxpagesize=300');
-    const big = await getPage(s, tok, url, { Prefer: 'odata.maxpagesize=5000' });
-    expect(big.body.value).toHaveLength(1000);
+    expect(small.body['@odata.nextLink']).toMatch(/&\$skip=300$/);
+    const big = await getPage(s, tok, url(s, 'Sessions', hourQuery(H10)), {
+      Prefer: 'odata.maxpagesize=5000',
+    });
+    expect(big.body.value).toHaveLength(700);
+    expect(big.headers.get('preference-applied')).toBe('odata.maxpagesize=700');
+    expect(big.body['@odata.nextLink']).toMatch(/&\$skip=700$/);
   });
 
-  it('adds @odata.count with $count=true', async () => {
+  it('adds the whole count with $count=true, whatever the page', async () => {
     const s = await start();
-    const page = await getPage(
-      s,
-      await token(s),
-      `${s.url}/monitorodata/Machines?${hourQuery(H10)}&$count=true`,
-    );
-    expect(page.body['@odata.count']).toBe(40);
+    const tok = await token(s);
+    const first = await getPage(s, tok, url(s, 'Machines', `${hourQuery(H10)}&$count=true`));
+    expect(first.body['@odata.count']).toBe(40);
+    const later = await getPage(s, tok, url(s, 'Machines', `${hourQuery(H10)}&$count=true&$skip=30&$top=5`));
+    expect(later.body['@odata.count']).toBe(40);
+    expect(later.body.value).toHaveLength(5);
+  });
+
+  it('refuses a $skiptoken: this server pages by offset', async () => {
+    const s = await start();
+    expect(await error400(s, 'Users', '$skiptoken=abc')).toContain('SkipToken');
   });
 });
 
@@ -238,20 +378,29 @@ describe('filters', () => {
   it('puts a row stamped on the hour in the window starting there, not in the previous one', async () => {
     const s = await start();
     const tok = await token(s);
-    const before = await getPage(s, tok, `${s.url}/monitorodata/Sessions?${hourQuery(H10 - HOUR)}`);
-    const after = await getPage(s, tok, `${s.url}/monitorodata/Sessions?${hourQuery(H10)}`);
+    const order = '&$orderby=ModifiedDate%20asc';
+    const before = await getPage(s, tok, url(s, 'Sessions', `${hourQuery(H10 - HOUR)}${order}`));
+    const after = await getPage(s, tok, url(s, 'Sessions', `${hourQuery(H10)}${order}`));
     expect(before.body.value.at(-1)?.ModifiedDate).toBe('2026-11-24T09:59:59.9999999Z');
     expect(after.body.value[0]?.ModifiedDate).toBe('2026-11-24T10:00:00Z');
     expect(before.body.value).toHaveLength(40);
   });
 
-  it('compares instants with sub-millisecond precision', async () => {
+  it('compares instants with 100 ns precision, and reads offsets', async () => {
     const s = await start();
-    const f = encodeURIComponent(
+    const tok = await token(s);
+    const within = filterQuery(
       'ModifiedDate ge 2026-11-24T09:00:00Z and ModifiedDate le 2026-11-24T09:59:59.9999998Z',
     );
-    const page = await getPage(s, await token(s), `${s.url}/monitorodata/Sessions?$filter=${f}`);
-    expect(page.body.value).toHaveLength(39);
+    expect((await getPage(s, tok, url(s, 'Sessions', within))).body.value).toHaveLength(39);
+    const exact = filterQuery('ModifiedDate eq 2026-11-24T09:59:59.9999999Z');
+    expect((await getPage(s, tok, url(s, 'Sessions', exact))).body.value).toHaveLength(1);
+    const offset = filterQuery(
+      'ModifiedDate ge 2026-11-24T11:00:00+01:00 and ModifiedDate lt 2026-11-24T12:00+01:00',
+    );
+    expect((await getPage(s, tok, url(s, 'Sessions', offset))).body.value).toEqual(
+      s.rowsFor('Sessions', H10, H10 + HOUR),
+    );
   });
 
   it('filters on CreatedDate like the ground truth', async () => {
@@ -259,22 +408,116 @@ describe('filters', () => {
     const page = await getPage(
       s,
       await token(s),
-      `${s.url}/monitorodata/Sessions?${hourQuery(H10, H10 + HOUR, 'CreatedDate')}`,
+      url(s, 'Sessions', hourQuery(H10, H10 + HOUR, 'CreatedDate')),
     );
     expect(page.body.value).toEqual(s.rowsFor('Sessions', H10, H10 + HOUR, 'CreatedDate'));
   });
 
   it.each([
-    ['a non-time field', 'UserId eq 6', 'UserId'],
-    ['a quoted literal', "ModifiedDate ge '2026-11-24T10:00:00Z'", 'quoted'],
-    ['an or', 'ModifiedDate ge 2026-11-24T10:00:00Z or ModifiedDate lt 2026-11-24T09:00:00Z', "'or'"],
-  ])('answers 400 naming the problem for %s', async (_, filter, named) => {
+    [
+      '(ConnectionState eq 3 or ConnectionState eq 1) and not (UserId gt 2500)',
+      (r: Row) => (r.ConnectionState === 3 || r.ConnectionState === 1) && !((r.UserId as number) > 2500),
+    ],
+    // and binds tighter than or
+    [
+      'ConnectionState eq 3 or ConnectionState eq 1 and UserId gt 2500',
+      (r: Row) => r.ConnectionState === 3 || (r.ConnectionState === 1 && (r.UserId as number) > 2500),
+    ],
+    [
+      'not (ConnectionState eq 5) and (EndDate eq null or SessionType eq 1)',
+      (r: Row) => r.ConnectionState !== 5 && (r.EndDate === null || r.SessionType === 1),
+    ],
+    ['EndDate ne null', (r: Row) => r.EndDate !== null],
+  ])('evaluates %s', async (filter, expected) => {
     const s = await start();
-    const res = await fetch(`${s.url}/monitorodata/Sessions?$filter=${encodeURIComponent(filter)}`, {
-      headers: headersFor(s, await token(s)),
+    const page = await getPage(s, await token(s), url(s, 'Sessions', filterQuery(filter)));
+    const want = ALL(s, 'Sessions').filter(expected);
+    expect(want.length).toBeGreaterThan(0);
+    expect(want.length).toBeLessThan(160);
+    expect(page.body.value).toEqual(want);
+  });
+
+  describe.each(Object.keys(OPS))('operator %s', (op) => {
+    const cmp = OPS[op] ?? (() => false);
+    it.each([
+      [
+        'DateTimeOffset',
+        'Sessions',
+        'ModifiedDate',
+        (v: unknown) => String(v),
+        (a: unknown, b: unknown) => compare(ticks(a), ticks(b)),
+      ],
+      ['Guid', 'Sessions', 'SessionKey', (v: unknown) => String(v), compareSqlGuid],
+      ['integer', 'Users', 'Id', (v: unknown) => String(v), compare],
+      ['string', 'Users', 'UserName', (v: unknown) => `'${String(v)}'`, compare],
+    ])('compares a %s', async (_, entity, prop, literal, order) => {
+      const s = await start();
+      const rows = ALL(s, entity);
+      // A value from the middle of the data, with 7 fraction digits where the property is a time.
+      const pivot = rows
+        .map((r) => r[prop])
+        .find((v, k) => k >= 70 && !/\.\d{1,6}Z$|:\d\dZ$/.test(String(v)));
+      const page = await getPage(
+        s,
+        await token(s),
+        url(s, entity, filterQuery(`${prop} ${op} ${literal(pivot)}`)),
+      );
+      expect(page.status).toBe(200);
+      expect(page.body.value).toEqual(rows.filter((r) => cmp(order(r[prop], pivot))));
     });
-    expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toContain(named);
+  });
+
+  it('reads doubled quotes in strings and compares booleans', async () => {
+    const s = await start();
+    const tok = await token(s);
+    const quoted = await getPage(
+      s,
+      tok,
+      url(s, 'Users', filterQuery("FullName ne 'O''Brien' and Domain eq 'CORP'")),
+    );
+    expect(quoted.body.value).toHaveLength(160);
+    const maintenance = await getPage(s, tok, url(s, 'Machines', filterQuery('IsInMaintenanceMode eq true')));
+    expect(maintenance.body.value).toEqual(ALL(s, 'Machines').filter((r) => r.IsInMaintenanceMode === true));
+  });
+
+  it.each([
+    ['an unknown property', 'Sessions', 'Nope eq 1', "Could not find a property named 'Nope' on type"],
+    ['a missing operand', 'Sessions', 'ModifiedDate ge', 'Syntax error'],
+    ['an unclosed parenthesis', 'Sessions', '(UserId eq 1', "')' expected"],
+    ['an unknown operator', 'Sessions', 'UserId gte 1', "'gte' is not an operator"],
+    [
+      'a quoted date',
+      'Sessions',
+      "ModifiedDate ge '2026-11-24T10:00:00Z'",
+      "'Edm.DateTimeOffset' and 'Edm.String'",
+    ],
+    [
+      'a quoted Guid',
+      'Sessions',
+      "SessionKey eq '4569fdfd-54c4-44c8-81a9-40688a2771d6'",
+      "'Edm.Guid' and 'Edm.String'",
+    ],
+    ['a number against a Guid', 'Sessions', 'SessionKey gt 5', "'Edm.Guid' and 'Edm.Int32'"],
+    ['a string against an integer', 'Users', "Id eq '7'", "'Edm.Int64' and 'Edm.String'"],
+    [
+      'an invalid date',
+      'Sessions',
+      'ModifiedDate ge 2026-02-30T10:00:00Z',
+      "Unrecognized 'Edm.DateTimeOffset' literal",
+    ],
+    [
+      'eight fraction digits',
+      'Sessions',
+      'ModifiedDate ge 2026-11-24T10:00:00.12345678Z',
+      "Unrecognized 'Edm.DateTimeOffset'",
+    ],
+    ['an ordering of null', 'Sessions', 'EndDate gt null', 'only eq and ne'],
+    ['a non-boolean filter', 'Sessions', 'UserId', 'single boolean value'],
+  ])('answers 400 with an OData error for %s', async (_, entity, filter, named) => {
+    const s = await start();
+    const message = await error400(s, entity, filterQuery(filter));
+    expect(message).toMatch(/^The query specified in the URI is not valid\. /);
+    expect(message).toContain(named);
   });
 
   it('answers 400 to a raw space in the query string', async () => {
@@ -297,8 +540,226 @@ describe('filters', () => {
   it('answers 404 to an unknown entity or path', async () => {
     const s = await start();
     const tok = await token(s);
-    expect((await fetch(`${s.url}/monitorodata/Nope`, { headers: headersFor(s, tok) })).status).toBe(404);
+    expect((await fetch(url(s, 'Nope'), { headers: headersFor(s, tok) })).status).toBe(404);
     expect((await fetch(`${s.url}/elsewhere`)).status).toBe(404);
+  });
+});
+
+describe('order', () => {
+  it("serves Guid keys in SQL Server's uniqueidentifier order, which is not their text order", async () => {
+    const s = await start();
+    const page = await getPage(s, await token(s), url(s, 'Sessions', hourQuery(H10)));
+    const keys = keysOf(page.body.value).map(String);
+    expect(keys).toEqual([...keys].sort(compareSqlGuid));
+    expect(keys).not.toEqual([...keys].sort());
+  });
+
+  it('serves integer keys numerically', async () => {
+    const s = await start();
+    const page = await getPage(s, await token(s), url(s, 'Users'));
+    const ids = keysOf(page.body.value, 'Id') as number[];
+    expect(ids).toHaveLength(160);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+  });
+
+  it('orders by the key descending', async () => {
+    const s = await start();
+    const page = await getPage(
+      s,
+      await token(s),
+      url(s, 'Sessions', `${hourQuery(H10)}&$orderby=SessionKey%20desc`),
+    );
+    expect(page.body.value).toEqual(s.rowsFor('Sessions', H10, H10 + HOUR).reverse());
+  });
+
+  it('orders by a non-key property and breaks ties by the key', async () => {
+    const s = await start();
+    const page = await getPage(s, await token(s), url(s, 'Sessions', '$orderby=ConnectionState%20desc'));
+    const want = [...ALL(s, 'Sessions')].sort(
+      (a, b) => compare(b.ConnectionState, a.ConnectionState) || compareSqlGuid(a.SessionKey, b.SessionKey),
+    );
+    expect(page.body.value).toEqual(want);
+  });
+
+  it('orders by ModifiedDate descending across hours, and pages that order by offset', async () => {
+    const s = await start();
+    const pages = await getAll(s, await token(s), url(s, 'Sessions', '$orderby=ModifiedDate%20desc'), {
+      Prefer: 'odata.maxpagesize=50',
+    });
+    const stamps = pages.flatMap((p) => p.body.value.map((r) => ticks(r.ModifiedDate)));
+    expect(stamps).toHaveLength(160);
+    expect(stamps).toEqual([...stamps].sort((a, b) => compare(b, a)));
+  });
+
+  it('answers 400 to an $orderby on an unknown property', async () => {
+    const s = await start();
+    expect(await error400(s, 'Sessions', '$orderby=Nope')).toContain(
+      "Could not find a property named 'Nope'",
+    );
+  });
+});
+
+describe('churn', () => {
+  const churning = { churn: { entities: ['Sessions'], rowsPerPage: 5, seed: 7 }, rowsPerHour: 1000 };
+
+  it('makes an offset pager lose rows that never changed', async () => {
+    const s = await start(churning);
+    const pages = await getAll(s, await token(s), url(s, 'Sessions', hourQuery(H10)), {
+      Prefer: 'odata.maxpagesize=100',
+    });
+    const delivered = new Set(pages.flatMap((p) => keysOf(p.body.value)));
+    const unchanged = keysOf(s.rowsFor('Sessions', H10, H10 + HOUR));
+    const lost = unchanged.filter((k) => !delivered.has(k));
+    expect(s.changes('Sessions').length).toBeGreaterThan(0);
+    expect(unchanged.length).toBe(1000 - s.changes('Sessions').length);
+    expect(lost.length).toBeGreaterThan(0);
+    expect(delivered.size).toBeLessThan(1000);
+  });
+
+  it('leaves a key pager in a fixed window every row exactly once', async () => {
+    const s = await start(churning);
+    const rows = await pageByKey(s, await token(s), H10, 100);
+    const keys = keysOf(rows);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(keys).toHaveLength(1000);
+    expect(s.changes('Sessions')).toHaveLength(50);
+    const unchanged = keysOf(s.rowsFor('Sessions', H10, H10 + HOUR));
+    expect(unchanged).toHaveLength(950);
+    expect(unchanged.filter((k) => !keys.includes(k))).toEqual([]);
+  });
+
+  it('reports each change and moves the row from its hour to the hour of now', async () => {
+    const s = await start({ churn: { entities: ['Sessions'], rowsPerPage: 1 } });
+    const tok = await token(s);
+    const began = Date.now();
+    const page = await getPage(s, tok, url(s, 'Sessions', hourQuery(H10)));
+    const [change, ...others] = s.changes();
+    expect(others).toEqual([]);
+    if (!change) throw new Error('no change');
+    expect(change.entity).toBe('Sessions');
+    expect(page.body.value).toContainEqual(change.before);
+    expect(change.before.SessionKey).toBe(change.key);
+    expect(change.after).toMatchObject({ SessionKey: change.key, ConnectionState: 3 });
+    expect(change.after.EndDate).toBe(change.after.ModifiedDate);
+    const changedMs = Number(ticks(change.after.ModifiedDate) / 10_000n);
+    expect(changedMs).toBeGreaterThanOrEqual(began);
+    expect(changedMs).toBeLessThanOrEqual(Date.now());
+
+    s.churn(false);
+    const again = await getPage(s, tok, url(s, 'Sessions', hourQuery(H10)));
+    expect(keysOf(again.body.value)).not.toContain(change.key);
+    expect(again.body.value).toHaveLength(39);
+    const nowHour = Math.floor(changedMs / HOUR) * HOUR;
+    const current = await getPage(s, tok, url(s, 'Sessions', hourQuery(nowHour)));
+    expect(current.body.value).toEqual([change.after]);
+    expect(s.rowsFor('Sessions', nowHour, nowHour + HOUR)).toEqual([change.after]);
+    expect(s.countFor('Sessions', H10, H10 + HOUR)).toBe(39);
+    s.resetStats();
+    expect(s.changes('Sessions')).toHaveLength(1);
+    expect(s.changes('Machines')).toEqual([]);
+  });
+
+  it.each([
+    ['Sessions', '', 1],
+    ['Sessions', '', 2],
+    ['Sessions', '$orderby=SessionKey desc', 1],
+    ['Sessions', '$orderby=ModifiedDate asc', 2],
+    ['Sessions', '$orderby=ModifiedDate desc', 2],
+    ['Users', '', 2],
+    ['Users', '$orderby=Id desc', 1],
+  ])(
+    'skips exactly the current rows of %s (%s, %i h) once rows have changed',
+    async (entity, order, hours) => {
+      const s = await start({ rowsPerHour: 300, now: () => H10 + 9 * HOUR });
+      const key = entity === 'Sessions' ? 'SessionKey' : 'Id';
+      const from = H10 - (hours - 1) * HOUR;
+      const truth = (): Row[] => {
+        const rows = s.rowsFor(entity, from, H10 + HOUR);
+        const byKey = (a: Row, b: Row): number =>
+          entity === 'Sessions' ? compareSqlGuid(a[key], b[key]) : compare(a[key], b[key]);
+        if (order.includes('ModifiedDate')) {
+          const dir = order.endsWith('desc') ? -1 : 1;
+          return rows.sort(
+            (a, b) => dir * compare(ticks(a.ModifiedDate), ticks(b.ModifiedDate)) || byKey(a, b),
+          );
+        }
+        return order.endsWith('desc') ? rows.reverse() : rows;
+      };
+      const before = truth();
+      const changed = [0, 1, 2, 50, 51, 149, 150, 151, 297, 299].map((k) =>
+        Math.floor((k * hours * 300) / 300),
+      );
+      for (const k of changed) s.change(entity, before[k]?.[key] as string | number);
+      const expected = truth();
+      expect(expected).toHaveLength(hours * 300 - 10);
+      const tok = await token(s);
+      const window = `ModifiedDate ge ${iso(from)} and ModifiedDate lt ${iso(H10 + HOUR)}`;
+      for (const skip of [0, 1, 3, 47, 48, 49, 140, 141, 142, 143, 287, 288, 289, 290, 440, 589, 590, 700]) {
+        const query = `${filterQuery(window)}&${order.replace(' ', '%20')}&$skip=${skip}&$top=7`;
+        const page = await getPage(s, tok, url(s, entity, query));
+        expect(page.body.value, `$skip=${skip}`).toEqual(expected.slice(skip, skip + 7));
+      }
+    },
+  );
+
+  it('changes a row again later, moving it to the new now', async () => {
+    const s = await start({ now: () => H10 + 5 * HOUR });
+    const key = s.rowsFor('Machines', H10, H10 + HOUR)[3]?.Id as string;
+    const first = s.change('Machines', key);
+    const second = s.change('Machines', key);
+    expect(second.before).toEqual(first.after);
+    expect(first.after.CurrentRegistrationState).not.toBe(first.before.CurrentRegistrationState);
+    expect(ticks(second.after.ModifiedDate)).toBeGreaterThan(ticks(first.after.ModifiedDate));
+    expect(keysOf(s.rowsFor('Machines', H10 + 5 * HOUR, H10 + 6 * HOUR), 'Id')).toEqual([key]);
+    expect(() => s.change('Machines', '00000000-0000-0000-0000-000000000000')).toThrow();
+  });
+
+  it('only churns after pages of the listed entities, and stops when switched off', async () => {
+    const s = await start({ churn: { entities: ['Sessions'], rowsPerPage: 2 } });
+    const tok = await token(s);
+    await getPage(s, tok, url(s, 'Users', hourQuery(H10)));
+    expect(s.changes()).toEqual([]);
+    s.churn(false);
+    await getPage(s, tok, url(s, 'Sessions', hourQuery(H10)));
+    expect(s.changes()).toEqual([]);
+    s.churn(true);
+    await getPage(s, tok, url(s, 'Sessions', hourQuery(H10)));
+    expect(s.changes('Sessions')).toHaveLength(2);
+  });
+});
+
+describe('query time', () => {
+  it('grows with the rows a page skips, and the page log shows it', async () => {
+    const s = await start({ rowsPerHour: 1000, msPerSkippedRow: 0.2 });
+    const tok = await token(s);
+    const prefer = { Prefer: 'odata.maxpagesize=100' };
+    await getPage(s, tok, url(s, 'Sessions', hourQuery(H10)), prefer);
+    await getPage(s, tok, url(s, 'Sessions', `${hourQuery(H10)}&$skip=900`), prefer);
+    const [first, deep, ...rest] = s.stats.pages;
+    expect(rest).toEqual([]);
+    expect(first).toMatchObject({ entity: 'Sessions', skip: 0, rows: 100 });
+    expect(deep).toMatchObject({ entity: 'Sessions', skip: 900, rows: 100 });
+    const took = (p: typeof first): number => (p ? p.endedMs - p.startedMs : Number.NaN);
+    expect(took(first)).toBeLessThan(100);
+    expect(took(deep)).toBeGreaterThanOrEqual(175);
+    s.resetStats();
+    expect(s.stats.pages).toEqual([]);
+  });
+
+  it('times a query out past queryTimeoutMs with a 500 OData error, still one call at a time', async () => {
+    const s = await start({ rowsPerHour: 1000, msPerSkippedRow: 1, queryTimeoutMs: 200 });
+    const tok = await token(s);
+    const began = performance.now();
+    const slow = getPage(s, tok, url(s, 'Sessions', `${hourQuery(H10)}&$skip=500`));
+    await new Promise((r) => setTimeout(r, 50));
+    const concurrent = await getPage(s, tok, url(s, 'Sessions', hourQuery(H10)));
+    const timedOut = await slow;
+    expect(concurrent.status).toBe(429);
+    expect(timedOut.status).toBe(500);
+    expect(timedOut.body.error?.message).toContain('Execution Timeout Expired');
+    expect(performance.now() - began).toBeGreaterThanOrEqual(190);
+    expect(s.stats.pages).toEqual([]);
+    expect(s.stats.maxInFlight).toBe(1);
   });
 });
 

@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'nod
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { CitrixClient, type CitrixClientOptions } from '../../functions/commons/citrix-client.ts';
+import { CitrixClient, type CitrixClientOptions, OutOfTime } from '../../functions/commons/citrix-client.ts';
 import {
   CitrixAuthFailed,
   CitrixBadQuery,
@@ -149,6 +149,77 @@ describe('CitrixClient.firstPageUrl', () => {
       'ModifiedDate ge 2026-11-24T10:00:00Z and ModifiedDate lt 2026-11-24T11:00:00Z',
     );
     expect(Object.keys(query)).not.toContain('$top');
+  });
+});
+
+describe('CitrixClient.keyPageUrl', () => {
+  const request = { entity: 'Sessions', timeField: 'ModifiedDate', keyField: 'SessionKey', top: 100 };
+  const window = { fromMs: HOUR, toMs: HOUR + 3_600_000 };
+
+  it('asks for the first rows of the hour in key order, with $top capping this one request', () => {
+    const url = clientOf('https://api.cloud.com').keyPageUrl({ ...request, ...window, after: null });
+
+    expect(queryOf(url)).toEqual({
+      $filter: 'ModifiedDate ge 2026-11-24T10:00:00Z and ModifiedDate lt 2026-11-24T11:00:00Z',
+      $orderby: 'SessionKey asc',
+      $top: '100',
+    });
+    expect(url).not.toMatch(/[ +]/);
+  });
+
+  it('continues after the last key, a Guid sent back unquoted exactly as the server wrote it', () => {
+    const after = '4569FDFD-54c4-44c8-81a9-40688a2771d6';
+    const url = clientOf('https://api.cloud.com').keyPageUrl({ ...request, ...window, after });
+
+    expect(queryOf(url).$filter).toBe(
+      `ModifiedDate ge 2026-11-24T10:00:00Z and ModifiedDate lt 2026-11-24T11:00:00Z and SessionKey gt ${after}`,
+    );
+  });
+
+  it('sends an integer key unquoted and any other string key quoted, with its quotes doubled', () => {
+    const client = clientOf('https://api.cloud.com');
+    const byId = client.keyPageUrl({ ...request, ...window, keyField: 'Id', after: 887132 });
+    const byName = client.keyPageUrl({ ...request, ...window, keyField: 'Name', after: "O'Brien" });
+
+    expect(queryOf(byId).$filter).toMatch(/ and Id gt 887132$/);
+    expect(queryOf(byName).$filter).toMatch(/ and Name gt 'O''Brien'$/);
+  });
+});
+
+describe('CitrixClient.fetchPage within a deadline', () => {
+  it('waits for a Retry-After only as long as the time left, then hands the page back as OutOfTime', async () => {
+    const citrix = await citrixStandIn((_request, res) =>
+      send(res, 429, { message: 'Too many requests' }, { 'retry-after': '30' }),
+    );
+    const waits: number[] = [];
+    const client = clientOf(citrix.base, { sleep: async (ms) => void waits.push(ms) });
+
+    const error = await failure(client.fetchPage(firstPage(client), 'Sessions 10:00', Date.now() + 2_000));
+
+    expect(error).toBeInstanceOf(OutOfTime);
+    expect(citrix.data).toHaveLength(1);
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toBeLessThanOrEqual(2_000);
+  });
+
+  it('gives up a request that is still under way at the deadline, as OutOfTime rather than a failure', async () => {
+    const citrix = await citrixStandIn(() => {}); // never answers
+    const client = clientOf(citrix.base, { requestTimeoutMs: 60_000 });
+
+    const error = await failure(client.fetchPage(firstPage(client), 'Sessions 10:00', Date.now() + 300));
+
+    expect(error).toBeInstanceOf(OutOfTime);
+    expect(citrix.data).toHaveLength(1);
+  });
+
+  it('sends no request once the deadline has passed', async () => {
+    const citrix = await citrixStandIn();
+    const client = clientOf(citrix.base);
+
+    const error = await failure(client.fetchPage(firstPage(client), 'Sessions 10:00', Date.now() - 1));
+
+    expect(error).toBeInstanceOf(OutOfTime);
+    expect(citrix.data).toEqual([]);
   });
 });
 

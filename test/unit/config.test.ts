@@ -52,6 +52,14 @@ describe('loadConfig', () => {
         Applications: 'ModifiedDate',
         Users: 'ModifiedDate',
       },
+      keyFields: {
+        Machines: 'Id',
+        Sessions: 'SessionKey',
+        Connections: 'Id',
+        Applications: 'Id',
+        Users: 'Id',
+      },
+      nextLinkPaging: [],
       compression: 'none',
       maxConcurrency: 1,
       maxHoursPerRun: 24,
@@ -193,13 +201,58 @@ describe('loadConfig', () => {
     expect(error.message).toContain('COMPRESSION="zstd" is invalid: expected "none" or "gzip"');
   });
 
-  it('uses the known time field of an entity that has no ModifiedDate window, and TIME_FIELDS over it', () => {
+  it('windows every entity on ModifiedDate, which moves on every change, unless TIME_FIELDS says otherwise', () => {
     const config = loadConfig(
-      env({ ENTITIES: 'Sessions,ConnectionFailureLogs', TIME_FIELDS: 'Sessions:StartDate' }),
+      env({
+        ENTITIES: 'Sessions,MachineFailureLogs,ConnectionFailureLogs',
+        TIME_FIELDS: 'Sessions:StartDate',
+      }),
       false,
     );
 
-    expect(config.timeFields).toEqual({ Sessions: 'StartDate', ConnectionFailureLogs: 'FailureDate' });
+    expect(config.timeFields).toEqual({
+      Sessions: 'StartDate',
+      MachineFailureLogs: 'ModifiedDate',
+      ConnectionFailureLogs: 'ModifiedDate',
+    });
+  });
+
+  it('pages each entity by its OData key, Id for an entity it does not know, and KEY_FIELDS over it', () => {
+    const config = loadConfig(
+      env({
+        ENTITIES: 'Sessions,ConnectionFailureLogs,SessionMetrics,Catalogs',
+        KEY_FIELDS: 'Catalogs:CatalogId',
+      }),
+      false,
+    );
+
+    expect(config.keyFields).toEqual({
+      Sessions: 'SessionKey',
+      ConnectionFailureLogs: 'Id',
+      SessionMetrics: 'Id',
+      Catalogs: 'CatalogId',
+    });
+  });
+
+  it.each(['Sessions', 'Sessions:session key', 'Machines:Id', 'Sessions:Id:SessionKey'])(
+    'refuses the KEY_FIELDS entry %j and quotes it',
+    (entry) => {
+      const error = refusal(env({ ENTITIES: 'Sessions', KEY_FIELDS: entry }));
+
+      expect(error.message).toContain(`KEY_FIELDS entry ${JSON.stringify(entry)} is invalid`);
+    },
+  );
+
+  it('pages the entities NEXTLINK_PAGING lists by nextLink', () => {
+    const config = loadConfig(env({ ENTITIES: 'Sessions,Users', NEXTLINK_PAGING: ' Users ' }), false);
+
+    expect(config.nextLinkPaging).toEqual(['Users']);
+  });
+
+  it('refuses a NEXTLINK_PAGING entity that is not in ENTITIES and names it', () => {
+    const error = refusal(env({ ENTITIES: 'Sessions', NEXTLINK_PAGING: 'Session' }));
+
+    expect(error.message).toContain('NEXTLINK_PAGING="Session" names Session, not in ENTITIES (Sessions)');
   });
 
   it.each(['Sessions', 'Sessions:start date', 'Machines:CreatedDate', 'Sessions:StartDate:EndDate'])(
