@@ -20,7 +20,14 @@ const BUCKET = 'citrix-monitor-local';
 async function main(): Promise<number> {
   mkdirSync(DATA_DIR, { recursive: true });
   await ensureLoopback();
-  const standin = await startStandin({ rowsPerHour: 1500, serverPageSize: 500, nextLinkStyle: 'alternate' });
+  // Live data, as on the real Monitor Service: after each page of Sessions and Machines, one row it
+  // delivered changes and leaves the hour (its ModifiedDate moves to now).
+  const standin = await startStandin({
+    rowsPerHour: 1500,
+    serverPageSize: 500,
+    nextLinkStyle: 'alternate',
+    churn: { entities: ['Sessions', 'Machines'], rowsPerPage: 1 },
+  });
   const s3 = await startLocalS3(resolve(DATA_DIR, 's3'), BUCKET);
   try {
     const env = {
@@ -42,6 +49,12 @@ async function main(): Promise<number> {
     const started = Date.now();
     const outcome = await runExecution(collector, { retryIntervalMs: 200 });
     console.log(describeOutcome(outcome, collector.config, (Date.now() - started) / 1000));
+    const changed = standin.changes().length;
+    if (changed > 0) {
+      console.log(
+        `Live data: the stand-in changed ${changed} delivered rows of Sessions and Machines while their hours were paged (each left its hour, as rows do on the real service); the integration tests check that no other row is lost.`,
+      );
+    }
     console.log(`Files on disk: ${DATA_DIR}/s3/${BUCKET}/${collector.config.prefix}/   Log: ${logFile}`);
     console.log(
       `Run again to collect the hours that have become due since; delete ${DATA_DIR} to start over.`,

@@ -299,10 +299,10 @@ export class CitrixClient {
         `${what}: Citrix answered 403 Forbidden: the API client has no access to the Monitor Service for customer ${this.options.customerId}.`,
       );
     if (res.status >= 500 || res.status === 408) {
-      throw new Retry(
-        new CitrixTransient(`${what}: Citrix answered ${describeBody(res, text)}; retried.`),
-        retryAfter(res),
-      );
+      // An OData error body says why (a query past the server's 30 s timeout, say); anything else is described.
+      const odata = odataErrorMessage(text);
+      const detail = odata === null ? describeBody(res, text) : `HTTP ${res.status}, "${odata}"`;
+      throw new Retry(new CitrixTransient(`${what}: Citrix answered ${detail}; retried.`), retryAfter(res));
     }
     if (redirected(res)) {
       throw new CitrixBadQuery(

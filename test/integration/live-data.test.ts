@@ -85,3 +85,32 @@ describe('rows that change while their hour is paged', () => {
     }
   });
 });
+
+describe('deep offsets', () => {
+  it('publishes an hour by key where following nextLinks runs into the server query timeout', async () => {
+    // Each skipped row costs the server 0.1 ms and a query has 100 ms: past 1,000 rows of offset it times out.
+    env = await startEnvironment({
+      rowsPerHour: 2000,
+      serverPageSize: 100,
+      msPerSkippedRow: 0.1,
+      queryTimeoutMs: 100,
+    });
+    const e = env;
+    const hour = pastHour(4);
+    const run = (extra: Record<string, string>) =>
+      runExecution(e.collector({ ENTITIES: 'Users', PAGE_SIZE: '100', ...extra }), {
+        input: { hour: iso(hour) },
+        retryIntervalMs: 1,
+      });
+
+    const byLink = await run({ NEXTLINK_PAGING: 'Users' });
+    const byKey = await run({});
+
+    expect(byLink.status).toBe('FAILED');
+    expect(byLink.error).toBe('CitrixTransient');
+    expect(byLink.cause).toMatch(/Users, page 1\d: Citrix answered HTTP 500, ".*time.*out/i);
+    expect(byKey.status, byKey.cause).toBe('SUCCEEDED');
+    const published = rowsOf(await e.published(), 'Users', hour).map((r) => rowKey('Users', r));
+    expect(published).toEqual(e.standin.rowsFor('Users', hour, hour + HOUR).map((r) => rowKey('Users', r)));
+  });
+});

@@ -413,6 +413,19 @@ describe('CitrixClient.fetchPage', () => {
     expect(result.rows).toEqual([SESSION]);
   });
 
+  it("names the server's OData error when a query fails with 500, such as its 30 s query timeout", async () => {
+    const timeout = { error: { code: '', message: 'Execution Timeout Expired.' } };
+    const citrix = await citrixStandIn((_request, res) => send(res, 500, timeout));
+    const client = clientOf(citrix.base, { maxAttempts: 2 });
+
+    const error = await failure(client.fetchPage(firstPage(client), 'Sessions 10:00'));
+
+    expect(error).toBeInstanceOf(CitrixTransient);
+    expect(error.message).toBe(
+      'Sessions 10:00: Citrix answered HTTP 500, "Execution Timeout Expired."; retried.',
+    );
+  });
+
   it("reports a gateway's 503 HTML page as CitrixTransient, with its title and without the token", async () => {
     const html =
       '<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head><body>down</body></html>';
