@@ -185,7 +185,7 @@ export async function fetchPages(c: Collector, task: FetchTask, deadlineMs: numb
   for await (const page of pages) {
     rows += page.rows.length;
     bytes += page.bytes;
-    await staging.add(page.rows, page.bytes, before.requests + pages.received - 1);
+    await staging.add(page.rows, before.requests + pages.received - 1);
   }
   await staging.finish();
   const requests = before.requests + pages.received;

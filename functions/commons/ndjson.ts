@@ -4,12 +4,21 @@ import { gzip } from 'node:zlib';
 const gzipAsync = promisify(gzip);
 
 /**
- * One page as NDJSON: each raw OData row object on its own line, unchanged, as the SecOps
- * `CITRIX_MONITOR` parser expects. Compression runs on libuv's thread pool, off the event loop.
+ * Rows as NDJSON: each raw OData row object on its own line, unchanged, as the SecOps `CITRIX_MONITOR`
+ * parser expects.
  */
-export async function encodePage(rows: readonly unknown[], compression: 'none' | 'gzip'): Promise<Buffer> {
+export function ndjsonLines(rows: readonly unknown[]): Buffer {
   let text = '';
   for (const row of rows) text += `${JSON.stringify(row)}\n`;
-  const raw = Buffer.from(text, 'utf8');
+  return Buffer.from(text, 'utf8');
+}
+
+/** Compresses NDJSON for an object, on libuv's thread pool, off the event loop. */
+export async function compress(raw: Buffer, compression: 'none' | 'gzip'): Promise<Buffer> {
   return compression === 'gzip' ? gzipAsync(raw) : raw;
+}
+
+/** One page as an NDJSON object body: {@link ndjsonLines}, then compressed as configured. */
+export async function encodePage(rows: readonly unknown[], compression: 'none' | 'gzip'): Promise<Buffer> {
+  return compress(ndjsonLines(rows), compression);
 }

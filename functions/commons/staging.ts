@@ -1,4 +1,4 @@
-import { encodePage } from './ndjson.ts';
+import { compress, ndjsonLines } from './ndjson.ts';
 
 /** Pages are staged in groups of about this many bytes: fewer, larger objects cost far less to write and publish. */
 export const STAGE_BYTES = 4 * 1024 * 1024;
@@ -18,54 +18,72 @@ export interface Staged {
 }
 
 /**
- * Groups Citrix pages into staged objects of about {@link STAGE_BYTES} and writes each while the next
- * pages are fetched: one write pending at a time, so memory holds at most two groups and a page whatever
- * the size of the hour. Objects are numbered from `firstObject`: a retried or continued invocation writes
+ * Groups Citrix pages into staged objects of about {@link STAGE_BYTES} of NDJSON and writes each while
+ * the next pages are fetched: one write pending at a time, so memory holds at most two groups and a page
+ * whatever the size of the hour. Each page is encoded when it arrives, while the request for the next one
+ * is out: the CPU work is spread evenly instead of landing, a group at a time, on a page that is waiting
+ * to be read. Objects are numbered from the index it starts at: a retried or continued invocation writes
  * the same keys again, and the commit publishes only the objects its result counts.
  */
 export class StagingWriter {
-  private group: (readonly unknown[])[] = [];
+  /** Objects staged so far, by this invocation and the ones before it: the next object's index. */
+  objects: number;
+  private readonly write: (object: number, body: Buffer) => Promise<unknown>;
+  private readonly compression: 'none' | 'gzip';
+  private readonly onStaged: (staged: Staged) => void;
+  private chunks: Buffer[] = [];
   private groupBytes = 0;
+  private groupRows = 0;
   private lastPage = -1;
   private pending: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly write: (object: number, body: Buffer) => Promise<unknown>,
-    private readonly compression: 'none' | 'gzip',
-    private readonly onStaged: (staged: Staged) => void,
-    /** Objects staged so far, by this invocation and the ones before it. */
-    public objects = 0,
-  ) {}
+    write: (object: number, body: Buffer) => Promise<unknown>,
+    compression: 'none' | 'gzip',
+    onStaged: (staged: Staged) => void,
+    firstObject = 0,
+  ) {
+    this.write = write;
+    this.compression = compression;
+    this.onStaged = onStaged;
+    this.objects = firstObject;
+  }
 
   /** Adds the rows of Citrix page number `page`; writes the group once it is large enough. */
-  async add(rows: readonly unknown[], bytes: number, page: number): Promise<void> {
+  async add(rows: readonly unknown[], page: number): Promise<void> {
     if (rows.length === 0) return;
+    await letRequestGo(); // the pager has just sent the next page's request
+    const lines = ndjsonLines(rows);
+    this.chunks.push(lines);
+    this.groupBytes += lines.length;
+    this.groupRows += rows.length;
     this.lastPage = page;
-    this.group.push(rows);
-    this.groupBytes += bytes;
     if (this.groupBytes >= STAGE_BYTES) await this.flush();
   }
 
   /** Writes what is left and waits for every write: after this, the objects counted are all in S3. */
   async finish(): Promise<void> {
-    if (this.group.length > 0) await this.flush();
+    if (this.chunks.length > 0) await this.flush();
     await this.settle();
   }
 
   private async flush(): Promise<void> {
     await this.settle();
-    const pages = this.group;
-    const object = this.objects;
-    const page = this.lastPage;
-    this.group = [];
+    const staged = {
+      object: this.objects,
+      pages: this.chunks.length,
+      page: this.lastPage,
+      rows: this.groupRows,
+    };
+    const body = Buffer.concat(this.chunks, this.groupBytes);
+    this.chunks = [];
     this.groupBytes = 0;
+    this.groupRows = 0;
     this.objects += 1;
-    await letRequestGo();
-    const rows = pages.flat();
-    this.pending = encodePage(rows, this.compression)
-      .then((body) => this.write(object, body))
+    this.pending = compress(body, this.compression)
+      .then((bytes) => this.write(staged.object, bytes))
       .then(
-        () => this.onStaged({ object, pages: pages.length, page, rows: rows.length }),
+        () => this.onStaged(staged),
         (err: unknown) => err,
       );
   }
