@@ -13,7 +13,7 @@
  * | ForeignNextLink    | a nextLink points away from the configured API origin        | fatal      |
  * | StateCorrupt       | the state file or a commit record cannot be read             | fatal      |
  */
-abstract class CollectorError extends Error {
+export abstract class CollectorError extends Error {
   abstract override readonly name: string;
 }
 
@@ -45,5 +45,28 @@ export class StateCorrupt extends CollectorError {
   override readonly name = 'StateCorrupt';
 }
 
-/** Error names that a retry may cure; everything else fails the execution at once. */
-export const RETRIABLE_ERRORS = ['CitrixThrottled', 'CitrixTransient', 'CitrixAuthFailed'] as const;
+/**
+ * How the state machine treats each error: the one source of the contract. Every Task state of
+ * `statemachine/collector.asl.json` gives each `fatal` error no retry and each `retriable` error a
+ * retrier of its own, and every error class above is listed here: test/unit/error-contract.test.ts
+ * checks both, so a new class cannot fall silently into `States.ALL`.
+ */
+export const ERROR_CONTRACT = {
+  CitrixThrottled: 'retriable',
+  CitrixTransient: 'retriable',
+  CitrixAuthFailed: 'retriable',
+  BadConfiguration: 'fatal',
+  CitrixBadQuery: 'fatal',
+  ForeignNextLink: 'fatal',
+  StateCorrupt: 'fatal',
+} as const satisfies Record<string, 'fatal' | 'retriable'>;
+
+export type ErrorName = keyof typeof ERROR_CONTRACT;
+
+const named = (kind: 'fatal' | 'retriable') =>
+  (Object.keys(ERROR_CONTRACT) as ErrorName[]).filter((name) => ERROR_CONTRACT[name] === kind);
+
+/** Error names that a retry may cure. */
+export const RETRIABLE_ERRORS: readonly ErrorName[] = named('retriable');
+/** Error names that fail the execution at once: a retry would fail the same way. */
+export const FATAL_ERRORS: readonly ErrorName[] = named('fatal');
