@@ -161,6 +161,35 @@ describe('catching up', () => {
     expect(rowsOf(objects, 'Sessions', newestDue - 4 * HOUR)).toEqual([]);
     expect(await stateOf(e)).toMatchObject({ last_hour_utc: iso(newestDue) });
   });
+  it('publishes an hour run ahead of the state but leaves the state behind the hours not yet published, which the schedule then collects', async () => {
+    const e = await environment({ rowsPerHour: 60 });
+    const newestDue = Math.floor((Date.now() - 75 * 60_000) / HOUR) * HOUR;
+    const behind = newestDue - 4 * HOUR;
+    await e.store.put(
+      'collector-work/citrix_monitor/state.json',
+      JSON.stringify({ last_hour_utc: iso(behind) }),
+    );
+
+    const ahead = await runExecution(e.collector(), { input: { hour: iso(newestDue - HOUR) } });
+
+    expect(ahead.status, ahead.cause).toBe('SUCCEEDED');
+    expect(ahead.output?.committed[0]?.state).toMatchObject({ moved: false, lastHour: iso(behind) });
+    expect(ahead.output?.committed[0]?.state.reason).toContain('not published yet');
+    expect(await stateOf(e)).toMatchObject({ last_hour_utc: iso(behind) });
+
+    const scheduled = await runExecution(e.collector());
+
+    expect(scheduled.status, scheduled.cause).toBe('SUCCEEDED');
+    expect(scheduled.output?.committed.map((c) => [c.hour, c.outcome])).toEqual([
+      [iso(newestDue - 3 * HOUR), 'published'],
+      [iso(newestDue - 2 * HOUR), 'published'],
+      [iso(newestDue - HOUR), 'already-published'],
+      [iso(newestDue), 'published'],
+    ]);
+    const objects = await e.published();
+    for (const n of [3, 2, 1, 0]) expectExactlyOnce(e, objects, newestDue - n * HOUR);
+    expect(await stateOf(e)).toMatchObject({ last_hour_utc: iso(newestDue) });
+  });
 });
 
 describe('an operator excluding an entity', () => {
