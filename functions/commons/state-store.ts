@@ -61,8 +61,7 @@ export async function writeState(
 ): Promise<boolean> {
   const body: StateFile = { last_hour_utc: formatHour(hour), ...context };
   // Some S3-compatible servers (Ceph RGW 16) refuse a quoted ETag in If-Match; AWS accepts both forms.
-  const condition =
-    previous.etag === null ? ({ ifNoneMatch: '*' } as const) : { ifMatch: previous.etag.replaceAll('"', '') };
+  const condition = previous.etag === null ? ({ ifNoneMatch: '*' } as const) : { ifMatch: previous.etag };
   const outcome = await store.putIf(config.stateKey, `${JSON.stringify(body, null, 2)}\n`, condition);
   return outcome.written;
 }

@@ -13,7 +13,11 @@ import {
 /** The result of a conditional write: written, or refused because the precondition did not hold. */
 export type WriteOutcome = { written: true; etag: string } | { written: false };
 
-/** A small view of one S3 bucket: what the collector needs, with S3's conditional writes made explicit. */
+/**
+ * A small view of one S3 bucket: what the collector needs, with S3's conditional writes made explicit.
+ * ETags go in and out without their quotes (S3 sends them quoted; Ceph RGW refuses a quoted `If-Match`).
+ * test/contract/object-store.ts is the contract, run against an in-memory store and Ceph RGW.
+ */
 export interface ObjectStore {
   readonly bucket: string;
   /** The object's body and ETag, or null if there is no such key. */
@@ -44,6 +48,8 @@ export interface ObjectStore {
   list(prefix: string): Promise<string[]>;
   deleteAll(keys: readonly string[]): Promise<void>;
 }
+
+const unquoted = (etag: string | undefined) => (etag ?? '').replaceAll('"', '');
 
 function preconditionFailed(err: unknown): boolean {
   return (
@@ -98,7 +104,7 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
       try {
         const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
         const bytes = await out.Body?.transformToByteArray();
-        return { body: Buffer.from(bytes ?? []), etag: out.ETag ?? '' };
+        return { body: Buffer.from(bytes ?? []), etag: unquoted(out.ETag) };
       } catch (err) {
         if (
           err instanceof S3ServiceException &&
@@ -122,11 +128,13 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
               Key: key,
               Body: body,
               ContentType: key.endsWith('.json') ? 'application/json' : 'application/x-ndjson',
-              ...('ifNoneMatch' in condition ? { IfNoneMatch: '*' } : { IfMatch: condition.ifMatch }),
+              ...('ifNoneMatch' in condition
+                ? { IfNoneMatch: '*' }
+                : { IfMatch: unquoted(condition.ifMatch) }),
             }),
           ),
         );
-        return { written: true, etag: out.ETag ?? '' };
+        return { written: true, etag: unquoted(out.ETag) };
       } catch (err) {
         if (preconditionFailed(err)) return { written: false };
         throw err;

@@ -1,56 +1,8 @@
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { StateCorrupt } from '../../functions/commons/errors.ts';
 import { excludedEntities, readState, writeState } from '../../functions/commons/state-store.ts';
-import type { ObjectStore } from '../../functions/commons/store.ts';
+import { MemoryStore } from '../fixtures/memory-store.ts';
 
-/**
- * A bucket in memory with S3's conditional-write rules (If-None-Match: * and If-Match on a quoted or
- * unquoted ETag). Real S3 semantics are covered by the integration tests against an S3 server.
- */
-class MemoryStore implements Pick<ObjectStore, 'bucket' | 'get' | 'put' | 'putIf'> {
-  readonly bucket = 'logs-bucket';
-  private readonly objects = new Map<string, { body: Buffer; etag: string }>();
-
-  async get(key: string) {
-    const found = this.objects.get(key);
-    return found ? { body: Buffer.from(found.body), etag: found.etag } : null;
-  }
-
-  async put(key: string, body: Buffer | string) {
-    this.write(key, body);
-  }
-
-  async putIf(key: string, body: Buffer | string, condition: { ifNoneMatch: '*' } | { ifMatch: string }) {
-    const current = this.objects.get(key);
-    const holds =
-      'ifNoneMatch' in condition
-        ? current === undefined
-        : current !== undefined && unquoted(current.etag) === unquoted(condition.ifMatch);
-    return holds ? { written: true as const, etag: this.write(key, body) } : { written: false as const };
-  }
-
-  async everWritten() {
-    return null; // an unversioned bucket cannot tell
-  }
-
-  async list(prefix: string) {
-    return [...this.objects.keys()].filter((key) => key.startsWith(prefix)).sort();
-  }
-
-  async deleteAll(keys: readonly string[]) {
-    for (const key of keys) this.objects.delete(key);
-  }
-
-  private write(key: string, body: Buffer | string): string {
-    const bytes = Buffer.from(body);
-    const etag = `"${createHash('md5').update(bytes).digest('hex')}"`;
-    this.objects.set(key, { body: bytes, etag });
-    return etag;
-  }
-}
-
-const unquoted = (etag: string) => etag.replaceAll('"', '');
 const config = { stateKey: 'collector-work/citrix_monitor/state.json' };
 const where = 's3://logs-bucket/collector-work/citrix_monitor/state.json';
 const hour = (iso: string) => Date.parse(iso);
