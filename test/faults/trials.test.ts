@@ -19,6 +19,7 @@ const KINDS = [
   'persistent-failure',
   'outage',
   'backfill',
+  'ahead',
 ] as const;
 const RUN_TAG = Date.now().toString(36);
 
@@ -181,6 +182,19 @@ async function trial(n: number): Promise<string[]> {
           problems.push(`the state moved during the failure: ${await world.state()}`);
       }
       world.standin.failEntity(null);
+      outcome = await recover(world, await world.run(), rng, deleting);
+    } else if (kind === 'ahead') {
+      // An operator starts an hour ahead of the state: it is published, but the state must stay behind
+      // the hours between, which only the schedule publishes; then the schedule catches up.
+      world.fault('run ahead of the state');
+      const ahead = world.newestDue() - rng.int(0, 1) * HOUR;
+      const early = await world.run({ input: { hour: iso(ahead) } });
+      await world.feed(deleting);
+      if (early.status !== 'SUCCEEDED') problems.push(`the run ahead ended ${early.status}: ${early.cause}`);
+      if (ahead > from && (await world.state()) !== iso(start))
+        problems.push(
+          `the run of ${iso(ahead)} moved the state past unpublished hours: ${await world.state()}`,
+        );
       outcome = await recover(world, await world.run(), rng, deleting);
     } else {
       outcome = await recover(world, await world.run(), rng, deleting);

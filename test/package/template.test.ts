@@ -10,25 +10,40 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NAMESPACE, SERVICE } from '../../functions/commons/telemetry.ts';
 
-type Resource = { Type: string; Properties: Record<string, unknown> };
+type Resource = { Type: string; Condition?: string; Properties: Record<string, unknown> };
+type Template = {
+  Conditions?: Record<string, unknown>;
+  Resources: Record<string, Resource>;
+  Outputs?: Record<string, { Condition?: string; Value: unknown }>;
+};
 let resources: Record<string, Resource>;
-let dir: string;
+let defaultTemplate: Template;
+const dirs: string[] = [];
 
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'citrix-collector-package-'));
+/** `serverless package --stage test` with deploy parameters (`--param name=value`), read back. */
+function packageWith(params: Record<string, string> = {}): Template {
+  const dir = mkdtempSync(join(tmpdir(), 'citrix-collector-package-'));
+  dirs.push(dir);
   const env: NodeJS.ProcessEnv = { ...process.env, SLS_TELEMETRY_DISABLED: '1' };
   for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'])
     delete env[name];
-  execFileSync('npx', ['serverless', 'package', '--stage', 'test', '--package', dir], {
+  const paramArgs = Object.entries(params).flatMap(([name, value]) => ['--param', `${name}=${value}`]);
+  execFileSync('npx', ['serverless', 'package', '--stage', 'test', '--package', dir, ...paramArgs], {
     env,
     stdio: 'pipe',
     timeout: 120_000,
   });
-  const template = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
-  resources = template.Resources;
+  return JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
+}
+
+beforeAll(() => {
+  defaultTemplate = packageWith();
+  resources = defaultTemplate.Resources;
 }, 150_000);
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
 
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 
@@ -87,7 +102,7 @@ describe('the packaged CloudFormation template', () => {
     expect(JSON.parse(rule.Targets[0]?.Input ?? '{}')).not.toHaveProperty('hour');
   });
 
-  it('runs every function on nodejs22.x with its own role', () => {
+  it('runs every function on nodejs24.x with its own role', () => {
     const functions = ofType('AWS::Lambda::Function');
     expect(functions.map(([id]) => id).sort()).toEqual([
       'CommitLambdaFunction',
@@ -96,13 +111,13 @@ describe('the packaged CloudFormation template', () => {
     ]);
     const roles = functions.map(([, f]) => JSON.stringify(f.Properties.Role));
     expect(new Set(roles).size).toBe(3);
-    for (const [, f] of functions) expect(f.Properties.Runtime).toBe('nodejs22.x');
+    for (const [, f] of functions) expect(f.Properties.Runtime).toBe('nodejs24.x');
   });
 
   it('grants no wildcard S3 access and keeps each role to the prefixes it uses', () => {
     const statements = ofType('AWS::IAM::Role').flatMap(([id, role]) =>
       (
-        role.Properties.Policies as Array<{
+        (role.Properties.Policies ?? []) as Array<{
           PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> };
         }>
       ).flatMap((p) =>
@@ -193,5 +208,318 @@ describe('operations in the packaged template', () => {
     for (const metric of ['"Rows', 'LagHours', 'ExecutionsFailed', 'Throttles', 'FetchSeconds'])
       expect(body).toContain(metric);
     expect(body).toContain(NAMESPACE);
+  });
+});
+
+// ---- What CloudFormation creates from a template: conditions evaluated, Fn::If resolved ----------------
+
+const NO_VALUE = Symbol('AWS::NoValue');
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function conditionsOf(template: Template): Record<string, boolean> {
+  const definitions = template.Conditions ?? {};
+  const known: Record<string, boolean> = {};
+  const named = (name: string): boolean => {
+    if (!(name in definitions)) throw new Error(`no condition ${name}`);
+    known[name] ??= evaluate(definitions[name]);
+    return known[name];
+  };
+  const evaluate = (expression: unknown): boolean => {
+    if (!isObject(expression)) throw new Error(`not a condition: ${JSON.stringify(expression)}`);
+    const [[fn, args] = []] = Object.entries(expression);
+    const list = args as unknown[];
+    if (fn === 'Condition') return named(args as string);
+    if (fn === 'Fn::Not') return !evaluate(list[0]);
+    if (fn === 'Fn::And') return list.every(evaluate);
+    if (fn === 'Fn::Or') return list.some(evaluate);
+    if (fn === 'Fn::Equals' && list.every((a) => typeof a === 'string')) return list[0] === list[1];
+    throw new Error(`cannot evaluate ${JSON.stringify(expression)} offline`);
+  };
+  for (const name of Object.keys(definitions)) named(name);
+  return known;
+}
+
+function resolveIfs(value: unknown, conditions: Record<string, boolean>): unknown {
+  if (Array.isArray(value)) return value.map((v) => resolveIfs(v, conditions)).filter((v) => v !== NO_VALUE);
+  if (!isObject(value)) return value;
+  if (value.Ref === 'AWS::NoValue') return NO_VALUE;
+  if ('Fn::If' in value) {
+    const [condition, whenTrue, whenFalse] = value['Fn::If'] as [string, unknown, unknown];
+    if (!(condition in conditions)) throw new Error(`no condition ${condition}`);
+    return resolveIfs(conditions[condition] ? whenTrue : whenFalse, conditions);
+  }
+  const entries = Object.entries(value).map(([k, v]) => [k, resolveIfs(v, conditions)] as const);
+  return Object.fromEntries(entries.filter(([, v]) => v !== NO_VALUE));
+}
+
+/** The resources and outputs CloudFormation would create from the template, with its parameters. */
+function created(template: Template): Required<Pick<Template, 'Resources' | 'Outputs'>> {
+  const conditions = conditionsOf(template);
+  const kept = <T extends { Condition?: string }>(entries: Record<string, T>) =>
+    Object.fromEntries(
+      Object.entries(entries)
+        .filter(([, r]) => r.Condition === undefined || conditions[r.Condition])
+        .map(([id, r]) => [id, resolveIfs(r, conditions) as T]),
+    );
+  return { Resources: kept(template.Resources), Outputs: kept(template.Outputs ?? {}) };
+}
+
+/** A Ref, GetAtt or Sub written out: `arn:aws:s3:::<CollectorBucket>/…`, `<SecopsQueue.Arn>`. */
+function render(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const name = (ref: string) => (ref === 'AWS::Partition' ? 'aws' : `<${ref}>`);
+  if (isObject(value) && typeof value.Ref === 'string') return name(value.Ref);
+  if (isObject(value) && Array.isArray(value['Fn::GetAtt'])) return name(value['Fn::GetAtt'].join('.'));
+  if (isObject(value) && 'Fn::Sub' in value) {
+    const sub = value['Fn::Sub'];
+    const [text, variables] = (Array.isArray(sub) ? sub : [sub, {}]) as [string, Record<string, unknown>];
+    return text.replace(/\$\{([^}]+)\}/g, (_, v: string) =>
+      v in variables ? render(variables[v]) : name(v),
+    );
+  }
+  throw new Error(`cannot render ${JSON.stringify(value)}`);
+}
+
+type Statement = {
+  Sid?: string;
+  Effect: string;
+  Principal?: unknown;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+};
+const statementsOf = (policy: Resource | undefined): Statement[] =>
+  (policy?.Properties.PolicyDocument as { Statement: Statement[] } | undefined)?.Statement ?? [];
+/** Each statement as actions on rendered resources, with its condition: what it allows, readably. */
+const grants = (policy: Resource | undefined) =>
+  statementsOf(policy).map((s) => ({
+    effect: s.Effect,
+    actions: [s.Action].flat(),
+    resources: [s.Resource].flat().map(render),
+    ...(s.Condition ? { condition: s.Condition } : {}),
+  }));
+
+const SUBJECT = '123456789012345678901';
+
+describe('Google SecOps reader access, as CloudFormation creates it from the packaged template', () => {
+  let byDefault: ReturnType<typeof created>;
+  /** Step one for an SQS feed: the role and the queue, on the bucket the stack creates, no notification yet. */
+  let federated: ReturnType<typeof created>;
+  /** Everything on: deletion after transfer, the access-key user, the queue and the bucket's notification. */
+  let everything: ReturnType<typeof created>;
+  let existingBucket: ReturnType<typeof created>;
+
+  beforeAll(() => {
+    byDefault = created(defaultTemplate);
+    federated = created(packageWith({ secopsSubjectId: SUBJECT, secopsSqs: 'true' }));
+    everything = created(
+      packageWith({
+        secopsSubjectId: SUBJECT,
+        secopsDeletesFiles: 'true',
+        secopsAccessKeyUser: 'true',
+        secopsSqs: 'true',
+        secopsSqsNotify: 'true',
+      }),
+    );
+    existingBucket = created(
+      packageWith({
+        bucketName: 'existing-bucket',
+        secopsSubjectId: SUBJECT,
+        secopsSqs: 'true',
+        secopsSqsNotify: 'true',
+      }),
+    );
+  }, 400_000);
+
+  const typesOf = (template: ReturnType<typeof created>) =>
+    new Set(Object.values(template.Resources).map((r) => r.Type));
+
+  it('creates no reader role, user, policy or queue with the default parameters', () => {
+    const types = typesOf(byDefault);
+    for (const type of [
+      'AWS::IAM::User',
+      'AWS::IAM::ManagedPolicy',
+      'AWS::SQS::Queue',
+      'AWS::SQS::QueuePolicy',
+    ])
+      expect(types, type).not.toContain(type);
+    expect(Object.keys(byDefault.Resources).filter((id) => id.startsWith('Secops'))).toEqual([]);
+    expect(Object.keys(byDefault.Outputs).filter((id) => id.startsWith('Secops'))).toEqual([]);
+    expect(byDefault.Resources.CollectorBucket?.Properties).not.toHaveProperty('NotificationConfiguration');
+  });
+
+  it("lets only the feed's subject assume the reader role, by web identity federation with accounts.google.com", () => {
+    const role = federated.Resources.SecopsReaderRole;
+    expect(role?.Type).toBe('AWS::IAM::Role');
+    expect(role?.Properties.AssumeRolePolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Federated: 'accounts.google.com' },
+          Action: 'sts:AssumeRoleWithWebIdentity',
+          Condition: { StringEquals: { 'accounts.google.com:sub': SUBJECT } },
+        },
+      ],
+    });
+    expect(role?.Properties.ManagedPolicyArns).toEqual([{ Ref: 'SecopsReaderPolicy' }]);
+    expect(role?.Properties).not.toHaveProperty('Policies');
+  });
+
+  it('lets the reader read and list the published prefix, and nothing of the work prefix', () => {
+    const policy = federated.Resources.SecopsReaderPolicy;
+    const s3 = grants(policy).filter((g) => g.actions.some((a) => a.startsWith('s3:')));
+    expect(s3).toEqual([
+      {
+        effect: 'Allow',
+        actions: ['s3:GetObject'],
+        resources: ['arn:aws:s3:::<CollectorBucket>/citrix_monitor/*'],
+      },
+      {
+        effect: 'Allow',
+        actions: ['s3:ListBucket'],
+        resources: ['arn:aws:s3:::<CollectorBucket>'],
+        condition: { StringLike: { 's3:prefix': ['citrix_monitor/*', 'citrix_monitor/'] } },
+      },
+    ]);
+    expect(JSON.stringify(policy)).not.toContain('collector-work');
+  });
+
+  it('lets the reader delete published files only when the feed deletes transferred files', () => {
+    const deleting = (template: ReturnType<typeof created>) =>
+      grants(template.Resources.SecopsReaderPolicy).filter((g) => g.actions.includes('s3:DeleteObject'));
+    expect(deleting(federated)).toEqual([]);
+    expect(deleting(everything)).toEqual([
+      {
+        effect: 'Allow',
+        actions: ['s3:DeleteObject'],
+        resources: ['arn:aws:s3:::<CollectorBucket>/citrix_monitor/*'],
+      },
+    ]);
+    expect(JSON.stringify(everything.Resources.SecopsReaderPolicy)).not.toContain('collector-work');
+  });
+
+  it('gives the access-key user the same policy as the role, and never an access key', () => {
+    const user = everything.Resources.SecopsReaderUser;
+    expect(user?.Type).toBe('AWS::IAM::User');
+    expect(user?.Properties.ManagedPolicyArns).toEqual(
+      everything.Resources.SecopsReaderRole?.Properties.ManagedPolicyArns,
+    );
+    expect(user?.Properties).not.toHaveProperty('Policies');
+    expect(Object.keys(federated.Resources)).not.toContain('SecopsReaderUser');
+    for (const template of [byDefault, federated, everything, existingBucket])
+      expect(typesOf(template)).not.toContain('AWS::IAM::AccessKey');
+  });
+
+  it('refuses every request without TLS on the bucket it creates and its objects, and puts no policy on an existing bucket', () => {
+    const policy = byDefault.Resources.CollectorBucketPolicy;
+    expect(policy?.Properties.Bucket).toEqual({ Ref: 'CollectorBucket' });
+    expect(statementsOf(policy)).toHaveLength(1);
+    expect(statementsOf(policy)[0]?.Principal).toBe('*');
+    expect(grants(policy)).toEqual([
+      {
+        effect: 'Deny',
+        actions: ['s3:*'],
+        resources: ['<CollectorBucket.Arn>', '<CollectorBucket.Arn>/*'],
+        condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+    ]);
+    const onTheirBucket = Object.values(existingBucket.Resources).filter(
+      (r) =>
+        r.Type === 'AWS::S3::BucketPolicy' &&
+        JSON.stringify(r.Properties.Bucket) !== '{"Ref":"ServerlessDeploymentBucket"}',
+    );
+    expect(onTheirBucket).toEqual([]);
+  });
+
+  it('queues S3 notifications for an Amazon SQS V2 feed: encrypted, with a dead-letter queue, sent to only by S3 for this bucket', () => {
+    const queue = federated.Resources.SecopsQueue?.Properties;
+    expect(queue).toMatchObject({
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['SecopsDeadLetterQueue', 'Arn'] } },
+    });
+    expect(federated.Resources.SecopsDeadLetterQueue?.Properties.SqsManagedSseEnabled).toBe(true);
+    const policy = federated.Resources.SecopsQueuePolicy;
+    expect(policy?.Properties.Queues).toEqual([{ Ref: 'SecopsQueue' }]);
+    expect(statementsOf(policy)).toHaveLength(1);
+    expect(statementsOf(policy)[0]).toMatchObject({ Principal: { Service: 's3.amazonaws.com' } });
+    expect(grants(policy)).toEqual([
+      {
+        effect: 'Allow',
+        actions: ['sqs:SendMessage'],
+        resources: ['<SecopsQueue.Arn>'],
+        condition: {
+          ArnEquals: { 'aws:SourceArn': expect.anything() },
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+        },
+      },
+    ]);
+    expect(render(statementsOf(policy)[0]?.Condition?.ArnEquals?.['aws:SourceArn'])).toBe(
+      'arn:aws:s3:::<CollectorBucket>',
+    );
+    const reading = grants(federated.Resources.SecopsReaderPolicy).filter((g) =>
+      g.actions.some((a) => a.startsWith('sqs:')),
+    );
+    expect(reading).toEqual([
+      {
+        effect: 'Allow',
+        actions: [
+          'sqs:ReceiveMessage',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+          'sqs:ChangeMessageVisibility',
+        ],
+        resources: ['<SecopsQueue.Arn>'],
+      },
+    ]);
+    const alarm = federated.Resources.SecopsDeadLetterAlarm?.Properties;
+    expect(alarm).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['SecopsDeadLetterQueue', 'QueueName'] } }],
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+    });
+  });
+
+  it('notifies the queue of objects created under the published prefix only, from the deploy that sets secopsSqsNotify', () => {
+    expect(federated.Resources.CollectorBucket?.Properties).not.toHaveProperty('NotificationConfiguration');
+    expect(everything.Resources.CollectorBucket?.Properties.NotificationConfiguration).toEqual({
+      QueueConfigurations: [
+        {
+          Event: 's3:ObjectCreated:*',
+          Queue: { 'Fn::GetAtt': ['SecopsQueue', 'Arn'] },
+          Filter: { S3Key: { Rules: [{ Name: 'prefix', Value: 'citrix_monitor/' }] } },
+        },
+      ],
+    });
+  });
+
+  it('scopes the reader and the queue to an existing bucket, and configures nothing on that bucket', () => {
+    expect(Object.keys(existingBucket.Resources)).not.toContain('CollectorBucket');
+    const reader = grants(existingBucket.Resources.SecopsReaderPolicy);
+    expect(reader.flatMap((g) => g.resources)).toEqual([
+      'arn:aws:s3:::existing-bucket/citrix_monitor/*',
+      'arn:aws:s3:::existing-bucket',
+      '<SecopsQueue.Arn>',
+    ]);
+    const [sending] = statementsOf(existingBucket.Resources.SecopsQueuePolicy);
+    expect(render(sending?.Condition?.ArnEquals?.['aws:SourceArn'])).toBe('arn:aws:s3:::existing-bucket');
+  });
+
+  it('outputs what the feed form asks for: S3 URI, role ARN, queue, and the access-key user', () => {
+    const outputs = everything.Outputs;
+    expect(render(outputs.PublishedPrefix?.Value)).toBe('s3://<CollectorBucket>/citrix_monitor/');
+    expect(outputs.SecopsReaderRoleArn?.Value).toEqual({ 'Fn::GetAtt': ['SecopsReaderRole', 'Arn'] });
+    expect(outputs.SecopsQueueArn?.Value).toEqual({ 'Fn::GetAtt': ['SecopsQueue', 'Arn'] });
+    expect(outputs.SecopsQueueUrl?.Value).toEqual({ Ref: 'SecopsQueue' });
+    expect(outputs.SecopsAccessKeyUserName?.Value).toEqual({ Ref: 'SecopsReaderUser' });
+    expect(outputs.SecopsDeadLetterQueueArn?.Value).toEqual({
+      'Fn::GetAtt': ['SecopsDeadLetterQueue', 'Arn'],
+    });
+    expect(render(existingBucket.Outputs.PublishedPrefix?.Value)).toBe(
+      's3://existing-bucket/citrix_monitor/',
+    );
+    expect(Object.keys(federated.Outputs)).not.toContain('SecopsAccessKeyUserName');
   });
 });
