@@ -2,12 +2,15 @@
  * `npm run collect -- [--hour 2026-11-24T10:00:00Z]`: runs the state machine locally against whatever the
  * environment names (API_BASE: the real Citrix API or a compatible server; AWS_ENDPOINT_URL_S3 and
  * S3_FORCE_PATH_STYLE for any S3). Without --hour it does what the hourly schedule does.
- * Exit 0: every hour published and the state committed; 1: the execution failed; 2: bad usage or configuration.
+ * Exit 0: every hour published and the state committed; 1: the execution failed; 2: bad usage or
+ * configuration; 3: another live run holds an hour (the output says until when and who). A run killed
+ * on this machine holds nothing once it is gone: the next run takes its hours over at once.
  */
 import { parseArgs } from 'node:util';
 import { parseHour } from '../functions/commons/hours.ts';
 import { collectorFromEnv } from '../functions/commons/runtime.ts';
 import { jsonLinesTelemetry, silentTelemetry } from '../functions/commons/telemetry.ts';
+import { thisProcess } from './lease-owner.ts';
 import { describeOutcome, exitCode } from './report.ts';
 import { runExecution } from './workflow.ts';
 
@@ -39,7 +42,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const telemetry = args.verbose ? jsonLinesTelemetry((line) => process.stderr.write(line)) : silentTelemetry;
-  const collector = collectorFromEnv(process.env, telemetry, false);
+  const collector = { ...collectorFromEnv(process.env, telemetry, false), ...thisProcess() };
   const started = Date.now();
   const outcome = await runExecution(collector, { input: args.hour ? { hour: args.hour } : {} });
   console.log(describeOutcome(outcome, collector.config, (Date.now() - started) / 1000));

@@ -1,10 +1,38 @@
+import { hostname } from 'node:os';
 import type { Config } from '../functions/commons/config.ts';
+import type { CommitResult } from '../functions/commons/publish.ts';
 import type { ExecutionOutcome } from './workflow.ts';
 
 const n = (x: number) => x.toLocaleString('en-US');
 
+/**
+ * An hour another run holds: who, until when, why this run did not take it over, and what to do.
+ * The lease's `until` is when any run may finish the hour.
+ */
+function heldElsewhere(hour: CommitResult, now: number): string[] {
+  const lease = hour.heldBy;
+  if (!lease) return [`  Hour ${hour.hour}: another run is publishing it; nothing written by this run.`];
+  const minutes = Math.max(0, Math.ceil((Date.parse(lease.until) - now) / 60_000));
+  const owner = lease.host && lease.pid ? ` (process ${lease.pid} on ${lease.host})` : '';
+  const why = !owner
+    ? 'an execution of the deployed state machine holds it (its lease names no process)'
+    : lease.host === hostname()
+      ? `process ${lease.pid} still runs on this machine: let it finish, or stop it and run again at once`
+      : `the run is on another machine, so this one cannot tell whether it still runs`;
+  return [
+    `  Hour ${hour.hour}: not published by this run, nothing written: run ${lease.holder}${owner} holds it until ${lease.until}, in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
+    `    Why: ${why}.`,
+    `    Run again after ${lease.until}: a run then finishes the hour if that one has not. To see who holds it: citrix-monitor status.`,
+  ];
+}
+
 /** What a person reads after a run: what was published, where, the state, or what failed and what to do. */
-export function describeOutcome(outcome: ExecutionOutcome, config: Config, seconds: number): string {
+export function describeOutcome(
+  outcome: ExecutionOutcome,
+  config: Config,
+  seconds: number,
+  now: number = Date.now(),
+): string {
   const lines: string[] = [];
   lines.push(`Execution ${outcome.executionName} ${outcome.status} in ${seconds.toFixed(1)} s`);
   if (outcome.status === 'FAILED') {
@@ -20,6 +48,10 @@ export function describeOutcome(outcome: ExecutionOutcome, config: Config, secon
     return lines.join('\n');
   }
   for (const hour of out.committed) {
+    if (hour.outcome === 'publishing-elsewhere') {
+      lines.push(...heldElsewhere(hour, now));
+      continue;
+    }
     const verb =
       hour.outcome === 'published' ? 'published' : 'already published by another run; nothing written';
     lines.push(`  Hour ${hour.hour}: ${n(hour.rows)} rows, ${n(hour.objects)} objects ${verb}`);
@@ -40,7 +72,7 @@ export function describeOutcome(outcome: ExecutionOutcome, config: Config, secon
   return lines.join('\n');
 }
 
-/** Exit 0 only when the execution succeeded and every hour it planned is published. */
+/** Exit 0 only when the execution succeeded and every hour it planned is published; 3 when another run holds one. */
 export function exitCode(outcome: ExecutionOutcome): number {
   if (outcome.status !== 'SUCCEEDED') return 1;
   return outcome.output?.committed.every((c) => c.outcome !== 'publishing-elsewhere') === false ? 3 : 0;

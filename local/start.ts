@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { collectorFromEnv } from '../functions/commons/runtime.ts';
 import { jsonLinesTelemetry } from '../functions/commons/telemetry.ts';
 import { startStandin } from './citrix-standin/index.ts';
+import { thisProcess } from './lease-owner.ts';
 import { ensureLoopback } from './loopback.ts';
 import { describeOutcome, exitCode } from './report.ts';
 import { startLocalS3 } from './s3.ts';
@@ -39,11 +40,14 @@ async function main(): Promise<number> {
       MAX_HOURS_PER_RUN: process.env.MAX_HOURS_PER_RUN ?? '3',
     };
     const logFile = resolve(DATA_DIR, 'collector.log');
-    const collector = collectorFromEnv(
-      env,
-      jsonLinesTelemetry((line) => appendFileSync(logFile, line)),
-      false,
-    );
+    const collector = {
+      ...collectorFromEnv(
+        env,
+        jsonLinesTelemetry((line) => appendFileSync(logFile, line)),
+        false,
+      ),
+      ...thisProcess(),
+    };
     console.log(`Citrix Monitor stand-in: ${standin.url} (customer ${standin.customerId})`);
     console.log(`Embedded S3 (s3rver):    ${s3.endpoint}, bucket ${BUCKET}, data in ${DATA_DIR}/s3`);
     const started = Date.now();

@@ -46,11 +46,13 @@ const MAX_RETRY_AFTER_MS = 60_000;
 
 /** Retriable outcomes carry the wait the server asked for, if any. */
 class Retry extends Error {
-  constructor(
-    readonly failure: CitrixThrottled | CitrixTransient,
-    readonly retryAfterMs: number | null,
-  ) {
+  readonly failure: CitrixThrottled | CitrixTransient;
+  readonly retryAfterMs: number | null;
+
+  constructor(failure: CitrixThrottled | CitrixTransient, retryAfterMs: number | null) {
     super(failure.message);
+    this.failure = failure;
+    this.retryAfterMs = retryAfterMs;
   }
 }
 
@@ -134,10 +136,12 @@ function describeBody(res: Response, text: string): string {
  */
 export class CitrixClient {
   private token: { value: string; renewAt: number } | null = null;
+  private readonly options: CitrixClientOptions;
   private readonly base: URL;
   private readonly sleep: (ms: number) => Promise<void>;
 
-  constructor(private readonly options: CitrixClientOptions) {
+  constructor(options: CitrixClientOptions) {
+    this.options = options;
     this.base = new URL(`${options.apiBase}/`);
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }

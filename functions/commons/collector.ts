@@ -21,6 +21,22 @@ export interface Collector {
   readonly log: Telemetry['log'];
   readonly metric: Telemetry['metric'];
   readonly now?: () => number;
+  /**
+   * The local run's process, written into the leases it takes so that a rerun on the same machine can
+   * tell that their holder died. The Lambdas leave it out: an invocation's pid means nothing after it.
+   */
+  readonly leaseOwner?: LeaseOwner;
+  /**
+   * Whether the owner of a lease is provably gone (a process of this machine that no longer exists).
+   * False whenever that cannot be proven (a live process, another machine): such a lease is waited out.
+   */
+  readonly isGone?: (owner: LeaseOwner) => boolean;
+}
+
+/** A process holding a lease: the machine's host name and the process id on it. */
+export interface LeaseOwner {
+  readonly host: string;
+  readonly pid: number;
 }
 
 export interface PlannedHour {

@@ -20,6 +20,9 @@ export interface EntityWindow {
   readonly pageSize: number;
 }
 
+/** What the pager asks of the Citrix client. */
+type CitrixPages = Pick<CitrixClient, 'keyPageUrl' | 'firstPageUrl' | 'resolveNextLink' | 'fetchPage'>;
+
 /** Names a Citrix page in messages and logs. */
 export type About = (page: number) => { what: string; fields: Record<string, unknown> };
 
@@ -35,19 +38,26 @@ export class EntityPages implements AsyncIterable<Page> {
   resumeAt: Cursor | null;
   /** Citrix pages received. */
   received = 0;
+  private readonly citrix: CitrixPages;
+  private readonly window: EntityWindow;
+  private readonly deadlineMs: number;
+  private readonly about: About;
+  /** Citrix pages received by earlier invocations, to number pages in messages. */
+  private readonly pagesBefore: number;
 
   constructor(
-    private readonly citrix: Pick<
-      CitrixClient,
-      'keyPageUrl' | 'firstPageUrl' | 'resolveNextLink' | 'fetchPage'
-    >,
-    private readonly window: EntityWindow,
+    citrix: CitrixPages,
+    window: EntityWindow,
     start: Cursor | null,
-    private readonly deadlineMs: number,
-    private readonly about: About,
-    /** Citrix pages received by earlier invocations, to number pages in messages. */
-    private readonly pagesBefore = 0,
+    deadlineMs: number,
+    about: About,
+    pagesBefore = 0,
   ) {
+    this.citrix = citrix;
+    this.window = window;
+    this.deadlineMs = deadlineMs;
+    this.about = about;
+    this.pagesBefore = pagesBefore;
     this.resumeAt = start ?? (window.keyField === null ? { nextLink: this.firstUrl() } : { after: null });
   }
 

@@ -1,4 +1,4 @@
-import type { Collector, FetchResult, Plan } from './collector.ts';
+import type { Collector, FetchResult, LeaseOwner, Plan } from './collector.ts';
 import { StateCorrupt } from './errors.ts';
 import { formatHour, HOUR_MS, hourOf, newestDueHour } from './hours.ts';
 import { commitKey, publishedKey, stagingKey, stagingRunPrefix } from './keys.ts';
@@ -7,6 +7,8 @@ import { excludedEntities, readState, writeState } from './state-store.ts';
 /**
  * How long a publisher holds an hour. Longer than a Lambda can run (15 min), so a lease that has
  * expired belongs to an invocation that is surely gone, and taking it over cannot race a live writer.
+ * Before that, only a lease whose holder is provably gone is taken over: a local run's process, on the
+ * same machine, that no longer exists ({@link Collector.isGone}).
  */
 export const LEASE_MS = 20 * 60_000;
 
@@ -28,8 +30,19 @@ export interface CommitRecord {
   status: 'publishing' | 'published';
   entities: Record<string, { pages: number; rows: number }>;
   claimed_at: string;
-  lease: { holder: string; until: string };
+  lease: Lease;
   published_at?: string;
+}
+
+/**
+ * Who may publish the hour now (`holder`, a run), until when. A local run adds its process (`host`,
+ * `pid`); a Lambda, and every record written before they existed, has neither.
+ */
+export interface Lease {
+  holder: string;
+  until: string;
+  host?: string;
+  pid?: number;
 }
 
 export interface CommitResult {
@@ -45,6 +58,8 @@ export interface CommitResult {
   readonly objects: number;
   readonly rows: number;
   readonly entities: Record<string, { pages: number; rows: number }>;
+  /** For `publishing-elsewhere`: the lease of the run that holds the hour, and until when. */
+  readonly heldBy?: Lease;
   /** The state after this commit, and why it did or did not move. */
   readonly state: { lastHour: string | null; moved: boolean; reason: string };
 }
@@ -52,7 +67,30 @@ export interface CommitResult {
 const now = (c: Collector) => (c.now ?? Date.now)();
 
 function leased(c: Collector, record: CommitRecord, runId: string): CommitRecord {
-  return { ...record, lease: { holder: runId, until: new Date(now(c) + LEASE_MS).toISOString() } };
+  const until = new Date(now(c) + LEASE_MS).toISOString();
+  const owner = c.leaseOwner ? { host: c.leaseOwner.host, pid: c.leaseOwner.pid } : {};
+  return { ...record, lease: { holder: runId, until, ...owner } };
+}
+
+/** The process that holds a lease, when the lease names one (a local run's). */
+function leaseOwnerOf(lease: Lease): LeaseOwner | null {
+  const { host, pid } = lease;
+  return typeof host === 'string' &&
+    host !== '' &&
+    typeof pid === 'number' &&
+    Number.isInteger(pid) &&
+    pid > 0
+    ? { host, pid }
+    : null;
+}
+
+/**
+ * Whether a lease that has not expired may be taken over all the same: only when its holder is a
+ * process that provably no longer runs. A Lambda's lease names no process and is always waited out.
+ */
+function holderGone(c: Collector, lease: Lease): boolean {
+  const owner = leaseOwnerOf(lease);
+  return owner !== null && c.isGone?.(owner) === true;
 }
 
 const serialize = (record: CommitRecord) => `${JSON.stringify(record, null, 2)}\n`;
@@ -79,7 +117,8 @@ export async function readRecord(
 /**
  * Takes the hour for this run: a new claim (`If-None-Match: *`), or the lease of an unfinished claim
  * when it is this run's own (a retry or redrive: Step Functions starts those only after the previous
- * attempt ended) or has expired (its holder is gone). Every change is a compare-and-swap on the record.
+ * attempt ended), has expired (its holder is gone), or names a local process that provably died (a
+ * killed local run, rerun on the same machine). Every change is a compare-and-swap on the record.
  */
 async function acquire(
   c: Collector,
@@ -113,8 +152,17 @@ async function acquire(
     }
     const { record, etag } = found;
     if (record.status === 'published') return { kind: 'published', record };
-    if (record.lease.holder !== task.runId && Date.parse(record.lease.until) > now(c))
-      return { kind: 'busy', record };
+    const live = record.lease.holder !== task.runId && Date.parse(record.lease.until) > now(c);
+    if (live && !holderGone(c, record.lease)) return { kind: 'busy', record };
+    if (live) {
+      c.log('lease holder is gone; taking the hour over', {
+        execution: task.runId,
+        hour: task.hour,
+        holder: record.lease.holder,
+        host: record.lease.host,
+        pid: record.lease.pid,
+      });
+    }
     const taken = leased(c, record, task.runId);
     const outcome = await c.work.putIf(key, serialize(taken), { ifMatch: etag });
     if (outcome.written) return { kind: 'resumed', record: taken, etag: outcome.etag.replaceAll('"', '') };
@@ -139,11 +187,15 @@ export async function commitHour(c: Collector, task: CommitTask): Promise<Commit
   let record = taken.record;
   let objects = 0;
   if (taken.kind === 'busy') {
-    const reason = `hour ${task.hour} is being published by run ${record.lease.holder} (lease until ${record.lease.until}); it or a later run finishes it`;
+    const owner = leaseOwnerOf(record.lease);
+    const where = owner ? `, process ${owner.pid} on ${owner.host}` : '';
+    const reason = `hour ${task.hour} is being published by run ${record.lease.holder}${where} (lease until ${record.lease.until}); it or a later run finishes it`;
     c.log('hour held by another run; nothing written', {
       execution: task.runId,
       hour: task.hour,
       holder: record.lease.holder,
+      until: record.lease.until,
+      ...owner,
     });
     const rows = Object.values(record.entities).reduce((n, e) => n + e.rows, 0);
     const state = await readState(c.work, c.config);
@@ -154,6 +206,7 @@ export async function commitHour(c: Collector, task: CommitTask): Promise<Commit
       objects: 0,
       rows,
       entities: record.entities,
+      heldBy: record.lease,
       state: { lastHour: state.lastHour === null ? null : formatHour(state.lastHour), moved: false, reason },
     };
   }

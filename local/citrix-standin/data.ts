@@ -23,7 +23,10 @@ export function mix(a: number, b: number): number {
 
 /** mulberry32: a tiny seeded PRNG, far cheaper than crypto per row. */
 export class Rng {
-  constructor(private s: number) {}
+  private s: number;
+  constructor(seed: number) {
+    this.s = seed;
+  }
   next(): number {
     this.s = (this.s + 0x6d2b79f5) | 0;
     let t = Math.imul(this.s ^ (this.s >>> 15), 1 | this.s);
@@ -57,16 +60,32 @@ function guid(es: number, hour: number, index: number): string {
 
 /** What a row builder sees. A class, not a literal with closures: it is built once per row. */
 class RowCtx {
+  private readonly data: Dataset;
+  readonly rng: Rng;
+  /** Seed of the entity. */
+  readonly es: number;
+  readonly hour: number;
+  readonly index: number;
+  readonly modified: string;
+  readonly created: string;
+
   constructor(
-    private readonly data: Dataset,
-    readonly rng: Rng,
-    /** Seed of the entity. */
-    readonly es: number,
-    readonly hour: number,
-    readonly index: number,
-    readonly modified: string,
-    readonly created: string,
-  ) {}
+    data: Dataset,
+    rng: Rng,
+    es: number,
+    hour: number,
+    index: number,
+    modified: string,
+    created: string,
+  ) {
+    this.data = data;
+    this.rng = rng;
+    this.es = es;
+    this.hour = hour;
+    this.index = index;
+    this.modified = modified;
+    this.created = created;
+  }
   /** Integer key, unique per entity. */
   get id(): number {
     return this.hour * MAX_ROWS_PER_HOUR + this.index;
@@ -355,8 +374,10 @@ export class Dataset {
   private readonly counts = new Map<string, number>();
   private readonly pools = new Map<string, { es: number; n: number }>();
   private readonly keyOrders = new Map<string, Uint32Array>();
+  private readonly opts: DataOptions;
 
-  constructor(private readonly opts: DataOptions) {
+  constructor(opts: DataOptions) {
+    this.opts = opts;
     this.fromMs = Math.floor(opts.fromMs / HOUR_MS) * HOUR_MS;
     this.toMs = Math.floor(opts.toMs / HOUR_MS) * HOUR_MS;
     Object.entries(SPECS).forEach(([name, spec], code) => {

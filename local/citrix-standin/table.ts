@@ -65,12 +65,16 @@ export class Candidate {
   /** Sort key of the stream's order (key or ModifiedDate), computed when streams are merged. */
   ord: Comparable | undefined;
   sort: (Comparable | null)[] | undefined;
-  constructor(
-    readonly h: number,
-    readonly i: number,
-    readonly n: number,
-    readonly live: LiveRow | null,
-  ) {}
+  readonly h: number;
+  readonly i: number;
+  readonly n: number;
+  readonly live: LiveRow | null;
+  constructor(h: number, i: number, n: number, live: LiveRow | null) {
+    this.h = h;
+    this.i = i;
+    this.n = n;
+    this.live = live;
+  }
 }
 
 /** One request's query, with the total order already made (it ends with the key). */
@@ -170,11 +174,13 @@ export class LiveTable {
   private readonly keyPositions = new Map<string, Map<number, number>>();
   private lastStamp: Instant = { ms: 0, sub: 0 };
   private churnSetting: { entities: Set<string>; rowsPerPage: number; rng: Rng } | null = null;
+  private readonly data: Dataset;
+  private readonly clock: () => number;
 
-  constructor(
-    private readonly data: Dataset,
-    private readonly clock: () => number = Date.now,
-  ) {}
+  constructor(data: Dataset, clock: () => number = Date.now) {
+    this.data = data;
+    this.clock = clock;
+  }
 
   /** Entity by name; throws for an unknown one. */
   entity(name: string): EntityDef {

@@ -6,7 +6,7 @@
  */
 import { DescribeExecutionCommand, ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { BackfillReport } from '../../local/cli/backfill.ts';
+import type { BackfillReport } from '../../cli/backfill.ts';
 import { at, deployedStages, execArn, sfnMock, startS3, stopS3, world } from './world.ts';
 
 beforeAll(startS3);

@@ -10,7 +10,7 @@ import {
   RedriveExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RedriveReport } from '../../local/cli/redrive.ts';
+import type { RedriveReport } from '../../cli/redrive.ts';
 import { at, deployedStages, execArn, machineArn, sfnMock, startS3, stopS3, world } from './world.ts';
 
 beforeAll(startS3);

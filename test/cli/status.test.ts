@@ -5,7 +5,7 @@
  */
 import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { StatusReport } from '../../local/cli/status.ts';
+import type { StatusReport } from '../../cli/status.ts';
 import { at, deployedStages, execArn, SM_ARN, sfnMock, startS3, stopS3, world } from './world.ts';
 
 beforeAll(startS3);
@@ -166,6 +166,49 @@ describe('status', () => {
       /State {10}none yet \(s3:\/\/cli-test\/collector-work\/cli-\d+\/state\.json\)/,
     );
     expect(seen.stdout).toContain('No executions yet.');
+  });
+
+  it('shows who holds each due hour being published: a local process, or a Lambda whose lease expired', async () => {
+    const w = world();
+    await w.writeState('2026-11-24T11:00:00Z');
+    await w.writeRecord('2026-11-24T12:00:00Z', 'publishing', {
+      holder: 'local-2026-11-24T14-21-00-000Z',
+      until: '2026-11-24T14:41:00.000Z',
+      host: 'ops-laptop',
+      pid: 4242,
+    });
+    await w.writeRecord('2026-11-24T13:00:00Z', 'publishing'); // an old record: no host, no pid
+    sfnMock.on(ListExecutionsCommand).resolves({ executions: [] });
+
+    const seen = await w.cli(['status']);
+    const report = JSON.parse((await w.cli(['status', '--json'])).stdout) as StatusReport;
+
+    expect(seen.stdout).toContain(
+      'Being published (claimed, not finished; no other run writes them until the lease ends):\n' +
+        '  2026-11-24T12:00:00Z  held by run local-2026-11-24T14-21-00-000Z, process 4242 on ops-laptop, until 2026-11-24T14:41:00Z (pages of run run-2026-11-24T12:00:00Z)\n' +
+        '  2026-11-24T13:00:00Z  lease of run run-2026-11-24T13:00:00Z (a Lambda) expired at 2026-11-24T12:20:00Z: the next run finishes the hour',
+    );
+    expect(report.publishing).toEqual([
+      {
+        hour: '2026-11-24T12:00:00Z',
+        run: 'run-2026-11-24T12:00:00Z',
+        holder: 'local-2026-11-24T14-21-00-000Z',
+        until: '2026-11-24T14:41:00.000Z',
+        host: 'ops-laptop',
+        pid: 4242,
+        leaseLive: true,
+      },
+      {
+        hour: '2026-11-24T13:00:00Z',
+        run: 'run-2026-11-24T13:00:00Z',
+        holder: 'run-2026-11-24T13:00:00Z',
+        until: '2026-11-24T12:20:00.000Z',
+        host: null,
+        pid: null,
+        leaseLive: false,
+      },
+    ]);
+    expect(seen.code).toBe(0);
   });
 
   it('refuses a --limit that is not a whole number from 1 to 1000 with exit 2', async () => {

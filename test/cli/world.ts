@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
+import { type CliIo, runCli } from '../../cli/main.ts';
 import { formatHour, parseHour } from '../../functions/commons/hours.ts';
 import { commitKey } from '../../functions/commons/keys.ts';
 import type { CommitRecord } from '../../functions/commons/publish.ts';
 import { s3ClientFromEnv, s3Store } from '../../functions/commons/store.ts';
-import { type CliIo, runCli } from '../../local/cli/main.ts';
 import { type LocalS3, startLocalS3 } from '../../local/s3.ts';
 
 export const BUCKET = 'cli-test';
@@ -66,7 +66,12 @@ export interface World {
   readonly env: Record<string, string>;
   cli(argv: string[], io?: Partial<CliIo> & { tty?: boolean }): Promise<Seen>;
   writeState(lastHour: string): Promise<void>;
-  writeRecord(hourText: string, status: CommitRecord['status'] | 'unreadable'): Promise<void>;
+  /** A commit record; its lease by default as records were before they named a process (no host, pid). */
+  writeRecord(
+    hourText: string,
+    status: CommitRecord['status'] | 'unreadable',
+    lease?: CommitRecord['lease'],
+  ): Promise<void>;
 }
 
 let server: LocalS3 | null = null;
@@ -118,7 +123,7 @@ export function world(extraEnv: Record<string, string> = {}): World {
       };
       await store.put(`${workPrefix}/state.json`, JSON.stringify(body), 'application/json');
     },
-    async writeRecord(hourText, status) {
+    async writeRecord(hourText, status, lease) {
       const h = hour(hourText);
       const record: CommitRecord = {
         hour: formatHour(h),
@@ -126,7 +131,7 @@ export function world(extraEnv: Record<string, string> = {}): World {
         status: status === 'unreadable' ? 'publishing' : status,
         entities: { Sessions: { pages: 1, rows: 42 } },
         claimed_at: '2026-11-24T12:00:00.000Z',
-        lease: { holder: `run-${hourText}`, until: '2026-11-24T12:20:00.000Z' },
+        lease: lease ?? { holder: `run-${hourText}`, until: '2026-11-24T12:20:00.000Z' },
         ...(status === 'published' ? { published_at: '2026-11-24T12:01:00.000Z' } : {}),
       };
       const key = commitKey({ prefix: 'citrix_monitor', workPrefix, compression: 'none' }, h);

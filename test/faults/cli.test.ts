@@ -1,9 +1,15 @@
 /**
  * `npm run collect` as an operator runs it, in a child process, against the Citrix stand-in and Ceph RGW:
- * catching up from a state four hours behind, and a run killed with SIGKILL part-way through, then run
- * again. The bucket's own version history is the witness that no published key was written twice.
+ * catching up from a state four hours behind, and a run killed with SIGKILL part-way through (while it
+ * fetches, and while it publishes), then run again. The bucket's own version history is the witness
+ * that no published key was written twice. To catch a run in the middle of publishing, its S3 traffic
+ * goes through a small proxy (publishGate) that holds its writes to the published prefix after the first.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -12,6 +18,8 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { commitKey } from '../../functions/commons/keys.ts';
+import type { CommitRecord } from '../../functions/commons/publish.ts';
 import { s3ClientFromEnv } from '../../functions/commons/store.ts';
 import { type Standin, startStandin } from '../../local/citrix-standin/index.ts';
 import { HOUR, iso, rgwEnv, STATE_KEY } from './world.ts';
@@ -73,14 +81,62 @@ async function setUp(name: string, standinOptions: Parameters<typeof startStandi
         Body: JSON.stringify({ last_hour_utc: iso(hour) }),
       }),
     );
-  return { standin, env, versions, rows, state, setState };
+  const record = async (hour: number) => {
+    const key = commitKey(
+      { prefix: 'citrix_monitor', workPrefix: 'collector-work/citrix_monitor', compression: 'none' },
+      hour,
+    );
+    const out = await s3.send(new GetObjectCommand({ Bucket: `${name}-work`, Key: key }));
+    return JSON.parse((await out.Body?.transformToString()) ?? '{}') as CommitRecord;
+  };
+  return { standin, env, versions, rows, state, setState, record };
+}
+
+/**
+ * A proxy in front of the S3 endpoint that passes everything but holds, unanswered, every write to the
+ * published prefix of `feedBucket` after the first. `firstPublished` resolves once that first object is
+ * written: the process using the proxy has then claimed the hour and is in the middle of publishing it.
+ */
+async function publishGate(upstream: string, feedBucket: string) {
+  const target = new URL(upstream);
+  let publishes = 0;
+  let published: () => void = () => {};
+  const firstPublished = new Promise<void>((resolve) => {
+    published = resolve;
+  });
+  const server = createServer((req, res) => {
+    const publish = req.method === 'PUT' && req.url?.startsWith(`/${feedBucket}/citrix_monitor/`) === true;
+    if (publish && publishes++ > 0) return; // held: never forwarded, never answered
+    const { expect: _, ...headers } = req.headers; // the proxy streams the body at once
+    const forward = request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+        if (publish) answer.on('end', published);
+      },
+    );
+    forward.on('error', () => res.destroy());
+    req.pipe(forward);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    firstPublished,
+    close: async () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
 }
 
 function collect(
   env: Record<string, string>,
   args: string[] = [],
 ): { child: ChildProcess; done: Promise<{ code: number | null; signal: string | null; out: string }> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/collect.ts', ...args], {
+  // Node runs the TypeScript itself (type stripping), as `citrix-monitor run` does: no tsx.
+  const child = spawn(process.execPath, ['local/collect.ts', ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -149,6 +205,46 @@ describe('npm run collect on Ceph RGW', () => {
     const keys = await w.versions();
     expect(keys.length).toBe(3); // 600 rows per entity-hour: one staged group, one published object each
     expect(new Set(keys).size, 'a published key has two versions').toBe(keys.length);
+    expect(await w.state()).toBe(iso(hour));
+  });
+
+  it('takes over at once, and publishes exactly once, an hour whose run was killed while publishing it', async () => {
+    const name = `killed-publishing-${tag}`;
+    const w = await setUp(name, { rowsPerHour: 300, serverPageSize: 100 });
+    const hour = newestDue() - 2 * HOUR;
+    const gate = await publishGate(w.env.AWS_ENDPOINT_URL_S3 ?? '', name);
+
+    const first = collect({ ...w.env, AWS_ENDPOINT_URL_S3: gate.endpoint }, ['--hour', iso(hour)]);
+    await gate.firstPublished;
+    const claimed = await w.record(hour);
+    const publishedBeforeKill = await w.versions();
+    first.child.kill('SIGKILL');
+    const killed = await first.done;
+    await gate.close();
+    const started = Date.now();
+    const second = await collect(w.env, ['--hour', iso(hour)]).done;
+    const seconds = (Date.now() - started) / 1000;
+
+    expect(killed.signal).toBe('SIGKILL');
+    // The kill landed inside publishing: the hour claimed, leased to the killed process, one object out.
+    expect(claimed.status).toBe('publishing');
+    expect(claimed.lease).toMatchObject({ host: hostname(), pid: first.child.pid });
+    expect(Date.parse(claimed.lease.until)).toBeGreaterThan(Date.now() + 10 * 60_000);
+    expect(publishedBeforeKill).toHaveLength(1);
+    expect(second.code, second.out).toBe(0);
+    expect(seconds, 'the rerun waited for the lease').toBeLessThan(60);
+    expect(second.out).toMatch(new RegExp(`Hour ${iso(hour)}: [\\d,]+ rows, 2 objects published`));
+    for (const entity of ENTITIES) {
+      const expected = w.standin
+        .rowsFor(entity, hour, hour + HOUR)
+        .map((r) => String(r[KEY[entity] ?? 'Id']))
+        .sort();
+      expect(await w.rows(entity, hour), entity).toEqual(expected);
+    }
+    const keys = await w.versions();
+    expect(keys.length).toBe(3); // one published object per entity-hour
+    expect(new Set(keys).size, 'a published key has two versions').toBe(keys.length);
+    expect((await w.record(hour)).status).toBe('published');
     expect(await w.state()).toBe(iso(hour));
   });
 });

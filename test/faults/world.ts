@@ -89,18 +89,31 @@ export class World {
   /** What the feed ingested: per key and ETag version, the rows (SecOps ingests an object again only if it changed). */
   private readonly ingested = new Map<string, Record<string, unknown>[]>();
 
+  readonly standin: Standin;
+  /** The feed's bucket (versioned). */
+  readonly store: ObjectStore;
+  /** The work bucket: state, commit records, staging. */
+  readonly work: ObjectStore;
+  readonly env: Record<string, string>;
+  readonly tally: Tally;
+  private readonly client: S3Client;
+
   private constructor(
-    readonly standin: Standin,
-    /** The feed's bucket (versioned). */
-    readonly store: ObjectStore,
-    /** The work bucket: state, commit records, staging. */
-    readonly work: ObjectStore,
-    readonly env: Record<string, string>,
-    readonly tally: Tally,
+    standin: Standin,
+    store: ObjectStore,
+    work: ObjectStore,
+    env: Record<string, string>,
+    tally: Tally,
     clock: number,
-    private readonly client: S3Client,
+    client: S3Client,
   ) {
+    this.standin = standin;
+    this.store = store;
+    this.work = work;
+    this.env = env;
+    this.tally = tally;
     this.clock = clock;
+    this.client = client;
   }
 
   /** A fresh bucket (versioned, as the deployed stack creates it) and a fresh stand-in. */

@@ -4,19 +4,19 @@
  * its report as text or JSON, and returns the exit code scripts rely on (see USAGE).
  */
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { type Config, loadConfig } from '../../functions/commons/config.ts';
-import { BadConfiguration } from '../../functions/commons/errors.ts';
-import { newestDueHour, parseHour } from '../../functions/commons/hours.ts';
-import { s3ClientFromEnv, s3Store } from '../../functions/commons/store.ts';
+import { type Config, loadConfig } from '../functions/commons/config.ts';
+import { BadConfiguration } from '../functions/commons/errors.ts';
+import { newestDueHour, parseHour } from '../functions/commons/hours.ts';
+import { s3ClientFromEnv, s3Store } from '../functions/commons/store.ts';
 import { backfill, backfillHours, MAX_HOURS_WITHOUT_YES } from './backfill.ts';
-import { isCliError, UsageError } from './errors.ts';
+import { isCliError, NeedsDevDependencies, UsageError } from './errors.ts';
 import { findStateMachine, stateMachineName } from './executions.ts';
 import { backfillProgress, formatBackfill, formatRedrive, formatStatus, type Output } from './format.ts';
-import { hourRecords } from './records.ts';
+import { commitRecords, hourRecords } from './records.ts';
 import { redriveFailed } from './redrive.ts';
 import { statusReport } from './status.ts';
 
@@ -43,7 +43,7 @@ Commands:
   status      the state, the lag, the last executions, the failed ones and whether they can be redriven
   backfill    collects the hours --from H1 --to H2: one execution per hour, skips published hours
   redrive     redrives failed executions; says what to do for those that cannot be
-  run         runs the collector on this machine (npm run collect)
+  run         runs the collector on this machine (npm run collect); needs the dev dependencies
 
 ${TARGET_HELP}
 
@@ -53,6 +53,9 @@ Configuration, from the environment as for the collector (README, "Configuration
   AWS credentials and region come from the usual AWS chain (AWS_PROFILE, AWS_REGION, ...).
 
 ${EXIT_HELP}
+
+Installed without dev dependencies (npm ci --omit=dev), status, backfill and redrive work; run needs
+them (it executes the state machine locally with aws-local-stepfunctions): npm ci.
 
 citrix-monitor <command> --help describes a command.
 `;
@@ -108,13 +111,17 @@ Runs the collector on this machine, exactly as npm run collect (local/collect.ts
 due hours after the state, as the hourly schedule does; with --hour that one hour. Configured by the
 environment (README, "Running against a real or compatible API from your machine").
 
+Needs the dev dependencies (npm ci, not npm ci --omit=dev): it executes the state machine with
+aws-local-stepfunctions. Without them it says so and exits 2.
+
   --hour HOUR                one whole UTC hour, e.g. 2026-11-24T10:00:00Z
   --verbose                  the JSON log lines on stderr
   --json                     {"exitCode": N, "output": "..."} on stdout instead of the text
   -h, --help                 this help
 
 Exit code of the local run, passed through: 0 every hour published and the state committed; 1 the
-execution failed; 2 bad usage or configuration; 3 another run was publishing an hour.
+execution failed; 2 bad usage or configuration (or no dev dependencies); 3 another live run holds an
+hour (the output says until when, and who).
 `,
 } as const;
 
@@ -260,9 +267,11 @@ async function status(ctx: Context): Promise<number> {
     );
   const config = cliConfig(ctx.env);
   const where = target(ctx);
+  const work = workStore(ctx, config, where.region);
   const report = await statusReport({
     sfn: where.sfn,
-    work: workStore(ctx, config, where.region),
+    work,
+    records: commitRecords(config, work),
     config,
     stateMachineArn: await where.stateMachineArn(),
     now: ctx.now(),
@@ -321,16 +330,38 @@ async function redrive(ctx: Context): Promise<number> {
   return report.notRedrivable.some((f) => !f.published) ? 1 : 0;
 }
 
-/** `npm run collect` in a child process (local/collect.ts runs on import), its exit code passed through. */
+/** The local run, started in a child process only by `run`: other commands never load it. */
+const LOCAL_RUN = fileURLToPath(new URL('../local/collect.ts', import.meta.url));
+
+/**
+ * Whether the local runner can start here: local/collect.ts runs the state machine with
+ * aws-local-stepfunctions, a dev dependency, so an install with --omit=dev cannot.
+ */
+function localRunnerInstalled(): boolean {
+  if (!existsSync(LOCAL_RUN)) return false;
+  try {
+    import.meta.resolve('aws-local-stepfunctions');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `npm run collect` in a child process on this same Node (which runs TypeScript by stripping types),
+ * its exit code passed through.
+ */
 async function run(ctx: Context): Promise<number> {
   const hour = text(ctx.values, 'hour');
   const args = [
     ...(hour !== undefined ? ['--hour', hour] : []),
     ...(ctx.values.verbose ? ['--verbose'] : []),
   ];
-  const tsx = createRequire(import.meta.url).resolve('tsx/cli');
-  const collect = fileURLToPath(new URL('../collect.ts', import.meta.url));
-  const child = spawn(process.execPath, [tsx, collect, ...args], {
+  if (!localRunnerInstalled())
+    throw new NeedsDevDependencies(
+      'needs the dev dependencies, not installed here (npm ci --omit=dev): it executes the state machine on this machine with aws-local-stepfunctions. Install them with npm ci; status, backfill and redrive need none.',
+    );
+  const child = spawn(process.execPath, [LOCAL_RUN, ...args], {
     env: ctx.env,
     stdio: ['inherit', 'pipe', 'pipe'],
   });
@@ -420,9 +451,7 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
   }
 }
 
-/** The program: `citrix-monitor …` (bin.mjs) or `tsx local/cli/main.ts …`. */
+/** The program: `citrix-monitor …` (cli/bin.ts) or `npm run cli -- …`. */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
   process.exitCode = await runCli(argv);
 }
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

@@ -1,16 +1,19 @@
 import { ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import type { Config } from '../../functions/commons/config.ts';
-import { formatHour, HOUR_MS, newestDueHour } from '../../functions/commons/hours.ts';
-import { readState } from '../../functions/commons/state-store.ts';
-import type { ObjectStore } from '../../functions/commons/store.ts';
+import type { Config } from '../functions/commons/config.ts';
+import { dueHours, formatHour, HOUR_MS, newestDueHour } from '../functions/commons/hours.ts';
+import { readState } from '../functions/commons/state-store.ts';
+import type { ObjectStore } from '../functions/commons/store.ts';
 import { aws } from './errors.ts';
 import { describeFailed, type FailedExecution, isFailed, listed } from './executions.ts';
+import type { CommitRecords } from './records.ts';
 
 export interface StatusInput {
   readonly sfn: SFNClient;
   /** The work bucket (WORK_BUCKET): state file and commit records. */
   readonly work: ObjectStore;
-  readonly config: Pick<Config, 'stateKey' | 'lookbackMinutes'>;
+  /** The commit records (WORK_PREFIX/commits/), for the hours being published. */
+  readonly records: CommitRecords;
+  readonly config: Pick<Config, 'stateKey' | 'lookbackMinutes' | 'maxHoursPerRun'>;
   readonly stateMachineArn: string;
   readonly now: number;
   /** How many of the latest executions to list. */
@@ -30,6 +33,21 @@ export interface ExecutionSummary {
   readonly redriveCount: number;
 }
 
+/** A due hour after the state that a run has claimed and not finished: who holds it, until when. */
+export interface HourBeingPublished {
+  readonly hour: string;
+  /** The run whose staged pages are published. */
+  readonly run: string;
+  /** The run that holds the lease: it alone may publish until `until`. */
+  readonly holder: string;
+  readonly until: string;
+  /** The holder's process, for a local run (`citrix-monitor run`, npm run collect); null for a Lambda. */
+  readonly host: string | null;
+  readonly pid: number | null;
+  /** False once `until` has passed: the next run takes the hour over. */
+  readonly leaseLive: boolean;
+}
+
 export interface StatusReport {
   readonly stateMachineArn: string;
   readonly state: {
@@ -43,6 +61,8 @@ export interface StatusReport {
   readonly lagAlarmHours: number;
   readonly executions: readonly ExecutionSummary[];
   readonly failed: { readonly redrivable: FailedExecution[]; readonly notRedrivable: FailedExecution[] };
+  /** Hours the next scheduled run would collect whose commit record says a run is publishing them. */
+  readonly publishing: readonly HourBeingPublished[];
   readonly healthy: boolean;
   /** Why it is not healthy, in words; empty when healthy. */
   readonly problems: readonly string[];
@@ -75,6 +95,21 @@ export async function statusReport(input: StatusInput): Promise<StatusReport> {
     failed.push(await describeFailed(sfn, item, now));
 
   const due = newestDueHour(now, config.lookbackMinutes);
+  const publishing: HourBeingPublished[] = [];
+  const next = dueHours(state.lastHour, due, config.maxHoursPerRun);
+  for (const [i, record] of (await Promise.all(next.map((h) => input.records(h)))).entries()) {
+    if (record?.status !== 'publishing') continue;
+    const { holder, until, host, pid } = record.lease;
+    publishing.push({
+      hour: formatHour(next[i] ?? 0),
+      run: record.run,
+      holder,
+      until,
+      host: typeof host === 'string' ? host : null,
+      pid: typeof pid === 'number' ? pid : null,
+      leaseLive: Date.parse(until) > now,
+    });
+  }
   const lagHours = state.lastHour === null ? null : Math.max(0, (due - state.lastHour) / HOUR_MS);
   const redrivable = failed.filter((f) => f.redrivable);
   const problems: string[] = [];
@@ -98,6 +133,7 @@ export async function statusReport(input: StatusInput): Promise<StatusReport> {
     lagAlarmHours: input.lagAlarmHours,
     executions,
     failed: { redrivable, notRedrivable: failed.filter((f) => !f.redrivable) },
+    publishing,
     healthy: problems.length === 0,
     problems,
   };

@@ -19,6 +19,15 @@ export class StateMachineNotFound extends CliError {
   readonly exitCode = 2;
 }
 
+/**
+ * The command needs what an install without dev dependencies (npm ci --omit=dev) leaves out: `run`
+ * executes the state machine with aws-local-stepfunctions. Exit 2, as for any configuration problem.
+ */
+export class NeedsDevDependencies extends CliError {
+  override readonly name = 'NeedsDevDependencies';
+  readonly exitCode = 2;
+}
+
 /** An AWS API call failed (credentials, permissions, throttling, network). Exit 3. */
 export class AwsCallFailed extends CliError {
   override readonly name = 'AwsCallFailed';

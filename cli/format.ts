@@ -2,7 +2,7 @@
 import type { BackfillProgress, BackfillReport, HourResult } from './backfill.ts';
 import { type FailedExecution, instead } from './executions.ts';
 import type { RedriveReport } from './redrive.ts';
-import type { StatusReport } from './status.ts';
+import type { HourBeingPublished, StatusReport } from './status.ts';
 
 export interface Output {
   write(text: string): unknown;
@@ -21,6 +21,14 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 function failure(f: FailedExecution): string {
   const what = [f.error, f.cause].filter(Boolean).join(': ') || 'no error recorded';
   return `  ${f.name}  ${f.status} ${instant(f.stopDate)}  hour ${f.hour ?? '(scheduled run)'}\n    ${what}`;
+}
+
+function beingPublished(p: HourBeingPublished): string {
+  const owner = p.host !== null && p.pid !== null ? `process ${p.pid} on ${p.host}` : 'a Lambda';
+  const run = p.run === p.holder ? '' : ` (pages of run ${p.run})`;
+  return p.leaseLive
+    ? `  ${p.hour}  held by run ${p.holder}, ${owner}, until ${instant(p.until)}${run}`
+    : `  ${p.hour}  lease of run ${p.holder} (${owner}) expired at ${instant(p.until)}: the next run finishes the hour${run}`;
 }
 
 export function formatStatus(r: StatusReport, targetFlags: string): string {
@@ -58,6 +66,10 @@ export function formatStatus(r: StatusReport, targetFlags: string): string {
         `    not redrivable: ${f.reason}`,
         `    instead: ${instead(f.hour, targetFlags)}`,
       );
+  }
+  if (r.publishing.length) {
+    lines.push('', 'Being published (claimed, not finished; no other run writes them until the lease ends):');
+    for (const p of r.publishing) lines.push(beingPublished(p));
   }
   return `${lines.join('\n')}\n`;
 }

@@ -6,7 +6,7 @@ import {
   ListStateMachinesCommand,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import { formatHour, parseHour } from '../../functions/commons/hours.ts';
+import { formatHour, parseHour } from '../functions/commons/hours.ts';
 import { aws, StateMachineNotFound } from './errors.ts';
 
 /** Step Functions allows a redrive for 14 days after an execution stopped. */
