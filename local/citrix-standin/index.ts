@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
@@ -46,6 +47,8 @@ export interface StandinOptions {
   /** Hours holding data: [dataFromMs, dataToMs); default the 72 hours before the current hour. */
   dataFromMs?: number;
   dataToMs?: number;
+  /** Serve https with this key and certificate (PEM); `url` is then `https://127.0.0.1:<port>`. Default http. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 /** A failure to inject into the next matching data request(s). */
@@ -91,7 +94,7 @@ export interface StandinStats {
 
 /** A running stand-in. */
 export interface Standin {
-  /** Base URL, e.g. 'http://127.0.0.1:54321' (the API_BASE to configure). */
+  /** Base URL, e.g. 'http://127.0.0.1:54321', or https with the `tls` option (the API_BASE to configure). */
   url: string;
   customerId: string;
   clientId: string;
@@ -403,7 +406,7 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     return reply(404, odataError('NotFound', 'No resource at this path'));
   }
 
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     res.once('finish', () => log(req.method, req.url, res.statusCode));
     route(req, res).catch((err: unknown) => {
       log('error', err);
@@ -411,7 +414,10 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
       else
         send(req, res, 500, odataError('InternalServerError', 'Stand-in error')).catch(() => res.destroy());
     });
-  });
+  };
+  const server = opts.tls
+    ? createTlsServer({ key: opts.tls.key, cert: opts.tls.cert }, handle)
+    : createServer(handle);
   server.on('clientError', (err, socket) => {
     log('client error', err.message);
     const body = odataError('BadRequest', 'Malformed request');
@@ -425,7 +431,7 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     server.once('error', reject);
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
   });
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  origin = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   log('listening on', origin);
 
   return {
