@@ -25,7 +25,7 @@ function failure(f: FailedExecution): string {
 
 function beingPublished(p: HourBeingPublished): string {
   const owner = p.host !== null && p.pid !== null ? `process ${p.pid} on ${p.host}` : 'a Lambda';
-  const run = p.run === p.holder ? '' : ` (pages of run ${p.run})`;
+  const run = p.run === p.holder ? '' : ` (objects of run ${p.run})`;
   return p.leaseLive
     ? `  ${p.hour}  held by run ${p.holder}, ${owner}, until ${instant(p.until)}${run}`
     : `  ${p.hour}  lease of run ${p.holder} (${owner}) expired at ${instant(p.until)}: the next run finishes the hour${run}`;

@@ -8,7 +8,11 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { type Config, loadConfig } from '../functions/commons/config.ts';
+import {
+  loadLayout,
+  type StorageLayout,
+  wholeNumber as wholeNumberSetting,
+} from '../functions/commons/config.ts';
 import { BadConfiguration } from '../functions/commons/errors.ts';
 import { newestDueHour, parseHour } from '../functions/commons/hours.ts';
 import { s3ClientFromEnv, s3Store } from '../functions/commons/store.ts';
@@ -180,20 +184,8 @@ const text = (values: Values, name: string): string | undefined => {
   return typeof value === 'string' ? value : undefined;
 };
 
-function wholeNumber(
-  raw: string | undefined,
-  what: string,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max)
-    throw new UsageError(
-      `${what} ${JSON.stringify(raw)} is invalid: expected a whole number from ${min} to ${max}.`,
-    );
-  return Number(raw);
-}
+const wholeNumber = (raw: string | undefined, what: string, fallback: number, min: number, max: number) =>
+  wholeNumberSetting(raw, what, fallback, min, max, (message) => new UsageError(message));
 
 function hourOption(values: Values, name: string): number {
   const raw = text(values, name);
@@ -205,19 +197,6 @@ function hourOption(values: Values, name: string): number {
       `--${name} ${JSON.stringify(raw)} is not a whole UTC hour: expected e.g. 2026-11-24T10:00:00Z.`,
     );
   return hour;
-}
-
-/**
- * The collector's own configuration reader, so that S3_PREFIX, WORK_PREFIX, STATE_KEY and
- * LOOKBACK_MINUTES mean exactly what they mean to the Lambdas. The CLI never calls Citrix: the Citrix
- * settings loadConfig requires get placeholders, and no secret is read.
- */
-function cliConfig(env: Env): Config {
-  const unused = 'not-used-by-the-cli';
-  return loadConfig(
-    { ...env, CITRIX_CUSTOMER_ID: unused, CITRIX_CLIENT_ID: unused, CITRIX_CLIENT_SECRET_ARN: unused },
-    false,
-  );
 }
 
 interface Target {
@@ -250,7 +229,7 @@ function target(ctx: Context): Target {
   return { region, sfn, flags, stateMachineArn: async () => arn || findStateMachine(sfn, stage, region) };
 }
 
-function workStore(ctx: Context, config: Config, region: string) {
+function workStore(ctx: Context, config: StorageLayout, region: string) {
   return s3Store(s3ClientFromEnv({ ...ctx.env, AWS_REGION: region }), config.workBucket);
 }
 
@@ -265,7 +244,7 @@ async function status(ctx: Context): Promise<number> {
     throw new BadConfiguration(
       `LAG_ALARM_HOURS=${JSON.stringify(raw)} is invalid: expected a whole number of hours.`,
     );
-  const config = cliConfig(ctx.env);
+  const config = loadLayout(ctx.env);
   const where = target(ctx);
   const work = workStore(ctx, config, where.region);
   const report = await statusReport({
@@ -283,7 +262,7 @@ async function status(ctx: Context): Promise<number> {
 }
 
 async function backfillCommand(ctx: Context): Promise<number> {
-  const config = cliConfig(ctx.env);
+  const config = loadLayout(ctx.env);
   const hours = backfillHours(
     hourOption(ctx.values, 'from'),
     hourOption(ctx.values, 'to'),
@@ -316,7 +295,7 @@ async function redrive(ctx: Context): Promise<number> {
     throw new UsageError(
       `--since ${JSON.stringify(raw)} is not a date: expected e.g. 2026-11-20 or 2026-11-20T08:00:00Z.`,
     );
-  const config = cliConfig(ctx.env);
+  const config = loadLayout(ctx.env);
   const where = target(ctx);
   const report = await redriveFailed({
     sfn: where.sfn,

@@ -1,4 +1,4 @@
-import type { Config } from '../functions/commons/config.ts';
+import type { StorageLayout } from '../functions/commons/config.ts';
 import { commitKey } from '../functions/commons/keys.ts';
 import { type CommitRecord, readRecord } from '../functions/commons/publish.ts';
 import type { ObjectStore } from '../functions/commons/store.ts';
@@ -14,7 +14,7 @@ export type HourRecords = (hour: number) => Promise<CommitRecord['status'] | nul
  * Reads the commit records under WORK_PREFIX/commits/ with the collector's own reader: they remember a
  * published hour even after the feed deleted its files, and who holds an hour being published.
  */
-export function commitRecords(config: Config, work: ObjectStore): CommitRecords {
+export function commitRecords(config: StorageLayout, work: ObjectStore): CommitRecords {
   return async (hour) => {
     const where = `S3 GetObject s3://${work.bucket}/${commitKey(config, hour)}`;
     return (await aws(where, () => readRecord({ config, work }, hour)))?.record ?? null;
@@ -22,7 +22,7 @@ export function commitRecords(config: Config, work: ObjectStore): CommitRecords 
 }
 
 /** {@link commitRecords}, reduced to the status. */
-export function hourRecords(config: Config, work: ObjectStore): HourRecords {
+export function hourRecords(config: StorageLayout, work: ObjectStore): HourRecords {
   const read = commitRecords(config, work);
   return async (hour) => (await read(hour))?.status ?? null;
 }

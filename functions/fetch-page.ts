@@ -1,7 +1,11 @@
+import { parser } from '@aws-lambda-powertools/parser/middleware';
+import type { ParsedResult } from '@aws-lambda-powertools/parser/types';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type Collector, type FetchResult, type FetchTask, fetchPages } from './commons/collector.ts';
+import { type Collector, type FetchResult, fetchPages } from './commons/collector.ts';
+import { eventOf } from './commons/events.ts';
 import { fromLambdaEnvironment, lambdaMiddlewares } from './commons/runtime.ts';
+import { type FetchTask, fetchTaskSchema } from './commons/schemas.ts';
 
 /**
  * Time kept back from the Lambda timeout to finish the last object's write and return the continuation:
@@ -10,9 +14,11 @@ import { fromLambdaEnvironment, lambdaMiddlewares } from './commons/runtime.ts';
 const SAFETY_MS = 60_000;
 
 export const fetchPageHandler = (collector: () => Collector, middlewares: middy.MiddlewareObj[] = []) =>
-  middy<FetchTask, FetchResult, Error, Context>()
+  middy<ParsedResult<unknown, FetchTask>, FetchResult, Error, Context>()
     .use(middlewares)
-    .handler(async (task, context) => {
+    .use(parser({ schema: fetchTaskSchema, safeParse: true }))
+    .handler(async (parsed, context) => {
+      const task = eventOf(parsed, 'FetchPages');
       const c = collector();
       const remaining = context.getRemainingTimeInMillis();
       const budget = Math.min(

@@ -57,7 +57,7 @@ export function describeOutcome(
     lines.push(`  Hour ${hour.hour}: ${n(hour.rows)} rows, ${n(hour.objects)} objects ${verb}`);
     for (const [entity, e] of Object.entries(hour.entities)) {
       lines.push(
-        `    ${entity.padEnd(24)} ${n(e.rows).padStart(10)} rows  ${n(e.pages).padStart(5)} objects`,
+        `    ${entity.padEnd(24)} ${n(e.rows).padStart(10)} rows  ${n(e.objects).padStart(5)} objects`,
       );
     }
   }

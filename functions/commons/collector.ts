@@ -5,6 +5,7 @@ import { dueHours, formatHour, HOUR_MS, hourOf, newestDueHour } from './hours.ts
 import { stagingKey } from './keys.ts';
 import { type Cursor, EntityPages, type EntityWindow } from './pager.ts';
 import { readRecord } from './publish.ts';
+import type { Continuation, FetchTask } from './schemas.ts';
 import { StagingWriter } from './staging.ts';
 import { readState } from './state-store.ts';
 import type { ObjectStore } from './store.ts';
@@ -55,38 +56,14 @@ export interface Plan {
   readonly maxConcurrency: number;
 }
 
-/**
- * Where a page-fetch invocation stopped, for the next one: the cursor of the first Citrix page not
- * received (`after` when paging by key, `nextLink` when paging by the server's links) and the counts so far.
- */
-export type Continuation = Cursor & {
-  /** Objects staged so far: the next one's index. */
-  readonly objects: number;
-  /** Citrix pages received so far, for messages. */
-  readonly requests: number;
-  readonly rows: number;
-  readonly bytes: number;
-};
-
-/** A continuation written before objects and pages had their own names (`page` held the object index). */
-type LegacyContinuation = { readonly nextLink: string; readonly page: number } & Omit<
-  Continuation,
-  'objects' | 'after' | 'nextLink'
->;
-
-export interface FetchTask {
-  readonly hour: string;
-  readonly entity: string;
-  readonly runId: string;
-  readonly continuation: Continuation | LegacyContinuation | null;
-}
+export type { Continuation, FetchTask };
 
 export interface FetchResult extends Omit<FetchTask, 'continuation'> {
   readonly continuation: Continuation | null;
   /** False when the time budget ran out: the state machine loops back with `continuation`. */
   readonly done: boolean;
-  /** Pages staged so far for this entity-hour (pages with rows only). */
-  readonly pages: number;
+  /** Objects staged so far for this entity-hour (groups of Citrix pages with rows). */
+  readonly objects: number;
   readonly rows: number;
   readonly bytes: number;
 }
@@ -191,11 +168,7 @@ export async function fetchPages(c: Collector, task: FetchTask, deadlineMs: numb
     (object, body) => work.put(stagingKey(config, task.runId, task.entity, hour, object), body),
     config.compression,
     (staged) => c.log('pages staged', { ...context, ...staged }),
-    task.continuation === null
-      ? 0
-      : 'objects' in task.continuation
-        ? task.continuation.objects
-        : task.continuation.page,
+    task.continuation === null ? 0 : task.continuation.objects,
   );
   let { rows, bytes } = before;
   for await (const page of pages) {
@@ -222,5 +195,5 @@ export async function fetchPages(c: Collector, task: FetchTask, deadlineMs: numb
     rows,
     objects: staging.objects,
   });
-  return { ...task, continuation, done: continuation === null, pages: staging.objects, rows, bytes };
+  return { ...task, continuation, done: continuation === null, objects: staging.objects, rows, bytes };
 }

@@ -62,16 +62,29 @@ function text(env: Env, name: string, fallback?: string): string {
   throw new BadConfiguration(`${name} is not set: it is required (see README, "Configuration").`);
 }
 
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new BadConfiguration(
-      `${name}=${JSON.stringify(raw)} is invalid: expected a whole number from ${min} to ${max}.`,
-    );
+/**
+ * A whole number from `min` to `max`, or `fallback` when `raw` is empty. `what` names the setting in
+ * the error (`PAGE_SIZE=…`, `--limit …`); `fail` makes the error (BadConfiguration by default).
+ */
+export function wholeNumber(
+  raw: string | undefined,
+  what: string,
+  fallback: number,
+  min: number,
+  max: number,
+  fail: (message: string) => Error = (message) => new BadConfiguration(message),
+): number {
+  const value = raw?.trim();
+  if (!value) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    const shown = `${what}${what.endsWith('=') ? '' : ' '}${JSON.stringify(value)}`;
+    throw fail(`${shown} is invalid: expected a whole number from ${min} to ${max}.`);
   }
-  return Number(raw);
+  return Number(value);
 }
+
+const integer = (env: Env, name: string, fallback: number, min: number, max: number): number =>
+  wholeNumber(env[name], `${name}=`, fallback, min, max);
 
 function keyPrefix(env: Env, name: string, fallback: string): string {
   const value = text(env, name, fallback).replace(/^\/+|\/+$/g, '');
@@ -163,10 +176,28 @@ function nextLinkPaging(env: Env, list: readonly string[]): string[] {
 }
 
 /**
- * Reads and validates every setting at once. Throws {@link BadConfiguration} naming the variable and
- * what it expected. `inAws` refuses a plain-text client secret: in AWS it must come from Secrets Manager.
+ * Where the collector keeps and publishes its objects, and which hours are due and collected per run:
+ * what the operator CLI needs.
  */
-export function loadConfig(env: Env = process.env, inAws = Boolean(env.AWS_LAMBDA_FUNCTION_NAME)): Config {
+export type StorageLayout = Pick<
+  Config,
+  | 'bucket'
+  | 'workBucket'
+  | 'prefix'
+  | 'workPrefix'
+  | 'stateKey'
+  | 'compression'
+  | 'entities'
+  | 'lookbackMinutes'
+  | 'maxHoursPerRun'
+>;
+
+/**
+ * Reads and validates the storage settings alone (buckets, prefixes, state key, compression, entities,
+ * look-back), as {@link loadConfig} does: the operator CLI reads S3 and never calls Citrix, so it needs no
+ * Citrix setting.
+ */
+export function loadLayout(env: Env = process.env): StorageLayout {
   const prefix = keyPrefix(env, 'S3_PREFIX', 'citrix_monitor');
   const workPrefix = keyPrefix(env, 'WORK_PREFIX', `collector-work/${prefix}`);
   // Textual overlap counts too: a feed URI typed without its trailing slash matches every key that
@@ -182,16 +213,35 @@ export function loadConfig(env: Env = process.env, inAws = Boolean(env.AWS_LAMBD
       `STATE_KEY=${JSON.stringify(stateKey)} lies under S3_PREFIX "${prefix}", which the SecOps feed ingests: the state file would be ingested as a log. Move it outside: unset STATE_KEY to use ${workPrefix}/state.json, and copy an existing state file there to keep your place.`,
     );
   }
-  const useTimeFilter = text(env, 'USE_TIME_FILTER', 'true').toLowerCase();
-  if (useTimeFilter !== 'true') {
-    throw new BadConfiguration(
-      `USE_TIME_FILTER=${JSON.stringify(env.USE_TIME_FILTER)} is not supported: without the hour filter every run would collect whole entities again and duplicate them in SecOps. Leave it unset (or "true"); to window an entity on another field set TIME_FIELDS (e.g. "ConnectionFailureLogs:FailureDate").`,
-    );
-  }
   const compression = text(env, 'COMPRESSION', 'none').toLowerCase();
   if (compression !== 'none' && compression !== 'gzip') {
     throw new BadConfiguration(
       `COMPRESSION=${JSON.stringify(env.COMPRESSION)} is invalid: expected "none" or "gzip".`,
+    );
+  }
+  return Object.freeze({
+    bucket: text(env, 'S3_BUCKET'),
+    workBucket: text(env, 'WORK_BUCKET', env.S3_BUCKET?.trim() ?? ''),
+    prefix,
+    workPrefix,
+    stateKey,
+    compression,
+    entities: Object.freeze(entities(env)),
+    lookbackMinutes: integer(env, 'LOOKBACK_MINUTES', 75, 60, 60 * 24 * 30),
+    maxHoursPerRun: integer(env, 'MAX_HOURS_PER_RUN', 24, 1, 168),
+  } satisfies StorageLayout);
+}
+
+/**
+ * Reads and validates every setting at once. Throws {@link BadConfiguration} naming the variable and
+ * what it expected. `inAws` refuses a plain-text client secret: in AWS it must come from Secrets Manager.
+ */
+export function loadConfig(env: Env = process.env, inAws = Boolean(env.AWS_LAMBDA_FUNCTION_NAME)): Config {
+  const layout = loadLayout(env);
+  const useTimeFilter = text(env, 'USE_TIME_FILTER', 'true').toLowerCase();
+  if (useTimeFilter !== 'true') {
+    throw new BadConfiguration(
+      `USE_TIME_FILTER=${JSON.stringify(env.USE_TIME_FILTER)} is not supported: without the hour filter every run would collect whole entities again and duplicate them in SecOps. Leave it unset (or "true"); to window an entity on another field set TIME_FIELDS (e.g. "ConnectionFailureLogs:FailureDate").`,
     );
   }
   const secretId = env.CITRIX_CLIENT_SECRET_ARN?.trim();
@@ -201,22 +251,16 @@ export function loadConfig(env: Env = process.env, inAws = Boolean(env.AWS_LAMBD
     );
   }
   if (!secretId) text(env, 'CITRIX_CLIENT_SECRET');
-  const list = entities(env);
+  const list = layout.entities;
   return Object.freeze({
-    bucket: text(env, 'S3_BUCKET'),
-    workBucket: text(env, 'WORK_BUCKET', env.S3_BUCKET?.trim() ?? ''),
-    prefix,
-    workPrefix,
-    stateKey,
+    ...layout,
     customerId: text(env, 'CITRIX_CUSTOMER_ID'),
     clientId: text(env, 'CITRIX_CLIENT_ID'),
     clientSecret: secretId
       ? { kind: 'secretsManager', secretId }
       : { kind: 'env', variable: 'CITRIX_CLIENT_SECRET' },
     apiBase: apiBase(env, inAws),
-    entities: Object.freeze(list),
     pageSize: integer(env, 'PAGE_SIZE', 1000, 1, 10000),
-    lookbackMinutes: integer(env, 'LOOKBACK_MINUTES', 75, 60, 60 * 24 * 30),
     timeFields: Object.freeze(
       fieldsPerEntity(env, 'TIME_FIELDS', list, () => 'ModifiedDate', 'MachineFailureLogs:FailureStartDate'),
     ),
@@ -224,9 +268,7 @@ export function loadConfig(env: Env = process.env, inAws = Boolean(env.AWS_LAMBD
       fieldsPerEntity(env, 'KEY_FIELDS', list, (e) => KNOWN_KEYS[e] ?? 'Id', 'SessionMetrics:Id'),
     ),
     nextLinkPaging: Object.freeze(nextLinkPaging(env, list)),
-    compression,
     maxConcurrency: integer(env, 'MAX_CONCURRENCY', 1, 1, 40),
-    maxHoursPerRun: integer(env, 'MAX_HOURS_PER_RUN', 24, 1, 168),
     fetchBudgetSeconds: integer(env, 'FETCH_BUDGET_SECONDS', 600, 1, 840),
   } satisfies Config);
 }

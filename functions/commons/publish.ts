@@ -1,8 +1,18 @@
-import type { Collector, FetchResult, LeaseOwner, Plan } from './collector.ts';
+import type { Collector, LeaseOwner } from './collector.ts';
+import type { StorageLayout } from './config.ts';
 import { StateCorrupt } from './errors.ts';
 import { formatHour, HOUR_MS, hourOf, newestDueHour } from './hours.ts';
 import { commitKey, publishedKey, stagingKey, stagingRunPrefix } from './keys.ts';
+import {
+  type CommitRecord,
+  type CommitTask,
+  commitRecordSchema,
+  describeIssues,
+  type EntityCounts,
+  type Lease,
+} from './schemas.ts';
 import { excludedEntities, readState, writeState } from './state-store.ts';
+import type { ObjectStore } from './store.ts';
 
 /**
  * How long a publisher holds an hour. Longer than a Lambda can run (15 min), so a lease that has
@@ -12,52 +22,21 @@ import { excludedEntities, readState, writeState } from './state-store.ts';
  */
 export const LEASE_MS = 20 * 60_000;
 
-export interface CommitTask {
-  readonly hour: string;
-  readonly runId: string;
-  readonly mode: Plan['mode'];
-  readonly fetched: readonly Pick<FetchResult, 'entity' | 'pages' | 'rows'>[];
-}
-
-/**
- * The per-hour commit record under WORK_PREFIX/commits/. It names the one run whose staged pages are
- * published (the claim), who may write them now (the lease), and whether that finished. It is never
- * deleted: it remembers the hour after the feed has deleted the published files.
- */
-export interface CommitRecord {
-  hour: string;
-  run: string;
-  status: 'publishing' | 'published';
-  entities: Record<string, { pages: number; rows: number }>;
-  claimed_at: string;
-  lease: Lease;
-  published_at?: string;
-}
-
-/**
- * Who may publish the hour now (`holder`, a run), until when. A local run adds its process (`host`,
- * `pid`); a Lambda, and every record written before they existed, has neither.
- */
-export interface Lease {
-  holder: string;
-  until: string;
-  host?: string;
-  pid?: number;
-}
+export type { CommitRecord, CommitTask, EntityCounts, Lease };
 
 export interface CommitResult {
   readonly hour: string;
   /**
-   * `published`: this run published the hour (its own pages, or a crashed run's it took over);
+   * `published`: this run published the hour (its own objects, or a crashed run's it took over);
    * `already-published`: it was published before, nothing was written;
    * `publishing-elsewhere`: another live run holds the hour; nothing was written, the state did not move.
    */
   readonly outcome: 'published' | 'already-published' | 'publishing-elsewhere';
-  /** The run whose staged pages are (being) published. */
+  /** The run whose staged objects are (being) published. */
   readonly publishedBy: string;
   readonly objects: number;
   readonly rows: number;
-  readonly entities: Record<string, { pages: number; rows: number }>;
+  readonly entities: Record<string, EntityCounts>;
   /** For `publishing-elsewhere`: the lease of the run that holds the hour, and until when. */
   readonly heldBy?: Lease;
   /** The state after this commit, and why it did or did not move. */
@@ -96,22 +75,26 @@ function holderGone(c: Collector, lease: Lease): boolean {
 const serialize = (record: CommitRecord) => `${JSON.stringify(record, null, 2)}\n`;
 
 export async function readRecord(
-  c: Pick<Collector, 'config' | 'work'>,
+  c: { readonly config: StorageLayout; readonly work: Pick<ObjectStore, 'bucket' | 'get'> },
   hour: number,
 ): Promise<{ record: CommitRecord; etag: string } | null> {
   const key = commitKey(c.config, hour);
   const found = await c.work.get(key);
   if (!found) return null;
-  try {
-    const record = JSON.parse(found.body.toString('utf8')) as CommitRecord;
-    if (record.hour !== formatHour(hour) || !record.run || !record.entities || !record.lease)
-      throw new Error('incomplete');
-    return { record, etag: found.etag.replaceAll('"', '') };
-  } catch {
-    throw new StateCorrupt(
-      `The commit record s3://${c.work.bucket}/${key} cannot be read. It says whether hour ${formatHour(hour)} was published; check the published prefix for that hour, then fix or delete the record.`,
+  const corrupt = (why: string) =>
+    new StateCorrupt(
+      `The commit record s3://${c.work.bucket}/${key} cannot be read (${why}). It says whether hour ${formatHour(hour)} was published; check the published prefix for that hour, then fix or delete the record.`,
     );
+  let json: unknown;
+  try {
+    json = JSON.parse(found.body.toString('utf8'));
+  } catch {
+    throw corrupt('not valid JSON');
   }
+  const parsed = commitRecordSchema.safeParse(json);
+  if (!parsed.success) throw corrupt(describeIssues(parsed.error));
+  if (parsed.data.hour !== formatHour(hour)) throw corrupt(`it is the record of hour ${parsed.data.hour}`);
+  return { record: parsed.data, etag: found.etag };
 }
 
 /**
@@ -133,7 +116,7 @@ async function acquire(
     const found = await readRecord(c, hour);
     if (!found) {
       const entities: CommitRecord['entities'] = {};
-      for (const f of task.fetched) entities[f.entity] = { pages: f.pages, rows: f.rows };
+      for (const f of task.fetched) entities[f.entity] = { objects: f.objects, rows: f.rows };
       const claim = leased(
         c,
         {
@@ -147,7 +130,7 @@ async function acquire(
         task.runId,
       );
       const outcome = await c.work.putIf(key, serialize(claim), { ifNoneMatch: '*' });
-      if (outcome.written) return { kind: 'fresh', record: claim, etag: outcome.etag.replaceAll('"', '') };
+      if (outcome.written) return { kind: 'fresh', record: claim, etag: outcome.etag };
       continue;
     }
     const { record, etag } = found;
@@ -165,7 +148,7 @@ async function acquire(
     }
     const taken = leased(c, record, task.runId);
     const outcome = await c.work.putIf(key, serialize(taken), { ifMatch: etag });
-    if (outcome.written) return { kind: 'resumed', record: taken, etag: outcome.etag.replaceAll('"', '') };
+    if (outcome.written) return { kind: 'resumed', record: taken, etag: outcome.etag };
   }
   throw new StateCorrupt(
     `The commit record of hour ${task.hour} kept changing while this run tried to take it; run again.`,
@@ -175,8 +158,8 @@ async function acquire(
 /**
  * Publishes an hour once every entity succeeded, then advances the state.
  *
- * Exactly once at the feed: one claim per hour names the staged pages to publish; one lease holder at a
- * time writes them; a fresh claim publishes pages no one ever wrote, and a resumed one first asks the
+ * Exactly once at the feed: one claim per hour names the staged objects to publish; one lease holder at a
+ * time writes them; a fresh claim publishes objects no one ever wrote, and a resumed one first asks the
  * feed bucket whether a page was ever written (versioning keeps that after the feed deletes it), so no
  * published key is written twice. The record is marked published before the state moves, and the state
  * moves by compare-and-swap, forward only, one hour at a time.
@@ -234,7 +217,7 @@ export async function commitHour(c: Collector, task: CommitTask): Promise<Commit
   c.log(outcome === 'published' ? 'hour published' : 'hour already published; nothing written', {
     execution: task.runId,
     hour: task.hour,
-    pagesOf: record.run,
+    objectsOf: record.run,
     objects,
     rows,
     state,
@@ -257,7 +240,7 @@ async function publishPages(
   resumed: boolean,
 ): Promise<number> {
   const pages: Array<[string, string]> = [];
-  for (const [entity, { pages: count }] of Object.entries(record.entities)) {
+  for (const [entity, { objects: count }] of Object.entries(record.entities)) {
     for (let page = 0; page < count; page++) {
       pages.push([
         stagingKey(c.config, record.run, entity, hour, page),

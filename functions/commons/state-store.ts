@@ -1,17 +1,10 @@
 import type { Config } from './config.ts';
 import { StateCorrupt } from './errors.ts';
 import { formatHour, parseHour } from './hours.ts';
+import { describeIssues, type StateFile, stateFileSchema } from './schemas.ts';
 import type { ObjectStore } from './store.ts';
 
-/** The state file: `last_hour_utc` as in Google's guide (so its users keep their place), plus context. */
-export interface StateFile {
-  last_hour_utc: string;
-  updated_at?: string;
-  updated_by?: string;
-  entities?: string[];
-  /** Entities an operator stopped collecting (removed from ENTITIES), with the first hour collected without them. */
-  excluded_entities?: Array<{ entity: string; since: string }>;
-}
+export type { StateFile };
 
 export interface State {
   /** The newest committed hour, or null when there is no state file yet. */
@@ -38,14 +31,16 @@ export async function readState(
       `The state file ${where} is not valid JSON. Restore it, or write {"last_hour_utc": "YYYY-MM-DDTHH:00:00Z"} with the last hour that was collected; nothing was collected or published.`,
     );
   }
-  const text = (parsed as { last_hour_utc?: unknown } | null)?.last_hour_utc;
-  const hour = typeof text === 'string' ? parseHour(text) : null;
-  if (hour === null) {
+  const file = stateFileSchema.safeParse(parsed);
+  const hour = file.success ? parseHour(file.data.last_hour_utc) : null;
+  if (!file.success || hour === null) {
+    const text = (parsed as { last_hour_utc?: unknown } | null)?.last_hour_utc;
+    const why = file.success ? '' : ` (${describeIssues(file.error)})`;
     throw new StateCorrupt(
-      `The state file ${where} has no valid "last_hour_utc" (found ${JSON.stringify(text ?? null)}): expected a whole UTC hour such as "2026-11-24T10:00:00Z". Fix the file; nothing was collected or published.`,
+      `The state file ${where} has no valid "last_hour_utc" (found ${JSON.stringify(text ?? null)})${why}: expected a whole UTC hour such as "2026-11-24T10:00:00Z". Fix the file; nothing was collected or published.`,
     );
   }
-  return { lastHour: hour, etag: found.etag, file: parsed as Partial<StateFile> };
+  return { lastHour: hour, etag: found.etag, file: file.data };
 }
 
 /**

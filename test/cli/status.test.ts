@@ -185,7 +185,7 @@ describe('status', () => {
 
     expect(seen.stdout).toContain(
       'Being published (claimed, not finished; no other run writes them until the lease ends):\n' +
-        '  2026-11-24T12:00:00Z  held by run local-2026-11-24T14-21-00-000Z, process 4242 on ops-laptop, until 2026-11-24T14:41:00Z (pages of run run-2026-11-24T12:00:00Z)\n' +
+        '  2026-11-24T12:00:00Z  held by run local-2026-11-24T14-21-00-000Z, process 4242 on ops-laptop, until 2026-11-24T14:41:00Z (objects of run run-2026-11-24T12:00:00Z)\n' +
         '  2026-11-24T13:00:00Z  lease of run run-2026-11-24T13:00:00Z (a Lambda) expired at 2026-11-24T12:20:00Z: the next run finishes the hour',
     );
     expect(report.publishing).toEqual([

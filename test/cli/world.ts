@@ -129,7 +129,7 @@ export function world(extraEnv: Record<string, string> = {}): World {
         hour: formatHour(h),
         run: `run-${hourText}`,
         status: status === 'unreadable' ? 'publishing' : status,
-        entities: { Sessions: { pages: 1, rows: 42 } },
+        entities: { Sessions: { objects: 1, rows: 42 } },
         claimed_at: '2026-11-24T12:00:00.000Z',
         lease: lease ?? { holder: `run-${hourText}`, until: '2026-11-24T12:20:00.000Z' },
         ...(status === 'published' ? { published_at: '2026-11-24T12:01:00.000Z' } : {}),

@@ -59,13 +59,13 @@ async function leftByAKilledRun(c: Collector, hour: number, lease: Lease): Promi
   for (const entity of ENTITIES) {
     const task = { hour: iso(hour), entity, runId: KILLED, continuation: null };
     const done = await fetchPages(c, task, Date.now() + MINUTE);
-    fetched.push({ entity, pages: done.pages, rows: done.rows });
+    fetched.push({ entity, objects: done.objects, rows: done.rows });
   }
   const record: CommitRecord = {
     hour: iso(hour),
     run: KILLED,
     status: 'publishing',
-    entities: Object.fromEntries(fetched.map((f) => [f.entity, { pages: f.pages, rows: f.rows }])),
+    entities: Object.fromEntries(fetched.map((f) => [f.entity, { objects: f.objects, rows: f.rows }])),
     claimed_at: new Date(Date.now() - MINUTE).toISOString(),
     lease,
   };

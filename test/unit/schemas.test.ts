@@ -1,0 +1,84 @@
+import type { Context } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import type { Collector } from '../../functions/commons/collector.ts';
+import { BadConfiguration } from '../../functions/commons/errors.ts';
+import { readRecord } from '../../functions/commons/publish.ts';
+import { commitTaskSchema, fetchTaskSchema } from '../../functions/commons/schemas.ts';
+import { fetchPageHandler } from '../../functions/fetch-page.ts';
+import { MemoryStore } from '../fixtures/memory-store.ts';
+
+const HOUR = '2026-11-24T10:00:00Z';
+const layout = {
+  bucket: 'logs-bucket',
+  workBucket: 'logs-bucket',
+  prefix: 'citrix_monitor',
+  workPrefix: 'collector-work/citrix_monitor',
+  stateKey: 'collector-work/citrix_monitor/state.json',
+  compression: 'none',
+  entities: ['Sessions'],
+  lookbackMinutes: 75,
+  maxHoursPerRun: 24,
+} as const;
+
+describe('reading what earlier versions wrote', () => {
+  it('reads a commit record that counts objects as pages', async () => {
+    const work = new MemoryStore();
+    await work.put(
+      'collector-work/citrix_monitor/commits/20261124T10.json',
+      JSON.stringify({
+        hour: HOUR,
+        run: 'exec-1',
+        status: 'published',
+        entities: { Sessions: { pages: 3, rows: 2500 } },
+        claimed_at: '2026-11-24T11:20:00.000Z',
+        lease: { holder: 'exec-1', until: '2026-11-24T11:40:00.000Z' },
+      }),
+    );
+
+    const found = await readRecord({ config: layout, work }, Date.parse(HOUR));
+
+    expect(found?.record.entities).toEqual({ Sessions: { objects: 3, rows: 2500 } });
+  });
+
+  it('reads a commit task whose fetch results count objects as pages', () => {
+    const task = commitTaskSchema.parse({
+      hour: HOUR,
+      runId: 'exec-1',
+      mode: 'scheduled',
+      fetched: [{ entity: 'Sessions', pages: 2, rows: 10, done: true }],
+    });
+
+    expect(task.fetched).toEqual([{ entity: 'Sessions', objects: 2, rows: 10 }]);
+  });
+
+  it('reads a continuation that holds the next object index in page', () => {
+    const link = 'https://api.cloud.com/monitorodata/Sessions?$skip=1000';
+    const task = fetchTaskSchema.parse({
+      hour: HOUR,
+      entity: 'Sessions',
+      runId: 'exec-1',
+      continuation: { nextLink: link, page: 4, requests: 9, rows: 9000, bytes: 1 },
+    });
+
+    expect(task.continuation).toEqual({ nextLink: link, objects: 4, requests: 9, rows: 9000, bytes: 1 });
+  });
+});
+
+describe('a Task event that does not fit', () => {
+  it('fails the step with BadConfiguration naming the field, before any work', async () => {
+    const unused = () => {
+      throw new Error('the collector was built for an event that does not fit');
+    };
+    const handler = fetchPageHandler(unused as () => Collector);
+    const context = { getRemainingTimeInMillis: () => 900_000 } as Context;
+
+    const event = { hour: HOUR, entity: 'Sessions', continuation: null } as unknown as Parameters<
+      typeof handler
+    >[0];
+
+    const error = await handler(event, context).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(BadConfiguration);
+    expect((error as Error).message).toContain('FetchPages step received an event it cannot read (runId:');
+  });
+});
