@@ -7,6 +7,7 @@
  * on this machine holds nothing once it is gone: the next run takes its hours over at once.
  */
 import { parseArgs } from 'node:util';
+import { wholeNumber } from '../functions/commons/config.ts';
 import { parseHour } from '../functions/commons/hours.ts';
 import { collectorFromEnv } from '../functions/commons/runtime.ts';
 import { jsonLinesTelemetry, silentTelemetry } from '../functions/commons/telemetry.ts';
@@ -14,15 +15,18 @@ import { thisProcess } from './lease-owner.ts';
 import { describeOutcome, exitCode } from './report.ts';
 import { runExecution } from './workflow.ts';
 
-const USAGE = `Usage: npm run collect -- [--hour YYYY-MM-DDTHH:00:00Z] [--verbose]
-  Collects the due hours (or the one --hour) from API_BASE into S3_BUCKET. See README, "Configuration".`;
+const USAGE = `Usage: npm run collect -- [--hour YYYY-MM-DDTHH:00:00Z] [--retry-interval-ms MS] [--verbose]
+  Collects the due hours (or the one --hour) from API_BASE into S3_BUCKET. See README, "Configuration".
+  --retry-interval-ms MS   wait between the state machine's retries of a failed step (default 1000), and
+                           the base of the Citrix client's backoff (default 500): smaller gives up sooner.`;
 
 async function main(): Promise<number> {
-  let args: { hour?: string; verbose?: boolean; help?: boolean };
+  let args: { hour?: string; 'retry-interval-ms'?: string; verbose?: boolean; help?: boolean };
   try {
     args = parseArgs({
       options: {
         hour: { type: 'string' },
+        'retry-interval-ms': { type: 'string' },
         verbose: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -41,10 +45,21 @@ async function main(): Promise<number> {
     );
     return 2;
   }
+  let retryIntervalMs: number | undefined;
+  try {
+    retryIntervalMs = wholeNumber(args['retry-interval-ms'], '--retry-interval-ms', -1, 0, 600_000);
+  } catch (err) {
+    console.error(`${err instanceof Error ? err.message : err}\n${USAGE}`);
+    return 2;
+  }
+  const tuning = retryIntervalMs < 0 ? {} : { backoffMs: retryIntervalMs };
   const telemetry = args.verbose ? jsonLinesTelemetry((line) => process.stderr.write(line)) : silentTelemetry;
-  const collector = { ...collectorFromEnv(process.env, telemetry, false), ...thisProcess() };
+  const collector = { ...collectorFromEnv(process.env, telemetry, false, tuning), ...thisProcess() };
   const started = Date.now();
-  const outcome = await runExecution(collector, { input: args.hour ? { hour: args.hour } : {} });
+  const outcome = await runExecution(collector, {
+    input: args.hour ? { hour: args.hour } : {},
+    ...(retryIntervalMs < 0 ? {} : { retryIntervalMs }),
+  });
   console.log(describeOutcome(outcome, collector.config, (Date.now() - started) / 1000));
   return exitCode(outcome);
 }
