@@ -1,6 +1,6 @@
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { formatHour, HOUR_MS } from '../functions/commons/hours.ts';
-import type { CommitResult } from '../functions/commons/publish.ts';
+import { formatHour, HOUR_MS } from '../functions/domain/hours.ts';
+import type { CommitResult } from '../functions/domain/publish.ts';
 import { AwsCallFailed, UsageError } from './errors.ts';
 import { describeExecution, executionArn, isFailed, readableCause, redrivability } from './executions.ts';
 import type { HourRecords } from './records.ts';

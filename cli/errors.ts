@@ -7,32 +7,27 @@ abstract class CliError extends Error {
   abstract readonly exitCode: number;
 }
 
+/** A CLI error class: its name, and the exit code a script can rely on. */
+const failure = <N extends string>(name: N, exitCode: 2 | 3) =>
+  class extends CliError {
+    override readonly name: N = name;
+    readonly exitCode = exitCode;
+  };
+
 /** Bad arguments: the message says which and what was expected. Exit 2. */
-export class UsageError extends CliError {
-  override readonly name = 'UsageError';
-  readonly exitCode = 2;
-}
+export class UsageError extends failure('UsageError', 2) {}
 
 /** No state machine `citrix-monitor-collector-<stage>` in the region: a configuration problem. Exit 2. */
-export class StateMachineNotFound extends CliError {
-  override readonly name = 'StateMachineNotFound';
-  readonly exitCode = 2;
-}
+export class StateMachineNotFound extends failure('StateMachineNotFound', 2) {}
 
 /**
  * The command needs what an install without dev dependencies (npm ci --omit=dev) leaves out: `run`
  * executes the state machine with aws-local-stepfunctions. Exit 2, as for any configuration problem.
  */
-export class NeedsDevDependencies extends CliError {
-  override readonly name = 'NeedsDevDependencies';
-  readonly exitCode = 2;
-}
+export class NeedsDevDependencies extends failure('NeedsDevDependencies', 2) {}
 
 /** An AWS API call failed (credentials, permissions, throttling, network). Exit 3. */
-export class AwsCallFailed extends CliError {
-  override readonly name = 'AwsCallFailed';
-  readonly exitCode = 3;
-
+export class AwsCallFailed extends failure('AwsCallFailed', 3) {
   constructor(what: string, cause: unknown) {
     const name = cause instanceof Error ? cause.name : 'Error';
     const message = cause instanceof Error ? cause.message : String(cause);

@@ -6,7 +6,7 @@ import {
   ListStateMachinesCommand,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import { formatHour, parseHour } from '../functions/commons/hours.ts';
+import { formatHour, parseHour } from '../functions/domain/hours.ts';
 import { aws, StateMachineNotFound } from './errors.ts';
 
 /** Step Functions allows a redrive for 14 days after an execution stopped. */
@@ -111,7 +111,7 @@ function hourOf(described: DescribeExecutionCommandOutput): string | null {
   } catch {
     // An input that is not JSON names no hour; fall back to the cause.
   }
-  // A failed hour's error names it (see functions/commons): the first whole hour in the cause.
+  // A failed hour's error names it (see functions/domain/errors.ts): the first whole hour in the cause.
   const named = /\d{4}-\d{2}-\d{2}T\d{2}:00:00Z/.exec(described.cause ?? '')?.[0];
   return named ?? null;
 }

@@ -8,14 +8,14 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { s3ClientFromEnv, s3Store } from '../functions/adapters/s3-store.ts';
 import {
   loadLayout,
   type StorageLayout,
   wholeNumber as wholeNumberSetting,
-} from '../functions/commons/config.ts';
-import { BadConfiguration } from '../functions/commons/errors.ts';
-import { newestDueHour, parseHour } from '../functions/commons/hours.ts';
-import { s3ClientFromEnv, s3Store } from '../functions/commons/store.ts';
+} from '../functions/domain/config.ts';
+import { BadConfiguration } from '../functions/domain/errors.ts';
+import { newestDueHour, parseHour } from '../functions/domain/hours.ts';
 import { backfill, backfillHours, MAX_HOURS_WITHOUT_YES } from './backfill.ts';
 import { isCliError, NeedsDevDependencies, UsageError } from './errors.ts';
 import { findStateMachine, stateMachineName } from './executions.ts';
@@ -233,6 +233,15 @@ function workStore(ctx: Context, config: StorageLayout, region: string) {
   return s3Store(s3ClientFromEnv({ ...ctx.env, AWS_REGION: region }), config.workBucket);
 }
 
+/** What backfill and redrive start executions with: the client, the state machine, the hours' records. */
+async function executions(ctx: Context, config: StorageLayout, where: Target) {
+  return {
+    sfn: where.sfn,
+    records: hourRecords(config, workStore(ctx, config, where.region)),
+    stateMachineArn: await where.stateMachineArn(),
+  };
+}
+
 function print(ctx: Context, report: unknown, human: string): void {
   (ctx.io.stdout ?? process.stdout).write(ctx.values.json ? `${JSON.stringify(report, null, 2)}\n` : human);
 }
@@ -272,9 +281,7 @@ async function backfillCommand(ctx: Context): Promise<number> {
   const concurrency = wholeNumber(text(ctx.values, 'concurrency'), '--concurrency', 2, 1, 10);
   const where = target(ctx);
   const report = await backfill({
-    sfn: where.sfn,
-    records: hourRecords(config, workStore(ctx, config, where.region)),
-    stateMachineArn: await where.stateMachineArn(),
+    ...(await executions(ctx, config, where)),
     hours,
     concurrency,
     now: ctx.now,
@@ -298,9 +305,7 @@ async function redrive(ctx: Context): Promise<number> {
   const config = loadLayout(ctx.env);
   const where = target(ctx);
   const report = await redriveFailed({
-    sfn: where.sfn,
-    records: hourRecords(config, workStore(ctx, config, where.region)),
-    stateMachineArn: await where.stateMachineArn(),
+    ...(await executions(ctx, config, where)),
     since,
     now: ctx.now(),
     targetFlags: where.flags,

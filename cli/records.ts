@@ -1,7 +1,7 @@
-import type { StorageLayout } from '../functions/commons/config.ts';
-import { commitKey } from '../functions/commons/keys.ts';
-import { type CommitRecord, readRecord } from '../functions/commons/publish.ts';
-import type { ObjectStore } from '../functions/commons/store.ts';
+import type { StorageLayout } from '../functions/domain/config.ts';
+import { commitKey } from '../functions/domain/keys.ts';
+import type { ObjectStore } from '../functions/domain/ports.ts';
+import { type CommitRecord, readRecord } from '../functions/domain/publish.ts';
 import { aws } from './errors.ts';
 
 /** An hour's commit record, or null when the hour was never claimed. */

@@ -1,5 +1,5 @@
 import { ListExecutionsCommand, RedriveExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { parseHour } from '../functions/commons/hours.ts';
+import { parseHour } from '../functions/domain/hours.ts';
 import { AwsCallFailed, aws } from './errors.ts';
 import {
   describeFailed,

@@ -1,8 +1,8 @@
 import { ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import type { Config } from '../functions/commons/config.ts';
-import { dueHours, formatHour, HOUR_MS, newestDueHour } from '../functions/commons/hours.ts';
-import { readState } from '../functions/commons/state-store.ts';
-import type { ObjectStore } from '../functions/commons/store.ts';
+import type { Config } from '../functions/domain/config.ts';
+import { dueHours, formatHour, HOUR_MS, newestDueHour } from '../functions/domain/hours.ts';
+import type { ObjectStore } from '../functions/domain/ports.ts';
+import { readState } from '../functions/domain/state-store.ts';
 import { aws } from './errors.ts';
 import { describeFailed, type FailedExecution, isFailed, listed } from './executions.ts';
 import type { CommitRecords } from './records.ts';

@@ -1,11 +1,11 @@
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import type { ParsedResult } from '@aws-lambda-powertools/parser/types';
 import middy from '@middy/core';
-import type { Collector } from './commons/collector.ts';
-import { eventOf } from './commons/events.ts';
-import { type CommitResult, commitHour } from './commons/publish.ts';
-import { fromLambdaEnvironment, lambdaMiddlewares } from './commons/runtime.ts';
-import { type CommitTask, commitTaskSchema } from './commons/schemas.ts';
+import { eventOf } from './adapters/events.ts';
+import { fromLambdaEnvironment, lambdaMiddlewares } from './adapters/lambda.ts';
+import type { Collector } from './domain/collector.ts';
+import { type CommitResult, commitHour } from './domain/publish.ts';
+import { type CommitTask, commitTaskSchema } from './domain/schemas.ts';
 
 export const commitHandler = (collector: () => Collector, middlewares: middy.MiddlewareObj[] = []) =>
   middy<ParsedResult<unknown, CommitTask>, CommitResult>()

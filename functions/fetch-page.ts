@@ -2,10 +2,10 @@ import { parser } from '@aws-lambda-powertools/parser/middleware';
 import type { ParsedResult } from '@aws-lambda-powertools/parser/types';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type Collector, type FetchResult, fetchPages } from './commons/collector.ts';
-import { eventOf } from './commons/events.ts';
-import { fromLambdaEnvironment, lambdaMiddlewares } from './commons/runtime.ts';
-import { type FetchTask, fetchTaskSchema } from './commons/schemas.ts';
+import { eventOf } from './adapters/events.ts';
+import { fromLambdaEnvironment, lambdaMiddlewares } from './adapters/lambda.ts';
+import { type Collector, type FetchResult, fetchPages } from './domain/collector.ts';
+import { type FetchTask, fetchTaskSchema } from './domain/schemas.ts';
 
 /**
  * Time kept back from the Lambda timeout to finish the last object's write and return the continuation:

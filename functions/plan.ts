@@ -1,10 +1,10 @@
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import type { ParsedResult } from '@aws-lambda-powertools/parser/types';
 import middy from '@middy/core';
-import { type Collector, type Plan, plan } from './commons/collector.ts';
-import { eventOf } from './commons/events.ts';
-import { fromLambdaEnvironment, lambdaMiddlewares } from './commons/runtime.ts';
-import { type PlanEvent, planEventSchema } from './commons/schemas.ts';
+import { eventOf } from './adapters/events.ts';
+import { fromLambdaEnvironment, lambdaMiddlewares } from './adapters/lambda.ts';
+import { type Collector, type Plan, plan } from './domain/collector.ts';
+import { type PlanEvent, planEventSchema } from './domain/schemas.ts';
 
 export type { PlanEvent };
 

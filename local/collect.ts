@@ -7,10 +7,10 @@
  * on this machine holds nothing once it is gone: the next run takes its hours over at once.
  */
 import { parseArgs } from 'node:util';
-import { wholeNumber } from '../functions/commons/config.ts';
-import { parseHour } from '../functions/commons/hours.ts';
-import { collectorFromEnv } from '../functions/commons/runtime.ts';
-import { jsonLinesTelemetry, silentTelemetry } from '../functions/commons/telemetry.ts';
+import { collectorFromEnv } from '../functions/adapters/lambda.ts';
+import { jsonLinesTelemetry, silentTelemetry } from '../functions/adapters/telemetry.ts';
+import { wholeNumber } from '../functions/domain/config.ts';
+import { parseHour } from '../functions/domain/hours.ts';
 import { thisProcess } from './lease-owner.ts';
 import { describeOutcome, exitCode } from './report.ts';
 import { runExecution } from './workflow.ts';

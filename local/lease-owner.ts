@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { Collector, LeaseOwner } from '../functions/commons/collector.ts';
+import type { Collector, LeaseOwner } from '../functions/domain/collector.ts';
 
 /**
  * What a local run adds to its collector: this process as the owner of the leases it takes, and the

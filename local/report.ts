@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
-import type { Config } from '../functions/commons/config.ts';
-import type { CommitResult } from '../functions/commons/publish.ts';
+import type { Config } from '../functions/domain/config.ts';
+import type { CommitResult } from '../functions/domain/publish.ts';
 import type { ExecutionOutcome } from './workflow.ts';
 
 const n = (x: number) => x.toLocaleString('en-US');

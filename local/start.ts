@@ -6,8 +6,8 @@
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { collectorFromEnv } from '../functions/commons/runtime.ts';
-import { jsonLinesTelemetry } from '../functions/commons/telemetry.ts';
+import { collectorFromEnv } from '../functions/adapters/lambda.ts';
+import { jsonLinesTelemetry } from '../functions/adapters/telemetry.ts';
 import { startStandin } from './citrix-standin/index.ts';
 import { thisProcess } from './lease-owner.ts';
 import { ensureLoopback } from './loopback.ts';

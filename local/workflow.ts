@@ -7,8 +7,8 @@ import {
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
 import { commitHandler } from '../functions/commit.ts';
-import type { Collector, Plan } from '../functions/commons/collector.ts';
-import type { CommitResult } from '../functions/commons/publish.ts';
+import type { Collector, Plan } from '../functions/domain/collector.ts';
+import type { CommitResult } from '../functions/domain/publish.ts';
 import { fetchPageHandler } from '../functions/fetch-page.ts';
 import { planHandler } from '../functions/plan.ts';
 
@@ -38,7 +38,7 @@ export interface ExecutionOutcome {
   /** The Plan step's result, kept for a redrive. */
   readonly plan?: Plan;
   readonly output?: Plan & { committed: CommitResult[] };
-  /** On failure: the error name (from functions/commons/errors.ts) and its message. */
+  /** On failure: the error name (from functions/domain/errors.ts) and its message. */
   readonly error?: string;
   readonly cause?: string;
   /** Handler invocations by task state, counted here because the local event log can drop Map events. */

@@ -3,7 +3,7 @@
  * one explicit hour (BENCH_HOUR) of the entities in ENTITIES from the stand-in into S3, publish and
  * cleanup included. Started by bench.ts with the collector's environment. Prints one JSON line (see result.ts).
  */
-import { collectorFromEnv } from '../../functions/commons/runtime.ts';
+import { collectorFromEnv } from '../../functions/adapters/lambda.ts';
 import { runExecution } from '../workflow.ts';
 import { fail, finish, need } from './result.ts';
 

@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { type CliIo, runCli } from '../../cli/main.ts';
-import { formatHour, parseHour } from '../../functions/commons/hours.ts';
-import { commitKey } from '../../functions/commons/keys.ts';
-import type { CommitRecord } from '../../functions/commons/publish.ts';
-import { s3ClientFromEnv, s3Store } from '../../functions/commons/store.ts';
+import { s3ClientFromEnv, s3Store } from '../../functions/adapters/s3-store.ts';
+import { formatHour, parseHour } from '../../functions/domain/hours.ts';
+import { commitKey } from '../../functions/domain/keys.ts';
+import type { CommitRecord } from '../../functions/domain/publish.ts';
 import { type LocalS3, startLocalS3 } from '../../local/s3.ts';
 
 export const BUCKET = 'cli-test';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ObjectStore } from '../../functions/commons/store.ts';
+import type { ObjectStore } from '../../functions/domain/ports.ts';
 
 /** What a store under test is, and what its server is known to do. */
 export interface StoreUnderTest {

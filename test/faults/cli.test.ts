@@ -18,9 +18,9 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { commitKey } from '../../functions/commons/keys.ts';
-import type { CommitRecord } from '../../functions/commons/publish.ts';
-import { s3ClientFromEnv } from '../../functions/commons/store.ts';
+import { s3ClientFromEnv } from '../../functions/adapters/s3-store.ts';
+import { commitKey } from '../../functions/domain/keys.ts';
+import type { CommitRecord } from '../../functions/domain/publish.ts';
 import { type Standin, startStandin } from '../../local/citrix-standin/index.ts';
 import { HOUR, iso, rgwEnv, STATE_KEY } from './world.ts';
 

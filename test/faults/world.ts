@@ -10,10 +10,11 @@ import {
   PutBucketVersioningCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { Collector } from '../../functions/commons/collector.ts';
-import { collectorFromEnv } from '../../functions/commons/runtime.ts';
-import { type ObjectStore, s3ClientFromEnv, s3Store } from '../../functions/commons/store.ts';
-import { silentTelemetry } from '../../functions/commons/telemetry.ts';
+import { collectorFromEnv } from '../../functions/adapters/lambda.ts';
+import { s3ClientFromEnv, s3Store } from '../../functions/adapters/s3-store.ts';
+import { silentTelemetry } from '../../functions/adapters/telemetry.ts';
+import type { Collector } from '../../functions/domain/collector.ts';
+import type { ObjectStore } from '../../functions/domain/ports.ts';
 import { type Standin, startStandin } from '../../local/citrix-standin/index.ts';
 import { type ExecutionOutcome, type RunOptions, runExecution } from '../../local/workflow.ts';
 

@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { Collector } from '../../functions/commons/collector.ts';
-import { collectorFromEnv } from '../../functions/commons/runtime.ts';
-import { type ObjectStore, s3ClientFromEnv, s3Store } from '../../functions/commons/store.ts';
-import { silentTelemetry, type Telemetry } from '../../functions/commons/telemetry.ts';
+import { collectorFromEnv } from '../../functions/adapters/lambda.ts';
+import { s3ClientFromEnv, s3Store } from '../../functions/adapters/s3-store.ts';
+import { silentTelemetry } from '../../functions/adapters/telemetry.ts';
+import type { Collector } from '../../functions/domain/collector.ts';
+import type { ObjectStore, Telemetry } from '../../functions/domain/ports.ts';
 import { type Standin, type StandinOptions, startStandin } from '../../local/citrix-standin/index.ts';
 import { startLocalS3 } from '../../local/s3.ts';
 

@@ -9,15 +9,15 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Collector, fetchPages } from '../../functions/commons/collector.ts';
-import { commitKey } from '../../functions/commons/keys.ts';
+import { type Collector, fetchPages } from '../../functions/domain/collector.ts';
+import { commitKey } from '../../functions/domain/keys.ts';
 import {
   type CommitRecord,
   type CommitTask,
   commitHour,
   type Lease,
   readRecord,
-} from '../../functions/commons/publish.ts';
+} from '../../functions/domain/publish.ts';
 import { thisProcess } from '../../local/lease-owner.ts';
 import { HOUR, iso, pastHour, rowKey, rowsOf, startEnvironment, type TestEnvironment } from './harness.ts';
 

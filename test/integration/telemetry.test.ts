@@ -4,7 +4,7 @@
  * CloudWatch Logs would receive it.
  */
 import { afterEach, expect, it, vi } from 'vitest';
-import { powertoolsTelemetry } from '../../functions/commons/telemetry.ts';
+import { powertoolsTelemetry } from '../../functions/adapters/telemetry.ts';
 import { runExecution } from '../../local/workflow.ts';
 import { iso, pastHour, startEnvironment, type TestEnvironment } from './harness.ts';
 

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NAMESPACE, SERVICE } from '../../functions/commons/telemetry.ts';
+import { NAMESPACE, SERVICE } from '../../functions/adapters/telemetry.ts';
 
 type Resource = { Type: string; Condition?: string; Properties: Record<string, unknown> };
 type Template = {

@@ -2,14 +2,15 @@ import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'nod
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { CitrixClient, type CitrixClientOptions, OutOfTime } from '../../functions/commons/citrix-client.ts';
+import { CitrixClient, type CitrixClientOptions } from '../../functions/adapters/citrix-client.ts';
 import {
   CitrixAuthFailed,
   CitrixBadQuery,
   CitrixThrottled,
   CitrixTransient,
   ForeignNextLink,
-} from '../../functions/commons/errors.ts';
+} from '../../functions/domain/errors.ts';
+import { OutOfTime } from '../../functions/domain/ports.ts';
 
 // Each test starts its own small HTTP server on 127.0.0.1 that stands in for Citrix Cloud: it issues
 // tokens, answers data requests as the test says, and records every request it receives. Its query

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../functions/commons/config.ts';
-import { BadConfiguration } from '../../functions/commons/errors.ts';
+import { loadConfig } from '../../functions/domain/config.ts';
+import { BadConfiguration } from '../../functions/domain/errors.ts';
 
 type Env = Record<string, string | undefined>;
 

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import * as errors from '../../functions/commons/errors.ts';
-import { ERROR_CONTRACT, FATAL_ERRORS, RETRIABLE_ERRORS } from '../../functions/commons/errors.ts';
+import * as errors from '../../functions/domain/errors.ts';
+import { ERROR_CONTRACT, FATAL_ERRORS, RETRIABLE_ERRORS } from '../../functions/domain/errors.ts';
 
 // The ASL file as it is deployed (serverless-step-functions substitutes only the function ARNs), checked
-// against the error contract of functions/commons/errors.ts.
+// against the error contract of functions/domain/errors.ts.
 
 interface Retrier {
   ErrorEquals: string[];

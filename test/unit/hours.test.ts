@@ -7,7 +7,7 @@ import {
   newestDueHour,
   odataInstant,
   parseHour,
-} from '../../functions/commons/hours.ts';
+} from '../../functions/domain/hours.ts';
 
 const at = (iso: string): number => Date.parse(iso);
 

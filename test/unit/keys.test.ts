@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commitKey, publishedKey, stagingKey, stagingRunPrefix } from '../../functions/commons/keys.ts';
+import { commitKey, publishedKey, stagingKey, stagingRunPrefix } from '../../functions/domain/keys.ts';
 
 const plain = {
   prefix: 'citrix_monitor',

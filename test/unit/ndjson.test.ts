@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { encodePage } from '../../functions/commons/ndjson.ts';
+import { encodePage } from '../../functions/lib/ndjson.ts';
 
 /** A real Sessions row from Citrix's documentation, with its two-digit fraction left as it is. */
 const session = {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type KeyPageQuery, OutOfTime, type Page } from '../../functions/commons/citrix-client.ts';
-import { BadConfiguration, CitrixBadQuery } from '../../functions/commons/errors.ts';
-import { type Cursor, EntityPages, type EntityWindow } from '../../functions/commons/pager.ts';
+import { BadConfiguration, CitrixBadQuery } from '../../functions/domain/errors.ts';
+import { type Cursor, EntityPages, type EntityWindow } from '../../functions/domain/pager.ts';
+import { type KeyPageQuery, OutOfTime, type Page } from '../../functions/domain/ports.ts';
 
 // The pager is domain code over a port (the Citrix client's four calls). Here the port is a small
 // in-memory table of pages that answers by the cursor it is asked for, written for this test: what the

@@ -1,9 +1,9 @@
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import type { Collector } from '../../functions/commons/collector.ts';
-import { BadConfiguration } from '../../functions/commons/errors.ts';
-import { readRecord } from '../../functions/commons/publish.ts';
-import { commitTaskSchema, fetchTaskSchema } from '../../functions/commons/schemas.ts';
+import type { Collector } from '../../functions/domain/collector.ts';
+import { BadConfiguration } from '../../functions/domain/errors.ts';
+import { readRecord } from '../../functions/domain/publish.ts';
+import { commitTaskSchema, fetchTaskSchema } from '../../functions/domain/schemas.ts';
 import { fetchPageHandler } from '../../functions/fetch-page.ts';
 import { MemoryStore } from '../fixtures/memory-store.ts';
 

@@ -3,8 +3,8 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BadConfiguration } from '../../functions/commons/errors.ts';
-import { clientSecretResolver } from '../../functions/commons/secrets.ts';
+import { clientSecretResolver } from '../../functions/adapters/secrets.ts';
+import { BadConfiguration } from '../../functions/domain/errors.ts';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:citrix-monitor-AbCdEf';
 const inSecretsManager = { kind: 'secretsManager', secretId: ARN } as const;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { StateCorrupt } from '../../functions/commons/errors.ts';
-import { excludedEntities, readState, writeState } from '../../functions/commons/state-store.ts';
+import { StateCorrupt } from '../../functions/domain/errors.ts';
+import { excludedEntities, readState, writeState } from '../../functions/domain/state-store.ts';
 import { MemoryStore } from '../fixtures/memory-store.ts';
 
 const config = { stateKey: 'collector-work/citrix_monitor/state.json' };

@@ -4,18 +4,9 @@ import {
   CitrixThrottled,
   CitrixTransient,
   ForeignNextLink,
-} from './errors.ts';
-import { odataInstant } from './hours.ts';
-
-/** One page of an OData entity set, as the server returned it. */
-export interface Page {
-  /** The raw row objects of `value`, unchanged. */
-  readonly rows: readonly unknown[];
-  /** The absolute, checked URL of the next page, or null on the last page. */
-  readonly nextLink: string | null;
-  /** Decoded body size in bytes. */
-  readonly bytes: number;
-}
+} from '../domain/errors.ts';
+import { odataInstant } from '../domain/hours.ts';
+import { type CitrixPages, type KeyPageQuery, type KeyValue, OutOfTime, type Page } from '../domain/ports.ts';
 
 export interface CitrixClientOptions {
   /** API base, e.g. `https://api.cloud.com` (no trailing slash). */
@@ -59,17 +50,6 @@ class Retry extends Error {
 /** A 401 on a data request: the token is renewed once before it becomes {@link CitrixAuthFailed}. */
 class Unauthorized extends Error {}
 
-/**
- * The invocation's deadline came before the page was complete. Not a failure, and never seen by the
- * state machine: the pager hands back the continuation of that page instead.
- */
-export class OutOfTime extends Error {
-  override readonly name = 'OutOfTime';
-}
-
-/** A key value as the server wrote it in a row: a Guid or a string, or an integer. */
-export type KeyValue = string | number;
-
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -80,19 +60,6 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function keyLiteral(key: KeyValue): string {
   if (typeof key === 'number') return String(key);
   return GUID.test(key) ? key : `'${key.replaceAll("'", "''")}'`;
-}
-
-/** One request of an entity-hour paged by key: the window, the key order, and the last key received. */
-export interface KeyPageQuery {
-  readonly entity: string;
-  readonly timeField: string;
-  readonly keyField: string;
-  readonly fromMs: number;
-  readonly toMs: number;
-  /** The last key received; null for the first request. */
-  readonly after: KeyValue | null;
-  /** `$top` of this one request. */
-  readonly top: number;
 }
 
 function retryAfter(res: Response): number | null {
@@ -134,7 +101,7 @@ function describeBody(res: Response, text: string): string {
  * expires and once on a 401, and sends it only to the configured API origin: a nextLink elsewhere
  * is a {@link ForeignNextLink} error and no request is made.
  */
-export class CitrixClient {
+export class CitrixClient implements CitrixPages {
   private token: { value: string; renewAt: number } | null = null;
   private readonly options: CitrixClientOptions;
   private readonly base: URL;

@@ -1,4 +1,4 @@
-import { compress, ndjsonLines } from './ndjson.ts';
+import { compress, ndjsonLines } from '../lib/ndjson.ts';
 
 /** Pages are staged in groups of about this many bytes: fewer, larger objects cost far less to write and publish. */
 export const STAGE_BYTES = 4 * 1024 * 1024;

@@ -3,6 +3,7 @@ import type { StorageLayout } from './config.ts';
 import { StateCorrupt } from './errors.ts';
 import { formatHour, HOUR_MS, hourOf, newestDueHour } from './hours.ts';
 import { commitKey, publishedKey, stagingKey, stagingRunPrefix } from './keys.ts';
+import type { ObjectStore } from './ports.ts';
 import {
   type CommitRecord,
   type CommitTask,
@@ -12,7 +13,6 @@ import {
   type Lease,
 } from './schemas.ts';
 import { excludedEntities, readState, writeState } from './state-store.ts';
-import type { ObjectStore } from './store.ts';
 
 /**
  * How long a publisher holds an hour. Longer than a Lambda can run (15 min), so a lease that has

@@ -1,7 +1,7 @@
 import type { ParsedResult } from '@aws-lambda-powertools/parser/types';
 import { ZodError } from 'zod';
-import { BadConfiguration } from './errors.ts';
-import { describeIssues } from './schemas.ts';
+import { BadConfiguration } from '../domain/errors.ts';
+import { describeIssues } from '../domain/schemas.ts';
 
 /**
  * The event the Powertools parser middleware read (`safeParse: true`), or {@link BadConfiguration}

@@ -1,20 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { MetricName, Telemetry } from '../domain/ports.ts';
 
 export const SERVICE = 'citrix-monitor-collector';
 /** CloudWatch namespace of the collector's metrics (the dashboard and the lag alarm read them). */
 export const NAMESPACE = 'CitrixMonitorCollector';
-
-/** The metrics the collector emits; per-entity ones carry an `Entity` dimension. */
-export type MetricName =
-  | 'Rows'
-  | 'Pages'
-  | 'Bytes'
-  | 'FetchSeconds'
-  | 'Retries'
-  | 'Throttles'
-  | 'LagHours'
-  | 'PublishedObjects';
 
 const UNITS: Record<MetricName, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
   Rows: MetricUnit.Count,
@@ -26,15 +16,6 @@ const UNITS: Record<MetricName, (typeof MetricUnit)[keyof typeof MetricUnit]> = 
   LagHours: MetricUnit.Count,
   PublishedObjects: MetricUnit.Count,
 };
-
-/**
- * Where the domain reports what it does. Every log line carries the execution and, where they apply,
- * the hour, entity and page as fields; none ever carries the client secret or a token.
- */
-export interface Telemetry {
-  log(message: string, fields?: Record<string, unknown>): void;
-  metric(name: MetricName, value: number, entity?: string): void;
-}
 
 /** For the local run and tests: JSON lines to `write`, metrics as log lines. */
 export function jsonLinesTelemetry(write: (line: string) => void): Telemetry {

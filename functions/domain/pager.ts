@@ -1,5 +1,5 @@
-import { type CitrixClient, type KeyValue, OutOfTime, type Page } from './citrix-client.ts';
 import { BadConfiguration, CitrixBadQuery } from './errors.ts';
+import { type CitrixPages, type KeyValue, OutOfTime, type Page } from './ports.ts';
 
 /**
  * Where an entity-hour's paging stands between two requests (and two invocations):
@@ -19,9 +19,6 @@ export interface EntityWindow {
   /** Rows per request (`$top` when paging by key). */
   readonly pageSize: number;
 }
-
-/** What the pager asks of the Citrix client. */
-type CitrixPages = Pick<CitrixClient, 'keyPageUrl' | 'firstPageUrl' | 'resolveNextLink' | 'fetchPage'>;
 
 /** Names a Citrix page in messages and logs. */
 export type About = (page: number) => { what: string; fields: Record<string, unknown> };

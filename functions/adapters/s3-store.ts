@@ -9,45 +9,7 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-
-/** The result of a conditional write: written, or refused because the precondition did not hold. */
-export type WriteOutcome = { written: true; etag: string } | { written: false };
-
-/**
- * A small view of one S3 bucket: what the collector needs, with S3's conditional writes made explicit.
- * ETags go in and out without their quotes (S3 sends them quoted; Ceph RGW refuses a quoted `If-Match`).
- * test/contract/object-store.ts is the contract, run against an in-memory store and Ceph RGW.
- */
-export interface ObjectStore {
-  readonly bucket: string;
-  /** The object's body and ETag, or null if there is no such key. */
-  get(key: string): Promise<{ body: Buffer; etag: string } | null>;
-  /** Unconditional write (staging only: staging keys may be rewritten by a retry). */
-  put(key: string, body: Buffer | string, contentType?: string): Promise<void>;
-  /** Writes only if the key does not exist (`If-None-Match: *`), or only over `ifMatch` (`If-Match`). */
-  putIf(
-    key: string,
-    body: Buffer | string,
-    condition: { ifNoneMatch: '*' } | { ifMatch: string },
-  ): Promise<WriteOutcome>;
-  /**
-   * Server-side copy of `from` (in `fromBucket`) to `to` with `If-None-Match: *` on the destination (AWS S3 enforces it
-   * on CopyObject; some S3-compatible servers ignore it, which the commit step's lease makes harmless).
-   * `source-missing` when `from` does not exist.
-   */
-  copyIfAbsent(
-    fromBucket: string,
-    from: string,
-    to: string,
-  ): Promise<'written' | 'exists' | 'source-missing'>;
-  /**
-   * Whether the key was ever written, even if it was deleted since (it has a version or a delete
-   * marker). Null when the bucket is not versioned and so cannot tell.
-   */
-  everWritten(key: string): Promise<boolean | null>;
-  list(prefix: string): Promise<string[]>;
-  deleteAll(keys: readonly string[]): Promise<void>;
-}
+import type { ObjectStore } from '../domain/ports.ts';
 
 const unquoted = (etag: string | undefined) => (etag ?? '').replaceAll('"', '');
 

@@ -1,8 +1,8 @@
 import type { Config } from './config.ts';
 import { StateCorrupt } from './errors.ts';
 import { formatHour, parseHour } from './hours.ts';
+import type { ObjectStore } from './ports.ts';
 import { describeIssues, type StateFile, stateFileSchema } from './schemas.ts';
-import type { ObjectStore } from './store.ts';
 
 export type { StateFile };
 

@@ -1,7 +1,7 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { SecretSource } from './config.ts';
-import { BadConfiguration } from './errors.ts';
+import type { SecretSource } from '../domain/config.ts';
+import { BadConfiguration } from '../domain/errors.ts';
 
 /** How long a secret read from Secrets Manager is kept: a rotated secret is picked up within this. */
 const MAX_AGE_SECONDS = 5 * 60;

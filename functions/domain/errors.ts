@@ -17,33 +17,26 @@ export abstract class CollectorError extends Error {
   abstract override readonly name: string;
 }
 
-export class CitrixThrottled extends CollectorError {
-  override readonly name = 'CitrixThrottled';
-}
+/** A class of the contract: its `name` is what the state machine's Retry and Catch match. */
+const contractError = <N extends string>(name: N) =>
+  class extends CollectorError {
+    override readonly name: N = name;
+  };
 
-export class CitrixTransient extends CollectorError {
-  override readonly name = 'CitrixTransient';
-}
-
-export class CitrixAuthFailed extends CollectorError {
-  override readonly name = 'CitrixAuthFailed';
-}
-
-export class BadConfiguration extends CollectorError {
-  override readonly name = 'BadConfiguration';
-}
-
-export class CitrixBadQuery extends CollectorError {
-  override readonly name = 'CitrixBadQuery';
-}
-
-export class ForeignNextLink extends CollectorError {
-  override readonly name = 'ForeignNextLink';
-}
-
-export class StateCorrupt extends CollectorError {
-  override readonly name = 'StateCorrupt';
-}
+/** 429 persisted past the in-invocation retries. */
+export class CitrixThrottled extends contractError('CitrixThrottled') {}
+/** 5xx, reset, timeout, truncated or non-JSON (e.g. HTML) body. */
+export class CitrixTransient extends contractError('CitrixTransient') {}
+/** Token refused, or 401 after a fresh token, or 403. */
+export class CitrixAuthFailed extends contractError('CitrixAuthFailed') {}
+/** A setting is missing or invalid, or a Task event does not fit its schema. */
+export class BadConfiguration extends contractError('BadConfiguration') {}
+/** 400/404: the entity, its filter or its key is not accepted. */
+export class CitrixBadQuery extends contractError('CitrixBadQuery') {}
+/** A nextLink points away from the configured API origin. */
+export class ForeignNextLink extends contractError('ForeignNextLink') {}
+/** The state file or a commit record cannot be read. */
+export class StateCorrupt extends contractError('StateCorrupt') {}
 
 /**
  * How the state machine treats each error: the one source of the contract. Every Task state of

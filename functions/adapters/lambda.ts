@@ -1,12 +1,13 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type middy from '@middy/core';
+import type { Collector } from '../domain/collector.ts';
+import { loadConfig } from '../domain/config.ts';
+import type { Telemetry } from '../domain/ports.ts';
 import { CitrixClient, type CitrixClientOptions } from './citrix-client.ts';
-import type { Collector } from './collector.ts';
-import { loadConfig } from './config.ts';
+import { s3ClientFromEnv, s3Store } from './s3-store.ts';
 import { clientSecretResolver } from './secrets.ts';
-import { s3ClientFromEnv, s3Store } from './store.ts';
-import { powertoolsTelemetry, silentTelemetry, type Telemetry } from './telemetry.ts';
+import { powertoolsTelemetry, silentTelemetry } from './telemetry.ts';
 
 type Env = Record<string, string | undefined>;
 

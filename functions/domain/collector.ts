@@ -1,15 +1,13 @@
-import type { CitrixClient } from './citrix-client.ts';
 import type { Config } from './config.ts';
 import { BadConfiguration } from './errors.ts';
 import { dueHours, formatHour, HOUR_MS, hourOf, newestDueHour } from './hours.ts';
 import { stagingKey } from './keys.ts';
 import { type Cursor, EntityPages, type EntityWindow } from './pager.ts';
+import type { CitrixPages, ObjectStore, Telemetry } from './ports.ts';
 import { readRecord } from './publish.ts';
 import type { Continuation, FetchTask } from './schemas.ts';
 import { StagingWriter } from './staging.ts';
 import { readState } from './state-store.ts';
-import type { ObjectStore } from './store.ts';
-import type { Telemetry } from './telemetry.ts';
 
 /** What the domain operations need; built once per Lambda container or per local run. */
 export interface Collector {
@@ -18,7 +16,7 @@ export interface Collector {
   readonly feed: ObjectStore;
   /** The bucket of the state, commit records and staging (WORK_BUCKET, by default the same bucket). */
   readonly work: ObjectStore;
-  readonly citrix: CitrixClient;
+  readonly citrix: CitrixPages;
   readonly log: Telemetry['log'];
   readonly metric: Telemetry['metric'];
   readonly now?: () => number;
