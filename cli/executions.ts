@@ -3,7 +3,7 @@ import {
   type DescribeExecutionCommandOutput,
   type ExecutionListItem,
   type ExecutionStatus,
-  ListStateMachinesCommand,
+  paginateListStateMachines,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { formatHour, parseHour } from '../functions/domain/hours.ts';
@@ -46,17 +46,16 @@ export const executionArn = (stateMachineArn: string, name: string): string =>
 export async function findStateMachine(sfn: SFNClient, stage: string, region: string): Promise<string> {
   const wanted = stateMachineName(stage);
   const ours: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await aws(`Step Functions ListStateMachines in ${region}`, () =>
-      sfn.send(new ListStateMachinesCommand({ maxResults: 1000, nextToken })),
-    );
-    for (const machine of page.stateMachines ?? []) {
-      if (machine.name === wanted && machine.stateMachineArn) return machine.stateMachineArn;
-      if (machine.name?.startsWith('citrix-monitor-collector-')) ours.push(machine.name);
+  const found = await aws(`Step Functions ListStateMachines in ${region}`, async () => {
+    for await (const page of paginateListStateMachines({ client: sfn, pageSize: 1000 }, {})) {
+      for (const machine of page.stateMachines ?? []) {
+        if (machine.name === wanted && machine.stateMachineArn) return machine.stateMachineArn;
+        if (machine.name?.startsWith('citrix-monitor-collector-')) ours.push(machine.name);
+      }
     }
-    nextToken = page.nextToken;
-  } while (nextToken);
+    return null;
+  });
+  if (found) return found;
   const others = ours.length ? ` Found there: ${ours.join(', ')} (choose one with --stage).` : '';
   throw new StateMachineNotFound(
     `No state machine ${wanted} for stage "${stage}" in region ${region}.${others} Deploy it with \`npx serverless deploy --stage ${stage} --region ${region}\`, or name another deployment with --stage / --region, or pass --state-machine-arn ARN.`,

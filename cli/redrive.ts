@@ -1,4 +1,4 @@
-import { ListExecutionsCommand, RedriveExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { paginateListExecutions, RedriveExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { parseHour } from '../functions/domain/hours.ts';
 import { AwsCallFailed, aws } from './errors.ts';
 import {
@@ -41,17 +41,15 @@ const LONGEST_RUN_MS = 24 * 3_600_000;
 async function failedSince(sfn: SFNClient, stateMachineArn: string, since: number): Promise<Listed[]> {
   const found: Listed[] = [];
   for (const statusFilter of FAILED_STATUSES) {
-    let nextToken: string | undefined;
-    do {
-      const page = await aws(`Step Functions ListExecutions (${statusFilter})`, () =>
-        sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter, maxResults: 100, nextToken })),
-      );
-      const items = (page.executions ?? []).map(listed);
-      found.push(...items.filter((e) => (e.stopDate?.getTime() ?? 0) >= since));
-      // Newest first: once a page reaches executions started well before `since`, older pages hold none.
-      const oldest = items.at(-1)?.startDate.getTime() ?? 0;
-      nextToken = oldest >= since - LONGEST_RUN_MS ? page.nextToken : undefined;
-    } while (nextToken);
+    await aws(`Step Functions ListExecutions (${statusFilter})`, async () => {
+      const pages = paginateListExecutions({ client: sfn, pageSize: 100 }, { stateMachineArn, statusFilter });
+      for await (const page of pages) {
+        const items = (page.executions ?? []).map(listed);
+        found.push(...items.filter((e) => (e.stopDate?.getTime() ?? 0) >= since));
+        // Newest first: once a page reaches executions started well before `since`, older pages hold none.
+        if ((items.at(-1)?.startDate.getTime() ?? 0) < since - LONGEST_RUN_MS) break;
+      }
+    });
   }
   return found.sort((a, b) => (a.stopDate?.getTime() ?? 0) - (b.stopDate?.getTime() ?? 0));
 }
