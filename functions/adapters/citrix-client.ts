@@ -219,9 +219,29 @@ export class CitrixClient implements CitrixPages {
   }
 
   /** The request timeout, cut to the time left before `deadlineMs`. */
-  private timeout(deadlineMs: number): AbortSignal {
+  /**
+   * One request and its whole body, aborted after the request timeout or at `deadlineMs`, whichever
+   * comes first. The timer ends with the request: an `AbortSignal.timeout` would live on for the full
+   * timeout and keep the request's state, and its body, reachable until then: a thousand pages later,
+   * that is the heap.
+   */
+  private async request(
+    url: string,
+    init: RequestInit,
+    deadlineMs: number,
+  ): Promise<{ res: Response; text: string }> {
     const limit = this.options.requestTimeoutMs ?? 90_000;
-    return AbortSignal.timeout(Math.max(1, Math.min(limit, deadlineMs - Date.now())));
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new DOMException('The request timed out', 'TimeoutError')),
+      Math.max(1, Math.min(limit, deadlineMs - Date.now())),
+    );
+    try {
+      const res = await fetch(url, { ...init, signal: controller.signal });
+      return { res, text: await res.text() };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async tryFetchPage(
@@ -234,18 +254,20 @@ export class CitrixClient implements CitrixPages {
     let res: Response;
     let text: string;
     try {
-      res = await fetch(url, {
-        headers: {
-          Authorization: `CWSAuth bearer=${token}`,
-          'Citrix-CustomerId': this.options.customerId,
-          Accept: 'application/json',
-          'Accept-Encoding': 'gzip',
-          Prefer: `odata.maxpagesize=${this.options.pageSize}`,
+      ({ res, text } = await this.request(
+        url,
+        {
+          headers: {
+            Authorization: `CWSAuth bearer=${token}`,
+            'Citrix-CustomerId': this.options.customerId,
+            Accept: 'application/json',
+            'Accept-Encoding': 'gzip',
+            Prefer: `odata.maxpagesize=${this.options.pageSize}`,
+          },
+          redirect: 'manual',
         },
-        redirect: 'manual',
-        signal: this.timeout(deadlineMs),
-      });
-      text = await res.text();
+        deadlineMs,
+      ));
     } catch (err) {
       const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       throw new Retry(
@@ -325,15 +347,17 @@ export class CitrixClient implements CitrixPages {
     let res: Response;
     let text: string;
     try {
-      res = await fetch(url, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-        body,
-        // Never re-send the client secret to wherever a redirect points.
-        redirect: 'manual',
-        signal: this.timeout(deadlineMs),
-      });
-      text = await res.text();
+      ({ res, text } = await this.request(
+        url,
+        {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+          body,
+          // Never re-send the client secret to wherever a redirect points.
+          redirect: 'manual',
+        },
+        deadlineMs,
+      ));
     } catch (err) {
       throw new Retry(
         new CitrixTransient(
