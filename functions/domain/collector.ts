@@ -1,5 +1,5 @@
 import type { Config } from './config.ts';
-import { BadConfiguration } from './errors.ts';
+import { BadConfiguration, CitrixTransient } from './errors.ts';
 import { dueHours, formatHour, HOUR_MS, hourOf, newestDueHour } from './hours.ts';
 import { stagingKey } from './keys.ts';
 import { type Cursor, EntityPages, type EntityWindow } from './pager.ts';
@@ -125,14 +125,14 @@ function entityWindow(config: Config, entity: string, hour: number): EntityWindo
 function resumeCursor(c: Collector, task: FetchTask): Cursor | null {
   const from = task.continuation;
   if (from === null) return null;
-  if ('nextLink' in from && typeof from.nextLink === 'string') {
+  if ('nextLink' in from) {
     return { nextLink: c.citrix.resolveNextLink(from.nextLink, `${c.config.apiBase}/monitorodata/`) };
   }
-  if ('after' in from) return { after: from.after };
-  throw new BadConfiguration(
-    `The continuation of hour ${task.hour}, entity ${task.entity} has neither a key ("after") nor a nextLink; start the hour again.`,
-  );
+  return { after: from.after };
 }
+
+/** Invocations in a row that may end their budget without a single page before the entity fails. */
+export const MAX_STALLS = 3;
 
 /**
  * Fetches the Citrix pages of one entity-hour into the run's staging area until the last page, or until
@@ -176,12 +176,19 @@ export async function fetchPages(c: Collector, task: FetchTask, deadlineMs: numb
   }
   await staging.finish();
   const requests = before.requests + pages.received;
+  const stalls = pages.received === 0 ? (task.continuation?.stalls ?? 0) + 1 : 0;
+  if (pages.resumeAt && stalls >= MAX_STALLS) {
+    throw new CitrixTransient(
+      `Hour ${task.hour}, entity ${task.entity}: no Citrix page came in ${stalls} invocations in a row, each ending its time budget (FETCH_BUDGET_SECONDS=${config.fetchBudgetSeconds}) on a page still being requested or retried; the state machine retries the step later. Nothing was lost: the hour is not committed.`,
+    );
+  }
   const continuation = pages.resumeAt && {
     ...pages.resumeAt,
     objects: staging.objects,
     requests,
     rows,
     bytes,
+    stalls,
   };
   c.metric('Rows', rows - before.rows, task.entity);
   c.metric('Pages', pages.received, task.entity);

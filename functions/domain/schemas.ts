@@ -68,7 +68,11 @@ export const planEventSchema = z.object({
 });
 export type PlanEvent = z.infer<typeof planEventSchema>;
 
-const progress = { requests: count, rows: count, bytes: count };
+/**
+ * Counts so far; `stalls` is how many invocations in a row ended their budget without a page (a run
+ * that makes no progress must end, not loop).
+ */
+const progress = { requests: count, rows: count, bytes: count, stalls: count.optional() };
 const keyValue = z.union([z.string().min(1), z.number().int()]);
 
 /**

@@ -740,7 +740,7 @@ describe('query time', () => {
     expect(first).toMatchObject({ entity: 'Sessions', skip: 0, rows: 100 });
     expect(deep).toMatchObject({ entity: 'Sessions', skip: 900, rows: 100 });
     const took = (p: typeof first): number => (p ? p.endedMs - p.startedMs : Number.NaN);
-    expect(took(first)).toBeLessThan(100);
+    expect(took(first)).toBeLessThan(took(deep)); // only the deep page pays for the rows it skips
     expect(took(deep)).toBeGreaterThanOrEqual(175);
     s.resetStats();
     expect(s.stats.pages).toEqual([]);

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type Collector,
+  type FetchResult,
+  type FetchTask,
+  fetchPages,
+  MAX_STALLS,
+} from '../../functions/domain/collector.ts';
+import { loadConfig } from '../../functions/domain/config.ts';
+import { CitrixTransient } from '../../functions/domain/errors.ts';
+import { OutOfTime, type Page } from '../../functions/domain/ports.ts';
+import { MemoryStore } from '../fixtures/memory-store.ts';
+
+// fetchPages over a Citrix port whose every request is still being retried when the invocation's
+// budget ends (a server slower than FETCH_BUDGET_SECONDS, or 429s asking for longer waits). The
+// integration tests run the real client against the stand-in; this is the case they cannot reach fast.
+
+const HOUR = '2026-11-24T10:00:00Z';
+const config = loadConfig(
+  {
+    S3_BUCKET: 'b',
+    CITRIX_CUSTOMER_ID: 'c',
+    CITRIX_CLIENT_ID: 'i',
+    CITRIX_CLIENT_SECRET: 's',
+    ENTITIES: 'Sessions',
+  },
+  false,
+);
+const neverInTime: Collector = {
+  config,
+  feed: new MemoryStore(),
+  work: new MemoryStore(),
+  citrix: {
+    firstPageUrl: () => 'first',
+    keyPageUrl: () => 'next',
+    resolveNextLink: (link) => link,
+    fetchPage: async (): Promise<Page> => {
+      throw new OutOfTime('the budget ended during the retries');
+    },
+  },
+  log: () => {},
+  metric: () => {},
+};
+
+describe('fetchPages when no page comes within a budget', () => {
+  it('hands back the same cursor, counting the invocations that made no progress', async () => {
+    const first = await fetchPages(
+      neverInTime,
+      { hour: HOUR, entity: 'Sessions', runId: 'r', continuation: null },
+      0,
+    );
+
+    expect(first).toMatchObject({
+      done: false,
+      rows: 0,
+      objects: 0,
+      continuation: { after: null, stalls: 1 },
+    });
+  });
+
+  it(`fails the entity with CitrixTransient after ${MAX_STALLS} such invocations in a row, instead of looping`, async () => {
+    let result: FetchResult | null = null;
+    let failure: unknown;
+    for (let n = 0; n < MAX_STALLS && failure === undefined; n++) {
+      const task: FetchTask = {
+        hour: HOUR,
+        entity: 'Sessions',
+        runId: 'r',
+        continuation: result?.continuation ?? null,
+      };
+      result = await fetchPages(neverInTime, task, 0).catch((err: unknown) => {
+        failure = err;
+        return result;
+      });
+    }
+
+    expect(failure).toBeInstanceOf(CitrixTransient);
+    expect((failure as Error).message).toContain(
+      `Hour ${HOUR}, entity Sessions: no Citrix page came in ${MAX_STALLS} invocations`,
+    );
+  });
+});
