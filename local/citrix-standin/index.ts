@@ -49,6 +49,29 @@ export interface StandinOptions {
   dataToMs?: number;
   /** Serve https with this key and certificate (PEM); `url` is then `https://127.0.0.1:<port>`. Default http. */
   tls?: { key: string | Buffer; cert: string | Buffer };
+  /**
+   * Serve these tenants (Citrix Cloud customers) side by side, the first being the default one; customerId,
+   * clientId and clientSecret above are then ignored. Default: one tenant made of those three options.
+   */
+  tenants?: TenantOptions[];
+}
+
+/**
+ * One tenant of the stand-in, with its own credentials, data, one-call-at-a-time limit, faults and counters.
+ * Give a collector another secret and every token request of its tenant fails with 401.
+ */
+export interface TenantOptions {
+  customerId: string;
+  clientId: string;
+  clientSecret: string;
+  /** Data generation seed; default the server's `seed` (default 1) plus the tenant's index in the list. */
+  seed?: number;
+  /** Default the server's `rowsPerHour`. */
+  rowsPerHour?: StandinOptions['rowsPerHour'];
+  /** Default the server's `churn`. */
+  churn?: ChurnOptions;
+  /** Default the server's `latencyMs`. */
+  latencyMs?: number;
 }
 
 /** A failure to inject into the next matching data request(s). */
@@ -75,7 +98,10 @@ export interface PageLogEntry {
   endedMs: number;
 }
 
-/** Counters of what the stand-in saw. */
+/**
+ * Counters of what a tenant saw. A request is counted by the tenant it names (Citrix-CustomerId, the token
+ * path's customer id, or for `root` the tenant of the client id); one naming no tenant, by the default tenant.
+ */
 export interface StandinStats {
   tokenRequests: number;
   /** Every request under /monitorodata, accepted or not. */
@@ -92,10 +118,14 @@ export interface StandinStats {
   pages: PageLogEntry[];
 }
 
-/** A running stand-in. */
-export interface Standin {
-  /** Base URL, e.g. 'http://127.0.0.1:54321', or https with the `tls` option (the API_BASE to configure). */
-  url: string;
+/** Counters across tenants, on the stand-in's `stats`. */
+export interface ServerStats {
+  /** Most tenants with a data request accepted at once: more than 1 shows tenants were served side by side. */
+  maxTenantsInFlight: number;
+}
+
+/** One tenant of a running stand-in. */
+export interface StandinTenant {
   customerId: string;
   clientId: string;
   clientSecret: string;
@@ -103,8 +133,6 @@ export interface Standin {
   injectFault(f: Fault): void;
   /** Makes every request for `entity` fail with `status` (default 503, HTML) until called with null. */
   failEntity(entity: string | null, status?: number): void;
-  /** Invalidates every issued token. */
-  expireAllTokens(): void;
   /**
    * Ground truth: the current rows with `field` (default ModifiedDate) in [fromMs, toMs), in the server's
    * default order (key order). Changed rows are where their change put them.
@@ -121,11 +149,27 @@ export interface Standin {
   stats: StandinStats;
   /** Zeroes the counters and the page log; changes are kept. */
   resetStats(): void;
-  /** The collector's settings that point at this stand-in (API_BASE and the client credentials). */
+  /** The collector's settings that point at this tenant (API_BASE and the client credentials). */
   collectorEnv(): Record<
     'API_BASE' | 'CITRIX_CUSTOMER_ID' | 'CITRIX_CLIENT_ID' | 'CITRIX_CLIENT_SECRET',
     string
   >;
+}
+
+/** A running stand-in. Its tenant members are those of the default (first) tenant. */
+export interface Standin extends StandinTenant {
+  /** Base URL, e.g. 'http://127.0.0.1:54321', or https with the `tls` option (the API_BASE to configure). */
+  url: string;
+  /** Every tenant, the default one first. */
+  tenants: StandinTenant[];
+  /** The tenant with this customer id; throws if there is none. */
+  tenant(customerId: string): StandinTenant;
+  /** The default tenant's counters (the very object of its `stats`), and the server's. */
+  stats: StandinStats & ServerStats;
+  /** Invalidates every issued token, of every tenant. */
+  expireAllTokens(): void;
+  /** Zeroes the default tenant's counters and page log (changes are kept) and the server's counters. */
+  resetStats(): void;
   stop(): Promise<void>;
 }
 
@@ -206,6 +250,17 @@ const freshStats = (): StandinStats => ({
   pages: [],
 });
 
+/** A tenant's server side: its data, its call in flight, its faults and counters. */
+interface Tenant {
+  api: StandinTenant;
+  data: Dataset;
+  table: LiveTable;
+  latencyMs: number;
+  inFlight: number;
+  faults: (Fault & { times: number })[];
+  failing: Map<string, number>;
+}
+
 const TIMEOUT_MESSAGE =
   'Execution Timeout Expired.  The timeout period elapsed prior to completion of the operation or the server is not responding.';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -213,35 +268,97 @@ const clockMs = (): number => performance.timeOrigin + performance.now();
 
 /** Starts the stand-in on 127.0.0.1. */
 export async function startStandin(opts: StandinOptions = {}): Promise<Standin> {
-  const customerId = opts.customerId ?? 'standincustomer';
-  const clientId = opts.clientId ?? 'standin-client';
-  const clientSecret = opts.clientSecret ?? 'standin-secret';
   const ttlMs = (opts.tokenTtlSeconds ?? 3600) * 1000;
   const serverPageSize = opts.serverPageSize ?? 1000;
   const linkStyle = opts.nextLinkStyle ?? 'absolute';
-  const latencyMs = opts.latencyMs ?? 0;
   const msPerSkippedRow = opts.msPerSkippedRow ?? 0;
   const queryTimeoutMs = opts.queryTimeoutMs ?? 30_000;
   const nowHour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
-  const data = new Dataset({
-    seed: opts.seed ?? 1,
-    rowsPerHour: opts.rowsPerHour ?? 40,
-    fromMs: opts.dataFromMs ?? nowHour - 72 * HOUR_MS,
-    toMs: opts.dataToMs ?? nowHour,
-  });
-  const table = new LiveTable(data, opts.now);
-  if (opts.churn) table.setChurn(opts.churn);
-  const tokens = new Map<string, number>();
-  const faults: (Fault & { times: number })[] = [];
-  const failing = new Map<string, number>();
-  const stats = freshStats();
-  let inFlight = 0;
+  const tokens = new Map<string, { expiresMs: number; tenant: Tenant }>();
+  let tenantsInFlight = 0;
   let origin = '';
 
-  async function token(req: IncomingMessage, reply: Reply, tenant: string): Promise<void> {
-    stats.tokenRequests++;
+  function createTenant(t: TenantOptions, index: number): Tenant {
+    const data = new Dataset({
+      seed: t.seed ?? (opts.seed ?? 1) + index,
+      rowsPerHour: t.rowsPerHour ?? opts.rowsPerHour ?? 40,
+      fromMs: opts.dataFromMs ?? nowHour - 72 * HOUR_MS,
+      toMs: opts.dataToMs ?? nowHour,
+    });
+    const churn = t.churn ?? opts.churn;
+    const table = new LiveTable(data, opts.now);
+    if (churn) table.setChurn(churn);
+    const faults: Tenant['faults'] = [];
+    const failing = new Map<string, number>();
+    const stats = freshStats();
+    const api: StandinTenant = {
+      customerId: t.customerId,
+      clientId: t.clientId,
+      clientSecret: t.clientSecret,
+      stats,
+      injectFault: (f) => void faults.push({ ...f, times: f.times ?? 1 }),
+      failEntity: (name, status = 503) => (name === null ? failing.clear() : void failing.set(name, status)),
+      rowsFor: (name, fromMs, toMs, field = 'ModifiedDate') => table.rowsFor(name, fromMs, toMs, field),
+      countFor: (name, fromMs, toMs) => table.countFor(name, fromMs, toMs),
+      changes: (name) => table.changes(name),
+      change: (name, key) => table.changeKey(name, key),
+      churn(setting) {
+        if (setting === true && !churn)
+          throw new Error('churn(true) needs the churn option: pass settings instead');
+        table.setChurn(setting === true ? (churn ?? null) : setting === false ? null : setting);
+      },
+      resetStats() {
+        Object.assign(stats, freshStats());
+      },
+      collectorEnv() {
+        return {
+          API_BASE: origin,
+          CITRIX_CUSTOMER_ID: t.customerId,
+          CITRIX_CLIENT_ID: t.clientId,
+          CITRIX_CLIENT_SECRET: t.clientSecret,
+        };
+      },
+    };
+    return {
+      api,
+      data,
+      table,
+      latencyMs: t.latencyMs ?? opts.latencyMs ?? 0,
+      inFlight: 0,
+      faults,
+      failing,
+    };
+  }
+
+  const tenants = (
+    opts.tenants ?? [
+      {
+        customerId: opts.customerId ?? 'standincustomer',
+        clientId: opts.clientId ?? 'standin-client',
+        clientSecret: opts.clientSecret ?? 'standin-secret',
+      },
+    ]
+  ).map(createTenant);
+  const byCustomer = new Map<string, Tenant>();
+  for (const t of tenants) {
+    if (byCustomer.has(t.api.customerId))
+      throw new Error(`tenants: customer id '${t.api.customerId}' given twice`);
+    byCustomer.set(t.api.customerId, t);
+  }
+  if (!tenants[0]) throw new Error('tenants: give at least one tenant');
+  const main = tenants[0];
+  // The default tenant's counters carry the server's.
+  const serverStats = Object.assign(main.api.stats, { maxTenantsInFlight: 0 });
+
+  async function token(req: IncomingMessage, reply: Reply, customer: string): Promise<void> {
     const type = String(req.headers['content-type'] ?? '');
     const form = new URLSearchParams(await readBody(req));
+    const clientId = form.get('client_id');
+    // The root path serves whichever tenant the client belongs to.
+    const tenant =
+      customer === 'root' ? tenants.find((t) => t.api.clientId === clientId) : byCustomer.get(customer);
+    const { stats } = (tenant ?? main).api;
+    stats.tokenRequests++;
     if (!type.startsWith('application/x-www-form-urlencoded')) {
       return reply(400, oauthError('invalid_request', 'Form-encoded body expected'));
     }
@@ -249,22 +366,22 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
       return reply(400, oauthError('unsupported_grant_type', 'Only client_credentials is supported'));
     }
     if (
-      (tenant !== customerId && tenant !== 'root') ||
-      form.get('client_id') !== clientId ||
-      form.get('client_secret') !== clientSecret
+      !tenant ||
+      clientId !== tenant.api.clientId ||
+      form.get('client_secret') !== tenant.api.clientSecret
     ) {
       stats.unauthorized++;
       return reply(401, oauthError('invalid_client', 'Invalid client credentials'));
     }
     const now = Date.now();
-    for (const [t, expiry] of tokens) if (expiry <= now) tokens.delete(t);
+    for (const [t, issued] of tokens) if (issued.expiresMs <= now) tokens.delete(t);
     const accessToken = randomBytes(24).toString('base64url');
-    tokens.set(accessToken, now + ttlMs);
+    tokens.set(accessToken, { expiresMs: now + ttlMs, tenant });
     const body = { token_type: 'bearer', access_token: accessToken, expires_in: String(ttlMs / 1000) };
     return reply(200, JSON.stringify(body), { 'Content-Type': 'application/json; charset=utf-8' });
   }
 
-  function takeFault(name: string): Fault | undefined {
+  function takeFault({ faults, api: { stats } }: Tenant, name: string): Fault | undefined {
     const k = faults.findIndex((f) => f.entity === undefined || f.entity === name);
     const fault = faults[k];
     if (!fault) return undefined;
@@ -288,39 +405,48 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     query: string,
   ) {
     const name = path.slice('/monitorodata/'.length);
+    const tenant = byCustomer.get(String(req.headers['citrix-customerid'] ?? ''));
+    const { stats } = (tenant ?? main).api;
     stats.dataRequests++;
     stats.requestsByEntity[name] = (stats.requestsByEntity[name] ?? 0) + 1;
     const auth = /^CWSAuth\s+bearer=(\S+)$/i.exec(String(req.headers.authorization ?? ''));
-    const expiry = auth?.[1] ? tokens.get(auth[1]) : undefined;
-    if (expiry === undefined || expiry <= Date.now()) {
+    const issued = auth?.[1] ? tokens.get(auth[1]) : undefined;
+    if (issued === undefined || issued.expiresMs <= Date.now()) {
       stats.unauthorized++;
       const message = auth ? 'Token is invalid or expired' : 'Missing Authorization: CWSAuth bearer=<token>';
       return reply(401, odataError('Unauthorized', message), { 'WWW-Authenticate': 'CWSAuth' });
     }
-    if (req.headers['citrix-customerid'] !== customerId) {
-      return reply(403, odataError('Forbidden', 'Citrix-CustomerId does not match the token'));
+    if (!tenant) return reply(403, odataError('Forbidden', 'Citrix-CustomerId does not match the token'));
+    if (issued.tenant !== tenant) {
+      stats.unauthorized++;
+      return reply(401, odataError('Unauthorized', 'Token was issued to another customer'), {
+        'WWW-Authenticate': 'CWSAuth',
+      });
     }
+    const { data, table } = tenant;
     const def = data.entities.get(name);
     if (!def) return reply(404, odataError('NotFound', `Resource not found for the segment '${name}'.`));
-    if (inFlight > 0) {
+    if (tenant.inFlight > 0) {
       // One call per tenant at a time. Retry-After is not a contract: only every other 429 has one.
       stats.throttled++;
       const headers: Record<string, string> = stats.throttled % 2 === 1 ? { 'Retry-After': '1' } : {};
       return reply(429, odataError('TooManyRequests', 'Only one request per customer at a time'), headers);
     }
-    inFlight++;
-    stats.maxInFlight = Math.max(stats.maxInFlight, inFlight);
+    if (tenant.inFlight++ === 0) tenantsInFlight++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, tenant.inFlight);
+    serverStats.maxTenantsInFlight = Math.max(serverStats.maxTenantsInFlight, tenantsInFlight);
     const startedMs = clockMs();
     let released = false;
     const release = (): void => {
-      if (!released) inFlight--;
+      if (!released && --tenant.inFlight === 0) tenantsInFlight--;
       released = true;
     };
     res.once('finish', release);
     res.once('close', release);
+    const { latencyMs } = tenant;
     if (latencyMs) await sleep(latencyMs);
 
-    const fault = takeFault(name);
+    const fault = takeFault(tenant, name);
     if (fault?.kind === 'reset') {
       release();
       req.socket.destroy();
@@ -332,7 +458,7 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
       return reply(429, odataError('TooManyRequests', 'Too many requests'), headers);
     }
     if (fault?.kind === '500') return reply(500, odataError('InternalServerError', 'An error has occurred.'));
-    const failStatus = failing.get(name);
+    const failStatus = tenant.failing.get(name);
     const html =
       fault?.kind === 'html-200' ? 200 : fault?.kind === '503-html' || failStatus === 503 ? 503 : 0;
     if (html) {
@@ -435,33 +561,23 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
   log('listening on', origin);
 
   return {
+    ...main.api,
     url: origin,
-    customerId,
-    clientId,
-    clientSecret,
-    stats,
-    injectFault: (f) => void faults.push({ ...f, times: f.times ?? 1 }),
-    failEntity: (name, status = 503) => (name === null ? failing.clear() : void failing.set(name, status)),
+    tenants: tenants.map((t) => t.api),
+    tenant(customerId) {
+      const t = byCustomer.get(customerId);
+      if (!t) {
+        throw new Error(
+          `No tenant '${customerId}': this stand-in serves ${[...byCustomer.keys()].join(', ')}`,
+        );
+      }
+      return t.api;
+    },
+    stats: serverStats,
     expireAllTokens: () => tokens.clear(),
-    rowsFor: (name, fromMs, toMs, field = 'ModifiedDate') => table.rowsFor(name, fromMs, toMs, field),
-    countFor: (name, fromMs, toMs) => table.countFor(name, fromMs, toMs),
-    changes: (name) => table.changes(name),
-    change: (name, key) => table.changeKey(name, key),
-    churn(setting) {
-      if (setting === true && !opts.churn)
-        throw new Error('churn(true) needs the churn option: pass settings instead');
-      table.setChurn(setting === true ? (opts.churn ?? null) : setting === false ? null : setting);
-    },
     resetStats() {
-      Object.assign(stats, freshStats());
-    },
-    collectorEnv() {
-      return {
-        API_BASE: origin,
-        CITRIX_CUSTOMER_ID: customerId,
-        CITRIX_CLIENT_ID: clientId,
-        CITRIX_CLIENT_SECRET: clientSecret,
-      };
+      main.api.resetStats();
+      serverStats.maxTenantsInFlight = 0;
     },
     stop: () =>
       new Promise<void>((resolve) => {

@@ -2,10 +2,11 @@
  * Runs the Citrix Monitor stand-in until SIGINT/SIGTERM:
  * `npm run standin -- [--port N] [--rows N] [--page-size N] [--token-ttl S] [--latency-ms MS]
  *  [--skip-cost-ms MS] [--query-timeout-ms MS] [--next-link absolute|relative|alternate]
- *  [--churn Sessions,Machines[:ROWS_PER_PAGE]] [--seed N]`.
+ *  [--churn Sessions,Machines[:ROWS_PER_PAGE]] [--seed N] [--tenants N]`.
+ * `--tenants N` serves N tenants, tenant1cust … tenantNcust, each with its own credentials and data.
  */
 import { parseArgs } from 'node:util';
-import { type ChurnOptions, type StandinOptions, startStandin } from './index.ts';
+import { type ChurnOptions, type StandinOptions, startStandin, type TenantOptions } from './index.ts';
 
 function number(name: string, value: string | undefined, integer = true): number | undefined {
   if (value === undefined) return undefined;
@@ -27,6 +28,16 @@ function churn(value: string | undefined, seed: number | undefined): ChurnOption
   return { entities: m[1].split(','), rowsPerPage: Number(m[2] ?? 1), seed };
 }
 
+/** Tenants tenant1cust … tenantNcust, or none (one tenant with the default credentials) without the flag. */
+function tenants(count: number | undefined): TenantOptions[] | undefined {
+  if (!count) return undefined;
+  return Array.from({ length: count }, (_, k) => ({
+    customerId: `tenant${k + 1}cust`,
+    clientId: `tenant${k + 1}-client`,
+    clientSecret: `tenant${k + 1}-secret`,
+  }));
+}
+
 function linkStyle(value: string | undefined): StandinOptions['nextLinkStyle'] {
   if (value === undefined || value === 'absolute' || value === 'relative' || value === 'alternate')
     return value;
@@ -45,6 +56,7 @@ const { values } = parseArgs({
     'next-link': { type: 'string' },
     churn: { type: 'string' },
     seed: { type: 'string' },
+    tenants: { type: 'string' },
   },
 });
 
@@ -60,13 +72,16 @@ const standin = await startStandin({
   nextLinkStyle: linkStyle(values['next-link']),
   churn: churn(values.churn, seed),
   seed,
+  tenants: tenants(number('tenants', values.tenants)),
 });
 
 console.log(`Citrix Monitor stand-in listening
-  API_BASE      ${standin.url}
-  customerId    ${standin.customerId}
-  clientId      ${standin.clientId}
-  clientSecret  ${standin.clientSecret}`);
+  API_BASE      ${standin.url}`);
+for (const t of standin.tenants) {
+  console.log(`  customerId    ${t.customerId}
+  clientId      ${t.clientId}
+  clientSecret  ${t.clientSecret}`);
+}
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
