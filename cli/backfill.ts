@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { formatHour, HOUR_MS } from '../functions/domain/hours.ts';
 import type { CommitResult } from '../functions/domain/publish.ts';
@@ -35,6 +36,15 @@ export interface HourResult {
   readonly cause: string | null;
   /** For an earlier execution that failed: whether `citrix-monitor redrive` can still redrive it. */
   readonly redrivable: boolean | null;
+  /**
+   * For an execution of every listed tenant (a backfill without `--tenant` over a tenant list): what each
+   * tenant's commit did; `rows` and `outcome` are then their sum and the least finished one. Else null.
+   */
+  readonly tenants: ReadonlyArray<{
+    readonly tenant: string;
+    readonly outcome: CommitResult['outcome'];
+    readonly rows: number;
+  }> | null;
 }
 
 export type BackfillProgress =
@@ -52,10 +62,20 @@ export interface BackfillInput {
   /** Between two DescribeExecution calls of a running execution. */
   readonly pollMs: number;
   readonly onProgress?: (event: BackfillProgress) => void;
+  /**
+   * `--tenant`: that listed tenant alone, started with `{"hour": …, "tenants": [id]}`. Null: every tenant
+   * of the list, or the environment's one tenant without a list (input `{"hour": …}`).
+   */
+  readonly tenant?: string | null;
+  /** The ids of the tenant list, or null without one: said in the report. */
+  readonly listed?: readonly string[] | null;
 }
 
 export interface BackfillReport {
   readonly stateMachineArn: string;
+  /** With a tenant list: the tenant of `--tenant`, or null for every listed one (`tenants`). */
+  readonly tenant?: string | null;
+  readonly tenants?: readonly string[];
   readonly from: string;
   readonly to: string;
   readonly hours: readonly HourResult[];
@@ -87,25 +107,62 @@ export function backfillHours(from: number, to: number, newestDue: number, yes: 
  * unique per state machine for 90 days, so Step Functions itself refuses a second execution of the hour
  * once the first has ended (while it runs, the same start returns that same execution, which is then
  * watched). Only when the earlier execution failed and can no longer be redriven is a suffixed name
- * (`…T10-2`) tried, or that hour could not be collected again for 90 days.
+ * (`…T10-2`) tried, or that hour could not be collected again for 90 days. One tenant's backfill names
+ * the tenant (`backfill-acme-2026-11-24T10`): its hour is not the same execution as another tenant's.
  */
-export const executionName = (hour: number, attempt: number): string =>
-  `backfill-${formatHour(hour).slice(0, 13)}${attempt > 1 ? `-${attempt}` : ''}`;
+export const executionName = (hour: number, attempt: number, tenant: string | null = null): string =>
+  `backfill-${tenant === null ? '' : `${nameOf(tenant)}-`}${formatHour(hour).slice(0, 13)}${attempt > 1 ? `-${attempt}` : ''}`;
+
+/**
+ * A tenant's part of its executions' names (`backfill-acme-2026-11-24T10`): its id, or for an id too long
+ * for the 80 characters Step Functions allows, its first 46 characters and a hash of the whole.
+ */
+function nameOf(tenant: string): string {
+  if (tenant.length <= 55) return tenant;
+  return `${tenant.slice(0, 46)}_${createHash('sha256').update(tenant).digest('hex').slice(0, 8)}`;
+}
 
 const MAX_NAMES_PER_HOUR = 9;
 
-function committed(output: string | undefined, hour: string): CommitResult | null {
-  try {
-    const parsed = JSON.parse(output ?? '{}') as { committed?: CommitResult[] };
-    return parsed.committed?.find((c) => c.hour === hour) ?? null;
-  } catch {
-    return null;
-  }
+/** The tenant id of an output's `results[].tenant`: the tenant as listed (`{"id": …}`), an id, or null. */
+function tenantId(tenant: unknown): string | null {
+  if (typeof tenant === 'string') return tenant;
+  const id = (tenant as { id?: unknown } | null)?.id;
+  return typeof id === 'string' ? id : null;
 }
 
 /**
- * Collects the given hours: one execution per hour with input `{"hour": …}`, started oldest first, at most `concurrency` running at once, each watched until it ends. Hours whose commit
- * record says published are skipped without an execution. Execution failures are results; an AWS API
+ * The commits of `hour` in an execution's output: `results[].committed` of each tenant (of `tenant`
+ * alone when given), or, from executions before tenant lists, the top-level `committed`.
+ */
+export function commitsOf(
+  output: string | undefined,
+  hour: string,
+  tenant: string | null,
+): Array<{ tenant: string | null; commit: CommitResult }> {
+  let parsed: { results?: unknown; committed?: unknown } | null;
+  try {
+    parsed = JSON.parse(output ?? '{}') as typeof parsed;
+  } catch {
+    return [];
+  }
+  const entries = Array.isArray(parsed?.results)
+    ? (parsed.results as Array<{ tenant?: unknown; committed?: unknown } | null>)
+        .map((e) => ({ tenant: tenantId(e?.tenant), committed: e?.committed }))
+        .filter((e) => tenant === null || e.tenant === tenant)
+    : [{ tenant: null, committed: parsed?.committed }];
+  return entries.flatMap((e) => {
+    const commits = Array.isArray(e.committed) ? (e.committed as CommitResult[]) : [];
+    const commit = commits.find((c) => c?.hour === hour);
+    return commit ? [{ tenant: e.tenant, commit }] : [];
+  });
+}
+
+/**
+ * Collects the given hours: one execution per hour with input `{"hour": …}` (and `"tenants": [id]` for
+ * one tenant), started oldest first, at most `concurrency` running at once, each watched until it ends.
+ * Hours whose commit record says published (every tenant's, for all tenants) are skipped without an
+ * execution. Execution failures are results; an AWS API
  * failure stops starting new hours and is thrown (executions already started keep running).
  */
 export async function backfill(input: BackfillInput): Promise<BackfillReport> {
@@ -125,8 +182,10 @@ export async function backfill(input: BackfillInput): Promise<BackfillReport> {
     error: null,
     cause: null,
     redrivable: null,
+    tenants: null,
     ...more,
   });
+  const tenant = input.tenant ?? null;
 
   /** The started execution's ARN, or null when Step Functions refused the name as already used. */
   const start = async (name: string, hour: number): Promise<string | null> => {
@@ -135,7 +194,10 @@ export async function backfill(input: BackfillInput): Promise<BackfillReport> {
         new StartExecutionCommand({
           stateMachineArn,
           name,
-          input: JSON.stringify({ hour: formatHour(hour) }),
+          input: JSON.stringify({
+            hour: formatHour(hour),
+            ...(tenant === null ? {} : { tenants: [tenant] }),
+          }),
         }),
       );
       return out.executionArn ?? executionArn(stateMachineArn, name);
@@ -168,16 +230,25 @@ export async function backfill(input: BackfillInput): Promise<BackfillReport> {
         cause: readableCause(described.cause),
       });
     }
-    const commit = committed(described.output, formatHour(hour));
-    const outcome = commit?.outcome === 'publishing-elsewhere' ? 'publishing-elsewhere' : 'published';
-    return result(hour, outcome, { ...base, rows: commit?.rows ?? null });
+    const commits = commitsOf(described.output, formatHour(hour), tenant);
+    const elsewhere = commits.some((c) => c.commit.outcome === 'publishing-elsewhere');
+    const rows = commits.length ? commits.reduce((sum, c) => sum + (c.commit.rows ?? 0), 0) : null;
+    const tenants =
+      tenant === null && commits.some((c) => c.tenant !== null)
+        ? commits.map((c) => ({
+            tenant: c.tenant ?? '',
+            outcome: c.commit.outcome,
+            rows: c.commit.rows ?? 0,
+          }))
+        : null;
+    return result(hour, elsewhere ? 'publishing-elsewhere' : 'published', { ...base, rows, tenants });
   };
 
   /** Skips a published hour, or starts its execution: the result, or the execution to watch. */
   const begin = async (hour: number): Promise<HourResult | { name: string; arn: string }> => {
     if ((await input.records(hour)) === 'published') return result(hour, 'already-published');
     for (let attempt = 1; attempt <= MAX_NAMES_PER_HOUR; attempt++) {
-      const name = executionName(hour, attempt);
+      const name = executionName(hour, attempt, tenant);
       const started = await start(name, hour);
       if (started) return { name, arn: started };
       const arn = executionArn(stateMachineArn, name);
@@ -189,7 +260,7 @@ export async function backfill(input: BackfillInput): Promise<BackfillReport> {
       }
     }
     return result(hour, 'already-started', {
-      execution: executionName(hour, MAX_NAMES_PER_HOUR),
+      execution: executionName(hour, MAX_NAMES_PER_HOUR, tenant),
       redrivable: false,
     });
   };
@@ -235,5 +306,13 @@ export async function backfill(input: BackfillInput): Promise<BackfillReport> {
   };
   for (const r of results) summary[r.outcome]++;
   const from = formatHour(input.hours[0] ?? 0);
-  return { stateMachineArn, from, to: formatHour(input.hours.at(-1) ?? 0), hours: results, summary };
+  const scope = input.listed ? { tenant, tenants: tenant === null ? input.listed : [tenant] } : {};
+  return {
+    stateMachineArn,
+    ...scope,
+    from,
+    to: formatHour(input.hours.at(-1) ?? 0),
+    hours: results,
+    summary,
+  };
 }

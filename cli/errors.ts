@@ -17,6 +17,9 @@ const failure = <N extends string>(name: N, exitCode: 2 | 3) =>
 /** Bad arguments: the message says which and what was expected. Exit 2. */
 export class UsageError extends failure('UsageError', 2) {}
 
+/** `--tenant` names no tenant of the tenant list (or there is no list): a configuration problem. Exit 2. */
+export class UnknownTenant extends failure('UnknownTenant', 2) {}
+
 /** No state machine `citrix-monitor-collector-<stage>` in the region: a configuration problem. Exit 2. */
 export class StateMachineNotFound extends failure('StateMachineNotFound', 2) {}
 

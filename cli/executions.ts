@@ -82,9 +82,23 @@ export interface FailedExecution {
   readonly hour: string | null;
   readonly error: string | null;
   readonly cause: string | null;
+  /** The tenants its input named (`"tenants"`, as `backfill --tenant` starts it); null: every tenant. */
+  readonly tenants: readonly string[] | null;
+  /** For a `TenantsFailed` execution, each tenant its failure names; null for any other failure. */
+  readonly failedTenants: readonly TenantFailure[] | null;
   readonly redrivable: boolean;
   /** Why it cannot be redriven (null when it can). */
   readonly reason: string | null;
+}
+
+/** One failed tenant of a `TenantsFailed` execution, as its cause names it. */
+export interface TenantFailure {
+  readonly tenant: string;
+  /** The tenant's own error (`CitrixAuthFailed`, …), and its message. */
+  readonly error: string | null;
+  readonly cause: string;
+  /** The hour it failed: the execution input's `hour`, or the first hour its message names. */
+  readonly hour: string | null;
 }
 
 /**
@@ -102,17 +116,71 @@ export function readableCause(cause: string | undefined): string | null {
   return cause;
 }
 
-function hourOf(described: DescribeExecutionCommandOutput): string | null {
+/** The execution input's `hour` and `tenants`, as far as they are there and well formed. */
+function inputOf(described: DescribeExecutionCommandOutput): {
+  hour: string | null;
+  tenants: string[] | null;
+} {
   try {
-    const hour = (JSON.parse(described.input ?? '{}') as { hour?: unknown }).hour;
-    const parsed = typeof hour === 'string' ? parseHour(hour) : null;
-    if (parsed !== null) return formatHour(parsed);
+    const input = JSON.parse(described.input ?? '{}') as { hour?: unknown; tenants?: unknown } | null;
+    const parsed = typeof input?.hour === 'string' ? parseHour(input.hour) : null;
+    const tenants = input?.tenants;
+    return {
+      hour: parsed === null ? null : formatHour(parsed),
+      tenants:
+        Array.isArray(tenants) && tenants.every((t) => typeof t === 'string') ? (tenants as string[]) : null,
+    };
   } catch {
-    // An input that is not JSON names no hour; fall back to the cause.
+    // An input that is not JSON names no hour and no tenant.
+    return { hour: null, tenants: null };
   }
-  // A failed hour's error names it (see functions/domain/errors.ts): the first whole hour in the cause.
-  const named = /\d{4}-\d{2}-\d{2}T\d{2}:00:00Z/.exec(described.cause ?? '')?.[0];
-  return named ?? null;
+}
+
+/** A failed hour's error names it (see functions/domain/errors.ts): the first whole hour in a text. */
+const firstHour = (text: string): string | null => /\d{4}-\d{2}-\d{2}T\d{2}:00:00Z/.exec(text)?.[0] ?? null;
+
+/**
+ * The failed tenants of a `TenantsFailed` cause (functions/domain/tenants.ts, reportTenants):
+ * `N of M tenants failed; the others committed their hours. tenant "a": Error: message | tenant "b": …. A
+ * failed tenant's state has not moved: …`. Null for any other error.
+ */
+export function tenantFailures(
+  error: string | null,
+  cause: string | null,
+  inputHour: string | null = null,
+): TenantFailure[] | null {
+  if (error !== 'TenantsFailed' || !cause) return null;
+  const end = cause.lastIndexOf(". A failed tenant's state has not moved");
+  const body = end >= 0 ? cause.slice(0, end) : cause;
+  const starts = [...body.matchAll(/tenant "([a-z0-9-]+)": /g)];
+  return starts.map((match, i) => {
+    const from = match.index + match[0].length;
+    const text = body
+      .slice(from, starts[i + 1]?.index ?? body.length)
+      .replace(/ \| $/, '')
+      .trim();
+    const named = /^([A-Za-z][\w.]*): ([\s\S]*)$/.exec(text);
+    return {
+      tenant: match[1] ?? '',
+      error: named?.[1] ?? null,
+      cause: named?.[2] ?? text,
+      hour: inputHour ?? firstHour(text),
+    };
+  });
+}
+
+/**
+ * Whether a failed execution is tenant `id`'s: its failure names the tenant (`tenant "id"`, as
+ * `TenantsFailed` does), or its input named that tenant alone (`backfill --tenant id`).
+ */
+export function concernsTenant(f: FailedExecution, id: string): boolean {
+  return Boolean(f.cause?.includes(`tenant "${id}"`)) || (f.tenants?.length === 1 && f.tenants[0] === id);
+}
+
+/** A failed execution as tenant `id` sees it: the hour it failed for that tenant, and its failure alone. */
+export function forTenant<F extends FailedExecution>(f: F, id: string): F {
+  const own = f.failedTenants?.filter((t) => t.tenant === id) ?? null;
+  return { ...f, hour: own?.[0]?.hour ?? f.hour, failedTenants: own };
 }
 
 /**
@@ -140,15 +208,20 @@ export function redrivability(
 export async function describeFailed(sfn: SFNClient, item: Listed, now: number): Promise<FailedExecution> {
   const described = await describeExecution(sfn, item.arn);
   const stopped = described.stopDate ?? item.stopDate ?? undefined;
+  const input = inputOf(described);
+  const error = described.error ?? null;
+  const cause = readableCause(described.cause);
   return {
     name: item.name,
     arn: item.arn,
     status: described.status ?? item.status,
     startDate: item.startDate.toISOString(),
     stopDate: stopped?.toISOString() ?? null,
-    hour: hourOf(described),
-    error: described.error ?? null,
-    cause: readableCause(described.cause),
+    hour: input.hour ?? firstHour(described.cause ?? ''),
+    error,
+    cause,
+    tenants: input.tenants,
+    failedTenants: tenantFailures(error, cause, input.hour),
     ...redrivability({ ...described, stopDate: stopped }, now),
   };
 }
@@ -158,4 +231,15 @@ export function instead(hour: string | null, targetFlags: string): string {
   return hour
     ? `citrix-monitor backfill --from ${hour} --to ${hour}${targetFlags}`
     : `nothing: the scheduled runs collect every hour after the state on their own; check with citrix-monitor status${targetFlags}`;
+}
+
+/**
+ * What to run instead of redriving a failed execution: {@link instead} for its hour, per failed tenant
+ * (`--tenant`) when it failed with `TenantsFailed` or was started for one tenant.
+ */
+export function insteadOf(f: FailedExecution, targetFlags: string): string {
+  if (f.failedTenants?.length)
+    return f.failedTenants.map((t) => instead(t.hour, ` --tenant ${t.tenant}${targetFlags}`)).join('; ');
+  if (f.tenants?.length === 1) return instead(f.hour, ` --tenant ${f.tenants[0]}${targetFlags}`);
+  return instead(f.hour, targetFlags);
 }

@@ -1,8 +1,8 @@
 /** What a person reads: the reports as text. `--json` prints the reports themselves instead. */
 import type { BackfillProgress, BackfillReport, HourResult } from './backfill.ts';
-import { type FailedExecution, instead } from './executions.ts';
+import { type FailedExecution, insteadOf } from './executions.ts';
 import type { RedriveReport } from './redrive.ts';
-import type { HourBeingPublished, StatusReport } from './status.ts';
+import type { FleetStatusReport, HourBeingPublished, StatusReport } from './status.ts';
 
 export interface Output {
   write(text: string): unknown;
@@ -18,9 +18,55 @@ export function duration(seconds: number): string {
 const instant = (iso: string | null) => (iso ? iso.replace(/\.\d+Z$/, 'Z') : '-');
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-function failure(f: FailedExecution): string {
-  const what = [f.error, f.cause].filter(Boolean).join(': ') || 'no error recorded';
-  return `  ${f.name}  ${f.status} ${instant(f.stopDate)}  hour ${f.hour ?? '(scheduled run)'}\n    ${what}`;
+/**
+ * A failed execution: its name, status, hour and cause. Seen by one tenant (`status --tenant`, where
+ * `failedTenants` holds that tenant alone), a `TenantsFailed` cause is that tenant's part of it; in the
+ * overview of many tenants, the failed tenants are named after the cause.
+ */
+function failure(f: FailedExecution, tenant: string | null = null): string {
+  const own = tenant === null ? undefined : f.failedTenants?.find((t) => t.tenant === tenant);
+  const what = own
+    ? `${f.error}: tenant "${own.tenant}": ${[own.error, own.cause].filter(Boolean).join(': ')}`
+    : [f.error, f.cause].filter(Boolean).join(': ') || 'no error recorded';
+  const lines = [`  ${f.name}  ${f.status} ${instant(f.stopDate)}  hour ${f.hour ?? '(scheduled run)'}`];
+  lines.push(`    ${what}`);
+  if (tenant === null && f.failedTenants?.length)
+    lines.push(`    failed tenants: ${f.failedTenants.map((t) => t.tenant).join(', ')}`);
+  return lines.join('\n');
+}
+
+/** The failed executions of a status report, split by whether they can be redriven. */
+function failures(r: Pick<StatusReport, 'failed'>, targetFlags: string, tenant: string | null): string[] {
+  const lines: string[] = [];
+  if (r.failed.redrivable.length) {
+    const redrive = `citrix-monitor redrive${tenant ? ` --tenant ${tenant}` : ''}${targetFlags}`;
+    lines.push('', `Failed, can be redriven (${redrive}):`);
+    for (const f of r.failed.redrivable) lines.push(failure(f, tenant));
+  }
+  if (r.failed.notRedrivable.length) {
+    lines.push('', 'Failed, can no longer be redriven:');
+    for (const f of r.failed.notRedrivable)
+      lines.push(
+        failure(f, tenant),
+        `    not redrivable: ${f.reason}`,
+        `    instead: ${insteadOf(f, targetFlags)}`,
+      );
+  }
+  return lines;
+}
+
+/** The last executions, newest first. */
+function executionLines(r: Pick<StatusReport, 'executions'>): string[] {
+  if (r.executions.length === 0) return ['No executions yet.'];
+  const lines = [`Last ${plural(r.executions.length, 'execution')}:`];
+  lines.push(`  ${'STATUS'.padEnd(15)} ${'STARTED'.padEnd(21)} ${'DURATION'.padEnd(8)}  NAME`);
+  for (const e of r.executions) {
+    const redriven = e.redriveCount ? ` (redriven ${e.redriveCount}x)` : '';
+    lines.push(
+      `  ${e.status.padEnd(15)} ${instant(e.startDate).padEnd(21)} ${duration(e.durationSeconds).padEnd(8)}  ${e.name}${redriven}`,
+    );
+  }
+  return lines;
 }
 
 function beingPublished(p: HourBeingPublished): string {
@@ -33,6 +79,7 @@ function beingPublished(p: HourBeingPublished): string {
 
 export function formatStatus(r: StatusReport, targetFlags: string): string {
   const lines = [`State machine  ${r.stateMachineArn}`];
+  if (r.tenant) lines.push(`Tenant         ${r.tenant} (its SecOps feed reads ${r.published})`);
   lines.push(
     r.state.lastHour
       ? `State          last_hour_utc ${r.state.lastHour} (${r.state.location}${r.state.updatedAt ? `, updated ${instant(r.state.updatedAt)}` : ''})`
@@ -43,34 +90,40 @@ export function formatStatus(r: StatusReport, targetFlags: string): string {
       `Lag            ${plural(r.lagHours, 'hour')} behind the newest due hour ${r.newestDueHour} (alarm above ${r.lagAlarmHours})`,
     );
   lines.push(`Health         ${r.healthy ? 'healthy' : `UNHEALTHY: ${r.problems.join('; ')}`}`, '');
-  if (r.executions.length === 0) lines.push('No executions yet.');
-  else {
-    lines.push(`Last ${plural(r.executions.length, 'execution')}:`);
-    lines.push(`  ${'STATUS'.padEnd(15)} ${'STARTED'.padEnd(21)} ${'DURATION'.padEnd(8)}  NAME`);
-    for (const e of r.executions) {
-      const redriven = e.redriveCount ? ` (redriven ${e.redriveCount}x)` : '';
-      lines.push(
-        `  ${e.status.padEnd(15)} ${instant(e.startDate).padEnd(21)} ${duration(e.durationSeconds).padEnd(8)}  ${e.name}${redriven}`,
-      );
-    }
-  }
-  if (r.failed.redrivable.length) {
-    lines.push('', `Failed, can be redriven (citrix-monitor redrive${targetFlags}):`);
-    for (const f of r.failed.redrivable) lines.push(failure(f));
-  }
-  if (r.failed.notRedrivable.length) {
-    lines.push('', 'Failed, can no longer be redriven:');
-    for (const f of r.failed.notRedrivable)
-      lines.push(
-        failure(f),
-        `    not redrivable: ${f.reason}`,
-        `    instead: ${instead(f.hour, targetFlags)}`,
-      );
-  }
+  lines.push(...executionLines(r));
+  if (r.tenant && (r.failed.redrivable.length || r.failed.notRedrivable.length))
+    lines.push('', `(Failed executions below: those whose failure names tenant ${r.tenant}.)`);
+  lines.push(...failures(r, targetFlags, r.tenant ?? null));
   if (r.publishing.length) {
     lines.push('', 'Being published (claimed, not finished; no other run writes them until the lease ends):');
     for (const p of r.publishing) lines.push(beingPublished(p));
   }
+  return `${lines.join('\n')}\n`;
+}
+
+/** `status` with a tenant list: a line per tenant (state, lag), then the executions as for one tenant. */
+export function formatFleetStatus(r: FleetStatusReport, targetFlags: string): string {
+  const lines = [`State machine  ${r.stateMachineArn}`];
+  lines.push(
+    `Tenants        ${r.tenants.length} listed in ${r.tenantList}; newest due hour ${r.newestDueHour} (lag alarm above ${r.lagAlarmHours})`,
+  );
+  const width = Math.max(6, ...r.tenants.map((t) => t.id.length));
+  lines.push(`  ${'TENANT'.padEnd(width)}  ${'LAST_HOUR_UTC'.padEnd(20)}  LAG`);
+  for (const t of r.tenants) {
+    const last = t.error !== null ? 'unreadable' : (t.state.lastHour ?? 'none yet');
+    const lag =
+      t.lagHours === null
+        ? '-'
+        : `${plural(t.lagHours, 'hour')}${t.lagHours > r.lagAlarmHours ? ' (above the alarm)' : ''}`;
+    lines.push(`  ${t.id.padEnd(width)}  ${last.padEnd(20)}  ${lag}`);
+  }
+  lines.push(`Health         ${r.healthy ? 'healthy' : `UNHEALTHY: ${r.problems.join('; ')}`}`, '');
+  lines.push(...executionLines(r));
+  lines.push(...failures(r, targetFlags, null));
+  lines.push(
+    '',
+    `One tenant's state, commit records and published prefix: citrix-monitor status --tenant ID${targetFlags}`,
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -87,15 +140,24 @@ export function hourLine(r: HourResult): string {
   const parts = [`${r.hour}  ${OUTCOME_TEXT[r.outcome]}`];
   if (r.execution)
     parts.push(`(${r.execution}${r.status && r.outcome === 'already-started' ? `, ${r.status}` : ''})`);
-  if (r.rows !== null) parts.push(`${r.rows.toLocaleString('en-US')} rows`);
+  if (r.rows !== null)
+    parts.push(
+      `${r.rows.toLocaleString('en-US')} rows${r.tenants ? ` of ${plural(r.tenants.length, 'tenant')}` : ''}`,
+    );
   if (r.durationSeconds !== null) parts.push(`in ${duration(r.durationSeconds)}`);
   const line = parts.join(' ');
   return r.outcome === 'failed' ? `${line}: ${[r.error, r.cause].filter(Boolean).join(': ')}` : line;
 }
 
-export function formatBackfill(r: BackfillReport, targetFlags: string): string {
+export function formatBackfill(r: BackfillReport, flags: string): string {
   const total = r.hours.length;
-  const lines = [`Backfill ${r.from} .. ${r.to} (${plural(total, 'hour')}) on ${r.stateMachineArn}`];
+  const who = r.tenant
+    ? ` of tenant ${r.tenant}`
+    : r.tenants
+      ? ` of every tenant (${r.tenants.join(', ')})`
+      : '';
+  const lines = [`Backfill ${r.from} .. ${r.to} (${plural(total, 'hour')})${who} on ${r.stateMachineArn}`];
+  const targetFlags = `${r.tenant ? ` --tenant ${r.tenant}` : ''}${flags}`;
   for (const outcome of Object.keys(OUTCOME_TEXT) as HourResult['outcome'][]) {
     if (r.summary[outcome] || outcome !== 'publishing-elsewhere')
       lines.push(`  ${`${OUTCOME_TEXT[outcome]}:`.padEnd(32)} ${r.summary[outcome]}`);
@@ -121,22 +183,43 @@ export function formatBackfill(r: BackfillReport, targetFlags: string): string {
         `  ${h.hour}  ${h.execution ?? ''} ${h.status ?? ''}`,
         `    ${[h.error, h.cause].filter(Boolean).join(': ')}`,
       );
-    lines.push(
-      `Nothing of a failed hour was published. Once the cause is fixed: citrix-monitor redrive${targetFlags}`,
-    );
+    const nothing =
+      r.tenants && !r.tenant
+        ? 'A failed hour was not published for the tenants its TenantsFailed names (for none, on another error).'
+        : 'Nothing of a failed hour was published.';
+    lines.push(`${nothing} Once the cause is fixed: citrix-monitor redrive${targetFlags}`);
   }
   return `${lines.join('\n')}\n`;
 }
 
+/** At most five names, and how many more. */
+const someOf = (names: readonly string[]) =>
+  names.length <= 5 ? names.join(', ') : `${names.slice(0, 5).join(', ')} and ${names.length - 5} more`;
+
 export function formatRedrive(r: RedriveReport): string {
-  const lines = [`Failed executions stopped since ${instant(r.since)} on ${r.stateMachineArn}:`];
+  const which = r.tenant ? ` naming tenant ${r.tenant}` : '';
+  const lines = [`Failed executions${which} stopped since ${instant(r.since)} on ${r.stateMachineArn}:`];
   if (!r.redriven.length && !r.notRedrivable.length) lines.push('  none: nothing to redrive.');
   const what = (f: FailedExecution) =>
     `${f.name} (${f.status} ${instant(f.stopDate)}, ${f.hour ? `hour ${f.hour}` : 'scheduled run'})`;
-  for (const f of r.redriven) lines.push(`  redriven: ${what(f)}`);
+  for (const f of r.redriven) {
+    lines.push(`  redriven: ${what(f)}`);
+    if (f.reruns?.length)
+      lines.push(`    collects again its failed tenants: ${f.reruns.join(', ')} (not those that committed)`);
+  }
   for (const f of r.notRedrivable)
     lines.push(`  cannot be redriven: ${what(f)}`, `    why: ${f.reason}`, `    instead: ${f.instead}`);
-  if (r.redriven.length)
+  if (r.otherTenants?.length)
+    lines.push(
+      '',
+      `Left alone: ${plural(r.otherTenants.length, 'failed execution')} whose failure does not name tenant ${r.tenant} (${someOf(r.otherTenants)}); citrix-monitor redrive without --tenant redrives them too.`,
+    );
+  if (r.redriven.length && r.tenant)
+    lines.push(
+      '',
+      `A redrive re-runs every failed tenant of its execution, not only ${r.tenant}, and only the failed ones: tenants that committed their hours are not collected again. Follow it with citrix-monitor status --tenant ${r.tenant}.`,
+    );
+  else if (r.redriven.length)
     lines.push('', 'A redrive re-runs only what failed; follow it with citrix-monitor status.');
   return `${lines.join('\n')}\n`;
 }

@@ -12,17 +12,27 @@ import { s3ClientFromEnv, s3Store } from '../functions/adapters/s3-store.ts';
 import {
   loadLayout,
   type StorageLayout,
+  tenantLayout,
   wholeNumber as wholeNumberSetting,
 } from '../functions/domain/config.ts';
 import { BadConfiguration } from '../functions/domain/errors.ts';
 import { newestDueHour, parseHour } from '../functions/domain/hours.ts';
+import type { ObjectStore } from '../functions/domain/ports.ts';
+import { type Fleet, readTenantList } from '../functions/domain/tenants.ts';
 import { backfill, backfillHours, MAX_HOURS_WITHOUT_YES } from './backfill.ts';
-import { isCliError, NeedsDevDependencies, UsageError } from './errors.ts';
+import { aws, isCliError, NeedsDevDependencies, UnknownTenant, UsageError } from './errors.ts';
 import { findStateMachine, stateMachineName } from './executions.ts';
-import { backfillProgress, formatBackfill, formatRedrive, formatStatus, type Output } from './format.ts';
-import { commitRecords, hourRecords } from './records.ts';
+import {
+  backfillProgress,
+  formatBackfill,
+  formatFleetStatus,
+  formatRedrive,
+  formatStatus,
+  type Output,
+} from './format.ts';
+import { commitRecords, tenantRecords } from './records.ts';
 import { redriveFailed } from './redrive.ts';
-import { statusReport } from './status.ts';
+import { fleetStatusReport, statusReport } from './status.ts';
 
 const TARGET_HELP = `Where (status, backfill, redrive):
   --stage NAME               deployment stage (default prod): state machine ${stateMachineName('NAME')}
@@ -51,9 +61,12 @@ Commands:
 
 ${TARGET_HELP}
 
+Many tenants: with a tenant list in the work bucket (TENANTS_KEY, default WORK_PREFIX/tenants.json),
+status, backfill and redrive take --tenant ID for one listed tenant; without it, they cover every tenant.
+
 Configuration, from the environment as for the collector (README, "Configuration"):
-  S3_BUCKET (required), WORK_BUCKET, S3_PREFIX, WORK_PREFIX, STATE_KEY, LOOKBACK_MINUTES (75),
-  LAG_ALARM_HOURS (3): status is unhealthy when the state is more hours behind than this.
+  S3_BUCKET (required), WORK_BUCKET, S3_PREFIX, WORK_PREFIX, STATE_KEY, TENANTS_KEY,
+  LOOKBACK_MINUTES (75), LAG_ALARM_HOURS (3): status is unhealthy when a state is more hours behind.
   AWS credentials and region come from the usual AWS chain (AWS_PROFILE, AWS_REGION, ...).
 
 ${EXIT_HELP}
@@ -65,36 +78,49 @@ citrix-monitor <command> --help describes a command.
 `;
 
 const COMMAND_USAGE = {
-  status: `Usage: citrix-monitor status [--limit N] [--stage NAME] [--region REGION] [--json]
+  status: `Usage: citrix-monitor status [--tenant ID] [--limit N] [--stage NAME] [--region REGION] [--json]
 
 The state (last_hour_utc of the state file), the lag (newest due hour - last hour), the last N
 executions (default 10) with status, start time and duration, and the failed ones (FAILED, TIMED_OUT,
 ABORTED) split into those Step Functions can still redrive and those it cannot, with the reason.
 
-Exit 0 when healthy: a state file, lag within LAG_ALARM_HOURS (default 3), and no listed failed
-execution that can still be redriven. Exit 1 when not (the output says why); 2 bad usage or
-configuration; 3 an AWS API call failed.
+With a tenant list (TENANTS_KEY), without --tenant: a line per listed tenant (its last_hour_utc and
+lag), then the executions and the failed ones as above. With --tenant ID: all of the above for that
+tenant's storage (its state file, its commit records, its published prefix S3_PREFIX/ID), the failed
+executions being those whose failure names the tenant.
 
+Exit 0 when healthy: a state file, lag within LAG_ALARM_HOURS (default 3), and no listed failed
+execution that can still be redriven (with a tenant list: for every tenant). Exit 1 when not (the
+output says why); 2 bad usage or configuration, or a --tenant that is not in the tenant list; 3 an
+AWS API call failed.
+
+  --tenant ID                one tenant of the tenant list
   --limit N                  executions to list, 1 to 1000 (default 10)
 ${TARGET_HELP}
 `,
-  backfill: `Usage: citrix-monitor backfill --from HOUR --to HOUR [--concurrency N] [--yes] [--stage NAME] [--json]
+  backfill: `Usage: citrix-monitor backfill --from HOUR --to HOUR [--tenant ID] [--concurrency N] [--yes] [--stage NAME] [--json]
 
 Collects every hour from --from to --to inclusive (e.g. 2026-11-24T10:00:00Z), oldest first: one
 execution per hour with the input {"hour": HOUR}, named backfill-YYYY-MM-DDTHH so that Step Functions
 itself refuses a second start of the same hour ("already started"). Hours whose commit record says
 published are skipped. Watches each execution until it ends; progress on stderr; a summary at the end.
 
+With a tenant list (TENANTS_KEY): --tenant ID collects that tenant alone, with the input
+{"hour": HOUR, "tenants": ["ID"]} and executions named backfill-ID-YYYY-MM-DDTHH; without --tenant,
+every listed tenant (input {"hour": HOUR}), an hour being skipped only when every tenant published it.
+
   --from HOUR, --to HOUR     whole UTC hours; --to must be due (ended LOOKBACK_MINUTES ago)
+  --tenant ID                one tenant of the tenant list (default: every listed tenant)
   --concurrency N            executions running at once, 1 to 10 (default 2; Citrix allows one call
                              per tenant at a time, so more mostly adds retried 429s)
   --yes                      allow more than ${MAX_HOURS_WITHOUT_YES} hours (31 days)
 ${TARGET_HELP}
 
 Exit 0 when no hour failed; 1 when an execution failed (each with its cause); 2 bad usage or
-configuration; 3 an AWS API call failed (executions already started keep running).
+configuration, or a --tenant that is not in the tenant list; 3 an AWS API call failed (executions
+already started keep running).
 `,
-  redrive: `Usage: citrix-monitor redrive [--since DATE] [--stage NAME] [--region REGION] [--json]
+  redrive: `Usage: citrix-monitor redrive [--tenant ID] [--since DATE] [--stage NAME] [--region REGION] [--json]
 
 Redrives every failed execution (FAILED, TIMED_OUT, ABORTED) that stopped since DATE (default 14 days
 ago): it re-runs only what failed, from where it stopped, and publishes the hour once. For one that
@@ -102,12 +128,18 @@ Step Functions will not redrive (it stopped more than 14 days ago, or its own re
 what to run instead (citrix-monitor backfill --from H --to H for its hour), or that nothing is left
 to do because its hour has been published since.
 
+With a tenant list (TENANTS_KEY), --tenant ID redrives only the failed executions whose failure names
+that tenant (TenantsFailed: ... tenant "ID": ...), or that were started for it alone (backfill --tenant
+ID). A redrive re-runs every failed tenant of its execution, not only ID, and only the failed ones:
+tenants that committed their hours are not collected again. Without --tenant, every failed execution.
+
+  --tenant ID                one tenant of the tenant list
   --since DATE               2026-11-20 or 2026-11-20T08:00:00Z
 ${TARGET_HELP}
 
 Exit 0 when every failed execution found was redriven, or its hour published since (or there was
-none); 1 when one could not be redriven and its hour is not published; 2 bad usage or configuration;
-3 an AWS API call failed.
+none); 1 when one could not be redriven and its hour is not published; 2 bad usage or configuration,
+or a --tenant that is not in the tenant list; 3 an AWS API call failed.
 `,
   run: `Usage: citrix-monitor run [--hour HOUR] [--verbose] [--json]
 
@@ -140,15 +172,16 @@ const TARGET_OPTIONS = {
 } as const;
 
 const OPTIONS = {
-  status: { ...TARGET_OPTIONS, limit: { type: 'string' } },
+  status: { ...TARGET_OPTIONS, tenant: { type: 'string' }, limit: { type: 'string' } },
   backfill: {
     ...TARGET_OPTIONS,
+    tenant: { type: 'string' },
     from: { type: 'string' },
     to: { type: 'string' },
     concurrency: { type: 'string' },
     yes: { type: 'boolean' },
   },
-  redrive: { ...TARGET_OPTIONS, since: { type: 'string' } },
+  redrive: { ...TARGET_OPTIONS, tenant: { type: 'string' }, since: { type: 'string' } },
   run: {
     hour: { type: 'string' },
     verbose: { type: 'boolean' },
@@ -233,13 +266,42 @@ function workStore(ctx: Context, config: StorageLayout, region: string) {
   return s3Store(s3ClientFromEnv({ ...ctx.env, AWS_REGION: region }), config.workBucket);
 }
 
-/** What backfill and redrive start executions with: the client, the state machine, the hours' records. */
-async function executions(ctx: Context, config: StorageLayout, where: Target) {
-  return {
-    sfn: where.sfn,
-    records: hourRecords(config, workStore(ctx, config, where.region)),
-    stateMachineArn: await where.stateMachineArn(),
+/** The tenant list as the command sees it, and its `--tenant`, checked against the list. */
+interface Tenancy {
+  /** The ids of the tenant list; null without one (the environment's one tenant). */
+  readonly listed: readonly string[] | null;
+  /** Where the list is, or would be: `s3://WORK_BUCKET/TENANTS_KEY`. */
+  readonly location: string;
+  /** `--tenant`: a listed id, or null. */
+  readonly tenant: string | null;
+}
+
+/**
+ * Reads the tenant list as the collector does (functions/domain/tenants.ts) and checks `--tenant`
+ * against it: a tenant that is not listed, or any `--tenant` without a list, is {@link UnknownTenant}.
+ */
+async function tenancy(ctx: Context, config: StorageLayout, work: ObjectStore): Promise<Tenancy> {
+  const location = `s3://${work.bucket}/${config.tenantsKey}`;
+  const fleet: Fleet = {
+    settings: config,
+    work,
+    log: () => {},
+    collector: () => {
+      throw new Error('the CLI reads the tenant list only');
+    },
   };
+  const list = await aws(`S3 GetObject ${location}`, () => readTenantList(fleet));
+  const listed = list?.map((t) => t.id) ?? null;
+  const tenant = text(ctx.values, 'tenant') ?? null;
+  if (tenant !== null && listed === null)
+    throw new UnknownTenant(
+      `--tenant ${JSON.stringify(tenant)}: there is no tenant list at ${location}, so this deployment collects the one tenant of its environment. Leave out --tenant, or put the tenant list there (TENANTS_KEY; README, "Many tenants").`,
+    );
+  if (tenant !== null && !listed?.includes(tenant))
+    throw new UnknownTenant(
+      `--tenant ${JSON.stringify(tenant)}: no such tenant in the tenant list ${location}. Listed: ${listed?.join(', ')}.`,
+    );
+  return { listed, location, tenant };
 }
 
 function print(ctx: Context, report: unknown, human: string): void {
@@ -256,15 +318,36 @@ async function status(ctx: Context): Promise<number> {
   const config = loadLayout(ctx.env);
   const where = target(ctx);
   const work = workStore(ctx, config, where.region);
+  const { listed, location, tenant } = await tenancy(ctx, config, work);
+  const lagAlarmHours = raw === undefined ? 3 : Number(raw);
+  if (listed !== null && tenant === null) {
+    const report = await fleetStatusReport({
+      sfn: where.sfn,
+      work,
+      layout: config,
+      tenants: listed,
+      tenantList: location,
+      stateMachineArn: await where.stateMachineArn(),
+      now: ctx.now(),
+      limit,
+      lagAlarmHours,
+    });
+    print(ctx, report, formatFleetStatus(report, where.flags));
+    return report.healthy ? 0 : 1;
+  }
+  const layout = tenant === null ? config : tenantLayout(config, tenant);
   const report = await statusReport({
     sfn: where.sfn,
     work,
-    records: commitRecords(config, work),
-    config,
+    records: commitRecords(layout, work),
+    config: layout,
     stateMachineArn: await where.stateMachineArn(),
     now: ctx.now(),
     limit,
-    lagAlarmHours: raw === undefined ? 3 : Number(raw),
+    lagAlarmHours,
+    ...(tenant === null
+      ? {}
+      : { tenant: { id: tenant, published: `s3://${config.bucket}/${layout.prefix}/` } }),
   });
   print(ctx, report, formatStatus(report, where.flags));
   return report.healthy ? 0 : 1;
@@ -280,8 +363,15 @@ async function backfillCommand(ctx: Context): Promise<number> {
   );
   const concurrency = wholeNumber(text(ctx.values, 'concurrency'), '--concurrency', 2, 1, 10);
   const where = target(ctx);
+  const work = workStore(ctx, config, where.region);
+  const { listed, tenant } = await tenancy(ctx, config, work);
+  const records = tenantRecords(config, work, listed);
   const report = await backfill({
-    ...(await executions(ctx, config, where)),
+    sfn: where.sfn,
+    records: (hour) => records(hour, tenant === null ? null : [tenant]),
+    stateMachineArn: await where.stateMachineArn(),
+    tenant,
+    listed,
     hours,
     concurrency,
     now: ctx.now,
@@ -304,8 +394,13 @@ async function redrive(ctx: Context): Promise<number> {
     );
   const config = loadLayout(ctx.env);
   const where = target(ctx);
+  const work = workStore(ctx, config, where.region);
+  const { listed, tenant } = await tenancy(ctx, config, work);
   const report = await redriveFailed({
-    ...(await executions(ctx, config, where)),
+    sfn: where.sfn,
+    records: tenantRecords(config, work, listed),
+    stateMachineArn: await where.stateMachineArn(),
+    tenant,
     since,
     now: ctx.now(),
     targetFlags: where.flags,

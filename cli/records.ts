@@ -1,4 +1,4 @@
-import type { StorageLayout } from '../functions/domain/config.ts';
+import { type StorageLayout, tenantLayout } from '../functions/domain/config.ts';
 import { commitKey } from '../functions/domain/keys.ts';
 import type { ObjectStore } from '../functions/domain/ports.ts';
 import { type CommitRecord, readRecord } from '../functions/domain/publish.ts';
@@ -25,4 +25,31 @@ export function commitRecords(config: StorageLayout, work: ObjectStore): CommitR
 export function hourRecords(config: StorageLayout, work: ObjectStore): HourRecords {
   const read = commitRecords(config, work);
   return async (hour) => (await read(hour))?.status ?? null;
+}
+
+/**
+ * Whether an hour was published, for some tenants: `tenants` (ids of the tenant list), or every listed
+ * tenant when null. `published` only when every one's commit record says so; `publishing` when some
+ * record exists; null when none does. Without a tenant list (`listed` null), the environment's one
+ * tenant, whatever `tenants` says.
+ */
+export type TenantRecords = (
+  hour: number,
+  tenants?: readonly string[] | null,
+) => Promise<CommitRecord['status'] | null>;
+
+export function tenantRecords(
+  config: StorageLayout,
+  work: ObjectStore,
+  listed: readonly string[] | null,
+): TenantRecords {
+  const single = hourRecords(config, work);
+  const of = (id: string) => hourRecords(tenantLayout(config, id), work);
+  return async (hour, tenants) => {
+    if (listed === null) return single(hour);
+    const ids = tenants ?? listed;
+    const statuses = await Promise.all(ids.map((id) => of(id)(hour)));
+    if (statuses.length > 0 && statuses.every((s) => s === 'published')) return 'published';
+    return statuses.some((s) => s !== null) ? 'publishing' : null;
+  };
 }

@@ -2,30 +2,46 @@ import { paginateListExecutions, RedriveExecutionCommand, type SFNClient } from 
 import { parseHour } from '../functions/domain/hours.ts';
 import { AwsCallFailed, aws } from './errors.ts';
 import {
+  concernsTenant,
   describeFailed,
   FAILED_STATUSES,
   type FailedExecution,
-  instead,
+  forTenant,
+  insteadOf,
   type Listed,
   listed,
 } from './executions.ts';
-import type { HourRecords } from './records.ts';
+import type { TenantRecords } from './records.ts';
 
 export interface RedriveInput {
   readonly sfn: SFNClient;
-  readonly records: HourRecords;
+  readonly records: TenantRecords;
   readonly stateMachineArn: string;
   /** Failed executions that stopped at or after this instant are considered. */
   readonly since: number;
   readonly now: number;
   /** `--stage …` / `--region …` to repeat in the suggested commands, with a leading space, or ''. */
   readonly targetFlags: string;
+  /**
+   * `--tenant`: only the failed executions whose failure names this tenant (`tenant "id"`), or that were
+   * started for it alone. Null: every failed execution.
+   */
+  readonly tenant?: string | null;
 }
+
+export type Redriven = FailedExecution & {
+  readonly redriveDate: string;
+  /** The tenants the redrive collects again: the execution's failed ones (null: not a TenantsFailed). */
+  readonly reruns: readonly string[] | null;
+};
 
 export interface RedriveReport {
   readonly stateMachineArn: string;
   readonly since: string;
-  readonly redriven: ReadonlyArray<FailedExecution & { readonly redriveDate: string }>;
+  /** With `--tenant`: the tenant, and the failed executions left alone because they do not name it. */
+  readonly tenant?: string;
+  readonly otherTenants?: readonly string[];
+  readonly redriven: readonly Redriven[];
   /**
    * Failed executions Step Functions will not redrive, why, and what to run instead; `published` when
    * their hour has been published since (by a later run or a backfill), so nothing is left to do.
@@ -55,32 +71,57 @@ async function failedSince(sfn: SFNClient, stateMachineArn: string, since: numbe
 }
 
 /**
- * Redrives every failed (FAILED, TIMED_OUT, ABORTED) execution that stopped since `since`, oldest first.
- * A redrive re-runs only the failed Map iterations from where they stopped; the commit records keep it
+ * Redrives every failed (FAILED, TIMED_OUT, ABORTED) execution that stopped since `since`, oldest first
+ * (with `tenant`, those that name it). A redrive re-runs only the failed Map iterations from where they
+ * stopped; of a TenantsFailed execution, every failed tenant and only those. The commit records keep it
  * exactly once. Those Step Functions will not redrive (past 14 days, or its own reason) are reported with
  * the backfill command that collects their hour instead.
  */
 export async function redriveFailed(input: RedriveInput): Promise<RedriveReport> {
   const { sfn } = input;
-  const redriven: Array<FailedExecution & { redriveDate: string }> = [];
+  const tenant = input.tenant ?? null;
+  const redriven: Redriven[] = [];
   const notRedrivable: NotRedriven[] = [];
+  const otherTenants: string[] = [];
+  /** Whether the hour of every tenant the failure concerns has been published since. */
+  const publishedSince = async (failed: FailedExecution): Promise<boolean> => {
+    const wanted: Array<[string | null, readonly string[] | null]> = failed.failedTenants?.length
+      ? failed.failedTenants.map((t) => [t.hour, [t.tenant]])
+      : [[failed.hour, tenant === null ? failed.tenants : [tenant]]];
+    for (const [text, tenants] of wanted) {
+      const hour = text === null ? null : parseHour(text);
+      if (hour === null || (await input.records(hour, tenants)) !== 'published') return false;
+    }
+    return true;
+  };
   const notRedriven = async (failed: FailedExecution): Promise<NotRedriven> => {
-    const hour = failed.hour === null ? null : parseHour(failed.hour);
-    const published = hour !== null && (await input.records(hour)) === 'published';
-    const next = published
-      ? `nothing: hour ${failed.hour} has been published since (its commit record says so)`
-      : instead(failed.hour, input.targetFlags);
+    const published = await publishedSince(failed);
+    const hours = failed.failedTenants?.length
+      ? [...new Set(failed.failedTenants.map((t) => t.hour))]
+      : [failed.hour];
+    const next = !published
+      ? insteadOf(failed, input.targetFlags)
+      : hours.length === 1
+        ? `nothing: hour ${hours[0]} has been published since (its commit record says so)`
+        : `nothing: hours ${hours.join(', ')} have been published since (their commit records say so)`;
     return { ...failed, published, instead: next };
   };
   for (const item of await failedSince(sfn, input.stateMachineArn, input.since)) {
-    const failed = await describeFailed(sfn, item, input.now);
+    const described = await describeFailed(sfn, item, input.now);
+    if (tenant !== null && !concernsTenant(described, tenant)) {
+      otherTenants.push(described.name);
+      continue;
+    }
+    const failed = tenant === null ? described : forTenant(described, tenant);
+    const reruns = described.failedTenants?.map((t) => t.tenant) ?? null;
     if (!failed.redrivable) {
       notRedrivable.push(await notRedriven(failed));
       continue;
     }
     try {
       const out = await sfn.send(new RedriveExecutionCommand({ executionArn: failed.arn }));
-      redriven.push({ ...failed, redriveDate: (out.redriveDate ?? new Date(input.now)).toISOString() });
+      const redriveDate = (out.redriveDate ?? new Date(input.now)).toISOString();
+      redriven.push({ ...failed, redriveDate, reruns });
     } catch (err) {
       if (!(err instanceof Error && err.name === 'ExecutionNotRedrivable'))
         throw new AwsCallFailed(`Step Functions RedriveExecution ${failed.name}`, err);
@@ -90,6 +131,7 @@ export async function redriveFailed(input: RedriveInput): Promise<RedriveReport>
   return {
     stateMachineArn: input.stateMachineArn,
     since: new Date(input.since).toISOString(),
+    ...(tenant === null ? {} : { tenant, otherTenants }),
     redriven,
     notRedrivable,
   };

@@ -4,8 +4,10 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { eventOf } from './adapters/events.ts';
 import { fromLambdaEnvironment, lambdaMiddlewares } from './adapters/lambda.ts';
-import { type Collector, type FetchResult, fetchPages } from './domain/collector.ts';
+import { type FetchResult, fetchPages } from './domain/collector.ts';
+import { CollectorError } from './domain/errors.ts';
 import { type FetchTask, fetchTaskSchema } from './domain/schemas.ts';
+import type { Fleet } from './domain/tenants.ts';
 
 /**
  * Time kept back from the Lambda timeout to finish the last object's write and return the continuation:
@@ -13,19 +15,32 @@ import { type FetchTask, fetchTaskSchema } from './domain/schemas.ts';
  */
 const SAFETY_MS = 60_000;
 
-export const fetchPageHandler = (collector: () => Collector, middlewares: middy.MiddlewareObj[] = []) =>
+/**
+ * The same error, its message led by the hour and entity when it does not name them yet (a refused token,
+ * say): an operator reading a failed execution sees which entity-hour of which tenant failed.
+ */
+function located(err: unknown, task: FetchTask): unknown {
+  const where = `Hour ${task.hour}, entity ${task.entity}`;
+  if (!(err instanceof CollectorError) || err.message.includes(where)) return err;
+  const Same = err.constructor as new (message: string, options?: ErrorOptions) => CollectorError;
+  return new Same(`${where}: ${err.message}`, { cause: err });
+}
+
+export const fetchPageHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareObj[] = []) =>
   middy<ParsedResult<unknown, FetchTask>, FetchResult, Error, Context>()
     .use(middlewares)
     .use(parser({ schema: fetchTaskSchema, safeParse: true }))
     .handler(async (parsed, context) => {
       const task = eventOf(parsed, 'FetchPages');
-      const c = collector();
+      const c = fleet().collector(task.tenant ?? null);
       const remaining = context.getRemainingTimeInMillis();
       const budget = Math.min(
         c.config.fetchBudgetSeconds * 1000,
         remaining - Math.min(SAFETY_MS, remaining / 4),
       );
-      return fetchPages(c, task, Date.now() + budget);
+      return fetchPages(c, task, Date.now() + budget).catch((err: unknown) => {
+        throw located(err, task);
+      });
     });
 
 export const handler = fetchPageHandler(fromLambdaEnvironment, lambdaMiddlewares());

@@ -3,18 +3,23 @@ import type { ParsedResult } from '@aws-lambda-powertools/parser/types';
 import middy from '@middy/core';
 import { eventOf } from './adapters/events.ts';
 import { fromLambdaEnvironment, lambdaMiddlewares } from './adapters/lambda.ts';
-import { type Collector, type Plan, plan } from './domain/collector.ts';
-import { type PlanEvent, planEventSchema } from './domain/schemas.ts';
+import { type Plan, plan } from './domain/collector.ts';
+import { type PlanEvent, planEventSchema, type Tenant } from './domain/schemas.ts';
+import type { Fleet } from './domain/tenants.ts';
 
 export type { PlanEvent };
 
-export const planHandler = (collector: () => Collector, middlewares: middy.MiddlewareObj[] = []) =>
-  middy<ParsedResult<unknown, PlanEvent>, Plan>()
+/** The Plan step's result: the tenant's plan, and the tenant, which every later step of its hours carries. */
+export type TenantPlan = Plan & { readonly tenant: Tenant | null };
+
+export const planHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareObj[] = []) =>
+  middy<ParsedResult<unknown, PlanEvent>, TenantPlan>()
     .use(middlewares)
     .use(parser({ schema: planEventSchema, safeParse: true }))
     .handler(async (parsed) => {
       const event = eventOf(parsed, 'Plan');
-      return plan(collector(), event.input ?? {}, event.runId);
+      const planned = await plan(fleet().collector(event.tenant), event.input ?? {}, event.runId);
+      return { ...planned, tenant: event.tenant };
     });
 
 export const handler = planHandler(fromLambdaEnvironment, lambdaMiddlewares());

@@ -7,7 +7,7 @@
  * on this machine holds nothing once it is gone: the next run takes its hours over at once.
  */
 import { parseArgs } from 'node:util';
-import { collectorFromEnv } from '../functions/adapters/lambda.ts';
+import { fleetFromEnv } from '../functions/adapters/lambda.ts';
 import { jsonLinesTelemetry, silentTelemetry } from '../functions/adapters/telemetry.ts';
 import { wholeNumber } from '../functions/domain/config.ts';
 import { parseHour } from '../functions/domain/hours.ts';
@@ -54,13 +54,13 @@ async function main(): Promise<number> {
   }
   const tuning = retryIntervalMs < 0 ? {} : { backoffMs: retryIntervalMs };
   const telemetry = args.verbose ? jsonLinesTelemetry((line) => process.stderr.write(line)) : silentTelemetry;
-  const collector = { ...collectorFromEnv(process.env, telemetry, false, tuning), ...thisProcess() };
+  const fleet = fleetFromEnv(process.env, telemetry, false, tuning, thisProcess());
   const started = Date.now();
-  const outcome = await runExecution(collector, {
+  const outcome = await runExecution(fleet, {
     input: args.hour ? { hour: args.hour } : {},
     ...(retryIntervalMs < 0 ? {} : { retryIntervalMs }),
   });
-  console.log(describeOutcome(outcome, collector.config, (Date.now() - started) / 1000));
+  console.log(describeOutcome(outcome, (t) => fleet.collector(t).config, (Date.now() - started) / 1000));
   return exitCode(outcome);
 }
 

@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import type { Config } from '../functions/domain/config.ts';
 import type { CommitResult } from '../functions/domain/publish.ts';
-import type { ExecutionOutcome } from './workflow.ts';
+import type { Tenant } from '../functions/domain/schemas.ts';
+import type { ExecutionOutcome, TenantOutput } from './workflow.ts';
 
 const n = (x: number) => x.toLocaleString('en-US');
 
@@ -29,7 +30,7 @@ function heldElsewhere(hour: CommitResult, now: number): string[] {
 /** What a person reads after a run: what was published, where, the state, or what failed and what to do. */
 export function describeOutcome(
   outcome: ExecutionOutcome,
-  config: Config,
+  configOf: (tenant: Tenant | null) => Config,
   seconds: number,
   now: number = Date.now(),
 ): string {
@@ -42,38 +43,53 @@ export function describeOutcome(
     );
     return lines.join('\n');
   }
-  const out = outcome.output;
-  if (!out || out.hours.length === 0) {
-    lines.push(`  Nothing to do: the state is at ${out?.lastHour ?? '?'}, the newest due hour.`);
-    return lines.join('\n');
+  for (const result of outcome.results ?? []) {
+    const out = result as unknown as TenantOutput;
+    const config = configOf(result.tenant);
+    const indent = result.tenant ? '    ' : '  ';
+    if (result.tenant) lines.push(`  Tenant ${result.tenant.id} (customer ${result.tenant.customerId}):`);
+    lines.push(...describeTenant(out, config, indent, now));
+  }
+  return lines.join('\n');
+}
+
+/** One tenant's hours, its state and where they were published. */
+function describeTenant(out: TenantOutput, config: Config, indent: string, now: number): string[] {
+  const lines: string[] = [];
+  if (out.hours.length === 0) {
+    lines.push(`${indent}Nothing to do: the state is at ${out.lastHour ?? '?'}, the newest due hour.`);
+    return lines;
   }
   for (const hour of out.committed) {
     if (hour.outcome === 'publishing-elsewhere') {
-      lines.push(...heldElsewhere(hour, now));
+      lines.push(...heldElsewhere(hour, now).map((line) => `${indent.slice(2)}${line}`));
       continue;
     }
     const verb =
       hour.outcome === 'published' ? 'published' : 'already published by another run; nothing written';
-    lines.push(`  Hour ${hour.hour}: ${n(hour.rows)} rows, ${n(hour.objects)} objects ${verb}`);
+    lines.push(`${indent}Hour ${hour.hour}: ${n(hour.rows)} rows, ${n(hour.objects)} objects ${verb}`);
     for (const [entity, e] of Object.entries(hour.entities)) {
       lines.push(
-        `    ${entity.padEnd(24)} ${n(e.rows).padStart(10)} rows  ${n(e.objects).padStart(5)} objects`,
+        `${indent}  ${entity.padEnd(24)} ${n(e.rows).padStart(10)} rows  ${n(e.objects).padStart(5)} objects`,
       );
     }
   }
   const last = out.committed.at(-1);
   if (last)
     lines.push(
-      `  State s3://${config.bucket}/${config.stateKey}: last_hour_utc ${last.state.lastHour ?? 'none'} (${last.state.moved ? 'moved' : 'not moved'}: ${last.state.reason})`,
+      `${indent}State s3://${config.workBucket}/${config.stateKey}: last_hour_utc ${last.state.lastHour ?? 'none'} (${last.state.moved ? 'moved' : 'not moved'}: ${last.state.reason})`,
     );
   lines.push(
-    `  Published under s3://${config.bucket}/${config.prefix}/{Entity}/year=YYYY/month=MM/day=DD/hour=HH/`,
+    `${indent}Published under s3://${config.bucket}/${config.prefix}/{Entity}/year=YYYY/month=MM/day=DD/hour=HH/`,
   );
-  return lines.join('\n');
+  return lines;
 }
 
 /** Exit 0 only when the execution succeeded and every hour it planned is published; 3 when another run holds one. */
 export function exitCode(outcome: ExecutionOutcome): number {
   if (outcome.status !== 'SUCCEEDED') return 1;
-  return outcome.output?.committed.every((c) => c.outcome !== 'publishing-elsewhere') === false ? 3 : 0;
+  const held = (outcome.results ?? []).some((r) =>
+    (r as unknown as TenantOutput).committed?.some((c) => c.outcome === 'publishing-elsewhere'),
+  );
+  return held ? 3 : 0;
 }

@@ -6,7 +6,7 @@
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { collectorFromEnv } from '../functions/adapters/lambda.ts';
+import { fleetFromEnv } from '../functions/adapters/lambda.ts';
 import { jsonLinesTelemetry } from '../functions/adapters/telemetry.ts';
 import { startStandin } from './citrix-standin/index.ts';
 import { thisProcess } from './lease-owner.ts';
@@ -40,26 +40,20 @@ async function main(): Promise<number> {
       MAX_HOURS_PER_RUN: process.env.MAX_HOURS_PER_RUN ?? '3',
     };
     const logFile = resolve(DATA_DIR, 'collector.log');
-    const collector = {
-      ...collectorFromEnv(
-        env,
-        jsonLinesTelemetry((line) => appendFileSync(logFile, line)),
-        false,
-      ),
-      ...thisProcess(),
-    };
+    const telemetry = jsonLinesTelemetry((line) => appendFileSync(logFile, line));
+    const fleet = fleetFromEnv(env, telemetry, false, {}, thisProcess());
     console.log(`Citrix Monitor stand-in: ${standin.url} (customer ${standin.customerId})`);
     console.log(`Embedded S3 (s3rver):    ${s3.endpoint}, bucket ${BUCKET}, data in ${DATA_DIR}/s3`);
     const started = Date.now();
-    const outcome = await runExecution(collector, { retryIntervalMs: 200 });
-    console.log(describeOutcome(outcome, collector.config, (Date.now() - started) / 1000));
+    const outcome = await runExecution(fleet, { retryIntervalMs: 200 });
+    console.log(describeOutcome(outcome, (t) => fleet.collector(t).config, (Date.now() - started) / 1000));
     const changed = standin.changes().length;
     if (changed > 0) {
       console.log(
         `Live data: the stand-in changed ${changed} delivered rows of Sessions and Machines while their hours were paged (each left its hour, as rows do on the real service); the integration tests check that no other row is lost.`,
       );
     }
-    console.log(`Files on disk: ${DATA_DIR}/s3/${BUCKET}/${collector.config.prefix}/   Log: ${logFile}`);
+    console.log(`Files on disk: ${DATA_DIR}/s3/${BUCKET}/${fleet.settings.prefix}/   Log: ${logFile}`);
     console.log(
       `Run again to collect the hours that have become due since; delete ${DATA_DIR} to start over.`,
     );

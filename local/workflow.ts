@@ -6,18 +6,51 @@ import {
   StateMachine,
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
+import { fleetOf } from '../functions/adapters/lambda.ts';
 import { commitHandler } from '../functions/commit.ts';
 import type { Collector, Plan } from '../functions/domain/collector.ts';
 import type { CommitResult } from '../functions/domain/publish.ts';
+import type {
+  CollectedState,
+  Fleet,
+  ReportResult,
+  TenantResult,
+  TenantsPlan,
+} from '../functions/domain/tenants.ts';
 import { fetchPageHandler } from '../functions/fetch-page.ts';
 import { planHandler } from '../functions/plan.ts';
+import { reportHandler } from '../functions/report.ts';
+import { tenantsHandler } from '../functions/tenants.ts';
 
 const ASL_PATH = new URL('../statemachine/collector.asl.json', import.meta.url);
 
 /** Task state name → the serverless.yml function whose handler serves it. */
 type JSONValue = Parameters<StateMachine['run']>[0];
 
-const TASKS = { Plan: 'plan', FetchPages: 'fetchPage', Commit: 'commit' } as const;
+const TASKS = {
+  Tenants: 'tenants',
+  Plan: 'plan',
+  FetchPages: 'fetchPage',
+  Commit: 'commit',
+  Report: 'report',
+} as const;
+type TaskState = keyof typeof TASKS;
+
+/** One tenant's plan and what its commits did: what a one-tenant run outputs. */
+export type TenantOutput = Plan & { committed: CommitResult[] };
+
+/**
+ * Where a redrive of a failed or killed execution starts, as AWS would: at the Report step that failed
+ * (which then collects the failed tenants alone again), or, for an execution killed inside the map over
+ * tenants, at that map (AWS re-runs only its unfinished iterations, from where each stopped; re-running
+ * each from its Plan, as this does, repeats more work but writes the same keys).
+ */
+export interface Redrive {
+  readonly from: 'Collect tenants' | 'Report';
+  readonly input: TenantsPlan | CollectedState;
+  /** The execution's redrive count during the redrive. */
+  readonly count: number;
+}
 
 /**
  * The deployed ASL file, with each `{"Fn::GetAtt": [fn, "Arn"]}` (resolved by serverless-step-functions
@@ -35,16 +68,43 @@ export function loadDefinition(): StateMachineDefinition {
 export interface ExecutionOutcome {
   readonly status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   readonly executionName: string;
-  /** The Plan step's result, kept for a redrive. */
-  readonly plan?: Plan;
-  readonly output?: Plan & { committed: CommitResult[] };
+  /** Where a redrive of this execution would start; none when it failed before the tenants were planned. */
+  readonly redrive?: Redrive;
+  /** The one tenant's plan and commits, when the execution succeeded with one tenant. */
+  readonly output?: TenantOutput;
+  /** Every tenant's plan and commits, when the execution succeeded. */
+  readonly results?: readonly TenantResult[];
   /** On failure: the error name (from functions/domain/errors.ts) and its message. */
   readonly error?: string;
   readonly cause?: string;
   /** Handler invocations by task state, counted here because the local event log can drop Map events. */
-  readonly invocations: Record<keyof typeof TASKS, number>;
+  readonly invocations: Record<TaskState, number>;
   /** Invocations that ran past their Lambda timeout (failed as `Sandbox.Timedout`, as Lambda fails them). */
   readonly timeouts: number;
+  /**
+   * Wall time of the handler invocations by task state, summed, in ms (what Lambda would bill as duration
+   * if each invocation ran as long in Lambda: local times are not Lambda's).
+   */
+  readonly durationsMs?: Record<TaskState, number>;
+  /**
+   * With `countEvents`: the local event log's events by type (`StateEntered`, `StateRetried`,
+   * `MapIterationStarted`, …). The log can drop the last events of Map iterations and Parallel branches
+   * (aws-local-stepfunctions forwards them after the iteration's own log may have closed): a lower bound.
+   */
+  readonly events?: Record<string, number>;
+  /** With `countEvents`: the `StateEntered` events by state name (the ASL's state names are unique). */
+  readonly statesEntered?: Record<string, number>;
+}
+
+/** One handler invocation, as `onInvocation` sees it once it has settled. */
+export interface Invocation {
+  readonly state: TaskState;
+  /** The event the state machine sent the handler (a tenant's tasks carry its `tenant`). */
+  readonly event: unknown;
+  /** `performance.now()` at its start and end. */
+  readonly startedMs: number;
+  readonly endedMs: number;
+  readonly failed: boolean;
 }
 
 export interface RunOptions {
@@ -55,14 +115,16 @@ export interface RunOptions {
   /** The Lambda timeout that the fetch handler sees through `getRemainingTimeInMillis`. */
   readonly lambdaTimeoutMs?: number;
   /**
-   * Redrive of a failed execution: the same execution name and the same plan, run again from the Hours
-   * map (aws-local-stepfunctions has no redrive). AWS re-runs only the failed Map iterations, from
-   * their failed continuation; re-running every iteration from its first page, as this does, repeats
-   * more work but writes the same staging keys, so the outcome at the feed is the same.
+   * Redrive of a failed or killed execution (aws-local-stepfunctions has no redrive): the same execution
+   * name, run again from where the outcome's `redrive` says, with the context's redrive count raised.
    */
-  readonly redriveOf?: Plan;
+  readonly redriveOf?: Redrive;
   /** Kills the execution where it is, as a crashed or killed process would leave it. */
   readonly kill?: AbortSignal;
+  /** Counts the execution's events (outcome `events` and `statesEntered`); off by default. */
+  readonly countEvents?: boolean;
+  /** Told of each handler invocation once it has settled (a benchmark's timings). */
+  readonly onInvocation?: (invocation: Invocation) => void;
 }
 
 /** What Step Functions reports when a Lambda function runs past its timeout. */
@@ -84,29 +146,44 @@ function lambdaContext(name: string, timeoutMs: number): Context {
  * served by the same handler modules that run in Lambda.
  */
 export async function runExecution(
-  collector: Collector,
+  collectors: Collector | Fleet,
   options: RunOptions = {},
 ): Promise<ExecutionOutcome> {
   const executionName = options.executionName ?? `local-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  const invocations = { Plan: 0, FetchPages: 0, Commit: 0 };
+  const fleet = 'collector' in collectors ? collectors : fleetOf(collectors);
+  const invocations = { Tenants: 0, Plan: 0, FetchPages: 0, Commit: 0, Report: 0 };
+  const durationsMs = { Tenants: 0, Plan: 0, FetchPages: 0, Commit: 0, Report: 0 };
   let timeouts = 0;
-  let plan: Plan | undefined = options.redriveOf;
+  const redriveCount = options.redriveOf?.count ?? 0;
+  let redrive: Redrive | undefined = options.redriveOf && { ...options.redriveOf, count: redriveCount + 1 };
   const timeoutMs = options.lambdaTimeoutMs ?? 900_000;
   // biome-ignore lint/suspicious/noExplicitAny: each handler takes the event type its state sends
-  const handlers: Record<keyof typeof TASKS, (event: any, context: Context) => Promise<unknown>> = {
-    Plan: planHandler(() => collector),
-    FetchPages: fetchPageHandler(() => collector),
-    Commit: commitHandler(() => collector),
+  const handlers: Record<TaskState, (event: any, context: Context) => Promise<unknown>> = {
+    Tenants: tenantsHandler(() => fleet),
+    Plan: planHandler(() => fleet),
+    FetchPages: fetchPageHandler(() => fleet),
+    Commit: commitHandler(() => fleet),
+    Report: reportHandler(() => fleet),
   };
   const local = Object.fromEntries(
     Object.entries(handlers).map(([state, handler]) => [
       state,
       async (event: JSONValue) => {
-        invocations[state as keyof typeof TASKS] += 1;
-        const name = TASKS[state as keyof typeof TASKS];
+        invocations[state as TaskState] += 1;
+        const name = TASKS[state as TaskState];
+        const next = redriveCount + 1;
+        if (state === 'Report') {
+          redrive = {
+            from: 'Report',
+            input: (event as unknown as { state: CollectedState }).state,
+            count: next,
+          };
+        }
         // Lambda ends an invocation at its timeout. Here the handler's promise is only abandoned, not
         // frozen, so a test that lets a handler overrun must not rely on what it does afterwards.
         let timer: NodeJS.Timeout | undefined;
+        const startedMs = performance.now();
+        let failed = true;
         const timedOut = new Promise<never>((_, reject) => {
           timer = setTimeout(() => {
             timeouts += 1;
@@ -115,10 +192,15 @@ export async function runExecution(
         });
         try {
           const result = await Promise.race([handler(event, lambdaContext(name, timeoutMs)), timedOut]);
-          if (state === 'Plan') plan = result as Plan;
+          if (state === 'Tenants')
+            redrive = { from: 'Collect tenants', input: result as TenantsPlan, count: next };
+          failed = false;
           return result as JSONValue;
         } finally {
           clearTimeout(timer);
+          const endedMs = performance.now();
+          durationsMs[state as TaskState] += endedMs - startedMs;
+          options.onInvocation?.({ state: state as TaskState, event, startedMs, endedMs, failed });
         }
       },
     ]),
@@ -127,14 +209,13 @@ export async function runExecution(
     Object.keys(TASKS).map((s) => [s, options.retryIntervalMs ?? 1000]),
   );
   const definition = loadDefinition();
-  const { Plan: _planned, ...afterPlan } = definition.States;
   const machine = new StateMachine(
-    options.redriveOf ? { ...definition, StartAt: 'Hours', States: afterPlan } : definition,
+    options.redriveOf ? { ...definition, StartAt: options.redriveOf.from } : definition,
     // The definition is validated where it is built (serverless package runs asl-validator, and the
     // packaging test checks the template); validating it again here costs ~0.3 s per execution.
     { validationOptions: { noValidate: true } },
   );
-  const input = (options.redriveOf ?? options.input ?? {}) as JSONValue;
+  const input = (options.redriveOf?.input ?? options.input ?? {}) as JSONValue;
   const run = machine.run(input, {
     overrides: { taskResourceLocalHandlers: local, retryIntervalOverrides: retryOverrides },
     context: {
@@ -143,16 +224,25 @@ export async function runExecution(
         Name: executionName,
         Input: input,
         StartTime: new Date().toISOString(),
+        RedriveCount: redriveCount,
       },
     },
   });
   options.kill?.addEventListener('abort', () => run.abort(), { once: true });
+  // Read as the execution runs: the log closes when the execution ends, and the loop with it.
+  const eventCounts = options.countEvents ? countEvents(run.eventLogs) : undefined;
+  const counts = async () => ({
+    timeouts,
+    durationsMs,
+    ...(eventCounts ? await eventCounts : {}),
+  });
   try {
-    const output = (await run.result) as unknown as ExecutionOutcome['output'];
-    return { status: 'SUCCEEDED', executionName, plan, output, invocations, timeouts };
+    const { results } = (await run.result) as unknown as ReportResult;
+    const output = results.length === 1 ? (results[0] as unknown as TenantOutput) : undefined;
+    return { status: 'SUCCEEDED', executionName, output, results, invocations, ...(await counts()) };
   } catch (err) {
     if (err instanceof ExecutionAbortedError)
-      return { status: 'ABORTED', executionName, plan, invocations, timeouts };
+      return { status: 'ABORTED', executionName, redrive, invocations, ...(await counts()) };
     if (!(err instanceof ExecutionError)) throw err;
     const inner = (err as { cause?: unknown }).cause as
       | { name?: string; message?: string; cause?: unknown }
@@ -161,11 +251,26 @@ export async function runExecution(
     return {
       status: 'FAILED',
       executionName,
-      plan,
+      redrive,
       error: original?.name ?? err.name,
       cause: original?.message ?? err.message,
       invocations,
-      timeouts,
+      ...(await counts()),
     };
   }
+}
+
+/** Counts an execution's event log by event type, and its `StateEntered` events by state name. */
+async function countEvents(
+  log: ReturnType<StateMachine['run']>['eventLogs'],
+): Promise<{ events: Record<string, number>; statesEntered: Record<string, number> }> {
+  const events: Record<string, number> = {};
+  const statesEntered: Record<string, number> = {};
+  for await (const event of log) {
+    events[event.type] = (events[event.type] ?? 0) + 1;
+    if (event.type === 'StateEntered') {
+      statesEntered[event.state.name] = (statesEntered[event.state.name] ?? 0) + 1;
+    }
+  }
+  return { events, statesEntered };
 }

@@ -27,7 +27,7 @@ export function clientSecretResolver(
       const name = cause instanceof Error ? cause.name : '';
       if (REFUSED.test(name)) {
         throw new BadConfiguration(
-          `Secrets Manager refused the client secret ${secretId} (${name}): check CITRIX_CLIENT_SECRET_ARN and that the fetchPage role may read it.`,
+          `Secrets Manager refused the client secret ${secretId} (${name}): check the secret (CITRIX_CLIENT_SECRET_ARN, or the clientSecretArn of the tenant in the tenant list) and that the fetchPage role may read it.`,
           { cause },
         );
       }

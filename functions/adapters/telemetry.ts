@@ -25,7 +25,8 @@ export function jsonLinesTelemetry(write: (line: string) => void): Telemetry {
     );
   return {
     log,
-    metric: (name, value, entity) => log('metric', { metric: name, value, ...(entity ? { entity } : {}) }),
+    metric: (name, value, entity, tenant) =>
+      log('metric', { metric: name, value, ...(entity ? { entity } : {}), ...(tenant ? { tenant } : {}) }),
   };
 }
 
@@ -43,14 +44,20 @@ export function powertoolsTelemetry(): { telemetry: Telemetry; logger: Logger; m
     metrics,
     telemetry: {
       log: (message, fields = {}) => logger.info(message, fields),
-      metric: (name, value, entity) => {
-        if (!entity) {
-          metrics.addMetric(name, UNITS[name], value);
-          return;
+      // Each metric keeps the series the dashboard and alarms read (by service, or by entity), whatever
+      // the tenant; a listed tenant's is also counted in a series of its own (Tenant, or Tenant and Entity).
+      metric: (name, value, entity, tenant) => {
+        if (!entity) metrics.addMetric(name, UNITS[name], value);
+        else {
+          const single = metrics.singleMetric();
+          single.addDimension('Entity', entity);
+          single.addMetric(name, UNITS[name], value);
         }
-        const single = metrics.singleMetric();
-        single.addDimension('Entity', entity);
-        single.addMetric(name, UNITS[name], value);
+        if (tenant) {
+          const own = metrics.singleMetric();
+          own.addDimensions(entity ? { Tenant: tenant, Entity: entity } : { Tenant: tenant });
+          own.addMetric(name, UNITS[name], value);
+        }
       },
     },
   };

@@ -1,12 +1,13 @@
 import { BadConfiguration } from './errors.ts';
+import type { Tenant } from './schemas.ts';
 
 /** Where the Citrix client secret comes from: Secrets Manager in AWS, the environment only for local runs. */
-export type SecretSource =
-  | { kind: 'env'; variable: 'CITRIX_CLIENT_SECRET' }
-  | { kind: 'secretsManager'; secretId: string };
+export type SecretSource = { kind: 'env'; variable: string } | { kind: 'secretsManager'; secretId: string };
 
 /** The whole configuration, validated once. Holds no secret, so it may be logged. */
 export interface Config {
+  /** The listed tenant this configuration is for (TENANTS_KEY); null for the one tenant of the environment. */
+  readonly tenant: string | null;
   readonly bucket: string;
   /** Bucket of the state, commit records and staging; by default `bucket`. */
   readonly workBucket: string;
@@ -15,6 +16,11 @@ export interface Config {
   /** Staging area and per-hour commit records; never under `prefix`. */
   readonly workPrefix: string;
   readonly stateKey: string;
+  /**
+   * Where runs stage their pages: `{WORK_PREFIX}/staging`, a listed tenant's under it
+   * (`…/staging/tenants/{id}`), so that one lifecycle rule expires every tenant's abandoned staging.
+   */
+  readonly stagingPrefix: string;
   readonly customerId: string;
   readonly clientId: string;
   readonly clientSecret: SecretSource;
@@ -34,6 +40,10 @@ export interface Config {
   readonly maxHoursPerRun: number;
   /** How long one page-fetch invocation may keep fetching before it hands back a continuation. */
   readonly fetchBudgetSeconds: number;
+  /** The tenant list in WORK_BUCKET (default `{WORK_PREFIX}/tenants.json`); without it, the environment's one tenant. */
+  readonly tenantsKey: string;
+  /** Tenants collected side by side (TENANT_CONCURRENCY, 1 to 40: an inline Map's limit). */
+  readonly tenantConcurrency: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -186,10 +196,13 @@ export type StorageLayout = Pick<
   | 'prefix'
   | 'workPrefix'
   | 'stateKey'
+  | 'stagingPrefix'
   | 'compression'
   | 'entities'
   | 'lookbackMinutes'
   | 'maxHoursPerRun'
+  | 'tenantsKey'
+  | 'tenantConcurrency'
 >;
 
 /**
@@ -219,16 +232,25 @@ export function loadLayout(env: Env = process.env): StorageLayout {
       `COMPRESSION=${JSON.stringify(env.COMPRESSION)} is invalid: expected "none" or "gzip".`,
     );
   }
+  const tenantsKey = text(env, 'TENANTS_KEY', `${workPrefix}/tenants.json`).replace(/^\/+/, '');
+  if (tenantsKey.startsWith(prefix)) {
+    throw new BadConfiguration(
+      `TENANTS_KEY=${JSON.stringify(tenantsKey)} lies under S3_PREFIX "${prefix}", which the SecOps feed ingests. Keep the tenant list outside it: unset TENANTS_KEY to use ${workPrefix}/tenants.json.`,
+    );
+  }
   return Object.freeze({
     bucket: text(env, 'S3_BUCKET'),
     workBucket: text(env, 'WORK_BUCKET', env.S3_BUCKET?.trim() ?? ''),
     prefix,
     workPrefix,
     stateKey,
+    stagingPrefix: `${workPrefix}/staging`,
     compression,
     entities: Object.freeze(entities(env)),
     lookbackMinutes: integer(env, 'LOOKBACK_MINUTES', 75, 60, 60 * 24 * 30),
     maxHoursPerRun: integer(env, 'MAX_HOURS_PER_RUN', 24, 1, 168),
+    tenantsKey,
+    tenantConcurrency: integer(env, 'TENANT_CONCURRENCY', 40, 1, 40),
   } satisfies StorageLayout);
 }
 
@@ -254,6 +276,7 @@ export function loadConfig(env: Env = process.env, inAws = Boolean(env.AWS_LAMBD
   const list = layout.entities;
   return Object.freeze({
     ...layout,
+    tenant: null,
     customerId: text(env, 'CITRIX_CUSTOMER_ID'),
     clientId: text(env, 'CITRIX_CLIENT_ID'),
     clientSecret: secretId
@@ -271,4 +294,88 @@ export function loadConfig(env: Env = process.env, inAws = Boolean(env.AWS_LAMBD
     maxConcurrency: integer(env, 'MAX_CONCURRENCY', 1, 1, 40),
     fetchBudgetSeconds: integer(env, 'FETCH_BUDGET_SECONDS', 600, 1, 840),
   } satisfies Config);
+}
+
+/**
+ * Where a listed tenant's objects live: its own published prefix `{S3_PREFIX}/{id}` (one SecOps feed
+ * per tenant, since raw rows do not say whose they are) and its own work prefix
+ * `{WORK_PREFIX}/tenants/{id}` (state file, commit records), and its staging under the deployment's.
+ */
+export function tenantLayout<T extends StorageLayout>(base: T, id: string): T {
+  const workPrefix = `${base.workPrefix}/tenants/${id}`;
+  return {
+    ...base,
+    prefix: `${base.prefix}/${id}`,
+    workPrefix,
+    stateKey: `${workPrefix}/state.json`,
+    stagingPrefix: `${base.workPrefix}/staging/tenants/${id}`,
+  };
+}
+
+/** `Entity:Field` entries of a setting, kept for `entities` only. */
+function pairsFor(raw: string | undefined, entities: readonly string[]): string {
+  return (raw ?? '')
+    .split(',')
+    .filter((pair) => entities.includes(pair.split(':')[0]?.trim() ?? ''))
+    .join(',');
+}
+
+/**
+ * The configuration of one tenant: the environment's settings with the tenant's Citrix customer, client,
+ * secret, API base and entities, and the tenant's own storage ({@link tenantLayout}). Null: the
+ * environment's one tenant, with the storage it always had. Errors name the tenant.
+ */
+export function tenantConfig(
+  env: Env,
+  tenant: Tenant | null,
+  inAws = Boolean(env.AWS_LAMBDA_FUNCTION_NAME),
+): Config {
+  if (tenant === null) return loadConfig(env, inAws);
+  try {
+    if (tenant.clientSecretEnv && inAws) {
+      throw new BadConfiguration(
+        'clientSecretEnv is for local runs only: in AWS give clientSecretArn, the Secrets Manager secret of the client secret.',
+      );
+    }
+    const secretPrefix = env.TENANT_SECRET_PREFIX?.trim();
+    const secretName = tenant.clientSecretArn?.replace(/^arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:/, '');
+    if (secretPrefix && secretName !== undefined && !secretName.startsWith(secretPrefix)) {
+      throw new BadConfiguration(
+        `clientSecretArn ${JSON.stringify(tenant.clientSecretArn)} names a secret outside TENANT_SECRET_PREFIX "${secretPrefix}": the collector may read only the tenants' secrets under that prefix. Store the tenant's client secret as ${secretPrefix}${tenant.id} and give its ARN.`,
+      );
+    }
+    if (tenant.clientSecretEnv && !env[tenant.clientSecretEnv]?.trim()) {
+      throw new BadConfiguration(`clientSecretEnv names ${tenant.clientSecretEnv}, which is not set.`);
+    }
+    const base = loadLayout(env);
+    const entities = tenant.entities ?? base.entities;
+    const config = loadConfig(
+      {
+        ...env,
+        CITRIX_CUSTOMER_ID: tenant.customerId,
+        CITRIX_CLIENT_ID: tenant.clientId,
+        CITRIX_CLIENT_SECRET_ARN: tenant.clientSecretArn,
+        CITRIX_CLIENT_SECRET: tenant.clientSecretEnv ? env[tenant.clientSecretEnv] : undefined,
+        API_BASE: tenant.apiBase ?? env.API_BASE,
+        ENTITIES: entities.join(','),
+        TIME_FIELDS: pairsFor(env.TIME_FIELDS, entities),
+        KEY_FIELDS: pairsFor(env.KEY_FIELDS, entities),
+        NEXTLINK_PAGING: (env.NEXTLINK_PAGING ?? '')
+          .split(',')
+          .filter((e) => entities.includes(e.trim()))
+          .join(','),
+      },
+      inAws,
+    );
+    return Object.freeze({
+      ...tenantLayout(config, tenant.id),
+      tenant: tenant.id,
+      clientSecret: tenant.clientSecretEnv
+        ? { kind: 'env', variable: tenant.clientSecretEnv }
+        : config.clientSecret,
+    } satisfies Config);
+  } catch (err) {
+    if (!(err instanceof BadConfiguration)) throw err;
+    throw new BadConfiguration(`Tenant "${tenant.id}" of the tenant list: ${err.message}`, { cause: err });
+  }
 }

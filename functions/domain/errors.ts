@@ -12,6 +12,7 @@
  * | CitrixBadQuery     | 400/404: the entity or its filter is not accepted            | fatal      |
  * | ForeignNextLink    | a nextLink points away from the configured API origin        | fatal      |
  * | StateCorrupt       | the state file or a commit record cannot be read             | fatal      |
+ * | TenantsFailed      | tenants of the list failed (the others committed)            | fatal      |
  */
 export abstract class CollectorError extends Error {
   abstract override readonly name: string;
@@ -37,6 +38,21 @@ export class CitrixBadQuery extends contractError('CitrixBadQuery') {}
 export class ForeignNextLink extends contractError('ForeignNextLink') {}
 /** The state file or a commit record cannot be read. */
 export class StateCorrupt extends contractError('StateCorrupt') {}
+/** Tenants of the tenant list failed; the others committed their hours. Raised once every tenant is done. */
+export class TenantsFailed extends contractError('TenantsFailed') {}
+
+/**
+ * The failure of the environment's one tenant, raised again after the map over tenants under its own
+ * name (CitrixTransient, BadConfiguration, …), so that a deployment without a tenant list fails as it
+ * always did.
+ */
+export class RaisedAgain extends Error {
+  override readonly name: string;
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
 
 /**
  * How the state machine treats each error: the one source of the contract. Every Task state of
@@ -52,6 +68,7 @@ export const ERROR_CONTRACT = {
   CitrixBadQuery: 'fatal',
   ForeignNextLink: 'fatal',
   StateCorrupt: 'fatal',
+  TenantsFailed: 'fatal',
 } as const satisfies Record<string, 'fatal' | 'retriable'>;
 
 export type ErrorName = keyof typeof ERROR_CONTRACT;

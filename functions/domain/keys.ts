@@ -1,7 +1,7 @@
 import type { Config } from './config.ts';
 import { hourParts } from './hours.ts';
 
-type Layout = Pick<Config, 'prefix' | 'workPrefix' | 'compression'>;
+type Layout = Pick<Config, 'prefix' | 'workPrefix' | 'stagingPrefix' | 'compression'>;
 
 function extension(layout: Layout): string {
   return layout.compression === 'gzip' ? '.ndjson.gz' : '.ndjson';
@@ -40,7 +40,7 @@ export function stagingKey(
 
 /** Everything one run staged for one hour, removed once the hour is published. */
 export function stagingRunPrefix(layout: Layout, runId: string, hourMs: number): string {
-  return `${layout.workPrefix}/staging/${hourStamp(hourMs)}/${runId}/`;
+  return `${layout.stagingPrefix}/${hourStamp(hourMs)}/${runId}/`;
 }
 
 /** The per-hour commit record: who claimed the hour, what it publishes, and whether it finished. */

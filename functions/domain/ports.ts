@@ -115,5 +115,6 @@ export type MetricName =
  */
 export interface Telemetry {
   log(message: string, fields?: Record<string, unknown>): void;
-  metric(name: MetricName, value: number, entity?: string): void;
+  /** `tenant`: a listed tenant's metric, also counted under its own Tenant dimension. */
+  metric(name: MetricName, value: number, entity?: string, tenant?: string): void;
 }

@@ -61,10 +61,51 @@ export const commitRecordSchema = z.object({
 });
 export type CommitRecord = z.infer<typeof commitRecordSchema>;
 
-/** The Plan Task's event: the execution input and the execution name, which keys this run's staging. */
+const TENANT_ID = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const ENTITY = /^[A-Z][A-Za-z0-9]*$/;
+
+/** One tenant of the tenant list. The client secret itself never is in it: only where to find it. */
+export const tenantSchema = z
+  .strictObject({
+    id: z
+      .string()
+      .regex(TENANT_ID, 'expected 1 to 63 lower-case letters, digits and hyphens, such as "acme"'),
+    customerId: z.string().trim().min(1, 'expected the Citrix Cloud customer ID'),
+    clientId: z.string().trim().min(1, 'expected the API client ID'),
+    clientSecretArn: z.string().trim().min(1).optional(),
+    clientSecretEnv: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name')
+      .optional(),
+    apiBase: z.string().trim().min(1).optional(),
+    entities: z
+      .array(z.string().regex(ENTITY, 'expected a Monitor entity name such as "Sessions"'))
+      .min(1)
+      .refine((list) => new Set(list).size === list.length, 'lists an entity twice')
+      .optional(),
+  })
+  .refine(
+    (t) => (t.clientSecretArn === undefined) !== (t.clientSecretEnv === undefined),
+    'expected exactly one of clientSecretArn (the Secrets Manager secret, in AWS) and clientSecretEnv (local runs)',
+  );
+export type Tenant = z.infer<typeof tenantSchema>;
+
+/** The tenant list document (TENANTS_KEY): `{"tenants": [...]}`, each id once. */
+export const tenantListSchema = z.strictObject({
+  tenants: z
+    .array(tenantSchema)
+    .min(1, 'expected at least one tenant')
+    .refine((list) => new Set(list.map((t) => t.id)).size === list.length, 'lists a tenant id twice'),
+});
+
+/** The tenant a Task works for: a listed tenant, or null (and, from older state machines, absent) for the environment's one tenant. */
+const taskTenant = tenantSchema.nullish().transform((t) => t ?? null);
+
+/** The Tenants Task's event and the Plan Task's: the execution input and the execution name, which keys this run's staging. */
 export const planEventSchema = z.object({
-  input: z.looseObject({ hour: z.unknown().optional() }).nullish(),
+  input: z.looseObject({ hour: z.unknown().optional(), tenants: z.unknown().optional() }).nullish(),
   runId: z.string().min(1),
+  tenant: taskTenant,
 });
 export type PlanEvent = z.infer<typeof planEventSchema>;
 
@@ -91,15 +132,19 @@ export type Continuation = z.infer<typeof continuationSchema>;
 
 /** The FetchPages Task's event: one entity-hour of one run, and where to go on from. */
 export const fetchTaskSchema = z.object({
+  tenant: taskTenant,
   hour: z.string(),
   entity: z.string(),
   runId: z.string().min(1),
   continuation: continuationSchema.nullable(),
 });
-export type FetchTask = z.infer<typeof fetchTaskSchema>;
+/** The tenant is the handler's business (it picks the collector); the domain works on one tenant's collector. */
+type TenantOptional<T extends { tenant: unknown }> = Omit<T, 'tenant'> & { tenant?: T['tenant'] };
+export type FetchTask = TenantOptional<z.infer<typeof fetchTaskSchema>>;
 
 /** The Commit Task's event: the hour, the run, and what each entity's fetch staged. */
 export const commitTaskSchema = z.object({
+  tenant: taskTenant,
   hour: z.string(),
   runId: z.string().min(1),
   mode: z.enum(['scheduled', 'explicit']),
@@ -112,7 +157,27 @@ export const commitTaskSchema = z.object({
     ]),
   ),
 });
-export type CommitTask = z.infer<typeof commitTaskSchema>;
+export type CommitTask = TenantOptional<z.infer<typeof commitTaskSchema>>;
+
+const tenantResult = z.looseObject({
+  tenant: taskTenant,
+  failure: z.looseObject({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+});
+
+/** The Report Task's event: the state after the map over tenants, and the execution's redrive count now. */
+export const reportEventSchema = z.object({
+  state: z.looseObject({
+    runId: z.string().min(1),
+    input: z.record(z.string(), z.unknown()),
+    tenants: z.array(taskTenant),
+    tenantConcurrency: z.number().int().positive(),
+    earlier: z.array(tenantResult),
+    results: z.array(tenantResult),
+    collectedAtRedrive: count,
+  }),
+  redriveCount: count.nullish().transform((n) => n ?? 0),
+});
+export type ReportEvent = z.infer<typeof reportEventSchema>;
 
 /** One problem a schema found: Zod's issues and Standard Schema's (what Powertools' parser reports) alike. */
 interface Issue {

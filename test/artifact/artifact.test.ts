@@ -161,7 +161,7 @@ type JSONValue = Parameters<StateMachine['run']>[0];
 
 interface Outcome {
   status: 'SUCCEEDED' | 'FAILED';
-  /** The plan (its entities are what the functions collect) and the commits. */
+  /** The one tenant's plan (its entities are what the functions collect) and its commits. */
   output?: { entities: string[]; committed: Array<{ hour: string }> };
   error?: string;
   cause?: string;
@@ -195,12 +195,14 @@ async function execute(input: { hour?: string }, name: string): Promise<Outcome>
         Name: executionName,
         Input: input,
         StartTime: new Date().toISOString(),
+        RedriveCount: 0,
       },
     },
   });
   try {
-    const output = (await run.result) as unknown as Outcome['output'];
-    return { status: 'SUCCEEDED', output, events };
+    // No tenant list: the environment's one tenant, whose results are the execution's only ones.
+    const { results } = (await run.result) as unknown as { results: Array<Outcome['output']> };
+    return { status: 'SUCCEEDED', output: results[0], events };
   } catch (err) {
     if (!(err instanceof ExecutionError)) throw err;
     const inner = (err as { cause?: { name?: string; message?: string; cause?: unknown } }).cause;

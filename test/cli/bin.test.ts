@@ -54,7 +54,7 @@ describe('the citrix-monitor bin, run by Node 24 without tsx and without dev dep
     expect(seen.stderr).toBe('');
   });
 
-  it('runs status as far as its first AWS call, and names the failed call with exit 3', async () => {
+  it('runs status as far as its first AWS call (reading the tenant list), and names the failed call with exit 3', async () => {
     const seen = await node(
       WITHOUT_DEV,
       'cli/bin.ts',
@@ -75,7 +75,7 @@ describe('the citrix-monitor bin, run by Node 24 without tsx and without dev dep
 
     expect(seen.code, seen.stderr).toBe(3);
     expect(seen.stderr).toContain(
-      'citrix-monitor status: S3 GetObject s3://nowhere/collector-work/citrix_monitor/state.json failed:',
+      'citrix-monitor status: S3 GetObject s3://nowhere/collector-work/citrix_monitor/tenants.json failed:',
     );
   });
 

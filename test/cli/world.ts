@@ -13,6 +13,7 @@ import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { type CliIo, runCli } from '../../cli/main.ts';
 import { s3ClientFromEnv, s3Store } from '../../functions/adapters/s3-store.ts';
+import { loadLayout, tenantLayout } from '../../functions/domain/config.ts';
 import { formatHour, parseHour } from '../../functions/domain/hours.ts';
 import { commitKey } from '../../functions/domain/keys.ts';
 import type { CommitRecord } from '../../functions/domain/publish.ts';
@@ -61,10 +62,8 @@ export interface Seen {
   readonly stderr: string;
 }
 
-export interface World {
-  /** The collector's environment for s3rver; each world has its own WORK_PREFIX so tests do not meet. */
-  readonly env: Record<string, string>;
-  cli(argv: string[], io?: Partial<CliIo> & { tty?: boolean }): Promise<Seen>;
+/** The state file and commit records of one tenant: the environment's one tenant, or a listed one. */
+export interface TenantStorage {
   writeState(lastHour: string): Promise<void>;
   /** A commit record; its lease by default as records were before they named a process (no host, pid). */
   writeRecord(
@@ -72,6 +71,16 @@ export interface World {
     status: CommitRecord['status'] | 'unreadable',
     lease?: CommitRecord['lease'],
   ): Promise<void>;
+}
+
+export interface World extends TenantStorage {
+  /** The collector's environment for s3rver; each world has its own WORK_PREFIX so tests do not meet. */
+  readonly env: Record<string, string>;
+  cli(argv: string[], io?: Partial<CliIo> & { tty?: boolean }): Promise<Seen>;
+  /** Writes the tenant list (`WORK_PREFIX/tenants.json`) with these tenants. */
+  writeTenants(ids: readonly string[]): Promise<void>;
+  /** A listed tenant's storage (`WORK_PREFIX/tenants/<id>/…`, as the collector's tenantLayout says). */
+  tenant(id: string): TenantStorage;
 }
 
 let server: LocalS3 | null = null;
@@ -99,8 +108,46 @@ export function world(extraEnv: Record<string, string> = {}): World {
     ...extraEnv,
   };
   const store = s3Store(s3ClientFromEnv({ ...env, AWS_REGION: REGION }), BUCKET);
+  const storage = (id: string | null): TenantStorage => {
+    const layout = () => (id === null ? loadLayout(env) : tenantLayout(loadLayout(env), id));
+    return {
+      async writeState(lastHour) {
+        const body = {
+          last_hour_utc: lastHour,
+          updated_at: '2026-11-24T10:21:07.000Z',
+          updated_by: 'scheduled-run',
+        };
+        await store.put(layout().stateKey, JSON.stringify(body), 'application/json');
+      },
+      async writeRecord(hourText, status, lease) {
+        const h = hour(hourText);
+        const record: CommitRecord = {
+          hour: formatHour(h),
+          run: `run-${hourText}`,
+          status: status === 'unreadable' ? 'publishing' : status,
+          entities: { Sessions: { objects: 1, rows: 42 } },
+          claimed_at: '2026-11-24T12:00:00.000Z',
+          lease: lease ?? { holder: `run-${hourText}`, until: '2026-11-24T12:20:00.000Z' },
+          ...(status === 'published' ? { published_at: '2026-11-24T12:01:00.000Z' } : {}),
+        };
+        const body = status === 'unreadable' ? '{"hour":' : JSON.stringify(record);
+        await store.put(commitKey(layout(), h), body, 'application/json');
+      },
+    };
+  };
   return {
     env,
+    ...storage(null),
+    tenant: storage,
+    async writeTenants(ids) {
+      const tenants = ids.map((id) => ({
+        id,
+        customerId: `customer-${id}`,
+        clientId: `client-${id}`,
+        clientSecretArn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:citrix-monitor/${id}`,
+      }));
+      await store.put(`${workPrefix}/tenants.json`, JSON.stringify({ tenants }), 'application/json');
+    },
     async cli(argv, io = {}) {
       let stdout = '';
       let stderr = '';
@@ -114,28 +161,6 @@ export function world(extraEnv: Record<string, string> = {}): World {
         stderr: { write: (s: string) => (stderr += s), isTTY: io.tty ?? false },
       });
       return { code, stdout, stderr };
-    },
-    async writeState(lastHour) {
-      const body = {
-        last_hour_utc: lastHour,
-        updated_at: '2026-11-24T10:21:07.000Z',
-        updated_by: 'scheduled-run',
-      };
-      await store.put(`${workPrefix}/state.json`, JSON.stringify(body), 'application/json');
-    },
-    async writeRecord(hourText, status, lease) {
-      const h = hour(hourText);
-      const record: CommitRecord = {
-        hour: formatHour(h),
-        run: `run-${hourText}`,
-        status: status === 'unreadable' ? 'publishing' : status,
-        entities: { Sessions: { objects: 1, rows: 42 } },
-        claimed_at: '2026-11-24T12:00:00.000Z',
-        lease: lease ?? { holder: `run-${hourText}`, until: '2026-11-24T12:20:00.000Z' },
-        ...(status === 'published' ? { published_at: '2026-11-24T12:01:00.000Z' } : {}),
-      };
-      const key = commitKey({ prefix: 'citrix_monitor', workPrefix, compression: 'none' }, h);
-      await store.put(key, status === 'unreadable' ? '{"hour":' : JSON.stringify(record), 'application/json');
     },
   };
 }

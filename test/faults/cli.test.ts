@@ -83,7 +83,12 @@ async function setUp(name: string, standinOptions: Parameters<typeof startStandi
     );
   const record = async (hour: number) => {
     const key = commitKey(
-      { prefix: 'citrix_monitor', workPrefix: 'collector-work/citrix_monitor', compression: 'none' },
+      {
+        prefix: 'citrix_monitor',
+        workPrefix: 'collector-work/citrix_monitor',
+        stagingPrefix: 'collector-work/citrix_monitor/staging',
+        compression: 'none',
+      },
       hour,
     );
     const out = await s3.send(new GetObjectCommand({ Bucket: `${name}-work`, Key: key }));

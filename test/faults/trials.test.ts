@@ -74,9 +74,9 @@ async function recover(
     attempt < 8 && !(outcome.status === 'SUCCEEDED' && (await world.state()) === iso(world.newestDue()));
     attempt++
   ) {
-    if (outcome.status !== 'SUCCEEDED' && outcome.plan && rng.chance(0.5)) {
+    if (outcome.status !== 'SUCCEEDED' && outcome.redrive && rng.chance(0.5)) {
       world.fault('redrive of a failed or killed execution');
-      outcome = await world.run({ executionName: outcome.executionName, redriveOf: outcome.plan });
+      outcome = await world.run({ executionName: outcome.executionName, redriveOf: outcome.redrive });
     } else {
       // The next scheduled run comes later: long enough for a lease a killed run held to expire.
       world.clock += 21 * 60_000;
@@ -150,7 +150,7 @@ async function trial(n: number): Promise<string[]> {
       world.fault('redrive after another execution succeeded');
       outcome = await world.run({
         executionName: failed.executionName,
-        redriveOf: failed.plan ?? other.plan,
+        redriveOf: failed.redrive,
       });
       const wrote = outcome.output?.committed.filter((c) => c.objects > 0) ?? [];
       if (outcome.status !== 'SUCCEEDED' || wrote.length > 0) {

@@ -7,8 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NAMESPACE, SERVICE } from '../../functions/adapters/telemetry.ts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { NAMESPACE, powertoolsTelemetry, SERVICE } from '../../functions/adapters/telemetry.ts';
 
 type Resource = { Type: string; Condition?: string; Properties: Record<string, unknown> };
 type Template = {
@@ -60,11 +60,24 @@ function definition(): { States: Record<string, any> } {
   return JSON.parse(sub[0]);
 }
 
+/** The function a Task's `${…}` Resource stands for: the GetAtt the definition's `Fn::Sub` substitutes. */
+function taskFunction(resource: string): unknown {
+  const sub = (
+    stateMachine().Properties.DefinitionString as { 'Fn::Sub': [string, Record<string, unknown>] }
+  )['Fn::Sub'];
+  return sub[1][resource.replace(/^\$\{(\w+)\}$/, '$1')];
+}
+
+/** One tenant's states: Plan and Hours, inside the map over tenants. */
+// biome-ignore lint/suspicious/noExplicitAny: the ASL is walked as plain JSON
+function tenantStates(): Record<string, any> {
+  return definition().States['Collect tenants'].ItemProcessor.States.Tenant.Branches[0].States;
+}
+
 describe('the packaged CloudFormation template', () => {
   it('holds a Standard state machine that maps over hours and entities and loops the page fetch on a continuation', () => {
     expect(stateMachine().Properties.StateMachineType ?? 'STANDARD').toBe('STANDARD');
-    const asl = definition();
-    const hours = asl.States.Hours;
+    const hours = tenantStates().Hours;
     expect(hours.Type).toBe('Map');
     expect(hours.MaxConcurrency).toBe(1);
     const entities = hours.ItemProcessor.States.Entities;
@@ -108,14 +121,20 @@ describe('the packaged CloudFormation template', () => {
       'CommitLambdaFunction',
       'FetchPageLambdaFunction',
       'PlanLambdaFunction',
+      'ReportLambdaFunction',
+      'TenantsLambdaFunction',
     ]);
     const roles = functions.map(([, f]) => JSON.stringify(f.Properties.Role));
-    expect(new Set(roles).size).toBe(3);
+    expect(new Set(roles).size).toBe(5);
     for (const [, f] of functions) expect(f.Properties.Runtime).toBe('nodejs24.x');
   });
 
   it('grants no wildcard S3 access and keeps each role to the prefixes it uses', () => {
-    const statements = ofType('AWS::IAM::Role').flatMap(([id, role]) =>
+    // As CloudFormation creates them: a statement may be an Fn::If (the tenants' secrets).
+    const roles = Object.entries(created(defaultTemplate).Resources).filter(
+      ([, r]) => r.Type === 'AWS::IAM::Role',
+    );
+    const statements = roles.flatMap(([id, role]) =>
       (
         (role.Properties.Policies ?? []) as Array<{
           PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> };
@@ -139,11 +158,12 @@ describe('the packaged CloudFormation template', () => {
     expect(publishing.map((s) => [s.id, s.actions])).toEqual([['CommitRole', ['s3:PutObject']]]);
     const fetch = statements.filter((s) => s.id === 'FetchPageRole' && s.actions.includes('s3:PutObject'));
     expect(fetch.map((s) => s.resource)).toEqual([
-      expect.stringContaining('collector-work/citrix_monitor/staging/*'),
+      expect.stringContaining('/collector-work/citrix_monitor/staging/*"'),
     ]);
+    expect(fetch[0]?.resource.match(/arn:/g)).toHaveLength(1);
     const secrets = statements.filter((s) => s.actions.includes('secretsmanager:GetSecretValue'));
-    expect(secrets.map((s) => s.id)).toEqual(['FetchPageRole']);
-    expect(secrets[0]?.resource).not.toBe('"*"');
+    expect(secrets.map((s) => s.id)).toEqual(['FetchPageRole', 'FetchPageRole']);
+    for (const s of secrets) expect(s.resource).not.toBe('"*"');
   });
 
   it('reads the client secret from Secrets Manager at run time and never puts it in the template', () => {
@@ -188,6 +208,7 @@ describe('operations in the packaged template', () => {
       Namespace: NAMESPACE,
       MetricName: 'LagHours',
       Dimensions: [{ Name: 'service', Value: SERVICE }],
+      Statistic: 'Maximum',
       ComparisonOperator: 'GreaterThanThreshold',
       TreatMissingData: 'breaching',
       AlarmActions: [{ Ref: 'AlarmTopic' }],
@@ -521,5 +542,293 @@ describe('Google SecOps reader access, as CloudFormation creates it from the pac
       's3://existing-bucket/citrix_monitor/',
     );
     expect(Object.keys(federated.Outputs)).not.toContain('SecopsAccessKeyUserName');
+  });
+});
+
+// ---- Many tenants ----------------------------------------------------------------------------------------
+
+/** Every statement of a role's inline policies, as {@link grants} shows them. */
+const roleGrants = (role: Resource | undefined) =>
+  ((role?.Properties.Policies ?? []) as Array<{ PolicyDocument: unknown }>).flatMap((p) =>
+    grants({ Type: 'AWS::IAM::Policy', Properties: { PolicyDocument: p.PolicyDocument } }),
+  );
+const s3Grants = (role: Resource | undefined) =>
+  roleGrants(role).filter((g) => g.actions.some((a) => a.startsWith('s3:')));
+
+const BUCKET = 'arn:aws:s3:::<CollectorBucket>';
+const WORK = `${BUCKET}/collector-work/citrix_monitor`;
+const logsOf = (fn: string) => ({
+  effect: 'Allow',
+  actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+  resources: [
+    `arn:aws:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/lambda/citrix-monitor-collector-test-${fn}:*`,
+  ],
+});
+const listing = (prefix: string) => ({
+  effect: 'Allow',
+  actions: ['s3:ListBucket'],
+  resources: [BUCKET],
+  condition: { StringLike: { 's3:prefix': [`${prefix}/*`] } },
+});
+
+/** The dimension sets of the CloudWatch embedded-metric lines Powertools writes for one metric call. */
+function emittedDimensions(emit: (telemetry: ReturnType<typeof powertoolsTelemetry>['telemetry']) => void) {
+  const lines: string[] = [];
+  const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    lines.push(String(chunk));
+    return true;
+  });
+  try {
+    const { telemetry, metrics } = powertoolsTelemetry();
+    emit(telemetry);
+    metrics.publishStoredMetrics();
+  } finally {
+    write.mockRestore();
+  }
+  return lines
+    .flatMap((line) => line.split('\n'))
+    .filter((line) => line.includes('"_aws"'))
+    .flatMap((line) => {
+      const emf = JSON.parse(line) as {
+        _aws: {
+          CloudWatchMetrics: Array<{
+            Namespace: string;
+            Dimensions: string[][];
+            Metrics: Array<{ Name: string }>;
+          }>;
+        };
+      };
+      return emf._aws.CloudWatchMetrics.flatMap((m) =>
+        m.Dimensions.map((d) => ({
+          namespace: m.Namespace,
+          metrics: m.Metrics.map((x) => x.Name),
+          dimensions: [...d].sort(),
+        })),
+      );
+    });
+}
+
+describe('many tenants, as CloudFormation creates it from the packaged template', () => {
+  let byDefault: ReturnType<typeof created>;
+  /** Another work prefix and secret prefix: the tenant list's key follows the work prefix. */
+  let moved: ReturnType<typeof created>;
+  /** A tenant list under a key of its own, fewer tenants side by side. */
+  let ownKey: ReturnType<typeof created>;
+
+  beforeAll(() => {
+    byDefault = created(defaultTemplate);
+    moved = created(packageWith({ workPrefix: 'work/cm', tenantSecretPrefix: 'ops/citrix/' }));
+    ownKey = created(
+      packageWith({ tenantsKey: 'collector-work/citrix_monitor/fleet.json', tenantConcurrency: '8' }),
+    );
+  }, 300_000);
+
+  it("maps over the tenants, catching each tenant's failure, then reports them all", () => {
+    const asl = definition() as ReturnType<typeof definition> & { StartAt: string };
+    const states = asl.States;
+    expect(asl.StartAt).toBe('Tenants');
+    expect(taskFunction(states.Tenants.Resource)).toEqual({ 'Fn::GetAtt': ['TenantsLambdaFunction', 'Arn'] });
+    expect(states.Tenants.Next).toBe('Collect tenants');
+    const collect = states['Collect tenants'];
+    expect(collect).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.tenants',
+      MaxConcurrencyPath: '$.tenantConcurrency',
+      Next: 'Collected',
+    });
+    const tenant = collect.ItemProcessor.States.Tenant;
+    expect(tenant.Type).toBe('Parallel');
+    expect(tenant.Catch).toEqual([
+      expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'Tenant failed' }),
+    ]);
+    expect(tenantStates().Plan.Next).toBe('Hours');
+    expect(taskFunction(tenantStates().Plan.Resource)).toEqual({
+      'Fn::GetAtt': ['PlanLambdaFunction', 'Arn'],
+    });
+    expect(states.Collected.Next).toBe('Report');
+    expect(taskFunction(states.Report.Resource)).toEqual({ 'Fn::GetAtt': ['ReportLambdaFunction', 'Arn'] });
+    expect(states.Report.Next).toBe('Again?');
+    expect(states['Again?'].Choices[0].Next).toBe('Collect tenants');
+  });
+
+  it('runs the tenants and report functions, each with a role of its own', () => {
+    for (const [fn, timeout, role] of [
+      ['tenants', 60, 'TenantsRole'],
+      ['report', 30, 'ReportRole'],
+    ] as const) {
+      const id = `${fn[0]?.toUpperCase()}${fn.slice(1)}LambdaFunction`;
+      expect(byDefault.Resources[id]?.Properties, id).toMatchObject({
+        Handler: `functions/${fn}.handler`,
+        Runtime: 'nodejs24.x',
+        Timeout: timeout,
+        MemorySize: 256,
+        Role: { 'Fn::GetAtt': [role, 'Arn'] },
+      });
+    }
+    const invoked = JSON.stringify(byDefault.Resources.CollectorStateMachineRole?.Properties.Policies);
+    for (const id of ['TenantsLambdaFunction', 'ReportLambdaFunction']) expect(invoked).toContain(id);
+  });
+
+  it('lets the tenants role read the tenant list and nothing else, and list the work prefix so a missing list is a 404', () => {
+    expect(roleGrants(byDefault.Resources.TenantsRole)).toEqual([
+      logsOf('tenants'),
+      { effect: 'Allow', actions: ['s3:GetObject'], resources: [`${WORK}/tenants.json`] },
+      listing('collector-work/citrix_monitor'),
+    ]);
+    expect(s3Grants(moved.Resources.TenantsRole)).toEqual([
+      { effect: 'Allow', actions: ['s3:GetObject'], resources: [`${BUCKET}/work/cm/tenants.json`] },
+      listing('work/cm'),
+    ]);
+    expect(s3Grants(ownKey.Resources.TenantsRole)[0]?.resources).toEqual([`${WORK}/fleet.json`]);
+  });
+
+  it('gives the report role its log group and nothing else', () => {
+    expect(roleGrants(byDefault.Resources.ReportRole)).toEqual([logsOf('report')]);
+  });
+
+  it("gives plan, fetchPage and commit each listed tenant's state, commits and staging, and nothing wider", () => {
+    const state = [
+      `${WORK}/state.json`,
+      `${WORK}/commits/*`,
+      `${WORK}/tenants/*/state.json`,
+      `${WORK}/tenants/*/commits/*`,
+    ];
+    // A listed tenant stages under staging/tenants/<id>/, so the one staging rule expires it too.
+    const staging = [`${WORK}/staging/*`];
+    expect(s3Grants(byDefault.Resources.PlanRole)).toEqual([
+      { effect: 'Allow', actions: ['s3:GetObject'], resources: state },
+      listing('collector-work/citrix_monitor'),
+    ]);
+    expect(s3Grants(byDefault.Resources.FetchPageRole)).toEqual([
+      { effect: 'Allow', actions: ['s3:PutObject'], resources: staging },
+    ]);
+    expect(s3Grants(byDefault.Resources.CommitRole)).toEqual([
+      { effect: 'Allow', actions: ['s3:GetObject', 's3:PutObject'], resources: state },
+      { effect: 'Allow', actions: ['s3:GetObject', 's3:DeleteObject'], resources: staging },
+      // A tenant publishes under citrix_monitor/<id>/, and asks for versions there.
+      { effect: 'Allow', actions: ['s3:PutObject'], resources: [`${BUCKET}/citrix_monitor/*`] },
+      listing('collector-work/citrix_monitor'),
+      {
+        effect: 'Allow',
+        actions: ['s3:ListBucketVersions'],
+        resources: [BUCKET],
+        condition: { StringLike: { 's3:prefix': ['citrix_monitor/*'] } },
+      },
+      { effect: 'Allow', actions: ['s3:GetBucketVersioning'], resources: [BUCKET] },
+    ]);
+    expect(s3Grants(moved.Resources.CommitRole)[1]?.resources).toEqual([`${BUCKET}/work/cm/staging/*`]);
+  });
+
+  it("lets only fetchPage read secrets: the stack's client secret, and the tenants' by name prefix", () => {
+    const secretsOf = (template: ReturnType<typeof created>) =>
+      Object.entries(template.Resources).flatMap(([id, r]) => {
+        const statements =
+          r.Type === 'AWS::IAM::Role' || r.Type === 'AWS::IAM::User'
+            ? roleGrants(r)
+            : r.Type === 'AWS::IAM::ManagedPolicy' || r.Type === 'AWS::IAM::Policy'
+              ? grants(r)
+              : [];
+        return statements
+          .filter((g) => g.actions.some((a) => a.startsWith('secretsmanager:') || a === '*'))
+          .map((g) => ({ id, ...g }));
+      });
+    const tenantSecrets = (prefix: string) =>
+      `arn:aws:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*`;
+    expect(secretsOf(byDefault)).toEqual([
+      {
+        id: 'FetchPageRole',
+        effect: 'Allow',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: ['<CitrixClientSecret>'],
+      },
+      {
+        id: 'FetchPageRole',
+        effect: 'Allow',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [tenantSecrets('citrix-monitor/test/tenants/')],
+      },
+    ]);
+    expect(secretsOf(moved).map((g) => [g.id, g.resources])).toEqual([
+      ['FetchPageRole', ['<CitrixClientSecret>']],
+      ['FetchPageRole', [tenantSecrets('ops/citrix/')]],
+    ]);
+  });
+
+  it('gives every function the tenant list, the tenants side by side and the secret prefix it checks', () => {
+    const variables = (template: ReturnType<typeof created>) =>
+      Object.values(template.Resources)
+        .filter((r) => r.Type === 'AWS::Lambda::Function')
+        .map((f) => (f.Properties.Environment as { Variables: Record<string, unknown> }).Variables);
+    const tenantSettings = (template: ReturnType<typeof created>) =>
+      variables(template).map(({ TENANTS_KEY, TENANT_CONCURRENCY, TENANT_SECRET_PREFIX }) => ({
+        TENANTS_KEY,
+        TENANT_CONCURRENCY,
+        TENANT_SECRET_PREFIX,
+      }));
+    expect(tenantSettings(byDefault)).toEqual(
+      Array(5).fill({
+        TENANTS_KEY: 'collector-work/citrix_monitor/tenants.json',
+        TENANT_CONCURRENCY: '40',
+        TENANT_SECRET_PREFIX: 'citrix-monitor/test/tenants/',
+      }),
+    );
+    expect(tenantSettings(moved)[0]).toEqual({
+      TENANTS_KEY: 'work/cm/tenants.json',
+      TENANT_CONCURRENCY: '40',
+      TENANT_SECRET_PREFIX: 'ops/citrix/',
+    });
+    expect(tenantSettings(ownKey)[0]).toMatchObject({
+      TENANTS_KEY: 'collector-work/citrix_monitor/fleet.json',
+      TENANT_CONCURRENCY: '8',
+    });
+  });
+
+  it('names the failed tenants in the failed-execution alarm, and alarms on the most behind tenant', () => {
+    const failed = String(byDefault.Resources.FailedExecutionAlarm?.Properties.AlarmDescription);
+    for (const words of [
+      'TenantsFailed',
+      'npx citrix-monitor status --tenant <id>',
+      'npx citrix-monitor redrive',
+    ])
+      expect(failed).toContain(words);
+    const lag = byDefault.Resources.LagAlarm?.Properties;
+    expect(lag).toMatchObject({ Statistic: 'Maximum', Dimensions: [{ Name: 'service', Value: SERVICE }] });
+    // Every listed tenant's lag also goes to that series: the alarm's Maximum is the worst tenant's.
+    const emitted = emittedDimensions((t) => t.metric('LagHours', 5, undefined, 'acme'));
+    expect(emitted).toContainEqual({ namespace: NAMESPACE, metrics: ['LagHours'], dimensions: ['service'] });
+  });
+
+  it("charts each tenant's lag with a Metrics Insights query of the series the collector emits", () => {
+    const dashboardResource = byDefault.Resources.CollectorDashboard;
+    if (!dashboardResource) throw new Error('no CollectorDashboard in the template');
+    const body = (dashboardResource.Properties.DashboardBody as { 'Fn::Sub': string })['Fn::Sub'];
+    const dashboard = JSON.parse(body.replace(/\$\{[^}]+\}/g, '0')) as {
+      widgets: Array<{
+        properties: { title: string; metrics: Array<Array<string | { expression?: string }>> };
+      }>;
+    };
+    const queries = dashboard.widgets.flatMap((w) =>
+      w.properties.metrics
+        .flat()
+        .flatMap((m) =>
+          typeof m === 'object' && m.expression?.startsWith('SELECT')
+            ? [{ title: w.properties.title, query: m.expression }]
+            : [],
+        ),
+    );
+    expect(queries).toEqual([
+      {
+        title: expect.stringContaining('per tenant'),
+        query: `SELECT MAX(LagHours) FROM SCHEMA(${NAMESPACE}, Tenant, service) WHERE service = '${SERVICE}' GROUP BY Tenant ORDER BY MAX() DESC`,
+      },
+    ]);
+    // SCHEMA matches the metrics whose dimensions are exactly those listed: the tenant's own series.
+    const schema = /SCHEMA\(([^,]+), ([^)]+)\)/.exec(queries[0]?.query ?? '');
+    const emitted = emittedDimensions((t) => t.metric('LagHours', 5, undefined, 'acme'));
+    expect(emitted).toContainEqual({
+      namespace: schema?.[1],
+      metrics: ['LagHours'],
+      dimensions: (schema?.[2] ?? '').split(', ').sort(),
+    });
   });
 });

@@ -33,6 +33,10 @@ describe('loadConfig', () => {
     const config = loadConfig(REQUIRED, false);
 
     expect(config).toEqual({
+      tenant: null,
+      tenantsKey: 'collector-work/citrix_monitor/tenants.json',
+      tenantConcurrency: 40,
+      stagingPrefix: 'collector-work/citrix_monitor/staging',
       bucket: 'logs-bucket',
       workBucket: 'logs-bucket',
       prefix: 'citrix_monitor',

@@ -15,6 +15,7 @@ interface State {
   Retry?: Retrier[];
   Catch?: Array<{ ErrorEquals: string[] }>;
   ItemProcessor?: { States: Record<string, State> };
+  Branches?: Array<{ States: Record<string, State> }>;
 }
 
 const asl = JSON.parse(
@@ -23,11 +24,12 @@ const asl = JSON.parse(
   States: Record<string, State>;
 };
 
-/** Every Task state, at any depth of Map iterators. */
+/** Every Task state, at any depth of Map iterators and Parallel branches. */
 function tasks(states: Record<string, State>): Array<[string, State]> {
   return Object.entries(states).flatMap(([name, state]) => [
     ...(state.Type === 'Task' ? [[name, state] as [string, State]] : []),
     ...(state.ItemProcessor ? tasks(state.ItemProcessor.States) : []),
+    ...(state.Branches ?? []).flatMap((branch) => tasks(branch.States)),
   ]);
 }
 
@@ -35,7 +37,13 @@ function tasks(states: Record<string, State>): Array<[string, State]> {
 const retrierFor = (state: State, error: string) =>
   state.Retry?.find((r) => r.ErrorEquals.includes(error) || r.ErrorEquals.includes('States.ALL'));
 
-const TASKS = tasks(asl.States);
+const ALL_TASKS = tasks(asl.States);
+/**
+ * Report raises again what the tenants' steps already retried (TenantsFailed, or the one tenant's own
+ * error): it retries Lambda's errors alone. Every other Task follows the contract.
+ */
+const REPORT = ALL_TASKS.find(([name]) => name === 'Report')?.[1];
+const TASKS = ALL_TASKS.filter(([name]) => name !== 'Report');
 const ERROR_CLASSES = (Object.values(errors) as unknown[]).filter(
   (value): value is new (message: string) => Error =>
     typeof value === 'function' && value.prototype instanceof errors.CollectorError,
@@ -49,8 +57,20 @@ describe('the error contract', () => {
     expect(names.sort()).toEqual(Object.keys(ERROR_CONTRACT).sort());
   });
 
-  it('finds the three Task states of the workflow', () => {
-    expect(TASKS.map(([name]) => name).sort()).toEqual(['Commit', 'FetchPages', 'Plan']);
+  it('finds the five Task states of the workflow', () => {
+    expect(ALL_TASKS.map(([name]) => name).sort()).toEqual([
+      'Commit',
+      'FetchPages',
+      'Plan',
+      'Report',
+      'Tenants',
+    ]);
+  });
+
+  it('retries no error of ours in Report, which raises failures that had their retries', () => {
+    for (const error of Object.keys(ERROR_CONTRACT))
+      expect(REPORT && retrierFor(REPORT, error), error).toMatchObject({ MaxAttempts: 0 });
+    expect(REPORT && retrierFor(REPORT, 'Lambda.ServiceException')?.MaxAttempts).toBeGreaterThan(0);
   });
 
   it.each(TASKS)('gives no retry to any fatal error in %s', (_name, state) => {

@@ -4,6 +4,7 @@ import { commitKey, publishedKey, stagingKey, stagingRunPrefix } from '../../fun
 const plain = {
   prefix: 'citrix_monitor',
   workPrefix: 'collector-work/citrix_monitor',
+  stagingPrefix: 'collector-work/citrix_monitor/staging',
   compression: 'none',
 } as const;
 const gzipped = { ...plain, compression: 'gzip' } as const;

@@ -1,9 +1,9 @@
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import type { Collector } from '../../functions/domain/collector.ts';
 import { BadConfiguration } from '../../functions/domain/errors.ts';
 import { readRecord } from '../../functions/domain/publish.ts';
 import { commitTaskSchema, fetchTaskSchema } from '../../functions/domain/schemas.ts';
+import type { Fleet } from '../../functions/domain/tenants.ts';
 import { fetchPageHandler } from '../../functions/fetch-page.ts';
 import { MemoryStore } from '../fixtures/memory-store.ts';
 
@@ -18,6 +18,9 @@ const layout = {
   entities: ['Sessions'],
   lookbackMinutes: 75,
   maxHoursPerRun: 24,
+  stagingPrefix: 'collector-work/citrix_monitor/staging',
+  tenantsKey: 'collector-work/citrix_monitor/tenants.json',
+  tenantConcurrency: 40,
 } as const;
 
 describe('reading what earlier versions wrote', () => {
@@ -69,7 +72,7 @@ describe('a Task event that does not fit', () => {
     const unused = () => {
       throw new Error('the collector was built for an event that does not fit');
     };
-    const handler = fetchPageHandler(unused as () => Collector);
+    const handler = fetchPageHandler(unused as () => Fleet);
     const context = { getRemainingTimeInMillis: () => 900_000 } as Context;
 
     const event = { hour: HOUR, entity: 'Sessions', continuation: null } as unknown as Parameters<

@@ -1,0 +1,178 @@
+import type { Collector } from './collector.ts';
+import type { StorageLayout } from './config.ts';
+import { BadConfiguration, RaisedAgain, TenantsFailed } from './errors.ts';
+import type { ObjectStore, Telemetry } from './ports.ts';
+import { describeIssues, type Tenant, tenantListSchema } from './schemas.ts';
+
+/**
+ * Every tenant one deployment collects, and what the steps around them need: the storage settings, the
+ * work bucket (where the tenant list lives), and each tenant's collector. Built once per Lambda
+ * container or per local run.
+ */
+export interface Fleet {
+  readonly settings: StorageLayout;
+  readonly work: ObjectStore;
+  readonly log: Telemetry['log'];
+  /** The collector of a listed tenant, or of the environment's one tenant (null). */
+  collector(tenant: Tenant | null): Collector;
+}
+
+/** What the Tenants step hands to the map over tenants. */
+export interface TenantsPlan {
+  readonly runId: string;
+  readonly input: Record<string, unknown>;
+  /** The tenants to collect: listed ones, or `[null]` for the environment's one tenant. */
+  readonly tenants: ReadonlyArray<Tenant | null>;
+  readonly tenantConcurrency: number;
+  /** Results of tenants collected by an earlier pass of this execution (before a redrive). */
+  readonly earlier: readonly TenantResult[];
+}
+
+/** One tenant's outcome in the map over tenants: its plan and commits, or the failure the map caught. */
+export interface TenantResult {
+  readonly tenant: Tenant | null;
+  readonly failure?: { readonly Error?: string; readonly Cause?: string };
+  readonly [key: string]: unknown;
+}
+
+const where = (fleet: Fleet) => `s3://${fleet.work.bucket}/${fleet.settings.tenantsKey}`;
+
+/** The tenant list, or null when there is none (the environment then names the one tenant). */
+export async function readTenantList(fleet: Fleet): Promise<Tenant[] | null> {
+  const found = await fleet.work.get(fleet.settings.tenantsKey);
+  if (!found) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(found.body.toString('utf8'));
+  } catch (err) {
+    throw new BadConfiguration(
+      `The tenant list ${where(fleet)} is not valid JSON (${(err as Error).message}): fix the document (see README, "Many tenants"), or delete it to collect the one tenant of the environment.`,
+    );
+  }
+  const parsed = tenantListSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new BadConfiguration(
+      `The tenant list ${where(fleet)} does not fit its schema (${describeIssues(parsed.error)}): fix the document (see README, "Many tenants").`,
+    );
+  }
+  return parsed.data.tenants;
+}
+
+/**
+ * Decides which tenants this execution collects: every listed tenant (or the ones the input's
+ * `"tenants"` names), or the environment's one tenant when there is no list. Each tenant's configuration
+ * is checked here, so a broken entry fails the run before any tenant starts, naming the entry.
+ */
+export async function planTenants(
+  fleet: Fleet,
+  input: Record<string, unknown>,
+  runId: string,
+): Promise<TenantsPlan> {
+  const list = await readTenantList(fleet);
+  const asked = input.tenants;
+  if (asked !== undefined && (!Array.isArray(asked) || !asked.every((t) => typeof t === 'string'))) {
+    throw new BadConfiguration(
+      `The execution input "tenants" is ${JSON.stringify(asked)}: expected a list of tenant ids such as ["acme"].`,
+    );
+  }
+  let tenants: Array<Tenant | null>;
+  if (list === null) {
+    if (asked !== undefined) {
+      throw new BadConfiguration(
+        `The execution input names tenants (${asked.join(', ')}), but there is no tenant list at ${where(fleet)}: this deployment collects the one tenant of its environment.`,
+      );
+    }
+    try {
+      fleet.collector(null);
+    } catch (err) {
+      if (!(err instanceof BadConfiguration)) throw err;
+      throw new BadConfiguration(
+        `${err.message} With many tenants, put a tenant list at ${where(fleet)} instead (see README, "Many tenants").`,
+      );
+    }
+    tenants = [null];
+  } else {
+    const unknown = (asked ?? []).filter((id) => !list.some((t) => t.id === id));
+    if (unknown.length > 0) {
+      throw new BadConfiguration(
+        `The execution input names tenants not in the tenant list ${where(fleet)}: ${unknown.join(', ')} (listed: ${list.map((t) => t.id).join(', ')}).`,
+      );
+    }
+    tenants = asked === undefined ? list : list.filter((t) => asked.includes(t.id));
+    for (const tenant of tenants) fleet.collector(tenant);
+  }
+  fleet.log('tenants planned', {
+    execution: runId,
+    tenants: tenants.map((t) => t?.id ?? null),
+    list: list === null ? null : where(fleet),
+  });
+  return { runId, input, tenants, tenantConcurrency: fleet.settings.tenantConcurrency, earlier: [] };
+}
+
+/** The state after the map over tenants, stamped with the redrive count of the pass that made it. */
+export interface CollectedState extends TenantsPlan {
+  readonly results: readonly TenantResult[];
+  readonly collectedAtRedrive: number;
+}
+
+/** What the Report step hands on: done, or the failed tenants to collect again (on a redrive). */
+export type ReportResult = TenantsPlan & {
+  readonly retry: boolean;
+  readonly results: readonly TenantResult[];
+};
+
+/** The message of a caught failure: the Lambda's error message when its cause is the Lambda's JSON. */
+function causeText(failure: NonNullable<TenantResult['failure']>): string {
+  const cause = failure.Cause ?? '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // not JSON: the cause is the message itself
+  }
+  return cause;
+}
+
+const tenantName = (tenant: Tenant | null) => (tenant ? `tenant "${tenant.id}"` : 'the tenant');
+
+/**
+ * After the map over tenants. With no failure, the execution succeeds. With failures, on the pass that
+ * made them, it fails the execution with {@link TenantsFailed}, naming each failed tenant and its
+ * cause: every other tenant has committed its hours by then (the environment's one tenant fails under
+ * its own error, as before tenant lists). On a redrive (the execution's redrive count
+ * is past the pass's), it hands back the failed tenants alone to be collected again.
+ */
+export function reportTenants(fleet: Fleet, state: CollectedState, redriveCount: number): ReportResult {
+  const failed = state.results.filter((r) => r.failure);
+  const succeeded = [...state.earlier, ...state.results.filter((r) => !r.failure)];
+  if (failed.length > 0 && redriveCount > state.collectedAtRedrive) {
+    fleet.log('collecting the failed tenants again', {
+      execution: state.runId,
+      tenants: failed.map((r) => r.tenant?.id ?? null),
+      redrive: redriveCount,
+    });
+    return { ...state, tenants: failed.map((r) => r.tenant), earlier: succeeded, results: [], retry: true };
+  }
+  const only = failed.length === 1 && failed[0]?.tenant === null ? failed[0] : undefined;
+  if (only?.failure) {
+    throw new RaisedAgain(only.failure.Error ?? 'Error', causeText(only.failure));
+  }
+  if (failed.length > 0) {
+    for (const r of failed) {
+      fleet.log('tenant failed', {
+        execution: state.runId,
+        tenant: r.tenant?.id ?? null,
+        error: r.failure?.Error,
+        cause: causeText(r.failure ?? {}),
+      });
+    }
+    const total = state.earlier.length + state.results.length;
+    const lines = failed.map(
+      (r) => `${tenantName(r.tenant)}: ${r.failure?.Error ?? 'Error'}: ${causeText(r.failure ?? {})}`,
+    );
+    throw new TenantsFailed(
+      `${failed.length} of ${total} tenants failed; the others committed their hours. ${lines.join(' | ')}. A failed tenant's state has not moved: redrive this execution to collect only the failed tenants again, or let the next scheduled run catch up.`,
+    );
+  }
+  return { ...state, earlier: [], results: succeeded, retry: false };
+}

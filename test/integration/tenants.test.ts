@@ -1,0 +1,184 @@
+/**
+ * Many tenants in one deployment: the real ASL executed by aws-local-stepfunctions with the real
+ * handlers, a stand-in serving three Citrix customers at once (each with its own credentials, data and
+ * one-call limit) over HTTP, and a real S3 server (s3rver). Nothing is mocked here.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { fleetFromEnv } from '../../functions/adapters/lambda.ts';
+import { silentTelemetry } from '../../functions/adapters/telemetry.ts';
+import type { Tenant } from '../../functions/domain/schemas.ts';
+import type { StandinTenant } from '../../local/citrix-standin/index.ts';
+import { runExecution } from '../../local/workflow.ts';
+import { ENTITIES, HOUR, iso, rowKey, startEnvironment, type TestEnvironment } from './harness.ts';
+
+const IDS = ['alpha', 'beta', 'gamma'] as const;
+type Id = (typeof IDS)[number];
+const LIST_KEY = 'collector-work/citrix_monitor/tenants.json';
+const stateKey = (id: Id) => `collector-work/citrix_monitor/tenants/${id}/state.json`;
+
+let env: TestEnvironment | undefined;
+afterEach(async () => {
+  await env?.stop();
+  env = undefined;
+});
+
+interface World {
+  readonly e: TestEnvironment;
+  readonly citrix: Record<Id, StandinTenant>;
+  readonly newestDue: number;
+  run(options?: Parameters<typeof runExecution>[1]): ReturnType<typeof runExecution>;
+  state(id: Id): Promise<string | null>;
+  /** Each published row key of the tenant's hour, per entity (duplicates kept). */
+  published(id: Id, hour: number): Promise<Record<string, string[]>>;
+}
+
+/** Three tenants listed in the work bucket, each with its state one hour behind the newest due hour. */
+async function threeTenants(): Promise<World> {
+  const e = await startEnvironment(
+    {
+      rowsPerHour: 120,
+      serverPageSize: 50,
+      latencyMs: 5,
+      tenants: IDS.map((id, i) => ({
+        customerId: `${id}cust`,
+        clientId: `${id}-client`,
+        clientSecret: `${id}-secret`,
+        seed: i + 1,
+      })),
+    },
+    { ALPHA_SECRET: 'alpha-secret', BETA_SECRET: 'beta-secret', GAMMA_SECRET: 'gamma-secret' },
+  );
+  env = e;
+  const tenants: Tenant[] = IDS.map((id) => ({
+    id,
+    customerId: `${id}cust`,
+    clientId: `${id}-client`,
+    clientSecretEnv: `${id.toUpperCase()}_SECRET`,
+  }));
+  await e.store.put(LIST_KEY, JSON.stringify({ tenants }));
+  const newestDue = Math.floor((Date.now() - 75 * 60_000) / HOUR) * HOUR;
+  for (const id of IDS) {
+    await e.store.put(stateKey(id), JSON.stringify({ last_hour_utc: iso(newestDue - HOUR) }));
+  }
+  const fleet = fleetFromEnv(e.env, silentTelemetry, false, { backoffMs: 5, maxAttempts: 2 });
+  const citrix = Object.fromEntries(IDS.map((id) => [id, e.standin.tenant(`${id}cust`)])) as Record<
+    Id,
+    StandinTenant
+  >;
+  return {
+    e,
+    citrix,
+    newestDue,
+    run: (options = {}) => runExecution(fleet, { retryIntervalMs: 5, ...options }),
+    async state(id) {
+      const found = await e.store.get(stateKey(id));
+      return found ? (JSON.parse(found.body.toString()) as { last_hour_utc: string }).last_hour_utc : null;
+    },
+    async published(id, hour) {
+      const d = iso(hour);
+      const folder = (entity: string) =>
+        `citrix_monitor/${id}/${entity}/year=${d.slice(0, 4)}/month=${d.slice(5, 7)}/day=${d.slice(8, 10)}/hour=${d.slice(11, 13)}/`;
+      const objects = await e.published(`citrix_monitor/${id}/`);
+      return Object.fromEntries(
+        ENTITIES.map((entity) => [
+          entity,
+          objects
+            .filter((o) => o.key.startsWith(folder(entity)))
+            .flatMap((o) => o.rows.map((r) => rowKey(entity, r)))
+            .sort(),
+        ]),
+      );
+    },
+  };
+}
+
+/** Every row of the tenant's hour in its own stand-in data, once. */
+function truth(citrix: StandinTenant, hour: number): Record<string, string[]> {
+  return Object.fromEntries(
+    ENTITIES.map((entity) => [
+      entity,
+      citrix
+        .rowsFor(entity, hour, hour + HOUR)
+        .map((r) => rowKey(entity, r))
+        .sort(),
+    ]),
+  );
+}
+
+describe('three tenants, one of them failing', () => {
+  it('publishes the two others once, fails naming the third, keeps its state, and a redrive collects it alone', async () => {
+    const w = await threeTenants();
+    const hour = w.newestDue;
+    w.citrix.beta.failEntity('Sessions', 503);
+
+    const failed = await w.run({ executionName: 'hourly-1' });
+
+    expect(failed.status).toBe('FAILED');
+    expect(failed.error).toBe('TenantsFailed');
+    expect(failed.cause).toContain('1 of 3 tenants failed; the others committed their hours.');
+    expect(failed.cause).toContain(`tenant "beta": CitrixTransient: Hour ${iso(hour)}, entity Sessions`);
+    expect(failed.cause).not.toMatch(/tenant "(alpha|gamma)"/);
+    for (const id of ['alpha', 'gamma'] as const) {
+      expect(await w.published(id, hour), id).toEqual(truth(w.citrix[id], hour));
+      expect(await w.state(id), id).toBe(iso(hour));
+    }
+    expect(await w.published('beta', hour)).toEqual(Object.fromEntries(ENTITIES.map((e) => [e, []])));
+    expect(await w.state('beta')).toBe(iso(hour - HOUR));
+    // Side by side, each strictly one call at a time.
+    expect(w.e.standin.stats.maxTenantsInFlight).toBeGreaterThan(1);
+    for (const id of IDS) expect(w.citrix[id].stats.maxInFlight, id).toBe(1);
+
+    w.citrix.beta.failEntity(null);
+    const before = { alpha: w.citrix.alpha.stats.dataRequests, gamma: w.citrix.gamma.stats.dataRequests };
+    const redriven = await w.run({ executionName: 'hourly-1', redriveOf: failed.redrive });
+
+    expect(redriven.status, redriven.cause).toBe('SUCCEEDED');
+    expect(redriven.invocations.Plan).toBe(1);
+    expect(w.citrix.alpha.stats.dataRequests).toBe(before.alpha);
+    expect(w.citrix.gamma.stats.dataRequests).toBe(before.gamma);
+    for (const id of IDS) {
+      expect(await w.published(id, hour), id).toEqual(truth(w.citrix[id], hour));
+      expect(await w.state(id), id).toBe(iso(hour));
+    }
+    expect(redriven.results?.map((r) => r.tenant?.id).sort()).toEqual([...IDS]);
+  });
+
+  it('publishes the failed tenant hour once in the next scheduled run after the fault clears', async () => {
+    const w = await threeTenants();
+    const hour = w.newestDue;
+    w.citrix.gamma.failEntity('Machines', 503);
+
+    const failed = await w.run();
+    expect(failed.cause).toContain(`tenant "gamma": CitrixTransient: Hour ${iso(hour)}, entity Machines`);
+    w.citrix.gamma.failEntity(null);
+
+    const next = await w.run();
+
+    expect(next.status, next.cause).toBe('SUCCEEDED');
+    for (const id of IDS) {
+      expect(await w.published(id, hour), id).toEqual(truth(w.citrix[id], hour));
+      expect(await w.state(id), id).toBe(iso(hour));
+    }
+    const committed = (next.results ?? []).map((r) => [
+      r.tenant?.id,
+      (r as { committed?: Array<{ hour: string }> }).committed?.map((c) => c.hour),
+    ]);
+    expect(committed.sort()).toEqual([
+      ['alpha', []],
+      ['beta', []],
+      ['gamma', [iso(hour)]],
+    ]);
+  });
+
+  it('fails the run before any tenant starts when the tenant list is broken, naming it', async () => {
+    const w = await threeTenants();
+    await w.e.store.put(LIST_KEY, '{"tenants": [{"id": "alpha"');
+
+    const outcome = await w.run();
+
+    expect(outcome.status).toBe('FAILED');
+    expect(outcome.error).toBe('BadConfiguration');
+    expect(outcome.cause).toContain(`The tenant list s3://collector-test/${LIST_KEY} is not valid JSON`);
+    expect(outcome.invocations.Plan).toBe(0);
+  });
+});
