@@ -263,9 +263,11 @@ function expectExactlyOnce(
 describe('the packaged functions and state machine', () => {
   it('wires each Task state to the function its Resource names, each loaded by the runtime on its Node version', () => {
     expect(Object.fromEntries(Object.entries(tasks).map(([s, l]) => [s, l.fn.id]))).toEqual({
+      Tenants: 'TenantsLambdaFunction',
       Plan: 'PlanLambdaFunction',
       FetchPages: 'FetchPageLambdaFunction',
       Commit: 'CommitLambdaFunction',
+      Report: 'ReportLambdaFunction',
     });
     for (const lambda of lambdas) {
       const major = /^nodejs(\d+)\.x$/.exec(lambda.fn.runtime)?.[1];
