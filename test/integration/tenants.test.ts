@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { fleetFromEnv } from '../../functions/adapters/lambda.ts';
-import { silentTelemetry } from '../../functions/adapters/telemetry.ts';
+import { jsonLinesTelemetry } from '../../functions/adapters/telemetry.ts';
 import type { Tenant } from '../../functions/domain/schemas.ts';
 import type { StandinTenant } from '../../local/citrix-standin/index.ts';
 import { runExecution } from '../../local/workflow.ts';
@@ -26,6 +26,8 @@ interface World {
   readonly e: TestEnvironment;
   readonly citrix: Record<Id, StandinTenant>;
   readonly newestDue: number;
+  /** The collector's log lines (JSON), every tenant's. */
+  readonly logged: Array<Record<string, unknown>>;
   run(options?: Parameters<typeof runExecution>[1]): ReturnType<typeof runExecution>;
   state(id: Id): Promise<string | null>;
   /** Each published row key of the tenant's hour, per entity (duplicates kept). */
@@ -60,7 +62,9 @@ async function threeTenants(): Promise<World> {
   for (const id of IDS) {
     await e.store.put(stateKey(id), JSON.stringify({ last_hour_utc: iso(newestDue - HOUR) }));
   }
-  const fleet = fleetFromEnv(e.env, silentTelemetry, false, { backoffMs: 5, maxAttempts: 2 });
+  const logged: Array<Record<string, unknown>> = [];
+  const telemetry = jsonLinesTelemetry((line) => logged.push(JSON.parse(line) as Record<string, unknown>));
+  const fleet = fleetFromEnv(e.env, telemetry, false, { backoffMs: 5, maxAttempts: 2 });
   const citrix = Object.fromEntries(IDS.map((id) => [id, e.standin.tenant(`${id}cust`)])) as Record<
     Id,
     StandinTenant
@@ -69,6 +73,7 @@ async function threeTenants(): Promise<World> {
     e,
     citrix,
     newestDue,
+    logged,
     run: (options = {}) => runExecution(fleet, { retryIntervalMs: 5, ...options }),
     async state(id) {
       const found = await e.store.get(stateKey(id));
@@ -143,14 +148,17 @@ describe('three tenants, one of them failing', () => {
     expect(redriven.results?.map((r) => r.tenant?.id).sort()).toEqual([...IDS]);
   });
 
-  it('publishes the failed tenant hour once in the next scheduled run after the fault clears', async () => {
+  it('publishes the hour of a tenant with a wrong secret once in the next scheduled run after the secret is fixed', async () => {
     const w = await threeTenants();
     const hour = w.newestDue;
-    w.citrix.gamma.failEntity('Machines', 503);
+    w.e.env.GAMMA_SECRET = 'not-gammas-secret';
 
     const failed = await w.run();
-    expect(failed.cause).toContain(`tenant "gamma": CitrixTransient: Hour ${iso(hour)}, entity Machines`);
-    w.citrix.gamma.failEntity(null);
+    expect(failed.error).toBe('TenantsFailed');
+    expect(failed.cause).toContain(`tenant "gamma": CitrixAuthFailed: Hour ${iso(hour)}, entity Machines:`);
+    expect(failed.cause).not.toContain('not-gammas-secret');
+    expect(await w.state('gamma')).toBe(iso(hour - HOUR));
+    w.e.env.GAMMA_SECRET = 'gamma-secret';
 
     const next = await w.run();
 
@@ -168,6 +176,12 @@ describe('three tenants, one of them failing', () => {
       ['beta', []],
       ['gamma', [iso(hour)]],
     ]);
+    // Every line of a tenant's work says whose it is.
+    const staged = w.logged.filter((line) => line.message === 'pages staged');
+    expect(new Set(staged.map((line) => line.tenant))).toEqual(new Set(IDS));
+    const metrics = w.logged.filter((line) => line.message === 'metric' && line.metric === 'Rows');
+    expect(metrics.length).toBeGreaterThan(0);
+    for (const line of metrics) expect(IDS).toContain(line.tenant);
   });
 
   it('fails the run before any tenant starts when the tenant list is broken, naming it', async () => {
