@@ -2,12 +2,15 @@
  * `npm start`: the whole collector on this machine with no configuration. Starts the bundled Citrix
  * Monitor stand-in and an embedded S3 server (s3rver, data under .local-data/), runs the real state
  * machine for the due hours, prints what it did, and exits 0 only if every hour was published and the
- * state committed.
+ * state committed. `npm start -- --tenants N` does the same for N tenants listed in a tenant list, side by
+ * side, in a bucket of their own.
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { fleetFromEnv } from '../functions/adapters/lambda.ts';
 import { jsonLinesTelemetry } from '../functions/adapters/telemetry.ts';
+import { wholeNumber } from '../functions/domain/config.ts';
 import { startStandin } from './citrix-standin/index.ts';
 import { thisProcess } from './lease-owner.ts';
 import { ensureLoopback } from './loopback.ts';
@@ -16,11 +19,21 @@ import { startLocalS3 } from './s3.ts';
 import { runExecution } from './workflow.ts';
 
 const DATA_DIR = resolve('.local-data');
-const BUCKET = 'citrix-monitor-local';
+const USAGE = 'Usage: npm start [-- --tenants N]   (N from 1 to 40: a tenant list of N stand-in customers)';
+
+/** `--tenants N`, or 0 for the one tenant of the environment. */
+function tenantCount(): number {
+  const { values } = parseArgs({ options: { tenants: { type: 'string' } } });
+  return wholeNumber(values.tenants, '--tenants', 0, 1, 40, (message) => new Error(`${message}\n${USAGE}`));
+}
 
 async function main(): Promise<number> {
+  const tenants = tenantCount();
+  // A tenant list changes what the bucket's runs collect: the many-tenant demo keeps a bucket of its own.
+  const BUCKET = tenants ? 'citrix-monitor-local-tenants' : 'citrix-monitor-local';
   mkdirSync(DATA_DIR, { recursive: true });
   await ensureLoopback();
+  const ids = Array.from({ length: tenants }, (_, i) => `tenant${i + 1}`);
   // Live data, as on the real Monitor Service: after each page of Sessions and Machines, one row it
   // delivered changes and leaves the hour (its ModifiedDate moves to now).
   const standin = await startStandin({
@@ -28,10 +41,19 @@ async function main(): Promise<number> {
     serverPageSize: 500,
     nextLinkStyle: 'alternate',
     churn: { entities: ['Sessions', 'Machines'], rowsPerPage: 1 },
+    ...(tenants
+      ? {
+          tenants: ids.map((id) => ({
+            customerId: `${id}cust`,
+            clientId: `${id}-client`,
+            clientSecret: `${id}-secret`,
+          })),
+        }
+      : {}),
   });
   const s3 = await startLocalS3(resolve(DATA_DIR, 's3'), BUCKET);
   try {
-    const env = {
+    const env: Record<string, string | undefined> = {
       ...process.env,
       ...s3.env,
       S3_BUCKET: BUCKET,
@@ -39,21 +61,36 @@ async function main(): Promise<number> {
       // A few hours at most per local run, so a first run stays quick.
       MAX_HOURS_PER_RUN: process.env.MAX_HOURS_PER_RUN ?? '3',
     };
+    for (const id of ids) env[`${id.toUpperCase()}_SECRET`] = `${id}-secret`;
     const logFile = resolve(DATA_DIR, 'collector.log');
     const telemetry = jsonLinesTelemetry((line) => appendFileSync(logFile, line));
     const fleet = fleetFromEnv(env, telemetry, false, {}, thisProcess());
-    console.log(`Citrix Monitor stand-in: ${standin.url} (customer ${standin.customerId})`);
+    if (tenants) {
+      const list = ids.map((id) => ({
+        id,
+        customerId: `${id}cust`,
+        clientId: `${id}-client`,
+        clientSecretEnv: `${id.toUpperCase()}_SECRET`,
+      }));
+      await fleet.work.put(fleet.settings.tenantsKey, JSON.stringify({ tenants: list }, null, 2));
+      console.log(`Tenant list:             s3://${BUCKET}/${fleet.settings.tenantsKey} (${ids.join(', ')})`);
+    }
+    console.log(
+      `Citrix Monitor stand-in: ${standin.url} (${tenants ? `${tenants} customers` : `customer ${standin.customerId}`})`,
+    );
     console.log(`Embedded S3 (s3rver):    ${s3.endpoint}, bucket ${BUCKET}, data in ${DATA_DIR}/s3`);
     const started = Date.now();
     const outcome = await runExecution(fleet, { retryIntervalMs: 200 });
     console.log(describeOutcome(outcome, (t) => fleet.collector(t).config, (Date.now() - started) / 1000));
-    const changed = standin.changes().length;
+    const changed = standin.tenants.reduce((sum, t) => sum + t.changes().length, 0);
     if (changed > 0) {
       console.log(
         `Live data: the stand-in changed ${changed} delivered rows of Sessions and Machines while their hours were paged (each left its hour, as rows do on the real service); the integration tests check that no other row is lost.`,
       );
     }
-    console.log(`Files on disk: ${DATA_DIR}/s3/${BUCKET}/${fleet.settings.prefix}/   Log: ${logFile}`);
+    console.log(
+      `Files on disk: ${DATA_DIR}/s3/${BUCKET}/${fleet.settings.prefix}/${tenants ? '<tenant>/' : ''}   Log: ${logFile}`,
+    );
     console.log(
       `Run again to collect the hours that have become due since; delete ${DATA_DIR} to start over.`,
     );

@@ -1,0 +1,66 @@
+/**
+ * `npm start` as a newcomer runs it: a child process in an empty directory, with the bundled stand-in
+ * and s3rver it starts itself. What is asserted is what the user sees: the exit code and the message.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const START = fileURLToPath(new URL('../../local/start.ts', import.meta.url));
+/** tsx as the project has it: the child runs in an empty directory, where `--import tsx` finds nothing. */
+const TSX = import.meta.resolve('tsx');
+let dir: string | undefined;
+afterEach(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+function start(args: string[]): Promise<{ code: number | null; out: string }> {
+  dir = mkdtempSync(join(tmpdir(), 'citrix-collector-start-'));
+  const child = spawn(process.execPath, ['--import', TSX, START, ...args], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: '--openssl-legacy-provider' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, out })));
+}
+
+describe('npm start', () => {
+  it('collects the one tenant of the embedded default with no tenant list', async () => {
+    const { code, out } = await start([]);
+
+    expect(code, out).toBe(0);
+    expect(out).toMatch(/Hour \S+: 7,500 rows, 5 objects published/);
+    expect(out).toContain('collector-work/citrix_monitor/state.json');
+    expect(out).not.toContain('Tenant ');
+  });
+
+  it('collects N tenants of a tenant list side by side with --tenants N, each into its own folder', async () => {
+    const { code, out } = await start(['--tenants', '2']);
+
+    expect(code, out).toBe(0);
+    for (const id of ['tenant1', 'tenant2']) {
+      expect(out).toContain(`Tenant ${id} (customer ${id}cust):`);
+      expect(out).toContain(`collector-work/citrix_monitor/tenants/${id}/state.json`);
+      expect(out).toContain(`citrix_monitor/${id}/{Entity}/`);
+    }
+    expect(out.match(/7,500 rows, 5 objects published/g)).toHaveLength(2);
+  });
+
+  it('refuses a tenant count out of range with exit 2, saying what it expects', async () => {
+    const { code, out } = await start(['--tenants', '0']);
+
+    expect(code).toBe(2);
+    expect(out).toContain('--tenants "0" is invalid: expected a whole number from 1 to 40.');
+  });
+});
