@@ -18,7 +18,8 @@ export const planHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareObj
     .use(parser({ schema: planEventSchema, safeParse: true }))
     .handler(async (parsed) => {
       const event = eventOf(parsed, 'Plan');
-      const planned = await plan(fleet().collector(event.tenant), event.input ?? {}, event.runId);
+      const c = fleet().collector(event.tenant);
+      const planned = await plan(c, event.input ?? {}, event.runId, event.maxHours ?? undefined);
       return { ...planned, tenant: event.tenant };
     });
 

@@ -68,10 +68,16 @@ export interface FetchResult extends Omit<FetchTask, 'continuation'> {
 
 /**
  * Decides what this execution collects. Without an hour in the input it does what the hourly schedule
- * does: every due hour after the state, oldest first, at most MAX_HOURS_PER_RUN. With `{"hour": …}` it
+ * does: every due hour after the state, oldest first, at most MAX_HOURS_PER_RUN (or `maxHours`, the
+ * execution's budget per tenant, when lower). With `{"hour": …}` it
  * collects that hour only (a backfill or a rerun).
  */
-export async function plan(c: Collector, input: { hour?: unknown }, runId: string): Promise<Plan> {
+export async function plan(
+  c: Collector,
+  input: { hour?: unknown },
+  runId: string,
+  maxHours: number = c.config.maxHoursPerRun,
+): Promise<Plan> {
   const { config } = c;
   const newestDue = newestDueHour((c.now ?? Date.now)(), config.lookbackMinutes);
   const state = await readState(c.work, config);
@@ -85,7 +91,7 @@ export async function plan(c: Collector, input: { hour?: unknown }, runId: strin
     }
     hours = [hour];
   } else {
-    hours = dueHours(state.lastHour, newestDue, config.maxHoursPerRun);
+    hours = dueHours(state.lastHour, newestDue, Math.min(config.maxHoursPerRun, maxHours));
   }
   const planned: PlannedHour[] = [];
   for (const hour of hours) {

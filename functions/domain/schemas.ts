@@ -106,6 +106,8 @@ export const planEventSchema = z.object({
   input: z.looseObject({ hour: z.unknown().optional(), tenants: z.unknown().optional() }).nullish(),
   runId: z.string().min(1),
   tenant: taskTenant,
+  /** Hours the tenant may catch up in this execution (the Tenants step's budget); MAX_HOURS_PER_RUN when absent. */
+  maxHours: count.min(1).nullish(),
 });
 export type PlanEvent = z.infer<typeof planEventSchema>;
 
@@ -169,8 +171,8 @@ export const reportEventSchema = z.object({
   state: z.looseObject({
     runId: z.string().min(1),
     input: z.record(z.string(), z.unknown()),
-    tenants: z.array(taskTenant),
     tenantConcurrency: z.number().int().positive(),
+    hoursPerTenant: z.number().int().positive(),
     earlier: z.array(tenantResult),
     results: z.array(tenantResult),
     collectedAtRedrive: count,

@@ -24,6 +24,8 @@ export interface TenantsPlan {
   /** The tenants to collect: listed ones, or `[null]` for the environment's one tenant. */
   readonly tenants: ReadonlyArray<Tenant | null>;
   readonly tenantConcurrency: number;
+  /** Hours each tenant catches up at most in this execution: see {@link hoursPerTenant}. */
+  readonly hoursPerTenant: number;
   /** Results of tenants collected by an earlier pass of this execution (before a redrive). */
   readonly earlier: readonly TenantResult[];
 }
@@ -33,6 +35,43 @@ export interface TenantResult {
   readonly tenant: Tenant | null;
   readonly failure?: { readonly Error?: string; readonly Cause?: string };
   readonly [key: string]: unknown;
+}
+
+/**
+ * What one execution may hold. Step Functions keeps at most 25,000 history events per execution and
+ * 256 KiB per state's input or output; all tenants share one execution's history (an inline Map), and
+ * the map over tenants hands every tenant's result to the Report step. Counted from runs
+ * (`npm run bench`): a tenant adds 15 events (its iteration, Parallel, Plan and Hours map) and at
+ * most 450 bytes (its entry of the list and its plan); each of its hours adds 13 events and about 100
+ * bytes, plus 11 events and about 90 bytes per entity (its iteration, a page-fetch invocation, the
+ * loop's Choice and Succeed; its counts in the commit result). The budgets leave a fifth of the history
+ * to retries and to entity-hours that take more than one page-fetch invocation, and 22 KiB of the
+ * payload.
+ */
+export const EXECUTION_LIMITS = {
+  events: 20_000,
+  bytes: 240_000,
+  eventsPerTenant: 15,
+  eventsPerHour: 13,
+  eventsPerEntityHour: 11,
+  bytesPerTenant: 450,
+  bytesPerHour: 100,
+  bytesPerEntityHour: 90,
+} as const;
+
+/**
+ * The hours each tenant may catch up in one execution without the execution outgrowing
+ * {@link EXECUTION_LIMITS}: MAX_HOURS_PER_RUN with a few tenants, fewer with many (a tenant left behind
+ * catches up over the next runs), and never less than one. Null when even one hour per tenant does not fit:
+ * the list is too long for one deployment.
+ */
+export function hoursPerTenant(tenants: number, entities: number, maxHoursPerRun: number): number | null {
+  const L = EXECUTION_LIMITS;
+  const byEvents =
+    (L.events / tenants - L.eventsPerTenant) / (L.eventsPerHour + L.eventsPerEntityHour * entities);
+  const byBytes = (L.bytes / tenants - L.bytesPerTenant) / (L.bytesPerHour + L.bytesPerEntityHour * entities);
+  const fits = Math.floor(Math.min(byEvents, byBytes));
+  return fits < 1 ? null : Math.min(maxHoursPerRun, fits);
 }
 
 const where = (fleet: Fleet) => `s3://${fleet.work.bucket}/${fleet.settings.tenantsKey}`;
@@ -101,22 +140,44 @@ export async function planTenants(
     tenants = asked === undefined ? list : list.filter((t) => asked.includes(t.id));
     for (const tenant of tenants) fleet.collector(tenant);
   }
+  const { maxHoursPerRun } = fleet.settings;
+  const entities = Math.max(...tenants.map((t) => fleet.collector(t).config.entities.length));
+  const hours = hoursPerTenant(tenants.length, entities, maxHoursPerRun);
+  if (hours === null) {
+    throw new BadConfiguration(
+      `The tenant list ${where(fleet)} has ${tenants.length} tenants: with ${entities} entities each, one execution cannot hold even one hour of every tenant (Step Functions keeps 25,000 events per execution). Split the tenants over two deployments (each with its own TENANTS_KEY, S3_PREFIX and WORK_PREFIX); see README, "How many tenants".`,
+    );
+  }
   fleet.log('tenants planned', {
     execution: runId,
     tenants: tenants.map((t) => t?.id ?? null),
     list: list === null ? null : where(fleet),
+    hoursPerTenant: hours,
+    ...(hours < maxHoursPerRun ? { limitedFrom: maxHoursPerRun } : {}),
   });
-  return { runId, input, tenants, tenantConcurrency: fleet.settings.tenantConcurrency, earlier: [] };
+  return {
+    runId,
+    input,
+    tenants,
+    tenantConcurrency: fleet.settings.tenantConcurrency,
+    hoursPerTenant: hours,
+    earlier: [],
+  };
 }
 
-/** The state after the map over tenants, stamped with the redrive count of the pass that made it. */
-export interface CollectedState extends TenantsPlan {
+/**
+ * The state after the map over tenants, stamped with the redrive count of the pass that made it. The
+ * map's results replace the list of tenants (each result names its tenant), so a state holds each
+ * tenant's entry once.
+ */
+export interface CollectedState extends Omit<TenantsPlan, 'tenants'> {
   readonly results: readonly TenantResult[];
   readonly collectedAtRedrive: number;
 }
 
 /** What the Report step hands on: done, or the failed tenants to collect again (on a redrive). */
-export type ReportResult = TenantsPlan & {
+export type ReportResult = Omit<TenantsPlan, 'tenants'> & {
+  readonly tenants?: TenantsPlan['tenants'];
   readonly retry: boolean;
   readonly results: readonly TenantResult[];
 };

@@ -50,8 +50,8 @@ function tenantsFailed(tenants: string[], failed: Record<string, [error: string,
   const state: CollectedState = {
     runId: 'run',
     input: {},
-    tenants: tenants.map(tenantOf),
     tenantConcurrency: 40,
+    hoursPerTenant: 24,
     earlier: [],
     results: tenants.map((id) => {
       const failure = failed[id];

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { fleetFromEnv } from '../../functions/adapters/lambda.ts';
+import { type Collector, plan } from '../../functions/domain/collector.ts';
 import { loadLayout, tenantConfig } from '../../functions/domain/config.ts';
 import { BadConfiguration, TenantsFailed } from '../../functions/domain/errors.ts';
 import type { Tenant } from '../../functions/domain/schemas.ts';
 import {
   type CollectedState,
+  EXECUTION_LIMITS,
   type Fleet,
+  hoursPerTenant,
   planTenants,
   readTenantList,
   reportTenants,
@@ -189,13 +192,74 @@ describe('planning the tenants', () => {
   });
 });
 
+describe('what one execution holds', () => {
+  it('lets a few tenants catch up MAX_HOURS_PER_RUN hours, many tenants fewer, and refuses a list too long for one hour each', () => {
+    expect(hoursPerTenant(3, 5, 24)).toBe(24);
+    expect(hoursPerTenant(20, 5, 24)).toBe(14);
+    expect(hoursPerTenant(100, 5, 24)).toBe(2);
+    expect(hoursPerTenant(200, 5, 24)).toBe(1);
+    expect(hoursPerTenant(300, 5, 24)).toBeNull();
+    expect(hoursPerTenant(300, 2, 24)).toBe(1);
+  });
+
+  it('keeps the estimated history and payload of the worst case within the budgets', () => {
+    const L = EXECUTION_LIMITS;
+    for (const tenants of [1, 7, 20, 64, 150, 240]) {
+      for (const entities of [1, 5, 12]) {
+        const hours = hoursPerTenant(tenants, entities, 168);
+        if (hours === null) continue;
+        const events =
+          tenants * (L.eventsPerTenant + hours * (L.eventsPerHour + L.eventsPerEntityHour * entities));
+        const bytes =
+          tenants * (L.bytesPerTenant + hours * (L.bytesPerHour + L.bytesPerEntityHour * entities));
+        expect(events, `${tenants} tenants, ${entities} entities`).toBeLessThanOrEqual(L.events);
+        expect(bytes, `${tenants} tenants, ${entities} entities`).toBeLessThanOrEqual(L.bytes);
+      }
+    }
+  });
+
+  it('refuses, before any tenant starts, a list too long for one execution, saying what to do', async () => {
+    const many = Array.from({ length: 300 }, (_, i) => ({ ...ACME, id: `t${i}` }));
+    const { fleet } = await fleetWith({ tenants: many });
+
+    const error = await refusal(() => planTenants(fleet, {}, 'run-1'));
+
+    expect(error.message).toContain('has 300 tenants: with 5 entities each, one execution cannot hold');
+    expect(error.message).toContain('Split the tenants over two deployments');
+  });
+
+  it("plans no more of a tenant's due hours than the execution's budget for it", async () => {
+    const config = tenantConfig(
+      { ...BASE, CITRIX_CUSTOMER_ID: 'c', CITRIX_CLIENT_ID: 'i', CITRIX_CLIENT_SECRET: 's' },
+      null,
+    );
+    const work = new MemoryStore();
+    const now = Date.parse('2026-11-25T12:30:00Z');
+    await work.put(config.stateKey, JSON.stringify({ last_hour_utc: '2026-11-25T03:00:00Z' }));
+    const c = {
+      config,
+      work,
+      feed: work,
+      citrix: {},
+      log: () => {},
+      metric: () => {},
+      now: () => now,
+    } as unknown as Collector;
+
+    const planned = await plan(c, {}, 'run-1', 2);
+
+    expect(planned.hours.map((h) => h.hour)).toEqual(['2026-11-25T04:00:00Z', '2026-11-25T05:00:00Z']);
+    expect((await plan(c, {}, 'run-1')).hours).toHaveLength(8);
+  });
+});
+
 describe('the report after the tenants', () => {
   const layout = loadLayout(BASE);
   const collected = (results: CollectedState['results'], collectedAtRedrive = 0): CollectedState => ({
     runId: 'run-1',
     input: {},
-    tenants: [ACME, BETA],
     tenantConcurrency: 40,
+    hoursPerTenant: 24,
     earlier: [],
     results,
     collectedAtRedrive,
@@ -254,7 +318,7 @@ describe('the report after the tenants', () => {
     const report = reportTenants(fleet, state, 1);
 
     expect(report.retry).toBe(true);
-    expect(report.tenants.map((t) => t?.id)).toEqual(['beta']);
+    expect(report.tenants?.map((t) => t?.id)).toEqual(['beta']);
     expect(report.earlier.map((r) => r.tenant?.id)).toEqual(['acme']);
   });
 
