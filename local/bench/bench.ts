@@ -20,8 +20,12 @@
  * measurement on Citrix Cloud, 35 rows/s falling to 13 rows/s). A stress row at 0 ms, where the stand-in,
  * s3rver and the collector compete for this machine's CPU, is printed beside them.
  *
+ * Then the many-tenant bench (tenants.ts, runnable alone: `npx tsx local/bench/tenants.ts`): --tenants
+ * tenants (default 20) × 5 entities at --latency-ms per page, side by side and one after another, with
+ * the cost per tenant-hour and the Step Functions history per tenant-hour from the run's own counts.
+ *
  * Options: --sizes 100000,1000000  --runs 2  --latency-ms 50  --skip-cost-ms <per 1000 rows>
- *          --stress-size 100000 (0 to skip)  --heap-mb 128.
+ *          --stress-size 100000 (0 to skip)  --heap-mb 128  --tenants 20 (0 to skip).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createCipheriv } from 'node:crypto';
@@ -33,6 +37,7 @@ import { parseArgs } from 'node:util';
 import { type Standin, startStandin } from '../citrix-standin/index.ts';
 import { startLocalS3 } from '../s3.ts';
 import type { ChildResult } from './result.ts';
+import { runTenantBench } from './tenants.ts';
 
 const HOUR_MS = 3_600_000;
 const ENTITY = 'Sessions';
@@ -316,6 +321,7 @@ async function main(): Promise<number> {
       'skip-cost-ms': { type: 'string' },
       'stress-size': { type: 'string', default: '100000' },
       'heap-mb': { type: 'string', default: '128' },
+      tenants: { type: 'string', default: '20' },
     },
   });
   const sizes = values.sizes.split(',').map(Number);
@@ -323,6 +329,7 @@ async function main(): Promise<number> {
   const latencyMs = Number(values['latency-ms']);
   const stressSize = Number(values['stress-size']);
   heapMB = Number(values['heap-mb']);
+  const tenants = Number(values.tenants);
   // Page time ×2.7 over 300,000 skipped rows, the shape measured on Citrix Cloud (35 → 13 rows/s).
   const msPerSkippedRow =
     values['skip-cost-ms'] === undefined
@@ -332,10 +339,11 @@ async function main(): Promise<number> {
     sizes.some((n) => !Number.isInteger(n) || n < PAGE_SIZE) ||
     !(runs >= 1) ||
     !(latencyMs >= 0) ||
+    !(Number.isInteger(tenants) && tenants >= 0) ||
     !(msPerSkippedRow >= 0)
   ) {
     console.error(
-      'Usage: npm run bench -- [--sizes 100000,1000000] [--runs 2] [--latency-ms 50] [--skip-cost-ms N] [--stress-size 100000]',
+      'Usage: npm run bench -- [--sizes 100000,1000000] [--runs 2] [--latency-ms 50] [--skip-cost-ms N] [--stress-size 100000] [--tenants 20]',
     );
     return 2;
   }
@@ -413,6 +421,7 @@ async function main(): Promise<number> {
   console.log(
     `Memory:     ${memoryOk ? 'PASS' : 'FAIL'}, collector peak RSS ${largest.collectorRssMB} MB at ${fmt(largest.scenario.size)} rows vs ${smallest.collectorRssMB} MB at ${fmt(smallest.scenario.size)} rows (${growth >= 0 ? '+' : ''}${(100 * growth).toFixed(1)} %, target ≤ +25 %).`,
   );
+  if (tenants > 0) await runTenantBench({ tenants, latencyMs, heapMB });
   console.log(`Bench time: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
   return 0;
 }

@@ -1,0 +1,85 @@
+/**
+ * One scheduled run of many tenants: the real state machine in-process with the real handlers
+ * (local/workflow.ts), no hour in the input, the tenants read from the tenant list in the work bucket.
+ * Started by tenants.ts with the collector's environment (TENANT_CONCURRENCY among it) and BENCH_CLOCK_MS,
+ * the collector's clock at the start (the schedule's: 20 past the hour after the hour to collect), so the
+ * due hour cannot move while the bench runs. Prints one JSON line, a {@link TenantsRunResult}.
+ */
+import { fleetFromEnv } from '../../functions/adapters/lambda.ts';
+import { silentTelemetry } from '../../functions/adapters/telemetry.ts';
+import type { TenantResult } from '../../functions/domain/tenants.ts';
+import { type ExecutionOutcome, type Invocation, runExecution } from '../workflow.ts';
+import { fail, need } from './result.ts';
+
+type TaskState = keyof ExecutionOutcome['invocations'];
+
+export interface TenantsRunResult {
+  readonly status: ExecutionOutcome['status'];
+  readonly error?: string;
+  readonly cause?: string;
+  /** State machine start to end, ms. */
+  readonly wallMs: number;
+  readonly results: readonly TenantResult[];
+  /** Handler invocations by task state, as the runner counts them (retried attempts included). */
+  readonly invocations: Record<TaskState, number>;
+  /** Invocations that failed (and were retried or failed their state). */
+  readonly failedInvocations: Record<TaskState, number>;
+  /** Handler time by task state, each invocation rounded up to the millisecond as Lambda bills it. */
+  readonly billedMs: Record<TaskState, number>;
+  readonly events: Record<string, number>;
+  readonly statesEntered: Record<string, number>;
+  /** Per tenant id: its first Plan invocation's start to its last Commit invocation's end, ms. */
+  readonly spansMs: Record<string, number>;
+  readonly maxRssMB: number;
+  /** CPU time (user + system) of the whole child, startup included, and of the execution alone, s. */
+  readonly cpuSeconds: number;
+  readonly runCpuSeconds: number;
+}
+
+const zero = (): Record<TaskState, number> => ({ Tenants: 0, Plan: 0, FetchPages: 0, Commit: 0, Report: 0 });
+
+async function main(): Promise<void> {
+  const clockAtStart = Number(need('BENCH_CLOCK_MS'));
+  const realStart = Date.now();
+  const now = () => clockAtStart + (Date.now() - realStart);
+  const fleet = fleetFromEnv(process.env, silentTelemetry, false, {}, { now });
+  const failedInvocations = zero();
+  const billedMs = zero();
+  const spans = new Map<string, { start: number; end: number }>();
+  const onInvocation = (call: Invocation) => {
+    billedMs[call.state] += Math.ceil(call.endedMs - call.startedMs);
+    if (call.failed) failedInvocations[call.state] += 1;
+    const id = (call.event as { tenant?: { id?: string } | null }).tenant?.id;
+    if (id === undefined) return;
+    const span = spans.get(id) ?? { start: Number.POSITIVE_INFINITY, end: Number.NEGATIVE_INFINITY };
+    if (call.state === 'Plan') span.start = Math.min(span.start, call.startedMs);
+    if (call.state === 'Commit') span.end = Math.max(span.end, call.endedMs);
+    spans.set(id, span);
+  };
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const outcome = await runExecution(fleet, { countEvents: true, onInvocation });
+  const wallMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  const usage = process.resourceUsage();
+  const result: TenantsRunResult = {
+    status: outcome.status,
+    error: outcome.error,
+    cause: outcome.cause,
+    wallMs,
+    results: outcome.results ?? [],
+    invocations: outcome.invocations,
+    failedInvocations,
+    billedMs,
+    events: outcome.events ?? {},
+    statesEntered: outcome.statesEntered ?? {},
+    spansMs: Object.fromEntries([...spans].map(([id, s]) => [id, s.end - s.start])),
+    maxRssMB: Math.round(usage.maxRSS / 1024),
+    cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
+    runCpuSeconds: (cpu.user + cpu.system) / 1e6,
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exit(0);
+}
+
+main().catch(fail);

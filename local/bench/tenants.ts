@@ -1,0 +1,687 @@
+/**
+ * The many-tenant part of `npm run bench`, also runnable alone: `npx tsx local/bench/tenants.ts`.
+ *
+ * 20 tenants (each its own stand-in customer, credentials and seed) × 5 entities, 2,000 rows per
+ * entity-hour in 100-row pages (20 pages of rows per entity, 100 per tenant-hour, each entity then ended
+ * by an empty page), the stand-in taking 50 ms per page. That is 2,000 rows/s per tenant, still far
+ * faster than Citrix Cloud serves (35 rows/s measured, see bench.ts): there a tenant's time is the API's,
+ * as here. With 500-row pages (`--page-size 500`) the 20 tenants' handlers, which share one Node thread
+ * here where Lambda gives each invocation its own CPU, need more CPU than the slowest tenant's wall time,
+ * and the side-by-side run measures this machine's CPU rather than the overlap of the tenants. Each tenant's state file is one hour behind the
+ * newest due hour, so one scheduled run (no hour in the input) collects exactly one hour per tenant. The
+ * same tenants and data are collected twice, each time by a child process (tenants-run.ts) with a fresh
+ * s3rver behind a counting proxy (s3-counter.ts) and a fresh stand-in:
+ * - parallel: TENANT_CONCURRENCY unset (default 40: all 20 side by side), as deployed;
+ * - serial: TENANT_CONCURRENCY=1, one tenant after another, so each tenant's span is its time alone.
+ * A tenant's span is from the start of its Plan invocation to the end of its last Commit invocation
+ * (the runner's own timing of the handlers); its first to last Citrix page, from the stand-in's log, is
+ * printed beside it.
+ *
+ * Counted from each run: the state machine's events (aws-local-stepfunctions' event log, checked against
+ * what the handler invocations and the map iterations imply), each handler invocation's time, and every
+ * request that reaches the S3 server. Cost per tenant-hour from those counts and us-east-1 list prices.
+ * Exit 0 whatever the verdict; 1 if a run failed or a tenant's hour was not published.
+ *
+ * Options: --tenants 20  --latency-ms 50  --rows 2000 (per entity-hour)  --page-size 100  --heap-mb 128.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import { s3ClientFromEnv, s3Store } from '../../functions/adapters/s3-store.ts';
+import type { PlannedHour } from '../../functions/domain/collector.ts';
+import type { CommitResult } from '../../functions/domain/publish.ts';
+import { type Standin, startStandin } from '../citrix-standin/index.ts';
+import { startLocalS3 } from '../s3.ts';
+import { loadDefinition } from '../workflow.ts';
+import { type S3Requests, startS3Counter } from './s3-counter.ts';
+import type { TenantsRunResult } from './tenants-run.ts';
+
+const HOUR_MS = 3_600_000;
+const ENTITIES = ['Machines', 'Sessions', 'Connections', 'Applications', 'Users'];
+const BUCKET = 'citrix-monitor-bench';
+const PREFIX = 'citrix_monitor';
+const LIST_KEY = `collector-work/${PREFIX}/tenants.json`;
+const stateKey = (id: string) => `collector-work/${PREFIX}/tenants/${id}/state.json`;
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CHILD_TIMEOUT_MS = 10 * 60_000;
+/** Step Functions' limit on one execution's history (inline Map iterations count in it). */
+const HISTORY_LIMIT = 25_000;
+const MAX_HOURS_PER_RUN = 24;
+
+// Prices, us-east-1, from the AWS pricing pages (no free tier):
+// https://aws.amazon.com/step-functions/pricing/ : Standard workflows, $0.025 per 1,000 state transitions.
+const SFN_PER_TRANSITION = 0.025 / 1000;
+// https://aws.amazon.com/lambda/pricing/ : arm64 $0.0000133334 per GB-second (x86 $0.0000166667; the
+// stack is arm64, serverless.yml provider.architecture), and $0.20 per 1M requests.
+const LAMBDA_PER_GB_SECOND = 0.0000133334;
+const LAMBDA_PER_REQUEST = 0.2 / 1_000_000;
+// https://aws.amazon.com/s3/pricing/ : S3 Standard, PUT, COPY, POST, LIST requests $0.005 per 1,000;
+// GET, SELECT and all other requests $0.0004 per 1,000; DELETE and CANCEL requests are free. A
+// DeleteObjects (multi-object delete) is an HTTP POST: priced here with POST, which can only overstate.
+const S3_TIER1 = 0.005 / 1000;
+const S3_TIER2 = 0.0004 / 1000;
+
+type TaskState = keyof TenantsRunResult['invocations'];
+const TASK_STATES: TaskState[] = ['Tenants', 'Plan', 'FetchPages', 'Commit', 'Report'];
+/** Task state → the serverless.yml function that serves it. */
+const FUNCTION: Record<TaskState, string> = {
+  Tenants: 'tenants',
+  Plan: 'plan',
+  FetchPages: 'fetchPage',
+  Commit: 'commit',
+  Report: 'report',
+};
+
+/** Each function's memory in MB, from serverless.yml (its own memorySize, else the provider's). */
+function memorySizes(): Record<string, number> {
+  const lines = readFileSync(join(ROOT, 'serverless.yml'), 'utf8').split('\n');
+  const sizes: Record<string, number> = {};
+  let section = '';
+  let fn = '';
+  let providerDefault = 0;
+  for (const line of lines) {
+    const top = /^(\w+):/.exec(line);
+    if (top?.[1]) {
+      section = top[1];
+      fn = '';
+      continue;
+    }
+    const memory = /^\s+memorySize:\s*(\d+)/.exec(line);
+    if (section === 'provider' && memory?.[1] && /^ {2}\S/.test(line)) providerDefault = Number(memory[1]);
+    if (section !== 'functions') continue;
+    const name = /^ {2}(\w+):\s*$/.exec(line);
+    if (name?.[1]) fn = name[1];
+    else if (fn && memory?.[1]) sizes[fn] = Number(memory[1]);
+  }
+  if (!providerDefault) throw new Error('serverless.yml: no provider.memorySize');
+  const out: Record<string, number> = {};
+  for (const f of Object.values(FUNCTION)) out[f] = sizes[f] ?? providerDefault;
+  return out;
+}
+
+interface StateInfo {
+  readonly type: string;
+  /** Map states around it: 0 at the top, 1 inside the map over tenants, 2 and more per hour. */
+  readonly maps: number;
+}
+
+/** Every state of the definition by name (the ASL's names are unique), with its type and depth. */
+function statesOf(definition: StateMachineDefinition): Map<string, StateInfo> {
+  const found = new Map<string, StateInfo>();
+  const walk = (states: Record<string, unknown>, maps: number) => {
+    for (const [name, raw] of Object.entries(states)) {
+      const state = raw as {
+        Type: string;
+        ItemProcessor?: { States: Record<string, unknown> };
+        Iterator?: { States: Record<string, unknown> };
+        Branches?: { States: Record<string, unknown> }[];
+      };
+      if (found.has(name)) throw new Error(`state name ${name} is used twice: counts by name would mix`);
+      found.set(name, { type: state.Type, maps });
+      const inner = state.ItemProcessor ?? state.Iterator;
+      if (inner) walk(inner.States, maps + 1);
+      for (const branch of state.Branches ?? []) walk(branch.States, maps);
+    }
+  };
+  walk(definition.States as Record<string, unknown>, 0);
+  return found;
+}
+
+/** History events AWS writes per state entered, by type (Task: Entered, Scheduled, Started, Succeeded, Exited). */
+const EVENTS_PER_STATE: Record<string, number> = { Task: 5, Map: 4, Parallel: 4 };
+const eventsPerState = (type: string) => EVENTS_PER_STATE[type] ?? 2;
+
+interface TenantRun {
+  readonly label: string;
+  readonly concurrency: string;
+  readonly child: TenantsRunResult;
+  /** Requests that reached s3rver, by kind, and those it answered with 5xx (local faults, retried). */
+  readonly s3: S3Requests;
+  readonly s3ServerErrors: S3Requests;
+  readonly pages: number;
+  /** Pages answered with no row (the one that ends each entity-hour). */
+  readonly emptyPages: number;
+  readonly maxTenantsInFlight: number;
+  /** Per tenant: its first Citrix page's start to its last page's end, ms. */
+  readonly citrixSpansMs: number[];
+  readonly tenantHours: number;
+  /** CPU time of this process (stand-in, s3rver, counting proxy) while the child ran, s. */
+  readonly serverCpuSeconds: number;
+}
+
+function runChild(env: Record<string, string>, heapMB: number): Promise<TenantsRunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      // As the other bench children and the deployed functions (serverless.yml NODE_OPTIONS).
+      [
+        `--max-old-space-size=${heapMB}`,
+        '--max-semi-space-size=16',
+        '--import',
+        'tsx',
+        join(ROOT, 'local/bench/tenants-run.ts'),
+      ],
+      { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      const last = out.trim().split('\n').at(-1) ?? '';
+      if (code === 0) {
+        try {
+          return resolve(JSON.parse(last) as TenantsRunResult);
+        } catch {
+          // falls through to the rejection below
+        }
+      }
+      reject(new Error(`tenants-run.ts exited with ${signal ?? code}: ${(err || out).trim().slice(-2000)}`));
+    });
+  });
+}
+
+/** Rows published on disk by s3rver under a tenant's prefix: one NDJSON line per row. */
+function publishedRows(s3Dir: string, id: string): number {
+  const root = join(s3Dir, BUCKET, PREFIX, id);
+  let rows = 0;
+  for (const name of readdirSync(root, { recursive: true, encoding: 'utf8' })) {
+    if (!name.endsWith('._S3rver_object')) continue;
+    const body = readFileSync(join(root, name));
+    for (let i = body.indexOf(10); i !== -1; i = body.indexOf(10, i + 1)) rows += 1;
+  }
+  return rows;
+}
+
+interface Setup {
+  readonly tenants: number;
+  readonly latencyMs: number;
+  readonly rows: number;
+  readonly pageSize: number;
+  readonly heapMB: number;
+  /** The hour every tenant collects. */
+  readonly hour: number;
+}
+
+const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 13)}:00:00Z`;
+
+/** One scheduled run of `setup.tenants` tenants, each due exactly `setup.hour`, in a child process. */
+async function measure(label: string, concurrency: string, setup: Setup): Promise<TenantRun> {
+  const ids = Array.from({ length: setup.tenants }, (_, i) => `t${String(i + 1).padStart(2, '0')}`);
+  const secretEnv = (id: string) => `${id.toUpperCase()}_SECRET`;
+  const standin: Standin = await startStandin({
+    rowsPerHour: setup.rows,
+    serverPageSize: setup.pageSize,
+    latencyMs: setup.latencyMs,
+    tenants: ids.map((id, i) => ({
+      customerId: `${id}cust`,
+      clientId: `${id}-client`,
+      clientSecret: `${id}-secret`,
+      seed: i + 1,
+      latencyMs: setup.latencyMs,
+    })),
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'citrix-tenants-bench-'));
+  const s3 = await startLocalS3(dir, BUCKET);
+  const counter = await startS3Counter(s3.endpoint);
+  try {
+    // Written straight to s3rver, not through the counter: the setup is no part of the run.
+    const store = s3Store(s3ClientFromEnv(s3.env), BUCKET);
+    const list = ids.map((id) => ({
+      id,
+      customerId: `${id}cust`,
+      clientId: `${id}-client`,
+      clientSecretEnv: secretEnv(id),
+    }));
+    await store.put(LIST_KEY, JSON.stringify({ tenants: list }), 'application/json');
+    for (const id of ids) {
+      await store.put(
+        stateKey(id),
+        JSON.stringify({ last_hour_utc: iso(setup.hour - HOUR_MS) }),
+        'application/json',
+      );
+    }
+    counter.reset();
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? ROOT,
+      ...s3.env,
+      AWS_ENDPOINT_URL_S3: counter.endpoint,
+      S3_BUCKET: BUCKET,
+      S3_PREFIX: PREFIX,
+      API_BASE: standin.url,
+      PAGE_SIZE: String(setup.pageSize),
+      ENTITIES: ENTITIES.join(','),
+      ...(concurrency === 'default' ? {} : { TENANT_CONCURRENCY: concurrency }),
+      // The schedule's clock (cron 20 * * * ?): 20 past the hour after the hour to collect.
+      BENCH_CLOCK_MS: String(setup.hour + HOUR_MS + 20 * 60_000),
+      ...Object.fromEntries(ids.map((id) => [secretEnv(id), `${id}-secret`])),
+    };
+    const cpuBefore = process.cpuUsage();
+    const child = await runChild(env, setup.heapMB);
+    const cpu = process.cpuUsage(cpuBefore);
+    if (child.status !== 'SUCCEEDED') {
+      throw new Error(`${label} run ${child.status}: ${child.error}: ${child.cause}`);
+    }
+    // Every tenant's hour published, once, with every row: else the figures mean nothing.
+    const problems: string[] = [];
+    for (const id of ids) {
+      const result = child.results.find((r) => r.tenant?.id === id);
+      const committed = (result?.committed ?? []) as CommitResult[];
+      const citrix = standin.tenant(`${id}cust`);
+      const expected = ENTITIES.reduce((n, e) => n + citrix.countFor(e, setup.hour, setup.hour + HOUR_MS), 0);
+      const onDisk = committed.length > 0 ? publishedRows(dir, id) : 0;
+      if (
+        committed.length !== 1 ||
+        committed[0]?.hour !== iso(setup.hour) ||
+        committed[0]?.outcome !== 'published' ||
+        committed[0]?.rows !== expected ||
+        onDisk !== expected
+      ) {
+        problems.push(
+          `${id}: committed ${JSON.stringify(committed.map((c) => ({ hour: c.hour, outcome: c.outcome, rows: c.rows })))}, ${onDisk} rows on disk, expected hour ${iso(setup.hour)} published with ${expected} rows${result?.failure ? ` (failure: ${JSON.stringify(result.failure)})` : ''}`,
+        );
+      }
+      if (citrix.stats.maxInFlight > 1 || citrix.stats.throttled > 0) {
+        problems.push(
+          `${id}: ${citrix.stats.maxInFlight} Citrix calls at once, ${citrix.stats.throttled} answered 429`,
+        );
+      }
+    }
+    if (problems.length > 0) {
+      throw new Error(`${label} run: not every tenant's hour was published:\n  ${problems.join('\n  ')}`);
+    }
+    const tenants = ids.map((id) => standin.tenant(`${id}cust`));
+    return {
+      label,
+      concurrency,
+      child,
+      s3: { ...counter.counts },
+      s3ServerErrors: { ...counter.serverErrors },
+      pages: tenants.reduce((n, t) => n + t.stats.pages.length, 0),
+      emptyPages: tenants.reduce((n, t) => n + t.stats.pages.filter((p) => p.rows === 0).length, 0),
+      maxTenantsInFlight: standin.stats.maxTenantsInFlight,
+      citrixSpansMs: tenants.map((t) => {
+        const pages = t.stats.pages;
+        return (pages.at(-1)?.endedMs ?? 0) - (pages[0]?.startedMs ?? 0);
+      }),
+      serverCpuSeconds: (cpu.user + cpu.system) / 1e6,
+      tenantHours: child.results.reduce(
+        (n, r) => n + ((r.committed as unknown[] | undefined)?.length ?? 0),
+        0,
+      ),
+    };
+  } finally {
+    await counter.stop();
+    await s3.stop();
+    await standin.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** What the handler invocations and the map iterations imply each state was entered, by state name. */
+function derivedEntered(child: TenantsRunResult): { entered: Record<string, number>; iterations: number } {
+  const ok = (s: TaskState) => child.invocations[s] - child.failedInvocations[s];
+  const tenants = child.results.length;
+  const failedTenants = child.results.filter((r) => r.failure).length;
+  let hours = 0;
+  let publishedBefore = 0;
+  let entityIterations = 0;
+  for (const r of child.results) {
+    const planned = (r.hours ?? []) as PlannedHour[];
+    const entities = ((r.entities ?? []) as string[]).length;
+    hours += planned.length;
+    publishedBefore += planned.filter((h) => h.published).length;
+    entityIterations += planned.filter((h) => !h.published).length * entities;
+  }
+  const passes = ok('Report');
+  return {
+    entered: {
+      Tenants: ok('Tenants'),
+      'Collect tenants': passes,
+      Collected: passes,
+      Report: passes,
+      'Again?': passes,
+      Done: child.status === 'SUCCEEDED' ? 1 : 0,
+      Tenant: tenants,
+      'Tenant failed': failedTenants,
+      Plan: ok('Plan'),
+      Hours: ok('Plan'),
+      'Already published?': hours,
+      'Nothing to fetch': publishedBefore,
+      Entities: hours - publishedBefore,
+      Commit: ok('Commit'),
+      FetchPages: ok('FetchPages'),
+      'More pages?': ok('FetchPages'),
+      'Entity fetched': entityIterations,
+    },
+    iterations: tenants + hours + entityIterations,
+  };
+}
+
+const sum = (xs: Iterable<number>) => {
+  let n = 0;
+  for (const x of xs) n += x;
+  return n;
+};
+
+interface Accounts {
+  readonly enteredLog: number;
+  readonly enteredDerived: number;
+  readonly iterationsLog: number;
+  readonly iterationsDerived: number;
+  readonly retries: number;
+  /** State transitions billed: the higher count of states entered, plus retries. */
+  readonly transitions: number;
+  readonly gbSeconds: number;
+  readonly lambdaRequests: number;
+  readonly s3Tier1: number;
+  readonly s3Tier2: number;
+  readonly s3Free: number;
+  readonly cost: { sfn: number; lambda: number; s3: number; total: number };
+  readonly history: {
+    readonly total: number;
+    /** Events of the execution itself and its top-level states, whatever the number of tenants. */
+    readonly fixed: number;
+    /** Per tenant, whatever its hours: its map iteration, Tenant, Plan, Hours. */
+    readonly perTenant: number;
+    /** Per hour of a tenant: the rest. */
+    readonly perHour: number;
+  };
+}
+
+/** Requests that reached s3rver less those it failed with 5xx: the SDK's retries of s3rver's own faults. */
+function billable(run: TenantRun): S3Requests {
+  const out = { ...run.s3 };
+  for (const kind of Object.keys(out) as (keyof S3Requests)[]) out[kind] -= run.s3ServerErrors[kind];
+  return out;
+}
+
+function account(run: TenantRun, memory: Record<string, number>, states: Map<string, StateInfo>): Accounts {
+  const { child } = run;
+  const derived = derivedEntered(child);
+  const enteredLog = sum(Object.values(child.statesEntered));
+  const enteredDerived = sum(Object.values(derived.entered));
+  // The higher of the two counts, state by state from the same source.
+  const entered = enteredLog >= enteredDerived ? child.statesEntered : derived.entered;
+  const iterationsLog = child.events.MapIterationStarted ?? 0;
+  const iterations = Math.max(iterationsLog, derived.iterations);
+  const retries = Math.max(child.events.StateRetried ?? 0, sum(Object.values(child.failedInvocations)));
+  const transitions = Math.max(enteredLog, enteredDerived) + retries;
+
+  const gbSeconds = sum(
+    TASK_STATES.map((s) => (child.billedMs[s] / 1000) * ((memory[FUNCTION[s]] ?? 0) / 1024)),
+  );
+  const lambdaRequests = sum(Object.values(child.invocations));
+  const s3 = billable(run);
+  const s3Tier1 = s3.put + s3.copy + s3.post + s3.list + s3.deleteObjects;
+  const s3Tier2 = s3.get + s3.head + s3.other;
+  const perTenantHour = (x: number) => x / run.tenantHours;
+  const sfn = perTenantHour(transitions * SFN_PER_TRANSITION);
+  const lambda = perTenantHour(gbSeconds * LAMBDA_PER_GB_SECOND + lambdaRequests * LAMBDA_PER_REQUEST);
+  const s3Cost = perTenantHour(s3Tier1 * S3_TIER1 + s3Tier2 * S3_TIER2);
+
+  // History: 2 for the execution, per state entered by its type, 2 per map iteration, 3 per retried attempt.
+  let fixed = 2;
+  let tenantPart = 0;
+  let hourPart = 3 * retries;
+  for (const [name, n] of Object.entries(entered)) {
+    const info = states.get(name);
+    if (!info) throw new Error(`state ${name} is not in the definition`);
+    const events = n * eventsPerState(info.type);
+    if (info.maps === 0) fixed += events;
+    else if (info.maps === 1) tenantPart += events;
+    else hourPart += events;
+  }
+  const tenants = child.results.length;
+  tenantPart += 2 * tenants;
+  hourPart += 2 * (iterations - tenants);
+  return {
+    enteredLog,
+    enteredDerived,
+    iterationsLog,
+    iterationsDerived: derived.iterations,
+    retries,
+    transitions,
+    gbSeconds,
+    lambdaRequests,
+    s3Tier1,
+    s3Tier2,
+    s3Free: s3.delete,
+    cost: { sfn, lambda, s3: s3Cost, total: sfn + lambda + s3Cost },
+    history: {
+      total: fixed + tenantPart + hourPart,
+      fixed,
+      perTenant: tenantPart / tenants,
+      perHour: hourPart / run.tenantHours,
+    },
+  };
+}
+
+/** Tenants one execution holds under the history limit, each collecting `hours` hours. */
+const capacity = (a: Accounts, hours: number) =>
+  Math.floor((HISTORY_LIMIT - a.history.fixed) / (a.history.perTenant + hours * a.history.perHour));
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const usd = (x: number) => `$${x.toFixed(7)}`;
+const max = (xs: number[]) => Math.max(...xs);
+const mean = (xs: number[]) => sum(xs) / Math.max(1, xs.length);
+
+function table(rows: Array<[string, ...string[]]>, head: string[]): string {
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0)))
+      .join('  ');
+  return [line(head), ...rows.map(line)].join('\n');
+}
+
+export interface TenantBenchOptions {
+  readonly tenants?: number;
+  readonly latencyMs?: number;
+  readonly rows?: number;
+  readonly pageSize?: number;
+  readonly heapMB?: number;
+}
+
+/** Runs the many-tenant bench and prints its table and verdict; throws when a run fails. */
+export async function runTenantBench(options: TenantBenchOptions = {}): Promise<void> {
+  const started = Date.now();
+  // An hour inside the stand-in's data span (the 72 hours before the current one) and long finished.
+  const hour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS - 2 * HOUR_MS;
+  const setup: Setup = {
+    tenants: options.tenants ?? 20,
+    latencyMs: options.latencyMs ?? 50,
+    rows: options.rows ?? 2000,
+    pageSize: options.pageSize ?? 100,
+    heapMB: options.heapMB ?? 128,
+    hour,
+  };
+  const memory = memorySizes();
+  const states = statesOf(loadDefinition());
+  const pagesPerEntity = Math.ceil(setup.rows / setup.pageSize);
+  console.log(
+    `\nMany tenants: ${setup.tenants} tenants × ${ENTITIES.length} entities, ${fmt(setup.rows)} rows per entity-hour in ${setup.pageSize}-row pages (${pagesPerEntity} with rows per entity), stand-in ${setup.latencyMs} ms per page, one call per tenant at a time; one scheduled run collecting hour ${iso(hour)} of every tenant (state one hour behind). Each run in a child process (V8 heap limit ${setup.heapMB} MB) with a fresh s3rver and stand-in.`,
+  );
+  // Untimed: warms this process's stand-in and s3rver code, which serve both measured runs.
+  await measure('warm-up', 'default', { ...setup, tenants: 2 });
+  const parallel = await measure('parallel', 'default', setup);
+  const serial = await measure('serial', '1', setup);
+  const runs = [parallel, serial];
+  const acc = runs.map((r) => account(r, memory, states));
+  const spans = runs.map((r) => Object.values(r.child.spansMs));
+  const column = <T>(f: (run: TenantRun, a: Accounts, i: number) => T) =>
+    runs.map((r, i) => f(r, acc[i] as Accounts, i));
+
+  const rows: Array<[string, ...string[]]> = [
+    ['execution wall time (state machine start to end)', ...column((r) => secs(r.child.wallMs))],
+    [
+      'tenant span, slowest (Plan start → last Commit end)',
+      ...column((_r, _a, i) => secs(max(spans[i] ?? []))),
+    ],
+    ['tenant span, mean', ...column((_r, _a, i) => secs(mean(spans[i] ?? [])))],
+    ['tenant span, slowest (first → last Citrix page)', ...column((r) => secs(max(r.citrixSpansMs)))],
+    ['most tenants calling Citrix at once', ...column((r) => String(r.maxTenantsInFlight))],
+    ['tenant-hours published', ...column((r) => String(r.tenantHours))],
+    ['Citrix pages (of them empty)', ...column((r) => `${fmt(r.pages)} (${fmt(r.emptyPages)})`)],
+    [
+      'Lambda invocations (Tenants/Plan/FetchPages/Commit/Report)',
+      ...column((r) => TASK_STATES.map((s) => r.child.invocations[s]).join('/')),
+    ],
+    [
+      'states entered: event log / from invocations',
+      ...column((_r, a) => `${fmt(a.enteredLog)} / ${fmt(a.enteredDerived)}`),
+    ],
+    [
+      'map iterations: event log / from invocations',
+      ...column((_r, a) => `${fmt(a.iterationsLog)} / ${fmt(a.iterationsDerived)}`),
+    ],
+    ['retries', ...column((_r, a) => fmt(a.retries))],
+    ['state transitions billed', ...column((_r, a) => fmt(a.transitions))],
+    ['Lambda GB-s (local handler times)', ...column((_r, a) => a.gbSeconds.toFixed(2))],
+    [
+      'S3 requests PUT tier (PUT/COPY/POST/DeleteObjects/LIST)',
+      ...column((r, a) => {
+        const b = billable(r);
+        return `${fmt(a.s3Tier1)} (${b.put}/${b.copy}/${b.post}/${b.deleteObjects}/${b.list})`;
+      }),
+    ],
+    [
+      'S3 requests GET tier (GET/HEAD/other)',
+      ...column((r, a) => {
+        const b = billable(r);
+        return `${fmt(a.s3Tier2)} (${b.get}/${b.head}/${b.other})`;
+      }),
+    ],
+    ['S3 DELETE (free)', ...column((_r, a) => fmt(a.s3Free))],
+    [
+      "S3 answers 5xx (s3rver's faults, retried; not billed)",
+      ...column((r) => fmt(sum(Object.values(r.s3ServerErrors)))),
+    ],
+    ['cost per tenant-hour: Step Functions', ...column((_r, a) => usd(a.cost.sfn))],
+    ['cost per tenant-hour: Lambda (arm64)', ...column((_r, a) => usd(a.cost.lambda))],
+    ['cost per tenant-hour: S3 requests', ...column((_r, a) => usd(a.cost.s3))],
+    ['cost per tenant-hour: total', ...column((_r, a) => usd(a.cost.total))],
+    ['cost per tenant-month (730 h)', ...column((_r, a) => `$${(a.cost.total * 730).toFixed(4)}`)],
+    ['history events, whole execution', ...column((_r, a) => fmt(a.history.total))],
+    [
+      'history events per tenant-hour (incl. share of fixed)',
+      ...column((r, a) => (a.history.total / r.tenantHours).toFixed(1)),
+    ],
+    [
+      'history events: fixed + per tenant + per hour',
+      ...column(
+        (_r, a) => `${a.history.fixed} + ${a.history.perTenant.toFixed(1)} + ${a.history.perHour.toFixed(1)}`,
+      ),
+    ],
+    [
+      `tenants per execution ≤ ${fmt(HISTORY_LIMIT)} events, 1 h each`,
+      ...column((_r, a) => fmt(capacity(a, 1))),
+    ],
+    [
+      `tenants per execution, ${MAX_HOURS_PER_RUN} h each (catch-up)`,
+      ...column((_r, a) => fmt(capacity(a, MAX_HOURS_PER_RUN))),
+    ],
+    [
+      'collector CPU during the execution (1 core = wall)',
+      ...column((r) => `${r.child.runCpuSeconds.toFixed(2)} s`),
+    ],
+    ['stand-in + s3rver CPU (the other core)', ...column((r) => `${r.serverCpuSeconds.toFixed(2)} s`)],
+    ['collector child peak RSS', ...column((r) => `${r.child.maxRssMB} MB`)],
+  ];
+  console.log(
+    `\n${table(rows, [
+      '',
+      `parallel (TENANT_CONCURRENCY default, ${Math.min(40, setup.tenants)} side by side)`,
+      'serial (TENANT_CONCURRENCY=1)',
+    ])}`,
+  );
+  for (const [i, a] of acc.entries()) {
+    if (a.enteredLog !== a.enteredDerived || a.iterationsLog !== a.iterationsDerived) {
+      console.log(
+        `Note (${runs[i]?.label}): the local event log counted ${a.enteredLog} states entered and ${a.iterationsLog} map iterations, the invocations imply ${a.enteredDerived} and ${a.iterationsDerived}: the cost and history use the higher.`,
+      );
+    }
+  }
+  console.log(
+    `\nCounted: states entered from aws-local-stepfunctions' event log (StateEntered, MapIterationStarted, StateRetried), cross-checked against the handler invocations (each Task entry one successful invocation; "More pages?" once per FetchPages, "Entity fetched" once per entity-hour, 3 states per tenant and per hour, 6 at the top); billed transitions = states entered + retries.`,
+  );
+  console.log(
+    `History events (AWS's, estimated from those counts): 2 for the execution + 5 per Task entered (Entered, Scheduled, Started, Succeeded, Exited) + 4 per Map or Parallel state (Entered, Started, Succeeded, Exited) + 2 per Choice/Pass/Succeed + 2 per map iteration + 3 per retried attempt; "fixed" is the execution's and its top-level states', "per tenant" its map iteration and the Tenant, Plan and Hours states, "per hour" the rest. Tenants per execution = (${fmt(HISTORY_LIMIT)} − fixed) / (per tenant + hours × per hour).`,
+  );
+  console.log(
+    `Lambda GB-s: each handler invocation's local wall time, rounded up to the ms, × its function's memory in serverless.yml (${Object.entries(
+      memory,
+    )
+      .map(([f, mb]) => `${f} ${mb} MB`)
+      .join(
+        ', ',
+      )}) / 1024. Local times are not Lambda's: here the handlers of all tenants share one process and two cores with the stand-in and s3rver (the parallel run's times include that waiting: the serial run's are nearer Lambda's), and no cold start is counted. S3: every request that reached s3rver, through a counting proxy, less those s3rver failed with 5xx (a DeleteObjects of several keys fails once there, removing the emptied folder twice; the SDK retries it). Prices: us-east-1 list prices, no free tier; Secrets Manager, CloudWatch and storage not included.`,
+  );
+
+  const slowestAlone = max(spans[1] ?? []);
+  const ratio = parallel.child.wallMs / slowestAlone;
+  console.log(
+    `\nTenants:    ${ratio <= 1.5 ? 'PASS' : 'FAIL'}, ${setup.tenants} tenants side by side took ${secs(parallel.child.wallMs)}, ${ratio.toFixed(2)} × the slowest tenant alone (${secs(slowestAlone)}, Plan start → last Commit end in the serial run; target ≤ 1.5 ×); one after another they took ${secs(serial.child.wallMs)}.`,
+  );
+  console.log(
+    `            Here every tenant's handlers share one Node thread (in Lambda each invocation has its own CPU): the collector spent ${parallel.child.runCpuSeconds.toFixed(2)} s of CPU during the parallel run (${((100 * parallel.child.runCpuSeconds) / (parallel.child.wallMs / 1000)).toFixed(0)} % of its wall time), ${((1000 * serial.child.runCpuSeconds) / serial.tenantHours).toFixed(0)} ms per tenant-hour in the serial run, and the stand-in and s3rver ${parallel.serverCpuSeconds.toFixed(2)} s on the other core.`,
+  );
+  console.log(`Tenant bench time: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      tenants: { type: 'string', default: '20' },
+      'latency-ms': { type: 'string', default: '50' },
+      rows: { type: 'string', default: '2000' },
+      'page-size': { type: 'string', default: '100' },
+      'heap-mb': { type: 'string', default: '128' },
+    },
+  });
+  const options = {
+    tenants: Number(values.tenants),
+    latencyMs: Number(values['latency-ms']),
+    rows: Number(values.rows),
+    pageSize: Number(values['page-size']),
+    heapMB: Number(values['heap-mb']),
+  };
+  if (
+    !Number.isInteger(options.tenants) ||
+    options.tenants < 1 ||
+    !(options.latencyMs >= 0) ||
+    !(options.rows >= 1) ||
+    !(options.pageSize >= 1) ||
+    !(options.heapMB >= 16)
+  ) {
+    console.error(
+      'Usage: npx tsx local/bench/tenants.ts [--tenants 20] [--latency-ms 50] [--rows 2000] [--page-size 100] [--heap-mb 128]',
+    );
+    return 2;
+  }
+  await runTenantBench(options);
+  return 0;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(err instanceof Error ? `Tenant bench failed: ${err.message}` : err);
+      process.exit(1);
+    },
+  );
+}
