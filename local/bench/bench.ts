@@ -27,7 +27,6 @@
  * Options: --sizes 100000,1000000  --runs 2  --latency-ms 50  --skip-cost-ms <per 1000 rows>
  *          --stress-size 100000 (0 to skip)  --heap-mb 128  --tenants 20 (0 to skip).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createCipheriv } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,7 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Standin, startStandin } from '../citrix-standin/index.ts';
 import { startLocalS3 } from '../s3.ts';
-import type { ChildResult } from './result.ts';
+import { type ChildResult, runChild } from './result.ts';
 import { runTenantBench } from './tenants.ts';
 
 const HOUR_MS = 3_600_000;
@@ -46,7 +45,6 @@ const PAGE_SIZE = 1000;
 const BUCKET = 'citrix-monitor-bench';
 const PREFIX = 'citrix_monitor';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CHILD_TIMEOUT_MS = 10 * 60_000;
 /**
  * V8 heap limit of both children, as a small Lambda would have. Without a limit V8 lets the heap grow
  * lazily over a longer run (the bare fetch's RSS grows too); with one, a collector that kept the hour in
@@ -94,50 +92,6 @@ function desAvailable(): boolean {
   }
 }
 
-/** Runs one child to completion; its last stdout line is its {@link ChildResult}. */
-function runChild(script: string, env: Record<string, string>): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(
-      process.execPath,
-      // The young generation of the deployed functions (serverless.yml NODE_OPTIONS), in both children.
-      [
-        `--max-old-space-size=${heapMB}`,
-        '--max-semi-space-size=16',
-        '--import',
-        'tsx',
-        join(ROOT, 'local/bench', script),
-      ],
-      {
-        cwd: ROOT,
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    let err = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      err += chunk.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      const last = out.trim().split('\n').at(-1) ?? '';
-      if (code === 0) {
-        try {
-          return resolve(JSON.parse(last) as ChildResult);
-        } catch {
-          // falls through to the rejection below
-        }
-      }
-      reject(new Error(`${script} exited with ${signal ?? code}: ${(err || out).trim().slice(-2000)}`));
-    });
-  });
-}
-
 /** Rows published on disk by s3rver under the entity's prefix: one NDJSON line per row. */
 function publishedRows(s3Dir: string): { rows: number; objects: number } {
   const root = join(s3Dir, BUCKET, PREFIX, ENTITY);
@@ -173,20 +127,24 @@ async function measure(
   standin.resetStats();
   let result: ChildResult;
   if (kind === 'baseline') {
-    result = await runChild('bare-fetch.ts', common);
+    result = await runChild<ChildResult>('bare-fetch.ts', common, heapMB);
   } else {
     // A fresh bucket per run: a second run of the same hour would find it published and fetch nothing.
     const dir = mkdtempSync(join(tmpdir(), 'citrix-collector-bench-'));
     const s3 = await startLocalS3(dir, BUCKET);
     try {
-      result = await runChild('collector-run.ts', {
-        ...common,
-        ...s3.env,
-        S3_BUCKET: BUCKET,
-        S3_PREFIX: PREFIX,
-        ENTITIES: ENTITY,
-        ...(kind === 'nextlink' ? { NEXTLINK_PAGING: ENTITY } : {}),
-      });
+      result = await runChild<ChildResult>(
+        'collector-run.ts',
+        {
+          ...common,
+          ...s3.env,
+          S3_BUCKET: BUCKET,
+          S3_PREFIX: PREFIX,
+          ENTITIES: ENTITY,
+          ...(kind === 'nextlink' ? { NEXTLINK_PAGING: ENTITY } : {}),
+        },
+        heapMB,
+      );
       const onDisk = publishedRows(dir);
       if (onDisk.rows !== expected) {
         throw new Error(

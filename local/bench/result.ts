@@ -1,3 +1,10 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CHILD_TIMEOUT_MS = 10 * 60_000;
+
 /** What each bench child prints on its last line: the parent reads nothing else from it. */
 export interface ChildResult {
   readonly rows: number;
@@ -31,4 +38,46 @@ export function finish(result: Omit<ChildResult, 'maxRssMB' | 'cpuSeconds'>): ne
 export function fail(err: unknown): never {
   console.error(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
   process.exit(1);
+}
+
+/**
+ * Runs a bench child (a script of local/bench) to completion, with the heap limit given and the young
+ * generation of the deployed functions (serverless.yml NODE_OPTIONS); its last stdout line is its result.
+ */
+export function runChild<T>(script: string, env: Record<string, string>, heapMB: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        `--max-old-space-size=${heapMB}`,
+        '--max-semi-space-size=16',
+        '--import',
+        'tsx',
+        join(ROOT, 'local/bench', script),
+      ],
+      { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      const last = out.trim().split('\n').at(-1) ?? '';
+      if (code === 0) {
+        try {
+          return resolve(JSON.parse(last) as T);
+        } catch {
+          // falls through to the rejection below
+        }
+      }
+      reject(new Error(`${script} exited with ${signal ?? code}: ${(err || out).trim().slice(-2000)}`));
+    });
+  });
 }

@@ -24,7 +24,6 @@
  *
  * Options: --tenants 20  --latency-ms 50  --rows 2000 (per entity-hour)  --page-size 100  --heap-mb 128.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +36,7 @@ import type { CommitResult } from '../../functions/domain/publish.ts';
 import { type Standin, startStandin } from '../citrix-standin/index.ts';
 import { startLocalS3 } from '../s3.ts';
 import { loadDefinition } from '../workflow.ts';
+import { runChild } from './result.ts';
 import { type S3Requests, startS3Counter } from './s3-counter.ts';
 import type { TenantsRunResult } from './tenants-run.ts';
 
@@ -47,7 +47,6 @@ const PREFIX = 'citrix_monitor';
 const LIST_KEY = `collector-work/${PREFIX}/tenants.json`;
 const stateKey = (id: string) => `collector-work/${PREFIX}/tenants/${id}/state.json`;
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CHILD_TIMEOUT_MS = 10 * 60_000;
 /** Step Functions' limit on one execution's history (inline Map iterations count in it). */
 const HISTORY_LIMIT = 25_000;
 const MAX_HOURS_PER_RUN = 24;
@@ -153,45 +152,6 @@ interface TenantRun {
   readonly serverCpuSeconds: number;
 }
 
-function runChild(env: Record<string, string>, heapMB: number): Promise<TenantsRunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      // As the other bench children and the deployed functions (serverless.yml NODE_OPTIONS).
-      [
-        `--max-old-space-size=${heapMB}`,
-        '--max-semi-space-size=16',
-        '--import',
-        'tsx',
-        join(ROOT, 'local/bench/tenants-run.ts'),
-      ],
-      { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      err += chunk.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      const last = out.trim().split('\n').at(-1) ?? '';
-      if (code === 0) {
-        try {
-          return resolve(JSON.parse(last) as TenantsRunResult);
-        } catch {
-          // falls through to the rejection below
-        }
-      }
-      reject(new Error(`tenants-run.ts exited with ${signal ?? code}: ${(err || out).trim().slice(-2000)}`));
-    });
-  });
-}
-
 /** Rows published on disk by s3rver under a tenant's prefix: one NDJSON line per row. */
 function publishedRows(s3Dir: string, id: string): number {
   const root = join(s3Dir, BUCKET, PREFIX, id);
@@ -269,7 +229,7 @@ async function measure(label: string, concurrency: string, setup: Setup): Promis
       ...Object.fromEntries(ids.map((id) => [secretEnv(id), `${id}-secret`])),
     };
     const cpuBefore = process.cpuUsage();
-    const child = await runChild(env, setup.heapMB);
+    const child = await runChild<TenantsRunResult>('tenants-run.ts', env, setup.heapMB);
     const cpu = process.cpuUsage(cpuBefore);
     if (child.status !== 'SUCCEEDED') {
       throw new Error(`${label} run ${child.status}: ${child.error}: ${child.cause}`);
