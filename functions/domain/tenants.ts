@@ -84,8 +84,10 @@ export async function readTenantList(fleet: Fleet): Promise<Tenant[] | null> {
   try {
     json = JSON.parse(found.body.toString('utf8'));
   } catch (err) {
+    // Only where: V8's message can quote the document, and a malformed list may hold what it should not.
+    const at = /at position \d+(?: \(line \d+ column \d+\))?/.exec((err as Error).message)?.[0];
     throw new BadConfiguration(
-      `The tenant list ${where(fleet)} is not valid JSON (${(err as Error).message}): fix the document (see README, "Many tenants"), or delete it to collect the one tenant of the environment.`,
+      `The tenant list ${where(fleet)} is not valid JSON${at ? ` (${at})` : ''}: fix the document (see README, "Many tenants"), or delete it to collect the one tenant of the environment.`,
     );
   }
   const parsed = tenantListSchema.safeParse(json);
@@ -109,7 +111,10 @@ export async function planTenants(
 ): Promise<TenantsPlan> {
   const list = await readTenantList(fleet);
   const asked = input.tenants;
-  if (asked !== undefined && (!Array.isArray(asked) || !asked.every((t) => typeof t === 'string'))) {
+  if (
+    asked !== undefined &&
+    (!Array.isArray(asked) || asked.length === 0 || !asked.every((t) => typeof t === 'string'))
+  ) {
     throw new BadConfiguration(
       `The execution input "tenants" is ${JSON.stringify(asked)}: expected a list of tenant ids such as ["acme"].`,
     );

@@ -132,12 +132,14 @@ describe('the tenant list', () => {
     expect(await readTenantList(fleet)).toBeNull();
   });
 
-  it('refuses a document that is not JSON, naming where it is and what to do', async () => {
+  it('refuses a document that is not JSON, naming where it is and what to do, without quoting it', async () => {
     const { fleet } = await fleetWith('{"tenants": [');
     const error = await refusal(() => readTenantList(fleet));
+    const quoted = await fleetWith(SECRET);
 
     expect(error.message).toContain(`The tenant list s3://logs-bucket/${LIST_KEY} is not valid JSON`);
     expect(error.message).toContain('fix the document');
+    await refusal(() => readTenantList(quoted.fleet));
   });
 
   it('refuses an entry that holds a secret, a bad id or a duplicate id, naming the field', async () => {
@@ -178,6 +180,9 @@ describe('planning the tenants', () => {
     expect((await planTenants(fleet, { tenants: ['beta'] }, 'run-1')).tenants.map((t) => t?.id)).toEqual([
       'beta',
     ]);
+    expect((await refusal(() => planTenants(fleet, { tenants: [] }, 'run-1'))).message).toContain(
+      'expected a list of tenant ids such as ["acme"]',
+    );
     const error = await refusal(() => planTenants(fleet, { tenants: ['gamma'] }, 'run-1'));
     expect(error.message).toContain('not in the tenant list');
     expect(error.message).toContain('gamma (listed: acme, beta)');
