@@ -184,6 +184,33 @@ describe('three tenants, one of them failing', () => {
     for (const line of metrics) expect(IDS).toContain(line.tenant);
   });
 
+  it('publishes every tenant once when the execution is killed part-way and redriven', async () => {
+    const w = await threeTenants();
+    const hour = w.newestDue;
+    const kill = new AbortController();
+    let commits = 0;
+
+    const killed = await w.run({
+      executionName: 'hourly-killed',
+      kill: kill.signal,
+      onInvocation: ({ state }) => {
+        if (state === 'Commit' && ++commits === 1) kill.abort();
+      },
+    });
+    expect(killed.status).toBe('ABORTED');
+    expect(killed.redrive?.from).toBe('Collect tenants');
+    // What the killed run had in flight ends before the redrive (a killed Lambda's work would be gone).
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    const redriven = await w.run({ executionName: 'hourly-killed', redriveOf: killed.redrive });
+
+    expect(redriven.status, redriven.cause).toBe('SUCCEEDED');
+    for (const id of IDS) {
+      expect(await w.published(id, hour), id).toEqual(truth(w.citrix[id], hour));
+      expect(await w.state(id), id).toBe(iso(hour));
+    }
+  });
+
   it('fails the run before any tenant starts when the tenant list is broken, naming it', async () => {
     const w = await threeTenants();
     await w.e.store.put(LIST_KEY, '{"tenants": [{"id": "alpha"');
