@@ -1,5 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type middy from '@middy/core';
 import type { Collector } from '../domain/collector.ts';
 import { loadLayout, tenantConfig } from '../domain/config.ts';
@@ -14,6 +16,17 @@ import { powertoolsTelemetry, silentTelemetry } from './telemetry.ts';
 type Env = Record<string, string | undefined>;
 
 type Tuning = Pick<CitrixClientOptions, 'backoffMs' | 'maxAttempts'>;
+
+/** The AWS clients the collectors of one process share: one connection pool, one credentials chain. */
+interface Clients {
+  readonly s3: S3Client;
+  readonly secrets: () => SecretsManagerClient;
+}
+
+function clientsFromEnv(env: Env): Clients {
+  let secrets: SecretsManagerClient | undefined;
+  return { s3: s3ClientFromEnv(env), secrets: () => (secrets ??= new SecretsManagerClient({})) };
+}
 
 /** The telemetry of one listed tenant: every log line and metric carries the tenant. */
 function forTenant(telemetry: Telemetry, tenant: string | null): Telemetry {
@@ -34,9 +47,10 @@ export function collectorFromEnv(
   inAws?: boolean,
   tuning: Tuning = {},
   tenant: Tenant | null = null,
+  clients: Clients = clientsFromEnv(env),
 ): Collector {
   const config = tenantConfig(env, tenant, inAws);
-  const s3 = s3ClientFromEnv(env);
+  const { s3 } = clients;
   telemetry = forTenant(telemetry, config.tenant);
   return {
     config,
@@ -46,7 +60,7 @@ export function collectorFromEnv(
       apiBase: config.apiBase,
       customerId: config.customerId,
       clientId: config.clientId,
-      clientSecret: clientSecretResolver(config.clientSecret, env),
+      clientSecret: clientSecretResolver(config.clientSecret, env, clients.secrets),
       pageSize: config.pageSize,
       onEvent: (event, what, fields) => {
         if (event === 'token') return;
@@ -65,7 +79,8 @@ export function collectorFromEnv(
 
 /**
  * Every tenant of the environment: the storage settings, the work bucket, and each tenant's collector,
- * built once per tenant (and again when its entry in the list changes) so that its token is reused.
+ * built once per tenant (and again when its entry in the list changes) so that its token is reused,
+ * all of them on one S3 client and one Secrets Manager client.
  * `overrides` go into every collector (a local run's clock or process, say).
  */
 export function fleetFromEnv(
@@ -76,16 +91,17 @@ export function fleetFromEnv(
   overrides: Partial<Collector> = {},
 ): Fleet {
   const settings = loadLayout(env);
+  const clients = clientsFromEnv(env);
   const collectors = new Map<string, Collector>();
   return {
     settings,
-    work: s3Store(s3ClientFromEnv(env), settings.workBucket),
+    work: s3Store(clients.s3, settings.workBucket),
     log: telemetry.log,
     collector(tenant) {
       const key = JSON.stringify(tenant);
       let found = collectors.get(key);
       if (!found) {
-        found = { ...collectorFromEnv(env, telemetry, inAws, tuning, tenant), ...overrides };
+        found = { ...collectorFromEnv(env, telemetry, inAws, tuning, tenant, clients), ...overrides };
         collectors.set(key, found);
       }
       return found;

@@ -3,10 +3,10 @@
  * gzip, relative nextLinks, expiring tokens, injected 429/503) and s3rver. What is asserted is what the
  * user sees: the exit code, the message, the rows in S3 and the state file.
  */
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type Ran, runNode } from '../fixtures/child.ts';
 import { HOUR, iso, pastHour, rowKey, rowsOf, startEnvironment, type TestEnvironment } from './harness.ts';
 
 let e: TestEnvironment | undefined;
@@ -15,19 +15,10 @@ afterEach(async () => {
   e = undefined;
 });
 
-function collect(env: Record<string, string>, args: string[]): Promise<{ code: number | null; out: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/collect.ts', ...args], {
+function collect(env: Record<string, string>, args: string[]): Promise<Ran> {
+  return runNode(['--import', 'tsx', 'local/collect.ts', ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, out })));
 }
 
 async function state(env: TestEnvironment) {

@@ -2,12 +2,12 @@
  * `npm start` as a newcomer runs it: a child process in an empty directory, with the bundled stand-in
  * and s3rver it starts itself. What is asserted is what the user sees: the exit code and the message.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type Ran, runNode } from '../fixtures/child.ts';
 
 const START = fileURLToPath(new URL('../../local/start.ts', import.meta.url));
 /** tsx as the project has it: the child runs in an empty directory, where `--import tsx` finds nothing. */
@@ -18,21 +18,12 @@ afterEach(() => {
   dir = undefined;
 });
 
-function start(args: string[]): Promise<{ code: number | null; out: string }> {
+function start(args: string[]): Promise<Ran> {
   dir = mkdtempSync(join(tmpdir(), 'citrix-collector-start-'));
-  const child = spawn(process.execPath, ['--import', TSX, START, ...args], {
+  return runNode(['--import', TSX, START, ...args], {
     cwd: dir,
     env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: '--openssl-legacy-provider' },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, out })));
 }
 
 describe('npm start', () => {
