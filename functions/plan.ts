@@ -5,7 +5,7 @@ import { eventOf } from './adapters/events.ts';
 import { fromLambdaEnvironment, lambdaMiddlewares } from './adapters/lambda.ts';
 import { type Plan, plan } from './domain/collector.ts';
 import { type PlanEvent, planEventSchema, type Tenant } from './domain/schemas.ts';
-import type { Fleet } from './domain/tenants.ts';
+import { clearFailure, type Fleet, tenantOf } from './domain/tenants.ts';
 
 export type { PlanEvent };
 
@@ -18,9 +18,15 @@ export const planHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareObj
     .use(parser({ schema: planEventSchema, safeParse: true }))
     .handler(async (parsed) => {
       const event = eventOf(parsed, 'Plan');
-      const c = fleet().collector(event.tenant);
-      const planned = await plan(c, event.input ?? {}, event.runId, event.maxHours ?? undefined);
-      return { ...planned, tenant: event.tenant };
+      const tenant = await tenantOf(fleet(), event.runId, event.tenant);
+      await clearFailure(fleet(), event.runId, tenant);
+      const planned = await plan(
+        fleet().collector(tenant),
+        event.input ?? {},
+        event.runId,
+        event.maxHours ?? undefined,
+      );
+      return { ...planned, tenant };
     });
 
 export const handler = planHandler(fromLambdaEnvironment, lambdaMiddlewares());

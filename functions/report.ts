@@ -4,7 +4,7 @@ import middy from '@middy/core';
 import { eventOf } from './adapters/events.ts';
 import { fromLambdaEnvironment, lambdaMiddlewares } from './adapters/lambda.ts';
 import { type ReportEvent, reportEventSchema } from './domain/schemas.ts';
-import { type CollectedState, type Fleet, type ReportResult, reportTenants } from './domain/tenants.ts';
+import { type Fleet, type ReportResult, reportTenants } from './domain/tenants.ts';
 
 export const reportHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareObj[] = []) =>
   middy<ParsedResult<unknown, ReportEvent>, ReportResult>()
@@ -12,7 +12,7 @@ export const reportHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareO
     .use(parser({ schema: reportEventSchema, safeParse: true }))
     .handler(async (parsed) => {
       const event = eventOf(parsed, 'Report');
-      return reportTenants(fleet(), event.state as CollectedState, event.redriveCount);
+      return reportTenants(fleet(), event.state, event.redriveCount);
     });
 
 export const handler = reportHandler(fromLambdaEnvironment, lambdaMiddlewares());

@@ -10,15 +10,18 @@ import { fleetOf } from '../functions/adapters/lambda.ts';
 import { commitHandler } from '../functions/commit.ts';
 import type { Collector, Plan } from '../functions/domain/collector.ts';
 import type { CommitResult } from '../functions/domain/publish.ts';
-import type {
-  CollectedState,
-  Fleet,
-  ReportResult,
-  TenantResult,
-  TenantsPlan,
+import type { Tenant } from '../functions/domain/schemas.ts';
+import {
+  type CollectedState,
+  type Fleet,
+  runTenantsKey,
+  type TenantFailure,
+  type TenantsPlan,
+  tenantOf,
 } from '../functions/domain/tenants.ts';
+import { failedHandler } from '../functions/failed.ts';
 import { fetchPageHandler } from '../functions/fetch-page.ts';
-import { planHandler } from '../functions/plan.ts';
+import { planHandler, type TenantPlan } from '../functions/plan.ts';
 import { reportHandler } from '../functions/report.ts';
 import { tenantsHandler } from '../functions/tenants.ts';
 
@@ -32,12 +35,23 @@ const TASKS = {
   Plan: 'plan',
   FetchPages: 'fetchPage',
   Commit: 'commit',
+  Failed: 'failed',
   Report: 'report',
 } as const;
 type TaskState = keyof typeof TASKS;
 
 /** One tenant's plan and what its commits did: what a one-tenant run outputs. */
 export type TenantOutput = Plan & { committed: CommitResult[] };
+
+/**
+ * One tenant's outcome in an execution: its plan and commits, or the failure its child caught. In AWS
+ * these are in each child execution's history (the map's output holds a constant per tenant); the local
+ * run gathers them from the handlers' results, at any number of tenants.
+ */
+export type TenantResult = Partial<TenantOutput> & {
+  readonly tenant: Tenant | null;
+  readonly failure?: { readonly Error: string; readonly Cause: string };
+};
 
 /**
  * Where a redrive of a failed or killed execution starts, as AWS would: at the Report step that failed
@@ -151,8 +165,9 @@ export async function runExecution(
 ): Promise<ExecutionOutcome> {
   const executionName = options.executionName ?? `local-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   const fleet = 'collector' in collectors ? collectors : fleetOf(collectors);
-  const invocations = { Tenants: 0, Plan: 0, FetchPages: 0, Commit: 0, Report: 0 };
-  const durationsMs = { Tenants: 0, Plan: 0, FetchPages: 0, Commit: 0, Report: 0 };
+  const invocations = { Tenants: 0, Plan: 0, FetchPages: 0, Commit: 0, Failed: 0, Report: 0 };
+  const durationsMs = { Tenants: 0, Plan: 0, FetchPages: 0, Commit: 0, Failed: 0, Report: 0 };
+  const gathered = gatherResults();
   let timeouts = 0;
   const redriveCount = options.redriveOf?.count ?? 0;
   let redrive: Redrive | undefined = options.redriveOf && { ...options.redriveOf, count: redriveCount + 1 };
@@ -163,6 +178,7 @@ export async function runExecution(
     Plan: planHandler(() => fleet),
     FetchPages: fetchPageHandler(() => fleet),
     Commit: commitHandler(() => fleet),
+    Failed: failedHandler(() => fleet),
     Report: reportHandler(() => fleet),
   };
   const local = Object.fromEntries(
@@ -194,6 +210,7 @@ export async function runExecution(
           const result = await Promise.race([handler(event, lambdaContext(name, timeoutMs)), timedOut]);
           if (state === 'Tenants')
             redrive = { from: 'Collect tenants', input: result as TenantsPlan, count: next };
+          gathered.add(state as TaskState, event, result);
           failed = false;
           return result as JSONValue;
         } finally {
@@ -237,8 +254,10 @@ export async function runExecution(
     ...(eventCounts ? await eventCounts : {}),
   });
   try {
-    const { results } = (await run.result) as unknown as ReportResult;
-    const output = results.length === 1 ? (results[0] as unknown as TenantOutput) : undefined;
+    await run.result;
+    const results = await gathered.results(fleet, executionName);
+    const only = results.length === 1 ? results[0] : undefined;
+    const output = only?.hours && only.committed ? (only as TenantOutput) : undefined;
     return { status: 'SUCCEEDED', executionName, output, results, invocations, ...(await counts()) };
   } catch (err) {
     if (err instanceof ExecutionAbortedError)
@@ -258,6 +277,50 @@ export async function runExecution(
       ...(await counts()),
     };
   }
+}
+
+/**
+ * Each tenant's plan, commits and failure, from the results of its Plan, Commit and Failed invocations,
+ * in the order of the run's tenant list.
+ */
+function gatherResults() {
+  const plans = new Map<string | null, TenantPlan>();
+  const commits = new Map<string | null, CommitResult[]>();
+  const failures = new Map<string | null, TenantFailure>();
+  const idOf = (tenant: Tenant | null | undefined) => tenant?.id ?? null;
+  return {
+    add(state: TaskState, event: unknown, result: unknown) {
+      if (state === 'Plan') {
+        const plan = result as TenantPlan;
+        plans.set(idOf(plan.tenant), plan);
+        commits.set(idOf(plan.tenant), []);
+        failures.delete(idOf(plan.tenant));
+      } else if (state === 'Commit') {
+        const id = idOf((event as { tenant?: Tenant | null }).tenant);
+        commits.set(id, [...(commits.get(id) ?? []), result as CommitResult]);
+      } else if (state === 'Failed') {
+        const failure = result as TenantFailure;
+        failures.set(failure.tenant, failure);
+      }
+    },
+    async results(fleet: Fleet, runId: string): Promise<TenantResult[]> {
+      const ids = [...new Set([...plans.keys(), ...failures.keys()])];
+      const tenants = await Promise.all(
+        ids.map(async (id) => {
+          const plan = plans.get(id);
+          const failure = failures.get(id);
+          if (plan && !failure) return { ...plan, committed: commits.get(id) ?? [] };
+          const tenant =
+            plan?.tenant ?? (failure?.index == null ? null : await tenantOf(fleet, runId, failure.index));
+          return { tenant, failure: { Error: failure?.error ?? 'Error', Cause: failure?.cause ?? '' } };
+        }),
+      );
+      const listed = await fleet.work.get(runTenantsKey(fleet, runId));
+      const list = listed ? (JSON.parse(listed.body.toString('utf8')) as { tenants: Tenant[] }).tenants : [];
+      const order = (r: TenantResult) => list.findIndex((t) => t.id === idOf(r.tenant));
+      return tenants.sort((a, b) => order(a) - order(b));
+    },
+  };
 }
 
 /** Counts an execution's event log by event type, and its `StateEntered` events by state name. */

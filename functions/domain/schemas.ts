@@ -101,15 +101,42 @@ export const tenantListSchema = z.strictObject({
 /** The tenant a Task works for: a listed tenant, or null (and, from older state machines, absent) for the environment's one tenant. */
 const taskTenant = tenantSchema.nullish().transform((t) => t ?? null);
 
+/** A tenant of the map over tenants: its index in the run's tenant list, or (state machines before run lists) its entry. */
+const tenantRef = z
+  .union([z.number().int().nonnegative(), tenantSchema])
+  .nullish()
+  .transform((t) => t ?? null);
+
 /** The Tenants Task's event and the Plan Task's: the execution input and the execution name, which keys this run's staging. */
 export const planEventSchema = z.object({
   input: z.looseObject({ hour: z.unknown().optional(), tenants: z.unknown().optional() }).nullish(),
   runId: z.string().min(1),
-  tenant: taskTenant,
-  /** Hours the tenant may catch up in this execution (the Tenants step's budget); MAX_HOURS_PER_RUN when absent. */
+  tenant: tenantRef,
+  /** Hours the tenant may catch up in this execution, from state machines that rationed them; MAX_HOURS_PER_RUN when absent. */
   maxHours: count.min(1).nullish(),
 });
 export type PlanEvent = z.infer<typeof planEventSchema>;
+
+/** A failure the map over tenants caught: Step Functions' error name and cause. */
+const caughtFailure = z.looseObject({ Error: z.string().optional(), Cause: z.string().optional() });
+
+/** The Failed Task's event: the tenant whose collection failed, the run, and what the map caught. */
+export const failedEventSchema = z.object({
+  tenant: tenantRef,
+  runId: z.string().min(1),
+  failure: caughtFailure,
+});
+export type FailedEvent = z.infer<typeof failedEventSchema>;
+
+/** One failed tenant of a run, as the Failed step records it (WORK_PREFIX/runs/{run}/failed/) for the Report step. */
+export const tenantFailureSchema = z.object({
+  tenant: z.string().nullable(),
+  index: z.number().int().nonnegative().nullable(),
+  error: z.string(),
+  cause: z.string(),
+  at: z.string(),
+});
+export type TenantFailure = z.infer<typeof tenantFailureSchema>;
 
 /**
  * Counts so far; `stalls` is how many invocations in a row ended their budget without a page (a run
@@ -161,20 +188,13 @@ export const commitTaskSchema = z.object({
 });
 export type CommitTask = TenantOptional<z.infer<typeof commitTaskSchema>>;
 
-const tenantResult = z.looseObject({
-  tenant: taskTenant,
-  failure: z.looseObject({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
-});
-
 /** The Report Task's event: the state after the map over tenants, and the execution's redrive count now. */
 export const reportEventSchema = z.object({
   state: z.looseObject({
     runId: z.string().min(1),
     input: z.record(z.string(), z.unknown()),
     tenantConcurrency: z.number().int().positive(),
-    hoursPerTenant: z.number().int().positive(),
-    earlier: z.array(tenantResult),
-    results: z.array(tenantResult),
+    total: z.number().int().positive(),
     collectedAtRedrive: count,
   }),
   redriveCount: count.nullish().transform((n) => n ?? 0),

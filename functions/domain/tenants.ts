@@ -1,8 +1,14 @@
 import type { Collector } from './collector.ts';
 import type { StorageLayout } from './config.ts';
-import { BadConfiguration, RaisedAgain, TenantsFailed } from './errors.ts';
+import { BadConfiguration, RaisedAgain, StateCorrupt, TenantsFailed } from './errors.ts';
 import type { ObjectStore, Telemetry } from './ports.ts';
-import { describeIssues, type Tenant, tenantListSchema } from './schemas.ts';
+import {
+  describeIssues,
+  type Tenant,
+  type TenantFailure,
+  tenantFailureSchema,
+  tenantListSchema,
+} from './schemas.ts';
 
 /**
  * Every tenant one deployment collects, and what the steps around them need: the storage settings, the
@@ -17,62 +23,38 @@ export interface Fleet {
   collector(tenant: Tenant | null): Collector;
 }
 
-/** What the Tenants step hands to the map over tenants. */
+/**
+ * Which tenant a child execution of the map over tenants collects: its index in the run's tenant list
+ * ({@link runTenantsKey}, written by the Tenants step), or null for the environment's one tenant. The
+ * map's items are these, not the entries: at 5,000 tenants the list itself is larger than the 256 KiB
+ * Step Functions allows a state's input, while 5,000 indexes are 24 KB.
+ */
+export type TenantRef = number | null;
+
+/** What the Tenants step hands to the map over tenants (and a redriven Report step hands back). */
 export interface TenantsPlan {
   readonly runId: string;
   readonly input: Record<string, unknown>;
-  /** The tenants to collect: listed ones, or `[null]` for the environment's one tenant. */
-  readonly tenants: ReadonlyArray<Tenant | null>;
+  /** The tenants this pass collects: indexes into the run's tenant list, or `[null]`. */
+  readonly tenants: readonly TenantRef[];
   readonly tenantConcurrency: number;
-  /** Hours each tenant catches up at most in this execution: see {@link hoursPerTenant}. */
-  readonly hoursPerTenant: number;
-  /** Results of tenants collected by an earlier pass of this execution (before a redrive). */
-  readonly earlier: readonly TenantResult[];
+  /** How many tenants the run collects in all (a redrive's pass collects the failed ones alone). */
+  readonly total: number;
 }
 
-/** One tenant's outcome in the map over tenants: its plan and commits, or the failure the map caught. */
-export interface TenantResult {
-  readonly tenant: Tenant | null;
-  readonly failure?: { readonly Error?: string; readonly Cause?: string };
-  readonly [key: string]: unknown;
-}
+export type { TenantFailure };
 
-/**
- * What one execution may hold. Step Functions keeps at most 25,000 history events per execution and
- * 256 KiB per state's input or output; all tenants share one execution's history (an inline Map), and
- * the map over tenants hands every tenant's result to the Report step. Counted from runs
- * (`npm run bench`): a tenant adds 15 events (its iteration, Parallel, Plan and Hours map) and at
- * most 450 bytes (its entry of the list and its plan); each of its hours adds 13 events and about 100
- * bytes, plus 11 events and about 90 bytes per entity (its iteration, a page-fetch invocation, the
- * loop's Choice and Succeed; its counts in the commit result). The budgets leave a fifth of the history
- * to retries and to entity-hours that take more than one page-fetch invocation, and 22 KiB of the
- * payload.
- */
-export const EXECUTION_LIMITS = {
-  events: 20_000,
-  bytes: 240_000,
-  eventsPerTenant: 15,
-  eventsPerHour: 13,
-  eventsPerEntityHour: 11,
-  bytesPerTenant: 450,
-  bytesPerHour: 100,
-  bytesPerEntityHour: 90,
-} as const;
+/** Everything of one run that outlives its steps: its tenant list and its tenants' failures. */
+const runPrefix = (fleet: Fleet, runId: string) => `${fleet.settings.workPrefix}/runs/${runId}`;
 
-/**
- * The hours each tenant may catch up in one execution without the execution outgrowing
- * {@link EXECUTION_LIMITS}: MAX_HOURS_PER_RUN with a few tenants, fewer with many (a tenant left behind
- * catches up over the next runs), and never less than one. Null when even one hour per tenant does not fit:
- * the list is too long for one deployment.
- */
-export function hoursPerTenant(tenants: number, entities: number, maxHoursPerRun: number): number | null {
-  const L = EXECUTION_LIMITS;
-  const byEvents =
-    (L.events / tenants - L.eventsPerTenant) / (L.eventsPerHour + L.eventsPerEntityHour * entities);
-  const byBytes = (L.bytes / tenants - L.bytesPerTenant) / (L.bytesPerHour + L.bytesPerEntityHour * entities);
-  const fits = Math.floor(Math.min(byEvents, byBytes));
-  return fits < 1 ? null : Math.min(maxHoursPerRun, fits);
-}
+/** The tenant list as the run's Tenants step read it: every child of the run reads its entry here. */
+export const runTenantsKey = (fleet: Fleet, runId: string) => `${runPrefix(fleet, runId)}/tenants.json`;
+
+const failedPrefix = (fleet: Fleet, runId: string) => `${runPrefix(fleet, runId)}/failed/`;
+
+/** A failed tenant's record; `_environment` (no tenant id has an underscore) for the environment's one tenant. */
+const failureKey = (fleet: Fleet, runId: string, tenant: string | null) =>
+  `${failedPrefix(fleet, runId)}${tenant ?? '_environment'}.json`;
 
 const where = (fleet: Fleet) => `s3://${fleet.work.bucket}/${fleet.settings.tenantsKey}`;
 
@@ -102,7 +84,9 @@ export async function readTenantList(fleet: Fleet): Promise<Tenant[] | null> {
 /**
  * Decides which tenants this execution collects: every listed tenant (or the ones the input's
  * `"tenants"` names), or the environment's one tenant when there is no list. Each tenant's configuration
- * is checked here, so a broken entry fails the run before any tenant starts, naming the entry.
+ * is checked here, so a broken entry fails the run before any tenant starts, naming the entry. The list
+ * as read is kept for the run ({@link runTenantsKey}): the children read their entries there, and a
+ * redrive collects the tenants the run started with.
  */
 export async function planTenants(
   fleet: Fleet,
@@ -119,7 +103,7 @@ export async function planTenants(
       `The execution input "tenants" is ${JSON.stringify(asked)}: expected a list of tenant ids such as ["acme"].`,
     );
   }
-  let tenants: Array<Tenant | null>;
+  const plan = { runId, input, tenantConcurrency: fleet.settings.tenantConcurrency };
   if (list === null) {
     if (asked !== undefined) {
       throw new BadConfiguration(
@@ -134,49 +118,136 @@ export async function planTenants(
         `${err.message} With many tenants, put a tenant list at ${where(fleet)} instead (see README, "Many tenants").`,
       );
     }
-    tenants = [null];
-  } else {
-    const unknown = (asked ?? []).filter((id) => !list.some((t) => t.id === id));
-    if (unknown.length > 0) {
-      throw new BadConfiguration(
-        `The execution input names tenants not in the tenant list ${where(fleet)}: ${unknown.join(', ')} (listed: ${list.map((t) => t.id).join(', ')}).`,
-      );
-    }
-    tenants = asked === undefined ? list : list.filter((t) => asked.includes(t.id));
-    for (const tenant of tenants) fleet.collector(tenant);
+    fleet.log('tenants planned', { execution: runId, tenants: [null], list: null });
+    return { ...plan, tenants: [null], total: 1 };
   }
-  const { maxHoursPerRun } = fleet.settings;
-  const entities = Math.max(...tenants.map((t) => fleet.collector(t).config.entities.length));
-  const hours = hoursPerTenant(tenants.length, entities, maxHoursPerRun);
-  if (hours === null) {
+  const unknown = (asked ?? []).filter((id) => !list.some((t) => t.id === id));
+  if (unknown.length > 0) {
     throw new BadConfiguration(
-      `The tenant list ${where(fleet)} has ${tenants.length} tenants: with ${entities} entities each, one execution cannot hold even one hour of every tenant (Step Functions keeps 25,000 events per execution). Split the tenants over two deployments (each with its own TENANTS_KEY, S3_PREFIX and WORK_PREFIX); see README, "How many tenants".`,
+      `The execution input names tenants not in the tenant list ${where(fleet)}: ${unknown.join(', ')} (listed: ${list.map((t) => t.id).join(', ')}).`,
     );
   }
-  fleet.log('tenants planned', {
-    execution: runId,
-    tenants: tenants.map((t) => t?.id ?? null),
-    list: list === null ? null : where(fleet),
-    hoursPerTenant: hours,
-    ...(hours < maxHoursPerRun ? { limitedFrom: maxHoursPerRun } : {}),
-  });
-  return {
-    runId,
-    input,
-    tenants,
-    tenantConcurrency: fleet.settings.tenantConcurrency,
-    hoursPerTenant: hours,
-    earlier: [],
+  const tenants = asked === undefined ? list : list.filter((t) => asked.includes(t.id));
+  for (const tenant of tenants) fleet.collector(tenant);
+  await fleet.work.put(runTenantsKey(fleet, runId), JSON.stringify({ tenants }), 'application/json');
+  fleet.log('tenants planned', { execution: runId, tenants: tenants.length, list: where(fleet) });
+  return { ...plan, tenants: tenants.map((_, i) => i), total: tenants.length };
+}
+
+/** The last run's tenant list each store read, by key: the children of a run that one container serves read one document. */
+const cachedRuns = new WeakMap<ObjectStore, { key: string; tenants: readonly Tenant[] }>();
+
+/**
+ * The tenant a child collects: the entry at `ref` in the run's tenant list, the environment's one
+ * tenant for null, or the entry itself (the events of state machines from before run lists carried it).
+ */
+export async function tenantOf(fleet: Fleet, runId: string, ref: TenantRef | Tenant): Promise<Tenant | null> {
+  if (ref === null || typeof ref === 'object') return ref;
+  const key = runTenantsKey(fleet, runId);
+  let cached = cachedRuns.get(fleet.work);
+  if (cached?.key !== key) {
+    const found = await fleet.work.get(key);
+    const parsed = found && tenantListSchema.safeParse(JSON.parse(found.body.toString('utf8')));
+    if (!parsed?.success) {
+      throw new StateCorrupt(
+        `The run's tenant list s3://${fleet.work.bucket}/${key} is ${found ? 'not a tenant list' : 'missing'}: the Tenants step writes it before any tenant starts. Start a new execution (a redrive cannot collect without it).`,
+      );
+    }
+    cached = { key, tenants: parsed.data.tenants };
+    cachedRuns.set(fleet.work, cached);
+  }
+  const tenant = cached.tenants[ref];
+  if (!tenant) {
+    throw new StateCorrupt(
+      `The run's tenant list s3://${fleet.work.bucket}/${key} has ${cached.tenants.length} tenants, not a tenant ${ref}: start a new execution.`,
+    );
+  }
+  return tenant;
+}
+
+/**
+ * A tenant begins (again): any failure this run recorded for it is over. Called by its Plan step, so
+ * the record goes only when the tenant is collected again, never before (a Report step that dies after
+ * clearing could otherwise report a failed tenant as done).
+ */
+export async function clearFailure(fleet: Fleet, runId: string, tenant: Tenant | null): Promise<void> {
+  await fleet.work.deleteAll([failureKey(fleet, runId, tenant?.id ?? null)]);
+}
+
+/** The message of a caught failure: the Lambda's error message when its cause is the Lambda's JSON. */
+function causeText(cause: string | undefined): string {
+  try {
+    const parsed = JSON.parse(cause ?? '') as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // not JSON: the cause is the message itself
+  }
+  return cause ?? '';
+}
+
+/** Longest cause kept in a failure record: a Lambda's error message can be long, and 5,000 of them are read at once. */
+const MAX_CAUSE = 2_000;
+
+const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}…` : text);
+
+/**
+ * Records the failure the map caught for one tenant, for the Report step. A record, not the map's
+ * output: a child's output is part of the map's, which must stay under 256 KiB at any number of
+ * failed tenants.
+ */
+export async function recordFailure(
+  fleet: Fleet,
+  runId: string,
+  ref: TenantRef | Tenant,
+  failure: { readonly Error?: string | undefined; readonly Cause?: string | undefined },
+): Promise<TenantFailure> {
+  let tenant: string | null;
+  try {
+    tenant = (await tenantOf(fleet, runId, ref))?.id ?? null;
+  } catch (err) {
+    if (!(err instanceof StateCorrupt)) throw err;
+    tenant = `#${ref === null || typeof ref === 'object' ? '' : ref}`;
+  }
+  const cause = causeText(failure.Cause);
+  const record: TenantFailure = {
+    tenant,
+    index: typeof ref === 'number' ? ref : null,
+    error: failure.Error ?? 'Error',
+    cause: cut(cause, MAX_CAUSE),
+    at: new Date().toISOString(),
   };
+  await fleet.work.put(failureKey(fleet, runId, tenant), JSON.stringify(record), 'application/json');
+  fleet.log('tenant failed', { execution: runId, tenant, error: record.error, cause: record.cause });
+  return record;
+}
+
+/** Every failure recorded for the run's tenants that have not begun again since. */
+export async function readFailures(fleet: Fleet, runId: string): Promise<TenantFailure[]> {
+  const keys = await fleet.work.list(failedPrefix(fleet, runId));
+  const records = await Promise.all(
+    keys.map(async (key) => {
+      const found = await fleet.work.get(key);
+      if (!found) return null;
+      const parsed = tenantFailureSchema.safeParse(JSON.parse(found.body.toString('utf8')));
+      if (!parsed.success) {
+        throw new StateCorrupt(
+          `The failure record s3://${fleet.work.bucket}/${key} does not fit its schema (${describeIssues(parsed.error)}): delete it and redrive, or start a new execution.`,
+        );
+      }
+      return parsed.data;
+    }),
+  );
+  return records
+    .filter((r): r is TenantFailure => r !== null)
+    .sort((a, b) => (a.index ?? -1) - (b.index ?? -1));
 }
 
 /**
  * The state after the map over tenants, stamped with the redrive count of the pass that made it. The
- * map's results replace the list of tenants (each result names its tenant), so a state holds each
- * tenant's entry once.
+ * map's own results are dropped (each child's failure is in its record): at 5,000 tenants they would
+ * outgrow a state.
  */
 export interface CollectedState extends Omit<TenantsPlan, 'tenants'> {
-  readonly results: readonly TenantResult[];
   readonly collectedAtRedrive: number;
 }
 
@@ -184,61 +255,54 @@ export interface CollectedState extends Omit<TenantsPlan, 'tenants'> {
 export type ReportResult = Omit<TenantsPlan, 'tenants'> & {
   readonly tenants?: TenantsPlan['tenants'];
   readonly retry: boolean;
-  readonly results: readonly TenantResult[];
 };
 
-/** The message of a caught failure: the Lambda's error message when its cause is the Lambda's JSON. */
-function causeText(failure: NonNullable<TenantResult['failure']>): string {
-  const cause = failure.Cause ?? '';
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
-  } catch {
-    // not JSON: the cause is the message itself
-  }
-  return cause;
-}
+/**
+ * Failed tenants named in the TenantsFailed message, and the longest cause shown for each; the rest are
+ * counted, and all are whole in their records. Step Functions keeps 32,768 characters of a cause.
+ */
+const NAMED_IN_MESSAGE = 50;
+const CAUSE_IN_MESSAGE = 400;
 
-const tenantName = (tenant: Tenant | null) => (tenant ? `tenant "${tenant.id}"` : 'the tenant');
+
+
+const tenantName = (tenant: string | null) => (tenant ? `tenant "${tenant}"` : 'the tenant');
 
 /**
- * After the map over tenants. With no failure, the execution succeeds. With failures, on the pass that
- * made them, it fails the execution with {@link TenantsFailed}, naming each failed tenant and its
- * cause: every other tenant has committed its hours by then (the environment's one tenant fails under
- * its own error, as before tenant lists). On a redrive (the execution's redrive count
- * is past the pass's), it hands back the failed tenants alone to be collected again.
+ * After the map over tenants. With no failure recorded, the execution succeeds. With failures, on the
+ * pass that made them, it fails the execution with {@link TenantsFailed}, naming each failed tenant
+ * and its cause: every other tenant has committed its hours by then (the environment's one tenant
+ * fails under its own error, as before tenant lists). On a redrive (the execution's redrive count is
+ * past the pass's), it hands back the failed tenants alone to be collected again.
  */
-export function reportTenants(fleet: Fleet, state: CollectedState, redriveCount: number): ReportResult {
-  const failed = state.results.filter((r) => r.failure);
-  const succeeded = [...state.earlier, ...state.results.filter((r) => !r.failure)];
+export async function reportTenants(
+  fleet: Fleet,
+  state: CollectedState,
+  redriveCount: number,
+): Promise<ReportResult> {
+  const { collectedAtRedrive: _, ...run } = state;
+  const failed = await readFailures(fleet, state.runId);
   if (failed.length > 0 && redriveCount > state.collectedAtRedrive) {
     fleet.log('collecting the failed tenants again', {
       execution: state.runId,
-      tenants: failed.map((r) => r.tenant?.id ?? null),
+      tenants: failed.map((f) => f.tenant),
       redrive: redriveCount,
     });
-    return { ...state, tenants: failed.map((r) => r.tenant), earlier: succeeded, results: [], retry: true };
+    return { ...run, tenants: failed.map((f) => f.index), retry: true };
   }
   const only = failed.length === 1 && failed[0]?.tenant === null ? failed[0] : undefined;
-  if (only?.failure) {
-    throw new RaisedAgain(only.failure.Error ?? 'Error', causeText(only.failure));
-  }
+  if (only) throw new RaisedAgain(only.error, only.cause);
   if (failed.length > 0) {
-    for (const r of failed) {
-      fleet.log('tenant failed', {
-        execution: state.runId,
-        tenant: r.tenant?.id ?? null,
-        error: r.failure?.Error,
-        cause: causeText(r.failure ?? {}),
-      });
-    }
-    const total = state.earlier.length + state.results.length;
-    const lines = failed.map(
-      (r) => `${tenantName(r.tenant)}: ${r.failure?.Error ?? 'Error'}: ${causeText(r.failure ?? {})}`,
-    );
+    const lines = failed
+      .slice(0, NAMED_IN_MESSAGE)
+      .map((f) => `${tenantName(f.tenant)}: ${f.error}: ${cut(f.cause, CAUSE_IN_MESSAGE)}`);
+    const more =
+      failed.length > NAMED_IN_MESSAGE
+        ? ` The other ${failed.length - NAMED_IN_MESSAGE} failed tenants are not named here: each has its record in s3://${fleet.work.bucket}/${failedPrefix(fleet, state.runId)}.`
+        : '';
     throw new TenantsFailed(
-      `${failed.length} of ${total} tenants failed; the others committed their hours. ${lines.join(' | ')}. A failed tenant's state has not moved: redrive this execution to collect only the failed tenants again, or let the next scheduled run catch up.`,
+      `${failed.length} of ${state.total} tenants failed; the others committed their hours. ${lines.join(' | ')}. A failed tenant's state has not moved: redrive this execution to collect only the failed tenants again, or let the next scheduled run catch up.${more}`,
     );
   }
-  return { ...state, earlier: [], results: succeeded, retry: false };
+  return { ...run, retry: false };
 }

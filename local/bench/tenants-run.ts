@@ -7,7 +7,7 @@
  */
 import { fleetFromEnv } from '../../functions/adapters/lambda.ts';
 import { silentTelemetry } from '../../functions/adapters/telemetry.ts';
-import type { TenantResult } from '../../functions/domain/tenants.ts';
+import type { TenantResult } from '../workflow.ts';
 import { type ExecutionOutcome, type Invocation, runExecution } from '../workflow.ts';
 import { fail, need } from './result.ts';
 
@@ -36,7 +36,14 @@ export interface TenantsRunResult {
   readonly runCpuSeconds: number;
 }
 
-const zero = (): Record<TaskState, number> => ({ Tenants: 0, Plan: 0, FetchPages: 0, Commit: 0, Report: 0 });
+const zero = (): Record<TaskState, number> => ({
+  Tenants: 0,
+  Plan: 0,
+  FetchPages: 0,
+  Commit: 0,
+  Failed: 0,
+  Report: 0,
+});
 
 async function main(): Promise<void> {
   const clockAtStart = Number(need('BENCH_CLOCK_MS'));

@@ -72,6 +72,7 @@ const FUNCTION: Record<TaskState, string> = {
   Plan: 'plan',
   FetchPages: 'fetchPage',
   Commit: 'commit',
+  Failed: 'failed',
   Report: 'report',
 };
 

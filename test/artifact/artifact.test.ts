@@ -172,13 +172,16 @@ interface Outcome {
 /** One execution of the deployed definition, each Task invoking its function's process; ASL retries 10 ms apart. */
 async function execute(input: { hour?: string }, name: string): Promise<Outcome> {
   const events: Record<string, unknown[]> = Object.fromEntries(Object.keys(tasks).map((s) => [s, []]));
+  const returned: Record<string, unknown[]> = Object.fromEntries(Object.keys(tasks).map((s) => [s, []]));
   const handlers = Object.fromEntries(
     Object.entries(tasks).map(([state, lambda]) => [
       state,
       async (event: JSONValue): Promise<JSONValue> => {
         events[state]?.push(event);
         // What Lambda returns is JSON (the function's process serialises it).
-        return (await lambda.invoke(event)) as JSONValue;
+        const result = (await lambda.invoke(event)) as JSONValue;
+        returned[state]?.push(result);
+        return result;
       },
     ]),
   );
@@ -200,9 +203,12 @@ async function execute(input: { hour?: string }, name: string): Promise<Outcome>
     },
   });
   try {
-    // No tenant list: the environment's one tenant, whose results are the execution's only ones.
-    const { results } = (await run.result) as unknown as { results: Array<Outcome['output']> };
-    return { status: 'SUCCEEDED', output: results[0], events };
+    await run.result;
+    // No tenant list: the environment's one tenant, whose plan and commits are the functions' results (in
+    // AWS they are in its child execution's history; the map's output holds a constant per tenant).
+    const plan = returned.Plan?.[0] as { entities: string[] } | undefined;
+    const committed = (returned.Commit ?? []) as Array<{ hour: string }>;
+    return { status: 'SUCCEEDED', output: plan && { entities: plan.entities, committed }, events };
   } catch (err) {
     if (!(err instanceof ExecutionError)) throw err;
     const inner = (err as { cause?: { name?: string; message?: string; cause?: unknown } }).cause;
@@ -267,6 +273,7 @@ describe('the packaged functions and state machine', () => {
       Plan: 'PlanLambdaFunction',
       FetchPages: 'FetchPageLambdaFunction',
       Commit: 'CommitLambdaFunction',
+      Failed: 'FailedLambdaFunction',
       Report: 'ReportLambdaFunction',
     });
     for (const lambda of lambdas) {

@@ -17,7 +17,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { StatusReport } from '../../cli/status.ts';
 import { loadLayout } from '../../functions/domain/config.ts';
 import type { Tenant } from '../../functions/domain/schemas.ts';
-import { type CollectedState, reportTenants } from '../../functions/domain/tenants.ts';
+import {
+  type CollectedState,
+  recordFailure,
+  reportTenants,
+  runTenantsKey,
+} from '../../functions/domain/tenants.ts';
+import { MemoryStore } from '../fixtures/memory-store.ts';
 import { at, deployedStages, execArn, SM_ARN, sfnMock, startS3, stopS3, world } from './world.ts';
 
 beforeAll(startS3);
@@ -46,35 +52,37 @@ const lambdaError = (errorType: string, errorMessage: string) =>
  * The Cause of an execution whose tenants `failed` failed among `tenants`: what the collector's Report
  * step raises (TenantsFailed), from the failures its map over tenants caught.
  */
-function tenantsFailed(tenants: string[], failed: Record<string, [error: string, message: string]>): string {
-  const state: CollectedState = {
-    runId: 'run',
-    input: {},
-    tenantConcurrency: 40,
-    hoursPerTenant: 24,
-    earlier: [],
-    results: tenants.map((id) => {
-      const failure = failed[id];
-      return failure
-        ? { tenant: tenantOf(id), failure: { Error: failure[0], Cause: lambdaError(...failure) } }
-        : { tenant: tenantOf(id), committed: [] };
-    }),
-    collectedAtRedrive: 0,
-  };
+async function tenantsFailed(
+  tenants: string[],
+  failed: Record<string, [error: string, message: string]>,
+): Promise<string> {
   const fleet = {
     settings: loadLayout({ S3_BUCKET: 'x' }),
-    work: {} as never,
+    work: new MemoryStore({ bucket: 'x' }),
     log: () => {},
     collector: () => {
       throw new Error('not used');
     },
   };
-  try {
-    reportTenants(fleet, state, 0);
-  } catch (err) {
-    return lambdaError((err as Error).name, (err as Error).message);
+  await fleet.work.put(runTenantsKey(fleet, 'run'), JSON.stringify({ tenants: tenants.map(tenantOf) }));
+  for (const [i, id] of tenants.entries()) {
+    const failure = failed[id];
+    if (failure) await recordFailure(fleet, 'run', i, { Error: failure[0], Cause: lambdaError(...failure) });
   }
-  throw new Error('reportTenants did not fail');
+  const state: CollectedState = {
+    runId: 'run',
+    input: {},
+    tenantConcurrency: 40,
+    total: tenants.length,
+    collectedAtRedrive: 0,
+  };
+  const err = await reportTenants(fleet, state, 0).then(
+    () => {
+      throw new Error('reportTenants did not fail');
+    },
+    (e: unknown) => e as Error,
+  );
+  return lambdaError(err.name, err.message);
 }
 
 const authFailed: [string, string] = [
@@ -120,7 +128,7 @@ async function twoTenants() {
     startDate: at('2026-11-24T13:20:00Z'),
     stopDate: at('2026-11-24T13:31:40Z'),
     error: 'TenantsFailed',
-    cause: tenantsFailed(['acme', 'beta'], { beta: authFailed }),
+    cause: await tenantsFailed(['acme', 'beta'], { beta: authFailed }),
     redriveStatus: 'REDRIVABLE',
   });
   return w;
@@ -358,7 +366,7 @@ describe('redrive with a tenant list', () => {
         stop: '2026-11-24T09:31:00Z',
         input: '{}',
         error: 'TenantsFailed',
-        cause: tenantsFailed(['acme', 'beta', 'gamma'], { beta: authFailed, gamma: transient }),
+        cause: await tenantsFailed(['acme', 'beta', 'gamma'], { beta: authFailed, gamma: transient }),
         redriveStatus: 'REDRIVABLE' as const,
       },
       {
@@ -366,7 +374,7 @@ describe('redrive with a tenant list', () => {
         stop: '2026-11-24T10:31:00Z',
         input: '{}',
         error: 'TenantsFailed',
-        cause: tenantsFailed(['acme', 'beta', 'gamma'], { acme: transient }),
+        cause: await tenantsFailed(['acme', 'beta', 'gamma'], { acme: transient }),
         redriveStatus: 'REDRIVABLE' as const,
       },
       {
@@ -374,7 +382,9 @@ describe('redrive with a tenant list', () => {
         stop: '2026-11-02T09:00:00Z',
         input: '{"hour":"2026-11-02T07:00:00Z","tenants":["beta"]}',
         error: 'TenantsFailed',
-        cause: tenantsFailed(['beta'], { beta: ['CitrixTransient', 'Hour 2026-11-02T07:00:00Z: 503.'] }),
+        cause: await tenantsFailed(['beta'], {
+          beta: ['CitrixTransient', 'Hour 2026-11-02T07:00:00Z: 503.'],
+        }),
         redriveStatus: 'NOT_REDRIVABLE' as const,
       },
     ];

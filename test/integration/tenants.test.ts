@@ -145,7 +145,7 @@ describe('three tenants, one of them failing', () => {
       expect(await w.published(id, hour), id).toEqual(truth(w.citrix[id], hour));
       expect(await w.state(id), id).toBe(iso(hour));
     }
-    expect(redriven.results?.map((r) => r.tenant?.id).sort()).toEqual([...IDS]);
+    expect(redriven.results?.map((r) => r.tenant?.id)).toEqual(['beta']);
   });
 
   it('publishes the hour of a tenant with a wrong secret once in the next scheduled run after the secret is fixed', async () => {

@@ -119,13 +119,14 @@ describe('the packaged CloudFormation template', () => {
     const functions = ofType('AWS::Lambda::Function');
     expect(functions.map(([id]) => id).sort()).toEqual([
       'CommitLambdaFunction',
+      'FailedLambdaFunction',
       'FetchPageLambdaFunction',
       'PlanLambdaFunction',
       'ReportLambdaFunction',
       'TenantsLambdaFunction',
     ]);
     const roles = functions.map(([, f]) => JSON.stringify(f.Properties.Role));
-    expect(new Set(roles).size).toBe(5);
+    expect(new Set(roles).size).toBe(6);
     for (const [, f] of functions) expect(f.Properties.Runtime).toBe('nodejs24.x');
   });
 
@@ -623,7 +624,7 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
     );
   }, 300_000);
 
-  it("maps over the tenants, catching each tenant's failure, then reports them all", () => {
+  it("runs each tenant as a child execution of a Distributed Map, catching each tenant's failure, then reports them all", () => {
     const asl = definition() as ReturnType<typeof definition> & { StartAt: string };
     const states = asl.States;
     expect(asl.StartAt).toBe('Tenants');
@@ -634,13 +635,22 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
       Type: 'Map',
       ItemsPath: '$.tenants',
       MaxConcurrencyPath: '$.tenantConcurrency',
+      Label: 'Tenant',
+      ResultPath: null,
       Next: 'Collected',
     });
+    expect(collect.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
+    // Every child fails alone: no tolerance is needed, and a child that fails uncaught fails the map.
+    expect(collect.ToleratedFailurePercentage ?? 0).toBe(0);
     const tenant = collect.ItemProcessor.States.Tenant;
     expect(tenant.Type).toBe('Parallel');
-    expect(tenant.Catch).toEqual([
-      expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'Tenant failed' }),
-    ]);
+    expect(tenant.Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'Failed' })]);
+    expect(taskFunction(collect.ItemProcessor.States.Failed.Resource)).toEqual({
+      'Fn::GetAtt': ['FailedLambdaFunction', 'Arn'],
+    });
+    // A child's output is a constant, so the map's output stays small at any number of tenants.
+    expect(tenant.ResultSelector).toEqual({ collected: true });
+    expect(collect.ItemProcessor.States.Failed.ResultSelector).toEqual({ collected: false });
     expect(tenantStates().Plan.Next).toBe('Hours');
     expect(taskFunction(tenantStates().Plan.Resource)).toEqual({
       'Fn::GetAtt': ['PlanLambdaFunction', 'Arn'],
@@ -651,22 +661,43 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
     expect(states['Again?'].Choices[0].Next).toBe('Collect tenants');
   });
 
-  it('runs the tenants and report functions, each with a role of its own', () => {
-    for (const [fn, timeout, role] of [
-      ['tenants', 60, 'TenantsRole'],
-      ['report', 30, 'ReportRole'],
-    ] as const) {
-      const id = `${fn[0]?.toUpperCase()}${fn.slice(1)}LambdaFunction`;
-      expect(byDefault.Resources[id]?.Properties, id).toMatchObject({
-        Handler: `functions/${fn}.handler`,
-        Runtime: 'nodejs24.x',
-        Timeout: timeout,
-        MemorySize: 256,
-        Role: { 'Fn::GetAtt': [role, 'Arn'] },
-      });
-    }
-    const invoked = JSON.stringify(byDefault.Resources.CollectorStateMachineRole?.Properties.Policies);
-    for (const id of ['TenantsLambdaFunction', 'ReportLambdaFunction']) expect(invoked).toContain(id);
+  it("hands the children what they need of the parent through ItemSelector: no state of a child reads $$.Execution, which in AWS is the child's own", () => {
+    const collect = definition().States['Collect tenants'];
+    const inChild = JSON.stringify(collect.ItemProcessor);
+
+    expect(inChild).not.toContain('$$.Execution');
+    expect(collect.ItemSelector).toEqual({
+      'tenant.$': '$$.Map.Item.Value',
+      'input.$': '$.input',
+      'runId.$': '$.runId',
+    });
+  });
+
+  it('lets the state machine invoke its six functions and run, describe, stop and redrive its own children, and nothing wider', () => {
+    const execution = 'arn:aws:states:<AWS::Region>:<AWS::AccountId>:execution:citrix-monitor-collector-test';
+    const fn = (id: string) => `<${id}LambdaFunction.Arn>`;
+
+    expect(stateMachine().Properties.RoleArn).toEqual({ 'Fn::GetAtt': ['CollectorStateMachineRole', 'Arn'] });
+    expect(roleGrants(byDefault.Resources.CollectorStateMachineRole)).toEqual([
+      {
+        effect: 'Allow',
+        actions: ['lambda:InvokeFunction'],
+        resources: ['Tenants', 'Plan', 'FetchPage', 'Commit', 'Failed', 'Report'].map(fn),
+      },
+      {
+        effect: 'Allow',
+        actions: ['states:StartExecution'],
+        resources: [
+          'arn:aws:states:<AWS::Region>:<AWS::AccountId>:stateMachine:citrix-monitor-collector-test',
+        ],
+      },
+      {
+        effect: 'Allow',
+        actions: ['states:DescribeExecution', 'states:StopExecution'],
+        resources: [`${execution}:*`, `${execution}/*`],
+      },
+      { effect: 'Allow', actions: ['states:RedriveExecution'], resources: [`${execution}/Tenant:*`] },
+    ]);
   });
 
   it('lets the tenants role read the tenant list and nothing else, and list the work prefix so a missing list is a 404', () => {
@@ -674,16 +705,41 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
       logsOf('tenants'),
       { effect: 'Allow', actions: ['s3:GetObject'], resources: [`${WORK}/tenants.json`] },
       listing('collector-work/citrix_monitor'),
+      { effect: 'Allow', actions: ['s3:PutObject'], resources: [`${WORK}/runs/*/tenants.json`] },
     ]);
     expect(s3Grants(moved.Resources.TenantsRole)).toEqual([
       { effect: 'Allow', actions: ['s3:GetObject'], resources: [`${BUCKET}/work/cm/tenants.json`] },
       listing('work/cm'),
+      { effect: 'Allow', actions: ['s3:PutObject'], resources: [`${BUCKET}/work/cm/runs/*/tenants.json`] },
     ]);
     expect(s3Grants(ownKey.Resources.TenantsRole)[0]?.resources).toEqual([`${WORK}/fleet.json`]);
   });
 
-  it('gives the report role its log group and nothing else', () => {
-    expect(roleGrants(byDefault.Resources.ReportRole)).toEqual([logsOf('report')]);
+  it("gives the report role the run's failure records and nothing else, the failed role its run's list and failure records", () => {
+    const runs = listing('collector-work/citrix_monitor/runs');
+    expect(roleGrants(byDefault.Resources.ReportRole)).toEqual([
+      logsOf('report'),
+      { effect: 'Allow', actions: ['s3:GetObject'], resources: [`${WORK}/runs/*/failed/*`] },
+      runs,
+    ]);
+    expect(roleGrants(byDefault.Resources.FailedRole)).toEqual([
+      logsOf('failed'),
+      { effect: 'Allow', actions: ['s3:GetObject'], resources: [`${WORK}/runs/*/tenants.json`] },
+      { effect: 'Allow', actions: ['s3:PutObject'], resources: [`${WORK}/runs/*/failed/*`] },
+      runs,
+    ]);
+  });
+
+  it("expires each run's list and failure records a day after the run can no longer be redriven", () => {
+    const rules = (
+      byDefault.Resources.CollectorBucket?.Properties.LifecycleConfiguration as {
+        Rules: Array<{ Id: string; Prefix?: string; ExpirationInDays?: number }>;
+      }
+    ).Rules;
+    expect(rules.find((r) => r.Id === 'expire-run-records')).toMatchObject({
+      Prefix: 'collector-work/citrix_monitor/runs/',
+      ExpirationInDays: 15,
+    });
   });
 
   it("gives plan, fetchPage and commit each listed tenant's state, commits and staging, and nothing wider", () => {
@@ -696,7 +752,8 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
     // A listed tenant stages under staging/tenants/<id>/, so the one staging rule expires it too.
     const staging = [`${WORK}/staging/*`];
     expect(s3Grants(byDefault.Resources.PlanRole)).toEqual([
-      { effect: 'Allow', actions: ['s3:GetObject'], resources: state },
+      { effect: 'Allow', actions: ['s3:GetObject'], resources: [...state, `${WORK}/runs/*/tenants.json`] },
+      { effect: 'Allow', actions: ['s3:DeleteObject'], resources: [`${WORK}/runs/*/failed/*`] },
       listing('collector-work/citrix_monitor'),
     ]);
     expect(s3Grants(byDefault.Resources.FetchPageRole)).toEqual([
@@ -766,7 +823,7 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
         TENANT_SECRET_PREFIX,
       }));
     expect(tenantSettings(byDefault)).toEqual(
-      Array(5).fill({
+      Array(6).fill({
         TENANTS_KEY: 'collector-work/citrix_monitor/tenants.json',
         TENANT_CONCURRENCY: '40',
         TENANT_SECRET_PREFIX: 'citrix-monitor/test/tenants/',

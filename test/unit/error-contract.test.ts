@@ -57,9 +57,10 @@ describe('the error contract', () => {
     expect(names.sort()).toEqual(Object.keys(ERROR_CONTRACT).sort());
   });
 
-  it('finds the five Task states of the workflow', () => {
+  it('finds the six Task states of the workflow', () => {
     expect(ALL_TASKS.map(([name]) => name).sort()).toEqual([
       'Commit',
+      'Failed',
       'FetchPages',
       'Plan',
       'Report',

@@ -2,16 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { fleetFromEnv } from '../../functions/adapters/lambda.ts';
 import { type Collector, plan } from '../../functions/domain/collector.ts';
 import { loadLayout, tenantConfig } from '../../functions/domain/config.ts';
-import { BadConfiguration, TenantsFailed } from '../../functions/domain/errors.ts';
+import { BadConfiguration, StateCorrupt, TenantsFailed } from '../../functions/domain/errors.ts';
 import type { Tenant } from '../../functions/domain/schemas.ts';
 import {
   type CollectedState,
-  EXECUTION_LIMITS,
+  clearFailure,
   type Fleet,
-  hoursPerTenant,
   planTenants,
   readTenantList,
+  recordFailure,
   reportTenants,
+  runTenantsKey,
+  tenantOf,
 } from '../../functions/domain/tenants.ts';
 import { MemoryStore } from '../fixtures/memory-store.ts';
 
@@ -167,19 +169,34 @@ describe('planning the tenants', () => {
     });
     const none = await fleetWith(undefined);
 
-    expect((await planTenants(single.fleet, {}, 'run-1')).tenants).toEqual([null]);
+    expect(await planTenants(single.fleet, {}, 'run-1')).toMatchObject({ tenants: [null], total: 1 });
+    expect(await tenantOf(single.fleet, 'run-1', null)).toBeNull();
     const error = await refusal(() => planTenants(none.fleet, {}, 'run-1'));
     expect(error.message).toMatch(/CITRIX_[A-Z_]+ is not set: it is required/);
     expect(error.message).toContain(`put a tenant list at s3://logs-bucket/${LIST_KEY}`);
   });
 
-  it('collects every listed tenant, or those the input names, and refuses an unknown one', async () => {
+  it("hands the map each listed tenant's index in the run's own copy of the list, where its child reads its entry", async () => {
     const { fleet } = await fleetWith({ tenants: [ACME, BETA] });
 
-    expect((await planTenants(fleet, {}, 'run-1')).tenants.map((t) => t?.id)).toEqual(['acme', 'beta']);
-    expect((await planTenants(fleet, { tenants: ['beta'] }, 'run-1')).tenants.map((t) => t?.id)).toEqual([
-      'beta',
-    ]);
+    const planned = await planTenants(fleet, {}, 'run-1');
+
+    expect(planned).toMatchObject({ tenants: [0, 1], total: 2 });
+    expect(await tenantOf(fleet, 'run-1', 0)).toEqual(ACME);
+    expect(await tenantOf(fleet, 'run-1', 1)).toEqual(BETA);
+    // A list changed after the run started does not change the run (a redrive collects what it started with).
+    await fleet.work.put(LIST_KEY, JSON.stringify({ tenants: [BETA] }));
+    expect(await tenantOf(fleet, 'run-1', 0)).toEqual(ACME);
+  });
+
+  it('collects the tenants the input names alone, and refuses an unknown one', async () => {
+    const { fleet } = await fleetWith({ tenants: [ACME, BETA] });
+
+    expect(await planTenants(fleet, { tenants: ['beta'] }, 'run-2')).toMatchObject({
+      tenants: [0],
+      total: 1,
+    });
+    expect(await tenantOf(fleet, 'run-2', 0)).toEqual(BETA);
     expect((await refusal(() => planTenants(fleet, { tenants: [] }, 'run-1'))).message).toContain(
       'expected a list of tenant ids such as ["acme"]',
     );
@@ -194,46 +211,31 @@ describe('planning the tenants', () => {
     expect((await refusal(() => planTenants(fleet, {}, 'run-1'))).message).toContain(
       'Tenant "beta" of the tenant list: API_BASE="not a url" is not a URL',
     );
-  });
-});
-
-describe('what one execution holds', () => {
-  it('lets a few tenants catch up MAX_HOURS_PER_RUN hours, many tenants fewer, and refuses a list too long for one hour each', () => {
-    expect(hoursPerTenant(3, 5, 24)).toBe(24);
-    expect(hoursPerTenant(20, 5, 24)).toBe(14);
-    expect(hoursPerTenant(100, 5, 24)).toBe(2);
-    expect(hoursPerTenant(200, 5, 24)).toBe(1);
-    expect(hoursPerTenant(300, 5, 24)).toBeNull();
-    expect(hoursPerTenant(300, 2, 24)).toBe(1);
+    expect(await fleet.work.get(runTenantsKey(fleet, 'run-1'))).toBeNull();
   });
 
-  it('keeps the estimated history and payload of the worst case within the budgets', () => {
-    const L = EXECUTION_LIMITS;
-    for (const tenants of [1, 7, 20, 64, 150, 240]) {
-      for (const entities of [1, 5, 12]) {
-        const hours = hoursPerTenant(tenants, entities, 168);
-        if (hours === null) continue;
-        const events =
-          tenants * (L.eventsPerTenant + hours * (L.eventsPerHour + L.eventsPerEntityHour * entities));
-        const bytes =
-          tenants * (L.bytesPerTenant + hours * (L.bytesPerHour + L.bytesPerEntityHour * entities));
-        expect(events, `${tenants} tenants, ${entities} entities`).toBeLessThanOrEqual(L.events);
-        expect(bytes, `${tenants} tenants, ${entities} entities`).toBeLessThanOrEqual(L.bytes);
-      }
-    }
+  it("says what to do when a child cannot find its run's tenant list", async () => {
+    const { fleet } = await fleetWith({ tenants: [ACME] });
+
+    await expect(tenantOf(fleet, 'run-gone', 0)).rejects.toThrow(StateCorrupt);
+    await expect(tenantOf(fleet, 'run-gone', 0)).rejects.toThrow(/is missing.*Start a new execution/);
   });
 
-  it('refuses, before any tenant starts, a list too long for one execution, saying what to do', async () => {
-    const many = Array.from({ length: 300 }, (_, i) => ({ ...ACME, id: `t${i}` }));
+  it('plans 5,000 tenants with no ceiling, in a state far below the 256 KiB Step Functions allows', async () => {
+    const many = Array.from({ length: 5000 }, (_, i) => ({
+      ...ACME,
+      id: `customer-${String(i).padStart(5, '0')}`,
+    }));
     const { fleet } = await fleetWith({ tenants: many });
 
-    const error = await refusal(() => planTenants(fleet, {}, 'run-1'));
+    const planned = await planTenants(fleet, {}, 'hourly-2026-12-05T10-20-00');
 
-    expect(error.message).toContain('has 300 tenants: with 5 entities each, one execution cannot hold');
-    expect(error.message).toContain('Split the tenants over two deployments');
+    expect(planned.tenants).toHaveLength(5000);
+    expect(Buffer.byteLength(JSON.stringify(planned))).toBeLessThan(32 * 1024);
+    expect(await tenantOf(fleet, planned.runId, 4999)).toMatchObject({ id: 'customer-04999' });
   });
 
-  it("plans no more of a tenant's due hours than the execution's budget for it", async () => {
+  it('plans every due hour up to MAX_HOURS_PER_RUN (an older state machine may still pass a lower budget)', async () => {
     const config = tenantConfig(
       { ...BASE, CITRIX_CUSTOMER_ID: 'c', CITRIX_CLIENT_ID: 'i', CITRIX_CLIENT_SECRET: 's' },
       null,
@@ -251,88 +253,90 @@ describe('what one execution holds', () => {
       now: () => now,
     } as unknown as Collector;
 
-    const planned = await plan(c, {}, 'run-1', 2);
-
-    expect(planned.hours.map((h) => h.hour)).toEqual(['2026-11-25T04:00:00Z', '2026-11-25T05:00:00Z']);
     expect((await plan(c, {}, 'run-1')).hours).toHaveLength(8);
+    expect((await plan(c, {}, 'run-1', 2)).hours.map((h) => h.hour)).toEqual([
+      '2026-11-25T04:00:00Z',
+      '2026-11-25T05:00:00Z',
+    ]);
   });
 });
 
 describe('the report after the tenants', () => {
-  const layout = loadLayout(BASE);
-  const collected = (results: CollectedState['results'], collectedAtRedrive = 0): CollectedState => ({
+  const collected = (total: number, collectedAtRedrive = 0): CollectedState => ({
     runId: 'run-1',
     input: {},
     tenantConcurrency: 40,
-    hoursPerTenant: 24,
-    earlier: [],
-    results,
+    total,
     collectedAtRedrive,
   });
   const lambdaCause = (message: string) =>
     JSON.stringify({ errorType: 'CitrixAuthFailed', errorMessage: message, trace: [] });
-  const fleet: Fleet = {
-    settings: layout,
-    work: new MemoryStore(),
-    log: () => {},
-    collector: () => {
-      throw new Error('not needed');
-    },
-  };
+  /** A fleet whose run "run-1" collects `tenants`. */
+  async function run(tenants: readonly Tenant[]): Promise<Fleet> {
+    const { fleet } = await fleetWith({ tenants });
+    await planTenants(fleet, {}, 'run-1');
+    return fleet;
+  }
 
-  it('succeeds with every result when no tenant failed', () => {
-    const report = reportTenants(fleet, collected([{ tenant: ACME }, { tenant: BETA }]), 0);
+  it('succeeds when no tenant failed', async () => {
+    const fleet = await run([ACME, BETA]);
 
-    expect(report.retry).toBe(false);
-    expect(report.results.map((r) => r.tenant?.id)).toEqual(['acme', 'beta']);
+    expect(await reportTenants(fleet, collected(2), 0)).toMatchObject({ retry: false, total: 2 });
   });
 
-  it('fails naming each failed tenant with its hour, entity and cause, once the others are done', () => {
-    const state = collected([
-      { tenant: ACME },
-      {
-        tenant: BETA,
-        failure: {
-          Error: 'CitrixAuthFailed',
-          Cause: lambdaCause(
-            'Hour 2026-11-25T10:00:00Z, entity Sessions: Citrix refused the client credentials',
-          ),
-        },
-      },
-    ]);
+  it('fails naming each failed tenant with its hour, entity and cause, once the others are done', async () => {
+    const fleet = await run([ACME, BETA]);
+    await recordFailure(fleet, 'run-1', 1, {
+      Error: 'CitrixAuthFailed',
+      Cause: lambdaCause('Hour 2026-11-25T10:00:00Z, entity Sessions: Citrix refused the client credentials'),
+    });
 
-    let error: Error | undefined;
-    try {
-      reportTenants(fleet, state, 0);
-    } catch (e) {
-      error = e as Error;
-    }
+    const error = await reportTenants(fleet, collected(2), 0).catch((e: unknown) => e as Error);
 
     expect(error).toBeInstanceOf(TenantsFailed);
-    expect(error?.message).toContain(
+    expect((error as Error).message).toContain(
       '1 of 2 tenants failed; the others committed their hours. tenant "beta": CitrixAuthFailed: Hour 2026-11-25T10:00:00Z, entity Sessions: Citrix refused the client credentials',
     );
   });
 
-  it('on a redrive, hands back the failed tenants alone and keeps the others as done', () => {
-    const state = collected([
-      { tenant: ACME },
-      { tenant: BETA, failure: { Error: 'CitrixTransient', Cause: 'down' } },
-    ]);
+  it('on a redrive, hands back the failed tenants alone; a tenant that begins again has no failure', async () => {
+    const fleet = await run([ACME, BETA]);
+    await recordFailure(fleet, 'run-1', 1, { Error: 'CitrixTransient', Cause: 'down' });
 
-    const report = reportTenants(fleet, state, 1);
+    const report = await reportTenants(fleet, collected(2), 1);
 
-    expect(report.retry).toBe(true);
-    expect(report.tenants?.map((t) => t?.id)).toEqual(['beta']);
-    expect(report.earlier.map((r) => r.tenant?.id)).toEqual(['acme']);
+    expect(report).toMatchObject({ retry: true, tenants: [1], total: 2 });
+    await clearFailure(fleet, 'run-1', BETA);
+    expect(await reportTenants(fleet, collected(2, 1), 1)).toMatchObject({ retry: false });
   });
 
-  it("raises the environment tenant's failure under its own name, as before tenant lists", () => {
-    const state = {
-      ...collected([{ tenant: null, failure: { Error: 'CitrixTransient', Cause: 'Hour X: 503' } }]),
-    };
+  it('names 50 failed tenants of thousands and says where the others are, in a cause Step Functions keeps whole', async () => {
+    const many = Array.from({ length: 3000 }, (_, i) => ({ ...ACME, id: `customer-${i}` }));
+    const fleet = await run(many);
+    const cause = lambdaCause(`Hour 2026-11-25T10:00:00Z, entity Sessions: ${'x'.repeat(5000)}`);
+    for (let i = 0; i < 3000; i++)
+      await recordFailure(fleet, 'run-1', i, { Error: 'CitrixTransient', Cause: cause });
 
-    expect(() => reportTenants(fleet, state, 0)).toThrow(
+    const error = (await reportTenants(fleet, collected(3000), 0).catch((e: unknown) => e)) as Error;
+
+    expect(error.message).toContain('3000 of 3000 tenants failed');
+    expect(error.message.match(/tenant "customer-\d+": /g)).toHaveLength(50);
+    expect(error.message).toContain(
+      'The other 2950 failed tenants are not named here: each has its record in s3://logs-bucket/collector-work/citrix_monitor/runs/run-1/failed/.',
+    );
+    expect(error.message.length).toBeLessThan(32_768);
+  });
+
+  it("raises the environment tenant's failure under its own name, as before tenant lists", async () => {
+    const { fleet } = await fleetWith(undefined, {
+      ...BASE,
+      CITRIX_CUSTOMER_ID: 'c',
+      CITRIX_CLIENT_ID: 'i',
+      CITRIX_CLIENT_SECRET: 's',
+    });
+    await recordFailure(fleet, 'run-1', null, { Error: 'CitrixTransient', Cause: 'Hour X: 503' });
+
+    await expect(reportTenants(fleet, collected(1), 0)).rejects.toThrow(
       expect.objectContaining({ name: 'CitrixTransient', message: 'Hour X: 503' }),
     );
   });
