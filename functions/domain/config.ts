@@ -1,3 +1,4 @@
+import { allowedApiHosts, checkApiHost } from './api-hosts.ts';
 import { BadConfiguration } from './errors.ts';
 import type { Tenant } from './schemas.ts';
 
@@ -323,7 +324,8 @@ function pairsFor(raw: string | undefined, entities: readonly string[]): string 
 /**
  * The configuration of one tenant: the environment's settings with the tenant's Citrix customer, client,
  * secret, API base and entities, and the tenant's own storage ({@link tenantLayout}). Null: the
- * environment's one tenant, with the storage it always had. Errors name the tenant.
+ * environment's one tenant, with the storage it always had. A listed tenant's `apiBase` must name an
+ * allowed API host ({@link allowedApiHosts}). Errors name the tenant.
  */
 export function tenantConfig(
   env: Env,
@@ -332,6 +334,7 @@ export function tenantConfig(
 ): Config {
   if (tenant === null) return loadConfig(env, inAws);
   try {
+    const apiHosts = allowedApiHosts(env.ALLOWED_API_HOSTS, inAws);
     if (tenant.clientSecretEnv && inAws) {
       throw new BadConfiguration(
         'clientSecretEnv is for local runs only: in AWS give clientSecretArn, the Secrets Manager secret of the client secret.',
@@ -367,6 +370,9 @@ export function tenantConfig(
       },
       inAws,
     );
+    // Only the list's apiBase: whoever may write the tenant list could otherwise send a tenant's client
+    // secret to a server of theirs. API_BASE is the deployer's own setting, and stays unrestricted.
+    if (tenant.apiBase !== undefined) checkApiHost(config.apiBase, apiHosts);
     return Object.freeze({
       ...tenantLayout(config, tenant.id),
       tenant: tenant.id,
