@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { formatHour, HOUR_MS } from '../functions/domain/hours.ts';
-import type { CommitResult } from '../functions/domain/publish.ts';
+import type { CommitRecord, CommitResult } from '../functions/domain/publish.ts';
 import { AwsCallFailed, UsageError } from './errors.ts';
 import { describeExecution, executionArn, isFailed, readableCause, redrivability } from './executions.ts';
 import type { HourRecords } from './records.ts';
@@ -69,6 +69,14 @@ export interface BackfillInput {
   readonly tenant?: string | null;
   /** The ids of the tenant list, or null without one: said in the report. */
   readonly listed?: readonly string[] | null;
+  /**
+   * The commit records of an hour, per tenant the backfill collects: what a succeeded execution did. Its
+   * output does not say (each tenant's commits are in its child execution's history); executions of
+   * state machines before the Distributed Map still list them in their output, which is read first.
+   */
+  readonly committed?: (
+    hour: number,
+  ) => Promise<Array<{ tenant: string | null; record: CommitRecord | null }>>;
 }
 
 export interface BackfillReport {
@@ -131,6 +139,9 @@ function tenantId(tenant: unknown): string | null {
   return typeof id === 'string' ? id : null;
 }
 
+/** What a backfill reports of one tenant's commit of an hour. */
+type HourCommit = Pick<CommitResult, 'hour' | 'outcome' | 'rows'>;
+
 /**
  * The commits of `hour` in an execution's output: `results[].committed` of each tenant (of `tenant`
  * alone when given), or, from executions before tenant lists, the top-level `committed`.
@@ -139,7 +150,7 @@ export function commitsOf(
   output: string | undefined,
   hour: string,
   tenant: string | null,
-): Array<{ tenant: string | null; commit: CommitResult }> {
+): Array<{ tenant: string | null; commit: HourCommit }> {
   let parsed: { results?: unknown; committed?: unknown } | null;
   try {
     parsed = JSON.parse(output ?? '{}') as typeof parsed;
@@ -207,6 +218,21 @@ export async function backfill(input: BackfillInput): Promise<BackfillReport> {
     }
   };
 
+  /** What the execution `name` did with `hour`, as each tenant's commit record says. */
+  const recordedCommits = async (hour: number, name: string) =>
+    (await (input.committed?.(hour) ?? Promise.resolve([]))).flatMap(({ tenant: id, record }) => {
+      if (!record) return [];
+      const outcome: CommitResult['outcome'] =
+        record.status !== 'published'
+          ? 'publishing-elsewhere'
+          : record.run === name
+            ? 'published'
+            : 'already-published';
+      const rows = Object.values(record.entities).reduce((sum, e) => sum + e.rows, 0);
+      const commit: HourCommit = { hour: record.hour, outcome, rows };
+      return [{ tenant: id, commit }];
+    });
+
   const watch = async (hour: number, name: string, arn: string): Promise<HourResult> => {
     const started = input.now();
     input.onProgress?.({ kind: 'started', hour: formatHour(hour), execution: name });
@@ -230,7 +256,8 @@ export async function backfill(input: BackfillInput): Promise<BackfillReport> {
         cause: readableCause(described.cause),
       });
     }
-    const commits = commitsOf(described.output, formatHour(hour), tenant);
+    const listed = commitsOf(described.output, formatHour(hour), tenant);
+    const commits = listed.length > 0 ? listed : await recordedCommits(hour, name);
     const elsewhere = commits.some((c) => c.commit.outcome === 'publishing-elsewhere');
     const rows = commits.length ? commits.reduce((sum, c) => sum + (c.commit.rows ?? 0), 0) : null;
     const tenants =

@@ -366,9 +366,17 @@ async function backfillCommand(ctx: Context): Promise<number> {
   const work = workStore(ctx, config, where.region);
   const { listed, tenant } = await tenancy(ctx, config, work);
   const records = tenantRecords(config, work, listed);
+  const collected = listed === null ? [null] : tenant === null ? listed : [tenant];
   const report = await backfill({
     sfn: where.sfn,
     records: (hour) => records(hour, tenant === null ? null : [tenant]),
+    committed: (hour) =>
+      Promise.all(
+        collected.map(async (id) => ({
+          tenant: id,
+          record: await commitRecords(id === null ? config : tenantLayout(config, id), work)(hour),
+        })),
+      ),
     stateMachineArn: await where.stateMachineArn(),
     tenant,
     listed,

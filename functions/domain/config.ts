@@ -43,7 +43,7 @@ export interface Config {
   readonly fetchBudgetSeconds: number;
   /** The tenant list in WORK_BUCKET (default `{WORK_PREFIX}/tenants.json`); without it, the environment's one tenant. */
   readonly tenantsKey: string;
-  /** Tenants collected side by side (TENANT_CONCURRENCY, 1 to 40: an inline Map's limit). */
+  /** Tenants collected side by side (TENANT_CONCURRENCY, 1 to 1,000), each a child execution of the Distributed Map. */
   readonly tenantConcurrency: number;
 }
 
@@ -251,7 +251,7 @@ export function loadLayout(env: Env = process.env): StorageLayout {
     lookbackMinutes: integer(env, 'LOOKBACK_MINUTES', 75, 60, 60 * 24 * 30),
     maxHoursPerRun: integer(env, 'MAX_HOURS_PER_RUN', 24, 1, 168),
     tenantsKey,
-    tenantConcurrency: integer(env, 'TENANT_CONCURRENCY', 40, 1, 40),
+    tenantConcurrency: integer(env, 'TENANT_CONCURRENCY', 40, 1, 1000),
   } satisfies StorageLayout);
 }
 

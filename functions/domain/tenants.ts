@@ -264,8 +264,6 @@ export type ReportResult = Omit<TenantsPlan, 'tenants'> & {
 const NAMED_IN_MESSAGE = 50;
 const CAUSE_IN_MESSAGE = 400;
 
-
-
 const tenantName = (tenant: string | null) => (tenant ? `tenant "${tenant}"` : 'the tenant');
 
 /**

@@ -80,6 +80,34 @@ async function fourHours() {
 }
 
 describe('backfill', () => {
+  it("reports the rows a succeeded execution published from the hour's commit record, its output naming no commit (each tenant's is in its child execution)", async () => {
+    const w = world();
+    sfnMock.on(StartExecutionCommand).callsFake((input: { name: string }) => ({
+      executionArn: execArn(input.name),
+      startDate: at('2026-11-24T14:30:00Z'),
+    }));
+    sfnMock.on(DescribeExecutionCommand).callsFake(async (input: { executionArn: string }) => {
+      await w.writeRecord('2026-11-24T09:00:00Z', 'published', undefined, {
+        run: 'backfill-2026-11-24T09',
+        rows: 987,
+      });
+      return {
+        executionArn: input.executionArn,
+        status: 'SUCCEEDED',
+        startDate: at('2026-11-24T14:30:00Z'),
+        stopDate: at('2026-11-24T14:31:00Z'),
+        output: JSON.stringify({ runId: 'backfill-2026-11-24T09', total: 1, retry: false }),
+      };
+    });
+
+    const seen = await w.cli(['backfill', '--from', '2026-11-24T09:00:00Z', '--to', '2026-11-24T09:00:00Z']);
+
+    expect(seen.code, seen.stderr).toBe(0);
+    expect(seen.stderr).toContain(
+      '2026-11-24T09:00:00Z  published (backfill-2026-11-24T09) 987 rows in 1m00s',
+    );
+  });
+
   it('skips the published hour, reports the already started one, the failed one with its cause and the published one, and exits 1', async () => {
     const w = await fourHours();
 

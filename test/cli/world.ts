@@ -70,6 +70,8 @@ export interface TenantStorage {
     hourText: string,
     status: CommitRecord['status'] | 'unreadable',
     lease?: CommitRecord['lease'],
+    /** The run that claimed the hour and the rows it counts (default `run-<hour>`, 42 Sessions rows). */
+    by?: { run: string; rows: number },
   ): Promise<void>;
 }
 
@@ -119,13 +121,13 @@ export function world(extraEnv: Record<string, string> = {}): World {
         };
         await store.put(layout().stateKey, JSON.stringify(body), 'application/json');
       },
-      async writeRecord(hourText, status, lease) {
+      async writeRecord(hourText, status, lease, by = { run: `run-${hourText}`, rows: 42 }) {
         const h = hour(hourText);
         const record: CommitRecord = {
           hour: formatHour(h),
-          run: `run-${hourText}`,
+          run: by.run,
           status: status === 'unreadable' ? 'publishing' : status,
-          entities: { Sessions: { objects: 1, rows: 42 } },
+          entities: { Sessions: { objects: 1, rows: by.rows } },
           claimed_at: '2026-11-24T12:00:00.000Z',
           lease: lease ?? { holder: `run-${hourText}`, until: '2026-11-24T12:20:00.000Z' },
           ...(status === 'published' ? { published_at: '2026-11-24T12:01:00.000Z' } : {}),

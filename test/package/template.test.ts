@@ -620,7 +620,11 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
     byDefault = created(defaultTemplate);
     moved = created(packageWith({ workPrefix: 'work/cm', tenantSecretPrefix: 'ops/citrix/' }));
     ownKey = created(
-      packageWith({ tenantsKey: 'collector-work/citrix_monitor/fleet.json', tenantConcurrency: '8' }),
+      packageWith({
+        tenantsKey: 'collector-work/citrix_monitor/fleet.json',
+        tenantConcurrency: '8',
+        allowedApiHosts: 'citrix-proxy.example.internal',
+      }),
     );
   }, 300_000);
 
@@ -817,16 +821,20 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
         .filter((r) => r.Type === 'AWS::Lambda::Function')
         .map((f) => (f.Properties.Environment as { Variables: Record<string, unknown> }).Variables);
     const tenantSettings = (template: ReturnType<typeof created>) =>
-      variables(template).map(({ TENANTS_KEY, TENANT_CONCURRENCY, TENANT_SECRET_PREFIX }) => ({
-        TENANTS_KEY,
-        TENANT_CONCURRENCY,
-        TENANT_SECRET_PREFIX,
-      }));
+      variables(template).map(
+        ({ TENANTS_KEY, TENANT_CONCURRENCY, TENANT_SECRET_PREFIX, ALLOWED_API_HOSTS }) => ({
+          TENANTS_KEY,
+          TENANT_CONCURRENCY,
+          TENANT_SECRET_PREFIX,
+          ALLOWED_API_HOSTS,
+        }),
+      );
     expect(tenantSettings(byDefault)).toEqual(
       Array(6).fill({
         TENANTS_KEY: 'collector-work/citrix_monitor/tenants.json',
         TENANT_CONCURRENCY: '40',
         TENANT_SECRET_PREFIX: 'citrix-monitor/test/tenants/',
+        ALLOWED_API_HOSTS: '',
       }),
     );
     expect(tenantSettings(moved)[0]).toEqual({
@@ -837,6 +845,7 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
     expect(tenantSettings(ownKey)[0]).toMatchObject({
       TENANTS_KEY: 'collector-work/citrix_monitor/fleet.json',
       TENANT_CONCURRENCY: '8',
+      ALLOWED_API_HOSTS: 'citrix-proxy.example.internal',
     });
   });
 

@@ -33,7 +33,7 @@ const BETA: Tenant = {
   clientId: 'client-b',
   clientSecretArn:
     'arn:aws:secretsmanager:eu-west-1:123456789012:secret:citrix-monitor/prod/tenants/beta-AbCdEf',
-  apiBase: 'https://api.eu.cloud.com',
+  apiBase: 'https://api-eu.cloud.com',
   entities: ['Sessions'],
 };
 const LIST_KEY = 'collector-work/citrix_monitor/tenants.json';
@@ -85,7 +85,7 @@ describe('a tenant configuration', () => {
       stagingPrefix: 'collector-work/citrix_monitor/staging/tenants/beta',
       customerId: 'beta1',
       clientId: 'client-b',
-      apiBase: 'https://api.eu.cloud.com',
+      apiBase: 'https://api-eu.cloud.com',
       entities: ['Sessions'],
       keyFields: { Sessions: 'SessionKey' },
       clientSecret: { kind: 'secretsManager', secretId: BETA.clientSecretArn },
