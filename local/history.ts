@@ -1,0 +1,96 @@
+/**
+ * The Step Functions history events an execution of the collector's ASL writes, counted from the states
+ * it enters. Step Functions keeps at most 25,000 events per execution; a Distributed Map's children are
+ * executions of their own, so the parent's history holds the map once, whatever the number of tenants.
+ *
+ * Events per entry of a state, as a Standard workflow's history records them (AWS, "HistoryEvent"):
+ * - Task on a Lambda function: TaskStateEntered, LambdaFunctionScheduled, LambdaFunctionStarted,
+ *   LambdaFunctionSucceeded, TaskStateExited (5; each retry adds Scheduled, Started and Failed);
+ * - Pass, Choice, Succeed, Fail, Wait: Entered and Exited (2);
+ * - Parallel: Entered, Started, Succeeded, Exited (4), plus its branches' states;
+ * - inline Map: Entered, Started, Succeeded, Exited (4), plus MapIterationStarted and
+ *   MapIterationSucceeded per item (2) and the iterations' states;
+ * - Distributed Map: MapStateEntered, MapRunStarted, MapRunSucceeded, MapStateExited (4) in the parent;
+ *   each item is a child execution with ExecutionStarted and ExecutionSucceeded (2) and its states.
+ * Retries and a page fetch looping on its continuation add to these: the figures are the floor of a clean run.
+ */
+
+// biome-ignore lint/suspicious/noExplicitAny: the ASL is walked as plain JSON
+type State = Record<string, any>;
+
+const PER_ENTRY: Record<string, number> = {
+  Task: 5,
+  Pass: 2,
+  Choice: 2,
+  Succeed: 2,
+  Fail: 2,
+  Wait: 2,
+  Parallel: 4,
+  Map: 4,
+};
+const PER_ITERATION = 2;
+const PER_EXECUTION = 2;
+
+const isDistributed = (state: State) => state.ItemProcessor?.ProcessorConfig?.Mode === 'DISTRIBUTED';
+
+/**
+ * The events the states of one scope write, given how often each state was entered (`entered`, by state
+ * name: the ASL's names are unique): descends into Parallel branches and inline Map iterations (an
+ * iteration per entry of the iterator's first state), not into a Distributed Map's children.
+ */
+export function scopeEvents(
+  states: Record<string, State>,
+  entered: Readonly<Record<string, number>>,
+): number {
+  let events = 0;
+  for (const [name, state] of Object.entries(states)) {
+    const times = entered[name] ?? 0;
+    events += times * (PER_ENTRY[state.Type] ?? 2);
+    if (state.Type === 'Parallel') {
+      for (const branch of state.Branches as State[]) events += scopeEvents(branch.States, entered);
+    }
+    if (state.Type === 'Map' && !isDistributed(state)) {
+      const processor = state.ItemProcessor ?? state.Iterator;
+      events += (entered[processor.StartAt] ?? 0) * PER_ITERATION + scopeEvents(processor.States, entered);
+    }
+  }
+  return events;
+}
+
+/** The parent execution's events: its own states, the Distributed Map counted once. */
+export const parentEvents = (definition: State, entered: Readonly<Record<string, number>>) =>
+  PER_EXECUTION + scopeEvents(definition.States, entered);
+
+/** One child execution's events, from the states one child entered. */
+export function childEvents(definition: State, mapName: string, entered: Readonly<Record<string, number>>) {
+  return PER_EXECUTION + scopeEvents(definition.States[mapName].ItemProcessor.States, entered);
+}
+
+/**
+ * The states one tenant's child enters in a clean run: `hours` hours (none published before) of
+ * `entities` entities, each entity-hour in one page-fetch invocation.
+ */
+export function tenantEntries(hours: number, entities: number): Record<string, number> {
+  const entityHours = hours * entities;
+  return {
+    Tenant: 1,
+    Plan: 1,
+    Hours: 1,
+    'Already published?': hours,
+    Entities: hours,
+    FetchPages: entityHours,
+    'More pages?': entityHours,
+    'Entity fetched': entityHours,
+    Commit: hours,
+  };
+}
+
+/** The states the parent enters in a run without failures, at any number of tenants. */
+export const PARENT_ENTRIES: Readonly<Record<string, number>> = {
+  Tenants: 1,
+  'Collect tenants': 1,
+  Collected: 1,
+  Report: 1,
+  'Again?': 1,
+  Done: 1,
+};

@@ -1,0 +1,54 @@
+/**
+ * The states entered that local/history.ts counts events from, checked against a run of the real ASL
+ * (aws-local-stepfunctions, the real handlers, the stand-in over HTTP, s3rver): three tenants, two hours
+ * behind, two entities each. Nothing is mocked here.
+ */
+import { afterAll, expect, it } from 'vitest';
+import { fleetFromEnv } from '../../functions/adapters/lambda.ts';
+import { PARENT_ENTRIES, tenantEntries } from '../../local/history.ts';
+import { runExecution } from '../../local/workflow.ts';
+import { HOUR, iso, startEnvironment, type TestEnvironment } from './harness.ts';
+
+let e: TestEnvironment | undefined;
+afterAll(() => e?.stop());
+
+it('enters the states the history model counts: the parent once, each tenant its hours and entity-hours', async () => {
+  const ids = ['alpha', 'beta', 'gamma'];
+  e = await startEnvironment(
+    {
+      rowsPerHour: 6,
+      tenants: ids.map((id, i) => ({
+        customerId: id,
+        clientId: id,
+        clientSecret: `${id}-secret`,
+        seed: i + 1,
+      })),
+    },
+    Object.fromEntries(ids.map((id) => [`${id.toUpperCase()}_SECRET`, `${id}-secret`])),
+  );
+  const tenants = ids.map((id) => ({
+    id,
+    customerId: id,
+    clientId: id,
+    clientSecretEnv: `${id.toUpperCase()}_SECRET`,
+    entities: ['Sessions', 'Users'],
+  }));
+  await e.store.put('collector-work/citrix_monitor/tenants.json', JSON.stringify({ tenants }));
+  const newestDue = Math.floor((Date.now() - 75 * 60_000) / HOUR) * HOUR;
+  for (const id of ids) {
+    await e.store.put(
+      `collector-work/citrix_monitor/tenants/${id}/state.json`,
+      JSON.stringify({ last_hour_utc: iso(newestDue - 2 * HOUR) }),
+    );
+  }
+
+  const outcome = await runExecution(fleetFromEnv(e.env), { countEvents: true });
+
+  expect(outcome.status, outcome.cause).toBe('SUCCEEDED');
+  const perTenant = tenantEntries(2, 2);
+  const expected = {
+    ...PARENT_ENTRIES,
+    ...Object.fromEntries(Object.entries(perTenant).map(([state, n]) => [state, n * ids.length])),
+  };
+  expect(outcome.statesEntered).toEqual(expected);
+});
