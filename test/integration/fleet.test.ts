@@ -68,7 +68,9 @@ async function published(id: string): Promise<Record<string, string[]>> {
   for (const { key, rows } of await e.published(`citrix_monitor/${id}/`)) {
     const [, , entity, year, month, day, hour] = key.split('/');
     const at = `${year?.slice(5)}-${month?.slice(6)}-${day?.slice(4)}T${hour?.slice(5)}:00:00Z`;
-    for (const row of rows) (out[`${entity} ${at}`] ??= []).push(rowKey(entity ?? '', row));
+    const list = out[`${entity} ${at}`] ?? [];
+    list.push(...rows.map((row) => rowKey(entity ?? '', row)));
+    out[`${entity} ${at}`] = list;
   }
   for (const list of Object.values(out)) list.sort();
   return out;

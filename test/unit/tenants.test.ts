@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fleetFromEnv } from '../../functions/adapters/lambda.ts';
 import { type Collector, plan } from '../../functions/domain/collector.ts';
-import { loadLayout, tenantConfig } from '../../functions/domain/config.ts';
+import { tenantConfig } from '../../functions/domain/config.ts';
 import { BadConfiguration, StateCorrupt, TenantsFailed } from '../../functions/domain/errors.ts';
 import type { Tenant } from '../../functions/domain/schemas.ts';
 import {
