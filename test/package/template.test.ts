@@ -735,11 +735,10 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
   });
 
   it("expires each run's list and failure records a day after the run can no longer be redriven", () => {
-    const rules = (
-      byDefault.Resources.CollectorBucket?.Properties.LifecycleConfiguration as {
-        Rules: Array<{ Id: string; Prefix?: string; ExpirationInDays?: number }>;
-      }
-    ).Rules;
+    const lifecycle = byDefault.Resources.CollectorBucket?.Properties.LifecycleConfiguration as
+      | { Rules: Array<{ Id: string; Prefix?: string; ExpirationInDays?: number }> }
+      | undefined;
+    const rules = lifecycle?.Rules ?? [];
     expect(rules.find((r) => r.Id === 'expire-run-records')).toMatchObject({
       Prefix: 'collector-work/citrix_monitor/runs/',
       ExpirationInDays: 15,
