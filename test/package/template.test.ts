@@ -840,6 +840,7 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
       TENANTS_KEY: 'work/cm/tenants.json',
       TENANT_CONCURRENCY: '40',
       TENANT_SECRET_PREFIX: 'ops/citrix/',
+      ALLOWED_API_HOSTS: '',
     });
     expect(tenantSettings(ownKey)[0]).toMatchObject({
       TENANTS_KEY: 'collector-work/citrix_monitor/fleet.json',
