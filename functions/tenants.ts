@@ -12,7 +12,7 @@ export const tenantsHandler = (fleet: () => Fleet, middlewares: middy.Middleware
     .use(parser({ schema: planEventSchema, safeParse: true }))
     .handler(async (parsed) => {
       const event = eventOf(parsed, 'Tenants');
-      return planTenants(fleet(), event.input ?? {}, event.runId);
+      return planTenants(fleet(), event.input ?? {}, event.runId, event.startTime ?? null);
     });
 
 export const handler = tenantsHandler(fromLambdaEnvironment, lambdaMiddlewares());

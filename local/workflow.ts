@@ -123,6 +123,11 @@ export interface Invocation {
 
 export interface RunOptions {
   readonly input?: { hour?: string };
+  /**
+   * The execution's start time (`$$.Execution.StartTime`), which every plan is made at: a simulated time.
+   * Default: now, or the collector's own clock when it has one.
+   */
+  readonly startTime?: number;
   readonly executionName?: string;
   /** Pause between ASL retries, in ms (the ASL's own intervals are seconds to minutes). */
   readonly retryIntervalMs?: number;
@@ -240,7 +245,9 @@ export async function runExecution(
         Id: `arn:aws:states:us-east-1:000000000000:execution:local:${executionName}`,
         Name: executionName,
         Input: input,
-        StartTime: new Date().toISOString(),
+        StartTime: new Date(
+          options.startTime ?? ('collector' in collectors ? Date.now() : (collectors.now ?? Date.now)()),
+        ).toISOString(),
         RedriveCount: redriveCount,
       },
     },

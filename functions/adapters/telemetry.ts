@@ -13,7 +13,7 @@ const UNITS: Record<MetricName, (typeof MetricUnit)[keyof typeof MetricUnit]> = 
   FetchSeconds: MetricUnit.Seconds,
   Retries: MetricUnit.Count,
   Throttles: MetricUnit.Count,
-  LagHours: MetricUnit.Count,
+  LagMinutes: MetricUnit.Count,
   PublishedObjects: MetricUnit.Count,
 };
 

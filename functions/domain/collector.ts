@@ -1,13 +1,23 @@
 import type { Config } from './config.ts';
 import { BadConfiguration, CitrixTransient } from './errors.ts';
-import { dueHours, formatHour, HOUR_MS, hourOf, newestDueHour } from './hours.ts';
-import { stagingKey } from './keys.ts';
+import { formatHour, HOUR_MS, hourOf } from './hours.ts';
+import { commitHourPrefix, stagingKey } from './keys.ts';
 import { type Cursor, EntityPages, type EntityWindow } from './pager.ts';
 import type { CitrixPages, ObjectStore, Telemetry } from './ports.ts';
 import { readRecord } from './publish.ts';
 import type { Continuation, FetchTask } from './schemas.ts';
 import { StagingWriter } from './staging.ts';
 import { readState } from './state-store.ts';
+import {
+  type Claimed,
+  describeWindow,
+  formatMinute,
+  MINUTE_MS,
+  newestDueEnd,
+  type Window,
+  windowOf,
+  windowsBetween,
+} from './windows.ts';
 
 /** What the domain operations need; built once per Lambda container or per local run. */
 export interface Collector {
@@ -38,9 +48,11 @@ export interface LeaseOwner {
   readonly pid: number;
 }
 
+/** A window to collect: its start (`hour`, the name every Task event has always given it) and end. */
 export interface PlannedHour {
   readonly hour: string;
-  /** True when a commit record says the hour was already published: only the state may move. */
+  readonly end: string;
+  /** True when a commit record says the window was already published: only the state may move. */
   readonly published: boolean;
 }
 
@@ -67,43 +79,47 @@ export interface FetchResult extends Omit<FetchTask, 'continuation'> {
 }
 
 /**
- * Decides what this execution collects. Without an hour in the input it does what the hourly schedule
- * does: every due hour after the state, oldest first, at most MAX_HOURS_PER_RUN (or `maxHours`, the
- * execution's budget per tenant, when lower). With `{"hour": …}` it
- * collects that hour only (a backfill or a rerun).
+ * Decides what this execution collects, at `clock` (the execution's start time: a redrive plans what the
+ * run planned). Without an hour in the input it does what the schedule does: every due window after the
+ * state, oldest first, at most MAX_HOURS_PER_RUN hours of them (or `maxHours`, from state machines that
+ * rationed hours, when lower). A window is due once it has ended and settled (SETTLE_MINUTES). With
+ * `{"hour": …}` it collects the due windows of that hour that are not published yet (a backfill or a rerun).
  */
 export async function plan(
   c: Collector,
   input: { hour?: unknown },
   runId: string,
   maxHours: number = c.config.maxHoursPerRun,
+  clock: number = (c.now ?? Date.now)(),
 ): Promise<Plan> {
   const { config } = c;
-  const newestDue = newestDueHour((c.now ?? Date.now)(), config.lookbackMinutes);
+  const dueEnd = newestDueEnd(clock, config.windowMinutes, config.settleMinutes);
   const state = await readState(c.work, config);
-  let hours: number[];
+  let windows: Array<Window & { published: boolean }>;
   if (input.hour !== undefined && input.hour !== null) {
     const hour = hourOf(input.hour, 'The execution input "hour"');
-    if (hour > newestDue) {
+    if (hour >= dueEnd) {
       throw new BadConfiguration(
-        `Hour ${formatHour(hour)} is not due yet: the newest hour that has surely ended (LOOKBACK_MINUTES=${config.lookbackMinutes}) is ${formatHour(newestDue)}.`,
+        `Hour ${formatHour(hour)} is not due yet: a window is due ${config.settleMinutes} minutes after it ends (WINDOW_MINUTES=${config.windowMinutes}, SETTLE_MINUTES=${config.settleMinutes}), and the newest due one ends at ${formatMinute(dueEnd)}.`,
       );
     }
-    hours = [hour];
+    windows = await walk(c, hour, Math.min(hour + HOUR_MS, dueEnd), Number.POSITIVE_INFINITY);
   } else {
-    hours = dueHours(state.lastHour, newestDue, Math.min(config.maxHoursPerRun, maxHours));
+    const from = state.end ?? dueEnd - config.windowMinutes * MINUTE_MS;
+    windows = await walk(c, from, dueEnd, Math.min(config.maxHoursPerRun, maxHours) * HOUR_MS);
   }
-  const planned: PlannedHour[] = [];
-  for (const hour of hours) {
-    const found = await readRecord(c, hour);
-    planned.push({ hour: formatHour(hour), published: found?.record.status === 'published' });
-  }
-  if (state.lastHour !== null) c.metric('LagHours', (newestDue - state.lastHour) / HOUR_MS);
+  const planned = windows.map((w) => ({
+    hour: formatMinute(w.start),
+    end: formatMinute(w.end),
+    published: w.published,
+  }));
+  if (state.end !== null) c.metric('LagMinutes', Math.max(0, dueEnd - state.end) / MINUTE_MS);
   c.log('planned', {
     execution: runId,
     lastHour: state.lastHour === null ? null : formatHour(state.lastHour),
-    newestDue: formatHour(newestDue),
-    hours: planned.map((p) => p.hour),
+    stateEnd: state.end === null ? null : formatMinute(state.end),
+    newestDueEnd: formatMinute(dueEnd),
+    windows: planned.map((p) => p.hour),
   });
   return {
     runId,
@@ -115,13 +131,61 @@ export async function plan(
   };
 }
 
-/** The paging of one entity-hour, from the configuration: by key unless NEXTLINK_PAGING names the entity. */
-function entityWindow(config: Config, entity: string, hour: number): EntityWindow {
+/**
+ * The windows from `from` to `until`, hour by hour, at most `budgetMs` of them: on the grid, except where
+ * a commit record claimed a window already (see {@link windowsBetween}).
+ */
+async function walk(
+  c: Collector,
+  from: number,
+  until: number,
+  budgetMs: number,
+): Promise<Array<Window & { published: boolean }>> {
+  const windows: Array<Window & { published: boolean }> = [];
+  let cursor = from;
+  let budget = budgetMs;
+  while (cursor < until && budget > 0) {
+    const hour = Math.floor(cursor / HOUR_MS) * HOUR_MS;
+    const end = Math.min(hour + HOUR_MS, until);
+    const found = windowsBetween(cursor, end, c.config.windowMinutes, budget, await claimedIn(c, hour));
+    windows.push(...found);
+    const reached = found.at(-1)?.end ?? cursor;
+    budget -= reached - cursor;
+    if (reached < end) break;
+    cursor = reached;
+  }
+  return windows;
+}
+
+/** The windows of an hour that commit records claimed, and whether each was published. */
+async function claimedIn(c: Collector, hour: number): Promise<Claimed[]> {
+  const keys = await c.work.list(commitHourPrefix(c.config, hour));
+  const claimed: Claimed[] = [];
+  for (const key of keys) {
+    const start = startOfRecordKey(key);
+    if (start === null) continue;
+    const found = await readRecord(c, start);
+    if (!found) continue;
+    const w = windowOf(found.record.hour, found.record.end, `The commit record ${key}`);
+    claimed.push({ ...w, published: found.record.status === 'published' });
+  }
+  return claimed;
+}
+
+/** The window start a commit record's key names (`…/commits/20261124T10.json`, `…/20261124T1005.json`). */
+function startOfRecordKey(key: string): number | null {
+  const m = /\/(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})?\.json$/.exec(key);
+  if (!m) return null;
+  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5] ?? 0));
+}
+
+/** The paging of one entity-window, from the configuration: by key unless NEXTLINK_PAGING names the entity. */
+function entityWindow(config: Config, entity: string, window: Window): EntityWindow {
   return {
     entity,
     timeField: config.timeFields[entity] ?? 'ModifiedDate',
-    fromMs: hour,
-    toMs: hour + HOUR_MS,
+    fromMs: window.start,
+    toMs: window.end,
     keyField: config.nextLinkPaging.includes(entity) ? null : (config.keyFields[entity] ?? 'Id'),
     pageSize: config.pageSize,
   };
@@ -148,7 +212,8 @@ export const MAX_STALLS = 3;
  */
 export async function fetchPages(c: Collector, task: FetchTask, deadlineMs: number): Promise<FetchResult> {
   const { config, work } = c;
-  const hour = hourOf(task.hour, 'hour');
+  const window = windowOf(task.hour, task.end, 'The task window');
+  const label = describeWindow(window);
   if (!config.entities.includes(task.entity)) {
     throw new BadConfiguration(
       `Entity ${JSON.stringify(task.entity)} is not in ENTITIES (${config.entities.join(',')}).`,
@@ -159,17 +224,17 @@ export async function fetchPages(c: Collector, task: FetchTask, deadlineMs: numb
   const context = { execution: task.runId, hour: task.hour, entity: task.entity };
   const pages = new EntityPages(
     c.citrix,
-    entityWindow(config, task.entity, hour),
+    entityWindow(config, task.entity, window),
     resumeCursor(c, task),
     deadlineMs,
     (page) => ({
-      what: `Hour ${task.hour}, entity ${task.entity}, page ${page}`,
+      what: `${label}, entity ${task.entity}, page ${page}`,
       fields: { ...context, page },
     }),
     before.requests,
   );
   const staging = new StagingWriter(
-    (object, body) => work.put(stagingKey(config, task.runId, task.entity, hour, object), body),
+    (object, body) => work.put(stagingKey(config, task.runId, task.entity, window, object), body),
     config.compression,
     (staged) => c.log('pages staged', { ...context, ...staged }),
     task.continuation === null ? 0 : task.continuation.objects,
@@ -185,7 +250,7 @@ export async function fetchPages(c: Collector, task: FetchTask, deadlineMs: numb
   const stalls = pages.received === 0 ? (task.continuation?.stalls ?? 0) + 1 : 0;
   if (pages.resumeAt && stalls >= MAX_STALLS) {
     throw new CitrixTransient(
-      `Hour ${task.hour}, entity ${task.entity}: no Citrix page came in ${stalls} invocations in a row, each ending its time budget (FETCH_BUDGET_SECONDS=${config.fetchBudgetSeconds}) on a page still being requested or retried; the state machine retries the step later. Nothing was lost: the hour is not committed.`,
+      `${label}, entity ${task.entity}: no Citrix page came in ${stalls} invocations in a row, each ending its time budget (FETCH_BUDGET_SECONDS=${config.fetchBudgetSeconds}) on a page still being requested or retried; the state machine retries the step later. Nothing was lost: the window is not committed.`,
     );
   }
   const continuation = pages.resumeAt && {

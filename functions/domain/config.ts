@@ -1,6 +1,7 @@
 import { allowedApiHosts, checkApiHost } from './api-hosts.ts';
 import { BadConfiguration } from './errors.ts';
 import type { Tenant } from './schemas.ts';
+import { windowMinutesOf } from './windows.ts';
 
 /** Where the Citrix client secret comes from: Secrets Manager in AWS, the environment only for local runs. */
 export type SecretSource = { kind: 'env'; variable: string } | { kind: 'secretsManager'; secretId: string };
@@ -29,6 +30,11 @@ export interface Config {
   readonly apiBase: string;
   readonly entities: readonly string[];
   readonly pageSize: number;
+  /** Minutes of each window (WINDOW_MINUTES: 5, 10, 15, 20, 30 or 60, default 60). */
+  readonly windowMinutes: number;
+  /** Minutes a window settles after its end before it is due (SETTLE_MINUTES, default 15). */
+  readonly settleMinutes: number;
+  /** The window and its settle: how long after its start a window is due (LOOKBACK_MINUTES, as before windows). */
   readonly lookbackMinutes: number;
   /** The field each entity's hour window is on (`ModifiedDate` unless TIME_FIELDS says otherwise). */
   readonly timeFields: Readonly<Record<string, string>>;
@@ -187,6 +193,24 @@ function nextLinkPaging(env: Env, list: readonly string[]): string[] {
 }
 
 /**
+ * The window size and its settle. SETTLE_MINUTES when set; otherwise LOOKBACK_MINUTES (what a deployment
+ * before windows set: the hour and its settle) less the window; otherwise 15, the settle the last rows
+ * of an hour always had.
+ */
+function windowing(env: Env): Pick<Config, 'windowMinutes' | 'settleMinutes' | 'lookbackMinutes'> {
+  const windowMinutes = windowMinutesOf(env.WINDOW_MINUTES);
+  const lookback = env.LOOKBACK_MINUTES?.trim();
+  let settleMinutes: number;
+  if (env.SETTLE_MINUTES?.trim() || !lookback) {
+    settleMinutes = integer(env, 'SETTLE_MINUTES', 15, 0, 60 * 24 * 30);
+  } else {
+    const total = integer(env, 'LOOKBACK_MINUTES', 75, windowMinutes, 60 * 24 * 30);
+    settleMinutes = total - windowMinutes;
+  }
+  return { windowMinutes, settleMinutes, lookbackMinutes: windowMinutes + settleMinutes };
+}
+
+/**
  * Where the collector keeps and publishes its objects, and which hours are due and collected per run:
  * what the operator CLI needs.
  */
@@ -201,6 +225,8 @@ export type StorageLayout = Pick<
   | 'compression'
   | 'entities'
   | 'lookbackMinutes'
+  | 'windowMinutes'
+  | 'settleMinutes'
   | 'maxHoursPerRun'
   | 'tenantsKey'
   | 'tenantConcurrency'
@@ -248,7 +274,7 @@ export function loadLayout(env: Env = process.env): StorageLayout {
     stagingPrefix: `${workPrefix}/staging`,
     compression,
     entities: Object.freeze(entities(env)),
-    lookbackMinutes: integer(env, 'LOOKBACK_MINUTES', 75, 60, 60 * 24 * 30),
+    ...windowing(env),
     maxHoursPerRun: integer(env, 'MAX_HOURS_PER_RUN', 24, 1, 168),
     tenantsKey,
     tenantConcurrency: integer(env, 'TENANT_CONCURRENCY', 40, 1, 1000),

@@ -1,5 +1,6 @@
 import type { Config } from './config.ts';
-import { hourParts } from './hours.ts';
+import { HOUR_MS, hourParts } from './hours.ts';
+import { claimStamp, type Window, windowStamp } from './windows.ts';
 
 type Layout = Pick<Config, 'prefix' | 'workPrefix' | 'stagingPrefix' | 'compression'>;
 
@@ -7,19 +8,21 @@ function extension(layout: Layout): string {
   return layout.compression === 'gzip' ? '.ndjson.gz' : '.ndjson';
 }
 
-function hourStamp(hourMs: number): string {
-  const p = hourParts(hourMs);
-  return `${p.year}${p.month}${p.day}T${p.hour}`;
-}
+/** A window, or the whole hour that starts at a number (what keys took before windows). */
+type WindowOrHour = Window | number;
+const asWindow = (w: WindowOrHour): Window => (typeof w === 'number' ? { start: w, end: w + HOUR_MS } : w);
 
 /**
- * The published key of one page: `{prefix}/{Entity}/year=YYYY/month=MM/day=DD/hour=HH/{name}`.
- * The name depends only on (hour, entity, page), so a retry can never publish the same rows under a
- * second name, and a conditional write can refuse to publish it twice.
+ * The published key of one page: `{prefix}/{Entity}/year=YYYY/month=MM/day=DD/hour=HH/{name}`, in the
+ * folder of the window's hour. The name depends only on (window, entity, page), so a retry can never
+ * publish the same rows under a second name, and a conditional write can refuse to publish it twice; a
+ * whole hour keeps the name it always had (`Sessions_20261124T10_00000`), a shorter window has its start
+ * minute in it (`Sessions_20261124T1005_00000`), so a folder's names sort by window start.
  */
-export function publishedKey(layout: Layout, entity: string, hourMs: number, page: number): string {
-  const p = hourParts(hourMs);
-  const name = `${entity}_${hourStamp(hourMs)}_${String(page).padStart(5, '0')}${extension(layout)}`;
+export function publishedKey(layout: Layout, entity: string, window: WindowOrHour, page: number): string {
+  const w = asWindow(window);
+  const p = hourParts(w.start);
+  const name = `${entity}_${windowStamp(w)}_${String(page).padStart(5, '0')}${extension(layout)}`;
   return `${layout.prefix}/${entity}/year=${p.year}/month=${p.month}/day=${p.day}/hour=${p.hour}/${name}`;
 }
 
@@ -32,18 +35,27 @@ export function stagingKey(
   layout: Layout,
   runId: string,
   entity: string,
-  hourMs: number,
+  window: WindowOrHour,
   page: number,
 ): string {
-  return `${stagingRunPrefix(layout, runId, hourMs)}${entity}/${String(page).padStart(5, '0')}${extension(layout)}`;
+  return `${stagingRunPrefix(layout, runId, window)}${entity}/${String(page).padStart(5, '0')}${extension(layout)}`;
 }
 
-/** Everything one run staged for one hour, removed once the hour is published. */
-export function stagingRunPrefix(layout: Layout, runId: string, hourMs: number): string {
-  return `${layout.stagingPrefix}/${hourStamp(hourMs)}/${runId}/`;
+/** Everything one run staged for one window, removed once the window is published. */
+export function stagingRunPrefix(layout: Layout, runId: string, window: WindowOrHour): string {
+  return `${layout.stagingPrefix}/${windowStamp(asWindow(window))}/${runId}/`;
 }
 
-/** The per-hour commit record: who claimed the hour, what it publishes, and whether it finished. */
-export function commitKey(layout: Layout, hourMs: number): string {
-  return `${layout.workPrefix}/commits/${hourStamp(hourMs)}.json`;
+/**
+ * The commit record of the window that starts at `startMs`: who claimed it, what it publishes, and whether
+ * it finished. Keyed by the start alone (`commits/20261124T10.json` on the hour, as always,
+ * `commits/20261124T1005.json` otherwise): one claim per start, whatever the window's size.
+ */
+export function commitKey(layout: Layout, startMs: number): string {
+  return `${layout.workPrefix}/commits/${claimStamp(startMs)}.json`;
+}
+
+/** The commit records of the windows that start in the hour `hourMs`: `commits/20261124T10`… */
+export function commitHourPrefix(layout: Layout, hourMs: number): string {
+  return `${layout.workPrefix}/commits/${claimStamp(hourMs)}`;
 }

@@ -106,7 +106,7 @@ export type MetricName =
   | 'FetchSeconds'
   | 'Retries'
   | 'Throttles'
-  | 'LagHours'
+  | 'LagMinutes'
   | 'PublishedObjects';
 
 /**

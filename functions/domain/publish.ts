@@ -1,7 +1,7 @@
 import type { Collector, LeaseOwner } from './collector.ts';
 import type { StorageLayout } from './config.ts';
 import { StateCorrupt } from './errors.ts';
-import { formatHour, HOUR_MS, hourOf, newestDueHour } from './hours.ts';
+import { formatHour, HOUR_MS } from './hours.ts';
 import { commitKey, publishedKey, stagingKey, stagingRunPrefix } from './keys.ts';
 import type { ObjectStore } from './ports.ts';
 import {
@@ -12,7 +12,16 @@ import {
   type EntityCounts,
   type Lease,
 } from './schemas.ts';
-import { excludedEntities, readState, writeState } from './state-store.ts';
+import { excludedEntities, lastWholeHour, readState, writeState } from './state-store.ts';
+import {
+  describeWindow,
+  formatMinute,
+  isWholeHour,
+  MINUTE_MS,
+  newestDueEnd,
+  type Window,
+  windowOf,
+} from './windows.ts';
 
 /**
  * How long a publisher holds an hour. Longer than a Lambda can run (15 min), so a lease that has
@@ -74,16 +83,17 @@ function holderGone(c: Collector, lease: Lease): boolean {
 
 const serialize = (record: CommitRecord) => `${JSON.stringify(record, null, 2)}\n`;
 
+/** The commit record of the window that starts at `start` (a whole hour's start, for the hours of old). */
 export async function readRecord(
   c: { readonly config: StorageLayout; readonly work: Pick<ObjectStore, 'bucket' | 'get'> },
-  hour: number,
+  start: number,
 ): Promise<{ record: CommitRecord; etag: string } | null> {
-  const key = commitKey(c.config, hour);
+  const key = commitKey(c.config, start);
   const found = await c.work.get(key);
   if (!found) return null;
   const corrupt = (why: string) =>
     new StateCorrupt(
-      `The commit record s3://${c.work.bucket}/${key} cannot be read (${why}). It says whether hour ${formatHour(hour)} was published; check the published prefix for that hour, then fix or delete the record.`,
+      `The commit record s3://${c.work.bucket}/${key} cannot be read (${why}). It says whether the window that starts at ${formatMinute(start)} was published; check the published prefix for that hour, then fix or delete the record.`,
     );
   let json: unknown;
   try {
@@ -93,7 +103,8 @@ export async function readRecord(
   }
   const parsed = commitRecordSchema.safeParse(json);
   if (!parsed.success) throw corrupt(describeIssues(parsed.error));
-  if (parsed.data.hour !== formatHour(hour)) throw corrupt(`it is the record of hour ${parsed.data.hour}`);
+  const recorded = windowOf(parsed.data.hour, parsed.data.end, 'its window');
+  if (recorded.start !== start) throw corrupt(`it is the record of the window at ${parsed.data.hour}`);
   return { record: parsed.data, etag: found.etag };
 }
 
@@ -105,22 +116,23 @@ export async function readRecord(
  */
 async function acquire(
   c: Collector,
-  hour: number,
+  window: Window,
   task: CommitTask,
 ): Promise<
   | { kind: 'fresh' | 'resumed'; record: CommitRecord; etag: string }
-  | { kind: 'published' | 'busy'; record: CommitRecord }
+  | { kind: 'published' | 'busy' | 'other-window'; record: CommitRecord }
 > {
-  const key = commitKey(c.config, hour);
+  const key = commitKey(c.config, window.start);
   for (let attempt = 0; attempt < 5; attempt++) {
-    const found = await readRecord(c, hour);
+    const found = await readRecord(c, window.start);
     if (!found) {
       const entities: CommitRecord['entities'] = {};
       for (const f of task.fetched) entities[f.entity] = { objects: f.objects, rows: f.rows };
       const claim = leased(
         c,
         {
-          hour: task.hour,
+          hour: formatMinute(window.start),
+          ...(isWholeHour(window) ? {} : { end: formatMinute(window.end) }),
           run: task.runId,
           status: 'publishing',
           entities,
@@ -134,6 +146,9 @@ async function acquire(
       continue;
     }
     const { record, etag } = found;
+    // A run of another window size claimed this start first: its window, not this one, is published.
+    if (windowOf(record.hour, record.end, 'its window').end !== window.end)
+      return { kind: 'other-window', record };
     if (record.status === 'published') return { kind: 'published', record };
     const live = record.lease.holder !== task.runId && Date.parse(record.lease.until) > now(c);
     if (live && !holderGone(c, record.lease)) return { kind: 'busy', record };
@@ -151,28 +166,34 @@ async function acquire(
     if (outcome.written) return { kind: 'resumed', record: taken, etag: outcome.etag };
   }
   throw new StateCorrupt(
-    `The commit record of hour ${task.hour} kept changing while this run tried to take it; run again.`,
+    `The commit record of ${describeWindow(window)} kept changing while this run tried to take it; run again.`,
   );
 }
 
 /**
- * Publishes an hour once every entity succeeded, then advances the state.
+ * Publishes a window once every entity succeeded, then advances the state.
  *
- * Exactly once at the feed: one claim per hour names the staged objects to publish; one lease holder at a
+ * Exactly once at the feed: one claim per window start names the staged objects to publish (a run that
+ * planned a window of another size from the same start finds the claim and writes nothing); one lease holder at a
  * time writes them; a fresh claim publishes objects no one ever wrote, and a resumed one first asks the
  * feed bucket whether a page was ever written (versioning keeps that after the feed deletes it), so no
  * published key is written twice. The record is marked published before the state moves, and the state
- * moves by compare-and-swap, forward only, one hour at a time.
+ * moves by compare-and-swap, forward only, one window at a time.
  */
 export async function commitHour(c: Collector, task: CommitTask): Promise<CommitResult> {
-  const hour = hourOf(task.hour, 'hour');
-  const taken = await acquire(c, hour, task);
+  const window = windowOf(task.hour, task.end, 'The task window');
+  const label = describeWindow(window);
+  const taken = await acquire(c, window, task);
   let record = taken.record;
   let objects = 0;
-  if (taken.kind === 'busy') {
+  if (taken.kind === 'busy' || taken.kind === 'other-window') {
     const owner = leaseOwnerOf(record.lease);
     const where = owner ? `, process ${owner.pid} on ${owner.host}` : '';
-    const reason = `hour ${task.hour} is being published by run ${record.lease.holder}${where} (lease until ${record.lease.until}); it or a later run finishes it`;
+    const reason =
+      taken.kind === 'other-window'
+        ? `run ${record.run} claimed the window that starts at ${record.hour} with another window size (${describeWindow(windowOf(record.hour, record.end, 'its window'))}); this run wrote nothing, and the next run goes on from that window`
+        : `${label} is being published by run ${record.lease.holder}${where} (lease until ${record.lease.until}); it or a later run finishes it`;
+    await cleanStaging(c, window, task.runId);
     c.log('hour held by another run; nothing written', {
       execution: task.runId,
       hour: task.hour,
@@ -194,26 +215,32 @@ export async function commitHour(c: Collector, task: CommitTask): Promise<Commit
     };
   }
   if (taken.kind === 'fresh' || taken.kind === 'resumed') {
-    objects = await publishPages(c, hour, record, taken.kind === 'resumed');
+    objects = await publishPages(c, window, record, taken.kind === 'resumed');
     const done: CommitRecord = {
       ...record,
       status: 'published',
       published_at: new Date(now(c)).toISOString(),
     };
-    const marked = await c.work.putIf(commitKey(c.config, hour), serialize(done), { ifMatch: taken.etag });
+    const marked = await c.work.putIf(commitKey(c.config, window.start), serialize(done), {
+      ifMatch: taken.etag,
+    });
     if (!marked.written) {
       throw new StateCorrupt(
-        `The commit record of hour ${task.hour} changed while this run held its lease; run again (nothing is published twice).`,
+        `The commit record of ${label} changed while this run held its lease; run again (nothing is published twice).`,
       );
     }
     record = done;
   }
-  await cleanStaging(c, hour, task.runId);
-  const state = await advanceState(c, hour, task);
+  await cleanStaging(c, window, task.runId);
+  const state = await advanceState(c, window, task);
   const rows = Object.values(record.entities).reduce((n, e) => n + e.rows, 0);
   const outcome = taken.kind === 'published' ? 'already-published' : 'published';
   c.metric('PublishedObjects', objects);
-  if (state.moved) c.metric('LagHours', (newestDueHour(now(c), c.config.lookbackMinutes) - hour) / HOUR_MS);
+  if (state.moved) {
+    const { windowMinutes, settleMinutes } = c.config;
+    const behind = newestDueEnd(now(c), windowMinutes, settleMinutes) - window.end;
+    c.metric('LagMinutes', Math.max(0, behind) / MINUTE_MS);
+  }
   c.log(outcome === 'published' ? 'hour published' : 'hour already published; nothing written', {
     execution: task.runId,
     hour: task.hour,
@@ -235,7 +262,7 @@ export async function commitHour(c: Collector, task: CommitTask): Promise<Commit
 
 async function publishPages(
   c: Collector,
-  hour: number,
+  window: Window,
   record: CommitRecord,
   resumed: boolean,
 ): Promise<number> {
@@ -243,8 +270,8 @@ async function publishPages(
   for (const [entity, { objects: count }] of Object.entries(record.entities)) {
     for (let page = 0; page < count; page++) {
       pages.push([
-        stagingKey(c.config, record.run, entity, hour, page),
-        publishedKey(c.config, entity, hour, page),
+        stagingKey(c.config, record.run, entity, window, page),
+        publishedKey(c.config, entity, window, page),
       ]);
     }
   }
@@ -261,7 +288,7 @@ async function publishPages(
       const outcome = await c.feed.copyIfAbsent(c.work.bucket, from, to);
       if (outcome === 'source-missing') {
         throw new StateCorrupt(
-          `Hour ${record.hour}: the staged page s3://${c.work.bucket}/${from} of run ${record.run} is gone before it was published (expired or deleted). The commit record ${commitKey(c.config, hour)} lists it; see README "When a run fails".`,
+          `${describeWindow(window)}: the staged page s3://${c.work.bucket}/${from} of run ${record.run} is gone before it was published (expired or deleted). The commit record ${commitKey(c.config, window.start)} lists it; see README "When a run fails".`,
         );
       }
       if (outcome === 'written') written++;
@@ -279,35 +306,46 @@ async function publishPages(
   return written;
 }
 
-async function cleanStaging(c: Collector, hour: number, runId: string): Promise<void> {
-  await c.work.deleteAll(await c.work.list(stagingRunPrefix(c.config, runId, hour)));
+async function cleanStaging(c: Collector, window: Window, runId: string): Promise<void> {
+  await c.work.deleteAll(await c.work.list(stagingRunPrefix(c.config, runId, window)));
 }
 
-async function advanceState(c: Collector, hour: number, task: CommitTask): Promise<CommitResult['state']> {
+/**
+ * Moves the state to the end of `window`, forward only and without a gap: only from the window's start
+ * (or from no state). A window published ahead of the state (a backfill, a rerun of an hour) leaves it
+ * where it is, behind the windows not yet published; the schedule publishes those and moves on.
+ */
+async function advanceState(c: Collector, window: Window, task: CommitTask): Promise<CommitResult['state']> {
+  const label = describeWindow(window);
   for (let attempt = 0; attempt < 5; attempt++) {
     const state = await readState(c.work, c.config);
     const current = state.lastHour === null ? null : formatHour(state.lastHour);
-    if (state.lastHour !== null && state.lastHour >= hour) {
-      return { lastHour: current, moved: false, reason: `the state is already at ${current}` };
+    const at = state.end === null ? 'no state' : formatMinute(state.end);
+    if (state.end !== null && state.end >= window.end) {
+      return { lastHour: current, moved: false, reason: `the state is already at ${at}` };
     }
-    if (state.lastHour !== null && state.lastHour < hour - HOUR_MS) {
+    if (state.end !== null && state.end !== window.start) {
       return {
         lastHour: current,
         moved: false,
-        reason: `hours between ${current} and ${task.hour} are not published yet; the scheduled run publishes them, then moves past ${task.hour}`,
+        reason: `windows between ${at} and ${formatMinute(window.start)} are not published yet; the scheduled run publishes them, then moves past ${label}`,
       };
     }
-    const excluded = excludedEntities(state.file, c.config.entities, task.hour);
-    const written = await writeState(c.work, c.config, state, hour, {
+    const excluded = excludedEntities(
+      state.file,
+      c.config.entities,
+      formatHour(window.start - (window.start % HOUR_MS)),
+    );
+    const written = await writeState(c.work, c.config, state, window.end, {
       updated_at: new Date(now(c)).toISOString(),
       updated_by: task.runId,
       entities: [...c.config.entities],
       ...(excluded?.length ? { excluded_entities: excluded } : {}),
     });
-    if (written)
-      return { lastHour: task.hour, moved: true, reason: `advanced from ${current ?? 'no state'}` };
+    if (written) {
+      const lastHour = formatHour(lastWholeHour(window.end));
+      return { lastHour, moved: true, reason: `advanced from ${at} to ${formatMinute(window.end)}` };
+    }
   }
-  throw new StateCorrupt(
-    `The state file kept changing while hour ${task.hour} was being committed; run again.`,
-  );
+  throw new StateCorrupt(`The state file kept changing while ${label} was being committed; run again.`);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseHour } from './hours.ts';
+import { parseMinute } from './windows.ts';
 
 /**
  * The shapes the collector reads from outside its own memory: the JSON it keeps in S3 (the state file,
@@ -10,11 +11,16 @@ import { parseHour } from './hours.ts';
 const hourText = z
   .string()
   .refine((text) => parseHour(text) !== null, 'expected a whole UTC hour such as "2026-11-24T10:00:00Z"');
+const minuteText = z
+  .string()
+  .refine((text) => parseMinute(text) !== null, 'expected a whole UTC minute such as "2026-11-24T10:05:00Z"');
 const count = z.number().int().nonnegative();
 
 /** The state file: `last_hour_utc` as in Google's guide (so its users keep their place), plus context. */
 export const stateFileSchema = z.looseObject({
   last_hour_utc: hourText,
+  /** The end of the last window published (windows shorter than an hour); absent: the end of `last_hour_utc`. */
+  last_window_end: minuteText.optional(),
   updated_at: z.string().optional(),
   updated_by: z.string().optional(),
   entities: z.array(z.string()).optional(),
@@ -51,7 +57,10 @@ export type Lease = z.infer<typeof leaseSchema>;
  * deleted: it remembers the hour after the feed has deleted the published files.
  */
 export const commitRecordSchema = z.object({
-  hour: hourText,
+  /** The window's start (a whole hour, for records written before windows). */
+  hour: minuteText,
+  /** The window's end; absent: the end of the hour (records written before windows, and whole hours). */
+  end: minuteText.optional(),
   run: z.string().min(1),
   status: z.enum(['publishing', 'published']),
   entities: z.record(z.string(), entityCounts),
@@ -114,6 +123,8 @@ export const planEventSchema = z.object({
   tenant: tenantRef,
   /** Hours the tenant may catch up in this execution, from state machines that rationed them; MAX_HOURS_PER_RUN when absent. */
   maxHours: count.min(1).nullish(),
+  /** The execution's start time ($$.Execution.StartTime): the plan's clock, so a redrive plans what the run planned. */
+  startTime: z.string().nullish(),
 });
 export type PlanEvent = z.infer<typeof planEventSchema>;
 
@@ -162,7 +173,9 @@ export type Continuation = z.infer<typeof continuationSchema>;
 /** The FetchPages Task's event: one entity-hour of one run, and where to go on from. */
 export const fetchTaskSchema = z.object({
   tenant: taskTenant,
+  /** The window's start; with `end`, the window (absent: the whole hour, as before windows). */
   hour: z.string(),
+  end: z.string().nullish(),
   entity: z.string(),
   runId: z.string().min(1),
   continuation: continuationSchema.nullable(),
@@ -175,6 +188,7 @@ export type FetchTask = TenantOptional<z.infer<typeof fetchTaskSchema>>;
 export const commitTaskSchema = z.object({
   tenant: taskTenant,
   hour: z.string(),
+  end: z.string().nullish(),
   runId: z.string().min(1),
   mode: z.enum(['scheduled', 'explicit']),
   fetched: z.array(
@@ -193,6 +207,7 @@ export const reportEventSchema = z.object({
   state: z.looseObject({
     runId: z.string().min(1),
     input: z.record(z.string(), z.unknown()),
+    startTime: z.string().nullish(),
     tenantConcurrency: z.number().int().positive(),
     total: z.number().int().positive(),
     collectedAtRedrive: count,

@@ -1,14 +1,20 @@
 import type { Config } from './config.ts';
 import { StateCorrupt } from './errors.ts';
-import { formatHour, parseHour } from './hours.ts';
+import { formatHour, HOUR_MS, parseHour } from './hours.ts';
 import type { ObjectStore } from './ports.ts';
 import { describeIssues, type StateFile, stateFileSchema } from './schemas.ts';
+import { formatMinute, parseMinute } from './windows.ts';
 
 export type { StateFile };
 
 export interface State {
-  /** The newest committed hour, or null when there is no state file yet. */
+  /** The newest whole hour committed, or null when there is no state file yet. */
   readonly lastHour: number | null;
+  /**
+   * The end of the newest window committed: where the next window starts. `last_window_end`, or the end of
+   * `last_hour_utc` in a file written before windows (or whose `last_hour_utc` was set by hand since).
+   */
+  readonly end: number | null;
   /** ETag of the state file for the compare-and-swap, or null when it does not exist. */
   readonly etag: string | null;
   /** The file as read, for the fields beyond `last_hour_utc`. */
@@ -21,7 +27,7 @@ export async function readState(
   config: Pick<Config, 'stateKey'>,
 ): Promise<State> {
   const found = await store.get(config.stateKey);
-  if (!found) return { lastHour: null, etag: null, file: null };
+  if (!found) return { lastHour: null, end: null, etag: null, file: null };
   const where = `s3://${store.bucket}/${config.stateKey}`;
   let parsed: unknown;
   try {
@@ -40,21 +46,39 @@ export async function readState(
       `The state file ${where} has no valid "last_hour_utc" (found ${JSON.stringify(text ?? null)})${why}: expected a whole UTC hour such as "2026-11-24T10:00:00Z". Fix the file; nothing was collected or published.`,
     );
   }
-  return { lastHour: hour, etag: found.etag, file: file.data };
+  return { lastHour: hour, end: endOf(hour, file.data.last_window_end), etag: found.etag, file: file.data };
 }
 
 /**
- * Advances the state file to `hour` with a compare-and-swap: `If-Match` on the ETag that was read, or
- * `If-None-Match: *` when there was no file. Returns false if another writer got there first.
+ * Where the state is: `last_window_end` when it lies within the hour after `last_hour_utc` (the last whole
+ * hour published), as the collector writes it; otherwise the end of `last_hour_utc`, so that an operator
+ * who sets `last_hour_utc` by hand (as README says, to go back or forward) moves the state.
+ */
+function endOf(lastHour: number, windowEnd: string | undefined): number {
+  const end = windowEnd === undefined ? null : parseMinute(windowEnd);
+  return end !== null && end >= lastHour + HOUR_MS && end < lastHour + 2 * HOUR_MS ? end : lastHour + HOUR_MS;
+}
+
+/** The last whole hour published when the windows published end at `end`. */
+export const lastWholeHour = (end: number) => Math.floor(end / HOUR_MS) * HOUR_MS - HOUR_MS;
+
+/**
+ * Advances the state file to the window that ends at `end` with a compare-and-swap: `If-Match` on the ETag
+ * that was read, or `If-None-Match: *` when there was no file. Returns false if another writer got there
+ * first. `last_hour_utc` stays what Google's guide made it, the last whole hour published.
  */
 export async function writeState(
   store: Pick<ObjectStore, 'putIf'>,
   config: Pick<Config, 'stateKey'>,
   previous: State,
-  hour: number,
-  context: Omit<StateFile, 'last_hour_utc'>,
+  end: number,
+  context: Omit<StateFile, 'last_hour_utc' | 'last_window_end'>,
 ): Promise<boolean> {
-  const body: StateFile = { last_hour_utc: formatHour(hour), ...context };
+  const body: StateFile = {
+    last_hour_utc: formatHour(lastWholeHour(end)),
+    last_window_end: formatMinute(end),
+    ...context,
+  };
   // Some S3-compatible servers (Ceph RGW 16) refuse a quoted ETag in If-Match; AWS accepts both forms.
   const condition = previous.etag === null ? ({ ifNoneMatch: '*' } as const) : { ifMatch: previous.etag };
   const outcome = await store.putIf(config.stateKey, `${JSON.stringify(body, null, 2)}\n`, condition);

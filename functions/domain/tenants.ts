@@ -34,6 +34,8 @@ export type TenantRef = number | null;
 /** What the Tenants step hands to the map over tenants (and a redriven Report step hands back). */
 export interface TenantsPlan {
   readonly runId: string;
+  /** The execution's start time: every tenant's plan is made at it, so a redrive plans what the run planned. */
+  readonly startTime?: string | null;
   readonly input: Record<string, unknown>;
   /** The tenants this pass collects: indexes into the run's tenant list, or `[null]`. */
   readonly tenants: readonly TenantRef[];
@@ -92,6 +94,7 @@ export async function planTenants(
   fleet: Fleet,
   input: Record<string, unknown>,
   runId: string,
+  startTime: string | null = null,
 ): Promise<TenantsPlan> {
   const list = await readTenantList(fleet);
   const asked = input.tenants;
@@ -103,7 +106,7 @@ export async function planTenants(
       `The execution input "tenants" is ${JSON.stringify(asked)}: expected a list of tenant ids such as ["acme"].`,
     );
   }
-  const plan = { runId, input, tenantConcurrency: fleet.settings.tenantConcurrency };
+  const plan = { runId, startTime, input, tenantConcurrency: fleet.settings.tenantConcurrency };
   if (list === null) {
     if (asked !== undefined) {
       throw new BadConfiguration(

@@ -206,10 +206,21 @@ describe('operations in the packaged template', () => {
   it('alarms on lag above the threshold, on the metric the collector emits, and when no lag is reported', () => {
     const alarm = resources.LagAlarm?.Properties as Record<string, unknown>;
     expect(alarm).toMatchObject({
-      Namespace: NAMESPACE,
-      MetricName: 'LagHours',
-      Dimensions: [{ Name: 'service', Value: SERVICE }],
-      Statistic: 'Maximum',
+      Metrics: [
+        {
+          Id: 'lagMinutes',
+          ReturnData: false,
+          MetricStat: {
+            Metric: {
+              Namespace: NAMESPACE,
+              MetricName: 'LagMinutes',
+              Dimensions: [{ Name: 'service', Value: SERVICE }],
+            },
+            Stat: 'Maximum',
+          },
+        },
+        { Id: 'lagHours', Expression: 'lagMinutes / 60' },
+      ],
       ComparisonOperator: 'GreaterThanThreshold',
       TreatMissingData: 'breaching',
       AlarmActions: [{ Ref: 'AlarmTopic' }],
@@ -227,7 +238,7 @@ describe('operations in the packaged template', () => {
     const titles = dashboard.widgets.map((w) => w.properties.title).join(' | ');
     for (const word of ['Rows published per entity', 'Lag', 'Executions', 'throttling', 'Duration'])
       expect(titles).toContain(word);
-    for (const metric of ['"Rows', 'LagHours', 'ExecutionsFailed', 'Throttles', 'FetchSeconds'])
+    for (const metric of ['"Rows', 'LagMinutes', 'ExecutionsFailed', 'Throttles', 'FetchSeconds'])
       expect(body).toContain(metric);
     expect(body).toContain(NAMESPACE);
   });
@@ -674,6 +685,7 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
       'tenant.$': '$$.Map.Item.Value',
       'input.$': '$.input',
       'runId.$': '$.runId',
+      'startTime.$': '$.startTime',
     });
   });
 
@@ -858,10 +870,21 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
     ])
       expect(failed).toContain(words);
     const lag = byDefault.Resources.LagAlarm?.Properties;
-    expect(lag).toMatchObject({ Statistic: 'Maximum', Dimensions: [{ Name: 'service', Value: SERVICE }] });
+    expect(lag?.Metrics).toContainEqual(
+      expect.objectContaining({
+        MetricStat: expect.objectContaining({
+          Stat: 'Maximum',
+          Metric: expect.objectContaining({ Dimensions: [{ Name: 'service', Value: SERVICE }] }),
+        }),
+      }),
+    );
     // Every listed tenant's lag also goes to that series: the alarm's Maximum is the worst tenant's.
-    const emitted = emittedDimensions((t) => t.metric('LagHours', 5, undefined, 'acme'));
-    expect(emitted).toContainEqual({ namespace: NAMESPACE, metrics: ['LagHours'], dimensions: ['service'] });
+    const emitted = emittedDimensions((t) => t.metric('LagMinutes', 5, undefined, 'acme'));
+    expect(emitted).toContainEqual({
+      namespace: NAMESPACE,
+      metrics: ['LagMinutes'],
+      dimensions: ['service'],
+    });
   });
 
   it("charts each tenant's lag with a Metrics Insights query of the series the collector emits", () => {
@@ -885,15 +908,15 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
     expect(queries).toEqual([
       {
         title: expect.stringContaining('per tenant'),
-        query: `SELECT MAX(LagHours) FROM SCHEMA(${NAMESPACE}, Tenant, service) WHERE service = '${SERVICE}' GROUP BY Tenant ORDER BY MAX() DESC`,
+        query: `SELECT MAX(LagMinutes) FROM SCHEMA(${NAMESPACE}, Tenant, service) WHERE service = '${SERVICE}' GROUP BY Tenant ORDER BY MAX() DESC`,
       },
     ]);
     // SCHEMA matches the metrics whose dimensions are exactly those listed: the tenant's own series.
     const schema = /SCHEMA\(([^,]+), ([^)]+)\)/.exec(queries[0]?.query ?? '');
-    const emitted = emittedDimensions((t) => t.metric('LagHours', 5, undefined, 'acme'));
+    const emitted = emittedDimensions((t) => t.metric('LagMinutes', 5, undefined, 'acme'));
     expect(emitted).toContainEqual({
       namespace: schema?.[1],
-      metrics: ['LagHours'],
+      metrics: ['LagMinutes'],
       dimensions: (schema?.[2] ?? '').split(', ').sort(),
     });
   });

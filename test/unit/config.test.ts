@@ -49,6 +49,8 @@ describe('loadConfig', () => {
       entities: ['Machines', 'Sessions', 'Connections', 'Applications', 'Users'],
       pageSize: 1000,
       lookbackMinutes: 75,
+      windowMinutes: 60,
+      settleMinutes: 15,
       timeFields: {
         Machines: 'ModifiedDate',
         Sessions: 'ModifiedDate',
@@ -103,16 +105,39 @@ describe('loadConfig', () => {
     expect(loadConfig(env({ PAGE_SIZE: '250' }), false).pageSize).toBe(250);
   });
 
-  it('refuses a LOOKBACK_MINUTES under an hour, which would collect an unfinished hour', () => {
+  it('refuses a LOOKBACK_MINUTES shorter than the window, which would collect an unfinished window', () => {
     const error = refusal(env({ LOOKBACK_MINUTES: '59' }));
 
     expect(error.message).toContain('LOOKBACK_MINUTES');
     expect(error.message).toContain('from 60');
   });
 
-  it('accepts a LOOKBACK_MINUTES of exactly an hour', () => {
-    expect(loadConfig(env({ LOOKBACK_MINUTES: '60' }), false).lookbackMinutes).toBe(60);
+  it('reads a LOOKBACK_MINUTES of a deployment before windows as the hour and its settle', () => {
+    expect(loadConfig(env({ LOOKBACK_MINUTES: '60' }), false)).toMatchObject({
+      windowMinutes: 60,
+      settleMinutes: 0,
+      lookbackMinutes: 60,
+    });
+    expect(loadConfig(env({ LOOKBACK_MINUTES: '90' }), false).settleMinutes).toBe(30);
+    expect(
+      loadConfig(env({ WINDOW_MINUTES: '5', SETTLE_MINUTES: '15', LOOKBACK_MINUTES: '75' }), false),
+    ).toMatchObject({
+      windowMinutes: 5,
+      settleMinutes: 15,
+      lookbackMinutes: 20,
+    });
   });
+
+  it.each(['7', '0', '45', '120', 'five'])(
+    'refuses WINDOW_MINUTES=%s, naming the sizes it takes',
+    (value) => {
+      const error = refusal(env({ WINDOW_MINUTES: value }));
+
+      expect(error.message).toContain(
+        `WINDOW_MINUTES="${value}" is invalid: expected one of 5, 10, 15, 20, 30, 60`,
+      );
+    },
+  );
 
   it.each([
     ['api.cloud.com', 'is not a URL'],

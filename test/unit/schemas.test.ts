@@ -17,6 +17,8 @@ const layout = {
   compression: 'none',
   entities: ['Sessions'],
   lookbackMinutes: 75,
+  windowMinutes: 60,
+  settleMinutes: 15,
   maxHoursPerRun: 24,
   stagingPrefix: 'collector-work/citrix_monitor/staging',
   tenantsKey: 'collector-work/citrix_monitor/tenants.json',

@@ -6,7 +6,7 @@ import { MemoryStore } from '../fixtures/memory-store.ts';
 const config = { stateKey: 'collector-work/citrix_monitor/state.json' };
 const where = 's3://logs-bucket/collector-work/citrix_monitor/state.json';
 const hour = (iso: string) => Date.parse(iso);
-const noState = { lastHour: null, etag: null, file: null };
+const noState = { lastHour: null, end: null, etag: null, file: null };
 
 async function stateFileText(store: MemoryStore): Promise<string | undefined> {
   return (await store.get(config.stateKey))?.body.toString('utf8');
@@ -62,22 +62,23 @@ describe('writeState', () => {
   it("creates the first state file in the old guide's format", async () => {
     const store = new MemoryStore();
 
-    const written = await writeState(store, config, noState, hour('2026-11-24T10:00:00Z'), {
+    const written = await writeState(store, config, noState, hour('2026-11-24T11:00:00Z'), {
       updated_by: 'run-a',
     });
 
     expect(written).toBe(true);
     expect(JSON.parse((await stateFileText(store)) ?? '')).toEqual({
       last_hour_utc: '2026-11-24T10:00:00Z',
+      last_window_end: '2026-11-24T11:00:00Z',
       updated_by: 'run-a',
     });
   });
 
   it('loses the race when another run created the state file first', async () => {
     const store = new MemoryStore();
-    await writeState(store, config, noState, hour('2026-11-24T10:00:00Z'), { updated_by: 'run-a' });
+    await writeState(store, config, noState, hour('2026-11-24T11:00:00Z'), { updated_by: 'run-a' });
 
-    const written = await writeState(store, config, noState, hour('2026-11-24T11:00:00Z'), {
+    const written = await writeState(store, config, noState, hour('2026-11-24T12:00:00Z'), {
       updated_by: 'run-b',
     });
 
@@ -90,10 +91,38 @@ describe('writeState', () => {
     await store.put(config.stateKey, '{"last_hour_utc": "2026-11-24T10:00:00Z"}');
     const read = await readState(store, config);
 
-    const written = await writeState(store, config, read, hour('2026-11-24T11:00:00Z'), {});
+    const written = await writeState(store, config, read, hour('2026-11-24T12:00:00Z'), {});
 
     expect(written).toBe(true);
     expect((await readState(store, config)).lastHour).toBe(hour('2026-11-24T11:00:00Z'));
+  });
+
+  it('keeps the last whole hour in last_hour_utc and the end of a shorter window in last_window_end', async () => {
+    const store = new MemoryStore();
+    const read = await readState(store, config);
+
+    await writeState(store, config, read, Date.parse('2026-11-24T11:25:00Z'), {});
+
+    expect(JSON.parse((await stateFileText(store)) ?? '')).toMatchObject({
+      last_hour_utc: '2026-11-24T10:00:00Z',
+      last_window_end: '2026-11-24T11:25:00Z',
+    });
+    expect(await readState(store, config)).toMatchObject({
+      lastHour: hour('2026-11-24T10:00:00Z'),
+      end: Date.parse('2026-11-24T11:25:00Z'),
+    });
+  });
+
+  it("reads a state file from before windows at the end of its hour, and one whose last_hour_utc was set by hand since at that hour's end", async () => {
+    const store = new MemoryStore();
+    await store.put(config.stateKey, '{"last_hour_utc": "2026-11-24T10:00:00Z"}');
+    expect((await readState(store, config)).end).toBe(hour('2026-11-24T11:00:00Z'));
+
+    await store.put(
+      config.stateKey,
+      '{"last_hour_utc": "2026-11-24T06:00:00Z", "last_window_end": "2026-11-24T11:25:00Z"}',
+    );
+    expect((await readState(store, config)).end).toBe(hour('2026-11-24T07:00:00Z'));
   });
 
   it('leaves the file unchanged when another run advanced it since it was read', async () => {
