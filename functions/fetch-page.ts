@@ -8,6 +8,7 @@ import { type FetchResult, fetchPages } from './domain/collector.ts';
 import { CollectorError } from './domain/errors.ts';
 import { type FetchTask, fetchTaskSchema } from './domain/schemas.ts';
 import type { Fleet } from './domain/tenants.ts';
+import { describeWindow, windowOf } from './domain/windows.ts';
 
 /**
  * Time kept back from the Lambda timeout to finish the last object's write and return the continuation:
@@ -16,12 +17,19 @@ import type { Fleet } from './domain/tenants.ts';
 const SAFETY_MS = 60_000;
 
 /**
- * The same error, its message led by the hour and entity when it does not name them yet (a refused token,
- * say): an operator reading a failed execution sees which entity-hour of which tenant failed.
+ * The same error, its message led by the window and entity when it does not name them yet (a refused token,
+ * say): an operator reading a failed execution sees which entity-window of which tenant failed.
  */
 function located(err: unknown, task: FetchTask): unknown {
-  const where = `Hour ${task.hour}, entity ${task.entity}`;
-  if (!(err instanceof CollectorError) || err.message.includes(where)) return err;
+  if (!(err instanceof CollectorError)) return err;
+  let window: string;
+  try {
+    window = describeWindow(windowOf(task.hour, task.end, 'The task window'));
+  } catch {
+    return err;
+  }
+  const where = `${window}, entity ${task.entity}`;
+  if (err.message.includes(where)) return err;
   const Same = err.constructor as new (message: string, options?: ErrorOptions) => CollectorError;
   return new Same(`${where}: ${err.message}`, { cause: err });
 }

@@ -20,11 +20,14 @@ export const planHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareObj
       const event = eventOf(parsed, 'Plan');
       const tenant = await tenantOf(fleet(), event.runId, event.tenant);
       await clearFailure(fleet(), event.runId, tenant);
+      // The execution's start time is the plan's clock: a redrive plans what the run planned.
+      const started = event.startTime ? Date.parse(event.startTime) : Number.NaN;
       const planned = await plan(
         fleet().collector(tenant),
         event.input ?? {},
         event.runId,
         event.maxHours ?? undefined,
+        Number.isNaN(started) ? undefined : started,
       );
       return { ...planned, tenant };
     });

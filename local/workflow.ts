@@ -175,6 +175,9 @@ export async function runExecution(
   const gathered = gatherResults();
   let timeouts = 0;
   const redriveCount = options.redriveOf?.count ?? 0;
+  const startTime = new Date(
+    options.startTime ?? ('collector' in collectors ? Date.now() : (collectors.now ?? Date.now)()),
+  ).toISOString();
   let redrive: Redrive | undefined = options.redriveOf && { ...options.redriveOf, count: redriveCount + 1 };
   const timeoutMs = options.lambdaTimeoutMs ?? 900_000;
   // biome-ignore lint/suspicious/noExplicitAny: each handler takes the event type its state sends
@@ -212,7 +215,10 @@ export async function runExecution(
           }, timeoutMs);
         });
         try {
-          const result = await Promise.race([handler(event, lambdaContext(name, timeoutMs)), timedOut]);
+          // aws-local-stepfunctions 3.0.0 overwrites the context's Execution.StartTime with its own clock: the
+          // Tenants step gets the execution's start time here, as $$.Execution.StartTime gives it in AWS.
+          const sent = state === 'Tenants' ? { ...(event as object), startTime } : event;
+          const result = await Promise.race([handler(sent, lambdaContext(name, timeoutMs)), timedOut]);
           if (state === 'Tenants')
             redrive = { from: 'Collect tenants', input: result as TenantsPlan, count: next };
           gathered.add(state as TaskState, event, result);
@@ -245,9 +251,7 @@ export async function runExecution(
         Id: `arn:aws:states:us-east-1:000000000000:execution:local:${executionName}`,
         Name: executionName,
         Input: input,
-        StartTime: new Date(
-          options.startTime ?? ('collector' in collectors ? Date.now() : (collectors.now ?? Date.now)()),
-        ).toISOString(),
+        StartTime: startTime,
         RedriveCount: redriveCount,
       },
     },

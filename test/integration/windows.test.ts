@@ -5,6 +5,7 @@
  * and a real S3 server (s3rver). Nothing is mocked here.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { fleetFromEnv } from '../../functions/adapters/lambda.ts';
 import type { Collector } from '../../functions/domain/collector.ts';
 import { runExecution } from '../../local/workflow.ts';
 import { HOUR, iso, pastHour, rowKey, startEnvironment, type TestEnvironment } from './harness.ts';
@@ -81,6 +82,8 @@ function truth(e: TestEnvironment, from: number, to: number): string[] {
       .map((row) => `${entity} ${rowKey(entity, row)}@${String(row.ModifiedDate)}`),
   ).sort();
 }
+
+const hhmm = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
 const duplicates = (list: readonly string[]) => list.filter((v, i) => list.indexOf(v) !== i);
 
@@ -159,5 +162,168 @@ describe('five-minute windows', () => {
         h(first + 2 * HOUR),
       ].sort(),
     );
+  }, 240_000);
+});
+
+describe('five-minute windows, under faults', () => {
+  it('catches up two hours of windows in one execution, oldest first, each once, the state at the newest due window', async () => {
+    const first = pastHour(8);
+    const sim = await simulate(false, first);
+
+    const outcome = await sim.run(first + 2 * HOUR + 15 * MIN, 5, 'catch-up');
+
+    expect(outcome.status, outcome.cause).toBe('SUCCEEDED');
+    expect(outcome.output?.committed.map((c) => c.hour)).toEqual(
+      Array.from({ length: 24 }, (_, j) => new Date(first + j * 5 * MIN).toISOString().replace('.000Z', 'Z')),
+    );
+    expect(await sim.stateEnd()).toBe(new Date(first + 2 * HOUR).toISOString().replace('.000Z', 'Z'));
+    const rows = (await sim.published()).map((r) => `${r.entity} ${r.version}`);
+    expect([...rows].sort()).toEqual(truth(sim.e, first, first + 2 * HOUR));
+  }, 240_000);
+
+  it('publishes every window once when an execution is killed part-way and redriven', async () => {
+    const first = pastHour(8);
+    const sim = await simulate(true, first);
+    const at = first + HOUR + 15 * MIN;
+    const kill = new AbortController();
+    let commits = 0;
+    sim.clock = at;
+    const collector: Collector = {
+      ...sim.e.collector({ ENTITIES: ENTITIES.join(','), WINDOW_MINUTES: '5', PAGE_SIZE: '5' }),
+      now: () => at,
+    };
+    const options = { startTime: at, executionName: 'killed-5', retryIntervalMs: 1 };
+
+    const killed = await runExecution(collector, {
+      ...options,
+      kill: kill.signal,
+      onInvocation: ({ state }) => {
+        if (state === 'Commit' && ++commits === 5) kill.abort();
+      },
+    });
+    expect(killed.status).toBe('ABORTED');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const redriven = await runExecution(collector, { ...options, redriveOf: killed.redrive });
+
+    expect(redriven.status, redriven.cause).toBe('SUCCEEDED');
+    expect(await sim.stateEnd()).toBe(new Date(first + HOUR).toISOString().replace('.000Z', 'Z'));
+    const rows = (await sim.published()).map((r) => `${r.entity} ${r.version}`);
+    expect(duplicates(rows)).toEqual([]);
+    const stillThere = truth(sim.e, first, first + HOUR);
+    expect(stillThere.filter((v) => !rows.includes(v))).toEqual([]);
+  }, 240_000);
+
+  it('fails naming the window and entity when an entity keeps failing, publishes nothing of it, and a redrive publishes it once', async () => {
+    const first = pastHour(8);
+    const sim = await simulate(false, first);
+    const at = first + 30 * MIN;
+    sim.e.standin.failEntity('Users', 503);
+
+    const failed = await sim.run(at, 5, 'failing-5');
+
+    expect(failed.status).toBe('FAILED');
+    expect(failed.error).toBe('CitrixTransient');
+    const window = `Window ${new Date(first).toISOString().replace('.000Z', 'Z')}..${new Date(first + 5 * MIN).toISOString().slice(11, 19)}Z, entity Users`;
+    expect(failed.cause).toContain(window);
+    expect(await sim.published()).toEqual([]);
+    expect(await sim.stateEnd()).toBeNull();
+
+    sim.e.standin.failEntity(null);
+    const collector: Collector = {
+      ...sim.e.collector({ ENTITIES: ENTITIES.join(','), WINDOW_MINUTES: '5', PAGE_SIZE: '5' }),
+      now: () => at,
+    };
+    const redriven = await runExecution(collector, {
+      startTime: at + 2 * HOUR,
+      executionName: 'failing-5',
+      retryIntervalMs: 1,
+      redriveOf: failed.redrive,
+    });
+
+    expect(redriven.status, redriven.cause).toBe('SUCCEEDED');
+    // The redrive plans what the run planned (its start time), not what is due at the redrive.
+    expect(await sim.stateEnd()).toBe(new Date(first + 15 * MIN).toISOString().replace('.000Z', 'Z'));
+    const rows = (await sim.published()).map((r) => `${r.entity} ${r.version}`);
+    expect([...rows].sort()).toEqual(truth(sim.e, first, first + 15 * MIN));
+  }, 240_000);
+});
+
+describe('five-minute windows, many tenants', () => {
+  it('collects each tenant window by window side by side, fails naming the failing tenant, and a redrive collects it alone', async () => {
+    const first = pastHour(8);
+    const ids = ['alpha', 'beta', 'gamma'];
+    const e = await startEnvironment(
+      {
+        rowsPerHour: 120,
+        serverPageSize: 5,
+        dataFromMs: first - 2 * HOUR,
+        dataToMs: first + 5 * HOUR,
+        tenants: ids.map((id, i) => ({
+          customerId: id,
+          clientId: id,
+          clientSecret: `${id}-secret`,
+          seed: i + 1,
+        })),
+      },
+      {
+        WINDOW_MINUTES: '5',
+        ...Object.fromEntries(ids.map((id) => [`${id.toUpperCase()}_SECRET`, `${id}-secret`])),
+      },
+    );
+    env = e;
+    const tenants = ids.map((id) => ({
+      id,
+      customerId: id,
+      clientId: id,
+      clientSecretEnv: `${id.toUpperCase()}_SECRET`,
+      entities: ENTITIES,
+    }));
+    await e.store.put('collector-work/citrix_monitor/tenants.json', JSON.stringify({ tenants }));
+    const stateKey = (id: string) => `collector-work/citrix_monitor/tenants/${id}/state.json`;
+    for (const id of ids)
+      await e.store.put(stateKey(id), JSON.stringify({ last_hour_utc: iso(first - HOUR) }));
+    const stateEnd = async (id: string) =>
+      (JSON.parse((await e.store.get(stateKey(id)))?.body.toString() ?? '{}') as { last_window_end?: string })
+        .last_window_end ?? null;
+    const fleet = fleetFromEnv(e.env, undefined, false, { backoffMs: 1, maxAttempts: 2 });
+    const at = first + HOUR + 15 * MIN;
+    e.standin.tenant('beta').failEntity('Sessions', 503);
+
+    const failed = await runExecution(fleet, {
+      startTime: at,
+      executionName: 'tenants-5',
+      retryIntervalMs: 1,
+    });
+
+    expect(failed.error).toBe('TenantsFailed');
+    expect(failed.cause).toContain(`tenant "beta": CitrixTransient: Window ${hhmm(first)}..`);
+    for (const id of ['alpha', 'gamma']) expect(await stateEnd(id), id).toBe(hhmm(first + HOUR));
+    expect(await stateEnd('beta')).toBeNull();
+
+    e.standin.tenant('beta').failEntity(null);
+    const redriven = await runExecution(fleet, {
+      startTime: at,
+      executionName: 'tenants-5',
+      retryIntervalMs: 1,
+      redriveOf: failed.redrive,
+    });
+
+    expect(redriven.status, redriven.cause).toBe('SUCCEEDED');
+    expect(redriven.results?.map((r) => r.tenant?.id)).toEqual(['beta']);
+    expect(await stateEnd('beta')).toBe(hhmm(first + HOUR));
+    for (const id of ids) {
+      const published = await e.published(`citrix_monitor/${id}/`);
+      const rows = published.flatMap(({ key, rows }) =>
+        rows.map((row) => `${key.split('/')[2]} ${rowKey(key.split('/')[2] ?? '', row)}`),
+      );
+      const expected = ENTITIES.flatMap((entity) =>
+        e.standin
+          .tenant(id)
+          .rowsFor(entity, first, first + HOUR)
+          .map((row) => `${entity} ${rowKey(entity, row)}`),
+      );
+      expect([...rows].sort(), id).toEqual(expected.sort());
+      expect(new Set(published.map((o) => o.key.split('_').at(-2))).size, id).toBe(12);
+    }
   }, 240_000);
 });
