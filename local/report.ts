@@ -2,9 +2,14 @@ import { hostname } from 'node:os';
 import type { Config } from '../functions/domain/config.ts';
 import type { CommitResult } from '../functions/domain/publish.ts';
 import type { Tenant } from '../functions/domain/schemas.ts';
+import { describeWindow, windowOf } from '../functions/domain/windows.ts';
 import type { ExecutionOutcome, TenantOutput } from './workflow.ts';
 
 const n = (x: number) => x.toLocaleString('en-US');
+
+/** `Hour 2026-11-24T10:00:00Z` or `Window 2026-11-24T10:05:00Z..10:10:00Z`. */
+const labelOf = (c: Pick<CommitResult, 'hour' | 'end'>) =>
+  describeWindow(windowOf(c.hour, c.end, 'The window'));
 
 /**
  * An hour another run holds: who, until when, why this run did not take it over, and what to do.
@@ -12,7 +17,8 @@ const n = (x: number) => x.toLocaleString('en-US');
  */
 function heldElsewhere(hour: CommitResult, now: number): string[] {
   const lease = hour.heldBy;
-  if (!lease) return [`  Hour ${hour.hour}: another run is publishing it; nothing written by this run.`];
+  const label = labelOf(hour);
+  if (!lease) return [`  ${label}: another run is publishing it; nothing written by this run.`];
   const minutes = Math.max(0, Math.ceil((Date.parse(lease.until) - now) / 60_000));
   const owner = lease.host && lease.pid ? ` (process ${lease.pid} on ${lease.host})` : '';
   const why = !owner
@@ -21,7 +27,7 @@ function heldElsewhere(hour: CommitResult, now: number): string[] {
       ? `process ${lease.pid} still runs on this machine: let it finish, or stop it and run again at once`
       : `the run is on another machine, so this one cannot tell whether it still runs`;
   return [
-    `  Hour ${hour.hour}: not published by this run, nothing written: run ${lease.holder}${owner} holds it until ${lease.until}, in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
+    `  ${label}: not published by this run, nothing written: run ${lease.holder}${owner} holds it until ${lease.until}, in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
     `    Why: ${why}.`,
     `    Run again after ${lease.until}: a run then finishes the hour if that one has not. To see who holds it: citrix-monitor status.`,
   ];
@@ -57,7 +63,9 @@ export function describeOutcome(
 function describeTenant(out: TenantOutput, config: Config, indent: string, now: number): string[] {
   const lines: string[] = [];
   if (out.hours.length === 0) {
-    lines.push(`${indent}Nothing to do: the state is at ${out.lastHour ?? '?'}, the newest due hour.`);
+    lines.push(
+      `${indent}Nothing to do: the state is at the newest due window (last whole hour ${out.lastHour ?? '?'}).`,
+    );
     return lines;
   }
   for (const hour of out.committed) {
@@ -67,7 +75,7 @@ function describeTenant(out: TenantOutput, config: Config, indent: string, now: 
     }
     const verb =
       hour.outcome === 'published' ? 'published' : 'already published by another run; nothing written';
-    lines.push(`${indent}Hour ${hour.hour}: ${n(hour.rows)} rows, ${n(hour.objects)} objects ${verb}`);
+    lines.push(`${indent}${labelOf(hour)}: ${n(hour.rows)} rows, ${n(hour.objects)} objects ${verb}`);
     for (const [entity, e] of Object.entries(hour.entities)) {
       lines.push(
         `${indent}  ${entity.padEnd(24)} ${n(e.rows).padStart(10)} rows  ${n(e.objects).padStart(5)} objects`,

@@ -19,16 +19,18 @@ import { startLocalS3 } from './s3.ts';
 import { runExecution } from './workflow.ts';
 
 const DATA_DIR = resolve('.local-data');
-const USAGE = 'Usage: npm start [-- --tenants N]   (N from 1 to 40: a tenant list of N stand-in customers)';
+const USAGE =
+  'Usage: npm start [-- --tenants N] [--window M]   (N from 1 to 40: a tenant list of N stand-in customers; M: WINDOW_MINUTES, 5, 10, 15, 20, 30 or 60)';
 
-/** `--tenants N`, or 0 for the one tenant of the environment. */
-function tenantCount(): number {
-  const { values } = parseArgs({ options: { tenants: { type: 'string' } } });
-  return wholeNumber(values.tenants, '--tenants', 0, 1, 40, (message) => new Error(`${message}\n${USAGE}`));
+/** `--tenants N` (0: the one tenant of the environment) and `--window M` (WINDOW_MINUTES, checked by the collector). */
+function options(): { tenants: number; window: string | undefined } {
+  const { values } = parseArgs({ options: { tenants: { type: 'string' }, window: { type: 'string' } } });
+  const fail = (message: string) => new Error(`${message}\n${USAGE}`);
+  return { tenants: wholeNumber(values.tenants, '--tenants', 0, 1, 40, fail), window: values.window };
 }
 
 async function main(): Promise<number> {
-  const tenants = tenantCount();
+  const { tenants, window } = options();
   // A tenant list changes what the bucket's runs collect: the many-tenant demo keeps a bucket of its own.
   const BUCKET = tenants ? 'citrix-monitor-local-tenants' : 'citrix-monitor-local';
   mkdirSync(DATA_DIR, { recursive: true });
@@ -41,6 +43,8 @@ async function main(): Promise<number> {
     serverPageSize: 500,
     nextLinkStyle: 'alternate',
     churn: { entities: ['Sessions', 'Machines'], rowsPerPage: 1 },
+    // Rows up to the end of the current hour, so that windows shorter than an hour (--window) have some.
+    dataToMs: (Math.floor(Date.now() / 3_600_000) + 1) * 3_600_000,
     ...(tenants
       ? {
           tenants: ids.map((id) => ({
@@ -60,6 +64,7 @@ async function main(): Promise<number> {
       ...standin.collectorEnv(),
       // A few hours at most per local run, so a first run stays quick.
       MAX_HOURS_PER_RUN: process.env.MAX_HOURS_PER_RUN ?? '3',
+      ...(window === undefined ? {} : { WINDOW_MINUTES: window }),
     };
     for (const id of ids) env[`${id.toUpperCase()}_SECRET`] = `${id}-secret`;
     const logFile = resolve(DATA_DIR, 'collector.log');
@@ -92,7 +97,7 @@ async function main(): Promise<number> {
       `Files on disk: ${DATA_DIR}/s3/${BUCKET}/${fleet.settings.prefix}/${tenants ? '<tenant>/' : ''}   Log: ${logFile}`,
     );
     console.log(
-      `Run again to collect the hours that have become due since; delete ${DATA_DIR} to start over.`,
+      `Run again to collect the ${window && window !== '60' ? 'windows' : 'hours'} that have become due since; delete ${DATA_DIR} to start over.`,
     );
     return exitCode(outcome);
   } finally {

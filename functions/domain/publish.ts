@@ -34,7 +34,10 @@ export const LEASE_MS = 20 * 60_000;
 export type { CommitRecord, CommitTask, EntityCounts, Lease };
 
 export interface CommitResult {
+  /** The window's start: the hour, for a whole hour. */
   readonly hour: string;
+  /** The window's end. */
+  readonly end?: string;
   /**
    * `published`: this run published the hour (its own objects, or a crashed run's it took over);
    * `already-published`: it was published before, nothing was written;
@@ -205,6 +208,7 @@ export async function commitHour(c: Collector, task: CommitTask): Promise<Commit
     const state = await readState(c.work, c.config);
     return {
       hour: task.hour,
+      end: formatMinute(window.end),
       outcome: 'publishing-elsewhere',
       publishedBy: record.run,
       objects: 0,
@@ -251,6 +255,7 @@ export async function commitHour(c: Collector, task: CommitTask): Promise<Commit
   });
   return {
     hour: task.hour,
+    end: formatMinute(window.end),
     outcome,
     publishedBy: record.run,
     objects,
