@@ -190,16 +190,26 @@ describe('backfill', () => {
     const w = world();
     let running = 0;
     let most = 0;
+    let starts = 0;
     sfnMock.on(StartExecutionCommand).callsFake((input: { name: string }) => {
+      starts++;
       most = Math.max(most, ++running);
       return { executionArn: execArn(input.name) };
     });
     const polls = new Map<string, number>();
+    const ended = new Set<string>();
     sfnMock.on(DescribeExecutionCommand).callsFake((input: { executionArn: string }) => {
       const seenBefore = polls.get(input.executionArn) ?? 0;
       polls.set(input.executionArn, seenBefore + 1);
-      if (seenBefore < 3) return { executionArn: input.executionArn, status: 'RUNNING' };
-      if (seenBefore === 3) running--;
+      // An execution ends only once the other worker has one running too (while hours are left to start):
+      // on a loaded machine a worker could otherwise finish before the other starts, and the test would
+      // prove nothing about the limit.
+      const slotsFull = running >= 2 || starts >= 6;
+      if (seenBefore < 3 || !slotsFull) return { executionArn: input.executionArn, status: 'RUNNING' };
+      if (!ended.has(input.executionArn)) {
+        ended.add(input.executionArn);
+        running--;
+      }
       return succeeded(
         input.executionArn.split(':').at(-1) ?? '',
         `${input.executionArn.slice(-13)}:00:00Z`,
