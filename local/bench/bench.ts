@@ -28,14 +28,14 @@
  *          --stress-size 100000 (0 to skip)  --heap-mb 128  --tenants 20 (0 to skip).
  */
 import { createCipheriv } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Standin, startStandin } from '../citrix-standin/index.ts';
 import { startLocalS3 } from '../s3.ts';
-import { type ChildResult, runChild } from './result.ts';
+import { type ChildResult, rowsOnDisk, runChild } from './result.ts';
 import { runTenantBench } from './tenants.ts';
 
 const HOUR_MS = 3_600_000;
@@ -93,18 +93,7 @@ function desAvailable(): boolean {
 }
 
 /** Rows published on disk by s3rver under the entity's prefix: one NDJSON line per row. */
-function publishedRows(s3Dir: string): { rows: number; objects: number } {
-  const root = join(s3Dir, BUCKET, PREFIX, ENTITY);
-  let rows = 0;
-  let objects = 0;
-  for (const name of readdirSync(root, { recursive: true, encoding: 'utf8' })) {
-    if (!name.endsWith('._S3rver_object')) continue;
-    objects += 1;
-    const body = readFileSync(join(root, name));
-    for (let i = body.indexOf(10); i !== -1; i = body.indexOf(10, i + 1)) rows += 1;
-  }
-  return { rows, objects };
-}
+const publishedRows = (s3Dir: string) => rowsOnDisk(join(s3Dir, BUCKET, PREFIX, ENTITY));
 
 async function measure(
   kind: Kind,
