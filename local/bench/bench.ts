@@ -24,18 +24,24 @@
  * tenants (default 20) × 5 entities at --latency-ms per page, side by side and one after another, with
  * the cost per tenant-hour and the Step Functions history per tenant-hour from the run's own counts.
  *
+ * Then the real-speed bench (real-speed.ts, runnable alone: `npx tsx local/bench/real-speed.ts`): one tenant's
+ * 5,000-row hour with the stand-in serving --real-speed rows/s (default 35, as on the real Citrix API), the
+ * fetch's CPU per 1,000 rows, GB-s per tenant-hour by function and memory size, the smallest memory each
+ * function needs, and the cost per tenant-month at today's sizes beside the chosen ones (about 3 minutes).
+ *
  * Options: --sizes 100000,1000000  --runs 2  --latency-ms 50  --skip-cost-ms <per 1000 rows>
- *          --stress-size 100000 (0 to skip)  --heap-mb 128  --tenants 20 (0 to skip).
+ *          --stress-size 100000 (0 to skip)  --heap-mb 128  --tenants 20 (0 to skip)  --real-speed 35 (0 to skip).
  */
 import { createCipheriv } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Standin, startStandin } from '../citrix-standin/index.ts';
 import { startLocalS3 } from '../s3.ts';
-import { type ChildResult, runChild } from './result.ts';
+import { runRealSpeedBench } from './real-speed.ts';
+import { type ChildResult, rowsOnDisk, runChild } from './result.ts';
 import { runTenantBench } from './tenants.ts';
 
 const HOUR_MS = 3_600_000;
@@ -93,18 +99,7 @@ function desAvailable(): boolean {
 }
 
 /** Rows published on disk by s3rver under the entity's prefix: one NDJSON line per row. */
-function publishedRows(s3Dir: string): { rows: number; objects: number } {
-  const root = join(s3Dir, BUCKET, PREFIX, ENTITY);
-  let rows = 0;
-  let objects = 0;
-  for (const name of readdirSync(root, { recursive: true, encoding: 'utf8' })) {
-    if (!name.endsWith('._S3rver_object')) continue;
-    objects += 1;
-    const body = readFileSync(join(root, name));
-    for (let i = body.indexOf(10); i !== -1; i = body.indexOf(10, i + 1)) rows += 1;
-  }
-  return { rows, objects };
-}
+const publishedRows = (s3Dir: string) => rowsOnDisk(join(s3Dir, BUCKET, PREFIX, ENTITY));
 
 async function measure(
   kind: Kind,
@@ -280,6 +275,7 @@ async function main(): Promise<number> {
       'stress-size': { type: 'string', default: '100000' },
       'heap-mb': { type: 'string', default: '128' },
       tenants: { type: 'string', default: '20' },
+      'real-speed': { type: 'string', default: '35' },
     },
   });
   const sizes = values.sizes.split(',').map(Number);
@@ -288,6 +284,7 @@ async function main(): Promise<number> {
   const stressSize = Number(values['stress-size']);
   heapMB = Number(values['heap-mb']);
   const tenants = Number(values.tenants);
+  const realSpeed = Number(values['real-speed']);
   // Page time ×2.7 over 300,000 skipped rows, the shape measured on Citrix Cloud (35 → 13 rows/s).
   const msPerSkippedRow =
     values['skip-cost-ms'] === undefined
@@ -298,10 +295,11 @@ async function main(): Promise<number> {
     !(runs >= 1) ||
     !(latencyMs >= 0) ||
     !(Number.isInteger(tenants) && tenants >= 0) ||
+    !(realSpeed >= 0) ||
     !(msPerSkippedRow >= 0)
   ) {
     console.error(
-      'Usage: npm run bench -- [--sizes 100000,1000000] [--runs 2] [--latency-ms 50] [--skip-cost-ms N] [--stress-size 100000] [--tenants 20]',
+      'Usage: npm run bench -- [--sizes 100000,1000000] [--runs 2] [--latency-ms 50] [--skip-cost-ms N] [--stress-size 100000] [--tenants 20] [--real-speed 35]',
     );
     return 2;
   }
@@ -380,6 +378,7 @@ async function main(): Promise<number> {
     `Memory:     ${memoryOk ? 'PASS' : 'FAIL'}, collector peak RSS ${largest.collectorRssMB} MB at ${fmt(largest.scenario.size)} rows vs ${smallest.collectorRssMB} MB at ${fmt(smallest.scenario.size)} rows (${growth >= 0 ? '+' : ''}${(100 * growth).toFixed(1)} %, target ≤ +25 %).`,
   );
   if (tenants > 0) await runTenantBench({ tenants, latencyMs, heapMB });
+  if (realSpeed > 0) await runRealSpeedBench({ rowsPerSecond: realSpeed });
   console.log(`Bench time: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
   return 0;
 }

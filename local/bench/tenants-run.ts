@@ -5,20 +5,14 @@
  * the collector's clock at the start (the schedule's: 20 past the hour after the hour to collect), so the
  * due hour cannot move while the bench runs. Prints one JSON line, a {@link TenantsRunResult}.
  */
-import { fleetFromEnv } from '../../functions/adapters/lambda.ts';
-import { silentTelemetry } from '../../functions/adapters/telemetry.ts';
 import type { TenantResult } from '../workflow.ts';
 import { type ExecutionOutcome, type Invocation, runExecution } from '../workflow.ts';
-import { fail, need } from './result.ts';
+import { fail } from './result.ts';
+import { type ScheduledRun, scheduledFleet } from './scheduled-run.ts';
 
 type TaskState = keyof ExecutionOutcome['invocations'];
 
-export interface TenantsRunResult {
-  readonly status: ExecutionOutcome['status'];
-  readonly error?: string;
-  readonly cause?: string;
-  /** State machine start to end, ms. */
-  readonly wallMs: number;
+export interface TenantsRunResult extends ScheduledRun {
   readonly results: readonly TenantResult[];
   /** Handler invocations by task state, as the runner counts them (retried attempts included). */
   readonly invocations: Record<TaskState, number>;
@@ -46,10 +40,7 @@ const zero = (): Record<TaskState, number> => ({
 });
 
 async function main(): Promise<void> {
-  const clockAtStart = Number(need('BENCH_CLOCK_MS'));
-  const realStart = Date.now();
-  const now = () => clockAtStart + (Date.now() - realStart);
-  const fleet = fleetFromEnv(process.env, silentTelemetry, false, {}, { now });
+  const fleet = scheduledFleet();
   const failedInvocations = zero();
   const billedMs = zero();
   const spans = new Map<string, { start: number; end: number }>();

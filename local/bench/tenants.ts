@@ -24,84 +24,37 @@
  *
  * Options: --tenants 20  --latency-ms 50  --rows 2000 (per entity-hour)  --page-size 100  --heap-mb 128.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
-import { s3ClientFromEnv, s3Store } from '../../functions/adapters/s3-store.ts';
 import type { PlannedHour } from '../../functions/domain/collector.ts';
 import type { CommitResult } from '../../functions/domain/publish.ts';
-import { type Standin, startStandin } from '../citrix-standin/index.ts';
-import { startLocalS3 } from '../s3.ts';
 import { loadDefinition } from '../workflow.ts';
-import { runChild } from './result.ts';
-import { type S3Requests, startS3Counter } from './s3-counter.ts';
+import {
+  billable,
+  derivedEntered,
+  FUNCTION,
+  LAMBDA_PER_GB_SECOND,
+  LAMBDA_PER_REQUEST,
+  memorySizes,
+  type PlannedTenant,
+  SFN_PER_TRANSITION,
+  s3Tiers,
+  sum,
+  TASK_STATES,
+  type TaskState,
+  table,
+} from './cost.ts';
+import { rowsOnDisk, runChild, runIfMain } from './result.ts';
+import type { S3Requests } from './s3-counter.ts';
+import { BUCKET, ENTITIES, HOUR_MS, iso, PREFIX, stateBefore, WORK_PREFIX, withServers } from './servers.ts';
 import type { TenantsRunResult } from './tenants-run.ts';
 
-const HOUR_MS = 3_600_000;
-const ENTITIES = ['Machines', 'Sessions', 'Connections', 'Applications', 'Users'];
-const BUCKET = 'citrix-monitor-bench';
-const PREFIX = 'citrix_monitor';
-const LIST_KEY = `collector-work/${PREFIX}/tenants.json`;
-const stateKey = (id: string) => `collector-work/${PREFIX}/tenants/${id}/state.json`;
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const LIST_KEY = `${WORK_PREFIX}/tenants.json`;
+const stateKey = (id: string) => `${WORK_PREFIX}/tenants/${id}/state.json`;
 /** Step Functions' limit on one execution's history (inline Map iterations count in it). */
 const HISTORY_LIMIT = 25_000;
 const MAX_HOURS_PER_RUN = 24;
-
-// Prices, us-east-1, from the AWS pricing pages (no free tier):
-// https://aws.amazon.com/step-functions/pricing/ : Standard workflows, $0.025 per 1,000 state transitions.
-const SFN_PER_TRANSITION = 0.025 / 1000;
-// https://aws.amazon.com/lambda/pricing/ : arm64 $0.0000133334 per GB-second (x86 $0.0000166667; the
-// stack is arm64, serverless.yml provider.architecture), and $0.20 per 1M requests.
-const LAMBDA_PER_GB_SECOND = 0.0000133334;
-const LAMBDA_PER_REQUEST = 0.2 / 1_000_000;
-// https://aws.amazon.com/s3/pricing/ : S3 Standard, PUT, COPY, POST, LIST requests $0.005 per 1,000;
-// GET, SELECT and all other requests $0.0004 per 1,000; DELETE and CANCEL requests are free. A
-// DeleteObjects (multi-object delete) is an HTTP POST: priced here with POST, which can only overstate.
-const S3_TIER1 = 0.005 / 1000;
-const S3_TIER2 = 0.0004 / 1000;
-
-type TaskState = keyof TenantsRunResult['invocations'];
-const TASK_STATES: TaskState[] = ['Tenants', 'Plan', 'FetchPages', 'Commit', 'Report'];
-/** Task state → the serverless.yml function that serves it. */
-const FUNCTION: Record<TaskState, string> = {
-  Tenants: 'tenants',
-  Plan: 'plan',
-  FetchPages: 'fetchPage',
-  Commit: 'commit',
-  Failed: 'failed',
-  Report: 'report',
-};
-
-/** Each function's memory in MB, from serverless.yml (its own memorySize, else the provider's). */
-function memorySizes(): Record<string, number> {
-  const lines = readFileSync(join(ROOT, 'serverless.yml'), 'utf8').split('\n');
-  const sizes: Record<string, number> = {};
-  let section = '';
-  let fn = '';
-  let providerDefault = 0;
-  for (const line of lines) {
-    const top = /^(\w+):/.exec(line);
-    if (top?.[1]) {
-      section = top[1];
-      fn = '';
-      continue;
-    }
-    const memory = /^\s+memorySize:\s*(\d+)/.exec(line);
-    if (section === 'provider' && memory?.[1] && /^ {2}\S/.test(line)) providerDefault = Number(memory[1]);
-    if (section !== 'functions') continue;
-    const name = /^ {2}(\w+):\s*$/.exec(line);
-    if (name?.[1]) fn = name[1];
-    else if (fn && memory?.[1]) sizes[fn] = Number(memory[1]);
-  }
-  if (!providerDefault) throw new Error('serverless.yml: no provider.memorySize');
-  const out: Record<string, number> = {};
-  for (const f of Object.values(FUNCTION)) out[f] = sizes[f] ?? providerDefault;
-  return out;
-}
 
 interface StateInfo {
   readonly type: string;
@@ -154,16 +107,7 @@ interface TenantRun {
 }
 
 /** Rows published on disk by s3rver under a tenant's prefix: one NDJSON line per row. */
-function publishedRows(s3Dir: string, id: string): number {
-  const root = join(s3Dir, BUCKET, PREFIX, id);
-  let rows = 0;
-  for (const name of readdirSync(root, { recursive: true, encoding: 'utf8' })) {
-    if (!name.endsWith('._S3rver_object')) continue;
-    const body = readFileSync(join(root, name));
-    for (let i = body.indexOf(10); i !== -1; i = body.indexOf(10, i + 1)) rows += 1;
-  }
-  return rows;
-}
+const publishedRows = (s3Dir: string, id: string) => rowsOnDisk(join(s3Dir, BUCKET, PREFIX, id)).rows;
 
 interface Setup {
   readonly tenants: number;
@@ -175,13 +119,11 @@ interface Setup {
   readonly hour: number;
 }
 
-const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 13)}:00:00Z`;
-
 /** One scheduled run of `setup.tenants` tenants, each due exactly `setup.hour`, in a child process. */
 async function measure(label: string, concurrency: string, setup: Setup): Promise<TenantRun> {
   const ids = Array.from({ length: setup.tenants }, (_, i) => `t${String(i + 1).padStart(2, '0')}`);
   const secretEnv = (id: string) => `${id.toUpperCase()}_SECRET`;
-  const standin: Standin = await startStandin({
+  const standinOptions = {
     rowsPerHour: setup.rows,
     serverPageSize: setup.pageSize,
     latencyMs: setup.latencyMs,
@@ -192,13 +134,8 @@ async function measure(label: string, concurrency: string, setup: Setup): Promis
       seed: i + 1,
       latencyMs: setup.latencyMs,
     })),
-  });
-  const dir = mkdtempSync(join(tmpdir(), 'citrix-tenants-bench-'));
-  const s3 = await startLocalS3(dir, BUCKET);
-  const counter = await startS3Counter(s3.endpoint);
-  try {
-    // Written straight to s3rver, not through the counter: the setup is no part of the run.
-    const store = s3Store(s3ClientFromEnv(s3.env), BUCKET);
+  };
+  return withServers(standinOptions, setup.hour, async ({ standin, dir, store, counter, env }) => {
     const list = ids.map((id) => ({
       id,
       customerId: `${id}cust`,
@@ -206,31 +143,16 @@ async function measure(label: string, concurrency: string, setup: Setup): Promis
       clientSecretEnv: secretEnv(id),
     }));
     await store.put(LIST_KEY, JSON.stringify({ tenants: list }), 'application/json');
-    for (const id of ids) {
-      await store.put(
-        stateKey(id),
-        JSON.stringify({ last_hour_utc: iso(setup.hour - HOUR_MS) }),
-        'application/json',
-      );
-    }
+    for (const id of ids) await store.put(stateKey(id), stateBefore(setup.hour), 'application/json');
     counter.reset();
-    const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? ROOT,
-      ...s3.env,
-      AWS_ENDPOINT_URL_S3: counter.endpoint,
-      S3_BUCKET: BUCKET,
-      S3_PREFIX: PREFIX,
-      API_BASE: standin.url,
+    const childEnv: Record<string, string> = {
+      ...env,
       PAGE_SIZE: String(setup.pageSize),
-      ENTITIES: ENTITIES.join(','),
       ...(concurrency === 'default' ? {} : { TENANT_CONCURRENCY: concurrency }),
-      // The schedule's clock (cron 20 * * * ?): 20 past the hour after the hour to collect.
-      BENCH_CLOCK_MS: String(setup.hour + HOUR_MS + 20 * 60_000),
       ...Object.fromEntries(ids.map((id) => [secretEnv(id), `${id}-secret`])),
     };
     const cpuBefore = process.cpuUsage();
-    const child = await runChild<TenantsRunResult>('tenants-run.ts', env, setup.heapMB);
+    const child = await runChild<TenantsRunResult>('tenants-run.ts', childEnv, setup.heapMB);
     const cpu = process.cpuUsage(cpuBefore);
     if (child.status !== 'SUCCEEDED') {
       throw new Error(`${label} run ${child.status}: ${child.error}: ${child.cause}`);
@@ -283,59 +205,19 @@ async function measure(label: string, concurrency: string, setup: Setup): Promis
         0,
       ),
     };
-  } finally {
-    await counter.stop();
-    await s3.stop();
-    await standin.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /** What the handler invocations and the map iterations imply each state was entered, by state name. */
-function derivedEntered(child: TenantsRunResult): { entered: Record<string, number>; iterations: number } {
+function enteredFromInvocations(child: TenantsRunResult): ReturnType<typeof derivedEntered> {
   const ok = (s: TaskState) => child.invocations[s] - child.failedInvocations[s];
-  const tenants = child.results.length;
-  const failedTenants = child.results.filter((r) => r.failure).length;
-  let hours = 0;
-  let publishedBefore = 0;
-  let entityIterations = 0;
-  for (const r of child.results) {
-    const planned = (r.hours ?? []) as PlannedHour[];
-    const entities = ((r.entities ?? []) as string[]).length;
-    hours += planned.length;
-    publishedBefore += planned.filter((h) => h.published).length;
-    entityIterations += planned.filter((h) => !h.published).length * entities;
-  }
-  const passes = ok('Report');
-  return {
-    entered: {
-      Tenants: ok('Tenants'),
-      'Collect tenants': passes,
-      Collected: passes,
-      Report: passes,
-      'Again?': passes,
-      Done: child.status === 'SUCCEEDED' ? 1 : 0,
-      Tenant: tenants,
-      'Tenant failed': failedTenants,
-      Plan: ok('Plan'),
-      Hours: ok('Plan'),
-      'Already published?': hours,
-      'Nothing to fetch': publishedBefore,
-      Entities: hours - publishedBefore,
-      Commit: ok('Commit'),
-      FetchPages: ok('FetchPages'),
-      'More pages?': ok('FetchPages'),
-      'Entity fetched': entityIterations,
-    },
-    iterations: tenants + hours + entityIterations,
-  };
+  const tenants: PlannedTenant[] = child.results.map((r) => ({
+    hours: (r.hours ?? []) as PlannedHour[],
+    entities: (r.entities ?? []) as string[],
+    failed: r.failure !== undefined,
+  }));
+  return derivedEntered(ok, tenants, child.status === 'SUCCEEDED');
 }
-
-const sum = (xs: Iterable<number>) => {
-  let n = 0;
-  for (const x of xs) n += x;
-  return n;
-};
 
 interface Accounts {
   readonly enteredLog: number;
@@ -362,16 +244,9 @@ interface Accounts {
   };
 }
 
-/** Requests that reached s3rver less those it failed with 5xx: the SDK's retries of s3rver's own faults. */
-function billable(run: TenantRun): S3Requests {
-  const out = { ...run.s3 };
-  for (const kind of Object.keys(out) as (keyof S3Requests)[]) out[kind] -= run.s3ServerErrors[kind];
-  return out;
-}
-
 function account(run: TenantRun, memory: Record<string, number>, states: Map<string, StateInfo>): Accounts {
   const { child } = run;
-  const derived = derivedEntered(child);
+  const derived = enteredFromInvocations(child);
   const enteredLog = sum(Object.values(child.statesEntered));
   const enteredDerived = sum(Object.values(derived.entered));
   // The higher of the two counts, state by state from the same source.
@@ -385,13 +260,11 @@ function account(run: TenantRun, memory: Record<string, number>, states: Map<str
     TASK_STATES.map((s) => (child.billedMs[s] / 1000) * ((memory[FUNCTION[s]] ?? 0) / 1024)),
   );
   const lambdaRequests = sum(Object.values(child.invocations));
-  const s3 = billable(run);
-  const s3Tier1 = s3.put + s3.copy + s3.post + s3.list + s3.deleteObjects;
-  const s3Tier2 = s3.get + s3.head + s3.other;
+  const s3 = s3Tiers(billable(run.s3, run.s3ServerErrors));
   const perTenantHour = (x: number) => x / run.tenantHours;
   const sfn = perTenantHour(transitions * SFN_PER_TRANSITION);
   const lambda = perTenantHour(gbSeconds * LAMBDA_PER_GB_SECOND + lambdaRequests * LAMBDA_PER_REQUEST);
-  const s3Cost = perTenantHour(s3Tier1 * S3_TIER1 + s3Tier2 * S3_TIER2);
+  const s3Cost = perTenantHour(s3.dollars);
 
   // History: 2 for the execution, per state entered by its type, 2 per map iteration, 3 per retried attempt.
   let fixed = 2;
@@ -417,9 +290,9 @@ function account(run: TenantRun, memory: Record<string, number>, states: Map<str
     transitions,
     gbSeconds,
     lambdaRequests,
-    s3Tier1,
-    s3Tier2,
-    s3Free: s3.delete,
+    s3Tier1: s3.tier1,
+    s3Tier2: s3.tier2,
+    s3Free: s3.free,
     cost: { sfn, lambda, s3: s3Cost, total: sfn + lambda + s3Cost },
     history: {
       total: fixed + tenantPart + hourPart,
@@ -439,15 +312,6 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const usd = (x: number) => `$${x.toFixed(7)}`;
 const max = (xs: number[]) => Math.max(...xs);
 const mean = (xs: number[]) => sum(xs) / Math.max(1, xs.length);
-
-function table(rows: Array<[string, ...string[]]>, head: string[]): string {
-  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0)))
-      .join('  ');
-  return [line(head), ...rows.map(line)].join('\n');
-}
 
 export interface TenantBenchOptions {
   readonly tenants?: number;
@@ -515,14 +379,14 @@ export async function runTenantBench(options: TenantBenchOptions = {}): Promise<
     [
       'S3 requests PUT tier (PUT/COPY/POST/DeleteObjects/LIST)',
       ...column((r, a) => {
-        const b = billable(r);
+        const b = billable(r.s3, r.s3ServerErrors);
         return `${fmt(a.s3Tier1)} (${b.put}/${b.copy}/${b.post}/${b.deleteObjects}/${b.list})`;
       }),
     ],
     [
       'S3 requests GET tier (GET/HEAD/other)',
       ...column((r, a) => {
-        const b = billable(r);
+        const b = billable(r.s3, r.s3ServerErrors);
         return `${fmt(a.s3Tier2)} (${b.get}/${b.head}/${b.other})`;
       }),
     ],
@@ -603,7 +467,8 @@ export async function runTenantBench(options: TenantBenchOptions = {}): Promise<
   console.log(`Tenant bench time: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
 }
 
-async function main(): Promise<number> {
+/** The command line's options, or the usage. */
+function parseOptions(): TenantBenchOptions | string {
   const { values } = parseArgs({
     options: {
       tenants: { type: 'string', default: '20' },
@@ -628,21 +493,9 @@ async function main(): Promise<number> {
     !(options.pageSize >= 1) ||
     !(options.heapMB >= 16)
   ) {
-    console.error(
-      'Usage: npx tsx local/bench/tenants.ts [--tenants 20] [--latency-ms 50] [--rows 2000] [--page-size 100] [--heap-mb 128]',
-    );
-    return 2;
+    return 'Usage: npx tsx local/bench/tenants.ts [--tenants 20] [--latency-ms 50] [--rows 2000] [--page-size 100] [--heap-mb 128]';
   }
-  await runTenantBench(options);
-  return 0;
+  return options;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main().then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      console.error(err instanceof Error ? `Tenant bench failed: ${err.message}` : err);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, 'Tenant bench', parseOptions, runTenantBench);

@@ -716,6 +716,30 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
     ]);
   });
 
+  it('runs the tenants, failed and report functions, each with a role of its own', () => {
+    for (const [fn, timeout, role] of [
+      ['tenants', 60, 'TenantsRole'],
+      ['failed', 30, 'FailedRole'],
+      ['report', 30, 'ReportRole'],
+    ] as const) {
+      const id = `${fn[0]?.toUpperCase()}${fn.slice(1)}LambdaFunction`;
+      expect(byDefault.Resources[id]?.Properties, id).toMatchObject({
+        Handler: `functions/${fn}.handler`,
+        Runtime: 'nodejs24.x',
+        Timeout: timeout,
+        MemorySize: 256,
+        Role: { 'Fn::GetAtt': [role, 'Arn'] },
+      });
+    }
+  });
+
+  it('runs every function at 256 MB, the size the real-speed bench chose', () => {
+    const sizes = Object.values(byDefault.Resources)
+      .filter((r) => r.Type === 'AWS::Lambda::Function')
+      .map((f) => f.Properties.MemorySize);
+    expect(sizes).toEqual(Array(6).fill(256));
+  });
+
   it('lets the tenants role read the tenant list and nothing else, and list the work prefix so a missing list is a 404', () => {
     expect(roleGrants(byDefault.Resources.TenantsRole)).toEqual([
       logsOf('tenants'),

@@ -1,0 +1,176 @@
+/**
+ * What the benches' cost figures are made of (tenants.ts, real-speed.ts): us-east-1 list prices, the
+ * function that serves each Task state and its memory in serverless.yml, S3's request tiers, and the states
+ * an execution enters as its handler invocations imply them.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PlannedHour } from '../../functions/domain/collector.ts';
+import type { ExecutionOutcome } from '../workflow.ts';
+import type { S3Requests } from './s3-counter.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+// Prices, us-east-1, from the AWS pricing pages (no free tier):
+// https://aws.amazon.com/step-functions/pricing/ : Standard workflows, $0.025 per 1,000 state transitions.
+export const SFN_PER_TRANSITION = 0.025 / 1000;
+// https://aws.amazon.com/lambda/pricing/ : arm64 $0.0000133334 per GB-second (x86 $0.0000166667; the
+// stack is arm64, serverless.yml provider.architecture), and $0.20 per 1M requests.
+export const LAMBDA_PER_GB_SECOND = 0.0000133334;
+export const LAMBDA_PER_REQUEST = 0.2 / 1_000_000;
+// https://aws.amazon.com/s3/pricing/ : S3 Standard, PUT, COPY, POST, LIST requests $0.005 per 1,000;
+// GET, SELECT and all other requests $0.0004 per 1,000; DELETE and CANCEL requests are free. A
+// DeleteObjects (multi-object delete) is an HTTP POST: priced here with POST, which can only overstate.
+export const S3_TIER1 = 0.005 / 1000;
+export const S3_TIER2 = 0.0004 / 1000;
+/**
+ * Lambda gives CPU in proportion to memory: "at 1,769 MB, a function has the equivalent of one vCPU"
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
+ */
+export const ONE_VCPU_MB = 1769;
+
+export type TaskState = keyof ExecutionOutcome['invocations'];
+export const TASK_STATES: TaskState[] = ['Tenants', 'Plan', 'FetchPages', 'Commit', 'Failed', 'Report'];
+/** Task state → the serverless.yml function that serves it. */
+export const FUNCTION: Record<TaskState, string> = {
+  Tenants: 'tenants',
+  Plan: 'plan',
+  FetchPages: 'fetchPage',
+  Commit: 'commit',
+  Failed: 'failed',
+  Report: 'report',
+};
+
+/** The serverless.yml text. */
+export const serverlessYml = (): string => readFileSync(join(ROOT, 'serverless.yml'), 'utf8');
+
+/** A function of serverless.yml: its memory in MB (its own memorySize, else the provider's) and handler. */
+export interface FunctionSettings {
+  readonly memoryMB: number;
+  /** `functions/fetch-page.handler`: the module path, then the export. */
+  readonly handler: string;
+}
+
+/** Each function's settings, from serverless.yml. */
+export function functionSettings(): Record<string, FunctionSettings> {
+  const lines = serverlessYml().split('\n');
+  const found: Record<string, { memoryMB?: number; handler?: string }> = {};
+  let section = '';
+  let fn = '';
+  let providerDefault = 0;
+  for (const line of lines) {
+    const top = /^(\w+):/.exec(line);
+    if (top?.[1]) {
+      section = top[1];
+      fn = '';
+      continue;
+    }
+    const memory = /^\s+memorySize:\s*(\d+)/.exec(line);
+    if (section === 'provider' && memory?.[1] && /^ {2}\S/.test(line)) providerDefault = Number(memory[1]);
+    if (section !== 'functions') continue;
+    const name = /^ {2}(\w+):\s*$/.exec(line);
+    const handler = /^ {4}handler:\s*(\S+)/.exec(line);
+    if (name?.[1]) fn = name[1];
+    else if (fn && memory?.[1]) found[fn] = { ...found[fn], memoryMB: Number(memory[1]) };
+    else if (fn && handler?.[1]) found[fn] = { ...found[fn], handler: handler[1] };
+  }
+  if (!providerDefault) throw new Error('serverless.yml: no provider.memorySize');
+  const out: Record<string, FunctionSettings> = {};
+  for (const f of Object.values(FUNCTION)) {
+    const handler = found[f]?.handler;
+    if (!handler) throw new Error(`serverless.yml: no handler for function ${f}`);
+    out[f] = { memoryMB: found[f]?.memoryMB ?? providerDefault, handler };
+  }
+  return out;
+}
+
+/** Each function's memory in MB, from serverless.yml (its own memorySize, else the provider's). */
+export function memorySizes(): Record<string, number> {
+  return Object.fromEntries(Object.entries(functionSettings()).map(([f, s]) => [f, s.memoryMB]));
+}
+
+/** The deployed functions' NODE_OPTIONS (serverless.yml, provider.environment). */
+export function deployedNodeOptions(): string {
+  return /^ {4}NODE_OPTIONS:\s*(.+)$/m.exec(serverlessYml())?.[1]?.trim() ?? '';
+}
+
+/** Requests that reached the S3 server less those it failed with 5xx (the SDK's retries of its own faults). */
+export function billable(counts: S3Requests, serverErrors: S3Requests): S3Requests {
+  const out = { ...counts };
+  for (const kind of Object.keys(out) as (keyof S3Requests)[]) out[kind] -= serverErrors[kind];
+  return out;
+}
+
+/** Requests by price tier: PUT, COPY, POST, LIST (and DeleteObjects); GET and the rest; free (DELETE). */
+export function s3Tiers(s3: S3Requests): { tier1: number; tier2: number; free: number; dollars: number } {
+  const tier1 = s3.put + s3.copy + s3.post + s3.list + s3.deleteObjects;
+  const tier2 = s3.get + s3.head + s3.other;
+  return { tier1, tier2, free: s3.delete, dollars: tier1 * S3_TIER1 + tier2 * S3_TIER2 };
+}
+
+/** One tenant as its Plan saw it: the hours planned and the entities, and whether the tenant failed. */
+export interface PlannedTenant {
+  readonly hours: readonly PlannedHour[];
+  readonly entities: readonly string[];
+  readonly failed: boolean;
+}
+
+/**
+ * What the handler invocations and the map iterations imply each state was entered, by state name: each
+ * Task entry one successful invocation, "More pages?" once per FetchPages, "Entity fetched" once per
+ * entity-hour, 3 states per tenant and per hour, 6 at the top.
+ */
+export function derivedEntered(
+  ok: (state: TaskState) => number,
+  tenants: readonly PlannedTenant[],
+  succeeded: boolean,
+): { entered: Record<string, number>; iterations: number } {
+  let hours = 0;
+  let publishedBefore = 0;
+  let entityIterations = 0;
+  for (const t of tenants) {
+    hours += t.hours.length;
+    publishedBefore += t.hours.filter((h) => h.published).length;
+    entityIterations += t.hours.filter((h) => !h.published).length * t.entities.length;
+  }
+  const passes = ok('Report');
+  return {
+    entered: {
+      Tenants: ok('Tenants'),
+      'Collect tenants': passes,
+      Collected: passes,
+      Report: passes,
+      'Again?': passes,
+      Done: succeeded ? 1 : 0,
+      Tenant: tenants.length,
+      'Tenant failed': tenants.filter((t) => t.failed).length,
+      Plan: ok('Plan'),
+      Hours: ok('Plan'),
+      'Already published?': hours,
+      'Nothing to fetch': publishedBefore,
+      Entities: hours - publishedBefore,
+      Commit: ok('Commit'),
+      FetchPages: ok('FetchPages'),
+      'More pages?': ok('FetchPages'),
+      'Entity fetched': entityIterations,
+    },
+    iterations: tenants.length + hours + entityIterations,
+  };
+}
+
+export const sum = (xs: Iterable<number>): number => {
+  let n = 0;
+  for (const x of xs) n += x;
+  return n;
+};
+
+/** A text table: the first column left-aligned, the others right-aligned. */
+export function table(rows: Array<[string, ...string[]]>, head: string[]): string {
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0)))
+      .join('  ');
+  return [line(head), ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,30 @@
+/**
+ * What the bench children of one scheduled run share (tenants-run.ts, real-speed-run.ts): the collector's
+ * tenants on the schedule's clock, and the head of the result line.
+ */
+import { fleetFromEnv } from '../../functions/adapters/lambda.ts';
+import { silentTelemetry } from '../../functions/adapters/telemetry.ts';
+import type { Fleet } from '../../functions/domain/tenants.ts';
+import type { ExecutionOutcome } from '../workflow.ts';
+import { need } from './result.ts';
+
+/** How the execution ended, and how long it took. */
+export interface ScheduledRun {
+  readonly status: ExecutionOutcome['status'];
+  readonly error?: string;
+  readonly cause?: string;
+  /** State machine start to end, ms. */
+  readonly wallMs: number;
+}
+
+/**
+ * The tenants of the child's environment, their clock BENCH_CLOCK_MS at the start (set by the parent: the
+ * schedule's clock, 20 past the hour after the hour to collect) and running on from there, so the due hour
+ * cannot move while the bench runs.
+ */
+export function scheduledFleet(): Fleet {
+  const clockAtStart = Number(need('BENCH_CLOCK_MS'));
+  const realStart = Date.now();
+  const now = () => clockAtStart + (Date.now() - realStart);
+  return fleetFromEnv(process.env, silentTelemetry, false, {}, { now });
+}

@@ -1,0 +1,74 @@
+/**
+ * What the benches of a scheduled run share (tenants.ts, real-speed.ts): a Citrix stand-in, a fresh s3rver in
+ * a temporary folder behind a counting proxy (s3-counter.ts), and the environment of a child that collects
+ * one hour on the schedule's clock. Everything is stopped and removed afterwards.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { s3ClientFromEnv, s3Store } from '../../functions/adapters/s3-store.ts';
+import type { ObjectStore } from '../../functions/domain/ports.ts';
+import { type Standin, type StandinOptions, startStandin } from '../citrix-standin/index.ts';
+import { startLocalS3 } from '../s3.ts';
+import { type S3Counter, startS3Counter } from './s3-counter.ts';
+
+export const HOUR_MS = 3_600_000;
+export const ENTITIES = ['Machines', 'Sessions', 'Connections', 'Applications', 'Users'];
+export const BUCKET = 'citrix-monitor-bench';
+export const PREFIX = 'citrix_monitor';
+export const WORK_PREFIX = `collector-work/${PREFIX}`;
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** An hour as the collector names it, `2026-11-24T10:00:00Z`. */
+export const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 13)}:00:00Z`;
+
+/** A state file whose last published hour is the one before `hour`: a scheduled run collects `hour`. */
+export const stateBefore = (hour: number) => JSON.stringify({ last_hour_utc: iso(hour - HOUR_MS) });
+
+export interface BenchServers {
+  readonly standin: Standin;
+  /** s3rver's folder. */
+  readonly dir: string;
+  /** The bucket, straight to s3rver: what is written here for the setup is not counted. */
+  readonly store: ObjectStore;
+  /** Counts what the child sends; reset it once the setup is written. */
+  readonly counter: S3Counter;
+  /**
+   * The child's environment: PATH and HOME only of this process's, S3 through the counter, the bucket and
+   * prefix, the stand-in's API_BASE, the five entities, and BENCH_CLOCK_MS, the schedule's clock.
+   */
+  readonly env: Record<string, string>;
+}
+
+/** Starts the servers for a run that collects `hour`, gives them to `run`, then stops and removes them. */
+export async function withServers<T>(
+  standinOptions: StandinOptions,
+  hour: number,
+  run: (servers: BenchServers) => Promise<T>,
+): Promise<T> {
+  const standin = await startStandin(standinOptions);
+  const dir = mkdtempSync(join(tmpdir(), 'citrix-bench-'));
+  const s3 = await startLocalS3(dir, BUCKET);
+  const counter = await startS3Counter(s3.endpoint);
+  try {
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? ROOT,
+      ...s3.env,
+      AWS_ENDPOINT_URL_S3: counter.endpoint,
+      S3_BUCKET: BUCKET,
+      S3_PREFIX: PREFIX,
+      API_BASE: standin.url,
+      ENTITIES: ENTITIES.join(','),
+      // The schedule's clock (cron 20 * * * ?): 20 past the hour after the hour to collect.
+      BENCH_CLOCK_MS: String(hour + HOUR_MS + 20 * 60_000),
+    };
+    return await run({ standin, dir, store: s3Store(s3ClientFromEnv(s3.env), BUCKET), counter, env });
+  } finally {
+    await counter.stop();
+    await s3.stop();
+    await standin.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
