@@ -1,7 +1,7 @@
 import type { Config } from './config.ts';
 import { BadConfiguration, CitrixTransient } from './errors.ts';
 import { formatHour, HOUR_MS, hourOf } from './hours.ts';
-import { commitHourPrefix, stagingKey } from './keys.ts';
+import { commitHourPrefix, stagingKey, startOfCommitKey } from './keys.ts';
 import { type Cursor, EntityPages, type EntityWindow } from './pager.ts';
 import type { CitrixPages, ObjectStore, Telemetry } from './ports.ts';
 import { readRecord } from './publish.ts';
@@ -162,7 +162,7 @@ async function claimedIn(c: Collector, hour: number): Promise<Claimed[]> {
   const keys = await c.work.list(commitHourPrefix(c.config, hour));
   const claimed: Claimed[] = [];
   for (const key of keys) {
-    const start = startOfRecordKey(key);
+    const start = startOfCommitKey(key);
     if (start === null) continue;
     const found = await readRecord(c, start);
     if (!found) continue;
@@ -170,13 +170,6 @@ async function claimedIn(c: Collector, hour: number): Promise<Claimed[]> {
     claimed.push({ ...w, published: found.record.status === 'published' });
   }
   return claimed;
-}
-
-/** The window start a commit record's key names (`…/commits/20261124T10.json`, `…/20261124T1005.json`). */
-function startOfRecordKey(key: string): number | null {
-  const m = /\/(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})?\.json$/.exec(key);
-  if (!m) return null;
-  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5] ?? 0));
 }
 
 /** The paging of one entity-window, from the configuration: by key unless NEXTLINK_PAGING names the entity. */

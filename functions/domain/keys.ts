@@ -59,3 +59,10 @@ export function commitKey(layout: Layout, startMs: number): string {
 export function commitHourPrefix(layout: Layout, hourMs: number): string {
   return `${layout.workPrefix}/commits/${claimStamp(hourMs)}`;
 }
+
+/** The window start a commit record's key names (`…/commits/20261124T10.json`, `…/20261124T1005.json`). */
+export function startOfCommitKey(key: string): number | null {
+  const m = /\/(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})?\.json$/.exec(key);
+  if (!m) return null;
+  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5] ?? 0));
+}

@@ -2,7 +2,14 @@ import type { Collector, LeaseOwner } from './collector.ts';
 import type { StorageLayout } from './config.ts';
 import { StateCorrupt } from './errors.ts';
 import { formatHour, HOUR_MS } from './hours.ts';
-import { commitKey, publishedKey, stagingKey, stagingRunPrefix } from './keys.ts';
+import {
+  commitHourPrefix,
+  commitKey,
+  publishedKey,
+  stagingKey,
+  stagingRunPrefix,
+  startOfCommitKey,
+} from './keys.ts';
 import type { ObjectStore } from './ports.ts';
 import {
   type CommitRecord,
@@ -112,10 +119,61 @@ export async function readRecord(
 }
 
 /**
- * Takes the hour for this run: a new claim (`If-None-Match: *`), or the lease of an unfinished claim
- * when it is this run's own (a retry or redrive: Step Functions starts those only after the previous
- * attempt ended), has expired (its holder is gone), or names a local process that provably died (a
- * killed local run, rerun on the same machine). Every change is a compare-and-swap on the record.
+ * The claims of the window's hour that overlap it and start elsewhere: windows of runs of another window
+ * size. A claim that was never checked and whose lease expired belongs to a run that died before its
+ * check, so it published nothing: it is removed.
+ */
+async function overlapping(c: Collector, window: Window, own: string): Promise<CommitRecord[]> {
+  const keys = await c.work.list(commitHourPrefix(c.config, window.start - (window.start % HOUR_MS)));
+  const found: CommitRecord[] = [];
+  for (const key of keys) {
+    const start = startOfCommitKey(key);
+    if (key === own || start === null || start >= window.end) continue;
+    const other = await readRecord(c, start);
+    if (!other || windowOf(other.record.hour, other.record.end, 'its window').end <= window.start) continue;
+    if (other.record.unchecked && Date.parse(other.record.lease.until) <= now(c)) {
+      await c.work.deleteAll([key]);
+      c.log('removed the claim of a run that died before checking it', { key, run: other.record.run });
+      continue;
+    }
+    found.push(other.record);
+  }
+  return found;
+}
+
+/**
+ * Checks a claim of this run against overlapping claims (runs of another window size that planned from
+ * another start): with none, the claim is marked checked and may be published; with one, it is withdrawn
+ * and nothing of it is published. Of two overlapping claims, whichever was written second sees the first,
+ * so at most one of them is ever published (both withdraw when both see each other).
+ */
+async function checked(
+  c: Collector,
+  window: Window,
+  claim: { record: CommitRecord; etag: string },
+): Promise<{ record: CommitRecord; etag: string } | { other: CommitRecord }> {
+  const key = commitKey(c.config, window.start);
+  const others = await overlapping(c, window, key);
+  if (others[0]) {
+    await c.work.deleteAll([key]);
+    return { other: others[0] };
+  }
+  const { unchecked: _, ...record } = claim.record;
+  const outcome = await c.work.putIf(key, serialize(record), { ifMatch: claim.etag });
+  if (!outcome.written) {
+    throw new StateCorrupt(
+      `The commit record of ${describeWindow(window)} changed while this run held its lease; run again (nothing is published twice).`,
+    );
+  }
+  return { record, etag: outcome.etag };
+}
+
+/**
+ * Takes the window for this run: a new claim (`If-None-Match: *`, then checked against overlapping
+ * claims), or the lease of an unfinished claim when it is this run's own (a retry or redrive: Step
+ * Functions starts those only after the previous attempt ended), has expired (its holder is gone), or
+ * names a local process that provably died (a killed local run, rerun on the same machine). Every change
+ * is a compare-and-swap on the record.
  */
 async function acquire(
   c: Collector,
@@ -129,6 +187,8 @@ async function acquire(
   for (let attempt = 0; attempt < 5; attempt++) {
     const found = await readRecord(c, window.start);
     if (!found) {
+      const before = await overlapping(c, window, key);
+      if (before[0]) return { kind: 'other-window', record: before[0] };
       const entities: CommitRecord['entities'] = {};
       for (const f of task.fetched) entities[f.entity] = { objects: f.objects, rows: f.rows };
       const claim = leased(
@@ -141,12 +201,16 @@ async function acquire(
           entities,
           claimed_at: new Date(now(c)).toISOString(),
           lease: { holder: '', until: '' },
+          unchecked: true,
         },
         task.runId,
       );
       const outcome = await c.work.putIf(key, serialize(claim), { ifNoneMatch: '*' });
-      if (outcome.written) return { kind: 'fresh', record: claim, etag: outcome.etag };
-      continue;
+      if (!outcome.written) continue;
+      const cleared = await checked(c, window, { record: claim, etag: outcome.etag });
+      return 'other' in cleared
+        ? { kind: 'other-window', record: cleared.other }
+        : { kind: 'fresh', ...cleared };
     }
     const { record, etag } = found;
     // A run of another window size claimed this start first: its window, not this one, is published.
@@ -156,7 +220,7 @@ async function acquire(
     const live = record.lease.holder !== task.runId && Date.parse(record.lease.until) > now(c);
     if (live && !holderGone(c, record.lease)) return { kind: 'busy', record };
     if (live) {
-      c.log('lease holder is gone; taking the hour over', {
+      c.log('lease holder is gone; taking the window over', {
         execution: task.runId,
         hour: task.hour,
         holder: record.lease.holder,
@@ -166,7 +230,13 @@ async function acquire(
     }
     const taken = leased(c, record, task.runId);
     const outcome = await c.work.putIf(key, serialize(taken), { ifMatch: etag });
-    if (outcome.written) return { kind: 'resumed', record: taken, etag: outcome.etag };
+    if (!outcome.written) continue;
+    if (!taken.unchecked) return { kind: 'resumed', record: taken, etag: outcome.etag };
+    // A claim whose run died before checking it: checked now, before anything of it is published.
+    const cleared = await checked(c, window, { record: taken, etag: outcome.etag });
+    return 'other' in cleared
+      ? { kind: 'other-window', record: cleared.other }
+      : { kind: 'resumed', ...cleared };
   }
   throw new StateCorrupt(
     `The commit record of ${describeWindow(window)} kept changing while this run tried to take it; run again.`,

@@ -67,6 +67,11 @@ export const commitRecordSchema = z.object({
   claimed_at: z.string(),
   lease: leaseSchema,
   published_at: z.string().optional(),
+  /**
+   * A fresh claim not yet checked against the claims of overlapping windows (runs of another window size):
+   * nothing of it is published before the check clears this. Records before windows never have it.
+   */
+  unchecked: z.literal(true).optional(),
 });
 export type CommitRecord = z.infer<typeof commitRecordSchema>;
 
