@@ -16,10 +16,11 @@ import {
   wholeNumber as wholeNumberSetting,
 } from '../functions/domain/config.ts';
 import { BadConfiguration } from '../functions/domain/errors.ts';
-import { newestDueHour, parseHour } from '../functions/domain/hours.ts';
+import { parseHour } from '../functions/domain/hours.ts';
 import type { ObjectStore } from '../functions/domain/ports.ts';
 import { type Fleet, readTenantList } from '../functions/domain/tenants.ts';
-import { backfill, backfillHours, MAX_HOURS_WITHOUT_YES } from './backfill.ts';
+import { newestDueEnd } from '../functions/domain/windows.ts';
+import { backfill, backfillHours, MAX_HOURS_WITHOUT_YES, newestDueHourOf } from './backfill.ts';
 import { aws, isCliError, NeedsDevDependencies, UnknownTenant, UsageError } from './errors.ts';
 import { findStateMachine, stateMachineName } from './executions.ts';
 import {
@@ -358,7 +359,7 @@ async function backfillCommand(ctx: Context): Promise<number> {
   const hours = backfillHours(
     hourOption(ctx.values, 'from'),
     hourOption(ctx.values, 'to'),
-    newestDueHour(ctx.now(), config.lookbackMinutes),
+    newestDueHourOf(newestDueEnd(ctx.now(), config.windowMinutes, config.settleMinutes)),
     ctx.values.yes === true,
   );
   const concurrency = wholeNumber(text(ctx.values, 'concurrency'), '--concurrency', 2, 1, 10);
@@ -374,7 +375,7 @@ async function backfillCommand(ctx: Context): Promise<number> {
       Promise.all(
         collected.map(async (id) => ({
           tenant: id,
-          record: await commitRecords(id === null ? config : tenantLayout(config, id), work)(hour),
+          records: await commitRecords(id === null ? config : tenantLayout(config, id), work)(hour),
         })),
       ),
     stateMachineArn: await where.stateMachineArn(),
