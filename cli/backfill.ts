@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { formatHour, HOUR_MS } from '../functions/domain/hours.ts';
 import type { CommitRecord, CommitResult } from '../functions/domain/publish.ts';
+import { parseMinute } from '../functions/domain/windows.ts';
 import { AwsCallFailed, UsageError } from './errors.ts';
 import { describeExecution, executionArn, isFailed, readableCause, redrivability } from './executions.ts';
 import type { HourRecords } from './records.ts';
@@ -10,10 +11,12 @@ import type { HourRecords } from './records.ts';
 export const MAX_HOURS_WITHOUT_YES = 24 * 31;
 
 /**
- * `published`: an execution of this backfill published it (or found it published meanwhile);
- * `already-published`: its commit record said so, nothing was started;
+ * An hour is collected in windows (WINDOW_MINUTES), each with its commit record.
+ * `published`: an execution of this backfill published its windows that were not published yet (or found
+ * them published meanwhile);
+ * `already-published`: its commit records said every window of it was, nothing was started;
  * `already-started`: an execution of the same name exists (an earlier backfill); Step Functions refused a second;
- * `publishing-elsewhere`: the execution succeeded but another run holds the hour and publishes it;
+ * `publishing-elsewhere`: the execution succeeded but another run holds a window of the hour and publishes it;
  * `failed`: the execution this backfill started failed; `error` and `cause` say why.
  */
 export type HourOutcome =
@@ -31,6 +34,7 @@ export interface HourResult {
   /** The execution's status (for `already-started`, the status of the earlier execution). */
   readonly status: string | null;
   readonly durationSeconds: number | null;
+  /** The rows of the windows the execution published (0 when it found them all published); null when unknown. */
   readonly rows: number | null;
   readonly error: string | null;
   readonly cause: string | null;
@@ -70,13 +74,12 @@ export interface BackfillInput {
   /** The ids of the tenant list, or null without one: said in the report. */
   readonly listed?: readonly string[] | null;
   /**
-   * The commit records of an hour, per tenant the backfill collects: what a succeeded execution did. Its
-   * output does not say (each tenant's commits are in its child execution's history); executions of
-   * state machines before the Distributed Map still list them in their output, which is read first.
+   * The commit records of the windows of an hour, per tenant the backfill collects: what a succeeded
+   * execution did. Its output does not say (each tenant's commits are in its child execution's history);
+   * executions of state machines before the Distributed Map still list them in their output, which is
+   * read first.
    */
-  readonly committed?: (
-    hour: number,
-  ) => Promise<Array<{ tenant: string | null; record: CommitRecord | null }>>;
+  readonly committed?: (hour: number) => Promise<Array<{ tenant: string | null; records: CommitRecord[] }>>;
 }
 
 export interface BackfillReport {
@@ -90,7 +93,10 @@ export interface BackfillReport {
   readonly summary: Readonly<Record<HourOutcome, number>>;
 }
 
-/** The hours from `from` to `to`, oldest first, refused when the range is reversed, not due or too long. */
+/**
+ * The hours from `from` to `to`, oldest first, refused when the range is reversed, not due or too long.
+ * `newestDue` is the newest hour with a due window (see {@link newestDueHourOf}).
+ */
 export function backfillHours(from: number, to: number, newestDue: number, yes: boolean): number[] {
   if (from > to)
     throw new UsageError(
@@ -98,7 +104,7 @@ export function backfillHours(from: number, to: number, newestDue: number, yes: 
     );
   if (to > newestDue) {
     throw new UsageError(
-      `--to ${formatHour(to)} is not due yet: the newest hour that has ended and may be collected is ${formatHour(newestDue)} (LOOKBACK_MINUTES).`,
+      `--to ${formatHour(to)} is not due yet: the newest hour with a due window, which may be collected, is ${formatHour(newestDue)} (an hour may be collected once its first window, of WINDOW_MINUTES, has ended and settled SETTLE_MINUTES).`,
     );
   }
   const count = (to - from) / HOUR_MS + 1;
@@ -130,6 +136,13 @@ function nameOf(tenant: string): string {
   return `${tenant.slice(0, 46)}_${createHash('sha256').update(tenant).digest('hex').slice(0, 8)}`;
 }
 
+/**
+ * The newest hour a backfill may collect: the hour of the newest due window (whose end is `dueEnd`, see
+ * newestDueEnd). An execution for an hour collects its due windows; a later backfill, or the schedule,
+ * collects the rest once they are due.
+ */
+export const newestDueHourOf = (dueEnd: number) => Math.floor((dueEnd - 1) / HOUR_MS) * HOUR_MS;
+
 const MAX_NAMES_PER_HOUR = 9;
 
 /** The tenant id of an output's `results[].tenant`: the tenant as listed (`{"id": …}`), an id, or null. */
@@ -139,12 +152,28 @@ function tenantId(tenant: unknown): string | null {
   return typeof id === 'string' ? id : null;
 }
 
-/** What a backfill reports of one tenant's commit of an hour. */
-type HourCommit = Pick<CommitResult, 'hour' | 'outcome' | 'rows'>;
+/** What a backfill reports of one tenant's commits of an hour, its windows taken together. */
+type HourCommit = Pick<CommitResult, 'outcome' | 'rows'>;
 
 /**
- * The commits of `hour` in an execution's output: `results[].committed` of each tenant (of `tenant`
- * alone when given), or, from executions before tenant lists, the top-level `committed`.
+ * One tenant's commits of the windows of an hour, taken together: `publishing-elsewhere` when another run
+ * holds one of them, else `published` when this execution published one, else `already-published`; the
+ * rows are those of the windows it published.
+ */
+function together(windows: readonly HourCommit[]): HourCommit {
+  const outcome = windows.some((w) => w.outcome === 'publishing-elsewhere')
+    ? 'publishing-elsewhere'
+    : windows.some((w) => w.outcome === 'published')
+      ? 'published'
+      : 'already-published';
+  const rows = windows.reduce((sum, w) => sum + (w.outcome === 'published' ? w.rows : 0), 0);
+  return { outcome, rows };
+}
+
+/**
+ * The commits of the windows of `hour` (those that start in it) in an execution's output, each tenant's
+ * taken {@link together}: `results[].committed` of each tenant (of `tenant` alone when given), or, from
+ * executions before tenant lists, the top-level `committed`.
  */
 export function commitsOf(
   output: string | undefined,
@@ -162,18 +191,51 @@ export function commitsOf(
         .map((e) => ({ tenant: tenantId(e?.tenant), committed: e?.committed }))
         .filter((e) => tenant === null || e.tenant === tenant)
     : [{ tenant: null, committed: parsed?.committed }];
+  const start = parseMinute(hour) ?? Number.NaN;
+  const inHour = (c: CommitResult | null): c is CommitResult => {
+    const at = typeof c?.hour === 'string' ? parseMinute(c.hour) : null;
+    return at !== null && at >= start && at < start + HOUR_MS;
+  };
   return entries.flatMap((e) => {
-    const commits = Array.isArray(e.committed) ? (e.committed as CommitResult[]) : [];
-    const commit = commits.find((c) => c?.hour === hour);
-    return commit ? [{ tenant: e.tenant, commit }] : [];
+    const commits = (Array.isArray(e.committed) ? (e.committed as Array<CommitResult | null>) : []).filter(
+      inHour,
+    );
+    return commits.length ? [{ tenant: e.tenant, commit: together(commits) }] : [];
   });
+}
+
+/**
+ * What the execution `name` did with an hour, as one tenant's commit records of its windows say (null
+ * when the hour has none). `published` when every window record the execution claimed is published by
+ * it, `already-published` when it claimed none and all were published before, `publishing-elsewhere`
+ * otherwise (a window it claimed that another run holds, or, when it claimed none, a window another run
+ * is publishing). The rows are those of the windows it published.
+ */
+export function recordedCommit(records: readonly CommitRecord[], name: string): HourCommit | null {
+  if (records.length === 0) return null;
+  const claimedBy = (r: CommitRecord) => r.run === name || r.lease.holder === name;
+  const mine = records.filter(claimedBy);
+  const published = (r: CommitRecord) => r.status === 'published';
+  const outcome =
+    mine.length === 0
+      ? records.every(published)
+        ? 'already-published'
+        : 'publishing-elsewhere'
+      : mine.every(published)
+        ? 'published'
+        : 'publishing-elsewhere';
+  const rows = mine
+    .filter(published)
+    .reduce((sum, r) => sum + Object.values(r.entities).reduce((n, e) => n + e.rows, 0), 0);
+  return { outcome, rows };
 }
 
 /**
  * Collects the given hours: one execution per hour with input `{"hour": …}` (and `"tenants": [id]` for
  * one tenant), started oldest first, at most `concurrency` running at once, each watched until it ends.
- * Hours whose commit record says published (every tenant's, for all tenants) are skipped without an
- * execution. Execution failures are results; an AWS API
+ * Hours whose published windows cover them, as their commit records say (every tenant's, for all
+ * tenants), are skipped without an execution; an execution of an hour collects only its windows that are
+ * not published yet. Execution failures are results; an AWS API
  * failure stops starting new hours and is thrown (executions already started keep running).
  */
 export async function backfill(input: BackfillInput): Promise<BackfillReport> {
@@ -218,19 +280,11 @@ export async function backfill(input: BackfillInput): Promise<BackfillReport> {
     }
   };
 
-  /** What the execution `name` did with `hour`, as each tenant's commit record says. */
+  /** What the execution `name` did with `hour`, as each tenant's commit records of its windows say. */
   const recordedCommits = async (hour: number, name: string) =>
-    (await (input.committed?.(hour) ?? Promise.resolve([]))).flatMap(({ tenant: id, record }) => {
-      if (!record) return [];
-      const outcome: CommitResult['outcome'] =
-        record.status !== 'published'
-          ? 'publishing-elsewhere'
-          : record.run === name
-            ? 'published'
-            : 'already-published';
-      const rows = Object.values(record.entities).reduce((sum, e) => sum + e.rows, 0);
-      const commit: HourCommit = { hour: record.hour, outcome, rows };
-      return [{ tenant: id, commit }];
+    (await (input.committed?.(hour) ?? Promise.resolve([]))).flatMap(({ tenant: id, records }) => {
+      const commit = recordedCommit(records, name);
+      return commit ? [{ tenant: id, commit }] : [];
     });
 
   const watch = async (hour: number, name: string, arn: string): Promise<HourResult> => {

@@ -2,7 +2,7 @@
 import type { BackfillProgress, BackfillReport, HourResult } from './backfill.ts';
 import { type FailedExecution, insteadOf } from './executions.ts';
 import type { RedriveReport } from './redrive.ts';
-import type { FleetStatusReport, HourBeingPublished, StatusReport } from './status.ts';
+import type { FleetStatusReport, HourBeingPublished, NextWindow, StatusReport } from './status.ts';
 
 export interface Output {
   write(text: string): unknown;
@@ -17,6 +17,27 @@ export function duration(seconds: number): string {
 
 const instant = (iso: string | null) => (iso ? iso.replace(/\.\d+Z$/, 'Z') : '-');
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** A lag: `10 minutes`, `240 minutes (4h00m)`. */
+const minutes = (n: number) => `${plural(n, 'minute')}${n >= 60 ? ` (${duration(n * 60)})` : ''}`;
+
+/** A window: `2026-11-24T14:05:00Z..14:10:00Z`, its end by the time of day (a window never crosses an hour). */
+const span = (start: string, end: string) => `${start}..${end.slice(11)}`;
+
+/** A window being published: a whole hour by its start alone, as before windows; a shorter one by its span. */
+const windowText = (start: string, end: string) =>
+  Date.parse(end) - Date.parse(start) === 3_600_000 ? start : span(start, end);
+
+/** The next window, and whether it is due: `2026-11-24T14:05:00Z..14:10:00Z, due since 2026-11-24T14:25:00Z`. */
+const nextText = (next: NextWindow) =>
+  `${span(next.start, next.end)}, ${next.due ? 'due since' : 'due at'} ${next.dueAt}`;
+
+/** How the windows go: `5-minute windows, each due 15 minutes after its end`. */
+const windowing = (r: Pick<StatusReport, 'windowMinutes' | 'settleMinutes'>) =>
+  `${r.windowMinutes}-minute windows, each due ${plural(r.settleMinutes, 'minute')} after its end`;
+
+/** The lag alarm's threshold: `3 hours`, as LAG_ALARM_HOURS sets it. */
+const alarm = (r: Pick<StatusReport, 'lagAlarmHours'>) => plural(r.lagAlarmHours, 'hour');
 
 /**
  * A failed execution: its name, status, hour and cause. Seen by one tenant (`status --tenant`, where
@@ -73,49 +94,61 @@ function beingPublished(p: HourBeingPublished): string {
   const owner = p.host !== null && p.pid !== null ? `process ${p.pid} on ${p.host}` : 'a Lambda';
   const run = p.run === p.holder ? '' : ` (objects of run ${p.run})`;
   return p.leaseLive
-    ? `  ${p.hour}  held by run ${p.holder}, ${owner}, until ${instant(p.until)}${run}`
-    : `  ${p.hour}  lease of run ${p.holder} (${owner}) expired at ${instant(p.until)}: the next run finishes the hour${run}`;
+    ? `  ${windowText(p.hour, p.end)}  held by run ${p.holder}, ${owner}, until ${instant(p.until)}${run}`
+    : `  ${windowText(p.hour, p.end)}  lease of run ${p.holder} (${owner}) expired at ${instant(p.until)}: the next run finishes it${run}`;
 }
 
 export function formatStatus(r: StatusReport, targetFlags: string): string {
   const lines = [`State machine  ${r.stateMachineArn}`];
   if (r.tenant) lines.push(`Tenant         ${r.tenant} (its SecOps feed reads ${r.published})`);
+  const { lastHour, end, location, updatedAt } = r.state;
+  // last_window_end is said when it is not the end of last_hour_utc: windows shorter than the hour.
+  const windowEnd = end !== null && lastHour !== null && Date.parse(end) - Date.parse(lastHour) !== 3_600_000;
   lines.push(
-    r.state.lastHour
-      ? `State          last_hour_utc ${r.state.lastHour} (${r.state.location}${r.state.updatedAt ? `, updated ${instant(r.state.updatedAt)}` : ''})`
-      : `State          none yet (${r.state.location})`,
+    lastHour
+      ? `State          last_hour_utc ${lastHour}${windowEnd ? `, last_window_end ${end}` : ''} (${location}${updatedAt ? `, updated ${instant(updatedAt)}` : ''})`
+      : `State          none yet (${location})`,
   );
-  if (r.lagHours !== null)
+  if (r.lagMinutes !== null)
     lines.push(
-      `Lag            ${plural(r.lagHours, 'hour')} behind the newest due hour ${r.newestDueHour} (alarm above ${r.lagAlarmHours})`,
+      `Lag            ${minutes(r.lagMinutes)} behind the newest due window end ${r.newestDueEnd} (alarm above ${alarm(r)})`,
     );
+  lines.push(`Next window    ${nextText(r.next)} (${windowing(r)})`);
   lines.push(`Health         ${r.healthy ? 'healthy' : `UNHEALTHY: ${r.problems.join('; ')}`}`, '');
   lines.push(...executionLines(r));
   if (r.tenant && (r.failed.redrivable.length || r.failed.notRedrivable.length))
     lines.push('', `(Failed executions below: those whose failure names tenant ${r.tenant}.)`);
   lines.push(...failures(r, targetFlags, r.tenant ?? null));
   if (r.publishing.length) {
-    lines.push('', 'Being published (claimed, not finished; no other run writes them until the lease ends):');
+    lines.push(
+      '',
+      'Being published (windows claimed, not finished; no other run writes them until the lease ends):',
+    );
     for (const p of r.publishing) lines.push(beingPublished(p));
   }
   return `${lines.join('\n')}\n`;
 }
 
-/** `status` with a tenant list: a line per tenant (state, lag), then the executions as for one tenant. */
+/**
+ * `status` with a tenant list: a line per tenant (its last_hour_utc, its next window, which starts where
+ * its state ends, and its lag), then the executions as for one tenant.
+ */
 export function formatFleetStatus(r: FleetStatusReport, targetFlags: string): string {
   const lines = [`State machine  ${r.stateMachineArn}`];
   lines.push(
-    `Tenants        ${r.tenants.length} listed in ${r.tenantList}; newest due hour ${r.newestDueHour} (lag alarm above ${r.lagAlarmHours})`,
+    `Tenants        ${r.tenants.length} listed in ${r.tenantList}; newest due window end ${r.newestDueEnd}`,
+    `               ${windowing(r)} (lag alarm above ${alarm(r)})`,
   );
   const width = Math.max(6, ...r.tenants.map((t) => t.id.length));
-  lines.push(`  ${'TENANT'.padEnd(width)}  ${'LAST_HOUR_UTC'.padEnd(20)}  LAG`);
+  lines.push(`  ${'TENANT'.padEnd(width)}  ${'LAST_HOUR_UTC'.padEnd(20)}  ${'NEXT_WINDOW'.padEnd(31)}  LAG`);
   for (const t of r.tenants) {
     const last = t.error !== null ? 'unreadable' : (t.state.lastHour ?? 'none yet');
+    const next = t.next === null ? '-' : span(t.next.start, t.next.end);
     const lag =
-      t.lagHours === null
+      t.lagMinutes === null
         ? '-'
-        : `${plural(t.lagHours, 'hour')}${t.lagHours > r.lagAlarmHours ? ' (above the alarm)' : ''}`;
-    lines.push(`  ${t.id.padEnd(width)}  ${last.padEnd(20)}  ${lag}`);
+        : `${minutes(t.lagMinutes)}${t.lagMinutes > r.lagAlarmHours * 60 ? ', above the alarm' : ''}`;
+    lines.push(`  ${t.id.padEnd(width)}  ${last.padEnd(20)}  ${next.padEnd(31)}  ${lag}`);
   }
   lines.push(`Health         ${r.healthy ? 'healthy' : `UNHEALTHY: ${r.problems.join('; ')}`}`, '');
   lines.push(...executionLines(r));

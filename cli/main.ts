@@ -16,10 +16,11 @@ import {
   wholeNumber as wholeNumberSetting,
 } from '../functions/domain/config.ts';
 import { BadConfiguration } from '../functions/domain/errors.ts';
-import { newestDueHour, parseHour } from '../functions/domain/hours.ts';
+import { parseHour } from '../functions/domain/hours.ts';
 import type { ObjectStore } from '../functions/domain/ports.ts';
 import { type Fleet, readTenantList } from '../functions/domain/tenants.ts';
-import { backfill, backfillHours, MAX_HOURS_WITHOUT_YES } from './backfill.ts';
+import { newestDueEnd } from '../functions/domain/windows.ts';
+import { backfill, backfillHours, MAX_HOURS_WITHOUT_YES, newestDueHourOf } from './backfill.ts';
 import { aws, isCliError, NeedsDevDependencies, UnknownTenant, UsageError } from './errors.ts';
 import { findStateMachine, stateMachineName } from './executions.ts';
 import {
@@ -54,8 +55,10 @@ const USAGE = `Usage: citrix-monitor <command> [options]
 Operates the collector deployed as the Step Functions state machine citrix-monitor-collector-<stage>.
 
 Commands:
-  status      the state, the lag, the last executions, the failed ones and whether they can be redriven
-  backfill    collects the hours --from H1 --to H2: one execution per hour, skips published hours
+  status      the state, the lag in minutes, the next window, the last executions, the failed ones and
+              whether they can be redriven
+  backfill    collects the hours --from H1 --to H2: one execution per hour, for the windows of the
+              hour not yet published; skips hours whose every window is published
   redrive     redrives failed executions; says what to do for those that cannot be
   run         runs the collector on this machine (npm run collect); needs the dev dependencies
 
@@ -66,7 +69,9 @@ status, backfill and redrive take --tenant ID for one listed tenant; without it,
 
 Configuration, from the environment as for the collector (README, "Configuration"):
   S3_BUCKET (required), WORK_BUCKET, S3_PREFIX, WORK_PREFIX, STATE_KEY, TENANTS_KEY,
-  LOOKBACK_MINUTES (75), LAG_ALARM_HOURS (3): status is unhealthy when a state is more hours behind.
+  WINDOW_MINUTES (60; 5, 10, 15, 20 or 30): the windows collected and published at once,
+  SETTLE_MINUTES (15): a window is due that many minutes after its end,
+  LAG_ALARM_HOURS (3): status is unhealthy when a state's lag is above that many hours (180 minutes).
   AWS credentials and region come from the usual AWS chain (AWS_PROFILE, AWS_REGION, ...).
 
 ${EXIT_HELP}
@@ -80,19 +85,23 @@ citrix-monitor <command> --help describes a command.
 const COMMAND_USAGE = {
   status: `Usage: citrix-monitor status [--tenant ID] [--limit N] [--stage NAME] [--region REGION] [--json]
 
-The state (last_hour_utc of the state file), the lag (newest due hour - last hour), the last N
-executions (default 10) with status, start time and duration, and the failed ones (FAILED, TIMED_OUT,
-ABORTED) split into those Step Functions can still redrive and those it cannot, with the reason.
+The state (last_hour_utc of the state file, and last_window_end within the hour after it), the lag in
+minutes (the end of the newest due window - the end of the last window published; a window of
+WINDOW_MINUTES is due SETTLE_MINUTES after its end), the next window to collect (from where the state
+ends to the next point of the WINDOW_MINUTES grid) and when it is due, the windows being published, the
+last N executions (default 10) with status, start time and duration, and the failed ones (FAILED,
+TIMED_OUT, ABORTED) split into those Step Functions can still redrive and those it cannot, with the
+reason.
 
-With a tenant list (TENANTS_KEY), without --tenant: a line per listed tenant (its last_hour_utc and
-lag), then the executions and the failed ones as above. With --tenant ID: all of the above for that
-tenant's storage (its state file, its commit records, its published prefix S3_PREFIX/ID), the failed
-executions being those whose failure names the tenant.
+With a tenant list (TENANTS_KEY), without --tenant: a line per listed tenant (its last_hour_utc, next
+window and lag), then the executions and the failed ones as above. With --tenant ID: all of the above
+for that tenant's storage (its state file, its commit records, its published prefix S3_PREFIX/ID), the
+failed executions being those whose failure names the tenant.
 
-Exit 0 when healthy: a state file, lag within LAG_ALARM_HOURS (default 3), and no listed failed
-execution that can still be redriven (with a tenant list: for every tenant). Exit 1 when not (the
-output says why); 2 bad usage or configuration, or a --tenant that is not in the tenant list; 3 an
-AWS API call failed.
+Exit 0 when healthy: a state file, a lag within LAG_ALARM_HOURS hours (default 3: 180 minutes), and
+no listed failed execution that can still be redriven (with a tenant list: for every tenant). Exit 1
+when not (the output says why); 2 bad usage or configuration, or a --tenant that is not in the tenant
+list; 3 an AWS API call failed.
 
   --tenant ID                one tenant of the tenant list
   --limit N                  executions to list, 1 to 1000 (default 10)
@@ -102,14 +111,17 @@ ${TARGET_HELP}
 
 Collects every hour from --from to --to inclusive (e.g. 2026-11-24T10:00:00Z), oldest first: one
 execution per hour with the input {"hour": HOUR}, named backfill-YYYY-MM-DDTHH so that Step Functions
-itself refuses a second start of the same hour ("already started"). Hours whose commit record says
-published are skipped. Watches each execution until it ends; progress on stderr; a summary at the end.
+itself refuses a second start of the same hour ("already started"). The execution collects the windows
+of the hour (WINDOW_MINUTES) that are due and not published yet; an hour is skipped only when its commit
+records say every window of it is published. Watches each execution until it ends; progress on stderr;
+a summary at the end, with the rows of the windows each execution published.
 
 With a tenant list (TENANTS_KEY): --tenant ID collects that tenant alone, with the input
 {"hour": HOUR, "tenants": ["ID"]} and executions named backfill-ID-YYYY-MM-DDTHH; without --tenant,
 every listed tenant (input {"hour": HOUR}), an hour being skipped only when every tenant published it.
 
-  --from HOUR, --to HOUR     whole UTC hours; --to must be due (ended LOOKBACK_MINUTES ago)
+  --from HOUR, --to HOUR     whole UTC hours; --to must have a due window: its first window
+                             (WINDOW_MINUTES) ended SETTLE_MINUTES ago
   --tenant ID                one tenant of the tenant list (default: every listed tenant)
   --concurrency N            executions running at once, 1 to 10 (default 2; Citrix allows one call
                              per tenant at a time, so more mostly adds retried 429s)
@@ -144,8 +156,9 @@ or a --tenant that is not in the tenant list; 3 an AWS API call failed.
   run: `Usage: citrix-monitor run [--hour HOUR] [--verbose] [--json]
 
 Runs the collector on this machine, exactly as npm run collect (local/collect.ts): without --hour the
-due hours after the state, as the hourly schedule does; with --hour that one hour. Configured by the
-environment (README, "Running against a real or compatible API from your machine").
+due windows (WINDOW_MINUTES) after the state, as the schedule does; with --hour the due windows of that
+one hour not yet published. Configured by the environment (README, "Running against a real or
+compatible API from your machine").
 
 Needs the dev dependencies (npm ci, not npm ci --omit=dev): it executes the state machine with
 aws-local-stepfunctions. Without them it says so and exits 2.
@@ -155,9 +168,9 @@ aws-local-stepfunctions. Without them it says so and exits 2.
   --json                     {"exitCode": N, "output": "..."} on stdout instead of the text
   -h, --help                 this help
 
-Exit code of the local run, passed through: 0 every hour published and the state committed; 1 the
-execution failed; 2 bad usage or configuration (or no dev dependencies); 3 another live run holds an
-hour (the output says until when, and who).
+Exit code of the local run, passed through: 0 every window published and the state committed; 1 the
+execution failed; 2 bad usage or configuration (or no dev dependencies); 3 another live run holds a
+window (the output says until when, and who).
 `,
 } as const;
 
@@ -358,7 +371,7 @@ async function backfillCommand(ctx: Context): Promise<number> {
   const hours = backfillHours(
     hourOption(ctx.values, 'from'),
     hourOption(ctx.values, 'to'),
-    newestDueHour(ctx.now(), config.lookbackMinutes),
+    newestDueHourOf(newestDueEnd(ctx.now(), config.windowMinutes, config.settleMinutes)),
     ctx.values.yes === true,
   );
   const concurrency = wholeNumber(text(ctx.values, 'concurrency'), '--concurrency', 2, 1, 10);
@@ -374,7 +387,7 @@ async function backfillCommand(ctx: Context): Promise<number> {
       Promise.all(
         collected.map(async (id) => ({
           tenant: id,
-          record: await commitRecords(id === null ? config : tenantLayout(config, id), work)(hour),
+          records: await commitRecords(id === null ? config : tenantLayout(config, id), work)(hour),
         })),
       ),
     stateMachineArn: await where.stateMachineArn(),

@@ -1,42 +1,84 @@
 import { type StorageLayout, tenantLayout } from '../functions/domain/config.ts';
-import { commitKey } from '../functions/domain/keys.ts';
+import { HOUR_MS } from '../functions/domain/hours.ts';
+import { commitHourPrefix, commitKey } from '../functions/domain/keys.ts';
 import type { ObjectStore } from '../functions/domain/ports.ts';
 import { type CommitRecord, readRecord } from '../functions/domain/publish.ts';
+import { MINUTE_MS, windowOf } from '../functions/domain/windows.ts';
 import { aws } from './errors.ts';
 
-/** An hour's commit record, or null when the hour was never claimed. */
-export type CommitRecords = (hour: number) => Promise<CommitRecord | null>;
+/**
+ * The commit records of the windows that start in an hour, oldest first; empty when none was claimed.
+ * An hour collected in whole-hour windows has one record (`commits/20261124T10.json`), one collected in
+ * 5-minute windows up to twelve (`…T10.json`, `…T1005.json`, …).
+ */
+export type CommitRecords = (hour: number) => Promise<CommitRecord[]>;
 
-/** Whether an hour was published, as its commit record says: `published`, `publishing`, or null (no record). */
-export type HourRecords = (hour: number) => Promise<CommitRecord['status'] | null>;
+/**
+ * Whether an hour was published, as its commit records say: `published` when the windows they publish
+ * cover the whole hour, `publishing` when some window of it was claimed but not every one is published
+ * (a window being published, or windows not collected yet), or null when it has no record.
+ */
+export type HourStatus = CommitRecord['status'] | null;
+export type HourRecords = (hour: number) => Promise<HourStatus>;
+
+/** The window start a key under {@link commitHourPrefix} names: `.json` on the hour, `05.json` at :05. */
+function startOf(hour: number, rest: string): number | null {
+  const m = /^(\d{2})?\.json$/.exec(rest);
+  const minute = Number(m?.[1] ?? 0);
+  return m && minute < 60 ? hour + minute * MINUTE_MS : null;
+}
 
 /**
  * Reads the commit records under WORK_PREFIX/commits/ with the collector's own reader: they remember a
- * published hour even after the feed deleted its files, and who holds an hour being published.
+ * published window even after the feed deleted its files, and who holds a window being published.
  */
 export function commitRecords(config: StorageLayout, work: ObjectStore): CommitRecords {
   return async (hour) => {
-    const where = `S3 GetObject s3://${work.bucket}/${commitKey(config, hour)}`;
-    return (await aws(where, () => readRecord({ config, work }, hour)))?.record ?? null;
+    const prefix = commitHourPrefix(config, hour);
+    const keys = await aws(`S3 ListObjectsV2 s3://${work.bucket}/${prefix}`, () => work.list(prefix));
+    const starts = keys
+      .map((key) => startOf(hour, key.slice(prefix.length)))
+      .filter((start) => start !== null)
+      .sort((a, b) => a - b);
+    const found = await Promise.all(
+      starts.map((start) =>
+        aws(`S3 GetObject s3://${work.bucket}/${commitKey(config, start)}`, () =>
+          readRecord({ config, work }, start),
+        ),
+      ),
+    );
+    return found.flatMap((f) => (f ? [f.record] : []));
   };
 }
 
-/** {@link commitRecords}, reduced to the status. */
+/** Whether the published windows among `records` cover the hour (see {@link HourStatus}). */
+export function hourStatus(hour: number, records: readonly CommitRecord[]): HourStatus {
+  if (records.length === 0) return null;
+  const published = records
+    .filter((r) => r.status === 'published')
+    .map((r) => windowOf(r.hour, r.end, 'A commit record'))
+    .sort((a, b) => a.start - b.start);
+  let covered = hour;
+  for (const w of published) {
+    if (w.start > covered) break;
+    covered = Math.max(covered, w.end);
+  }
+  return covered >= hour + HOUR_MS ? 'published' : 'publishing';
+}
+
+/** {@link commitRecords}, reduced to the hour's status. */
 export function hourRecords(config: StorageLayout, work: ObjectStore): HourRecords {
   const read = commitRecords(config, work);
-  return async (hour) => (await read(hour))?.status ?? null;
+  return async (hour) => hourStatus(hour, await read(hour));
 }
 
 /**
  * Whether an hour was published, for some tenants: `tenants` (ids of the tenant list), or every listed
- * tenant when null. `published` only when every one's commit record says so; `publishing` when some
- * record exists; null when none does. Without a tenant list (`listed` null), the environment's one
+ * tenant when null. `published` only when every one's commit records cover the hour; `publishing` when
+ * some record exists; null when none does. Without a tenant list (`listed` null), the environment's one
  * tenant, whatever `tenants` says.
  */
-export type TenantRecords = (
-  hour: number,
-  tenants?: readonly string[] | null,
-) => Promise<CommitRecord['status'] | null>;
+export type TenantRecords = (hour: number, tenants?: readonly string[] | null) => Promise<HourStatus>;
 
 export function tenantRecords(
   config: StorageLayout,

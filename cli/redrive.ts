@@ -102,7 +102,7 @@ export async function redriveFailed(input: RedriveInput): Promise<RedriveReport>
     const next = !published
       ? insteadOf(failed, input.targetFlags)
       : hours.length === 1
-        ? `nothing: hour ${hours[0]} has been published since (its commit record says so)`
+        ? `nothing: hour ${hours[0]} has been published since (its commit records say so)`
         : `nothing: hours ${hours.join(', ')} have been published since (their commit records say so)`;
     return { ...failed, published, instead: next };
   };

@@ -1,8 +1,17 @@
 import { ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { type Config, type StorageLayout, tenantLayout } from '../functions/domain/config.ts';
-import { dueHours, formatHour, HOUR_MS, newestDueHour } from '../functions/domain/hours.ts';
+import { formatHour, HOUR_MS } from '../functions/domain/hours.ts';
 import type { ObjectStore } from '../functions/domain/ports.ts';
-import { readState } from '../functions/domain/state-store.ts';
+import { readState, type State } from '../functions/domain/state-store.ts';
+import {
+  type Claimed,
+  formatMinute,
+  MINUTE_MS,
+  newestDueEnd,
+  nextGridPoint,
+  windowOf,
+  windowsBetween,
+} from '../functions/domain/windows.ts';
 import { aws } from './errors.ts';
 import {
   concernsTenant,
@@ -14,13 +23,16 @@ import {
 } from './executions.ts';
 import type { CommitRecords } from './records.ts';
 
+/** Where the collector's windows are: their size, and how long each settles before it is due. */
+type Windowing = Pick<StorageLayout, 'windowMinutes' | 'settleMinutes'>;
+
 export interface StatusInput {
   readonly sfn: SFNClient;
   /** The work bucket (WORK_BUCKET): state file and commit records. */
   readonly work: ObjectStore;
-  /** The commit records (WORK_PREFIX/commits/), for the hours being published. */
+  /** The commit records (WORK_PREFIX/commits/), for the windows being published and the next window. */
   readonly records: CommitRecords;
-  readonly config: Pick<Config, 'stateKey' | 'lookbackMinutes' | 'maxHoursPerRun'>;
+  readonly config: Pick<Config, 'stateKey' | 'windowMinutes' | 'settleMinutes' | 'maxHoursPerRun'>;
   readonly stateMachineArn: string;
   readonly now: number;
   /** How many of the latest executions to list. */
@@ -45,9 +57,14 @@ export interface ExecutionSummary {
   readonly redriveCount: number;
 }
 
-/** A due hour after the state that a run has claimed and not finished: who holds it, until when. */
+/**
+ * A due window after the state that a run has claimed and not finished: who holds it, until when. (Named
+ * for the hours it described before windows; `hour` is the window's start.)
+ */
 export interface HourBeingPublished {
   readonly hour: string;
+  /** The window's end: the end of the hour for a whole hour. */
+  readonly end: string;
   /** The run whose staged pages are published. */
   readonly run: string;
   /** The run that holds the lease: it alone may publish until `until`. */
@@ -56,38 +73,61 @@ export interface HourBeingPublished {
   /** The holder's process, for a local run (`citrix-monitor run`, npm run collect); null for a Lambda. */
   readonly host: string | null;
   readonly pid: number | null;
-  /** False once `until` has passed: the next run takes the hour over. */
+  /** False once `until` has passed: the next run takes the window over. */
   readonly leaseLive: boolean;
 }
 
-export interface StatusReport {
+/** The window a scheduled run collects next: where the state ends, up to the next point of the grid. */
+export interface NextWindow {
+  readonly start: string;
+  readonly end: string;
+  /** When it is due: SETTLE_MINUTES after its end. */
+  readonly dueAt: string;
+  /** Whether it is due now, so that the next scheduled run collects it. */
+  readonly due: boolean;
+}
+
+/** A state file as status shows it. */
+export interface StateLine {
+  readonly location: string;
+  /** `last_hour_utc`: the last whole hour published. */
+  readonly lastHour: string | null;
+  /** The end of the last window published (`last_window_end`, or the end of `last_hour_utc`). */
+  readonly end: string | null;
+  readonly updatedAt: string | null;
+}
+
+/** How far a state is behind, and what comes next: the same for one tenant and for each of a list. */
+export interface Standing {
+  /**
+   * Minutes from the end of the last window published to the end of the newest due window (what the
+   * collector reports as LagMinutes); null without a state file.
+   */
+  readonly lagMinutes: number | null;
+  readonly next: NextWindow;
+}
+
+export interface StatusReport extends Standing {
   readonly stateMachineArn: string;
   /** With `--tenant`: the tenant, and its published prefix (`s3://S3_BUCKET/S3_PREFIX/<id>/`). */
   readonly tenant?: string;
   readonly published?: string;
-  readonly state: {
-    readonly location: string;
-    readonly lastHour: string | null;
-    readonly updatedAt: string | null;
-  };
-  readonly newestDueHour: string;
-  /** Due hours not published yet (newest due − last hour); null without a state file. */
-  readonly lagHours: number | null;
+  readonly state: StateLine;
+  /** WINDOW_MINUTES and SETTLE_MINUTES: a window is due SETTLE_MINUTES after its end. */
+  readonly windowMinutes: number;
+  readonly settleMinutes: number;
+  /** The end of the newest window that is due now. */
+  readonly newestDueEnd: string;
   readonly lagAlarmHours: number;
   readonly executions: readonly ExecutionSummary[];
   readonly failed: { readonly redrivable: FailedExecution[]; readonly notRedrivable: FailedExecution[] };
-  /** Hours the next scheduled run would collect whose commit record says a run is publishing them. */
+  /** Windows the next scheduled run would collect whose commit record says a run is publishing them. */
   readonly publishing: readonly HourBeingPublished[];
   readonly healthy: boolean;
   /** Why it is not healthy, in words; empty when healthy. */
   readonly problems: readonly string[];
 }
 
-/**
- * The feed's health: how far the state is behind the newest due hour, the latest executions, and the
- * failed ones among them, split by whether Step Functions will still redrive them. Healthy means the lag
- * is within `lagAlarmHours` and no listed failure is waiting for a redrive.
- */
 /** The last `limit` executions of the state machine, and the failed ones among them, described. */
 async function lastExecutions(
   sfn: SFNClient,
@@ -121,6 +161,103 @@ const redriveProblem = (redrivable: readonly FailedExecution[], tenant: string |
       ]
     : [];
 
+/** Where a scheduled run starts: the state's end, or without a state the newest due window (as plan does). */
+const startOf = (state: State, dueEnd: number, w: Windowing) =>
+  state.end ?? dueEnd - w.windowMinutes * MINUTE_MS;
+
+/**
+ * A state's lag and next window at the newest due end `dueEnd`. The next window starts where the state
+ * ends and runs to the next point of the WINDOW_MINUTES grid, unless a commit record of that hour
+ * (`claimed`: a run of another window size, a backfill) says otherwise, as the collector plans it.
+ */
+function standing(state: State, dueEnd: number, w: Windowing, claimed: readonly Claimed[] = []): Standing {
+  const from = startOf(state, dueEnd, w);
+  const hourEnd = Math.floor(from / HOUR_MS) * HOUR_MS + HOUR_MS;
+  const end =
+    windowsBetween(from, hourEnd, w.windowMinutes, Number.POSITIVE_INFINITY, claimed)[0]?.end ??
+    nextGridPoint(from, w.windowMinutes);
+  return {
+    lagMinutes: state.end === null ? null : Math.max(0, dueEnd - state.end) / MINUTE_MS,
+    next: {
+      start: formatMinute(from),
+      end: formatMinute(end),
+      dueAt: formatMinute(end + w.settleMinutes * MINUTE_MS),
+      due: end <= dueEnd,
+    },
+  };
+}
+
+/** The state file as status shows it. */
+function stateLine(state: State, location: string): StateLine {
+  const updatedAt = state.file?.updated_at;
+  return {
+    location,
+    lastHour: state.lastHour === null ? null : formatHour(state.lastHour),
+    end: state.end === null ? null : formatMinute(state.end),
+    updatedAt: typeof updatedAt === 'string' ? updatedAt : null,
+  };
+}
+
+/** Why a lag is a problem: more than `lagAlarmHours` hours (the alarm's threshold) of minutes behind. */
+function lagProblem(lagMinutes: number | null, lagAlarmHours: number, location: string): string | null {
+  if (lagMinutes === null) return `no state file at ${location}: no window has been published yet`;
+  return lagMinutes > lagAlarmHours * 60
+    ? `the state is ${lagMinutes} minutes behind the newest due window end (alarm above ${lagAlarmHours} hours)`
+    : null;
+}
+
+/**
+ * The windows a scheduled run would collect (from `from` to `dueEnd`, at most `maxHours` hours of them)
+ * whose commit record says a run is publishing them, and the windows claimed in the hour of `from`.
+ */
+async function claims(
+  records: CommitRecords,
+  from: number,
+  dueEnd: number,
+  maxHours: number,
+  now: number,
+): Promise<{ claimed: Claimed[]; publishing: HourBeingPublished[] }> {
+  const until = Math.min(dueEnd, from + maxHours * HOUR_MS);
+  const hours: number[] = [];
+  for (let h = Math.floor(from / HOUR_MS) * HOUR_MS; h < until || hours.length === 0; h += HOUR_MS)
+    hours.push(h);
+  const found = await Promise.all(
+    hours.map(async (h) =>
+      (await records(h)).map((record) => ({
+        record,
+        ...windowOf(record.hour, record.end, 'A commit record'),
+      })),
+    ),
+  );
+  const claimed = (found[0] ?? []).map(({ record, start, end }) => ({
+    start,
+    end,
+    published: record.status === 'published',
+  }));
+  const publishing: HourBeingPublished[] = [];
+  for (const { record, start, end } of found.flat()) {
+    if (record.status !== 'publishing' || start < from || start >= until) continue;
+    const { holder, until: leaseEnd, host, pid } = record.lease;
+    publishing.push({
+      hour: formatMinute(start),
+      end: formatMinute(end),
+      run: record.run,
+      holder,
+      until: leaseEnd,
+      host: typeof host === 'string' ? host : null,
+      pid: typeof pid === 'number' ? pid : null,
+      leaseLive: Date.parse(leaseEnd) > now,
+    });
+  }
+  return { claimed, publishing };
+}
+
+/**
+ * The feed's health: how many minutes the state is behind the newest due window, the window collected
+ * next, the latest executions, and the failed ones among them, split by whether Step Functions will still
+ * redrive them. Healthy means the lag is within `lagAlarmHours` and no listed failure is waiting for a
+ * redrive.
+ */
 export async function statusReport(input: StatusInput): Promise<StatusReport> {
   const { sfn, work, config, now } = input;
   const location = `s3://${work.bucket}/${config.stateKey}`;
@@ -133,43 +270,23 @@ export async function statusReport(input: StatusInput): Promise<StatusReport> {
       ? last.failed
       : last.failed.filter((f) => concernsTenant(f, id)).map((f) => forTenant(f, id));
 
-  const due = newestDueHour(now, config.lookbackMinutes);
-  const publishing: HourBeingPublished[] = [];
-  const next = dueHours(state.lastHour, due, config.maxHoursPerRun);
-  for (const [i, record] of (await Promise.all(next.map((h) => input.records(h)))).entries()) {
-    if (record?.status !== 'publishing') continue;
-    const { holder, until, host, pid } = record.lease;
-    publishing.push({
-      hour: formatHour(next[i] ?? 0),
-      run: record.run,
-      holder,
-      until,
-      host: typeof host === 'string' ? host : null,
-      pid: typeof pid === 'number' ? pid : null,
-      leaseLive: Date.parse(until) > now,
-    });
-  }
-  const lagHours = state.lastHour === null ? null : Math.max(0, (due - state.lastHour) / HOUR_MS);
+  const dueEnd = newestDueEnd(now, config.windowMinutes, config.settleMinutes);
+  const from = startOf(state, dueEnd, config);
+  const { claimed, publishing } = await claims(input.records, from, dueEnd, config.maxHoursPerRun, now);
+  const { lagMinutes, next } = standing(state, dueEnd, config, claimed);
   const redrivable = failed.filter((f) => f.redrivable);
-  const problems: string[] = [];
-  if (lagHours === null) problems.push(`no state file at ${location}: no hour has been published yet`);
-  else if (lagHours > input.lagAlarmHours)
-    problems.push(
-      `the state is ${lagHours} hours behind the newest due hour (alarm above ${input.lagAlarmHours})`,
-    );
-  problems.push(...redriveProblem(redrivable, id ?? null));
-  const updatedAt = state.file?.updated_at;
+  const lagging = lagProblem(lagMinutes, input.lagAlarmHours, location);
+  const problems = [...(lagging === null ? [] : [lagging]), ...redriveProblem(redrivable, id ?? null)];
   return {
     stateMachineArn: input.stateMachineArn,
     ...(input.tenant ? { tenant: input.tenant.id, published: input.tenant.published } : {}),
-    state: {
-      location,
-      lastHour: state.lastHour === null ? null : formatHour(state.lastHour),
-      updatedAt: typeof updatedAt === 'string' ? updatedAt : null,
-    },
-    newestDueHour: formatHour(due),
-    lagHours,
+    state: stateLine(state, location),
+    windowMinutes: config.windowMinutes,
+    settleMinutes: config.settleMinutes,
+    newestDueEnd: formatMinute(dueEnd),
+    lagMinutes,
     lagAlarmHours: input.lagAlarmHours,
+    next,
     executions,
     failed: { redrivable, notRedrivable: failed.filter((f) => !f.redrivable) },
     publishing,
@@ -192,15 +309,16 @@ export interface FleetStatusInput {
   readonly lagAlarmHours: number;
 }
 
-/** One tenant of the list in the overview: its state and lag, or why its state file cannot be read. */
+/** One tenant of the list in the overview: its state, lag and next window, or why its state cannot be read. */
 export interface TenantLine {
   readonly id: string;
-  readonly state: {
-    readonly location: string;
-    readonly lastHour: string | null;
-    readonly updatedAt: string | null;
-  };
-  readonly lagHours: number | null;
+  readonly state: StateLine;
+  readonly lagMinutes: number | null;
+  /**
+   * The window the next scheduled run collects for it, on the grid (the overview reads no commit record);
+   * null when its state cannot be read.
+   */
+  readonly next: NextWindow | null;
   /** Its published prefix, what its SecOps feed reads. */
   readonly published: string;
   /** A state file that cannot be read (StateCorrupt): the message says how to mend it. */
@@ -211,7 +329,9 @@ export interface TenantLine {
 export interface FleetStatusReport {
   readonly stateMachineArn: string;
   readonly tenantList: string;
-  readonly newestDueHour: string;
+  readonly windowMinutes: number;
+  readonly settleMinutes: number;
+  readonly newestDueEnd: string;
   readonly lagAlarmHours: number;
   readonly tenants: readonly TenantLine[];
   readonly executions: readonly ExecutionSummary[];
@@ -221,13 +341,13 @@ export interface FleetStatusReport {
 }
 
 /**
- * Every listed tenant's state and lag, and the last executions with the failed ones. Healthy means every
- * tenant has a state within `lagAlarmHours` of the newest due hour, and no listed failure is waiting for a
- * redrive. A tenant's hours being published are shown by `status --tenant`.
+ * Every listed tenant's state, lag and next window, and the last executions with the failed ones. Healthy
+ * means every tenant has a state within `lagAlarmHours` of the newest due window end, and no listed
+ * failure is waiting for a redrive. A tenant's windows being published are shown by `status --tenant`.
  */
 export async function fleetStatusReport(input: FleetStatusInput): Promise<FleetStatusReport> {
   const { sfn, work, layout, now } = input;
-  const due = newestDueHour(now, layout.lookbackMinutes);
+  const dueEnd = newestDueEnd(now, layout.windowMinutes, layout.settleMinutes);
   const tenants = await Promise.all(
     input.tenants.map(async (id): Promise<TenantLine> => {
       const own = tenantLayout(layout, id);
@@ -235,22 +355,17 @@ export async function fleetStatusReport(input: FleetStatusInput): Promise<FleetS
       const published = `s3://${layout.bucket}/${own.prefix}/`;
       try {
         const state = await aws(`S3 GetObject ${location}`, () => readState(work, own));
-        const updatedAt = state.file?.updated_at;
         return {
           id,
-          state: {
-            location,
-            lastHour: state.lastHour === null ? null : formatHour(state.lastHour),
-            updatedAt: typeof updatedAt === 'string' ? updatedAt : null,
-          },
-          lagHours: state.lastHour === null ? null : Math.max(0, (due - state.lastHour) / HOUR_MS),
+          state: stateLine(state, location),
+          ...standing(state, dueEnd, layout),
           published,
           error: null,
         };
       } catch (err) {
         if (!(err instanceof Error && err.name === 'StateCorrupt')) throw err;
-        const state = { location, lastHour: null, updatedAt: null };
-        return { id, state, lagHours: null, published, error: err.message };
+        const state = { location, lastHour: null, end: null, updatedAt: null };
+        return { id, state, lagMinutes: null, next: null, published, error: err.message };
       }
     }),
   );
@@ -258,19 +373,16 @@ export async function fleetStatusReport(input: FleetStatusInput): Promise<FleetS
   const redrivable = failed.filter((f) => f.redrivable);
   const problems: string[] = [];
   for (const t of tenants) {
-    if (t.error !== null) problems.push(`tenant ${t.id}: ${t.error}`);
-    else if (t.lagHours === null)
-      problems.push(`tenant ${t.id}: no state file at ${t.state.location}: no hour has been published yet`);
-    else if (t.lagHours > input.lagAlarmHours)
-      problems.push(
-        `tenant ${t.id}: the state is ${t.lagHours} hours behind the newest due hour (alarm above ${input.lagAlarmHours})`,
-      );
+    const problem = t.error ?? lagProblem(t.lagMinutes, input.lagAlarmHours, t.state.location);
+    if (problem !== null) problems.push(`tenant ${t.id}: ${problem}`);
   }
   problems.push(...redriveProblem(redrivable, null));
   return {
     stateMachineArn: input.stateMachineArn,
     tenantList: input.tenantList,
-    newestDueHour: formatHour(due),
+    windowMinutes: layout.windowMinutes,
+    settleMinutes: layout.settleMinutes,
+    newestDueEnd: formatMinute(dueEnd),
     lagAlarmHours: input.lagAlarmHours,
     tenants,
     executions,

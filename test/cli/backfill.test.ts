@@ -6,7 +6,8 @@
  */
 import { DescribeExecutionCommand, ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { BackfillReport } from '../../cli/backfill.ts';
+import { type BackfillReport, commitsOf, recordedCommit } from '../../cli/backfill.ts';
+import type { CommitRecord } from '../../functions/domain/publish.ts';
 import { at, deployedStages, execArn, sfnMock, startS3, stopS3, world } from './world.ts';
 
 beforeAll(startS3);
@@ -310,7 +311,7 @@ describe('backfill', () => {
 
     expect(seen.code).toBe(2);
     expect(seen.stderr).toContain(
-      '--to 2026-11-24T14:00:00Z is not due yet: the newest hour that has ended and may be collected is 2026-11-24T13:00:00Z',
+      '--to 2026-11-24T14:00:00Z is not due yet: the newest hour with a due window, which may be collected, is 2026-11-24T13:00:00Z',
     );
   });
 
@@ -337,5 +338,168 @@ describe('backfill', () => {
     const missing = await world().cli(['backfill', '--from', '2026-11-24T10Z']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('--to is required');
+  });
+});
+
+describe('backfill with WINDOW_MINUTES=5', () => {
+  /** The 5-minute windows of `hourText` from minute `from` to `to` (exclusive): `[start, end]` texts. */
+  const windows = (hourText: string, from = 0, to = 60): Array<[string, string]> => {
+    const h = Date.parse(hourText);
+    return Array.from({ length: (to - from) / 5 }, (_, i) => [
+      new Date(h + (from + i * 5) * 60_000).toISOString().replace('.000Z', 'Z'),
+      new Date(h + (from + i * 5 + 5) * 60_000).toISOString().replace('.000Z', 'Z'),
+    ]);
+  };
+  const succeededAfter = (input: { executionArn: string }) => ({
+    executionArn: input.executionArn,
+    status: 'SUCCEEDED' as const,
+    startDate: at('2026-11-24T14:30:00Z'),
+    stopDate: at('2026-11-24T14:31:00Z'),
+    output: JSON.stringify({ runId: input.executionArn.split(':').at(-1), total: 1, retry: false }),
+  });
+
+  it('skips an hour only when every window of it is published, starts one whose first window alone is, and sums the rows of the windows the execution published', async () => {
+    const w = world({ WINDOW_MINUTES: '5' });
+    for (const [start, end] of windows('2026-11-24T12:00:00Z'))
+      await w.writeRecord(start, 'published', undefined, { end });
+    await w.writeRecord('2026-11-24T13:00:00Z', 'published', undefined, { end: '2026-11-24T13:05:00Z' });
+    sfnMock
+      .on(StartExecutionCommand)
+      .callsFake((input: { name: string }) => ({ executionArn: execArn(input.name) }));
+    // What the collector does for {"hour": 13:00}: publishes the windows not yet published, 13:05 to 14:00.
+    sfnMock.on(DescribeExecutionCommand).callsFake(async (input: { executionArn: string }) => {
+      const run = input.executionArn.split(':').at(-1) ?? '';
+      for (const [start, end] of windows('2026-11-24T13:00:00Z', 5))
+        await w.writeRecord(
+          start,
+          'published',
+          { holder: run, until: '2026-11-24T14:50:00.000Z' },
+          {
+            run,
+            rows: 10,
+            end,
+          },
+        );
+      return succeededAfter(input);
+    });
+
+    const seen = await w.cli(['backfill', '--from', '2026-11-24T12Z', '--to', '2026-11-24T13Z', '--json']);
+
+    expect(seen.code, seen.stderr).toBe(0);
+    expect(started()).toEqual([['backfill-2026-11-24T13', '{"hour":"2026-11-24T13:00:00Z"}']]);
+    expect(seen.stderr.trim().split('\n').sort()).toEqual([
+      '2026-11-24T12:00:00Z  skipped, already published',
+      '2026-11-24T13:00:00Z  published (backfill-2026-11-24T13) 110 rows in 1m00s',
+    ]);
+    const report = JSON.parse(seen.stdout) as BackfillReport;
+    expect(report.hours.map((h) => [h.hour, h.outcome, h.rows])).toEqual([
+      ['2026-11-24T12:00:00Z', 'already-published', null],
+      ['2026-11-24T13:00:00Z', 'published', 110],
+    ]);
+  });
+
+  it('starts an hour a window of which another run is publishing, and says so when the execution succeeds', async () => {
+    const w = world({ WINDOW_MINUTES: '5' });
+    for (const [start, end] of windows('2026-11-24T11:00:00Z'))
+      await w.writeRecord(start, start.endsWith('11:30:00Z') ? 'publishing' : 'published', undefined, {
+        end,
+      });
+    sfnMock
+      .on(StartExecutionCommand)
+      .callsFake((input: { name: string }) => ({ executionArn: execArn(input.name) }));
+    sfnMock.on(DescribeExecutionCommand).callsFake(succeededAfter);
+
+    const seen = await w.cli(['backfill', '--from', '2026-11-24T11Z', '--to', '2026-11-24T11Z']);
+
+    expect(seen.code).toBe(0);
+    expect(started().map(([name]) => name)).toEqual(['backfill-2026-11-24T11']);
+    expect(seen.stderr).toContain(
+      '2026-11-24T11:00:00Z  being published by another run (backfill-2026-11-24T11) 0 rows',
+    );
+  });
+
+  it('takes as --to the hour of the newest due window, and refuses the hour after it', async () => {
+    const w = world({ WINDOW_MINUTES: '5' });
+    sfnMock
+      .on(StartExecutionCommand)
+      .callsFake((input: { name: string }) => ({ executionArn: execArn(input.name) }));
+    sfnMock.on(DescribeExecutionCommand).callsFake(succeededAfter);
+
+    const due = await w.cli(['backfill', '--from', '2026-11-24T14Z', '--to', '2026-11-24T14Z']);
+    const notDue = await w.cli(['backfill', '--from', '2026-11-24T14Z', '--to', '2026-11-24T15Z']);
+
+    expect(due.code, due.stderr).toBe(0);
+    expect(started()).toEqual([['backfill-2026-11-24T14', '{"hour":"2026-11-24T14:00:00Z"}']]);
+    expect(notDue.code).toBe(2);
+    expect(notDue.stderr).toContain(
+      '--to 2026-11-24T15:00:00Z is not due yet: the newest hour with a due window, which may be collected, is 2026-11-24T14:00:00Z',
+    );
+  });
+});
+
+describe('what an execution did with the windows of an hour', () => {
+  const record = (
+    start: string,
+    status: CommitRecord['status'],
+    run: string,
+    rows: number,
+    holder = run,
+  ): CommitRecord => ({
+    hour: start,
+    end: new Date(Date.parse(start) + 300_000).toISOString().replace('.000Z', 'Z'),
+    run,
+    status,
+    entities: { Sessions: { objects: 1, rows }, Machines: { objects: 1, rows: 1 } },
+    claimed_at: '2026-11-24T14:30:00.000Z',
+    lease: { holder, until: '2026-11-24T14:50:00.000Z' },
+  });
+  const mine = 'backfill-2026-11-24T13';
+
+  it.each([
+    ['no record', [], null],
+    [
+      'every window it claimed published by it, the others before',
+      [
+        record('2026-11-24T13:00:00Z', 'published', 'scheduled-1', 5),
+        record('2026-11-24T13:05:00Z', 'published', mine, 10),
+        record('2026-11-24T13:10:00Z', 'published', 'crashed-run', 20, mine), // taken over and published
+      ],
+      { outcome: 'published', rows: 32 },
+    ],
+    [
+      'every window published before',
+      [record('2026-11-24T13:00:00Z', 'published', 'scheduled-1', 5)],
+      { outcome: 'already-published', rows: 0 },
+    ],
+    [
+      'a window it claimed that is not published',
+      [
+        record('2026-11-24T13:00:00Z', 'published', mine, 5),
+        record('2026-11-24T13:05:00Z', 'publishing', mine, 7),
+      ],
+      { outcome: 'publishing-elsewhere', rows: 6 },
+    ],
+    [
+      'none claimed, a window another run is publishing',
+      [record('2026-11-24T13:00:00Z', 'publishing', 'scheduled-2', 5)],
+      { outcome: 'publishing-elsewhere', rows: 0 },
+    ],
+  ])('%s', (_, records, expected) => {
+    expect(recordedCommit(records as CommitRecord[], mine)).toEqual(expected);
+  });
+
+  it("takes an output's commits of every window of the hour together", () => {
+    const output = JSON.stringify({
+      committed: [
+        { hour: '2026-11-24T12:55:00Z', outcome: 'published', rows: 1000 },
+        { hour: '2026-11-24T13:00:00Z', outcome: 'already-published', rows: 5 },
+        { hour: '2026-11-24T13:05:00Z', outcome: 'published', rows: 10 },
+        { hour: '2026-11-24T13:10:00Z', outcome: 'published', rows: 20 },
+      ],
+    });
+
+    expect(commitsOf(output, '2026-11-24T13:00:00Z', null)).toEqual([
+      { tenant: null, commit: { outcome: 'published', rows: 30 } },
+    ]);
   });
 });

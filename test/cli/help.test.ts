@@ -23,6 +23,9 @@ describe('help', () => {
         expect(seen.stdout).toContain(`  ${command} `);
       expect(seen.stdout).toContain('Exit codes:');
       expect(seen.stdout).toMatch(/3 {2}an AWS API call failed/);
+      expect(seen.stdout).toMatch(/WINDOW_MINUTES \(60; 5, 10, 15, 20 or 30\)/);
+      expect(seen.stdout).toContain('SETTLE_MINUTES (15): a window is due that many minutes after its end');
+      expect(seen.stdout).not.toContain('LOOKBACK_MINUTES');
       expect(seen.stderr).toBe('');
     }
   });
@@ -38,6 +41,14 @@ describe('help', () => {
     expect(seen.stdout).toMatch(new RegExp(`^Usage: citrix-monitor ${command}`));
     expect(seen.stdout).toMatch(option);
     expect(seen.stdout).toMatch(/Exit (0|code)/);
+  });
+
+  it("says backfill's --to must have a due window", async () => {
+    const seen = await w.cli(['backfill', '--help']);
+    expect(seen.stdout).toContain(
+      '--from HOUR, --to HOUR     whole UTC hours; --to must have a due window: its first window\n' +
+        '                             (WINDOW_MINUTES) ended SETTLE_MINUTES ago',
+    );
   });
 
   it('names an unknown command, prints the usage on stderr and exits 2', async () => {

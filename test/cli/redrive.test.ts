@@ -141,7 +141,7 @@ describe('redrive', () => {
 
     expect(seen.code).toBe(0);
     expect(seen.stdout).toContain(
-      '    instead: nothing: hour 2026-11-20T03:00:00Z has been published since (its commit record says so)\n',
+      '    instead: nothing: hour 2026-11-20T03:00:00Z has been published since (its commit records say so)\n',
     );
   });
 

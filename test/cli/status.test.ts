@@ -68,9 +68,12 @@ describe('status', () => {
     expect(seen.stdout).toContain(`State machine  ${SM_ARN}`);
     expect(seen.stdout).toContain('last_hour_utc 2026-11-24T09:00:00Z (s3://cli-test/collector-work/');
     expect(seen.stdout).toContain(
-      'Lag            4 hours behind the newest due hour 2026-11-24T13:00:00Z (alarm above 3)',
+      'Lag            240 minutes (4h00m) behind the newest due window end 2026-11-24T14:00:00Z (alarm above 3 hours)\n' +
+        'Next window    2026-11-24T10:00:00Z..11:00:00Z, due since 2026-11-24T11:15:00Z (60-minute windows, each due 15 minutes after its end)\n',
     );
-    expect(seen.stdout).toContain('UNHEALTHY: the state is 4 hours behind');
+    expect(seen.stdout).toContain(
+      'UNHEALTHY: the state is 240 minutes behind the newest due window end (alarm above 3 hours)',
+    );
     expect(seen.stdout).toMatch(/SUCCEEDED\s+2026-11-24T14:20:01Z\s+3m00s\s+a1f0-scheduled/);
     expect(seen.stdout).toMatch(/RUNNING\s+2026-11-24T14:25:00Z\s+5m00s\s+backfill-2026-11-24T10/);
     expect(seen.stdout).toMatch(
@@ -99,8 +102,16 @@ describe('status', () => {
     const report = JSON.parse(seen.stdout) as StatusReport;
     expect(report.state.lastHour).toBe('2026-11-24T09:00:00Z');
     expect(report.state.updatedAt).toBe('2026-11-24T10:21:07.000Z');
-    expect(report.newestDueHour).toBe('2026-11-24T13:00:00Z');
-    expect(report.lagHours).toBe(4);
+    expect(report.state.end).toBe('2026-11-24T10:00:00Z');
+    expect(report.newestDueEnd).toBe('2026-11-24T14:00:00Z');
+    expect(report.lagMinutes).toBe(240);
+    expect([report.windowMinutes, report.settleMinutes]).toEqual([60, 15]);
+    expect(report.next).toEqual({
+      start: '2026-11-24T10:00:00Z',
+      end: '2026-11-24T11:00:00Z',
+      dueAt: '2026-11-24T11:15:00Z',
+      due: true,
+    });
     expect(report.healthy).toBe(false);
     expect(report.executions.map((e) => [e.name, e.status, e.durationSeconds])).toEqual([
       ['a1f0-scheduled', 'SUCCEEDED', 180],
@@ -148,7 +159,7 @@ describe('status', () => {
     const seen = await w.cli(['status', '--limit', '1']);
 
     expect(seen.stdout).toContain(
-      'Lag            2 hours behind the newest due hour 2026-11-24T13:00:00Z (alarm above 2)',
+      'Lag            120 minutes (2h00m) behind the newest due window end 2026-11-24T14:00:00Z (alarm above 2 hours)',
     );
     expect(seen.stdout).toContain('Health         healthy');
     expect(seen.stdout).toMatch(/SUCCEEDED\s+2026-11-24T14:20:01Z\s+1m30s\s+a1f0-scheduled/);
@@ -184,13 +195,14 @@ describe('status', () => {
     const report = JSON.parse((await w.cli(['status', '--json'])).stdout) as StatusReport;
 
     expect(seen.stdout).toContain(
-      'Being published (claimed, not finished; no other run writes them until the lease ends):\n' +
+      'Being published (windows claimed, not finished; no other run writes them until the lease ends):\n' +
         '  2026-11-24T12:00:00Z  held by run local-2026-11-24T14-21-00-000Z, process 4242 on ops-laptop, until 2026-11-24T14:41:00Z (objects of run run-2026-11-24T12:00:00Z)\n' +
-        '  2026-11-24T13:00:00Z  lease of run run-2026-11-24T13:00:00Z (a Lambda) expired at 2026-11-24T12:20:00Z: the next run finishes the hour',
+        '  2026-11-24T13:00:00Z  lease of run run-2026-11-24T13:00:00Z (a Lambda) expired at 2026-11-24T12:20:00Z: the next run finishes it',
     );
     expect(report.publishing).toEqual([
       {
         hour: '2026-11-24T12:00:00Z',
+        end: '2026-11-24T13:00:00Z',
         run: 'run-2026-11-24T12:00:00Z',
         holder: 'local-2026-11-24T14-21-00-000Z',
         until: '2026-11-24T14:41:00.000Z',
@@ -200,6 +212,7 @@ describe('status', () => {
       },
       {
         hour: '2026-11-24T13:00:00Z',
+        end: '2026-11-24T14:00:00Z',
         run: 'run-2026-11-24T13:00:00Z',
         holder: 'run-2026-11-24T13:00:00Z',
         until: '2026-11-24T12:20:00.000Z',
@@ -209,6 +222,83 @@ describe('status', () => {
       },
     ]);
     expect(seen.code).toBe(0);
+  });
+
+  describe('with WINDOW_MINUTES=5', () => {
+    it('says how many minutes behind the state is, the next window and when it is due, and the windows being published', async () => {
+      const w = world({ WINDOW_MINUTES: '5' });
+      await w.writeState('2026-11-24T13:00:00Z', '2026-11-24T14:05:00Z');
+      await w.writeRecord('2026-11-24T14:05:00Z', 'publishing', undefined, { end: '2026-11-24T14:10:00Z' });
+      sfnMock.on(ListExecutionsCommand).resolves({
+        executions: [item('a1f0-scheduled', 'SUCCEEDED', '2026-11-24T14:25:01Z', '2026-11-24T14:25:31Z')],
+      });
+
+      const seen = await w.cli(['status']);
+      const report = JSON.parse((await w.cli(['status', '--json'])).stdout) as StatusReport;
+
+      expect(seen.code).toBe(0);
+      expect(seen.stdout).toMatch(
+        /\nState {10}last_hour_utc 2026-11-24T13:00:00Z, last_window_end 2026-11-24T14:05:00Z \(s3:\/\/cli-test\/collector-work\/cli-\d+\/state\.json, updated 2026-11-24T10:21:07Z\)\n/,
+      );
+      expect(seen.stdout).toContain(
+        'Lag            10 minutes behind the newest due window end 2026-11-24T14:15:00Z (alarm above 3 hours)\n' +
+          'Next window    2026-11-24T14:05:00Z..14:10:00Z, due since 2026-11-24T14:25:00Z (5-minute windows, each due 15 minutes after its end)\n' +
+          'Health         healthy\n',
+      );
+      expect(seen.stdout).toContain(
+        '  2026-11-24T14:05:00Z..14:10:00Z  lease of run run-2026-11-24T14:05:00Z (a Lambda) expired at 2026-11-24T12:20:00Z: the next run finishes it',
+      );
+      expect(report).toMatchObject({
+        state: { lastHour: '2026-11-24T13:00:00Z', end: '2026-11-24T14:05:00Z' },
+        windowMinutes: 5,
+        settleMinutes: 15,
+        newestDueEnd: '2026-11-24T14:15:00Z',
+        lagMinutes: 10,
+        next: {
+          start: '2026-11-24T14:05:00Z',
+          end: '2026-11-24T14:10:00Z',
+          dueAt: '2026-11-24T14:25:00Z',
+          due: true,
+        },
+        healthy: true,
+      });
+      expect(report.publishing.map((p) => [p.hour, p.end])).toEqual([
+        ['2026-11-24T14:05:00Z', '2026-11-24T14:10:00Z'],
+      ]);
+      expect(report).not.toHaveProperty('lagHours');
+    });
+
+    it('is current when the state is at the newest due window end: the next window is due once it settled', async () => {
+      const w = world({ WINDOW_MINUTES: '5', SETTLE_MINUTES: '10' });
+      await w.writeState('2026-11-24T13:00:00Z', '2026-11-24T14:20:00Z');
+      sfnMock.on(ListExecutionsCommand).resolves({ executions: [] });
+
+      const seen = await w.cli(['status']);
+
+      expect(seen.code).toBe(0);
+      expect(seen.stdout).toContain(
+        'Lag            0 minutes behind the newest due window end 2026-11-24T14:20:00Z (alarm above 3 hours)\n' +
+          'Next window    2026-11-24T14:20:00Z..14:25:00Z, due at 2026-11-24T14:35:00Z (5-minute windows, each due 10 minutes after its end)\n',
+      );
+    });
+
+    it('takes the next window as a commit record claimed it (a run of another window size), and is unhealthy past LAG_ALARM_HOURS hours of minutes', async () => {
+      const w = world({ WINDOW_MINUTES: '5' });
+      await w.writeState('2026-11-24T10:00:00Z', '2026-11-24T11:10:00Z');
+      await w.writeRecord('2026-11-24T11:10:00Z', 'published', undefined, { end: '2026-11-24T11:30:00Z' });
+      sfnMock.on(ListExecutionsCommand).resolves({ executions: [] });
+
+      const seen = await w.cli(['status']);
+
+      expect(seen.code).toBe(1);
+      expect(seen.stdout).toContain(
+        'Lag            185 minutes (3h05m) behind the newest due window end 2026-11-24T14:15:00Z (alarm above 3 hours)\n' +
+          'Next window    2026-11-24T11:10:00Z..11:30:00Z, due since 2026-11-24T11:45:00Z',
+      );
+      expect(seen.stdout).toContain(
+        'UNHEALTHY: the state is 185 minutes behind the newest due window end (alarm above 3 hours)',
+      );
+    });
   });
 
   it('refuses a --limit that is not a whole number from 1 to 1000 with exit 2', async () => {

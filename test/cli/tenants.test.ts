@@ -14,7 +14,7 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { StatusReport } from '../../cli/status.ts';
+import type { FleetStatusReport, StatusReport } from '../../cli/status.ts';
 import { loadLayout } from '../../functions/domain/config.ts';
 import type { Tenant } from '../../functions/domain/schemas.ts';
 import {
@@ -148,7 +148,12 @@ describe('status with a tenant list', () => {
     expect(acme.stdout).toMatch(
       /State {10}last_hour_utc 2026-11-24T12:00:00Z \(s3:\/\/cli-test\/collector-work\/cli-\d+\/tenants\/acme\/state\.json, updated 2026-11-24T10:21:07Z\)/,
     );
-    expect(acme.stdout).toContain('Lag            1 hour behind the newest due hour 2026-11-24T13:00:00Z');
+    expect(acme.stdout).toContain(
+      'Lag            60 minutes (1h00m) behind the newest due window end 2026-11-24T14:00:00Z',
+    );
+    expect(acme.stdout).toContain(
+      'Next window    2026-11-24T13:00:00Z..14:00:00Z, due since 2026-11-24T14:15:00Z',
+    );
     expect(acme.stdout).toContain('Health         healthy');
     expect(acme.stdout).toMatch(/FAILED\s+2026-11-24T13:20:00Z\s+11m40s\s+e7-scheduled/);
     expect(acme.stdout).not.toContain('Failed, can be redriven');
@@ -162,7 +167,7 @@ describe('status with a tenant list', () => {
       /last_hour_utc 2026-11-24T08:00:00Z \(s3:\/\/cli-test\/collector-work\/cli-\d+\/tenants\/beta\/state\.json/,
     );
     expect(beta.stdout).toContain(
-      'Health         UNHEALTHY: the state is 5 hours behind the newest due hour (alarm above 3); 1 failed execution(s) can still be redriven (citrix-monitor redrive --tenant beta)',
+      'Health         UNHEALTHY: the state is 300 minutes behind the newest due window end (alarm above 3 hours); 1 failed execution(s) can still be redriven (citrix-monitor redrive --tenant beta)',
     );
     expect(beta.stdout).toContain(
       'Failed, can be redriven (citrix-monitor redrive --tenant beta):\n' +
@@ -184,7 +189,8 @@ describe('status with a tenant list', () => {
     expect(report.tenant).toBe('beta');
     expect(report.published).toBe('s3://cli-test/citrix_monitor/beta/');
     expect(report.state.location).toMatch(/\/tenants\/beta\/state\.json$/);
-    expect(report.lagHours).toBe(5);
+    expect(report.lagMinutes).toBe(300);
+    expect(report.next).toMatchObject({ start: '2026-11-24T09:00:00Z', end: '2026-11-24T10:00:00Z' });
     expect(report.failed.redrivable).toMatchObject([
       { name: 'e7-scheduled', hour: '2026-11-24T12:00:00Z', failedTenants: [{ tenant: 'beta' }] },
     ]);
@@ -198,13 +204,17 @@ describe('status with a tenant list', () => {
 
     expect(seen.code).toBe(1);
     expect(seen.stdout).toMatch(
-      /Tenants {8}2 listed in s3:\/\/cli-test\/collector-work\/cli-\d+\/tenants\.json; newest due hour 2026-11-24T13:00:00Z \(lag alarm above 3\)\n/,
+      /Tenants {8}2 listed in s3:\/\/cli-test\/collector-work\/cli-\d+\/tenants\.json; newest due window end 2026-11-24T14:00:00Z\n {15}60-minute windows, each due 15 minutes after its end \(lag alarm above 3 hours\)\n/,
     );
-    expect(seen.stdout).toMatch(/\n {2}TENANT {2}LAST_HOUR_UTC {9}LAG\n/);
-    expect(seen.stdout).toMatch(/\n {2}acme {4}2026-11-24T12:00:00Z {2}1 hour\n/);
-    expect(seen.stdout).toMatch(/\n {2}beta {4}2026-11-24T08:00:00Z {2}5 hours \(above the alarm\)\n/);
+    expect(seen.stdout).toMatch(/\n {2}TENANT {2}LAST_HOUR_UTC {9}NEXT_WINDOW {22}LAG\n/);
+    expect(seen.stdout).toMatch(
+      /\n {2}acme {4}2026-11-24T12:00:00Z {2}2026-11-24T13:00:00Z\.\.14:00:00Z {2}60 minutes \(1h00m\)\n/,
+    );
+    expect(seen.stdout).toMatch(
+      /\n {2}beta {4}2026-11-24T08:00:00Z {2}2026-11-24T09:00:00Z\.\.10:00:00Z {2}300 minutes \(5h00m\), above the alarm\n/,
+    );
     expect(seen.stdout).toContain(
-      'UNHEALTHY: tenant beta: the state is 5 hours behind the newest due hour (alarm above 3); 1 failed execution(s) can still be redriven (citrix-monitor redrive)',
+      'UNHEALTHY: tenant beta: the state is 300 minutes behind the newest due window end (alarm above 3 hours); 1 failed execution(s) can still be redriven (citrix-monitor redrive)',
     );
     expect(seen.stdout).toContain(
       'Failed, can be redriven (citrix-monitor redrive):\n  e7-scheduled  FAILED 2026-11-24T13:31:40Z  hour 2026-11-24T12:00:00Z\n    TenantsFailed: 1 of 2 tenants failed; the others committed their hours. tenant "beta": CitrixAuthFailed:',
@@ -212,6 +222,35 @@ describe('status with a tenant list', () => {
     expect(seen.stdout).toContain('    failed tenants: beta\n');
     expect(seen.stdout).toContain('citrix-monitor status --tenant ID');
     expect(seen.stdout).not.toContain('Being published');
+  });
+
+  it("with WINDOW_MINUTES=5 shows each tenant's next window and its lag in minutes", async () => {
+    const w = world({ WINDOW_MINUTES: '5' });
+    await w.writeTenants(['acme', 'beta', 'gamma']);
+    await w.tenant('acme').writeState('2026-11-24T13:00:00Z', '2026-11-24T14:05:00Z');
+    await w.tenant('beta').writeState('2026-11-24T10:00:00Z', '2026-11-24T11:10:00Z');
+    sfnMock.on(ListExecutionsCommand).resolves({ executions: [] });
+
+    const seen = await w.cli(['status']);
+    const report = JSON.parse((await w.cli(['status', '--json'])).stdout) as FleetStatusReport;
+
+    expect(seen.code).toBe(1);
+    expect(seen.stdout).toContain(
+      'newest due window end 2026-11-24T14:15:00Z\n' +
+        '               5-minute windows, each due 15 minutes after its end (lag alarm above 3 hours)\n' +
+        '  TENANT  LAST_HOUR_UTC         NEXT_WINDOW                      LAG\n' +
+        '  acme    2026-11-24T13:00:00Z  2026-11-24T14:05:00Z..14:10:00Z  10 minutes\n' +
+        '  beta    2026-11-24T10:00:00Z  2026-11-24T11:10:00Z..11:15:00Z  185 minutes (3h05m), above the alarm\n' +
+        '  gamma   none yet              2026-11-24T14:10:00Z..14:15:00Z  -\n',
+    );
+    expect(seen.stdout).toContain(
+      'UNHEALTHY: tenant beta: the state is 185 minutes behind the newest due window end (alarm above 3 hours); tenant gamma: no state file at',
+    );
+    expect(report.tenants.map((t) => [t.id, t.state.end, t.lagMinutes, t.next?.start, t.next?.end])).toEqual([
+      ['acme', '2026-11-24T14:05:00Z', 10, '2026-11-24T14:05:00Z', '2026-11-24T14:10:00Z'],
+      ['beta', '2026-11-24T11:10:00Z', 185, '2026-11-24T11:10:00Z', '2026-11-24T11:15:00Z'],
+      ['gamma', null, null, '2026-11-24T14:10:00Z', '2026-11-24T14:15:00Z'],
+    ]);
   });
 
   it('says a tenant that is not in the list is unknown, naming the list and its tenants, with exit 2', async () => {

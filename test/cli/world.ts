@@ -14,9 +14,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { type CliIo, runCli } from '../../cli/main.ts';
 import { s3ClientFromEnv, s3Store } from '../../functions/adapters/s3-store.ts';
 import { loadLayout, tenantLayout } from '../../functions/domain/config.ts';
-import { formatHour, parseHour } from '../../functions/domain/hours.ts';
+import { parseHour } from '../../functions/domain/hours.ts';
 import { commitKey } from '../../functions/domain/keys.ts';
 import type { CommitRecord } from '../../functions/domain/publish.ts';
+import { formatMinute, parseMinute } from '../../functions/domain/windows.ts';
 import { type LocalS3, startLocalS3 } from '../../local/s3.ts';
 
 export const BUCKET = 'cli-test';
@@ -28,7 +29,10 @@ export const SM_ARN = machineArn('prod');
 export const execArn = (name: string, stage = 'prod') =>
   `arn:aws:states:${REGION}:${ACCOUNT}:execution:citrix-monitor-collector-${stage}:${name}`;
 
-/** The tests' "now": 14:30 UTC, so with LOOKBACK_MINUTES 75 the newest due hour is 13:00. */
+/**
+ * The tests' "now": 14:30 UTC, so with 60-minute windows settling 15 minutes (the defaults) the newest due
+ * window is the hour 13:00 (it ends at 14:00); with WINDOW_MINUTES 5 it is 14:10..14:15.
+ */
 export const NOW = Date.parse('2026-11-24T14:30:00Z');
 export const hour = (text: string): number => parseHour(text) ?? Number.NaN;
 export const at = (text: string): Date => new Date(text);
@@ -64,14 +68,21 @@ export interface Seen {
 
 /** The state file and commit records of one tenant: the environment's one tenant, or a listed one. */
 export interface TenantStorage {
-  writeState(lastHour: string): Promise<void>;
-  /** A commit record; its lease by default as records were before they named a process (no host, pid). */
+  /** The state file: `last_hour_utc`, and `last_window_end` when given (windows shorter than the hour). */
+  writeState(lastHour: string, windowEnd?: string): Promise<void>;
+  /**
+   * A commit record of the window that starts at `startText` (a whole hour, or a minute such as
+   * `2026-11-24T14:05:00Z`); its lease by default as records were before they named a process (no host, pid).
+   */
   writeRecord(
-    hourText: string,
+    startText: string,
     status: CommitRecord['status'] | 'unreadable',
     lease?: CommitRecord['lease'],
-    /** The run that claimed the hour and the rows it counts (default `run-<hour>`, 42 Sessions rows). */
-    by?: { run: string; rows: number },
+    /**
+     * The run that claimed the window and the rows it counts (default `run-<start>`, 42 Sessions rows);
+     * `end`, the window's end, for a window shorter than the hour (default: the whole hour, no `end`).
+     */
+    by?: { run?: string; rows?: number; end?: string },
   ): Promise<void>;
 }
 
@@ -113,27 +124,29 @@ export function world(extraEnv: Record<string, string> = {}): World {
   const storage = (id: string | null): TenantStorage => {
     const layout = () => (id === null ? loadLayout(env) : tenantLayout(loadLayout(env), id));
     return {
-      async writeState(lastHour) {
+      async writeState(lastHour, windowEnd) {
         const body = {
           last_hour_utc: lastHour,
+          ...(windowEnd === undefined ? {} : { last_window_end: windowEnd }),
           updated_at: '2026-11-24T10:21:07.000Z',
           updated_by: 'scheduled-run',
         };
         await store.put(layout().stateKey, JSON.stringify(body), 'application/json');
       },
-      async writeRecord(hourText, status, lease, by = { run: `run-${hourText}`, rows: 42 }) {
-        const h = hour(hourText);
+      async writeRecord(startText, status, lease, by = {}) {
+        const start = parseMinute(startText) ?? Number.NaN;
         const record: CommitRecord = {
-          hour: formatHour(h),
-          run: by.run,
+          hour: formatMinute(start),
+          ...(by.end === undefined ? {} : { end: by.end }),
+          run: by.run ?? `run-${startText}`,
           status: status === 'unreadable' ? 'publishing' : status,
-          entities: { Sessions: { objects: 1, rows: by.rows } },
+          entities: { Sessions: { objects: 1, rows: by.rows ?? 42 } },
           claimed_at: '2026-11-24T12:00:00.000Z',
-          lease: lease ?? { holder: `run-${hourText}`, until: '2026-11-24T12:20:00.000Z' },
+          lease: lease ?? { holder: `run-${startText}`, until: '2026-11-24T12:20:00.000Z' },
           ...(status === 'published' ? { published_at: '2026-11-24T12:01:00.000Z' } : {}),
         };
         const body = status === 'unreadable' ? '{"hour":' : JSON.stringify(record);
-        await store.put(commitKey(layout(), h), body, 'application/json');
+        await store.put(commitKey(layout(), start), body, 'application/json');
       },
     };
   };
