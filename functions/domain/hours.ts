@@ -26,25 +26,6 @@ export function odataInstant(ms: number): string {
   return new Date(ms).toISOString().replace('.000Z', 'Z');
 }
 
-/**
- * The newest hour that is due: the hour containing `now - lookback`. With a lookback of at least
- * 60 minutes it has always ended, so an unfinished hour is never collected.
- */
-export function newestDueHour(nowMs: number, lookbackMinutes: number): number {
-  return Math.floor((nowMs - lookbackMinutes * 60_000) / HOUR_MS) * HOUR_MS;
-}
-
-/**
- * The hours a scheduled run collects, oldest first: from the one after `lastCommitted` up to
- * `newestDue`, at most `max` of them. With no state yet, only the newest due hour.
- */
-export function dueHours(lastCommitted: number | null, newestDue: number, max: number): number[] {
-  const first = lastCommitted === null ? newestDue : lastCommitted + HOUR_MS;
-  const hours: number[] = [];
-  for (let h = first; h <= newestDue && hours.length < max; h += HOUR_MS) hours.push(h);
-  return hours;
-}
-
 /** Zero-padded calendar parts of an hour, for the published layout. */
 export function hourParts(hourMs: number): { year: string; month: string; day: string; hour: string } {
   const iso = new Date(hourMs).toISOString();

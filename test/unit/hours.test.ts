@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  dueHours,
-  formatHour,
-  HOUR_MS,
-  hourParts,
-  newestDueHour,
-  odataInstant,
-  parseHour,
-} from '../../functions/domain/hours.ts';
+import { formatHour, hourParts, odataInstant, parseHour } from '../../functions/domain/hours.ts';
 
 const at = (iso: string): number => Date.parse(iso);
 
@@ -56,58 +48,6 @@ describe('formatHour and odataInstant', () => {
 
   it('keeps the milliseconds of an OData literal when there are some', () => {
     expect(odataInstant(at('2026-11-24T11:00:00.123Z'))).toBe('2026-11-24T11:00:00.123Z');
-  });
-});
-
-describe('newestDueHour', () => {
-  it('at 11:14 with a 75-minute lookback is 09:00, because 10:00 has not been closed for 75 minutes', () => {
-    expect(newestDueHour(at('2026-11-24T11:14:59.999Z'), 75)).toBe(at('2026-11-24T09:00:00Z'));
-  });
-
-  it('at 11:15 with a 75-minute lookback is 10:00', () => {
-    expect(newestDueHour(at('2026-11-24T11:15:00Z'), 75)).toBe(at('2026-11-24T10:00:00Z'));
-  });
-
-  it('is never the hour that is still running, whatever the minute', () => {
-    const ends: number[] = [];
-    for (let minute = 0; minute < 60; minute++) {
-      const now = at('2026-11-24T11:00:00Z') + minute * 60_000 + 59_999;
-      ends.push(newestDueHour(now, 60) + HOUR_MS - now);
-    }
-
-    expect(ends.filter((end) => end > 0)).toEqual([]);
-  });
-});
-
-describe('dueHours', () => {
-  const newest = at('2026-11-24T10:00:00Z');
-
-  it('collects only the newest due hour when there is no state yet', () => {
-    expect(dueHours(null, newest, 24).map(formatHour)).toEqual(['2026-11-24T10:00:00Z']);
-  });
-
-  it('catches up on every hour after the last committed one, oldest first', () => {
-    expect(dueHours(at('2026-11-24T06:00:00Z'), newest, 24).map(formatHour)).toEqual([
-      '2026-11-24T07:00:00Z',
-      '2026-11-24T08:00:00Z',
-      '2026-11-24T09:00:00Z',
-      '2026-11-24T10:00:00Z',
-    ]);
-  });
-
-  it('stops after the maximum number of hours, keeping the oldest', () => {
-    expect(dueHours(at('2026-11-24T06:00:00Z'), newest, 2).map(formatHour)).toEqual([
-      '2026-11-24T07:00:00Z',
-      '2026-11-24T08:00:00Z',
-    ]);
-  });
-
-  it('collects nothing when the newest due hour is already committed', () => {
-    expect(dueHours(newest, newest, 24)).toEqual([]);
-  });
-
-  it('collects nothing when the state is ahead of the clock', () => {
-    expect(dueHours(at('2026-11-24T13:00:00Z'), newest, 24)).toEqual([]);
   });
 });
 

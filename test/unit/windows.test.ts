@@ -31,6 +31,18 @@ describe('the newest due window', () => {
     expect(newestDueEnd(at('2026-11-24T11:15:00Z'), 5, 15)).toBe(at('2026-11-24T11:00:00Z'));
     expect(newestDueEnd(at('2026-11-24T11:24:59Z'), 5, 15)).toBe(at('2026-11-24T11:05:00Z'));
   });
+
+  it('never ends after now less the settle, at any minute and any window size', () => {
+    for (const size of [5, 10, 15, 20, 30, 60]) {
+      for (let minute = 0; minute < 120; minute++) {
+        const now = at('2026-11-24T11:00:00Z') + minute * 60_000 + 59_999;
+        expect(newestDueEnd(now, size, 0), `${size} min at +${minute}`).toBeLessThanOrEqual(now);
+        expect(newestDueEnd(now, size, 15), `${size} min at +${minute}`).toBeLessThanOrEqual(
+          now - 15 * 60_000,
+        );
+      }
+    }
+  });
 });
 
 describe('the windows between two instants', () => {
@@ -61,6 +73,15 @@ describe('the windows between two instants', () => {
     );
 
     expect(shown(windows)).toEqual(['10:00-10:05 published', '10:05-10:10', '10:10-10:25', '10:25-10:30']);
+  });
+
+  it('are none when the state is at or ahead of the newest due window', () => {
+    expect(windowsBetween(at('2026-11-24T10:20:00Z'), at('2026-11-24T10:20:00Z'), 5, Infinity, [])).toEqual(
+      [],
+    );
+    expect(windowsBetween(at('2026-11-24T11:00:00Z'), at('2026-11-24T10:20:00Z'), 60, Infinity, [])).toEqual(
+      [],
+    );
   });
 
   it('stop at the budget of time, never splitting a window', () => {
