@@ -21,7 +21,9 @@ import { join } from 'node:path';
 import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { s3ClientFromEnv, s3Store } from '../../functions/adapters/s3-store.ts';
+import { loadLayout } from '../../functions/domain/config.ts';
 import type { ObjectStore } from '../../functions/domain/ports.ts';
+import { newestDueEnd } from '../../functions/domain/windows.ts';
 import { type Standin, startStandin } from '../../local/citrix-standin/index.ts';
 import { type LocalS3, startLocalS3 } from '../../local/s3.ts';
 import { HOUR, iso, pastHour, rowKey, rowsOf } from '../integration/harness.ts';
@@ -319,8 +321,10 @@ describe('the packaged functions and state machine', () => {
   });
 
   it('catches up every due hour after a state several hours behind, once each, and leaves the state on the newest', async () => {
-    const lookback = Number(setting('LOOKBACK_MINUTES', '75'));
-    const newestDue = Math.floor((Date.now() - lookback * 60_000) / HOUR) * HOUR;
+    // The template's window and settle, read as the collector reads them (LOOKBACK_MINUTES is empty there).
+    const { windowMinutes, settleMinutes } = loadLayout({ ...templateEnvironment.get('PlanLambdaFunction') });
+    expect(windowMinutes).toBe(60);
+    const newestDue = newestDueEnd(Date.now(), windowMinutes, settleMinutes) - HOUR;
     await setState(newestDue - 4 * HOUR);
 
     const outcome = await execute({}, 'catch-up');
