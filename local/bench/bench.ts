@@ -29,8 +29,15 @@
  * fetch's CPU per 1,000 rows, GB-s per tenant-hour by function and memory size, the smallest memory each
  * function needs, and the cost per tenant-month at today's sizes beside the chosen ones (about 3 minutes).
  *
+ * Then freshness against cost (windows.ts, runnable alone: `npx tsx local/bench/windows.ts`): for window
+ * sizes of --windows minutes (default 5, 15 and 60, the hour the baseline), one tenant's 5,000-row hour
+ * collected by the executions its schedule starts, each at its simulated time: how soon a row reaches S3,
+ * and the state transitions, Lambda invocations and GB-s (at 35 rows/s), S3 and Citrix requests per
+ * tenant-hour, and the cost per tenant-month (about 15 seconds).
+ *
  * Options: --sizes 100000,1000000  --runs 2  --latency-ms 50  --skip-cost-ms <per 1000 rows>
- *          --stress-size 100000 (0 to skip)  --heap-mb 128  --tenants 20 (0 to skip)  --real-speed 35 (0 to skip).
+ *          --stress-size 100000 (0 to skip)  --heap-mb 128  --tenants 20 (0 to skip)  --real-speed 35 (0 to skip)
+ *          --windows 5,15,60 (0 to skip).
  */
 import { createCipheriv } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -38,11 +45,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { WINDOW_SIZES } from '../../functions/domain/windows.ts';
 import { type Standin, startStandin } from '../citrix-standin/index.ts';
 import { startLocalS3 } from '../s3.ts';
 import { runRealSpeedBench } from './real-speed.ts';
 import { type ChildResult, rowsOnDisk, runChild } from './result.ts';
 import { runTenantBench } from './tenants.ts';
+import { runWindowsBench } from './windows.ts';
 
 const HOUR_MS = 3_600_000;
 const ENTITY = 'Sessions';
@@ -276,6 +285,7 @@ async function main(): Promise<number> {
       'heap-mb': { type: 'string', default: '128' },
       tenants: { type: 'string', default: '20' },
       'real-speed': { type: 'string', default: '35' },
+      windows: { type: 'string', default: '5,15,60' },
     },
   });
   const sizes = values.sizes.split(',').map(Number);
@@ -285,6 +295,7 @@ async function main(): Promise<number> {
   heapMB = Number(values['heap-mb']);
   const tenants = Number(values.tenants);
   const realSpeed = Number(values['real-speed']);
+  const windows = values.windows === '0' ? [] : values.windows.split(',').map(Number);
   // Page time ×2.7 over 300,000 skipped rows, the shape measured on Citrix Cloud (35 → 13 rows/s).
   const msPerSkippedRow =
     values['skip-cost-ms'] === undefined
@@ -296,10 +307,11 @@ async function main(): Promise<number> {
     !(latencyMs >= 0) ||
     !(Number.isInteger(tenants) && tenants >= 0) ||
     !(realSpeed >= 0) ||
+    !windows.every((w) => (WINDOW_SIZES as readonly number[]).includes(w)) ||
     !(msPerSkippedRow >= 0)
   ) {
     console.error(
-      'Usage: npm run bench -- [--sizes 100000,1000000] [--runs 2] [--latency-ms 50] [--skip-cost-ms N] [--stress-size 100000] [--tenants 20] [--real-speed 35]',
+      'Usage: npm run bench -- [--sizes 100000,1000000] [--runs 2] [--latency-ms 50] [--skip-cost-ms N] [--stress-size 100000] [--tenants 20] [--real-speed 35] [--windows 5,15,60 or 0]',
     );
     return 2;
   }
@@ -379,6 +391,7 @@ async function main(): Promise<number> {
   );
   if (tenants > 0) await runTenantBench({ tenants, latencyMs, heapMB });
   if (realSpeed > 0) await runRealSpeedBench({ rowsPerSecond: realSpeed });
+  if (windows.length > 0) await runWindowsBench({ minutes: windows, rowsPerSecond: realSpeed || undefined });
   console.log(`Bench time: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
   return 0;
 }

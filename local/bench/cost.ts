@@ -29,6 +29,12 @@ export const S3_TIER2 = 0.0004 / 1000;
  * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
  */
 export const ONE_VCPU_MB = 1769;
+/** How much longer CPU work takes at `memoryMB` than on one vCPU, less the one: 0 from 1,769 MB up. */
+export const stretch = (memoryMB: number): number => Math.max(0, ONE_VCPU_MB / memoryMB - 1);
+/** V8's heap limit under Lambda's Node.js runtime: --max-old-space-size of memory − memory/10. */
+export const heapFor = (memoryMB: number): number => memoryMB - Math.floor(memoryMB / 10);
+/** Hours in a month, as AWS's pricing examples count them. */
+export const HOURS_PER_MONTH = 730;
 
 export type TaskState = keyof ExecutionOutcome['invocations'];
 export const TASK_STATES: TaskState[] = ['Tenants', 'Plan', 'FetchPages', 'Commit', 'Failed', 'Report'];

@@ -29,12 +29,15 @@ import {
   billable,
   derivedEntered,
   FUNCTION,
+  HOURS_PER_MONTH,
+  heapFor,
   LAMBDA_PER_GB_SECOND,
   LAMBDA_PER_REQUEST,
   memorySizes,
   ONE_VCPU_MB,
   SFN_PER_TRANSITION,
   s3Tiers,
+  stretch,
   sum,
   type TaskState,
   table,
@@ -43,22 +46,24 @@ import { type Footprint, footprints } from './footprint.ts';
 import type { Call, RealSpeedRunResult } from './real-speed-run.ts';
 import { rowsOnDisk, runChild, runIfMain } from './result.ts';
 import type { S3Requests } from './s3-counter.ts';
-import { BUCKET, ENTITIES, HOUR_MS, iso, PREFIX, stateBefore, WORK_PREFIX, withServers } from './servers.ts';
+import {
+  BUCKET,
+  checkOneAtATime,
+  ENTITIES,
+  HOUR_MS,
+  iso,
+  PAGE_SIZE,
+  PREFIX,
+  STATE_KEY,
+  stateBefore,
+  withServers,
+} from './servers.ts';
 
-/** The environment's one tenant's state file (no tenant list). */
-const STATE_KEY = `${WORK_PREFIX}/state.json`;
-/** PAGE_SIZE as deployed (serverless.yml params.pageSize). */
-const PAGE_SIZE = 1000;
-const HOURS_PER_MONTH = 730;
 /** Encoding is off the critical path while the CPU of a page, at the memory's CPU share, stays under this share of the page's wait. */
 const CPU_SHARE_OF_WAIT = 0.1;
 /** Memory must hold the estimated peak resident set this many times over. */
 const HEADROOM = 1.5;
 
-/** V8's heap limit under Lambda's Node.js runtime: --max-old-space-size of memory − memory/10. */
-const heapFor = (memoryMB: number) => memoryMB - Math.floor(memoryMB / 10);
-/** How much longer CPU work takes at `memoryMB` than on one vCPU, less the one: 0 from 1,769 MB up. */
-const stretch = (memoryMB: number) => Math.max(0, ONE_VCPU_MB / memoryMB - 1);
 /** An invocation's billed duration at `memoryMB`: its wall time, its CPU time stretched, rounded up to 1 ms. */
 const billedMs = (call: Call, memoryMB: number) =>
   Math.ceil(call.endedMs - call.startedMs + call.cpuMs * stretch(memoryMB));
@@ -120,12 +125,8 @@ function measure(
         `expected hour ${iso(hour)} published with ${expected} rows; committed ${JSON.stringify(child.committed)}, ${onDisk} rows on disk`,
       );
     }
+    checkOneAtATime(standin, child.maxInFlight);
     const { stats } = standin;
-    if (stats.maxInFlight > 1 || stats.throttled > 0 || child.maxInFlight !== 1) {
-      throw new Error(
-        `${stats.maxInFlight} Citrix calls at once, ${stats.throttled} answered 429, ${child.maxInFlight} handler invocations at once: not one at a time`,
-      );
-    }
     const fetches = child.calls.filter((c) => c.state === 'FetchPages');
     return {
       child,

@@ -18,6 +18,10 @@ export const ENTITIES = ['Machines', 'Sessions', 'Connections', 'Applications', 
 export const BUCKET = 'citrix-monitor-bench';
 export const PREFIX = 'citrix_monitor';
 export const WORK_PREFIX = `collector-work/${PREFIX}`;
+/** The environment's one tenant's state file (no tenant list). */
+export const STATE_KEY = `${WORK_PREFIX}/state.json`;
+/** PAGE_SIZE as deployed (serverless.yml params.pageSize). */
+export const PAGE_SIZE = 1000;
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** An hour as the collector names it, `2026-11-24T10:00:00Z`. */
@@ -39,6 +43,19 @@ export interface BenchServers {
    * prefix, the stand-in's API_BASE, the five entities, and BENCH_CLOCK_MS, the schedule's clock.
    */
   readonly env: Record<string, string>;
+}
+
+/**
+ * Throws unless the stand-in served one Citrix call at a time and throttled none, and the child ran one
+ * handler invocation at a time (so each invocation's CPU is its own). `what` heads the message.
+ */
+export function checkOneAtATime(standin: Standin, childMaxInFlight: number, what = ''): void {
+  const { stats } = standin;
+  if (stats.maxInFlight > 1 || stats.throttled > 0 || childMaxInFlight !== 1) {
+    throw new Error(
+      `${what}${stats.maxInFlight} Citrix calls at once, ${stats.throttled} answered 429, ${childMaxInFlight} handler invocations at once: not one at a time`,
+    );
+  }
 }
 
 /** Starts the servers for a run that collects `hour`, gives them to `run`, then stops and removes them. */
