@@ -27,10 +27,10 @@ import { tenantsHandler } from '../functions/tenants.ts';
 
 const ASL_PATH = new URL('../statemachine/collector.asl.json', import.meta.url);
 
-/** Task state name → the serverless.yml function whose handler serves it. */
 type JSONValue = Parameters<StateMachine['run']>[0];
 
-const TASKS = {
+/** Task state name → the serverless.yml function whose handler serves it. */
+export const TASKS = {
   Tenants: 'tenants',
   Plan: 'plan',
   FetchPages: 'fetchPage',

@@ -120,23 +120,39 @@ export async function readRecord(
 
 /**
  * The claims of the window's hour that overlap it and start elsewhere: windows of runs of another window
- * size. A claim that was never checked and whose lease expired belongs to a run that died before its
- * check, so it published nothing: it is removed.
+ * size. Checked claims never overlap one another, so of the claims that start before the window only the
+ * last one can reach into it; a claim that starts inside the window overlaps it by its start alone. A
+ * claim that was never checked and whose lease expired belongs to a run that died before its check, so
+ * it published nothing: it is removed.
  */
 async function overlapping(c: Collector, window: Window, own: string): Promise<CommitRecord[]> {
   const keys = await c.work.list(commitHourPrefix(c.config, window.start - (window.start % HOUR_MS)));
+  const starts = keys
+    .map((key) => ({ key, start: startOfCommitKey(key) }))
+    .filter((k): k is { key: string; start: number } => k.start !== null && k.key !== own);
   const found: CommitRecord[] = [];
-  for (const key of keys) {
-    const start = startOfCommitKey(key);
-    if (key === own || start === null || start >= window.end) continue;
+  /** The claim at `key`, unless it is a dead run's unchecked one (then removed). */
+  const live = async ({ key, start }: { key: string; start: number }) => {
     const other = await readRecord(c, start);
-    if (!other || windowOf(other.record.hour, other.record.end, 'its window').end <= window.start) continue;
-    if (other.record.unchecked && Date.parse(other.record.lease.until) <= now(c)) {
+    if (other?.record.unchecked && Date.parse(other.record.lease.until) <= now(c)) {
       await c.work.deleteAll([key]);
       c.log('removed the claim of a run that died before checking it', { key, run: other.record.run });
-      continue;
+      return null;
     }
-    found.push(other.record);
+    return other?.record ?? null;
+  };
+  const reaches = (r: CommitRecord) => windowOf(r.hour, r.end, 'its window').end > window.start;
+  // Before the window, from the nearest back to the first checked claim: unchecked ones may overlap
+  // anything, checked ones only what no other checked one holds.
+  for (const k of starts.filter((x) => x.start < window.start).sort((a, b) => b.start - a.start)) {
+    const other = await live(k);
+    if (!other) continue;
+    if (reaches(other)) found.push(other);
+    if (!other.unchecked) break;
+  }
+  for (const k of starts.filter((x) => x.start > window.start && x.start < window.end)) {
+    const other = await live(k);
+    if (other) found.push(other);
   }
   return found;
 }
@@ -187,8 +203,6 @@ async function acquire(
   for (let attempt = 0; attempt < 5; attempt++) {
     const found = await readRecord(c, window.start);
     if (!found) {
-      const before = await overlapping(c, window, key);
-      if (before[0]) return { kind: 'other-window', record: before[0] };
       const entities: CommitRecord['entities'] = {};
       for (const f of task.fetched) entities[f.entity] = { objects: f.objects, rows: f.rows };
       const claim = leased(

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PlannedHour } from '../../functions/domain/collector.ts';
-import type { ExecutionOutcome } from '../workflow.ts';
+import { type ExecutionOutcome, TASKS } from '../workflow.ts';
 import type { S3Requests } from './s3-counter.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -39,14 +39,7 @@ export const HOURS_PER_MONTH = 730;
 export type TaskState = keyof ExecutionOutcome['invocations'];
 export const TASK_STATES: TaskState[] = ['Tenants', 'Plan', 'FetchPages', 'Commit', 'Failed', 'Report'];
 /** Task state → the serverless.yml function that serves it. */
-export const FUNCTION: Record<TaskState, string> = {
-  Tenants: 'tenants',
-  Plan: 'plan',
-  FetchPages: 'fetchPage',
-  Commit: 'commit',
-  Failed: 'failed',
-  Report: 'report',
-};
+export const FUNCTION: Record<TaskState, string> = TASKS;
 
 /** The serverless.yml text. */
 export const serverlessYml = (): string => readFileSync(join(ROOT, 'serverless.yml'), 'utf8');

@@ -96,4 +96,28 @@ describe('windows of two sizes planned from the same state', () => {
     const { got, want } = await rows(prefix, h + 5 * MIN, h + 10 * MIN);
     expect(got).toEqual(want);
   });
+
+  it('sees a checked claim that overlaps it behind the unchecked claim of a run still checking its own', async () => {
+    const { c, prefix } = collector();
+    const h = pastHour(4);
+    const hourly = await fetched(c, 'run-60', h, h + HOUR);
+    expect((await commitHour(c, hourly)).outcome).toBe('published');
+    const racing: CommitRecord = {
+      hour: at(h + 20 * MIN),
+      end: at(h + 25 * MIN),
+      run: 'run-racing',
+      status: 'publishing',
+      entities: {},
+      claimed_at: at(h + 2 * HOUR),
+      lease: { holder: 'run-racing', until: new Date(Date.now() + 10 * MIN).toISOString() },
+      unchecked: true,
+    };
+    await c.work.put(commitKey(c.config, h + 20 * MIN), JSON.stringify(racing));
+
+    const late = await commitHour(c, await fetched(c, 'run-5', h + 30 * MIN, h + 35 * MIN));
+
+    expect(late.outcome).toBe('publishing-elsewhere');
+    const { got, want } = await rows(prefix, h, h + HOUR);
+    expect(got).toEqual(want);
+  });
 });
