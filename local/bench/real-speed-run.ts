@@ -27,10 +27,10 @@ export interface RealSpeedRunResult
 }
 
 async function main(): Promise<void> {
-  const fleet = scheduledFleet();
+  const { fleet, startTime } = scheduledFleet();
   const meter = meterHandlers();
   const rssBeforeMB = Math.round(process.memoryUsage().rss / 1048576);
-  const run = await meteredExecution(fleet, meter);
+  const run = await meteredExecution(fleet, meter, { startTime });
   const { outcome } = run;
   const result: RealSpeedRunResult = {
     status: outcome.status,

@@ -19,12 +19,13 @@ export interface ScheduledRun {
 
 /**
  * The tenants of the child's environment, their clock BENCH_CLOCK_MS at the start (set by the parent: the
- * schedule's clock, 20 past the hour after the hour to collect) and running on from there, so the due hour
- * cannot move while the bench runs.
+ * schedule's clock, 20 past the hour after the hour to collect) and running on from there, and the
+ * execution's start time (the plan's clock) at that instant, so the due hour cannot move while the bench
+ * runs.
  */
-export function scheduledFleet(): Fleet {
+export function scheduledFleet(): { fleet: Fleet; startTime: number } {
   const clockAtStart = Number(need('BENCH_CLOCK_MS'));
   const realStart = Date.now();
   const now = () => clockAtStart + (Date.now() - realStart);
-  return fleetFromEnv(process.env, silentTelemetry, false, {}, { now });
+  return { fleet: fleetFromEnv(process.env, silentTelemetry, false, {}, { now }), startTime: clockAtStart };
 }

@@ -40,7 +40,7 @@ const zero = (): Record<TaskState, number> => ({
 });
 
 async function main(): Promise<void> {
-  const fleet = scheduledFleet();
+  const { fleet, startTime } = scheduledFleet();
   const failedInvocations = zero();
   const billedMs = zero();
   const spans = new Map<string, { start: number; end: number }>();
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   };
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
-  const outcome = await runExecution(fleet, { countEvents: true, onInvocation });
+  const outcome = await runExecution(fleet, { startTime, countEvents: true, onInvocation });
   const wallMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   const usage = process.resourceUsage();
