@@ -50,7 +50,8 @@ async function main(): Promise<void> {
     const id = (call.event as { tenant?: { id?: string } | null }).tenant?.id;
     if (id === undefined) return;
     const span = spans.get(id) ?? { start: Number.POSITIVE_INFINITY, end: Number.NEGATIVE_INFINITY };
-    if (call.state === 'Plan') span.start = Math.min(span.start, call.startedMs);
+    // A Plan's event names its tenant by its index in the run's list; the page fetches carry the entry.
+    if (call.state === 'FetchPages') span.start = Math.min(span.start, call.startedMs);
     if (call.state === 'Commit') span.end = Math.max(span.end, call.endedMs);
     spans.set(id, span);
   };
