@@ -22,7 +22,7 @@ import { s3ClientFromEnv } from '../../functions/adapters/s3-store.ts';
 import { commitKey } from '../../functions/domain/keys.ts';
 import type { CommitRecord } from '../../functions/domain/publish.ts';
 import { type Standin, startStandin } from '../../local/citrix-standin/index.ts';
-import { HOUR, iso, rgwEnv, STATE_KEY } from './world.ts';
+import { HOUR, iso, minute, rgwEnv, STATE_KEY } from './world.ts';
 
 const ENTITIES = ['Sessions', 'Connections', 'Users'];
 const KEY: Record<string, string> = { Sessions: 'SessionKey' };
@@ -68,10 +68,14 @@ async function setUp(name: string, standinOptions: Parameters<typeof startStandi
     }
     return found.sort();
   };
+  /** The state's position: the last whole hour published, and the end of the last window (its next hour). */
   const state = async () => {
     const out = await s3.send(new GetObjectCommand({ Bucket: `${name}-work`, Key: STATE_KEY }));
-    return (JSON.parse((await out.Body?.transformToString()) ?? '{}') as { last_hour_utc?: string })
-      .last_hour_utc;
+    const file = JSON.parse((await out.Body?.transformToString()) ?? '{}') as {
+      last_hour_utc?: string;
+      last_window_end?: string;
+    };
+    return { lastHour: file.last_hour_utc, end: file.last_window_end };
   };
   const setState = (hour: number) =>
     s3.send(
@@ -161,7 +165,7 @@ function collect(
 const newestDue = () => Math.floor((Date.now() - 75 * 60_000) / HOUR) * HOUR;
 const tag = Date.now().toString(36);
 
-/** Every row of the hour published once, each published key written once (one version), the state on the hour. */
+/** Every row of the hour published once, each published key written once (one version), the state at the hour's end. */
 async function expectPublishedOnce(w: Awaited<ReturnType<typeof setUp>>, hour: number): Promise<void> {
   for (const entity of ENTITIES) {
     const expected = w.standin
@@ -173,7 +177,7 @@ async function expectPublishedOnce(w: Awaited<ReturnType<typeof setUp>>, hour: n
   const keys = await w.versions();
   expect(keys.length).toBe(ENTITIES.length); // one staged group, so one published object, per entity-hour
   expect(new Set(keys).size, 'a published key has two versions').toBe(keys.length);
-  expect(await w.state()).toBe(iso(hour));
+  expect(await w.state()).toEqual({ lastHour: iso(hour), end: minute(hour + HOUR) });
 }
 
 describe('npm run collect on Ceph RGW', () => {
@@ -199,7 +203,7 @@ describe('npm run collect on Ceph RGW', () => {
     expect(await w.rows('Sessions', newest - 4 * HOUR)).toEqual([]);
     const keys = await w.versions();
     expect(new Set(keys).size).toBe(keys.length);
-    expect(await w.state()).toBe(iso(newest));
+    expect(await w.state()).toEqual({ lastHour: iso(newest), end: minute(newest + HOUR) });
     expect(out).toContain(`last_hour_utc ${iso(newest)}`);
   });
 

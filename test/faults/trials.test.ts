@@ -2,12 +2,14 @@
  * Randomized fault-injection trials for the exactly-once promise, on Ceph RGW (real S3 conditional
  * writes and versioning). Each trial crashes, races, redrives, fails or cuts off the collector in one
  * of several ways, lets the SecOps feed ingest (and sometimes delete) what was published, recovers the
- * way an operator or the schedule would, and then checks every due hour row by row against the
- * stand-in's data. FAULT_TRIALS (default 200) and FAULT_SEED (default: random, printed) replay a run.
+ * way an operator or the schedule would, and then checks every due window row by row against the
+ * stand-in's data. Every other trial (the odd ones) runs with 5-minute windows (WINDOW_MINUTES=5), the
+ * others with whole hours (60); both settle 15 minutes. FAULT_TRIALS (default 200) and FAULT_SEED
+ * (default: random, printed) replay a run.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ExecutionOutcome } from '../../local/workflow.ts';
-import { HOUR, iso, newTally, World } from './world.ts';
+import { HOUR, iso, minute, newTally, World } from './world.ts';
 
 const TRIALS = Number(process.env.FAULT_TRIALS ?? 200);
 const SEED = Number(process.env.FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -47,11 +49,14 @@ afterAll(() => {
   const lines = [
     `fault-injection trials (seed ${SEED}; replay with FAULT_SEED=${SEED} FAULT_TRIALS=${TRIALS})`,
     `  trials:                   ${tally.trials}`,
+    `  trials with 5-minute windows:  ${tally.fiveMinuteTrials}`,
+    `  trials with 60-minute windows: ${tally.trials - tally.fiveMinuteTrials}`,
     `  executions:               ${tally.executions}`,
     '  faults injected by kind:',
     ...Object.entries(tally.faults)
       .sort()
       .map(([kind, n]) => `    ${kind.padEnd(46)} ${n}`),
+    `  windows checked:          ${tally.windowsChecked}`,
     `  rows checked:             ${tally.rowsExpected}`,
     `  rows lost:                ${tally.rowsLost}`,
     `  rows duplicated:          ${tally.rowsDuplicated}`,
@@ -61,7 +66,7 @@ afterAll(() => {
   console.log(lines.join('\n'));
 });
 
-/** Runs the schedule (and, when asked, redrives) until the state is on the newest due hour. */
+/** Runs the schedule (and, when asked, redrives) until the state is at the end of the newest due window. */
 async function recover(
   world: World,
   last: ExecutionOutcome,
@@ -71,7 +76,7 @@ async function recover(
   let outcome = last;
   for (
     let attempt = 0;
-    attempt < 8 && !(outcome.status === 'SUCCEEDED' && (await world.state()) === iso(world.newestDue()));
+    attempt < 8 && !(outcome.status === 'SUCCEEDED' && (await world.stateEnd()) === world.dueEnd());
     attempt++
   ) {
     if (outcome.status !== 'SUCCEEDED' && outcome.redrive && rng.chance(0.5)) {
@@ -93,9 +98,31 @@ function sprinkleCitrixFaults(world: World, rng: ReturnType<typeof random>) {
   }
 }
 
+/** The window size of trial n: every other trial (the odd ones) 5 minutes, the others whole hours. */
+const windowMinutesOf = (n: number) => (n % 2 === 1 ? 5 : 60);
+
+/**
+ * Whether the windows an execution planned tile [from, to) on the grid of `windowMs` (the last one
+ * possibly cut at `to`), and it committed each of them.
+ */
+function tiles(outcome: ExecutionOutcome, from: number, to: number, windowMs: number): string | null {
+  const planned = outcome.output?.hours ?? [];
+  const expected: string[] = [];
+  for (let start = from; start < to; start += windowMs)
+    expected.push(`${minute(start)}..${minute(Math.min(start + windowMs, to))}`);
+  const got = planned.map((w) => `${w.hour}..${w.end}`);
+  if (got.join(' ') !== expected.join(' '))
+    return `planned ${got.join(' ') || 'nothing'}, not ${expected.join(' ')}`;
+  const committed = (outcome.output?.committed ?? []).map((c) => c.hour);
+  if (committed.join(' ') !== planned.map((w) => w.hour).join(' '))
+    return `committed ${committed.join(' ') || 'nothing'} of ${got.join(' ')}`;
+  return null;
+}
+
 async function trial(n: number): Promise<string[]> {
   const rng = random(SEED + n);
   const kind = KINDS[n % KINDS.length] ?? 'crash';
+  const windowMinutes = windowMinutesOf(n);
   const entities = ALL_ENTITIES.filter(() => rng.chance(0.6));
   if (entities.length === 0) entities.push(rng.pick(ALL_ENTITIES));
   const world = await World.create({
@@ -106,12 +133,22 @@ async function trial(n: number): Promise<string[]> {
     serverPageSize: rng.int(5, 30),
     seed: SEED + n,
     entities,
+    windowMinutes,
   });
   try {
     const deleting = rng.chance(0.5);
-    const start = world.newestDue() - rng.int(1, 3) * HOUR;
-    await world.setState(start);
-    const from = start + HOUR;
+    // `from`: where the state starts, the first instant not published; one to three hours behind. With
+    // 5-minute windows it may lie within an hour, and a state on the hour may be a file written before
+    // windows (last_hour_utc alone), as the hourly trials' always is.
+    let from = world.dueEnd() - rng.int(1, 3) * HOUR;
+    let legacy = true;
+    if (windowMinutes < 60) {
+      from -= rng.int(0, 60 / windowMinutes - 1) * world.windowMs;
+      legacy = from % HOUR === 0 && rng.chance(0.5);
+    }
+    await world.setState(from, legacy);
+    /** The windows to compare row by row at the end, besides [from, the state). */
+    const ranges: Array<[number, number]> = [];
     const problems: string[] = [];
     sprinkleCitrixFaults(world, rng);
     let outcome: ExecutionOutcome;
@@ -155,7 +192,7 @@ async function trial(n: number): Promise<string[]> {
       const wrote = outcome.output?.committed.filter((c) => c.objects > 0) ?? [];
       if (outcome.status !== 'SUCCEEDED' || wrote.length > 0) {
         problems.push(
-          `the late redrive ended ${outcome.status} and wrote ${wrote.length} hours: ${outcome.cause ?? ''}`,
+          `the late redrive ended ${outcome.status} and wrote ${wrote.length} windows (${wrote.map((c) => c.hour).join(' ')}): ${outcome.cause ?? ''}`,
         );
       }
     } else if (kind === 'persistent-failure' || kind === 'outage') {
@@ -163,7 +200,9 @@ async function trial(n: number): Promise<string[]> {
       const runs = kind === 'outage' ? rng.int(2, 8) : rng.int(2, 4);
       world.fault(kind === 'outage' ? 'Citrix API cut off (hours)' : 'entity failing (runs)');
       for (const e of failing) world.standin.failEntity(e);
-      const before = await world.state();
+      const before = await world.stateEnd();
+      // Every run fails on the first window after the state, and its cause names that window.
+      const first = world.describeWindow(before ?? from);
       for (let i = 0; i < runs; i++) {
         world.clock += HOUR;
         if (kind === 'outage') world.fault('Citrix API cut off (hours)');
@@ -175,71 +214,90 @@ async function trial(n: number): Promise<string[]> {
         ) {
           problems.push(`run ${i} during the failure ended ${failed.status}`);
         }
-        if (!/Hour \d{4}-\d\d-\d\dT\d\d:00:00Z, entity \w+/.test(failed.cause ?? '')) {
-          problems.push(`run ${i} failed without naming the hour and entity: ${failed.cause}`);
+        if (!new RegExp(`${first.replace(/[.]/g, '\\.')}, entity \\w+`).test(failed.cause ?? '')) {
+          problems.push(`run ${i} failed without naming the window (${first}) and entity: ${failed.cause}`);
         }
-        if ((await world.state()) !== before)
-          problems.push(`the state moved during the failure: ${await world.state()}`);
+        const now = await world.stateEnd();
+        if (now !== before)
+          problems.push(`the state moved during the failure: ${now === null ? 'none' : minute(now)}`);
       }
       world.standin.failEntity(null);
       outcome = await recover(world, await world.run(), rng, deleting);
     } else if (kind === 'ahead') {
-      // An operator starts an hour ahead of the state: it is published, but the state must stay behind
-      // the hours between, which only the schedule publishes; then the schedule catches up.
+      // An operator starts an hour ahead of the state: its due windows are published, but the state must
+      // stay behind the windows between, which only the schedule publishes; then the schedule catches up.
       world.fault('run ahead of the state');
-      // Leave at least one unpublished hour between the state and the hour run ahead.
-      while (world.newestDue() < from + HOUR) world.clock += HOUR;
-      const ahead = world.newestDue() - (world.newestDue() > from + HOUR && rng.chance(0.5) ? HOUR : 0);
+      // Leave at least one unpublished window between the state and the hour run ahead: the hour after
+      // the state's at the earliest, the hour of the newest due window at the latest (with 5-minute
+      // windows, that hour may be due in part: its due windows are published).
+      const earliest = Math.floor(from / HOUR) * HOUR + HOUR;
+      const latest = () => Math.floor((world.dueEnd() - 1) / HOUR) * HOUR;
+      while (latest() < earliest) world.clock += HOUR;
+      const ahead = latest() - (latest() > earliest && rng.chance(0.5) ? HOUR : 0);
       const early = await world.run({ input: { hour: iso(ahead) } });
       await world.feed(deleting);
       if (early.status !== 'SUCCEEDED') problems.push(`the run ahead ended ${early.status}: ${early.cause}`);
-      if ((await world.state()) !== iso(start))
+      const missed = tiles(early, ahead, Math.min(ahead + HOUR, world.dueEnd()), world.windowMs);
+      if (missed) problems.push(`the run of ${iso(ahead)} ${missed}`);
+      const now = await world.stateEnd();
+      if (now !== from)
         problems.push(
-          `the run of ${iso(ahead)} moved the state past unpublished hours: ${await world.state()}`,
+          `the run of ${iso(ahead)} moved the state past unpublished windows: ${now === null ? 'none' : minute(now)}`,
         );
       outcome = await recover(world, await world.run(), rng, deleting);
     } else {
       outcome = await recover(world, await world.run(), rng, deleting);
-      const past = rng.chance(0.5) ? from : from - rng.int(1, 5) * HOUR;
+      // The hour of the state's start (published from `from` on, and not before it when `from` lies
+      // within it), or an earlier hour, never published: the backfill publishes what was not.
+      const fromHour = Math.floor(from / HOUR) * HOUR;
+      const past = rng.chance(0.5) ? fromHour : fromHour - rng.int(1, 5) * HOUR;
       world.fault('backfill of a past hour');
       const backfill = await world.run({ input: { hour: iso(past) } });
       await world.feed(deleting);
-      const committed = backfill.output?.committed[0];
       if (backfill.status !== 'SUCCEEDED')
         problems.push(`the backfill ended ${backfill.status}: ${backfill.cause}`);
-      if (committed?.state.moved) problems.push(`the backfill of ${iso(past)} moved the state`);
-      if (past >= from && committed?.outcome !== 'already-published')
-        problems.push(`the backfill republished ${iso(past)}`);
-      if (past < from) problems.push(...(await world.check(past, entities, past)));
+      const missed = tiles(backfill, past, past + HOUR, world.windowMs);
+      if (missed) problems.push(`the backfill of ${iso(past)} ${missed}`);
+      for (const c of backfill.output?.committed ?? []) {
+        if (c.state.moved) problems.push(`the backfill of ${iso(past)} moved the state at ${c.hour}`);
+        if (Date.parse(c.hour) >= from && c.outcome !== 'already-published')
+          problems.push(`the backfill republished ${c.hour} (${c.outcome})`);
+      }
+      if (past < from) ranges.push([past, Math.min(past + HOUR, from)]);
     }
 
     if (outcome.status !== 'SUCCEEDED')
       problems.push(`could not recover: ${outcome.status} ${outcome.error}: ${outcome.cause}`);
-    if ((await world.state()) !== iso(world.newestDue()))
-      problems.push(`the state is ${await world.state()}, not ${iso(world.newestDue())}`);
+    const end = await world.stateEnd();
+    if (end !== world.dueEnd())
+      problems.push(`the state is at ${end === null ? 'none' : minute(end)}, not ${minute(world.dueEnd())}`);
     for (const [k, v] of Object.entries(world.standin.stats.faultsInjected))
       tally.faults[`Citrix ${k}`] = (tally.faults[`Citrix ${k}`] ?? 0) + v;
-    problems.push(...(await world.check(from, entities)));
+    problems.push(...(await world.check([...ranges, [from, end ?? from]], entities)));
     tally.trials += 1;
-    return problems.map((p) => `trial ${n} (${kind}): ${p}`);
+    if (windowMinutes === 5) tally.fiveMinuteTrials += 1;
+    return problems.map((p) => `trial ${n} (${kind}, ${windowMinutes}-minute windows): ${p}`);
   } finally {
     await world.stop();
   }
 }
 
 describe(`exactly once through ${TRIALS} randomized fault trials`, () => {
-  it('loses no row, duplicates no row, rewrites no published key and never moves the state backwards', async () => {
+  it('loses no row, duplicates no row, rewrites no published key and never moves the state backwards, with whole hours and with 5-minute windows', async () => {
     const problems: string[] = [];
     for (let n = 0; n < TRIALS; n++) {
       const started = Date.now();
       problems.push(...(await trial(n)));
       if (process.env.FAULT_VERBOSE)
-        console.log(`trial ${n} (${KINDS[n % KINDS.length]}): ${Date.now() - started} ms`);
+        console.log(
+          `trial ${n} (${KINDS[n % KINDS.length]}, ${windowMinutesOf(n)}-minute windows): ${Date.now() - started} ms`,
+        );
     }
 
     expect(problems).toEqual([]);
     expect(tally).toMatchObject({
       trials: TRIALS,
+      fiveMinuteTrials: Math.floor(TRIALS / 2),
       rowsLost: 0,
       rowsDuplicated: 0,
       keysRewritten: 0,

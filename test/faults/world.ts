@@ -19,6 +19,9 @@ import { type Standin, startStandin } from '../../local/citrix-standin/index.ts'
 import { type ExecutionOutcome, type RunOptions, runExecution } from '../../local/workflow.ts';
 
 export const HOUR = 3_600_000;
+export const MINUTE = 60_000;
+/** How long a window settles after its end before it is due (SETTLE_MINUTES, the default). */
+export const SETTLE_MINUTES = 15;
 export const PREFIX = 'citrix_monitor/';
 export const STATE_KEY = 'collector-work/citrix_monitor/state.json';
 const KEY: Record<string, string> = { Sessions: 'SessionKey' };
@@ -26,6 +29,17 @@ const KEY: Record<string, string> = { Sessions: 'SessionKey' };
 const CHANGED_ROWS_PER_PAGE = 1;
 const rowKey = (entity: string, row: Record<string, unknown>) => String(row[KEY[entity] ?? 'Id']);
 export const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 13)}:00:00Z`;
+/** A whole UTC minute, as the state's `last_window_end` and the tasks' window bounds hold it: `2026-11-24T10:05:00Z`. */
+export const minute = (ms: number) => `${new Date(ms).toISOString().slice(0, 16)}:00Z`;
+/** A published object's key: entity, hour folder, and the window stamp of its name (`…T10` or `…T1005`). */
+const PUBLISHED =
+  /^citrix_monitor\/(\w+)\/year=(\d{4})\/month=(\d{2})\/day=(\d{2})\/hour=(\d{2})\/(\w+?)_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})?_\d{5}\.ndjson$/;
+/** The first few of a list, for messages. */
+const some = (items: string[], n = 10) =>
+  items.length > n ? `${items.slice(0, n).join(' ')} …` : items.join(' ');
+/** A row version: its key and the time field it was published with (a change moves ModifiedDate on). */
+const versionOf = (entity: string, row: Record<string, unknown>) =>
+  `${rowKey(entity, row)}@${String(row.ModifiedDate)}`;
 
 /** The S3 endpoint with conditional writes, started by local/ceph/start-rgw.sh (npm run test:faults). */
 export function rgwEnv(): Record<string, string> {
@@ -58,8 +72,12 @@ class Crash extends Error {
 
 export interface Tally {
   trials: number;
+  /** Trials whose world ran with WINDOW_MINUTES=5 (the others with 60). */
+  fiveMinuteTrials: number;
   executions: number;
   faults: Record<string, number>;
+  /** Windows compared row by row with the stand-in's data (each for every entity of its trial). */
+  windowsChecked: number;
   rowsExpected: number;
   rowsLost: number;
   rowsDuplicated: number;
@@ -70,8 +88,10 @@ export interface Tally {
 export function newTally(): Tally {
   return {
     trials: 0,
+    fiveMinuteTrials: 0,
     executions: 0,
     faults: {},
+    windowsChecked: 0,
     rowsExpected: 0,
     rowsLost: 0,
     rowsDuplicated: 0,
@@ -85,10 +105,14 @@ export class World {
   private executions = 0;
   /** Successful writes per published key, across every execution (a second one is a rewrite). */
   readonly publishedWrites = new Map<string, number>();
-  /** Every value the state file took, in order. */
-  readonly stateHistory: string[] = [];
-  /** What the feed ingested: per key and ETag version, the rows (SecOps ingests an object again only if it changed). */
-  private readonly ingested = new Map<string, Record<string, unknown>[]>();
+  /** Every position the state file took (the end of its last window), in order. */
+  readonly stateHistory: number[] = [];
+  /** What is wrong with state files the collector wrote (a missing or inconsistent `last_window_end`). */
+  private readonly stateProblems: string[] = [];
+  /** What the feed ingested: per key and ETag version, the key and its rows (SecOps ingests an object again only if it changed). */
+  private readonly ingested = new Map<string, { key: string; rows: Record<string, unknown>[] }>();
+  /** WINDOW_MINUTES of every execution in this world. */
+  readonly windowMinutes: number;
 
   readonly standin: Standin;
   /** The feed's bucket (versioned). */
@@ -107,7 +131,9 @@ export class World {
     tally: Tally,
     clock: number,
     client: S3Client,
+    windowMinutes: number,
   ) {
+    this.windowMinutes = windowMinutes;
     this.standin = standin;
     this.store = store;
     this.work = work;
@@ -127,7 +153,10 @@ export class World {
     seed: number;
     entities: string[];
     versioned?: boolean;
+    /** WINDOW_MINUTES (default 60); windows settle SETTLE_MINUTES either way. */
+    windowMinutes?: 5 | 60;
   }): Promise<World> {
+    const windowMinutes = options.windowMinutes ?? 60;
     const env = {
       ...rgwEnv(),
       S3_BUCKET: options.name,
@@ -137,6 +166,8 @@ export class World {
       WORK_BUCKET: `${options.name}-work`,
       ENTITIES: options.entities.join(','),
       MAX_CONCURRENCY: '2',
+      WINDOW_MINUTES: String(windowMinutes),
+      SETTLE_MINUTES: String(SETTLE_MINUTES),
     };
     const client: S3Client = s3ClientFromEnv(env);
     await client.send(new CreateBucketCommand({ Bucket: options.name }));
@@ -172,6 +203,7 @@ export class World {
       options.tally,
       options.clock,
       client,
+      windowMinutes,
     );
     return world;
   }
@@ -180,19 +212,68 @@ export class World {
     this.tally.faults[kind] = (this.tally.faults[kind] ?? 0) + 1;
   }
 
-  /** The newest hour a scheduled run may collect at the current clock (LOOKBACK_MINUTES=75). */
-  newestDue(): number {
-    return Math.floor((this.clock - 75 * 60_000) / HOUR) * HOUR;
+  get windowMs(): number {
+    return this.windowMinutes * MINUTE;
   }
 
-  async setState(hour: number): Promise<void> {
-    await this.work.put(STATE_KEY, JSON.stringify({ last_hour_utc: iso(hour) }), 'application/json');
-    this.stateHistory.push(iso(hour));
+  /**
+   * The end of the newest window due at the current clock: windows lie on the grid of WINDOW_MINUTES and
+   * are due SETTLE_MINUTES after they end. A scheduled run started now publishes up to here.
+   */
+  dueEnd(): number {
+    return Math.floor((this.clock - SETTLE_MINUTES * MINUTE) / this.windowMs) * this.windowMs;
   }
 
-  async state(): Promise<string | null> {
+  /** How the collector names the window that starts at `start` in its messages. */
+  describeWindow(start: number): string {
+    const end = start + this.windowMs;
+    return this.windowMinutes === 60
+      ? `Hour ${iso(start)}`
+      : `Window ${minute(start)}..${minute(end).slice(11)}`;
+  }
+
+  /**
+   * Sets the state to `end` (the end of the last window published): with `last_window_end`, or, as a
+   * file written before windows, with `last_hour_utc` alone (then `end` is on the hour).
+   */
+  async setState(end: number, legacy: boolean): Promise<void> {
+    if (legacy && end % HOUR !== 0)
+      throw new Error(`a state file before windows ends on the hour, not ${minute(end)}`);
+    const lastHour = iso(Math.floor(end / HOUR) * HOUR - HOUR);
+    const file = legacy
+      ? { last_hour_utc: lastHour }
+      : { last_hour_utc: lastHour, last_window_end: minute(end) };
+    await this.work.put(STATE_KEY, JSON.stringify(file), 'application/json');
+    this.stateHistory.push(end);
+  }
+
+  /** Where the state is: the end of the last window published (`last_window_end`), or null without a state file. */
+  async stateEnd(): Promise<number | null> {
     const found = await this.work.get(STATE_KEY);
-    return found ? (JSON.parse(found.body.toString()) as { last_hour_utc: string }).last_hour_utc : null;
+    return found ? this.positionOf(found.body.toString(), null) : null;
+  }
+
+  /**
+   * The position a state file gives: `last_window_end`; in a file without it (one the test wrote as before
+   * windows) the end of `last_hour_utc`. With `problems`, a file the collector wrote: it must have
+   * `last_window_end`, on the window grid, and `last_hour_utc` the last whole hour before it.
+   */
+  private positionOf(text: string, problems: string[] | null): number {
+    const file = JSON.parse(text) as { last_hour_utc?: string; last_window_end?: string };
+    const lastHour = Date.parse(file.last_hour_utc ?? '');
+    if (file.last_window_end === undefined) {
+      problems?.push(`the collector wrote a state without last_window_end: ${text}`);
+      return lastHour + HOUR;
+    }
+    const end = Date.parse(file.last_window_end);
+    if (
+      problems &&
+      (Number.isNaN(end) || end % this.windowMs !== 0 || Math.floor(end / HOUR) * HOUR - HOUR !== lastHour)
+    )
+      problems.push(
+        `the collector wrote a state off the window grid or with last_hour_utc not the last whole hour before last_window_end: ${text}`,
+      );
+    return end;
   }
 
   /** One execution of the real state machine, its S3 view crashing as `crash` says. */
@@ -210,6 +291,9 @@ export class World {
     if (options.crash) this.fault(`crash ${options.crash.kind} ${options.crash.when} write`);
     return runExecution(collector, {
       executionName: options.executionName ?? `exec-${this.executions}`,
+      // The plan's clock: the execution starts at the world's now (a redrive keeps its run's start time,
+      // which its input carries).
+      startTime: this.clock,
       retryIntervalMs: 1,
       kill: kill.signal,
       ...options,
@@ -224,57 +308,98 @@ export class World {
       const version = `${key} ${found.etag}`;
       if (!this.ingested.has(version)) {
         const rows = found.body.toString('utf8').split('\n').filter(Boolean);
-        this.ingested.set(
-          version,
-          rows.map((line) => JSON.parse(line) as Record<string, unknown>),
-        );
+        this.ingested.set(version, {
+          key,
+          rows: rows.map((line) => JSON.parse(line) as Record<string, unknown>),
+        });
       }
       if (deleteAfterTransfer) await this.store.deleteAll([key]);
     }
   }
 
   /**
-   * Ends a trial: the feed takes what is left, then every due hour up to the state is compared row by
-   * row with the stand-in's data as it is now. A row that changed while its hour was paged has left that
-   * hour (its ModifiedDate moved on): it is expected in its new hour, and in the old one at most once.
-   * Returns a description of what went wrong, empty when nothing did.
+   * Ends a trial: the feed takes what is left, then every window of `ranges` (each [from, to), on the
+   * window grid) is compared row by row with the stand-in's data as it is now. Each row is expected in the
+   * window its ModifiedDate now lies in (the objects named by that window, in its hour's folder), in its
+   * current version; no key may be published twice in a window, and no row version in two windows. A row
+   * that changed while its window was paged has left that window (its ModifiedDate moved on to the world's
+   * now, a window not due yet): it is expected in its new window, and in the old one at most once. Nothing
+   * may be published outside the windows checked. Returns what went wrong, empty when nothing did.
    */
-  async check(fromHour: number, entities: string[], toHour?: number): Promise<string[]> {
+  async check(ranges: ReadonlyArray<readonly [number, number]>, entities: string[]): Promise<string[]> {
     await this.feed(false);
     const changed = this.standin.changes().length;
     if (changed > 0)
       this.tally.faults['Citrix rows changed under the pager'] =
         (this.tally.faults['Citrix rows changed under the pager'] ?? 0) + changed;
     const problems: string[] = [];
-    const state = await this.state();
-    const last = toHour ?? (state ? Date.parse(state) : fromHour - HOUR);
-    const got = new Map<string, Map<string, number>>();
-    for (const [version, rows] of this.ingested) {
-      const m = /^citrix_monitor\/(\w+)\/year=(\d{4})\/month=(\d{2})\/day=(\d{2})\/hour=(\d{2})\//.exec(
-        version,
-      );
-      if (!m) {
-        problems.push(`unexpected object under the published prefix: ${version}`);
+    const W = this.windowMs;
+    // The rows of each window, by entity and window start, from the name of every object the feed took.
+    const got = new Map<string, Record<string, unknown>[]>();
+    const windowsOfVersion = new Map<string, Set<number>>();
+    for (const { key, rows } of this.ingested.values()) {
+      const m = PUBLISHED.exec(key);
+      const [, entity = '', y, mo, d, h, named, ny, nmo, nd, nh, mm] = m ?? [];
+      const start = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mm ?? 0));
+      if (
+        !m ||
+        named !== entity ||
+        `${ny}${nmo}${nd}${nh}` !== `${y}${mo}${d}${h}` ||
+        (this.windowMinutes === 60 ? mm !== undefined : mm === undefined || start % W !== 0)
+      ) {
+        problems.push(`unexpected object under the published prefix: ${key}`);
         continue;
       }
-      const [, entity = '', y, mo, d, h] = m;
-      const slot = `${entity} ${y}-${mo}-${d}T${h}`;
-      const counts = got.get(slot) ?? new Map<string, number>();
-      for (const row of rows) counts.set(rowKey(entity, row), (counts.get(rowKey(entity, row)) ?? 0) + 1);
-      got.set(slot, counts);
-    }
-    for (let hour = fromHour; hour <= last; hour += HOUR) {
-      for (const entity of entities) {
-        const expected = this.standin.rowsFor(entity, hour, hour + HOUR).map((r) => rowKey(entity, r));
-        const counts = got.get(`${entity} ${iso(hour).slice(0, 13)}`) ?? new Map<string, number>();
-        this.tally.rowsExpected += expected.length;
-        const lost = expected.filter((k) => !counts.has(k)).length;
-        const duplicated = [...counts.values()].reduce((n, c) => n + c - 1, 0);
-        this.tally.rowsLost += lost;
-        this.tally.rowsDuplicated += duplicated;
-        if (lost || duplicated)
-          problems.push(`${entity} ${iso(hour)}: ${lost} rows lost, ${duplicated} duplicated`);
+      const slot = `${entity} ${start}`;
+      got.set(slot, [...(got.get(slot) ?? []), ...rows]);
+      for (const row of rows) {
+        const version = `${entity} ${versionOf(entity, row)}`;
+        windowsOfVersion.set(version, (windowsOfVersion.get(version) ?? new Set()).add(start));
       }
+    }
+    const checked = new Set<string>();
+    for (const [from, to] of ranges) {
+      if (from % W !== 0 || to % W !== 0)
+        problems.push(`checked range ${minute(from)}..${minute(to)} is off the grid`);
+      for (let start = from; start < to; start += W) {
+        this.tally.windowsChecked += 1;
+        for (const entity of entities) {
+          const slot = `${entity} ${start}`;
+          checked.add(slot);
+          const rows = got.get(slot) ?? [];
+          const versions = new Set(rows.map((r) => versionOf(entity, r)));
+          const expected = this.standin.rowsFor(entity, start, start + W);
+          this.tally.rowsExpected += expected.length;
+          const lost = expected
+            .filter((r) => !versions.has(versionOf(entity, r)))
+            .map((r) => rowKey(entity, r));
+          const counts = new Map<string, number>();
+          for (const r of rows) counts.set(rowKey(entity, r), (counts.get(rowKey(entity, r)) ?? 0) + 1);
+          const twice = [...counts].filter(([, c]) => c > 1);
+          const duplicated = twice.reduce((n, [, c]) => n + c - 1, 0);
+          this.tally.rowsLost += lost.length;
+          this.tally.rowsDuplicated += duplicated;
+          if (lost.length || duplicated)
+            problems.push(
+              `${entity} ${this.describeWindow(start)}: ${lost.length} rows lost [${some(lost)}], ${duplicated} duplicated [${some(twice.map(([k, c]) => `${k}×${c}`))}]`,
+            );
+        }
+      }
+    }
+    for (const [slot, rows] of got) {
+      if (checked.has(slot)) continue;
+      const [entity = '', start = '0'] = slot.split(' ');
+      problems.push(
+        `${entity} ${this.describeWindow(Number(start))}: ${rows.length} rows published outside the windows checked`,
+      );
+    }
+    // One row version in two windows (windows that overlap, a row on a boundary published on both sides).
+    for (const [version, starts] of windowsOfVersion) {
+      if (starts.size < 2) continue;
+      this.tally.rowsDuplicated += starts.size - 1;
+      problems.push(
+        `${version} published in ${starts.size} windows: ${[...starts].map((s) => minute(s)).join(', ')}`,
+      );
     }
     // Two witnesses of a rewrite: the writes this world saw, and the bucket's own version history.
     const versions = new Map<string, number>();
@@ -287,19 +412,25 @@ export class World {
       if (!page.IsTruncated) break;
       marker = { KeyMarker: page.NextKeyMarker, VersionIdMarker: page.NextVersionIdMarker };
     }
-    const rewritten = new Set([
+    const rewrittenKeys = new Set([
       ...[...this.publishedWrites].filter(([, n]) => n > 1).map(([k]) => k),
       ...[...versions].filter(([, n]) => n > 1).map(([k]) => k),
-    ]).size;
-    this.tally.keysRewritten += rewritten;
-    if (rewritten) problems.push(`${rewritten} published keys written more than once`);
+    ]);
+    this.tally.keysRewritten += rewrittenKeys.size;
+    if (rewrittenKeys.size)
+      problems.push(
+        `${rewrittenKeys.size} published keys written more than once: ${[...rewrittenKeys].join(' ')}`,
+      );
     let backwards = 0;
     for (let i = 1; i < this.stateHistory.length; i++) {
-      if ((this.stateHistory[i] ?? '') < (this.stateHistory[i - 1] ?? '')) backwards++;
+      if ((this.stateHistory[i] ?? 0) < (this.stateHistory[i - 1] ?? 0)) backwards++;
     }
     this.tally.stateBackwards += backwards;
     if (backwards)
-      problems.push(`the state moved backwards ${backwards} times: ${this.stateHistory.join(' → ')}`);
+      problems.push(
+        `the state moved backwards ${backwards} times: ${this.stateHistory.map((e) => minute(e)).join(' → ')}`,
+      );
+    problems.push(...this.stateProblems);
     return problems;
   }
 
@@ -364,9 +495,7 @@ export class World {
               if (inner === this.store)
                 this.publishedWrites.set(key, (this.publishedWrites.get(key) ?? 0) + 1);
               if (key === STATE_KEY)
-                this.stateHistory.push(
-                  (JSON.parse(body.toString()) as { last_hour_utc: string }).last_hour_utc,
-                );
+                this.stateHistory.push(this.positionOf(body.toString(), this.stateProblems));
             },
           ),
         copyIfAbsent: (fromBucket, from, to) =>
