@@ -1,9 +1,9 @@
 import { type StorageLayout, tenantLayout } from '../functions/domain/config.ts';
 import { HOUR_MS } from '../functions/domain/hours.ts';
-import { commitHourPrefix, commitKey } from '../functions/domain/keys.ts';
+import { commitHourPrefix } from '../functions/domain/keys.ts';
 import type { ObjectStore } from '../functions/domain/ports.ts';
-import { type CommitRecord, readRecord } from '../functions/domain/publish.ts';
-import { MINUTE_MS, windowOf } from '../functions/domain/windows.ts';
+import { type CommitRecord, recordsOfHour } from '../functions/domain/publish.ts';
+import { windowOf } from '../functions/domain/windows.ts';
 import { aws } from './errors.ts';
 
 /**
@@ -21,34 +21,15 @@ export type CommitRecords = (hour: number) => Promise<CommitRecord[]>;
 export type HourStatus = CommitRecord['status'] | null;
 export type HourRecords = (hour: number) => Promise<HourStatus>;
 
-/** The window start a key under {@link commitHourPrefix} names: `.json` on the hour, `05.json` at :05. */
-function startOf(hour: number, rest: string): number | null {
-  const m = /^(\d{2})?\.json$/.exec(rest);
-  const minute = Number(m?.[1] ?? 0);
-  return m && minute < 60 ? hour + minute * MINUTE_MS : null;
-}
-
 /**
  * Reads the commit records under WORK_PREFIX/commits/ with the collector's own reader: they remember a
  * published window even after the feed deleted its files, and who holds a window being published.
  */
 export function commitRecords(config: StorageLayout, work: ObjectStore): CommitRecords {
-  return async (hour) => {
-    const prefix = commitHourPrefix(config, hour);
-    const keys = await aws(`S3 ListObjectsV2 s3://${work.bucket}/${prefix}`, () => work.list(prefix));
-    const starts = keys
-      .map((key) => startOf(hour, key.slice(prefix.length)))
-      .filter((start) => start !== null)
-      .sort((a, b) => a - b);
-    const found = await Promise.all(
-      starts.map((start) =>
-        aws(`S3 GetObject s3://${work.bucket}/${commitKey(config, start)}`, () =>
-          readRecord({ config, work }, start),
-        ),
-      ),
+  return (hour) =>
+    aws(`S3 ListObjectsV2/GetObject s3://${work.bucket}/${commitHourPrefix(config, hour)}*`, () =>
+      recordsOfHour({ config, work }, hour),
     );
-    return found.flatMap((f) => (f ? [f.record] : []));
-  };
 }
 
 /** Whether the published windows among `records` cover the hour (see {@link HourStatus}). */

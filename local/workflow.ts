@@ -14,7 +14,7 @@ import type { Tenant } from '../functions/domain/schemas.ts';
 import {
   type CollectedState,
   type Fleet,
-  runTenantsKey,
+  runTenants,
   type TenantFailure,
   type TenantsPlan,
   tenantOf,
@@ -326,8 +326,8 @@ function gatherResults() {
           return { tenant, failure: { Error: failure?.error ?? 'Error', Cause: failure?.cause ?? '' } };
         }),
       );
-      const listed = await fleet.work.get(runTenantsKey(fleet, runId));
-      const list = listed ? (JSON.parse(listed.body.toString('utf8')) as { tenants: Tenant[] }).tenants : [];
+      // No list for the environment's one tenant: one result, nothing to order.
+      const list = ids.some((id) => id !== null) ? await runTenants(fleet, runId) : [];
       const order = (r: TenantResult) => list.findIndex((t) => t.id === idOf(r.tenant));
       return tenants.sort((a, b) => order(a) - order(b));
     },

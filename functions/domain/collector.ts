@@ -1,10 +1,10 @@
 import type { Config } from './config.ts';
 import { BadConfiguration, CitrixTransient } from './errors.ts';
 import { formatHour, HOUR_MS, hourOf } from './hours.ts';
-import { commitHourPrefix, stagingKey, startOfCommitKey } from './keys.ts';
+import { stagingKey } from './keys.ts';
 import { type Cursor, EntityPages, type EntityWindow } from './pager.ts';
 import type { CitrixPages, ObjectStore, Telemetry } from './ports.ts';
-import { readRecord } from './publish.ts';
+import { recordsOfHour } from './publish.ts';
 import type { Continuation, FetchTask } from './schemas.ts';
 import { StagingWriter } from './staging.ts';
 import { readState } from './state-store.ts';
@@ -159,17 +159,10 @@ async function walk(
 
 /** The windows of an hour that commit records claimed, and whether each was published. */
 async function claimedIn(c: Collector, hour: number): Promise<Claimed[]> {
-  const keys = await c.work.list(commitHourPrefix(c.config, hour));
-  const claimed: Claimed[] = [];
-  for (const key of keys) {
-    const start = startOfCommitKey(key);
-    if (start === null) continue;
-    const found = await readRecord(c, start);
-    if (!found) continue;
-    const w = windowOf(found.record.hour, found.record.end, `The commit record ${key}`);
-    claimed.push({ ...w, published: found.record.status === 'published' });
-  }
-  return claimed;
+  return (await recordsOfHour(c, hour)).map((r) => ({
+    ...windowOf(r.hour, r.end, 'A commit record'),
+    published: r.status === 'published',
+  }));
 }
 
 /** The paging of one entity-window, from the configuration: by key unless NEXTLINK_PAGING names the entity. */

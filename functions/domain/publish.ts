@@ -118,6 +118,19 @@ export async function readRecord(
   return { record: parsed.data, etag: found.etag };
 }
 
+/** The commit records of the windows that start in the hour `hourMs`, oldest first. */
+export async function recordsOfHour(
+  c: { readonly config: StorageLayout; readonly work: Pick<ObjectStore, 'bucket' | 'get' | 'list'> },
+  hourMs: number,
+): Promise<CommitRecord[]> {
+  const starts = (await c.work.list(commitHourPrefix(c.config, hourMs)))
+    .map(startOfCommitKey)
+    .filter((start): start is number => start !== null)
+    .sort((a, b) => a - b);
+  const found = await Promise.all(starts.map((start) => readRecord(c, start)));
+  return found.flatMap((f) => (f ? [f.record] : []));
+}
+
 /**
  * The claims of the window's hour that overlap it and start elsewhere: windows of runs of another window
  * size. Checked claims never overlap one another, so of the claims that start before the window only the

@@ -147,25 +147,36 @@ const cachedRuns = new WeakMap<ObjectStore, { key: string; tenants: readonly Ten
 export async function tenantOf(fleet: Fleet, runId: string, ref: TenantRef | Tenant): Promise<Tenant | null> {
   if (ref === null || typeof ref === 'object') return ref;
   const key = runTenantsKey(fleet, runId);
-  let cached = cachedRuns.get(fleet.work);
-  if (cached?.key !== key) {
-    const found = await fleet.work.get(key);
-    const parsed = found && tenantListSchema.safeParse(JSON.parse(found.body.toString('utf8')));
-    if (!parsed?.success) {
-      throw new StateCorrupt(
-        `The run's tenant list s3://${fleet.work.bucket}/${key} is ${found ? 'not a tenant list' : 'missing'}: the Tenants step writes it before any tenant starts. Start a new execution (a redrive cannot collect without it).`,
-      );
-    }
-    cached = { key, tenants: parsed.data.tenants };
-    cachedRuns.set(fleet.work, cached);
-  }
-  const tenant = cached.tenants[ref];
+  const tenants = await runTenants(fleet, runId);
+  const tenant = tenants[ref];
   if (!tenant) {
     throw new StateCorrupt(
-      `The run's tenant list s3://${fleet.work.bucket}/${key} has ${cached.tenants.length} tenants, not a tenant ${ref}: start a new execution.`,
+      `The run's tenant list s3://${fleet.work.bucket}/${key} has ${tenants.length} tenants, not a tenant ${ref}: start a new execution.`,
     );
   }
   return tenant;
+}
+
+/** The run's tenant list ({@link runTenantsKey}), read once per store and run. */
+export async function runTenants(fleet: Fleet, runId: string): Promise<readonly Tenant[]> {
+  const key = runTenantsKey(fleet, runId);
+  const cached = cachedRuns.get(fleet.work);
+  if (cached?.key === key) return cached.tenants;
+  const found = await fleet.work.get(key);
+  let json: unknown = null;
+  try {
+    json = found && JSON.parse(found.body.toString('utf8'));
+  } catch {
+    // not JSON: refused below, as any document that is not a tenant list
+  }
+  const parsed = found && tenantListSchema.safeParse(json);
+  if (!parsed?.success) {
+    throw new StateCorrupt(
+      `The run's tenant list s3://${fleet.work.bucket}/${key} is ${found ? 'not a tenant list' : 'missing'}: the Tenants step writes it before any tenant starts. Start a new execution (a redrive cannot collect without it).`,
+    );
+  }
+  cachedRuns.set(fleet.work, { key, tenants: parsed.data.tenants });
+  return parsed.data.tenants;
 }
 
 /**
