@@ -220,7 +220,9 @@ describe('planning the tenants', () => {
     await expect(tenantOf(fleet, 'run-gone', 0)).rejects.toThrow(StateCorrupt);
     await expect(tenantOf(fleet, 'run-gone', 0)).rejects.toThrow(/is missing.*Start a new execution/);
     await fleet.work.put(runTenantsKey(fleet, 'run-cut'), '{"tenants": [{"id"');
-    await expect(tenantOf(fleet, 'run-cut', 0)).rejects.toThrow(/is not a tenant list.*Start a new execution/);
+    await expect(tenantOf(fleet, 'run-cut', 0)).rejects.toThrow(
+      /is not a tenant list.*Start a new execution/,
+    );
   });
 
   it('plans 5,000 tenants with no ceiling, in a state far below the 256 KiB Step Functions allows', async () => {
