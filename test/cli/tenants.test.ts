@@ -57,8 +57,8 @@ async function tenantsFailed(
   failed: Record<string, [error: string, message: string]>,
 ): Promise<string> {
   const fleet = {
-    settings: loadLayout({ S3_BUCKET: 'x' }),
-    work: new MemoryStore({ bucket: 'x' }),
+    settings: loadLayout({ S3_BUCKET: 'logs-bucket' }),
+    work: new MemoryStore({ bucket: 'logs-bucket' }),
     log: () => {},
     collector: () => {
       throw new Error('not used');
