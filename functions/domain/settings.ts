@@ -378,6 +378,8 @@ export const SETTLE_MINUTES = setting({
   default: '15',
   meaning: 'a window is due this long after its end',
   param: 'settleMinutes',
+  // Empty when deployed: a stage that still sets lookbackMinutes (before windows) keeps its settle.
+  deployed: '',
   parse: whole(0, MINUTES_MAX),
 });
 export const LOOKBACK_MINUTES = setting({
