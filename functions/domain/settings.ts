@@ -513,13 +513,23 @@ export const quoted = (value: string | undefined): string =>
 export const defaultOf = (s: Setting, values: Readonly<Record<string, string>> = {}): string | undefined =>
   s.default?.replace(/\{([A-Z0-9_]+)\}/g, (_, name: string) => values[name] ?? '');
 
-/** The message of a setting that is required and not set: what it is for, and how to set it. */
-function missing(s: Setting): BadConfiguration {
-  const deployed = s.param ? `; deployed: --param="${s.param}=…"` : '';
-  return new BadConfiguration(
-    `${s.name} is not set: it is required, ${s.required}. Locally: export ${s.name}=${s.example ?? '…'}${deployed} (README, "Configuration").`,
-  );
+/**
+ * A required setting that is not set. Still a {@link BadConfiguration} to the state machine; `setting`
+ * lets a caller add what applies to that setting alone (the tenant list, when no Citrix tenant is set).
+ */
+export class MissingSetting extends BadConfiguration {
+  readonly setting: string;
+  constructor(setting: string) {
+    const s = SETTINGS.find((candidate) => candidate.name === setting);
+    const deployed = s?.param ? `; deployed: --param="${s.param}=…"` : '';
+    super(
+      `${setting} is not set: it is required, ${s?.required}. Locally: export ${setting}=${s?.example ?? '…'}${deployed} (README, "Configuration").`,
+    );
+    this.setting = setting;
+  }
 }
+
+const missing = (s: Setting): MissingSetting => new MissingSetting(s.name);
 
 /**
  * The message of a value `parse` refused: `NAME="value" is invalid: expected …`. `name` is how the

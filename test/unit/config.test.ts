@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, loadLayout, tenantConfig } from '../../functions/domain/config.ts';
 import { BadConfiguration } from '../../functions/domain/errors.ts';
+import { MissingSetting } from '../../functions/domain/settings.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -93,6 +94,8 @@ describe('loadConfig', () => {
   it('says what a missing setting is for and how to set it, locally and deployed', () => {
     const error = refusal(env({ CITRIX_CUSTOMER_ID: undefined }));
 
+    expect(error).toMatchObject({ name: 'BadConfiguration', setting: 'CITRIX_CUSTOMER_ID' });
+    expect(error).toBeInstanceOf(MissingSetting);
     expect(error.message).toBe(
       'CITRIX_CUSTOMER_ID is not set: it is required, the Citrix Cloud customer ID whose Monitor data is collected. Locally: export CITRIX_CUSTOMER_ID=your-customer-id; deployed: --param="customerId=…" (README, "Configuration").',
     );
