@@ -65,3 +65,22 @@ export function section(markdown: string, title: string): string {
   const next = all.find((h) => h.line > start.line && h.level <= 2);
   return lines.slice(start.line - 1, next === undefined ? undefined : next.line - 1).join('\n');
 }
+
+/** The names of the recipes, `<!-- recipe: NAME -->`, in document order. */
+export function recipeNames(markdown: string): string[] {
+  return [...markdown.matchAll(/^<!-- recipe: (\S+) -->$/gm)].map(([, name]) => name ?? '');
+}
+
+/** The shell block right after `<!-- recipe: NAME -->`, as a reader copies it. */
+export function recipe(markdown: string, name: string): string {
+  const marker = `<!-- recipe: ${name} -->\n`;
+  const at = markdown.indexOf(marker);
+  if (at < 0 || markdown.indexOf(marker, at + 1) >= 0) {
+    throw new Error(`README.md needs exactly one "<!-- recipe: ${name} -->"`);
+  }
+  const block = /^```sh\n([\s\S]*?)\n```\n/.exec(markdown.slice(at + marker.length));
+  if (block?.[1] === undefined) {
+    throw new Error(`"<!-- recipe: ${name} -->" in README.md is not followed at once by a \`\`\`sh block`);
+  }
+  return block[1];
+}
