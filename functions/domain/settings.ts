@@ -297,7 +297,7 @@ export const CITRIX_CLIENT_SECRET = setting({
   name: 'CITRIX_CLIENT_SECRET',
   required:
     "for a local run, the API client's secret (or CITRIX_CLIENT_SECRET_ARN, to read it from Secrets Manager)",
-  shown: '',
+  shown: '(required locally without `CITRIX_CLIENT_SECRET_ARN`)',
   meaning: 'the client secret, for local runs only; refused in AWS',
   example: '…',
   secret: true,
