@@ -18,6 +18,7 @@ import {
 import { BadConfiguration } from '../functions/domain/errors.ts';
 import { parseHour } from '../functions/domain/hours.ts';
 import type { ObjectStore } from '../functions/domain/ports.ts';
+import { LAG_ALARM_HOURS, SETTLE_MINUTES, WINDOW_MINUTES } from '../functions/domain/settings.ts';
 import { type Fleet, readTenantList } from '../functions/domain/tenants.ts';
 import { newestDueEnd } from '../functions/domain/windows.ts';
 import { backfill, backfillHours, MAX_HOURS_WITHOUT_YES, newestDueHourOf } from './backfill.ts';
@@ -69,9 +70,9 @@ status, backfill and redrive take --tenant ID for one listed tenant; without it,
 
 Configuration, from the environment as for the collector (README, "Configuration"):
   S3_BUCKET (required), WORK_BUCKET, S3_PREFIX, WORK_PREFIX, STATE_KEY, TENANTS_KEY,
-  WINDOW_MINUTES (60; 5, 10, 15, 20 or 30): the windows collected and published at once,
-  SETTLE_MINUTES (15): a window is due that many minutes after its end,
-  LAG_ALARM_HOURS (3): status is unhealthy when a state's lag is above that many hours (180 minutes).
+  WINDOW_MINUTES (${WINDOW_MINUTES.default}; 5, 10, 15, 20 or 30): the windows collected and published at once,
+  SETTLE_MINUTES (${SETTLE_MINUTES.default}): a window is due that many minutes after its end,
+  LAG_ALARM_HOURS (${LAG_ALARM_HOURS.default}): status is unhealthy when a state's lag is above that many hours (${Number(LAG_ALARM_HOURS.default) * 60} minutes).
   AWS credentials and region come from the usual AWS chain (AWS_PROFILE, AWS_REGION, ...).
 
 ${EXIT_HELP}
@@ -98,7 +99,7 @@ window and lag), then the executions and the failed ones as above. With --tenant
 for that tenant's storage (its state file, its commit records, its published prefix S3_PREFIX/ID), the
 failed executions being those whose failure names the tenant.
 
-Exit 0 when healthy: a state file, a lag within LAG_ALARM_HOURS hours (default 3: 180 minutes), and
+Exit 0 when healthy: a state file, a lag within LAG_ALARM_HOURS hours (default ${LAG_ALARM_HOURS.default}: ${Number(LAG_ALARM_HOURS.default) * 60} minutes), and
 no listed failed execution that can still be redriven (with a tenant list: for every tenant). Exit 1
 when not (the output says why); 2 bad usage or configuration, or a --tenant that is not in the tenant
 list; 3 an AWS API call failed.
