@@ -333,7 +333,7 @@ function pairsFor(raw: string | undefined, entities: readonly string[]): string 
  * send a tenant's client secret to a server of theirs. API_BASE is the deployer's own setting.
  */
 function tenantApiBase(env: Env, tenant: Tenant, inAws: boolean): string {
-  const apiHosts = allowedApiHosts(env.ALLOWED_API_HOSTS, inAws);
+  const apiHosts = allowedApiHosts(S.value(env, S.ALLOWED_API_HOSTS), inAws);
   if (tenant.apiBase === undefined) return apiBaseOf('API_BASE', S.value(env, S.API_BASE), inAws);
   // The host first: a foreign host is the graver mistake, whatever else is wrong with the URL.
   if (URL.canParse(tenant.apiBase)) checkApiHost(tenant.apiBase, apiHosts);
