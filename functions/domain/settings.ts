@@ -68,7 +68,7 @@ const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
     );
 
 /** The S3 naming rules of general purpose buckets (S3 User Guide, "General purpose bucket naming rules"). */
-export function isBucketName(name: string): boolean {
+function isBucketName(name: string): boolean {
   return (
     /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) &&
     !name.includes('..') &&
@@ -535,12 +535,7 @@ const missing = (s: Setting): MissingSetting => new MissingSetting(s.name);
  * The message of a value `parse` refused: `NAME="value" is invalid: expected …`. `name` is how the
  * message names the setting: a variable (`API_BASE="…"`), or a listed tenant's field (`apiBase "…"`).
  */
-export function refused(
-  name: string,
-  raw: string,
-  issues: z.core.$ZodIssue[],
-  secret = false,
-): BadConfiguration {
+function refused(name: string, raw: string, issues: z.core.$ZodIssue[], secret = false): BadConfiguration {
   const shown = secret ? '' : /^[A-Z]/.test(name) ? `=${quoted(raw)}` : ` ${quoted(raw)}`;
   const message = (issues[0]?.message ?? 'is invalid').replaceAll('{name}', name);
   return new BadConfiguration(`${name}${shown} ${message}.`);
@@ -619,7 +614,3 @@ export function settingsTable(): string {
   const rows = SETTINGS.map((s) => `| \`${s.name}\` | ${shownDefault(s)} | ${s.meaning} |`);
   return ['| Variable | Default | Meaning |', '|---|---|---|', ...rows].join('\n');
 }
-
-/** A setting's meaning without Markdown, for the CLI's help. */
-export const plainMeaning = (s: Setting): string =>
-  s.meaning.replace(/\[([^\]]+)\]\(#[^)]+\)/g, 'README, "$1"').replaceAll('`', '');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, loadLayout, tenantConfig } from '../../functions/domain/config.ts';
 import { BadConfiguration } from '../../functions/domain/errors.ts';
-import { MissingSetting } from '../../functions/domain/settings.ts';
+import { lagAlarmHours, MissingSetting } from '../../functions/domain/settings.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -444,5 +444,15 @@ describe("a listed tenant's settings", () => {
 
   it('needs no CITRIX_* variable', () => {
     expect(tenantConfig(base, tenant, false)).toMatchObject({ tenant: 'acme', customerId: 'acme1' });
+  });
+});
+
+describe('LAG_ALARM_HOURS, read by citrix-monitor status', () => {
+  it('is 3 hours unless set, and a whole number of hours when set', () => {
+    expect(lagAlarmHours({})).toBe(3);
+    expect(lagAlarmHours({ LAG_ALARM_HOURS: ' 2 ' })).toBe(2);
+    expect(() => lagAlarmHours({ LAG_ALARM_HOURS: 'two' })).toThrow(
+      'LAG_ALARM_HOURS="two" is invalid: expected a whole number from 0 to 8760.',
+    );
   });
 });
