@@ -37,6 +37,8 @@ export interface Setting<T = unknown> {
   readonly deployed?: string;
   /** An example for the "export NAME=…" of a missing setting's message. */
   readonly example?: string;
+  /** Always set by the deployed stack: a missing value is a local mistake, and its message says so alone. */
+  readonly setByStack?: true;
   /** A secret: its value never appears in a message. */
   readonly secret?: boolean;
   readonly parse: Parser<T>;
@@ -239,6 +241,7 @@ export const S3_BUCKET = setting({
   required: 'the bucket the collector publishes to',
   meaning: 'bucket to write to',
   param: 'bucketName',
+  setByStack: true,
   example: 'my-citrix-logs',
   parse: bucket,
 });
@@ -521,7 +524,7 @@ export class MissingSetting extends BadConfiguration {
   readonly setting: string;
   constructor(setting: string) {
     const s = SETTINGS.find((candidate) => candidate.name === setting);
-    const deployed = s?.param ? `; deployed: --param="${s.param}=…"` : '';
+    const deployed = s?.param && !s.setByStack ? `; deployed: --param="${s.param}=…"` : '';
     super(
       `${setting} is not set: it is required, ${s?.required}. Locally: export ${setting}=${s?.example ?? '…'}${deployed} (README, "Configuration").`,
     );
