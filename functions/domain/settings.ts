@@ -510,7 +510,7 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
 
 /** How a message shows a value: quoted, any `user:password@` of a URL left out. */
 export const quoted = (value: string | undefined): string =>
-  JSON.stringify(value?.replace(/\/\/[^/@\s]*@/, '//…@'));
+  JSON.stringify(value?.replace(/\/\/[^/@]*@/, '//…@'));
 
 /** A setting's default with the `{OTHER}` of other settings' values filled in. */
 export const defaultOf = (s: Setting, values: Readonly<Record<string, string>> = {}): string | undefined =>

@@ -181,6 +181,12 @@ describe('loadConfig', () => {
     expect(error.message).toContain('API_BASE must be the host only');
   });
 
+  it('leaves out the user part of an API_BASE that is not a URL either', () => {
+    const error = refusal(env({ API_BASE: `https://client:${SECRET}@api cloud.com` }));
+
+    expect(error.message).toContain('API_BASE="https://…@api cloud.com" is not a URL');
+  });
+
   it('drops the trailing slashes of API_BASE', () => {
     expect(loadConfig(env({ API_BASE: 'https://api.citrixcloud.jp//' }), false).apiBase).toBe(
       'https://api.citrixcloud.jp',
