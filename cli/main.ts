@@ -23,6 +23,7 @@ import { newestDueEnd } from '../functions/domain/windows.ts';
 import { backfill, backfillHours, MAX_HOURS_WITHOUT_YES, newestDueHourOf } from './backfill.ts';
 import { aws, isCliError, NeedsDevDependencies, UnknownTenant, UsageError } from './errors.ts';
 import { findStateMachine, stateMachineName } from './executions.ts';
+import { exitCodeOfError } from './exit-codes.ts';
 import {
   backfillProgress,
   formatBackfill,
@@ -453,6 +454,8 @@ function localRunnerInstalled(): boolean {
  */
 async function run(ctx: Context): Promise<number> {
   const hour = text(ctx.values, 'hour');
+  // Checked here, so that a bad hour gets this command's help, not that of npm run collect.
+  if (hour !== undefined) hourOption(ctx.values, 'hour');
   const args = [
     ...(hour !== undefined ? ['--hour', hour] : []),
     ...(ctx.values.verbose ? ['--verbose'] : []),
@@ -491,10 +494,11 @@ const COMMANDS: Record<Command, (ctx: Context) => Promise<number>> = {
 
 const isCommand = (name: string): name is Command => Object.hasOwn(COMMANDS, name);
 
+/** The exit code of an expected failure (exit-codes.ts); null for any other error, which is a bug. */
 function exitCodeOf(err: unknown): number | null {
   if (isCliError(err)) return err.exitCode;
-  if (err instanceof Error && err.name === 'BadConfiguration') return 2;
-  if (err instanceof Error && err.name === 'StateCorrupt') return 1;
+  if (err instanceof Error && (err.name === 'BadConfiguration' || err.name === 'StateCorrupt'))
+    return exitCodeOfError(err.name);
   return null;
 }
 
@@ -540,8 +544,9 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
         `citrix-monitor ${command}: unexpected error: ${err instanceof Error ? err.stack : message}\n`,
       );
     } else {
-      stderr.write(`citrix-monitor ${command}: ${message}\n`);
-      if (code === 2 && err instanceof UsageError) stderr.write(`See citrix-monitor ${command} --help.\n`);
+      // One line: the error's name, what is wrong and what to do.
+      const help = err instanceof UsageError ? ` See citrix-monitor ${command} --help.` : '';
+      stderr.write(`citrix-monitor ${command}: ${(err as Error).name}: ${message}${help}\n`);
     }
     if (values.json) {
       const name = err instanceof Error ? err.name : 'Error';

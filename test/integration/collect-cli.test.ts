@@ -51,7 +51,7 @@ describe('npm run collect -- --hour H', () => {
     expect(await state(e)).toBe(iso(hour));
   });
 
-  it('exits non-zero, names the hour, entity and cause, and leaves the state where it was when an entity keeps failing', async () => {
+  it('exits 3 (try later), names the hour, entity and cause, and leaves the state where it was when an entity keeps failing', async () => {
     e = await startEnvironment({ rowsPerHour: 50 });
     const before = pastHour(9);
     await e.store.put(
@@ -63,7 +63,7 @@ describe('npm run collect -- --hour H', () => {
     // Every retry still happens (the client's and the state machine's), with 10 ms waits.
     const { code, out } = await collect(e.env, ['--hour', iso(before + HOUR), '--retry-interval-ms', '10']);
 
-    expect(code).toBe(1);
+    expect(code).toBe(3);
     expect(out).toContain(`CitrixTransient: Hour ${iso(before + HOUR)}, entity Sessions`);
     expect(out).toContain('Service Unavailable');
     expect(await state(e)).toBe(iso(before));
