@@ -70,6 +70,26 @@ describe('npm run collect -- --hour H', () => {
     expect(await e.published()).toEqual([]);
   });
 
+  it('logs a refused client secret and its retries at warn or error on stderr with --verbose, never the secret', async () => {
+    e = await startEnvironment({ rowsPerHour: 20 });
+
+    const { code, out } = await collect({ ...e.env, CITRIX_CLIENT_SECRET: 'not-the-secret' }, [
+      '--verbose',
+      '--retry-interval-ms',
+      '0',
+    ]);
+
+    expect(code, out).toBe(2);
+    const logged = out
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const failures = logged.filter((r) => r.level === 'WARN' || r.level === 'ERROR');
+    expect(failures, out).toContainEqual(expect.objectContaining({ error: 'CitrixAuthFailed' }));
+    expect(out).not.toContain('not-the-secret');
+    expect(out).not.toContain(e.standin.clientSecret);
+  });
+
   it('fails on a nextLink to another host without sending the token there', async () => {
     const seen: string[] = [];
     const foreign = createServer((req, res) => {
