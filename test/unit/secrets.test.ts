@@ -1,9 +1,10 @@
-// Secrets Manager's control plane has no local stand-in, so GetSecretValue is mocked here with
-// aws-sdk-client-mock. The tests assert only on the secret the resolver hands back or on its error.
+// Secrets Manager has no local stand-in for unit tests (test/artifact serves one secret to the packaged
+// Lambdas only), so its client (GetSecretValue) is mocked here with aws-sdk-client-mock. The tests assert
+// only on the secret the resolver hands back or on its error.
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { clientSecretResolver } from '../../functions/adapters/secrets.ts';
+import { clientSecretResolver, PLACEHOLDER_SECRET } from '../../functions/adapters/secrets.ts';
 import { BadConfiguration } from '../../functions/domain/errors.ts';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:citrix-monitor-AbCdEf';
@@ -108,5 +109,31 @@ describe('clientSecretResolver from the environment', () => {
     const error = await refusal(clientSecretResolver(fromEnv, { OTHER: 'x' }, client));
 
     expect(error.message).toContain('CITRIX_CLIENT_SECRET holds no client secret');
+  });
+});
+
+describe('clientSecretResolver on the placeholder the stack creates', () => {
+  it('refuses the placeholder with BadConfiguration naming the secret and the command that sets it', async () => {
+    storeSecret({ SecretString: PLACEHOLDER_SECRET });
+
+    const error = await refusal(clientSecretResolver(inSecretsManager, {}, client));
+
+    expect(error.message).toBe(
+      `The client secret in ${ARN} is still the placeholder the stack created: set the client secret: aws secretsmanager put-secret-value --secret-id ${ARN} --secret-string '<client secret>'`,
+    );
+  });
+
+  it('names the listed tenant whose secret is still the placeholder', async () => {
+    storeSecret({ SecretString: `${PLACEHOLDER_SECRET}\n` });
+
+    const error = await refusal(clientSecretResolver(inSecretsManager, {}, client, 'acme'));
+
+    expect(error.message).toContain(`The client secret in ${ARN} (tenant acme) is still the placeholder`);
+  });
+
+  it('takes a secret that only mentions the placeholder text further in', async () => {
+    storeSecret({ SecretString: 'real-s3cr3t REPLACE-ME' });
+
+    expect(await clientSecretResolver(inSecretsManager, {}, client)()).toBe('real-s3cr3t REPLACE-ME');
   });
 });
