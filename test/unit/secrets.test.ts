@@ -3,9 +3,11 @@
 // only on the secret the resolver hands back or on its error.
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { CitrixClient } from '../../functions/adapters/citrix-client.ts';
 import { clientSecretResolver, PLACEHOLDER_SECRET } from '../../functions/adapters/secrets.ts';
 import { BadConfiguration } from '../../functions/domain/errors.ts';
+import { startStandin } from '../../local/citrix-standin/index.ts';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:citrix-monitor-AbCdEf';
 const inSecretsManager = { kind: 'secretsManager', secretId: ARN } as const;
@@ -17,9 +19,10 @@ function storeSecret(secret: { SecretString?: string; SecretBinary?: Uint8Array 
   secretsManager.on(GetSecretValueCommand, { SecretId: ARN }).resolves(secret);
 }
 
-async function refusal(resolve: () => Promise<string>): Promise<Error> {
+async function refusal(resolve: () => Promise<unknown>): Promise<Error> {
   const outcome = await resolve().then(
-    (value) => new Error(`resolved to a secret of ${value.length} characters`),
+    (value) =>
+      new Error(`resolved (to ${typeof value === 'string' ? `${value.length} characters` : 'a page'})`),
     (error: unknown) => error,
   );
   expect(outcome).toBeInstanceOf(BadConfiguration);
@@ -129,6 +132,31 @@ describe('clientSecretResolver on the placeholder the stack creates', () => {
     const error = await refusal(clientSecretResolver(inSecretsManager, {}, client, 'acme'));
 
     expect(error.message).toContain(`The client secret in ${ARN} (tenant acme) is still the placeholder`);
+  });
+
+  it('fails the page fetch at once with BadConfiguration, never sending the placeholder to Citrix', async () => {
+    storeSecret({ SecretString: PLACEHOLDER_SECRET });
+    const citrix = await startStandin();
+    onTestFinished(() => citrix.stop());
+    const pages = new CitrixClient({
+      apiBase: citrix.url,
+      customerId: citrix.customerId,
+      clientId: citrix.clientId,
+      clientSecret: clientSecretResolver(inSecretsManager, {}, client),
+      pageSize: 100,
+      backoffMs: 1,
+    });
+    const hour = Date.parse('2026-11-24T10:00:00Z');
+
+    const error = await refusal(() =>
+      pages.fetchPage(
+        pages.firstPageUrl('Sessions', 'ModifiedDate', hour, hour + 3_600_000),
+        'Sessions 10:00',
+      ),
+    );
+
+    expect(error.message).toContain('is still the placeholder the stack created');
+    expect(citrix.stats.tokenRequests).toBe(0);
   });
 
   it('takes a secret that only mentions the placeholder text further in', async () => {
