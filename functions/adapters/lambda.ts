@@ -60,7 +60,7 @@ export function collectorFromEnv(
       apiBase: config.apiBase,
       customerId: config.customerId,
       clientId: config.clientId,
-      clientSecret: clientSecretResolver(config.clientSecret, env, clients.secrets),
+      clientSecret: clientSecretResolver(config.clientSecret, env, clients.secrets, config.tenant),
       pageSize: config.pageSize,
       onEvent: (event, what, fields) => {
         if (event === 'token') return;
