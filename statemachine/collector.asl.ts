@@ -15,6 +15,17 @@ export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.TooManyRequestsException',
 ] as const;
 
+/**
+ * An invocation cut short: middy ends a handler that reaches its Lambda timeout with a TimeoutError (its
+ * timeoutEarlyInMillis), Lambda reports one it had to stop as Sandbox.Timedout, and Step Functions one that
+ * outlasted the Task's TimeoutSeconds as States.Timeout. Retried on every Task but Report, as before: the
+ * steps are safe to run again after a crash at any point (deterministic keys, compare-and-swap state,
+ * claim and lease), and the fetch step resumes from its staged objects.
+ */
+export const INTERRUPTED_ERRORS = ['TimeoutError', 'Sandbox.Timedout'] as const;
+/** Raised only by a Task with TimeoutSeconds. */
+export const TASK_TIMEOUT = 'States.Timeout';
+
 interface Backoff {
   readonly IntervalSeconds: number;
   readonly MaxAttempts: number;
@@ -28,8 +39,18 @@ type RetriableError = {
 }[ErrorName];
 
 /** The retry policies: one for Lambda's own errors, one for each retriable error of the contract. */
-export const RETRIERS: { readonly lambdaService: Backoff } & Record<RetriableError, Backoff> = {
+export const RETRIERS: { readonly lambdaService: Backoff; readonly interrupted: Backoff } & Record<
+  RetriableError,
+  Backoff
+> = {
   lambdaService: { IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: 'FULL' },
+  interrupted: {
+    IntervalSeconds: 5,
+    MaxAttempts: 3,
+    BackoffRate: 2,
+    MaxDelaySeconds: 60,
+    JitterStrategy: 'FULL',
+  },
   /** An S3 or network error that outlasted the SDK's own retries (503 SlowDown, 500, a reset, a timeout). */
   StorageTransient: {
     IntervalSeconds: 5,
@@ -83,16 +104,23 @@ export const RAISES = {
 
 export type TaskName = keyof typeof RAISES;
 
-/** Report retries none of the errors it raises: they are failures that had their retries already. */
+/**
+ * Report retries Lambda's service errors alone, as before: the errors it raises are failures that had their
+ * retries already, and a failed Report is redriven.
+ */
 const RETRIES_NONE_OF_OURS: readonly TaskName[] = ['Report'];
 
-/** A Task's Retry: Lambda's errors, then one retrier per retriable error its handler raises. */
-export function retryOf(task: TaskName) {
-  const own = RETRIES_NONE_OF_OURS.includes(task)
-    ? []
-    : RAISES[task].filter((e): e is RetriableError => ERROR_CONTRACT[e] === 'retriable');
+/**
+ * A Task's Retry: Lambda's errors, an interrupted invocation, then one retrier per retriable error its
+ * handler raises. `timeout`: the Task has TimeoutSeconds, and so may fail with States.Timeout.
+ */
+export function retryOf(task: TaskName, timeout = false) {
+  if (RETRIES_NONE_OF_OURS.includes(task))
+    return [{ ErrorEquals: [...LAMBDA_SERVICE_ERRORS], ...RETRIERS.lambdaService }];
+  const own = RAISES[task].filter((e): e is RetriableError => ERROR_CONTRACT[e] === 'retriable');
   return [
     { ErrorEquals: [...LAMBDA_SERVICE_ERRORS], ...RETRIERS.lambdaService },
+    { ErrorEquals: [...INTERRUPTED_ERRORS, ...(timeout ? [TASK_TIMEOUT] : [])], ...RETRIERS.interrupted },
     ...own.map((error) => ({ ErrorEquals: [error], ...RETRIERS[error] })),
   ];
 }
@@ -106,7 +134,7 @@ function task(name: TaskName, fn: string, rest: { Comment: string } & Record<str
     Comment,
     Resource: { 'Fn::GetAtt': [fn, 'Arn'] },
     ...body,
-    Retry: retryOf(name),
+    Retry: retryOf(name, 'TimeoutSeconds' in body),
     ...(ResultSelector === undefined ? {} : { ResultSelector }),
     ...(Next === undefined ? {} : { Next }),
     ...(End === undefined ? {} : { End }),

@@ -5,6 +5,7 @@ import { ERROR_CONTRACT, FATAL_ERRORS, RETRIABLE_ERRORS } from '../../functions/
 import {
   ASL_JSON_PATH,
   definition,
+  INTERRUPTED_ERRORS,
   LAMBDA_SERVICE_ERRORS,
   RAISES,
   RETRIERS,
@@ -25,6 +26,7 @@ interface State {
   Type: string;
   Retry?: Retrier[];
   Catch?: Array<{ ErrorEquals: string[] }>;
+  TimeoutSeconds?: number;
   ItemProcessor?: { States: Record<string, State> };
   Branches?: Array<{ States: Record<string, State> }>;
 }
@@ -107,6 +109,17 @@ describe('the error contract', () => {
       });
   });
 
+  it.each(TASKS.filter(([name]) => name !== 'Report'))(
+    'retries in %s an invocation cut short (a timeout), which its step is written to survive',
+    (_name, state) => {
+      const errors = [...INTERRUPTED_ERRORS, ...(state.TimeoutSeconds ? ['States.Timeout'] : [])];
+
+      for (const error of errors)
+        expect(retrierFor(state, error), error).toEqual({ ErrorEquals: errors, ...RETRIERS.interrupted });
+      if (!state.TimeoutSeconds) expect(retried(state)).not.toContain('States.Timeout');
+    },
+  );
+
   it.each(TASKS)('retries neither States.ALL nor a bug (TypeError) in %s', (_name, state) => {
     const all = [...(state.Retry ?? [])].flatMap((r) => r.ErrorEquals);
 
@@ -140,10 +153,15 @@ describe('the error contract', () => {
   });
 
   it.each(TASKS)(
-    "names in %s no error that is neither ours nor Step Functions' or Lambda's",
+    "names in %s no error that is neither ours, an interruption, nor Step Functions' or Lambda's",
     (_name, state) => {
       const named = [...(state.Retry ?? []), ...(state.Catch ?? [])].flatMap((r) => r.ErrorEquals);
-      const foreign = named.filter((e) => !(e in ERROR_CONTRACT) && !/^(States|Lambda|Sandbox)\./.test(e));
+      const foreign = named.filter(
+        (e) =>
+          !(e in ERROR_CONTRACT) &&
+          !(INTERRUPTED_ERRORS as readonly string[]).includes(e) &&
+          !/^(States|Lambda)\./.test(e),
+      );
 
       expect(foreign).toEqual([]);
     },
