@@ -79,7 +79,7 @@ export const RETRIERS: { readonly lambdaService: Backoff; readonly interrupted: 
 /**
  * The errors of the contract each Task's handler can raise. Every handler may raise BadConfiguration (an
  * event that does not fit its schema, an S3 setting) and StorageTransient (it reads or writes S3); only
- * FetchPages calls Citrix.
+ * FetchPages calls Citrix (test/integration/retries.test.ts runs the others with the Citrix stand-in stopped).
  */
 export const RAISES = {
   Tenants: ['BadConfiguration', 'StateCorrupt', 'StorageTransient'],

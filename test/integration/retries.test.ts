@@ -161,4 +161,19 @@ describe('the retries of the state machine', () => {
     expect(outcome.invocations.Commit).toBe(0);
     expect(rowsOf(await e.published(), 'Sessions', hour)).toEqual([]);
   });
+
+  it('needs Citrix in no Task but FetchPages: an hour already published is planned, committed and reported with the stand-in stopped', async () => {
+    const e = await environment({ rowsPerHour: 50 });
+    const hour = pastHour(5);
+    const run = { input: { hour: iso(hour) }, startTime: hour + 2 * HOUR, retryIntervalMs: 0 };
+    await runExecution(e.collector({ ENTITIES: 'Sessions' }), run);
+    await e.standin.stop();
+
+    const again = await runExecution(e.collector({ ENTITIES: 'Sessions' }), run);
+
+    expect(again.status, again.cause).toBe('SUCCEEDED');
+    expect(again.invocations).toMatchObject({ Tenants: 1, Plan: 1, FetchPages: 0, Commit: 1, Report: 1 });
+    const { published, expected } = await sessionsOf(e, hour);
+    expect(published).toEqual(expected);
+  });
 });
