@@ -64,6 +64,16 @@ const codeOf = (err: Error): string => {
 };
 
 /**
+ * Whether an AWS SDK failure is one a later attempt may cure (throttling, a 5xx, a reset, a timeout): the
+ * SDK has already retried it. Shared by the S3 store and the Secrets Manager read of the client secret.
+ */
+export function isTransientAwsFailure(err: Error): boolean {
+  const name = codeOf(err);
+  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return TRANSIENT_S3.has(name) || TRANSIENT_NETWORK.has(name) || (status !== undefined && status >= 500);
+}
+
+/**
  * An S3 failure in the collector's vocabulary, naming the bucket, the endpoint and what to do:
  * StorageTransient for what a later retry may cure (503 SlowDown, 500 InternalError, a reset, a timeout, a
  * refused connection: the SDK has already retried them), BadConfiguration for a missing bucket, refused access,
@@ -102,7 +112,7 @@ export function s3Failure(err: unknown, bucket: string, endpoint: string, action
       `${where}: the bucket is in another region (${name}). Set AWS_REGION to the bucket's region.`,
       cause,
     );
-  if (TRANSIENT_S3.has(name) || TRANSIENT_NETWORK.has(name) || (status !== undefined && status >= 500))
+  if (isTransientAwsFailure(err))
     return new StorageTransient(
       `${where} failed after the AWS SDK's own retries (${name}${status ? `, HTTP ${status}` : ''}: ${err.message}): S3 or the network is failing for now, and a later attempt may succeed.`,
       cause,

@@ -1,7 +1,8 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SecretSource } from '../domain/config.ts';
-import { BadConfiguration } from '../domain/errors.ts';
+import { BadConfiguration, StorageTransient } from '../domain/errors.ts';
+import { isTransientAwsFailure } from './s3-store.ts';
 
 /** How long a secret read from Secrets Manager is kept: a rotated secret is picked up within this. */
 const MAX_AGE_SECONDS = 5 * 60;
@@ -38,6 +39,12 @@ export function clientSecretResolver(
       if (REFUSED.test(name)) {
         throw new BadConfiguration(
           `Secrets Manager refused the client secret ${secretId} (${name}): check the secret (CITRIX_CLIENT_SECRET_ARN, or the clientSecretArn of the tenant in the tenant list) and that the fetchPage role may read it.`,
+          { cause },
+        );
+      }
+      if (cause instanceof Error && isTransientAwsFailure(cause)) {
+        throw new StorageTransient(
+          `Secrets Manager could not give the client secret ${secretId}${tenant === null ? '' : ` (tenant ${tenant})`} after the AWS SDK's own retries (${name}: ${cause.message}): Secrets Manager or the network is failing for now, and a later attempt may succeed.`,
           { cause },
         );
       }

@@ -9,7 +9,7 @@
  * | CitrixThrottled    | 429 persisted past the in-invocation retries                 | retried    |
  * | CitrixTransient    | 5xx, reset, timeout, truncated or non-JSON (e.g. HTML) body  | retried    |
  * | CitrixAuthFailed   | token refused, or 401 after a fresh token, or 403            | retried 2x |
- * | StorageTransient   | S3 or network error that outlasted the SDK's own retries     | retried    |
+ * | StorageTransient   | S3 / Secrets Manager / network error past the SDK's retries | retried    |
  * | BadConfiguration   | a setting is missing or invalid                              | fatal      |
  * | CitrixBadQuery     | 400/404: the entity or its filter is not accepted            | fatal      |
  * | ForeignNextLink    | a nextLink points away from the configured API origin        | fatal      |

@@ -6,7 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { CitrixClient } from '../../functions/adapters/citrix-client.ts';
 import { clientSecretResolver, PLACEHOLDER_SECRET } from '../../functions/adapters/secrets.ts';
-import { BadConfiguration } from '../../functions/domain/errors.ts';
+import { BadConfiguration, StorageTransient } from '../../functions/domain/errors.ts';
 import { startStandin } from '../../local/citrix-standin/index.ts';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:citrix-monitor-AbCdEf';
@@ -55,6 +55,25 @@ describe('clientSecretResolver from Secrets Manager', () => {
     expect(error.message).toContain(
       `Secrets Manager refused the client secret ${ARN} (AccessDeniedException)`,
     );
+  });
+
+  it('reports Secrets Manager failing past the SDK retries as StorageTransient, retried by the state machine', async () => {
+    secretsManager
+      .on(GetSecretValueCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+
+    const error = await clientSecretResolver(inSecretsManager, {}, client)().catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(StorageTransient);
+    expect(String(error)).toContain(`Secrets Manager could not give the client secret ${ARN}`);
+  });
+
+  it('lets a bug through unchanged: it is not retried', async () => {
+    secretsManager.on(GetSecretValueCommand).rejects(new TypeError('x is not a function'));
+
+    const error = await clientSecretResolver(inSecretsManager, {}, client)().catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(TypeError);
   });
 
   it('returns the client_secret field of a secret stored as JSON', async () => {
