@@ -15,10 +15,14 @@ import {
   tenantLayout,
   wholeNumber as wholeNumberSetting,
 } from '../functions/domain/config.ts';
-import { BadConfiguration } from '../functions/domain/errors.ts';
 import { parseHour } from '../functions/domain/hours.ts';
 import type { ObjectStore } from '../functions/domain/ports.ts';
-import { LAG_ALARM_HOURS, SETTLE_MINUTES, WINDOW_MINUTES } from '../functions/domain/settings.ts';
+import {
+  LAG_ALARM_HOURS,
+  lagAlarmHours,
+  SETTLE_MINUTES,
+  WINDOW_MINUTES,
+} from '../functions/domain/settings.ts';
 import { type Fleet, readTenantList } from '../functions/domain/tenants.ts';
 import { newestDueEnd } from '../functions/domain/windows.ts';
 import { backfill, backfillHours, MAX_HOURS_WITHOUT_YES, newestDueHourOf } from './backfill.ts';
@@ -332,16 +336,11 @@ function print(ctx: Context, report: unknown, human: string): void {
 
 async function status(ctx: Context): Promise<number> {
   const limit = wholeNumber(text(ctx.values, 'limit'), '--limit', 10, 1, 1000);
-  const raw = ctx.env.LAG_ALARM_HOURS?.trim() || undefined;
-  if (raw !== undefined && !/^\d+$/.test(raw))
-    throw new BadConfiguration(
-      `LAG_ALARM_HOURS=${JSON.stringify(raw)} is invalid: expected a whole number of hours.`,
-    );
+  const alarmHours = lagAlarmHours(ctx.env);
   const config = loadLayout(ctx.env);
   const where = target(ctx);
   const work = workStore(ctx, config, where.region);
   const { listed, location, tenant } = await tenancy(ctx, config, work);
-  const lagAlarmHours = raw === undefined ? 3 : Number(raw);
   if (listed !== null && tenant === null) {
     const report = await fleetStatusReport({
       sfn: where.sfn,
@@ -352,7 +351,7 @@ async function status(ctx: Context): Promise<number> {
       stateMachineArn: where.stateMachineArn,
       now: ctx.now(),
       limit,
-      lagAlarmHours,
+      lagAlarmHours: alarmHours,
     });
     print(ctx, report, formatFleetStatus(report, where.flags));
     return statusExitCode(report);
@@ -366,7 +365,7 @@ async function status(ctx: Context): Promise<number> {
     stateMachineArn: where.stateMachineArn,
     now: ctx.now(),
     limit,
-    lagAlarmHours,
+    lagAlarmHours: alarmHours,
     ...(tenant === null
       ? {}
       : { tenant: { id: tenant, published: `s3://${config.bucket}/${layout.prefix}/` } }),

@@ -327,6 +327,7 @@ export const ALLOW_UNKNOWN_ENTITIES = setting({
   default: 'false',
   meaning:
     "`true` lets `ENTITIES` (and a listed tenant's `entities`) name entity sets the collector does not know",
+  param: 'allowUnknownEntities',
   parse: flag,
 });
 export const TIME_FIELDS = setting({
