@@ -58,9 +58,10 @@ export interface CitrixClientOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /**
    * Where retries, throttling waits and refusals are logged (never a secret or a token), and counted
-   * (Retries, Throttles).
+   * (Retries, Throttles): the telemetry of the invocation at hand, asked for each time, since a client
+   * outlives an invocation to reuse its token.
    */
-  readonly telemetry?: Telemetry;
+  readonly telemetry?: () => Telemetry;
 }
 
 /** A 401 on a data request: the token is renewed once before it becomes {@link CitrixAuthFailed}. */
@@ -222,9 +223,10 @@ export class CitrixClient implements CitrixPages {
     fields: Record<string, unknown>,
   ) {
     const throttled = failure.failure instanceof CitrixThrottled;
-    if (throttled) this.options.telemetry?.metric('Throttles', 1);
+    const telemetry = this.options.telemetry?.();
+    if (throttled) telemetry?.metric('Throttles', 1);
     if (waitMs === null) return;
-    this.options.telemetry?.metric('Retries', 1);
+    telemetry?.metric('Retries', 1);
     this.warn(throttled ? 'Citrix answered 429; waiting' : 'retrying a Citrix request', {
       ...fields,
       attempt,
@@ -235,11 +237,11 @@ export class CitrixClient implements CitrixPages {
   }
 
   /**
-   * A warning: auth failures, throttling waits and retries. The Telemetry port has one level today, so
-   * these go out through `log` (what `--verbose` prints), marked as warnings by their message.
+   * A warning: a refusal, a throttling wait, a retry. The Telemetry port has no level yet, so these go
+   * out through `log`, which `--verbose` prints; they belong at `warn` once it has one.
    */
   private warn(message: string, fields: Record<string, unknown>): void {
-    this.options.telemetry?.log(message, fields);
+    this.options.telemetry?.().log(message, fields);
   }
 
   private refusedTwice(request: RequestInfo): CitrixAuthFailed {

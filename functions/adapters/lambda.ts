@@ -64,7 +64,7 @@ export function collectorFromEnv(
       tenant: config.tenant,
       secretSource: config.clientSecret,
       pageSize: config.pageSize,
-      telemetry,
+      telemetry: () => telemetry,
       ...tuning,
     }),
     log: telemetry.log,
