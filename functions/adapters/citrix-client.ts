@@ -23,6 +23,7 @@ import {
   exchange,
   jsonOf,
   lead,
+  loggedRequest,
   odataErrorMessage,
   type RequestInfo,
   Retriable,
@@ -245,7 +246,7 @@ export class CitrixClient implements CitrixPages {
   }
 
   private refusedTwice(request: RequestInfo): CitrixAuthFailed {
-    this.warn('Citrix refused a new token', { request: request.what, url: request.url, status: 401 });
+    this.warn('Citrix refused a new token', { ...loggedRequest(request), status: 401 });
     return new CitrixAuthFailed(
       `${lead(request)}: Citrix answered 401 even with a new token; check the API client's permissions in Citrix Cloud (Identity and Access Management).`,
     );
@@ -284,7 +285,7 @@ export class CitrixClient implements CitrixPages {
     }
     if (res.status === 401) return new Unauthorized();
     if (res.status === 403) {
-      this.warn('Citrix refused the API client', { request: request.what, url: request.url, status: 403 });
+      this.warn('Citrix refused the API client', { ...loggedRequest(request), status: 403 });
       return new CitrixAuthFailed(
         `${at}: Citrix answered 403 Forbidden: the API client has no access to the Monitor Service for customer ${this.options.customerId}; give it that access in Citrix Cloud (Identity and Access Management).`,
       );

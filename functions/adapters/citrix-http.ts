@@ -119,25 +119,20 @@ export function failureReason(err: unknown): string {
   return `${err.name}: ${err.message}${detail}`;
 }
 
-/** Query parameters that may carry a credential, whose values a message never shows. */
+/** A query parameter that may carry a credential, and its value, which a message never shows. */
 const SECRET_PARAMETER =
-  /^(access_token|token|client_secret|secret|password|sig|signature|api_key|apikey|code)$/i;
+  /([?&](?:access_token|token|client_secret|secret|password|sig|signature|api_key|apikey|code)=)[^&#]*/gi;
 
-/** The URL as a message may show it: without user info or the value of a query parameter that may be a credential. */
+/** The URL as a message may show it: without user info or the value of a parameter that may be a credential. */
 export function shownUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return '(not a URL)';
-  }
-  const secrets = [...parsed.searchParams.keys()].filter((name) => SECRET_PARAMETER.test(name));
-  if (!parsed.username && !parsed.password && secrets.length === 0) return url;
-  parsed.username = '';
-  parsed.password = '';
-  for (const name of secrets) parsed.searchParams.set(name, '(hidden)');
-  return parsed.href;
+  return url.replace(SECRET_PARAMETER, '$1HIDDEN').replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1');
 }
+
+/** A request in a log line's fields. */
+export const loggedRequest = (request: RequestInfo) => ({
+  request: request.what,
+  url: shownUrl(request.url),
+});
 
 /** How messages begin: who asked, and the request (`Token request (POST https://…)`). */
 export const lead = (request: RequestInfo) => `${request.what} (${request.method} ${shownUrl(request.url)})`;

@@ -8,6 +8,7 @@ import {
   exchange,
   jsonOf,
   lead,
+  loggedRequest,
   type RequestInfo,
   Retriable,
   redirected,
@@ -154,11 +155,7 @@ export class TokenCache {
   /** Citrix Cloud refused the API client: the credentials are wrong, for this tenant's own settings. */
   private refused(status: number): CitrixAuthFailed {
     const { credentials } = this.options;
-    this.options.warn('Citrix refused the API client', {
-      request: this.request.what,
-      url: this.request.url,
-      status,
-    });
+    this.options.warn('Citrix refused the API client', { ...loggedRequest(this.request), status });
     return new CitrixAuthFailed(
       `${lead(this.request)}: Citrix Cloud refused the API client (HTTP ${status}): ${credentialFields(credentials)}.`,
     );

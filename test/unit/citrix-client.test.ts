@@ -638,6 +638,23 @@ describe('CitrixClient messages', () => {
     expect(error.message).toContain(`Sessions 10:00 (GET ${url})`);
   });
 
+  it('hides the value of a query parameter that may be a credential', async () => {
+    const citrix = await citrixStandIn((_q, res, nth) =>
+      nth === 1
+        ? send(res, 200, page([SESSION], 'Sessions?$skiptoken=2&access_token=leaked-7Yq'))
+        : send(res, 400, { error: { message: 'bad' } }),
+    );
+    const client = clientOf(citrix.base);
+    const first = await client.fetchPage(firstPage(client), 'Sessions 10:00');
+
+    const error = await failure(client.fetchPage(first.nextLink ?? '', 'Sessions 10:00'));
+
+    expect(error.message).toContain(
+      `(GET ${citrix.base}/monitorodata/Sessions?$skiptoken=2&access_token=HIDDEN)`,
+    );
+    expect(error.message).not.toContain('leaked-7Yq');
+  });
+
   it('says what it got and what to do when the token endpoint answers an HTML error page', async () => {
     const citrix = await citrixStandIn(okPage, '3600', (_q, res) => html503(res));
     const client = clientOf(citrix.base, { maxAttempts: 2 });
