@@ -22,13 +22,13 @@ import {
   type Exchange,
   exchange,
   jsonOf,
-  lead,
   loggedRequest,
   odataErrorMessage,
   type RequestInfo,
   Retriable,
   redirected,
   retryAfter,
+  said,
 } from './citrix-http.ts';
 import { type RetryPolicy, retrying } from './citrix-retry.ts';
 import { TokenCache } from './citrix-token.ts';
@@ -248,7 +248,10 @@ export class CitrixClient implements CitrixPages {
   private refusedTwice(request: RequestInfo): CitrixAuthFailed {
     this.warn('Citrix refused a new token', { ...loggedRequest(request), status: 401 });
     return new CitrixAuthFailed(
-      `${lead(request)}: Citrix answered 401 even with a new token; check the API client's permissions in Citrix Cloud (Identity and Access Management).`,
+      said(
+        request,
+        `Citrix answered 401 even with a new token; check the API client's permissions in Citrix Cloud (Identity and Access Management).`,
+      ),
     );
   }
 
@@ -276,10 +279,12 @@ export class CitrixClient implements CitrixPages {
 
   /** The error an answer's status means (retriable or not), or null for a 2xx. */
   private statusFailure(request: RequestInfo, { res, text }: Exchange): Error | null {
-    const at = lead(request);
     if (res.status === 429) {
       const failure = new CitrixThrottled(
-        `${at}: Citrix answered 429 (one call per tenant at a time) after retries; the state machine retries later.`,
+        said(
+          request,
+          `Citrix answered 429 (one call per tenant at a time) after retries; the state machine retries later.`,
+        ),
       );
       return new Retriable(failure, retryAfter(res));
     }
@@ -287,7 +292,10 @@ export class CitrixClient implements CitrixPages {
     if (res.status === 403) {
       this.warn('Citrix refused the API client', { ...loggedRequest(request), status: 403 });
       return new CitrixAuthFailed(
-        `${at}: Citrix answered 403 Forbidden: the API client has no access to the Monitor Service for customer ${this.options.customerId}; give it that access in Citrix Cloud (Identity and Access Management).`,
+        said(
+          request,
+          `Citrix answered 403 Forbidden: the API client has no access to the Monitor Service for customer ${this.options.customerId}; give it that access in Citrix Cloud (Identity and Access Management).`,
+        ),
       );
     }
     if (res.status >= 500 || res.status === 408) {
@@ -295,19 +303,25 @@ export class CitrixClient implements CitrixPages {
       const odata = odataErrorMessage(text);
       const detail = odata === null ? describeBody(res, text) : `HTTP ${res.status}, "${odata}"`;
       return new Retriable(
-        new CitrixTransient(`${at}: Citrix answered ${detail}; retried.`),
+        new CitrixTransient(said(request, `Citrix answered ${detail}; retried.`)),
         retryAfter(res),
       );
     }
     if (redirected(res)) {
       return new CitrixBadQuery(
-        `${at}: Citrix answered a redirect (HTTP ${res.status}); it was not followed, so the token went nowhere else. Check ${request.hostSetting}.`,
+        said(
+          request,
+          `Citrix answered a redirect (HTTP ${res.status}); it was not followed, so the token went nowhere else. Check ${request.hostSetting}.`,
+        ),
       );
     }
     if (res.status < 300) return null;
     const detail = odataErrorMessage(text) ?? describeBody(res, text);
     return new CitrixBadQuery(
-      `${at}: Citrix refused the query with HTTP ${res.status} (${detail}). Check the entity's name and its time and key fields (ENTITIES, TIME_FIELDS, KEY_FIELDS).`,
+      said(
+        request,
+        `Citrix refused the query with HTTP ${res.status} (${detail}). Check the entity's name and its time and key fields (ENTITIES, TIME_FIELDS, KEY_FIELDS).`,
+      ),
     );
   }
 
@@ -319,7 +333,10 @@ export class CitrixClient implements CitrixPages {
       const what =
         json === undefined ? describeBody(res, text) : `JSON without a "value" array (HTTP ${res.status})`;
       const failure = new CitrixTransient(
-        `${lead(request)}: Citrix returned ${what} instead of an OData page; nothing was written for it, and it is retried. If it persists, check ${request.hostSetting} (a proxy or gateway may be answering) and Citrix Cloud's status.`,
+        said(
+          request,
+          `Citrix returned ${what} instead of an OData page; nothing was written for it, and it is retried. If it persists, check ${request.hostSetting} (a proxy or gateway may be answering) and Citrix Cloud's status.`,
+        ),
       );
       throw new Retriable(failure, null);
     }

@@ -134,8 +134,9 @@ export const loggedRequest = (request: RequestInfo) => ({
   url: shownUrl(request.url),
 });
 
-/** How messages begin: who asked, and the request (`Token request (POST https://…)`). */
-export const lead = (request: RequestInfo) => `${request.what} (${request.method} ${shownUrl(request.url)})`;
+/** A message about a request: who asked, what happened and what to do, then the request itself. */
+export const said = (request: RequestInfo, sentence: string) =>
+  `${request.what}: ${sentence} Request: ${request.method} ${shownUrl(request.url)}`;
 
 /** Attempts at a connection that could not be made: one quick retry; the state machine retries later. */
 const CONNECT_ATTEMPTS = 2;
@@ -147,10 +148,16 @@ const CONNECT_ATTEMPTS = 2;
 function requestFailure(err: unknown, request: RequestInfo): Retriable {
   const code = connectFailureCode(err);
   if (code !== null) {
-    const message = `${lead(request)}: cannot connect to ${hostAndPort(request.url)} (${code}): check ${request.hostSetting} and the network.`;
+    const message = said(
+      request,
+      `cannot connect to ${hostAndPort(request.url)} (${code}): check ${request.hostSetting} and the network.`,
+    );
     return new Retriable(new CitrixTransient(message, { cause: err }), null, CONNECT_ATTEMPTS);
   }
-  const message = `${lead(request)}: the request failed before a complete response (${failureReason(err)}); retried.`;
+  const message = said(
+    request,
+    `the request failed before a complete response (${failureReason(err)}); retried.`,
+  );
   return new Retriable(new CitrixTransient(message, { cause: err }), null);
 }
 

@@ -7,12 +7,12 @@ import {
   type Exchange,
   exchange,
   jsonOf,
-  lead,
   loggedRequest,
   type RequestInfo,
   Retriable,
   redirected,
   retryAfter,
+  said,
 } from './citrix-http.ts';
 
 /** Who the credentials belong to, in the words of the configuration that holds them (for messages only). */
@@ -143,12 +143,15 @@ export class TokenCache {
   private refusal(res: Response): Error | null {
     if (redirected(res)) {
       return new CitrixAuthFailed(
-        `${lead(this.request)}: the token endpoint answered a redirect (HTTP ${res.status}); it was not followed, so the client secret went nowhere else. Check ${this.request.hostSetting}.`,
+        said(
+          this.request,
+          `the token endpoint answered a redirect (HTTP ${res.status}); it was not followed, so the client secret went nowhere else. Check ${this.request.hostSetting}.`,
+        ),
       );
     }
     if (res.status === 400 || res.status === 401 || res.status === 403) return this.refused(res.status);
     if (res.status !== 429) return null;
-    const failure = new CitrixThrottled(`${lead(this.request)}: Citrix answered 429; retried.`);
+    const failure = new CitrixThrottled(said(this.request, `Citrix answered 429; retried.`));
     return new Retriable(failure, retryAfter(res));
   }
 
@@ -157,7 +160,10 @@ export class TokenCache {
     const { credentials } = this.options;
     this.options.warn('Citrix refused the API client', { ...loggedRequest(this.request), status });
     return new CitrixAuthFailed(
-      `${lead(this.request)}: Citrix Cloud refused the API client (HTTP ${status}): ${credentialFields(credentials)}.`,
+      said(
+        this.request,
+        `Citrix Cloud refused the API client (HTTP ${status}): ${credentialFields(credentials)}.`,
+      ),
     );
   }
 
@@ -171,12 +177,18 @@ export class TokenCache {
     const setting = this.request.hostSetting;
     if (base.pathname !== '/') {
       return new BadConfiguration(
-        `${lead(this.request)}: the token endpoint answered HTTP ${res.status} without a token: ${setting} must be the host only, e.g. https://api.cloud.com (it is ${base.href.replace(/\/$/, '')}).`,
+        said(
+          this.request,
+          `the token endpoint answered HTTP ${res.status} without a token: ${setting} must be the host only, e.g. https://api.cloud.com (it is ${base.href.replace(/\/$/, '')}).`,
+        ),
       );
     }
     if (res.status === 404) {
       return new BadConfiguration(
-        `${lead(this.request)}: the token endpoint answered HTTP 404: is ${setting} right? It must be the Citrix Cloud API host, e.g. https://api.cloud.com.`,
+        said(
+          this.request,
+          `the token endpoint answered HTTP 404: is ${setting} right? It must be the Citrix Cloud API host, e.g. https://api.cloud.com.`,
+        ),
       );
     }
     const what =
@@ -184,7 +196,10 @@ export class TokenCache {
         ? describeBody(res, text)
         : `JSON without a usable access_token (HTTP ${res.status})`;
     const failure = new CitrixTransient(
-      `${lead(this.request)}: the token endpoint answered ${what} instead of a token; retried. If it persists, check ${setting} and Citrix Cloud's status.`,
+      said(
+        this.request,
+        `the token endpoint answered ${what} instead of a token; retried. If it persists, check ${setting} and Citrix Cloud's status.`,
+      ),
     );
     return new Retriable(failure, retryAfter(res));
   }

@@ -433,7 +433,7 @@ describe('CitrixClient.fetchPage', () => {
 
     expect(error).toBeInstanceOf(CitrixTransient);
     expect(error.message).toBe(
-      `Sessions 10:00 (GET ${firstPage(client)}): Citrix answered HTTP 500, "Execution Timeout Expired."; retried.`,
+      `Sessions 10:00: Citrix answered HTTP 500, "Execution Timeout Expired."; retried. Request: GET ${firstPage(client)}`,
     );
   });
 
@@ -635,7 +635,8 @@ describe('CitrixClient messages', () => {
 
     const error = await failure(client.fetchPage(url, 'Sessions 10:00'));
 
-    expect(error.message).toContain(`Sessions 10:00 (GET ${url})`);
+    expect(error.message).toMatch(/^Sessions 10:00: /);
+    expect(error.message).toContain(` Request: GET ${url}`);
   });
 
   it('hides the value of a query parameter that may be a credential', async () => {
@@ -650,7 +651,7 @@ describe('CitrixClient messages', () => {
     const error = await failure(client.fetchPage(first.nextLink ?? '', 'Sessions 10:00'));
 
     expect(error.message).toContain(
-      `(GET ${citrix.base}/monitorodata/Sessions?$skiptoken=2&access_token=HIDDEN)`,
+      `Request: GET ${citrix.base}/monitorodata/Sessions?$skiptoken=2&access_token=HIDDEN`,
     );
     expect(error.message).not.toContain('leaked-7Yq');
   });
@@ -663,7 +664,7 @@ describe('CitrixClient messages', () => {
 
     expect(error).toBeInstanceOf(CitrixTransient);
     expect(error.message).toBe(
-      `Token request (POST ${citrix.base}/cctrustoauth2/${CUSTOMER}/tokens/clients): the token endpoint answered an HTML page (HTTP 503, text/html, "Service Unavailable") instead of a token; retried. If it persists, check API_BASE and Citrix Cloud's status.`,
+      `Token request: the token endpoint answered an HTML page (HTTP 503, text/html, "Service Unavailable") instead of a token; retried. If it persists, check API_BASE and Citrix Cloud's status. Request: POST ${citrix.base}/cctrustoauth2/${CUSTOMER}/tokens/clients`,
     );
   });
 
@@ -692,7 +693,7 @@ describe('CitrixClient messages', () => {
 
     expect(error).toBeInstanceOf(BadConfiguration);
     expect(error.message).toContain(
-      `(POST ${citrix.base}/cctrustoauth2/${CUSTOMER}/tokens/clients): the token endpoint answered HTTP 404: is API_BASE right?`,
+      `Token request: the token endpoint answered HTTP 404: is API_BASE right? It must be the Citrix Cloud API host, e.g. https://api.cloud.com. Request: POST ${citrix.base}/cctrustoauth2/${CUSTOMER}/tokens/clients`,
     );
     expect(citrix.tokens).toHaveLength(1);
   });
