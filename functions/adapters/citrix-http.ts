@@ -115,8 +115,10 @@ export function hostAndPort(url: string): string {
 export function failureReason(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const cause = systemCause(err);
-  const detail = cause ? `: ${cause.message ?? cause.code} (${cause.code})` : '';
-  return `${err.name}: ${err.message}${detail}`;
+  if (cause) return `${err.name}: ${err.message}: ${cause.message ?? cause.code} (${cause.code})`;
+  return err.cause instanceof Error
+    ? `${err.name}: ${err.message}: ${err.cause.message}`
+    : `${err.name}: ${err.message}`;
 }
 
 /** A query parameter that may carry a credential, and its value, which a message never shows. */
