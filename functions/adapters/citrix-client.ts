@@ -278,49 +278,33 @@ export class CitrixClient implements CitrixPages {
   }
 
   /** The error an answer's status means (retriable or not), or null for a 2xx. */
-  private statusFailure(request: RequestInfo, { res, text }: Exchange): Error | null {
-    if (res.status === 429) {
-      const failure = new CitrixThrottled(
-        said(
-          request,
-          `Citrix answered 429 (one call per tenant at a time) after retries; the state machine retries later.`,
-        ),
-      );
-      return new Retriable(failure, retryAfter(res));
-    }
-    if (res.status === 401) return new Unauthorized();
-    if (res.status === 403) {
-      this.warn('Citrix refused the API client', { ...loggedRequest(request), status: 403 });
-      return new CitrixAuthFailed(
-        said(
-          request,
-          `Citrix answered 403 Forbidden: the API client has no access to the Monitor Service for customer ${this.options.customerId}; give it that access in Citrix Cloud (Identity and Access Management).`,
-        ),
-      );
-    }
-    if (res.status >= 500 || res.status === 408) {
-      // An OData error body says why (a query past the server's 30 s timeout, say); anything else is described.
-      const odata = odataErrorMessage(text);
-      const detail = odata === null ? describeBody(res, text) : `HTTP ${res.status}, "${odata}"`;
-      return new Retriable(
-        new CitrixTransient(said(request, `Citrix answered ${detail}; retried.`)),
-        retryAfter(res),
-      );
-    }
-    if (redirected(res)) {
+  private statusFailure(request: RequestInfo, ex: Exchange): Error | null {
+    const { status } = ex.res;
+    if (status === 429 || status === 401 || status === 403) return this.refusal(request, ex.res);
+    if (status >= 500 || status === 408) return serverFault(request, ex);
+    if (redirected(ex.res)) {
       return new CitrixBadQuery(
         said(
           request,
-          `Citrix answered a redirect (HTTP ${res.status}); it was not followed, so the token went nowhere else. Check ${request.hostSetting}.`,
+          `Citrix answered a redirect (HTTP ${status}); it was not followed, so the token went nowhere else. Check ${request.hostSetting}.`,
         ),
       );
     }
-    if (res.status < 300) return null;
-    const detail = odataErrorMessage(text) ?? describeBody(res, text);
-    return new CitrixBadQuery(
+    return status < 300 ? null : badQuery(request, ex);
+  }
+
+  /** 429: throttled, to wait and retry; 401: the token, to renew once; 403: the API client may not read. */
+  private refusal(request: RequestInfo, res: Response): Error {
+    if (res.status === 401) return new Unauthorized();
+    if (res.status === 429) {
+      const message = `Citrix answered 429 (one call per tenant at a time) after retries; the state machine retries later.`;
+      return new Retriable(new CitrixThrottled(said(request, message)), retryAfter(res));
+    }
+    this.warn('Citrix refused the API client', { ...loggedRequest(request), status: res.status });
+    return new CitrixAuthFailed(
       said(
         request,
-        `Citrix refused the query with HTTP ${res.status} (${detail}). Check the entity's name and its time and key fields (ENTITIES, TIME_FIELDS, KEY_FIELDS).`,
+        `Citrix answered 403 Forbidden: the API client has no access to the Monitor Service for customer ${this.options.customerId}; give it that access in Citrix Cloud (Identity and Access Management).`,
       ),
     );
   }
@@ -344,6 +328,27 @@ export class CitrixClient implements CitrixPages {
     const nextLink = link ? this.resolveNextLink(link, request.url) : null;
     return { rows: page.data.value, nextLink, bytes: Buffer.byteLength(text) };
   }
+}
+
+/** A 5xx or 408, retried: the OData error says why (a query past the server's 30 s timeout, say), or the body is described. */
+function serverFault(request: RequestInfo, { res, text }: Exchange): Retriable {
+  const odata = odataErrorMessage(text);
+  const detail = odata === null ? describeBody(res, text) : `HTTP ${res.status}, "${odata}"`;
+  return new Retriable(
+    new CitrixTransient(said(request, `Citrix answered ${detail}; retried.`)),
+    retryAfter(res),
+  );
+}
+
+/** Another 4xx: the entity, its filter or its key is not accepted, and a retry would fail the same way. */
+function badQuery(request: RequestInfo, { res, text }: Exchange): CitrixBadQuery {
+  const detail = odataErrorMessage(text) ?? describeBody(res, text);
+  return new CitrixBadQuery(
+    said(
+      request,
+      `Citrix refused the query with HTTP ${res.status} (${detail}). Check the entity's name and its time and key fields (ENTITIES, TIME_FIELDS, KEY_FIELDS).`,
+    ),
+  );
 }
 
 /** The half-open hour `[fromMs, toMs)` on `field`, with unquoted DateTimeOffset literals. */
