@@ -34,10 +34,10 @@ export async function retrying<T>(
       return await once();
     } catch (err) {
       if (!(err instanceof Retriable)) throw err;
-      if (Date.now() >= deadlineMs) throw outOfTime();
-      if (attempt >= Math.min(policy.attempts, err.attemptsAtMost)) {
+      const late = Date.now() >= deadlineMs;
+      if (late || attempt >= Math.min(policy.attempts, err.attemptsAtMost)) {
         observe(err, attempt, null);
-        throw err.failure;
+        throw late ? outOfTime() : err.failure;
       }
       const wait = err.retryAfterMs ?? backoff(policy.backoffMs, attempt);
       const left = deadlineMs - Date.now();
