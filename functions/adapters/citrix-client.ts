@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import type { SecretSource } from '../domain/config.ts';
 import {
   CitrixAuthFailed,
   CitrixBadQuery,
@@ -6,7 +8,30 @@ import {
   ForeignNextLink,
 } from '../domain/errors.ts';
 import { odataInstant } from '../domain/hours.ts';
-import { type CitrixPages, type KeyPageQuery, type KeyValue, OutOfTime, type Page } from '../domain/ports.ts';
+import {
+  type CitrixPages,
+  type KeyPageQuery,
+  type KeyValue,
+  OutOfTime,
+  type Page,
+  type Telemetry,
+} from '../domain/ports.ts';
+import {
+  apiBaseSetting,
+  describeBody,
+  type Exchange,
+  exchange,
+  jsonOf,
+  loggedRequest,
+  odataErrorMessage,
+  type RequestInfo,
+  Retriable,
+  redirected,
+  retryAfter,
+  said,
+} from './citrix-http.ts';
+import { type RetryPolicy, retrying } from './citrix-retry.ts';
+import { TokenCache } from './citrix-token.ts';
 
 export interface CitrixClientOptions {
   /** API base, e.g. `https://api.cloud.com` (no trailing slash). */
@@ -15,7 +40,15 @@ export interface CitrixClientOptions {
   readonly clientId: string;
   /** Resolves the client secret when a token is needed (Secrets Manager in AWS); never stored here. */
   readonly clientSecret: () => Promise<string>;
-  /** Sent as `Prefer: odata.maxpagesize`; never as `$top`, which caps the whole result. */
+  /** The listed tenant these credentials are for; null or absent for the environment's one tenant (messages name its settings). */
+  readonly tenant?: string | null;
+  /** Where the client secret comes from, for messages (default: the CITRIX_CLIENT_SECRET variable). */
+  readonly secretSource?: SecretSource;
+  /**
+   * Sent as `Prefer: odata.maxpagesize` on every request. A request paged by the server's nextLinks
+   * never carries it as `$top`, which caps the whole result in OData v4; a request paged by key carries
+   * its own `$top` ({@link KeyPageQuery.top}), which caps that one request.
+   */
   readonly pageSize: number;
   /** Attempts per request for 429/5xx/network faults before the typed error goes to the state machine. */
   readonly maxAttempts?: number;
@@ -24,27 +57,12 @@ export interface CitrixClientOptions {
   readonly requestTimeoutMs?: number;
   /** For tests: where waits go. */
   readonly sleep?: (ms: number) => Promise<void>;
-  /** Counts what happened, for logs and metrics. */
-  readonly onEvent?: (
-    event: 'retry' | 'throttled' | 'token',
-    what: string,
-    fields: Record<string, unknown>,
-  ) => void;
-}
-
-const RENEW_BEFORE_EXPIRY_MS = 5 * 60_000;
-const MAX_RETRY_AFTER_MS = 60_000;
-
-/** Retriable outcomes carry the wait the server asked for, if any. */
-class Retry extends Error {
-  readonly failure: CitrixThrottled | CitrixTransient;
-  readonly retryAfterMs: number | null;
-
-  constructor(failure: CitrixThrottled | CitrixTransient, retryAfterMs: number | null) {
-    super(failure.message);
-    this.failure = failure;
-    this.retryAfterMs = retryAfterMs;
-  }
+  /**
+   * Where retries, throttling waits and refusals are logged (never a secret or a token), and counted
+   * (Retries, Throttles): the telemetry of the invocation at hand, asked for each time, since a client
+   * outlives an invocation to reuse its token.
+   */
+  readonly telemetry?: () => Telemetry;
 }
 
 /** A 401 on a data request: the token is renewed once before it becomes {@link CitrixAuthFailed}. */
@@ -62,39 +80,11 @@ export function keyLiteral(key: KeyValue): string {
   return GUID.test(key) ? key : `'${key.replaceAll("'", "''")}'`;
 }
 
-function retryAfter(res: Response): number | null {
-  const raw = res.headers.get('retry-after');
-  if (!raw) return null;
-  const seconds = Number(raw);
-  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(raw) - Date.now();
-  return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS) : null;
-}
-
-/** With `redirect: 'manual'`, fetch reports a redirect as an opaque response with status 0. */
-function redirected(res: Response): boolean {
-  return res.type === 'opaqueredirect' || (res.status >= 300 && res.status < 400);
-}
-
-/** The `error.message` of an OData error body, if that is what it is. */
-function odataErrorMessage(text: string): string | null {
-  try {
-    const body = JSON.parse(text) as { error?: { message?: unknown }; message?: unknown };
-    const message = body.error?.message ?? body.message;
-    return typeof message === 'string' ? message.slice(0, 300) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** A short, secret-free description of a body that is not the JSON we expected. */
-function describeBody(res: Response, text: string): string {
-  const type = res.headers.get('content-type') ?? 'no content type';
-  const html = /^\s*<(!doctype|html)/i.test(text)
-    ? 'an HTML page'
-    : `${text.length} bytes that are not valid JSON`;
-  const title = /<title>([^<]{1,80})<\/title>/i.exec(text)?.[1];
-  return `${html} (HTTP ${res.status}, ${type}${title ? `, "${title.trim()}"` : ''})`;
-}
+/** An OData page: the rows of `value`, and the server's link to the next page if there is one. */
+const odataPage = z.object({
+  value: z.array(z.unknown()),
+  '@odata.nextLink': z.string().optional().catch(undefined),
+});
 
 /**
  * Client of the Citrix Monitor Service OData API. It holds one token at a time, renews it before it
@@ -102,15 +92,35 @@ function describeBody(res: Response, text: string): string {
  * is a {@link ForeignNextLink} error and no request is made.
  */
 export class CitrixClient implements CitrixPages {
-  private token: { value: string; renewAt: number } | null = null;
   private readonly options: CitrixClientOptions;
   private readonly base: URL;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly tokens: TokenCache;
+  private readonly policy: RetryPolicy;
+  private readonly timeoutMs: number;
+  private readonly tenant: string | null;
 
   constructor(options: CitrixClientOptions) {
     this.options = options;
     this.base = new URL(`${options.apiBase}/`);
-    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.tenant = options.tenant ?? null;
+    this.timeoutMs = options.requestTimeoutMs ?? 90_000;
+    this.policy = {
+      attempts: options.maxAttempts ?? 6,
+      backoffMs: options.backoffMs ?? 500,
+      sleep: options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+    };
+    this.tokens = new TokenCache({
+      base: this.base,
+      customerId: options.customerId,
+      clientId: options.clientId,
+      clientSecret: options.clientSecret,
+      credentials: {
+        tenant: this.tenant,
+        secret: options.secretSource ?? { kind: 'env', variable: 'CITRIX_CLIENT_SECRET' },
+      },
+      timeoutMs: this.timeoutMs,
+      warn: (message, fields) => this.warn(message, fields),
+    });
   }
 
   /**
@@ -184,227 +194,161 @@ export class CitrixClient implements CitrixPages {
     deadlineMs = Number.POSITIVE_INFINITY,
   ): Promise<Page> {
     const { what, fields } = typeof about === 'string' ? { what: about, fields: {} } : about;
-    const attempts = this.options.maxAttempts ?? 6;
+    const request: RequestInfo = { what, method: 'GET', url, hostSetting: apiBaseSetting(this.tenant) };
     const outOfTime = () =>
       new OutOfTime(`${what}: the invocation's time budget ended before the page came.`);
     let renewed = false;
-    for (let attempt = 1; ; attempt++) {
-      if (Date.now() >= deadlineMs) throw outOfTime();
+    const once = async (): Promise<Page> => {
       try {
-        return await this.tryFetchPage(url, what, fields, deadlineMs);
+        return await this.fetchOnce(request, deadlineMs);
       } catch (err) {
-        if (err instanceof Retry && Date.now() >= deadlineMs) throw outOfTime();
-        if (err instanceof Unauthorized) {
-          if (renewed) {
-            throw new CitrixAuthFailed(
-              `${what}: Citrix answered 401 even with a new token; check the API client's permissions.`,
-            );
-          }
-          renewed = true;
-          this.token = null;
-          attempt--;
-          continue;
-        }
-        if (!(err instanceof Retry)) throw err;
-        if (attempt >= attempts) throw err.failure;
-        this.options.onEvent?.('retry', what, fields);
-        const backoff = Math.random() * (this.options.backoffMs ?? 500) * 2 ** (attempt - 1);
-        const wait = err.retryAfterMs ?? backoff;
-        const left = deadlineMs - Date.now();
-        // The wait is honoured as far as the budget goes; the next invocation asks again.
-        await this.sleep(Math.max(0, Math.min(wait, left)));
-        if (wait >= left) throw outOfTime();
+        if (!(err instanceof Unauthorized)) throw err;
+        if (renewed) throw this.refusedTwice(request);
+        renewed = true;
+        this.tokens.drop();
+        this.warn('Citrix answered 401; asking for a new token', { ...fields, request: what });
+        if (Date.now() >= deadlineMs) throw outOfTime();
+        return once();
       }
-    }
-  }
-
-  /** The request timeout, cut to the time left before `deadlineMs`. */
-  /**
-   * One request and its whole body, aborted after the request timeout or at `deadlineMs`, whichever
-   * comes first. The timer ends with the request: an `AbortSignal.timeout` would live on for the full
-   * timeout and keep the request's state, and its body, reachable until then: a thousand pages later,
-   * that is the heap.
-   */
-  private async request(
-    url: string,
-    init: RequestInit,
-    deadlineMs: number,
-  ): Promise<{ res: Response; text: string }> {
-    const limit = this.options.requestTimeoutMs ?? 90_000;
-    const controller = new AbortController();
-    const timer = setTimeout(
-      () => controller.abort(new DOMException('The request timed out', 'TimeoutError')),
-      Math.max(1, Math.min(limit, deadlineMs - Date.now())),
-    );
-    try {
-      const res = await fetch(url, { ...init, signal: controller.signal });
-      return { res, text: await res.text() };
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  private async tryFetchPage(
-    url: string,
-    what: string,
-    fields: Record<string, unknown>,
-    deadlineMs: number,
-  ): Promise<Page> {
-    const token = await this.getToken(deadlineMs);
-    let res: Response;
-    let text: string;
-    try {
-      ({ res, text } = await this.request(
-        url,
-        {
-          headers: {
-            Authorization: `CWSAuth bearer=${token}`,
-            'Citrix-CustomerId': this.options.customerId,
-            Accept: 'application/json',
-            'Accept-Encoding': 'gzip',
-            Prefer: `odata.maxpagesize=${this.options.pageSize}`,
-          },
-          redirect: 'manual',
-        },
-        deadlineMs,
-      ));
-    } catch (err) {
-      const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      throw new Retry(
-        new CitrixTransient(`${what}: the request failed before a complete response (${reason}).`, {
-          cause: err,
-        }),
-        null,
-      );
-    }
-    if (res.status === 429) {
-      this.options.onEvent?.('throttled', what, fields);
-      throw new Retry(
-        new CitrixThrottled(
-          `${what}: Citrix answered 429 (one call per tenant at a time) after retries; the state machine retries later.`,
-        ),
-        retryAfter(res),
-      );
-    }
-    if (res.status === 401) throw new Unauthorized();
-    if (res.status === 403)
-      throw new CitrixAuthFailed(
-        `${what}: Citrix answered 403 Forbidden: the API client has no access to the Monitor Service for customer ${this.options.customerId}.`,
-      );
-    if (res.status >= 500 || res.status === 408) {
-      // An OData error body says why (a query past the server's 30 s timeout, say); anything else is described.
-      const odata = odataErrorMessage(text);
-      const detail = odata === null ? describeBody(res, text) : `HTTP ${res.status}, "${odata}"`;
-      throw new Retry(new CitrixTransient(`${what}: Citrix answered ${detail}; retried.`), retryAfter(res));
-    }
-    if (redirected(res)) {
-      throw new CitrixBadQuery(
-        `${what}: Citrix answered a redirect (HTTP ${res.status}); it was not followed, so the token went nowhere else. Query: ${url}`,
-      );
-    }
-    if (res.status >= 300) {
-      const detail = odataErrorMessage(text) ?? describeBody(res, text);
-      throw new CitrixBadQuery(
-        `${what}: Citrix refused the query with HTTP ${res.status} (${detail}). Query: ${url}`,
-      );
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new Retry(
-        new CitrixTransient(
-          `${what}: Citrix returned ${describeBody(res, text)} instead of an OData page; nothing was written for it.`,
-        ),
-        null,
-      );
-    }
-    const value = (body as { value?: unknown })?.value;
-    if (!Array.isArray(value)) {
-      throw new Retry(
-        new CitrixTransient(
-          `${what}: Citrix returned JSON without a "value" array (HTTP ${res.status}); nothing was written for it.`,
-        ),
-        null,
-      );
-    }
-    const link = (body as { '@odata.nextLink'?: unknown })['@odata.nextLink'];
-    const nextLink = typeof link === 'string' && link ? this.resolveNextLink(link, url) : null;
-    return { rows: value, nextLink, bytes: Buffer.byteLength(text) };
-  }
-
-  private async getToken(deadlineMs: number): Promise<string> {
-    if (this.token && Date.now() < this.token.renewAt) return this.token.value;
-    const url = new URL(
-      `cctrustoauth2/${encodeURIComponent(this.options.customerId)}/tokens/clients`,
-      this.base,
-    ).href;
-    const body = new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: this.options.clientId,
-      client_secret: await this.options.clientSecret(),
-    });
-    let res: Response;
-    let text: string;
-    try {
-      ({ res, text } = await this.request(
-        url,
-        {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-          body,
-          // Never re-send the client secret to wherever a redirect points.
-          redirect: 'manual',
-        },
-        deadlineMs,
-      ));
-    } catch (err) {
-      throw new Retry(
-        new CitrixTransient(
-          `Token request to ${url} failed (${err instanceof Error ? err.message : String(err)}).`,
-          { cause: err },
-        ),
-        null,
-      );
-    }
-    if (redirected(res)) {
-      throw new CitrixAuthFailed(
-        `The token endpoint ${url} answered a redirect; it was not followed, so the client secret went nowhere else. Check API_BASE.`,
-      );
-    }
-    if (res.status === 400 || res.status === 401 || res.status === 403) {
-      throw new CitrixAuthFailed(
-        `Citrix Cloud refused the API client (HTTP ${res.status} from the token endpoint): check CITRIX_CUSTOMER_ID, CITRIX_CLIENT_ID and the client secret.`,
-      );
-    }
-    if (res.status === 429)
-      throw new Retry(new CitrixThrottled(`Token request throttled (429).`), retryAfter(res));
-    if (res.status !== 200)
-      throw new Retry(
-        new CitrixTransient(`Token request answered ${describeBody(res, text)}.`),
-        retryAfter(res),
-      );
-    let parsed: { access_token?: unknown; expires_in?: unknown };
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new Retry(new CitrixTransient(`Token endpoint returned ${describeBody(res, text)}.`), null);
-    }
-    const expiresIn = Number(parsed.expires_in ?? 3600);
-    if (typeof parsed.access_token !== 'string' || !parsed.access_token || !Number.isFinite(expiresIn)) {
-      throw new Retry(
-        new CitrixTransient('Token endpoint returned JSON without a usable access_token/expires_in.'),
-        null,
-      );
-    }
-    this.options.onEvent?.('token', 'token request', {});
-    const lifetimeMs = expiresIn * 1000;
-    this.token = {
-      value: parsed.access_token,
-      renewAt: Date.now() + Math.max(lifetimeMs - Math.min(RENEW_BEFORE_EXPIRY_MS, lifetimeMs / 2), 0),
     };
-    return this.token.value;
+    return retrying(once, this.policy, deadlineMs, outOfTime, (failure, attempt, waitMs) =>
+      this.observe(failure, attempt, waitMs, { ...fields, request: what }),
+    );
   }
+
+  /** Counts a retriable failure, and logs the wait when another attempt follows. */
+  private observe(
+    failure: Retriable,
+    attempt: number,
+    waitMs: number | null,
+    fields: Record<string, unknown>,
+  ) {
+    const throttled = failure.failure instanceof CitrixThrottled;
+    const telemetry = this.options.telemetry?.();
+    if (throttled) telemetry?.metric('Throttles', 1);
+    if (waitMs === null) return;
+    telemetry?.metric('Retries', 1);
+    this.warn(throttled ? 'Citrix answered 429; waiting' : 'retrying a Citrix request', {
+      ...fields,
+      attempt,
+      maxAttempts: Math.min(this.policy.attempts, failure.attemptsAtMost),
+      waitMs,
+      reason: failure.message,
+    });
+  }
+
+  /**
+   * A warning: a refusal, a throttling wait, a retry. The Telemetry port has no level yet, so these go
+   * out through `log`, which `--verbose` prints; they belong at `warn` once it has one.
+   */
+  private warn(message: string, fields: Record<string, unknown>): void {
+    this.options.telemetry?.().log(message, fields);
+  }
+
+  private refusedTwice(request: RequestInfo): CitrixAuthFailed {
+    this.warn('Citrix refused a new token', { ...loggedRequest(request), status: 401 });
+    return new CitrixAuthFailed(
+      said(
+        request,
+        `Citrix answered 401 even with a new token; check the API client's permissions in Citrix Cloud (Identity and Access Management).`,
+      ),
+    );
+  }
+
+  /** One attempt: a token, the request, and its answer as a page or as the error it means. */
+  private async fetchOnce(request: RequestInfo, deadlineMs: number): Promise<Page> {
+    const token = await this.tokens.get(deadlineMs);
+    const ex = await exchange(request, this.pageRequest(token), this.timeoutMs, deadlineMs);
+    const failed = this.statusFailure(request, ex);
+    if (failed) throw failed;
+    return this.readPage(request, ex);
+  }
+
+  private pageRequest(token: string): RequestInit {
+    return {
+      headers: {
+        Authorization: `CWSAuth bearer=${token}`,
+        'Citrix-CustomerId': this.options.customerId,
+        Accept: 'application/json',
+        'Accept-Encoding': 'gzip',
+        Prefer: `odata.maxpagesize=${this.options.pageSize}`,
+      },
+      redirect: 'manual',
+    };
+  }
+
+  /** The error an answer's status means (retriable or not), or null for a 2xx. */
+  private statusFailure(request: RequestInfo, ex: Exchange): Error | null {
+    const { status } = ex.res;
+    if (status === 429 || status === 401 || status === 403) return this.refusal(request, ex.res);
+    if (status >= 500 || status === 408) return serverFault(request, ex);
+    if (redirected(ex.res)) {
+      return new CitrixBadQuery(
+        said(
+          request,
+          `Citrix answered a redirect (HTTP ${status}); it was not followed, so the token went nowhere else. Check ${request.hostSetting}.`,
+        ),
+      );
+    }
+    return status < 300 ? null : badQuery(request, ex);
+  }
+
+  /** 429: throttled, to wait and retry; 401: the token, to renew once; 403: the API client may not read. */
+  private refusal(request: RequestInfo, res: Response): Error {
+    if (res.status === 401) return new Unauthorized();
+    if (res.status === 429) {
+      const message = `Citrix answered 429 (one call per tenant at a time) after retries; the state machine retries later.`;
+      return new Retriable(new CitrixThrottled(said(request, message)), retryAfter(res));
+    }
+    this.warn('Citrix refused the API client', { ...loggedRequest(request), status: res.status });
+    return new CitrixAuthFailed(
+      said(
+        request,
+        `Citrix answered 403 Forbidden: the API client has no access to the Monitor Service for customer ${this.options.customerId}; give it that access in Citrix Cloud (Identity and Access Management).`,
+      ),
+    );
+  }
+
+  /** The rows and checked nextLink of a 2xx answer; anything but an OData page is retried. */
+  private readPage(request: RequestInfo, { res, text }: Exchange): Page {
+    const json = jsonOf(text);
+    const page = odataPage.safeParse(json);
+    if (!page.success) {
+      const what =
+        json === undefined ? describeBody(res, text) : `JSON without a "value" array (HTTP ${res.status})`;
+      const failure = new CitrixTransient(
+        said(
+          request,
+          `Citrix returned ${what} instead of an OData page; nothing was written for it, and it is retried. If it persists, check ${request.hostSetting} (a proxy or gateway may be answering) and Citrix Cloud's status.`,
+        ),
+      );
+      throw new Retriable(failure, null);
+    }
+    const link = page.data['@odata.nextLink'];
+    const nextLink = link ? this.resolveNextLink(link, request.url) : null;
+    return { rows: page.data.value, nextLink, bytes: Buffer.byteLength(text) };
+  }
+}
+
+/** A 5xx or 408, retried: the OData error says why (a query past the server's 30 s timeout, say), or the body is described. */
+function serverFault(request: RequestInfo, { res, text }: Exchange): Retriable {
+  const odata = odataErrorMessage(text);
+  const detail = odata === null ? describeBody(res, text) : `HTTP ${res.status}, "${odata}"`;
+  return new Retriable(
+    new CitrixTransient(said(request, `Citrix answered ${detail}; retried.`)),
+    retryAfter(res),
+  );
+}
+
+/** Another 4xx: the entity, its filter or its key is not accepted, and a retry would fail the same way. */
+function badQuery(request: RequestInfo, { res, text }: Exchange): CitrixBadQuery {
+  const detail = odataErrorMessage(text) ?? describeBody(res, text);
+  return new CitrixBadQuery(
+    said(
+      request,
+      `Citrix refused the query with HTTP ${res.status} (${detail}). Check the entity's name and its time and key fields (ENTITIES, TIME_FIELDS, KEY_FIELDS).`,
+    ),
+  );
 }
 
 /** The half-open hour `[fromMs, toMs)` on `field`, with unquoted DateTimeOffset literals. */

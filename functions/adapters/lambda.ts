@@ -61,15 +61,10 @@ export function collectorFromEnv(
       customerId: config.customerId,
       clientId: config.clientId,
       clientSecret: clientSecretResolver(config.clientSecret, env, clients.secrets, config.tenant),
+      tenant: config.tenant,
+      secretSource: config.clientSecret,
       pageSize: config.pageSize,
-      onEvent: (event, what, fields) => {
-        if (event === 'token') return;
-        telemetry.metric(event === 'throttled' ? 'Throttles' : 'Retries', 1);
-        telemetry.log(event === 'throttled' ? 'Citrix answered 429; waiting' : 'retrying a Citrix request', {
-          ...fields,
-          request: what,
-        });
-      },
+      telemetry: () => telemetry,
       ...tuning,
     }),
     log: telemetry.log,

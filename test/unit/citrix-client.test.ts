@@ -1,9 +1,11 @@
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { CitrixClient, type CitrixClientOptions } from '../../functions/adapters/citrix-client.ts';
+import { jsonLinesTelemetry } from '../../functions/adapters/telemetry.ts';
 import {
+  BadConfiguration,
   CitrixAuthFailed,
   CitrixBadQuery,
   CitrixThrottled,
@@ -32,7 +34,6 @@ interface Seen {
   path: string;
   headers: IncomingHttpHeaders;
   body: string;
-  at: number;
 }
 type Reply = (request: Seen, res: ServerResponse, nth: number) => void;
 
@@ -49,8 +50,21 @@ const page = (rows: unknown[], nextLink?: string) => ({
 
 const okPage: Reply = (_request, res) => send(res, 200, page([SESSION]));
 
-/** Starts a stand-in; `reply` answers the n-th data request (1-based). */
-async function citrixStandIn(reply: Reply = okPage, expiresIn: unknown = '3600') {
+/** Issues the n-th token (1-based). */
+const issueToken =
+  (expiresIn: unknown): Reply =>
+  (_request, res, nth) =>
+    send(res, 200, { token_type: 'bearer', access_token: `${TOKEN}-${nth}`, expires_in: expiresIn });
+
+/**
+ * Starts a stand-in; `reply` answers the n-th data request (1-based), `token` the n-th request to the
+ * token endpoint, by default with a token.
+ */
+async function citrixStandIn(
+  reply: Reply = okPage,
+  expiresIn: unknown = '3600',
+  token = issueToken(expiresIn),
+) {
   const tokens: Seen[] = [];
   const data: Seen[] = [];
   const server = createServer((req, res) => {
@@ -65,15 +79,10 @@ async function citrixStandIn(reply: Reply = okPage, expiresIn: unknown = '3600')
         path: req.url ?? '',
         headers: req.headers,
         body,
-        at: Date.now(),
       };
       if (seen.path === `/cctrustoauth2/${CUSTOMER}/tokens/clients`) {
         tokens.push(seen);
-        send(res, 200, {
-          token_type: 'bearer',
-          access_token: `${TOKEN}-${tokens.length}`,
-          expires_in: expiresIn,
-        });
+        token(seen, res, tokens.length);
         return;
       }
       data.push(seen);
@@ -384,13 +393,14 @@ describe('CitrixClient.fetchPage', () => {
         ? send(res, 429, { message: 'Too many requests' }, { 'retry-after': '1' })
         : okPage(_request, res, nth),
     );
-    const client = clientOf(citrix.base);
+    const waits: number[] = [];
+    const client = clientOf(citrix.base, { sleep: async (ms) => void waits.push(ms) });
 
     const result = await client.fetchPage(firstPage(client), 'Sessions 10:00');
 
     expect(result.rows).toEqual([SESSION]);
-    const [first, second] = citrix.data;
-    expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(950);
+    expect(waits).toEqual([1000]);
+    expect(citrix.data).toHaveLength(2);
   });
 
   it('gives up with CitrixThrottled after maxAttempts when the 429s persist', async () => {
@@ -423,7 +433,7 @@ describe('CitrixClient.fetchPage', () => {
 
     expect(error).toBeInstanceOf(CitrixTransient);
     expect(error.message).toBe(
-      'Sessions 10:00: Citrix answered HTTP 500, "Execution Timeout Expired."; retried.',
+      `Sessions 10:00: Citrix answered HTTP 500, "Execution Timeout Expired."; retried. Request: GET ${firstPage(client)}`,
     );
   });
 
@@ -443,7 +453,7 @@ describe('CitrixClient.fetchPage', () => {
     expect(error.message).toContain('"503 Service Unavailable"');
   });
 
-  it('treats an HTML page answered with 200 as CitrixTransient, not as an empty page', async () => {
+  it('treats an HTML page answered with 200 as CitrixTransient, not as an empty page, and says what to check', async () => {
     const citrix = await citrixStandIn((_request, res) => {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end('<html><head><title>Sign in</title></head><body></body></html>');
@@ -453,25 +463,15 @@ describe('CitrixClient.fetchPage', () => {
     const error = await failure(client.fetchPage(firstPage(client), 'Sessions 10:00'));
 
     expect(error).toBeInstanceOf(CitrixTransient);
-    expect(error.message).toContain('an HTML page');
+    expect(error.message).toContain(
+      'Citrix returned an HTML page (HTTP 200, text/html, "Sign in") instead of an OData page; nothing was written for it, and it is retried. If it persists, check API_BASE (a proxy or gateway may be answering)',
+    );
   });
 
   it('treats truncated JSON as CitrixTransient', async () => {
     const citrix = await citrixStandIn((_request, res) =>
       send(res, 200, '{"value":[{"SessionKey":"4569fdfd-'),
     );
-    const client = clientOf(citrix.base, { maxAttempts: 1 });
-
-    const error = await failure(client.fetchPage(firstPage(client), 'Sessions 10:00'));
-
-    expect(error).toBeInstanceOf(CitrixTransient);
-  });
-
-  it('treats a connection that drops in the middle of the body as CitrixTransient', async () => {
-    const citrix = await citrixStandIn((_request, res) => {
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '5000' });
-      res.write('{"value":[{"SessionKey":"4569fdfd-', () => res.destroy());
-    });
     const client = clientOf(citrix.base, { maxAttempts: 1 });
 
     const error = await failure(client.fetchPage(firstPage(client), 'Sessions 10:00'));
@@ -549,5 +549,261 @@ describe('CitrixClient.resolveNextLink', () => {
     ['an http link on another port', 'http://api.cloud.com:8080/monitorodata/Sessions?$skiptoken=2'],
   ])('refuses a link to %s', (_what, link) => {
     expect(() => client.resolveNextLink(link, pageUrl)).toThrow(ForeignNextLink);
+  });
+});
+
+/** What the client logged, as `--verbose` prints it: the JSON log lines of the local telemetry. */
+function captured() {
+  const lines: string[] = [];
+  const json = jsonLinesTelemetry((line) => void lines.push(line));
+  const telemetry = () => json;
+  const all = () => lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  const logged = () => all().filter((line) => line.message !== 'metric');
+  const metrics = () => all().flatMap((line) => (line.message === 'metric' ? [line.metric] : []));
+  return { telemetry, lines, logged, metrics, messages: () => logged().map((line) => line.message) };
+}
+
+/** A port on 127.0.0.1 that nothing listens on: bound, then closed. */
+async function closedPort(): Promise<number> {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('CitrixClient when the API cannot be reached', () => {
+  it('says it cannot connect, naming the host, port and code, after one quick retry', async () => {
+    const port = await closedPort();
+    const log = captured();
+    const client = clientOf(`http://127.0.0.1:${port}`, { maxAttempts: 6, telemetry: log.telemetry });
+
+    const error = await failure(client.fetchPage(firstPage(client), 'Sessions 10:00'));
+
+    expect(error).toBeInstanceOf(CitrixTransient);
+    expect(error.message).toContain(
+      `cannot connect to 127.0.0.1:${port} (ECONNREFUSED): check API_BASE and the network.`,
+    );
+    expect(error.message).toContain(`POST http://127.0.0.1:${port}/cctrustoauth2/${CUSTOMER}/tokens/clients`);
+    // Two attempts, not six: one retry logged, then the failure goes to the state machine's Retry.
+    expect(log.messages()).toEqual(['retrying a Citrix request']);
+    expect(log.logged()[0]).toMatchObject({ attempt: 1, maxAttempts: 2 });
+  });
+
+  it('names the tenant list entry of a listed tenant that cannot connect', async () => {
+    const port = await closedPort();
+    const client = clientOf(`http://127.0.0.1:${port}`, { tenant: 'acme' });
+
+    const error = await failure(client.fetchPage(firstPage(client), 'Sessions 10:00'));
+
+    expect(error.message).toContain('check API_BASE (or the apiBase of tenant "acme" in the tenant list)');
+  });
+
+  it('treats a connection that breaks in the middle of a response as CitrixTransient, with the full backoff', async () => {
+    const citrix = await citrixStandIn((_request, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '5000' });
+      res.write('{"value":[{"SessionKey":"4569fdfd-', () => res.destroy());
+    });
+    const client = clientOf(citrix.base, { maxAttempts: 4 });
+
+    const error = await failure(client.fetchPage(firstPage(client), 'Sessions 10:00'));
+
+    expect(error).toBeInstanceOf(CitrixTransient);
+    // Node's fetch says `terminated`; its cause says how (the other side closed the socket).
+    expect(error.message).toMatch(
+      /the request failed before a complete response \(TypeError: terminated: .+\); retried\./,
+    );
+    expect(citrix.data).toHaveLength(4);
+  });
+});
+
+describe('CitrixClient messages', () => {
+  const html503 = (res: ServerResponse) => {
+    res.writeHead(503, { 'content-type': 'text/html' });
+    res.end('<html><head><title>Service Unavailable</title></head></html>');
+  };
+
+  it.each<[string, Reply]>([
+    ['a 500', (_q, res) => send(res, 500, { error: { message: 'Execution Timeout Expired.' } })],
+    ['an HTML 503', (_q, res) => html503(res)],
+    ['a 400', (_q, res) => send(res, 400, { error: { message: 'bad filter' } })],
+    ['a 403', (_q, res) => send(res, 403, { message: 'Forbidden' })],
+    ['persisting 429s', (_q, res) => send(res, 429, { message: 'Too many requests' })],
+    ['truncated JSON', (_q, res) => send(res, 200, '{"value":[{"SessionKey":"4569fdfd-')],
+    ['a 401 even with a new token', (_q, res) => send(res, 401, { error: 'unauthorized' })],
+  ])('names the URL tried after %s', async (_what, reply) => {
+    const citrix = await citrixStandIn(reply);
+    const client = clientOf(citrix.base, { maxAttempts: 2 });
+    const url = firstPage(client);
+
+    const error = await failure(client.fetchPage(url, 'Sessions 10:00'));
+
+    expect(error.message).toMatch(/^Sessions 10:00: /);
+    expect(error.message).toContain(` Request: GET ${url}`);
+  });
+
+  it('hides the value of a query parameter that may be a credential', async () => {
+    const citrix = await citrixStandIn((_q, res, nth) =>
+      nth === 1
+        ? send(res, 200, page([SESSION], 'Sessions?$skiptoken=2&access_token=leaked-7Yq'))
+        : send(res, 400, { error: { message: 'bad' } }),
+    );
+    const client = clientOf(citrix.base);
+    const first = await client.fetchPage(firstPage(client), 'Sessions 10:00');
+
+    const error = await failure(client.fetchPage(first.nextLink ?? '', 'Sessions 10:00'));
+
+    expect(error.message).toContain(
+      `Request: GET ${citrix.base}/monitorodata/Sessions?$skiptoken=2&access_token=HIDDEN`,
+    );
+    expect(error.message).not.toContain('leaked-7Yq');
+  });
+
+  it('says what it got and what to do when the token endpoint answers an HTML error page', async () => {
+    const citrix = await citrixStandIn(okPage, '3600', (_q, res) => html503(res));
+    const client = clientOf(citrix.base, { maxAttempts: 2 });
+
+    const error = await failure(client.fetchPage(firstPage(client), 'Sessions 10:00'));
+
+    expect(error).toBeInstanceOf(CitrixTransient);
+    expect(error.message).toBe(
+      `Token request: the token endpoint answered an HTML page (HTTP 503, text/html, "Service Unavailable") instead of a token; retried. If it persists, check API_BASE and Citrix Cloud's status. Request: POST ${citrix.base}/cctrustoauth2/${CUSTOMER}/tokens/clients`,
+    );
+  });
+
+  it('says API_BASE must be the host only when a token request under a path is answered 404, and does not retry', async () => {
+    const citrix = await citrixStandIn((_q, res) => {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('The resource you are looking for has been removed or is unavailable.');
+    });
+    const client = clientOf(`${citrix.base}/monitorodata`, { maxAttempts: 6 });
+
+    const error = await failure(client.fetchPage(firstPage(client), 'Sessions 10:00'));
+
+    expect(error).toBeInstanceOf(BadConfiguration);
+    expect(error.message).toContain(
+      `POST ${citrix.base}/monitorodata/cctrustoauth2/${CUSTOMER}/tokens/clients`,
+    );
+    expect(error.message).toContain('API_BASE must be the host only, e.g. https://api.cloud.com');
+    expect(citrix.data).toHaveLength(1);
+  });
+
+  it('asks whether API_BASE is right when the token endpoint of a host answers 404', async () => {
+    const citrix = await citrixStandIn(okPage, '3600', (_q, res) => send(res, 404, { message: 'Not found' }));
+    const client = clientOf(citrix.base, { maxAttempts: 6 });
+
+    const error = await failure(client.fetchPage(firstPage(client), 'Sessions 10:00'));
+
+    expect(error).toBeInstanceOf(BadConfiguration);
+    expect(error.message).toContain(
+      `Token request: the token endpoint answered HTTP 404: is API_BASE right? It must be the Citrix Cloud API host, e.g. https://api.cloud.com. Request: POST ${citrix.base}/cctrustoauth2/${CUSTOMER}/tokens/clients`,
+    );
+    expect(citrix.tokens).toHaveLength(1);
+  });
+});
+
+describe('CitrixClient when Citrix Cloud refuses the credentials', () => {
+  const refuse: Reply = (_q, res) => send(res, 401, { error: 'invalid_client' });
+
+  it("names a listed tenant and its own fields in the tenant list, and none of the environment's", async () => {
+    const citrix = await citrixStandIn(okPage, '3600', refuse);
+    const secretId = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:citrix/acme-Ab12Cd';
+    const client = clientOf(citrix.base, {
+      tenant: 'acme',
+      secretSource: { kind: 'secretsManager', secretId },
+    });
+
+    const error = await failure(client.fetchPage(firstPage(client), 'Sessions 10:00'));
+
+    expect(error).toBeInstanceOf(CitrixAuthFailed);
+    expect(error.message).toContain(
+      `Citrix Cloud refused the API client (HTTP 401): check customerId, clientId and clientSecretArn (the secret ${secretId}) of tenant "acme" in the tenant list.`,
+    );
+    expect(error.message).not.toContain('CITRIX_');
+    expect(error.message).not.toMatch(/\.\.$/);
+  });
+
+  it("names a listed tenant's clientSecretEnv when that is where its secret comes from", async () => {
+    const citrix = await citrixStandIn(okPage, '3600', refuse);
+    const client = clientOf(citrix.base, {
+      tenant: 'acme',
+      secretSource: { kind: 'env', variable: 'ACME_SECRET' },
+    });
+
+    const error = await failure(client.fetchPage(firstPage(client), 'Sessions 10:00'));
+
+    expect(error.message).toContain('clientSecretEnv (ACME_SECRET) of tenant "acme" in the tenant list.');
+  });
+
+  it.each<[string, Partial<CitrixClientOptions>, string]>([
+    ['locally', {}, 'check CITRIX_CUSTOMER_ID, CITRIX_CLIENT_ID and CITRIX_CLIENT_SECRET.'],
+    [
+      'in AWS',
+      { secretSource: { kind: 'secretsManager', secretId: 'citrix/secret' } },
+      'check CITRIX_CUSTOMER_ID, CITRIX_CLIENT_ID and the client secret in the Secrets Manager secret citrix/secret (CITRIX_CLIENT_SECRET_ARN).',
+    ],
+  ])(
+    "names the environment's settings for its one tenant %s, and no tenant list",
+    async (_where, options, hint) => {
+      const citrix = await citrixStandIn(okPage, '3600', refuse);
+      const client = clientOf(citrix.base, options);
+
+      const error = await failure(client.fetchPage(firstPage(client), 'Sessions 10:00'));
+
+      expect(error.message).toContain(hint);
+      expect(error.message).not.toContain('tenant');
+    },
+  );
+});
+
+describe('CitrixClient telemetry', () => {
+  it('logs an auth failure, without the secret', async () => {
+    const citrix = await citrixStandIn(okPage, '3600', (_q, res) =>
+      send(res, 401, { error: 'invalid_client' }),
+    );
+    const log = captured();
+    const client = clientOf(citrix.base, { telemetry: log.telemetry });
+
+    await failure(client.fetchPage(firstPage(client), 'Sessions 10:00'));
+
+    expect(log.logged()).toEqual([
+      expect.objectContaining({
+        message: 'Citrix refused the API client',
+        status: 401,
+        request: 'Token request',
+      }),
+    ]);
+    expect(log.lines.join('')).not.toContain('the-secret');
+  });
+
+  it('logs the wait after a 429 and each retry with its reason, and never the secret or an issued token', async () => {
+    const citrix = await citrixStandIn((request, res, nth) => {
+      if (nth === 1) return send(res, 429, { message: 'Too many requests' }, { 'retry-after': '0' });
+      if (nth === 2) return send(res, 401, { error: 'token expired' });
+      if (nth === 3) return send(res, 503, { message: 'busy' });
+      return okPage(request, res, nth);
+    });
+    const log = captured();
+    const client = clientOf(citrix.base, { telemetry: log.telemetry, maxAttempts: 4 });
+
+    await client.fetchPage(firstPage(client), { what: 'Sessions 10:00', fields: { entity: 'Sessions' } });
+
+    expect(log.messages()).toEqual([
+      'Citrix answered 429; waiting',
+      'Citrix answered 401; asking for a new token',
+      'retrying a Citrix request',
+    ]);
+    expect(log.metrics()).toEqual(['Throttles', 'Retries', 'Retries']);
+    expect(log.logged()[0]).toMatchObject({
+      entity: 'Sessions',
+      request: 'Sessions 10:00',
+      attempt: 1,
+      waitMs: 0,
+    });
+    expect(log.logged()[2]?.reason).toContain('Citrix answered HTTP 503, "busy"; retried.');
+    const text = log.lines.join('');
+    expect(citrix.tokens).toHaveLength(2);
+    expect(text).not.toContain(TOKEN);
+    expect(text).not.toContain('the-secret');
   });
 });
