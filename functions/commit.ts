@@ -1,7 +1,7 @@
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import type { ParsedResult } from '@aws-lambda-powertools/parser/types';
 import middy from '@middy/core';
-import { eventOf } from './adapters/events.ts';
+import { eventOf, loggedFailure } from './adapters/events.ts';
 import { fromLambdaEnvironment, lambdaMiddlewares } from './adapters/lambda.ts';
 import { type CommitResult, commitHour } from './domain/publish.ts';
 import { type CommitTask, commitTaskSchema } from './domain/schemas.ts';
@@ -13,7 +13,10 @@ export const commitHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareO
     .use(parser({ schema: commitTaskSchema, safeParse: true }))
     .handler(async (parsed) => {
       const task = eventOf(parsed, 'Commit');
-      return commitHour(fleet().collector(task.tenant ?? null), task);
+      const c = fleet().collector(task.tenant ?? null);
+      return commitHour(c, task).catch((err: unknown) => {
+        throw loggedFailure(c.log, 'Commit', err, { execution: task.runId, hour: task.hour });
+      });
     });
 
 export const handler = commitHandler(fromLambdaEnvironment, lambdaMiddlewares());

@@ -1,7 +1,7 @@
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import type { ParsedResult } from '@aws-lambda-powertools/parser/types';
 import middy from '@middy/core';
-import { eventOf } from './adapters/events.ts';
+import { eventOf, loggedFailure } from './adapters/events.ts';
 import { fromLambdaEnvironment, lambdaMiddlewares } from './adapters/lambda.ts';
 import { type Plan, plan } from './domain/collector.ts';
 import { type PlanEvent, planEventSchema, type Tenant } from './domain/schemas.ts';
@@ -22,13 +22,16 @@ export const planHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareObj
       await clearFailure(fleet(), event.runId, tenant);
       // The execution's start time is the plan's clock: a redrive plans what the run planned.
       const started = event.startTime ? Date.parse(event.startTime) : Number.NaN;
+      const c = fleet().collector(tenant);
       const planned = await plan(
-        fleet().collector(tenant),
+        c,
         event.input ?? {},
         event.runId,
         event.maxHours ?? undefined,
         Number.isNaN(started) ? undefined : started,
-      );
+      ).catch((err: unknown) => {
+        throw loggedFailure(c.log, 'Plan', err, { execution: event.runId });
+      });
       return { ...planned, tenant };
     });
 

@@ -1,6 +1,7 @@
 import type { ParsedResult } from '@aws-lambda-powertools/parser/types';
 import { ZodError } from 'zod';
-import { BadConfiguration } from '../domain/errors.ts';
+import { BadConfiguration, RETRIABLE_ERRORS } from '../domain/errors.ts';
+import type { Telemetry } from '../domain/ports.ts';
 import { describeIssues } from '../domain/schemas.ts';
 
 /**
@@ -10,10 +11,29 @@ import { describeIssues } from '../domain/schemas.ts';
  */
 export function eventOf<T>(result: ParsedResult<unknown, T>, task: string): T {
   if (result.success) return result.data;
-  const cause = (result.error as { cause?: unknown }).cause;
+  const cause = result.error.cause;
   const detail =
     cause instanceof ZodError || Array.isArray(cause) ? describeIssues(cause) : result.error.message;
   throw new BadConfiguration(
     `The ${task} step received an event it cannot read (${detail}). Deploy the state machine and the functions together (npx serverless deploy).`,
   );
+}
+
+const retriable = (name: string) => RETRIABLE_ERRORS.some((r) => r === name);
+
+/**
+ * Logs the failure of a step before the state machine sees it, so that an operator filtering the logs by
+ * level finds it: at `warn` when the state machine retries it (a retry may cure it), at `error` when it
+ * fails the step for good. Returns the error, for the handler to throw.
+ */
+export function loggedFailure(
+  log: Telemetry['log'],
+  step: string,
+  err: unknown,
+  fields: Record<string, unknown> = {},
+): unknown {
+  const error = err instanceof Error ? { error: err.name, cause: err.message } : { error: String(err) };
+  const level = err instanceof Error && retriable(err.name) ? 'warn' : 'error';
+  log(`${step} failed`, { ...fields, ...error }, level);
+  return err;
 }

@@ -149,7 +149,11 @@ async function overlapping(c: Collector, window: Window, own: string): Promise<C
     const other = await readRecord(c, start);
     if (other?.record.unchecked && Date.parse(other.record.lease.until) <= now(c)) {
       await c.work.deleteAll([key]);
-      c.log('removed the claim of a run that died before checking it', { key, run: other.record.run });
+      c.log(
+        'removed the claim of a run that died before checking it',
+        { key, run: other.record.run },
+        'warn',
+      );
       return null;
     }
     return other?.record ?? null;
@@ -247,13 +251,17 @@ async function acquire(
     const live = record.lease.holder !== task.runId && Date.parse(record.lease.until) > now(c);
     if (live && !holderGone(c, record.lease)) return { kind: 'busy', record };
     if (live) {
-      c.log('lease holder is gone; taking the window over', {
-        execution: task.runId,
-        hour: task.hour,
-        holder: record.lease.holder,
-        host: record.lease.host,
-        pid: record.lease.pid,
-      });
+      c.log(
+        'lease holder is gone; taking the window over',
+        {
+          execution: task.runId,
+          hour: task.hour,
+          holder: record.lease.holder,
+          host: record.lease.host,
+          pid: record.lease.pid,
+        },
+        'warn',
+      );
     }
     const taken = leased(c, record, task.runId);
     const outcome = await c.work.putIf(key, serialize(taken), { ifMatch: etag });
@@ -400,9 +408,8 @@ async function publishPages(
   if (blind) {
     c.log(
       'resumed publication on a bucket without versioning: a page the feed already took and deleted may be published again',
-      {
-        hour: record.hour,
-      },
+      { hour: record.hour },
+      'warn',
     );
   }
   return written;
