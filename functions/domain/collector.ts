@@ -1,10 +1,10 @@
+import { recordsOfHour } from './commit-records.ts';
 import type { Config } from './config.ts';
 import { BadConfiguration, CitrixTransient } from './errors.ts';
 import { formatHour, HOUR_MS, hourOf } from './hours.ts';
 import { stagingKey } from './keys.ts';
 import { type Cursor, EntityPages, type EntityWindow } from './pager.ts';
 import type { CitrixPages, ObjectStore, Telemetry } from './ports.ts';
-import { recordsOfHour } from './publish.ts';
 import type { Continuation, FetchTask } from './schemas.ts';
 import { StagingWriter } from './staging.ts';
 import { readState } from './state-store.ts';

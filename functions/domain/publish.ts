@@ -1,5 +1,5 @@
 import type { Collector, LeaseOwner } from './collector.ts';
-import type { StorageLayout } from './config.ts';
+import { readRecord } from './commit-records.ts';
 import { StateCorrupt } from './errors.ts';
 import { formatHour, HOUR_MS } from './hours.ts';
 import {
@@ -10,15 +10,7 @@ import {
   stagingRunPrefix,
   startOfCommitKey,
 } from './keys.ts';
-import type { ObjectStore } from './ports.ts';
-import {
-  type CommitRecord,
-  type CommitTask,
-  commitRecordSchema,
-  describeIssues,
-  type EntityCounts,
-  type Lease,
-} from './schemas.ts';
+import type { CommitRecord, CommitTask, EntityCounts, Lease } from './schemas.ts';
 import { excludedEntities, lastWholeHour, readState, writeState } from './state-store.ts';
 import {
   describeWindow,
@@ -38,6 +30,7 @@ import {
  */
 export const LEASE_MS = 20 * 60_000;
 
+export { readRecord, recordsOfHour } from './commit-records.ts';
 export type { CommitRecord, CommitTask, EntityCounts, Lease };
 
 export interface CommitResult {
@@ -92,44 +85,6 @@ function holderGone(c: Collector, lease: Lease): boolean {
 }
 
 const serialize = (record: CommitRecord) => `${JSON.stringify(record, null, 2)}\n`;
-
-/** The commit record of the window that starts at `start` (a whole hour's start, for the hours of old). */
-export async function readRecord(
-  c: { readonly config: StorageLayout; readonly work: Pick<ObjectStore, 'bucket' | 'get'> },
-  start: number,
-): Promise<{ record: CommitRecord; etag: string } | null> {
-  const key = commitKey(c.config, start);
-  const found = await c.work.get(key);
-  if (!found) return null;
-  const corrupt = (why: string) =>
-    new StateCorrupt(
-      `The commit record s3://${c.work.bucket}/${key} cannot be read (${why}). It says whether the window that starts at ${formatMinute(start)} was published; check the published prefix for that hour, then fix or delete the record.`,
-    );
-  let json: unknown;
-  try {
-    json = JSON.parse(found.body.toString('utf8'));
-  } catch {
-    throw corrupt('not valid JSON');
-  }
-  const parsed = commitRecordSchema.safeParse(json);
-  if (!parsed.success) throw corrupt(describeIssues(parsed.error));
-  const recorded = windowOf(parsed.data.hour, parsed.data.end, 'its window');
-  if (recorded.start !== start) throw corrupt(`it is the record of the window at ${parsed.data.hour}`);
-  return { record: parsed.data, etag: found.etag };
-}
-
-/** The commit records of the windows that start in the hour `hourMs`, oldest first. */
-export async function recordsOfHour(
-  c: { readonly config: StorageLayout; readonly work: Pick<ObjectStore, 'bucket' | 'get' | 'list'> },
-  hourMs: number,
-): Promise<CommitRecord[]> {
-  const starts = (await c.work.list(commitHourPrefix(c.config, hourMs)))
-    .map(startOfCommitKey)
-    .filter((start): start is number => start !== null)
-    .sort((a, b) => a - b);
-  const found = await Promise.all(starts.map((start) => readRecord(c, start)));
-  return found.flatMap((f) => (f ? [f.record] : []));
-}
 
 /**
  * The claims of the window's hour that overlap it and start elsewhere: windows of runs of another window
