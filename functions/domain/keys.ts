@@ -13,32 +13,33 @@ type WindowOrHour = Window | number;
 const asWindow = (w: WindowOrHour): Window => (typeof w === 'number' ? { start: w, end: w + HOUR_MS } : w);
 
 /**
- * The published key of one page: `{prefix}/{Entity}/year=YYYY/month=MM/day=DD/hour=HH/{name}`, in the
- * folder of the window's hour. The name depends only on (window, entity, page), so a retry can never
+ * The published key of one staged object (a group of Citrix pages' rows):
+ * `{prefix}/{Entity}/year=YYYY/month=MM/day=DD/hour=HH/{name}`, in the folder of the window's hour. The
+ * name depends only on (window, entity, object index), so a retry can never
  * publish the same rows under a second name, and a conditional write can refuse to publish it twice; a
  * whole hour keeps the name it always had (`Sessions_20261124T10_00000`), a shorter window has its start
  * minute in it (`Sessions_20261124T1005_00000`), so a folder's names sort by window start.
  */
-export function publishedKey(layout: Layout, entity: string, window: WindowOrHour, page: number): string {
+export function publishedKey(layout: Layout, entity: string, window: WindowOrHour, object: number): string {
   const w = asWindow(window);
   const p = hourParts(w.start);
-  const name = `${entity}_${windowStamp(w)}_${String(page).padStart(5, '0')}${extension(layout)}`;
+  const name = `${entity}_${windowStamp(w)}_${String(object).padStart(5, '0')}${extension(layout)}`;
   return `${layout.prefix}/${entity}/year=${p.year}/month=${p.month}/day=${p.day}/hour=${p.hour}/${name}`;
 }
 
 /**
- * Where one run stages a page before the hour is published. Keyed by run (the execution name), so
- * two executions collecting the same hour never overwrite each other's pages; a redrive keeps the
- * execution name and so finds its own pages again.
+ * Where one run stages an object before its window is published. Keyed by run (the execution name), so
+ * two executions collecting the same window never overwrite each other's objects; a redrive keeps the
+ * execution name and so finds its own objects again.
  */
 export function stagingKey(
   layout: Layout,
   runId: string,
   entity: string,
   window: WindowOrHour,
-  page: number,
+  object: number,
 ): string {
-  return `${stagingRunPrefix(layout, runId, window)}${entity}/${String(page).padStart(5, '0')}${extension(layout)}`;
+  return `${stagingRunPrefix(layout, runId, window)}${entity}/${String(object).padStart(5, '0')}${extension(layout)}`;
 }
 
 /** Everything one run staged for one window, removed once the window is published. */
