@@ -156,13 +156,12 @@ const outputCommit = z.looseObject({
   rows: z.number(),
 });
 
-/** An execution's output, as much as a backfill reads of it: each tenant's commits, or (older) the run's. */
+/** An execution's output, as much as a backfill reads of it: each tenant's commits. */
 const executionOutput = z.looseObject({
   results: z
     .array(z.looseObject({ tenant: outputTenant.nullish().catch(null), committed: z.unknown() }).nullable())
     .optional()
     .catch(undefined),
-  committed: z.unknown(),
 });
 
 /** The commits of a `committed` list that could be read; the rest are left out. */
@@ -192,8 +191,7 @@ function together(windows: readonly HourCommit[]): HourCommit {
 
 /**
  * The commits of the windows of `hour` (those that start in it) in an execution's output, each tenant's
- * taken {@link together}: `results[].committed` of each tenant (of `tenant` alone when given), or, from
- * executions before tenant lists, the top-level `committed`.
+ * taken {@link together}: `results[].committed` of each tenant (of `tenant` alone when given).
  */
 export function commitsOf(
   output: string | undefined,
@@ -208,11 +206,9 @@ export function commitsOf(
   }
   const parsed = executionOutput.safeParse(json);
   if (!parsed.success) return [];
-  const entries = parsed.data.results
-    ? parsed.data.results
-        .map((e) => ({ tenant: e?.tenant ?? null, committed: e?.committed }))
-        .filter((e) => tenant === null || e.tenant === tenant)
-    : [{ tenant: null, committed: parsed.data.committed }];
+  const entries = (parsed.data.results ?? [])
+    .map((e) => ({ tenant: e?.tenant ?? null, committed: e?.committed }))
+    .filter((e) => tenant === null || e.tenant === tenant);
   const start = parseMinute(hour) ?? Number.NaN;
   const inHour = (c: HourCommit & { hour: string }) => {
     const at = parseMinute(c.hour);

@@ -40,7 +40,10 @@ export async function readState(
   const file = stateFileSchema.safeParse(parsed);
   const hour = file.success ? parseHour(file.data.last_hour_utc) : null;
   if (!file.success || hour === null) {
-    const text = (parsed as { last_hour_utc?: unknown } | null)?.last_hour_utc;
+    const text =
+      typeof parsed === 'object' && parsed !== null && 'last_hour_utc' in parsed
+        ? parsed.last_hour_utc
+        : null;
     const why = file.success ? '' : ` (${describeIssues(file.error)})`;
     throw new StateCorrupt(
       `The state file ${where} has no valid "last_hour_utc" (found ${JSON.stringify(text ?? null)})${why}: expected a whole UTC hour such as "2026-11-24T10:00:00Z". Fix the file; nothing was collected or published.`,

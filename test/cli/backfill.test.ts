@@ -8,7 +8,7 @@ import { DescribeExecutionCommand, ExecutionAlreadyExists, StartExecutionCommand
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type BackfillReport, commitsOf, recordedCommit } from '../../cli/backfill.ts';
 import type { CommitRecord } from '../../functions/domain/publish.ts';
-import { at, deployedStages, execArn, sfnMock, startS3, stopS3, world } from './world.ts';
+import { at, deployedStages, execArn, sfnMock, startS3, stopS3, type World, world } from './world.ts';
 
 beforeAll(startS3);
 afterAll(stopS3);
@@ -22,17 +22,23 @@ const started = () =>
     .commandCalls(StartExecutionCommand)
     .map((call) => [call.args[0].input.name, call.args[0].input.input]);
 
-const succeeded = (name: string, hour: string, rows: number) => ({
-  executionArn: execArn(name),
-  status: 'SUCCEEDED' as const,
-  startDate: at('2026-11-24T14:30:00Z'),
-  stopDate: at('2026-11-24T14:33:20Z'),
-  output: JSON.stringify({
-    runId: name,
-    mode: 'explicit',
-    committed: [{ hour, outcome: 'published', rows }],
-  }),
-});
+/**
+ * The execution `name` succeeding, once it published `hour` with `rows` rows: its commit record says so
+ * (the state machine's output names no commit; each tenant's is in its child execution).
+ */
+const succeeded = (w: World, name: string, hour: string, rows: number) => async () => {
+  await w.writeRecord(hour, 'published', undefined, { run: name, rows });
+  return {
+    executionArn: execArn(name),
+    status: 'SUCCEEDED' as const,
+    startDate: at('2026-11-24T14:30:00Z'),
+    stopDate: at('2026-11-24T14:33:20Z'),
+    output: JSON.stringify({ runId: name, total: 1, retry: false }),
+  };
+};
+
+/** The execution an ARN names. */
+const nameOf = (arn: string) => arn.split(':').at(-1) ?? '';
 
 /**
  * 10:00 already published (its commit record says so); 11:00 started by an earlier backfill, which
@@ -76,7 +82,7 @@ async function fourHours() {
   sfnMock
     .on(DescribeExecutionCommand, { executionArn: execArn('backfill-2026-11-24T13') })
     .resolvesOnce({ executionArn: execArn('backfill-2026-11-24T13'), status: 'RUNNING' })
-    .resolves(succeeded('backfill-2026-11-24T13', '2026-11-24T13:00:00Z', 1234));
+    .callsFake(succeeded(w, 'backfill-2026-11-24T13', '2026-11-24T13:00:00Z', 1234));
   return w;
 }
 
@@ -174,7 +180,7 @@ describe('backfill', () => {
     sfnMock
       .on(DescribeExecutionCommand)
       .callsFake((input: { executionArn: string }) =>
-        succeeded(input.executionArn.split(':').at(-1) ?? '', `${input.executionArn.slice(-13)}:00:00Z`, 10),
+        succeeded(w, nameOf(input.executionArn), `${input.executionArn.slice(-13)}:00:00Z`, 10)(),
       );
 
     const seen = await w.cli(['backfill', '--from', '2026-11-24T12:00:00Z', '--to', '2026-11-24T13:00:00Z'], {
@@ -211,11 +217,7 @@ describe('backfill', () => {
         ended.add(input.executionArn);
         running--;
       }
-      return succeeded(
-        input.executionArn.split(':').at(-1) ?? '',
-        `${input.executionArn.slice(-13)}:00:00Z`,
-        1,
-      );
+      return succeeded(w, nameOf(input.executionArn), `${input.executionArn.slice(-13)}:00:00Z`, 1)();
     });
 
     const seen = await w.cli([
@@ -256,7 +258,7 @@ describe('backfill', () => {
     });
     sfnMock
       .on(DescribeExecutionCommand, { executionArn: execArn('backfill-2026-11-24T09-2') })
-      .resolves(succeeded('backfill-2026-11-24T09-2', '2026-11-24T09:00:00Z', 7));
+      .callsFake(succeeded(w, 'backfill-2026-11-24T09-2', '2026-11-24T09:00:00Z', 7));
 
     const seen = await w.cli(['backfill', '--from', '2026-11-24T09Z', '--to', '2026-11-24T09Z']);
 
@@ -271,7 +273,9 @@ describe('backfill', () => {
     sfnMock
       .on(StartExecutionCommand)
       .callsFake((input: { name: string }) => ({ executionArn: execArn(input.name) }));
-    sfnMock.on(DescribeExecutionCommand).resolves(succeeded('x', '2026-11-24T09:00:00Z', 3));
+    sfnMock
+      .on(DescribeExecutionCommand)
+      .callsFake(succeeded(w, 'backfill-2026-11-24T09', '2026-11-24T09:00:00Z', 3));
 
     const seen = await w.cli(['backfill', '--from', '2026-11-24T08Z', '--to', '2026-11-24T09Z']);
 
@@ -490,11 +494,16 @@ describe('what an execution did with the windows of an hour', () => {
 
   it("takes an output's commits of every window of the hour together", () => {
     const output = JSON.stringify({
-      committed: [
-        { hour: '2026-11-24T12:55:00Z', outcome: 'published', rows: 1000 },
-        { hour: '2026-11-24T13:00:00Z', outcome: 'already-published', rows: 5 },
-        { hour: '2026-11-24T13:05:00Z', outcome: 'published', rows: 10 },
-        { hour: '2026-11-24T13:10:00Z', outcome: 'published', rows: 20 },
+      results: [
+        {
+          tenant: null,
+          committed: [
+            { hour: '2026-11-24T12:55:00Z', outcome: 'published', rows: 1000 },
+            { hour: '2026-11-24T13:00:00Z', outcome: 'already-published', rows: 5 },
+            { hour: '2026-11-24T13:05:00Z', outcome: 'published', rows: 10 },
+            { hour: '2026-11-24T13:10:00Z', outcome: 'published', rows: 20 },
+          ],
+        },
       ],
     });
 
