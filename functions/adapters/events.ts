@@ -1,5 +1,8 @@
+import { parser } from '@aws-lambda-powertools/parser/middleware';
 import type { ParsedResult } from '@aws-lambda-powertools/parser/types';
-import { ZodError } from 'zod';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { ZodError, type z } from 'zod';
 import { BadConfiguration, RETRIABLE_ERRORS } from '../domain/errors.ts';
 import type { Telemetry } from '../domain/ports.ts';
 import { describeIssues } from '../domain/schemas.ts';
@@ -36,4 +39,21 @@ export function loggedFailure(
   const level = err instanceof Error && retriable(err.name) ? 'warn' : 'error';
   log(`${step} failed`, { ...fields, ...error }, level);
   return err;
+}
+
+/**
+ * A Task's Lambda handler: the given middlewares (Powertools' in Lambda, none in tests), then the
+ * Powertools parser with the Task's event schema, then `work` on the event ({@link eventOf}: one that
+ * does not fit fails the step with BadConfiguration naming `step`).
+ */
+export function taskHandler<TSchema extends z.ZodType, R>(
+  step: string,
+  schema: TSchema,
+  middlewares: middy.MiddlewareObj[],
+  work: (event: z.output<TSchema>, context: Context) => Promise<R>,
+) {
+  return middy<ParsedResult<unknown, z.output<TSchema>>, R, Error, Context>()
+    .use(middlewares)
+    .use(parser({ schema, safeParse: true }))
+    .handler((parsed, context) => work(eventOf(parsed, step), context));
 }
