@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Collector } from '../domain/collector.ts';
 import { type Config, loadLayout, tenantConfig } from '../domain/config.ts';
-import type { Telemetry } from '../domain/ports.ts';
+import type { MetricName, Telemetry } from '../domain/ports.ts';
 import type { Tenant } from '../domain/schemas.ts';
 import type { Fleet } from '../domain/tenants.ts';
 import { CitrixClient, type CitrixClientOptions } from './citrix-client.ts';
@@ -35,9 +35,21 @@ function telemetryOf(telemetry: Telemetry, tenant: string | null): Telemetry {
   return tenant === null ? telemetry : (telemetry.withTenant?.(tenant) ?? telemetry);
 }
 
+type CitrixEvent = Parameters<NonNullable<CitrixClientOptions['onEvent']>>[0];
+
 /**
- * The tenant's Citrix client, which reports its retries and 429s (at warn) to `telemetry()`: the
- * telemetry of the invocation at hand, for a client that outlives it to reuse its token.
+ * What each event of the Citrix client is in the telemetry: a metric and a line at warn (a fault that
+ * was retried), or nothing. Every event kind is listed, so a new one cannot go unlogged.
+ */
+const CITRIX_EVENTS: Record<CitrixEvent, { metric: MetricName; message: string } | null> = {
+  retry: { metric: 'Retries', message: 'retrying a Citrix request' },
+  throttled: { metric: 'Throttles', message: 'Citrix answered 429; waiting' },
+  token: null,
+};
+
+/**
+ * The tenant's Citrix client, which reports its retries and 429s to `telemetry()`: the telemetry of the
+ * invocation at hand, for a client that outlives it to reuse its token.
  */
 function citrixClient(
   config: Config,
@@ -53,14 +65,10 @@ function citrixClient(
     clientSecret: clientSecretResolver(config.clientSecret, env, clients.secrets),
     pageSize: config.pageSize,
     onEvent: (event, what, fields) => {
-      if (event === 'token') return;
-      const throttled = event === 'throttled';
-      telemetry().metric(throttled ? 'Throttles' : 'Retries', 1);
-      telemetry().log(
-        throttled ? 'Citrix answered 429; waiting' : 'retrying a Citrix request',
-        { ...fields, request: what },
-        'warn',
-      );
+      const reported = CITRIX_EVENTS[event];
+      if (!reported) return;
+      telemetry().metric(reported.metric, 1);
+      telemetry().log(reported.message, { ...fields, request: what }, 'warn');
     },
     ...tuning,
   });
