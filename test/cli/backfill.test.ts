@@ -37,6 +37,12 @@ const succeeded = (w: World, name: string, hour: string, rows: number) => async 
   };
 };
 
+/** Step Functions starts every execution asked for (a name of its own, never used before). */
+const startsEveryExecution = () =>
+  sfnMock
+    .on(StartExecutionCommand)
+    .callsFake((input: { name: string }) => ({ executionArn: execArn(input.name) }));
+
 /** The execution an ARN names. */
 const nameOf = (arn: string) => arn.split(':').at(-1) ?? '';
 
@@ -174,9 +180,7 @@ describe('backfill', () => {
 
   it('exits 0 when every hour is published, with a progress bar on a terminal', async () => {
     const w = world();
-    sfnMock
-      .on(StartExecutionCommand)
-      .callsFake((input: { name: string }) => ({ executionArn: execArn(input.name) }));
+    startsEveryExecution();
     sfnMock
       .on(DescribeExecutionCommand)
       .callsFake((input: { executionArn: string }) =>
@@ -244,9 +248,7 @@ describe('backfill', () => {
 
   it('starts the hour under a new name when its earlier execution failed and can no longer be redriven', async () => {
     const w = world();
-    sfnMock
-      .on(StartExecutionCommand)
-      .callsFake((input: { name: string }) => ({ executionArn: execArn(input.name) }));
+    startsEveryExecution();
     sfnMock
       .on(StartExecutionCommand, { name: 'backfill-2026-11-24T09' })
       .rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
@@ -270,9 +272,7 @@ describe('backfill', () => {
   it('fails only the hour whose commit record cannot be read, saying which record', async () => {
     const w = world();
     await w.writeRecord('2026-11-24T08:00:00Z', 'unreadable');
-    sfnMock
-      .on(StartExecutionCommand)
-      .callsFake((input: { name: string }) => ({ executionArn: execArn(input.name) }));
+    startsEveryExecution();
     sfnMock
       .on(DescribeExecutionCommand)
       .callsFake(succeeded(w, 'backfill-2026-11-24T09', '2026-11-24T09:00:00Z', 3));
@@ -287,51 +287,33 @@ describe('backfill', () => {
     );
   });
 
-  it('refuses --from after --to with exit 2, before calling AWS', async () => {
-    sfnMock.onAnyCommand().rejects(new Error('no AWS call was expected')); // a call would end in exit 3
-    const seen = await world().cli([
-      'backfill',
-      '--from',
+  it.each([
+    [
+      '--from after --to',
       '2026-11-24T12:00:00Z',
-      '--to',
       '2026-11-24T10:00:00Z',
-    ]);
-
-    expect(seen.code).toBe(2);
-    expect(seen.stderr).toContain(
       '--from 2026-11-24T12:00:00Z is after --to 2026-11-24T10:00:00Z: give the older hour first.',
-    );
-    expect(seen.stdout).toBe('');
-  });
-
-  it('refuses an hour that is not due yet with exit 2', async () => {
-    const seen = await world().cli([
-      'backfill',
-      '--from',
+    ],
+    [
+      'an hour that is not due yet',
       '2026-11-24T13:00:00Z',
-      '--to',
       '2026-11-24T14:00:00Z',
-    ]);
-
-    expect(seen.code).toBe(2);
-    expect(seen.stderr).toContain(
       '--to 2026-11-24T14:00:00Z is not due yet: the newest hour with a due window, which may be collected, is 2026-11-24T13:00:00Z',
-    );
-  });
-
-  it('refuses more than 31 days of hours without --yes', async () => {
-    const seen = await world().cli([
-      'backfill',
-      '--from',
+    ],
+    [
+      'more than 31 days of hours without --yes',
       '2026-09-01T00:00:00Z',
-      '--to',
       '2026-11-24T00:00:00Z',
-    ]);
+      '2017 hours is more than 744 (31 days): that starts 2017 executions. Add --yes',
+    ],
+  ])('refuses %s with exit 2, before calling AWS', async (_, from, to, message) => {
+    sfnMock.onAnyCommand().rejects(new Error('no AWS call was expected')); // a call would end in exit 3
+
+    const seen = await world().cli(['backfill', '--from', from, '--to', to]);
 
     expect(seen.code).toBe(2);
-    expect(seen.stderr).toContain(
-      '2017 hours is more than 744 (31 days): that starts 2017 executions. Add --yes',
-    );
+    expect(seen.stderr).toContain(message);
+    expect(seen.stdout).toBe('');
   });
 
   it('refuses a --from that is not a whole UTC hour, and a missing --to', async () => {
@@ -367,9 +349,7 @@ describe('backfill with WINDOW_MINUTES=5', () => {
     for (const [start, end] of windows('2026-11-24T12:00:00Z'))
       await w.writeRecord(start, 'published', undefined, { end });
     await w.writeRecord('2026-11-24T13:00:00Z', 'published', undefined, { end: '2026-11-24T13:05:00Z' });
-    sfnMock
-      .on(StartExecutionCommand)
-      .callsFake((input: { name: string }) => ({ executionArn: execArn(input.name) }));
+    startsEveryExecution();
     // What the collector does for {"hour": 13:00}: publishes the windows not yet published, 13:05 to 14:00.
     sfnMock.on(DescribeExecutionCommand).callsFake(async (input: { executionArn: string }) => {
       const run = input.executionArn.split(':').at(-1) ?? '';
@@ -408,9 +388,7 @@ describe('backfill with WINDOW_MINUTES=5', () => {
       await w.writeRecord(start, start.endsWith('11:30:00Z') ? 'publishing' : 'published', undefined, {
         end,
       });
-    sfnMock
-      .on(StartExecutionCommand)
-      .callsFake((input: { name: string }) => ({ executionArn: execArn(input.name) }));
+    startsEveryExecution();
     sfnMock.on(DescribeExecutionCommand).callsFake(succeededAfter);
 
     const seen = await w.cli(['backfill', '--from', '2026-11-24T11Z', '--to', '2026-11-24T11Z']);
@@ -424,9 +402,7 @@ describe('backfill with WINDOW_MINUTES=5', () => {
 
   it('takes as --to the hour of the newest due window, and refuses the hour after it', async () => {
     const w = world({ WINDOW_MINUTES: '5' });
-    sfnMock
-      .on(StartExecutionCommand)
-      .callsFake((input: { name: string }) => ({ executionArn: execArn(input.name) }));
+    startsEveryExecution();
     sfnMock.on(DescribeExecutionCommand).callsFake(succeededAfter);
 
     const due = await w.cli(['backfill', '--from', '2026-11-24T14Z', '--to', '2026-11-24T14Z']);
