@@ -1,36 +1,38 @@
 /**
- * The CLI's expected failures. Each carries the exit code a script can rely on (see `citrix-monitor --help`);
- * main prints the message, never a stack trace.
+ * The CLI's expected failures. Each carries the exit code a script can rely on, from the one contract
+ * (exit-codes.ts; `citrix-monitor --help`); main prints the message, never a stack trace.
  */
+import { type ExitCode, exitCodeOfError } from './exit-codes.ts';
+
 abstract class CliError extends Error {
   abstract override readonly name: string;
-  abstract readonly exitCode: number;
+  abstract readonly exitCode: ExitCode;
 }
 
-/** A CLI error class: its name, and the exit code a script can rely on. */
-const failure = <N extends string>(name: N, exitCode: 2 | 3) =>
+/** A CLI error class: its name, whose exit code the contract gives. */
+const failure = <N extends string>(name: N) =>
   class extends CliError {
     override readonly name: N = name;
-    readonly exitCode = exitCode;
+    readonly exitCode = exitCodeOfError(name);
   };
 
 /** Bad arguments: the message says which and what was expected. Exit 2. */
-export class UsageError extends failure('UsageError', 2) {}
+export class UsageError extends failure('UsageError') {}
 
 /** `--tenant` names no tenant of the tenant list (or there is no list): a configuration problem. Exit 2. */
-export class UnknownTenant extends failure('UnknownTenant', 2) {}
+export class UnknownTenant extends failure('UnknownTenant') {}
 
 /** No state machine `citrix-monitor-collector-<stage>` in the region: a configuration problem. Exit 2. */
-export class StateMachineNotFound extends failure('StateMachineNotFound', 2) {}
+export class StateMachineNotFound extends failure('StateMachineNotFound') {}
 
 /**
  * The command needs what an install without dev dependencies (npm ci --omit=dev) leaves out: `run`
  * executes the state machine with aws-local-stepfunctions. Exit 2, as for any configuration problem.
  */
-export class NeedsDevDependencies extends failure('NeedsDevDependencies', 2) {}
+export class NeedsDevDependencies extends failure('NeedsDevDependencies') {}
 
 /** An AWS API call failed (credentials, permissions, throttling, network). Exit 3. */
-export class AwsCallFailed extends failure('AwsCallFailed', 3) {
+export class AwsCallFailed extends failure('AwsCallFailed') {
   constructor(what: string, cause: unknown) {
     const name = cause instanceof Error ? cause.name : 'Error';
     const message = cause instanceof Error ? cause.message : String(cause);

@@ -2,7 +2,13 @@
 import type { BackfillProgress, BackfillReport, HourResult } from './backfill.ts';
 import { type FailedExecution, insteadOf } from './executions.ts';
 import type { RedriveReport } from './redrive.ts';
-import type { FleetStatusReport, HourBeingPublished, NextWindow, StatusReport } from './status.ts';
+import type {
+  ExecutionsPart,
+  FleetStatusReport,
+  HourBeingPublished,
+  NextWindow,
+  StatusReport,
+} from './status.ts';
 
 export interface Output {
   write(text: string): unknown;
@@ -98,8 +104,28 @@ function beingPublished(p: HourBeingPublished): string {
     : `  ${windowText(p.hour, p.end)}  lease of run ${p.holder} (${owner}) expired at ${instant(p.until)}: the next run finishes it${run}`;
 }
 
+/** The state machine, or that it could not be looked up. */
+const machineLine = (r: ExecutionsPart) =>
+  `State machine  ${r.stateMachineArn ?? 'unknown (see Executions)'}`;
+
+/** The health, from what could be read, and the executions, or the call that failed to read them. */
+function healthAndExecutions(r: ExecutionsPart & Pick<StatusReport, 'executions'>): string[] {
+  const health = r.healthy
+    ? r.executionsUnreadable
+      ? 'healthy as far as S3 shows; the executions are unknown'
+      : 'healthy'
+    : `UNHEALTHY: ${r.problems.join('; ')}`;
+  const lines = [`Health         ${health}`, ''];
+  if (r.executionsUnreadable)
+    lines.push(
+      `Executions     could not be read: ${r.executionsUnreadable} Run status again once Step Functions can be reached.`,
+    );
+  else lines.push(...executionLines(r));
+  return lines;
+}
+
 export function formatStatus(r: StatusReport, targetFlags: string): string {
-  const lines = [`State machine  ${r.stateMachineArn}`];
+  const lines = [machineLine(r)];
   if (r.tenant) lines.push(`Tenant         ${r.tenant} (its SecOps feed reads ${r.published})`);
   const { lastHour, end, location, updatedAt } = r.state;
   // last_window_end is said when it is not the end of last_hour_utc: windows shorter than the hour.
@@ -114,8 +140,7 @@ export function formatStatus(r: StatusReport, targetFlags: string): string {
       `Lag            ${minutes(r.lagMinutes)} behind the newest due window end ${r.newestDueEnd} (alarm above ${alarm(r)})`,
     );
   lines.push(`Next window    ${nextText(r.next)} (${windowing(r)})`);
-  lines.push(`Health         ${r.healthy ? 'healthy' : `UNHEALTHY: ${r.problems.join('; ')}`}`, '');
-  lines.push(...executionLines(r));
+  lines.push(...healthAndExecutions(r));
   if (r.tenant && (r.failed.redrivable.length || r.failed.notRedrivable.length))
     lines.push('', `(Failed executions below: those whose failure names tenant ${r.tenant}.)`);
   lines.push(...failures(r, targetFlags, r.tenant ?? null));
@@ -134,7 +159,7 @@ export function formatStatus(r: StatusReport, targetFlags: string): string {
  * its state ends, and its lag), then the executions as for one tenant.
  */
 export function formatFleetStatus(r: FleetStatusReport, targetFlags: string): string {
-  const lines = [`State machine  ${r.stateMachineArn}`];
+  const lines = [machineLine(r)];
   lines.push(
     `Tenants        ${r.tenants.length} listed in ${r.tenantList}; newest due window end ${r.newestDueEnd}`,
     `               ${windowing(r)} (lag alarm above ${alarm(r)})`,
@@ -150,8 +175,7 @@ export function formatFleetStatus(r: FleetStatusReport, targetFlags: string): st
         : `${minutes(t.lagMinutes)}${t.lagMinutes > r.lagAlarmHours * 60 ? ', above the alarm' : ''}`;
     lines.push(`  ${t.id.padEnd(width)}  ${last.padEnd(20)}  ${next.padEnd(31)}  ${lag}`);
   }
-  lines.push(`Health         ${r.healthy ? 'healthy' : `UNHEALTHY: ${r.problems.join('; ')}`}`, '');
-  lines.push(...executionLines(r));
+  lines.push(...healthAndExecutions(r));
   lines.push(...failures(r, targetFlags, null));
   lines.push(
     '',

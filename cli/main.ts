@@ -18,11 +18,13 @@ import {
 import { BadConfiguration } from '../functions/domain/errors.ts';
 import { parseHour } from '../functions/domain/hours.ts';
 import type { ObjectStore } from '../functions/domain/ports.ts';
+import { LAG_ALARM_HOURS, SETTLE_MINUTES, WINDOW_MINUTES } from '../functions/domain/settings.ts';
 import { type Fleet, readTenantList } from '../functions/domain/tenants.ts';
 import { newestDueEnd } from '../functions/domain/windows.ts';
 import { backfill, backfillHours, MAX_HOURS_WITHOUT_YES, newestDueHourOf } from './backfill.ts';
 import { aws, isCliError, NeedsDevDependencies, UnknownTenant, UsageError } from './errors.ts';
 import { findStateMachine, stateMachineName } from './executions.ts';
+import { EXIT, exitCodeOfError } from './exit-codes.ts';
 import {
   backfillProgress,
   formatBackfill,
@@ -33,7 +35,7 @@ import {
 } from './format.ts';
 import { commitRecords, tenantRecords } from './records.ts';
 import { redriveFailed } from './redrive.ts';
-import { fleetStatusReport, statusReport } from './status.ts';
+import { type ExecutionsPart, fleetStatusReport, statusReport } from './status.ts';
 
 const TARGET_HELP = `Where (status, backfill, redrive):
   --stage NAME               deployment stage (default prod): state machine ${stateMachineName('NAME')}
@@ -42,13 +44,17 @@ const TARGET_HELP = `Where (status, backfill, redrive):
   --json                     print one JSON document on stdout instead of text
   -h, --help                 this help`;
 
-const EXIT_HELP = `Exit codes:
+const EXIT_HELP = `Exit codes (the same for npm start and npm run collect; README, "Exit codes"):
   0  success; for status: healthy (lag within LAG_ALARM_HOURS, no failed execution left to redrive)
-  1  status: unhealthy; backfill: an hour failed; redrive: an execution could not be redriven and
-     its hour is not published; a state file or commit record that cannot be read
-  2  bad usage or configuration, including no state machine for the stage in the region
-  3  an AWS API call failed (credentials, permissions, network); the message names the call
-  run passes the local collector's exit code through (see citrix-monitor run --help).`;
+  1  failed, and a retry would not cure it: status unhealthy; backfill: an hour failed; redrive: an
+     execution could not be redriven and its hour is not published; a state file or commit record
+     that cannot be read
+  2  bad usage or configuration, including no state machine for the stage in the region, a --tenant
+     not in the tenant list, credentials Citrix refused
+  3  busy or unavailable, try later: an AWS API call failed (credentials, permissions, network; the
+     message names the call), another run holds a window, Citrix or S3 could not be reached
+  run passes the local collector's exit code through (see citrix-monitor run --help).
+`;
 
 const USAGE = `Usage: citrix-monitor <command> [options]
 
@@ -69,13 +75,12 @@ status, backfill and redrive take --tenant ID for one listed tenant; without it,
 
 Configuration, from the environment as for the collector (README, "Configuration"):
   S3_BUCKET (required), WORK_BUCKET, S3_PREFIX, WORK_PREFIX, STATE_KEY, TENANTS_KEY,
-  WINDOW_MINUTES (60; 5, 10, 15, 20 or 30): the windows collected and published at once,
-  SETTLE_MINUTES (15): a window is due that many minutes after its end,
-  LAG_ALARM_HOURS (3): status is unhealthy when a state's lag is above that many hours (180 minutes).
+  WINDOW_MINUTES (${WINDOW_MINUTES.default}; 5, 10, 15, 20 or 30): the windows collected and published at once,
+  SETTLE_MINUTES (${SETTLE_MINUTES.default}): a window is due that many minutes after its end,
+  LAG_ALARM_HOURS (${LAG_ALARM_HOURS.default}): status is unhealthy when a state's lag is above that many hours (${Number(LAG_ALARM_HOURS.default) * 60} minutes).
   AWS credentials and region come from the usual AWS chain (AWS_PROFILE, AWS_REGION, ...).
 
 ${EXIT_HELP}
-
 Installed without dev dependencies (npm ci --omit=dev), status, backfill and redrive work; run needs
 them (it executes the state machine locally with aws-local-stepfunctions): npm ci.
 
@@ -98,10 +103,12 @@ window and lag), then the executions and the failed ones as above. With --tenant
 for that tenant's storage (its state file, its commit records, its published prefix S3_PREFIX/ID), the
 failed executions being those whose failure names the tenant.
 
-Exit 0 when healthy: a state file, a lag within LAG_ALARM_HOURS hours (default 3: 180 minutes), and
+Exit 0 when healthy: a state file, a lag within LAG_ALARM_HOURS hours (default ${LAG_ALARM_HOURS.default}: ${Number(LAG_ALARM_HOURS.default) * 60} minutes), and
 no listed failed execution that can still be redriven (with a tenant list: for every tenant). Exit 1
 when not (the output says why); 2 bad usage or configuration, or a --tenant that is not in the tenant
-list; 3 an AWS API call failed.
+list; 3 an AWS API call failed. When Step Functions cannot be reached but S3 can, status still prints
+the state, lag and next window it read, says which call failed instead of the executions, and exits 3
+(1 if what it read is already unhealthy).
 
   --tenant ID                one tenant of the tenant list
   --limit N                  executions to list, 1 to 1000 (default 10)
@@ -168,9 +175,11 @@ aws-local-stepfunctions. Without them it says so and exits 2.
   --json                     {"exitCode": N, "output": "..."} on stdout instead of the text
   -h, --help                 this help
 
-Exit code of the local run, passed through: 0 every window published and the state committed; 1 the
-execution failed; 2 bad usage or configuration (or no dev dependencies); 3 another live run holds a
-window (the output says until when, and who).
+Exit code of the local run, passed through: 0 every window published and the state committed; 1 a
+window failed and a retry would not cure it; 2 bad usage or configuration, said before any execution
+starts (or no dev dependencies), or credentials Citrix refused; 3 busy or unavailable, try later:
+another live run holds a window (the output says until when, and who), Citrix or S3 could not be
+reached or kept throttling.
 `,
 } as const;
 
@@ -340,13 +349,13 @@ async function status(ctx: Context): Promise<number> {
       layout: config,
       tenants: listed,
       tenantList: location,
-      stateMachineArn: await where.stateMachineArn(),
+      stateMachineArn: where.stateMachineArn,
       now: ctx.now(),
       limit,
       lagAlarmHours,
     });
     print(ctx, report, formatFleetStatus(report, where.flags));
-    return report.healthy ? 0 : 1;
+    return statusExitCode(report);
   }
   const layout = tenant === null ? config : tenantLayout(config, tenant);
   const report = await statusReport({
@@ -354,7 +363,7 @@ async function status(ctx: Context): Promise<number> {
     work,
     records: commitRecords(layout, work),
     config: layout,
-    stateMachineArn: await where.stateMachineArn(),
+    stateMachineArn: where.stateMachineArn,
     now: ctx.now(),
     limit,
     lagAlarmHours,
@@ -363,8 +372,15 @@ async function status(ctx: Context): Promise<number> {
       : { tenant: { id: tenant, published: `s3://${config.bucket}/${layout.prefix}/` } }),
   });
   print(ctx, report, formatStatus(report, where.flags));
-  return report.healthy ? 0 : 1;
+  return statusExitCode(report);
 }
+
+/**
+ * 1 when what status read shows a problem; else 3 when the executions could not be read (Step Functions
+ * unreachable: try later), printed after what S3 showed; else 0.
+ */
+const statusExitCode = (report: ExecutionsPart): number =>
+  report.problems.length ? EXIT.failed : report.executionsUnreadable ? EXIT.unavailable : EXIT.done;
 
 async function backfillCommand(ctx: Context): Promise<number> {
   const config = loadLayout(ctx.env);
@@ -453,6 +469,8 @@ function localRunnerInstalled(): boolean {
  */
 async function run(ctx: Context): Promise<number> {
   const hour = text(ctx.values, 'hour');
+  // Checked here, so that a bad hour gets this command's help, not that of npm run collect.
+  if (hour !== undefined) hourOption(ctx.values, 'hour');
   const args = [
     ...(hour !== undefined ? ['--hour', hour] : []),
     ...(ctx.values.verbose ? ['--verbose'] : []),
@@ -491,10 +509,11 @@ const COMMANDS: Record<Command, (ctx: Context) => Promise<number>> = {
 
 const isCommand = (name: string): name is Command => Object.hasOwn(COMMANDS, name);
 
+/** The exit code of an expected failure (exit-codes.ts); null for any other error, which is a bug. */
 function exitCodeOf(err: unknown): number | null {
   if (isCliError(err)) return err.exitCode;
-  if (err instanceof Error && err.name === 'BadConfiguration') return 2;
-  if (err instanceof Error && err.name === 'StateCorrupt') return 1;
+  if (err instanceof Error && (err.name === 'BadConfiguration' || err.name === 'StateCorrupt'))
+    return exitCodeOfError(err.name);
   return null;
 }
 
@@ -540,8 +559,9 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
         `citrix-monitor ${command}: unexpected error: ${err instanceof Error ? err.stack : message}\n`,
       );
     } else {
-      stderr.write(`citrix-monitor ${command}: ${message}\n`);
-      if (code === 2 && err instanceof UsageError) stderr.write(`See citrix-monitor ${command} --help.\n`);
+      // One line: the error's name, what is wrong and what to do.
+      const help = err instanceof UsageError ? ` See citrix-monitor ${command} --help.` : '';
+      stderr.write(`citrix-monitor ${command}: ${(err as Error).name}: ${message}${help}\n`);
     }
     if (values.json) {
       const name = err instanceof Error ? err.name : 'Error';

@@ -12,7 +12,7 @@ import {
   windowOf,
   windowsBetween,
 } from '../functions/domain/windows.ts';
-import { aws } from './errors.ts';
+import { AwsCallFailed, aws } from './errors.ts';
 import {
   concernsTenant,
   describeFailed,
@@ -33,7 +33,8 @@ export interface StatusInput {
   /** The commit records (WORK_PREFIX/commits/), for the windows being published and the next window. */
   readonly records: CommitRecords;
   readonly config: Pick<Config, 'stateKey' | 'windowMinutes' | 'settleMinutes' | 'maxHoursPerRun'>;
-  readonly stateMachineArn: string;
+  /** The state machine's ARN, looked up (a Step Functions call) only once the state has been read. */
+  readonly stateMachineArn: () => Promise<string>;
   readonly now: number;
   /** How many of the latest executions to list. */
   readonly limit: number;
@@ -107,8 +108,25 @@ export interface Standing {
   readonly next: NextWindow;
 }
 
-export interface StatusReport extends Standing {
-  readonly stateMachineArn: string;
+/**
+ * What status says of the executions, and its health: the same for one tenant and for a tenant list.
+ * When Step Functions cannot be reached, what was read from S3 is still reported: `executionsUnreadable`
+ * names the call that failed, and the exit code is 3 unless what was read is already a problem (1).
+ */
+export interface ExecutionsPart {
+  /** Null when it could not be looked up. */
+  readonly stateMachineArn: string | null;
+  readonly executions: readonly ExecutionSummary[];
+  readonly failed: { readonly redrivable: FailedExecution[]; readonly notRedrivable: FailedExecution[] };
+  /** Why the executions could not be read (the AWS call that failed), or null. */
+  readonly executionsUnreadable: string | null;
+  /** No problem in what could be read. */
+  readonly healthy: boolean;
+  /** Why it is not healthy, in words; empty when healthy. */
+  readonly problems: readonly string[];
+}
+
+export interface StatusReport extends Standing, ExecutionsPart {
   /** With `--tenant`: the tenant, and its published prefix (`s3://S3_BUCKET/S3_PREFIX/<id>/`). */
   readonly tenant?: string;
   readonly published?: string;
@@ -119,13 +137,8 @@ export interface StatusReport extends Standing {
   /** The end of the newest window that is due now. */
   readonly newestDueEnd: string;
   readonly lagAlarmHours: number;
-  readonly executions: readonly ExecutionSummary[];
-  readonly failed: { readonly redrivable: FailedExecution[]; readonly notRedrivable: FailedExecution[] };
   /** Windows the next scheduled run would collect whose commit record says a run is publishing them. */
   readonly publishing: readonly HourBeingPublished[];
-  readonly healthy: boolean;
-  /** Why it is not healthy, in words; empty when healthy. */
-  readonly problems: readonly string[];
 }
 
 /** The last `limit` executions of the state machine, and the failed ones among them, described. */
@@ -154,12 +167,45 @@ async function lastExecutions(
   return { executions, failed };
 }
 
-const redriveProblem = (redrivable: readonly FailedExecution[], tenant: string | null): string[] =>
-  redrivable.length
-    ? [
-        `${redrivable.length} failed execution(s) can still be redriven (citrix-monitor redrive${tenant ? ` --tenant ${tenant}` : ''})`,
-      ]
-    : [];
+/**
+ * The executions part of a report, after the state's problems (`stateProblems`) were found: the last
+ * executions (with `tenant`, the failed ones that name it), and the health. An AWS call that fails here
+ * leaves the executions unread, said in `executionsUnreadable`, instead of losing what S3 showed.
+ */
+async function executionsPart(
+  input: Pick<StatusInput, 'sfn' | 'stateMachineArn' | 'limit' | 'now'>,
+  tenant: string | null,
+  stateProblems: readonly string[],
+): Promise<ExecutionsPart> {
+  let arn: string | null = null;
+  let last: { executions: ExecutionSummary[]; failed: FailedExecution[] } = { executions: [], failed: [] };
+  let executionsUnreadable: string | null = null;
+  try {
+    arn = await input.stateMachineArn();
+    last = await lastExecutions(input.sfn, arn, input.limit, input.now);
+  } catch (err) {
+    if (!(err instanceof AwsCallFailed)) throw err;
+    executionsUnreadable = err.message;
+  }
+  const failed =
+    tenant === null
+      ? last.failed
+      : last.failed.filter((f) => concernsTenant(f, tenant)).map((f) => forTenant(f, tenant));
+  const redrivable = failed.filter((f) => f.redrivable);
+  const problems = [...stateProblems];
+  if (redrivable.length)
+    problems.push(
+      `${redrivable.length} failed execution(s) can still be redriven (citrix-monitor redrive${tenant ? ` --tenant ${tenant}` : ''})`,
+    );
+  return {
+    stateMachineArn: arn,
+    executions: last.executions,
+    failed: { redrivable, notRedrivable: failed.filter((f) => !f.redrivable) },
+    executionsUnreadable,
+    healthy: problems.length === 0,
+    problems,
+  };
+}
 
 /** Where a scheduled run starts: the state's end, or without a state the newest due window (as plan does). */
 const startOf = (state: State, dueEnd: number, w: Windowing) =>
@@ -259,26 +305,17 @@ async function claims(
  * redrive.
  */
 export async function statusReport(input: StatusInput): Promise<StatusReport> {
-  const { sfn, work, config, now } = input;
+  const { work, config, now } = input;
   const location = `s3://${work.bucket}/${config.stateKey}`;
   const state = await aws(`S3 GetObject ${location}`, () => readState(work, config));
-  const last = await lastExecutions(sfn, input.stateMachineArn, input.limit, now);
-  const executions = last.executions;
-  const id = input.tenant?.id;
-  const failed =
-    id === undefined
-      ? last.failed
-      : last.failed.filter((f) => concernsTenant(f, id)).map((f) => forTenant(f, id));
-
   const dueEnd = newestDueEnd(now, config.windowMinutes, config.settleMinutes);
   const from = startOf(state, dueEnd, config);
   const { claimed, publishing } = await claims(input.records, from, dueEnd, config.maxHoursPerRun, now);
   const { lagMinutes, next } = standing(state, dueEnd, config, claimed);
-  const redrivable = failed.filter((f) => f.redrivable);
   const lagging = lagProblem(lagMinutes, input.lagAlarmHours, location);
-  const problems = [...(lagging === null ? [] : [lagging]), ...redriveProblem(redrivable, id ?? null)];
+  const part = await executionsPart(input, input.tenant?.id ?? null, lagging === null ? [] : [lagging]);
   return {
-    stateMachineArn: input.stateMachineArn,
+    ...part,
     ...(input.tenant ? { tenant: input.tenant.id, published: input.tenant.published } : {}),
     state: stateLine(state, location),
     windowMinutes: config.windowMinutes,
@@ -287,11 +324,7 @@ export async function statusReport(input: StatusInput): Promise<StatusReport> {
     lagMinutes,
     lagAlarmHours: input.lagAlarmHours,
     next,
-    executions,
-    failed: { redrivable, notRedrivable: failed.filter((f) => !f.redrivable) },
     publishing,
-    healthy: problems.length === 0,
-    problems,
   };
 }
 
@@ -303,7 +336,8 @@ export interface FleetStatusInput {
   /** The ids of the tenant list, and where it is. */
   readonly tenants: readonly string[];
   readonly tenantList: string;
-  readonly stateMachineArn: string;
+  /** The state machine's ARN, looked up (a Step Functions call) only once the states have been read. */
+  readonly stateMachineArn: () => Promise<string>;
   readonly now: number;
   readonly limit: number;
   readonly lagAlarmHours: number;
@@ -326,18 +360,13 @@ export interface TenantLine {
 }
 
 /** `status` of a deployment with a tenant list: a line per tenant, and the executions, which all share. */
-export interface FleetStatusReport {
-  readonly stateMachineArn: string;
+export interface FleetStatusReport extends ExecutionsPart {
   readonly tenantList: string;
   readonly windowMinutes: number;
   readonly settleMinutes: number;
   readonly newestDueEnd: string;
   readonly lagAlarmHours: number;
   readonly tenants: readonly TenantLine[];
-  readonly executions: readonly ExecutionSummary[];
-  readonly failed: { readonly redrivable: FailedExecution[]; readonly notRedrivable: FailedExecution[] };
-  readonly healthy: boolean;
-  readonly problems: readonly string[];
 }
 
 /**
@@ -346,7 +375,7 @@ export interface FleetStatusReport {
  * failure is waiting for a redrive. A tenant's windows being published are shown by `status --tenant`.
  */
 export async function fleetStatusReport(input: FleetStatusInput): Promise<FleetStatusReport> {
-  const { sfn, work, layout, now } = input;
+  const { work, layout, now } = input;
   const dueEnd = newestDueEnd(now, layout.windowMinutes, layout.settleMinutes);
   const tenants = await Promise.all(
     input.tenants.map(async (id): Promise<TenantLine> => {
@@ -369,25 +398,18 @@ export async function fleetStatusReport(input: FleetStatusInput): Promise<FleetS
       }
     }),
   );
-  const { executions, failed } = await lastExecutions(sfn, input.stateMachineArn, input.limit, now);
-  const redrivable = failed.filter((f) => f.redrivable);
-  const problems: string[] = [];
+  const stateProblems: string[] = [];
   for (const t of tenants) {
     const problem = t.error ?? lagProblem(t.lagMinutes, input.lagAlarmHours, t.state.location);
-    if (problem !== null) problems.push(`tenant ${t.id}: ${problem}`);
+    if (problem !== null) stateProblems.push(`tenant ${t.id}: ${problem}`);
   }
-  problems.push(...redriveProblem(redrivable, null));
   return {
-    stateMachineArn: input.stateMachineArn,
+    ...(await executionsPart(input, null, stateProblems)),
     tenantList: input.tenantList,
     windowMinutes: layout.windowMinutes,
     settleMinutes: layout.settleMinutes,
     newestDueEnd: formatMinute(dueEnd),
     lagAlarmHours: input.lagAlarmHours,
     tenants,
-    executions,
-    failed: { redrivable, notRedrivable: failed.filter((f) => !f.redrivable) },
-    healthy: problems.length === 0,
-    problems,
   };
 }

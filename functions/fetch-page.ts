@@ -4,14 +4,15 @@ import { fromLambdaEnvironment, lambdaMiddlewares } from './adapters/lambda.ts';
 import { type FetchResult, fetchPages } from './domain/collector.ts';
 import { CollectorError } from './domain/errors.ts';
 import { type FetchTask, fetchTaskSchema } from './domain/schemas.ts';
+import { FETCH_SAFETY_SECONDS } from './domain/settings.ts';
 import type { Fleet } from './domain/tenants.ts';
 import { describeWindow, windowOf } from './domain/windows.ts';
 
 /**
  * Time kept back from the Lambda timeout to finish the last object's write and return the continuation:
- * a minute, or a quarter of a shorter timeout.
+ * a minute, or a quarter of a shorter timeout. FETCH_BUDGET_SECONDS's maximum is the Lambda's timeout less it.
  */
-const SAFETY_MS = 60_000;
+const SAFETY_MS = FETCH_SAFETY_SECONDS * 1000;
 
 /**
  * The error, its message led by the window and entity when it does not name them yet (a refused token,

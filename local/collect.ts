@@ -2,23 +2,35 @@
  * `npm run collect -- [--hour 2026-11-24T10:00:00Z]`: runs the state machine locally against whatever the
  * environment names (API_BASE: the real Citrix API or a compatible server; AWS_ENDPOINT_URL_S3 and
  * S3_FORCE_PATH_STYLE for any S3). Without --hour it does what the hourly schedule does.
- * Exit 0: every hour published and the state committed; 1: the execution failed; 2: bad usage or
- * configuration; 3: another live run holds an hour (the output says until when and who). A run killed
- * on this machine holds nothing once it is gone: the next run takes its hours over at once.
+ * The configuration is checked before any execution starts. Exit codes (cli/exit-codes.ts): 0 every hour
+ * published and the state committed; 1 an hour failed; 2 bad usage or configuration; 3 busy or
+ * unavailable: another live run holds an hour (the output says until when and who), or Citrix or S3 could
+ * not be reached. A run killed on this machine holds nothing once it is gone: the next run takes its
+ * hours over at once.
  */
 import { parseArgs } from 'node:util';
+import { UsageError } from '../cli/errors.ts';
 import { fleetFromEnv } from '../functions/adapters/lambda.ts';
 import { jsonLinesTelemetry, silentTelemetry } from '../functions/adapters/telemetry.ts';
 import { wholeNumber } from '../functions/domain/config.ts';
 import { parseHour } from '../functions/domain/hours.ts';
 import { thisProcess } from './lease-owner.ts';
+import { checkConfiguration, checkHour, reportFailure } from './preflight.ts';
 import { describeOutcome, exitCode } from './report.ts';
 import { runExecution } from './workflow.ts';
 
 const USAGE = `Usage: npm run collect -- [--hour YYYY-MM-DDTHH:00:00Z] [--retry-interval-ms MS] [--verbose]
   Collects the due hours (or the one --hour) from API_BASE into S3_BUCKET. See README, "Configuration".
+  --hour HOUR              one whole UTC hour with a due window (it ended SETTLE_MINUTES ago)
   --retry-interval-ms MS   wait between the state machine's retries of a failed step (default 1000), and
-                           the base of the Citrix client's backoff (default 500): smaller gives up sooner.`;
+                           the base of the Citrix client's backoff (default 500): smaller gives up sooner.
+  --verbose                the collector's JSON log lines on stderr (auth failures and retries included)
+  -h, --help               this help
+Exit codes (README, "Exit codes"): 0 done; 1 an hour failed (a retry would not cure it); 2 bad usage or
+configuration, said before any execution starts, or credentials refused; 3 busy or unavailable (another
+run holds a window, Citrix or S3 unreachable or throttling): run again later.`;
+
+const HELP = 'npm run collect -- --help';
 
 async function main(): Promise<number> {
   let args: { hour?: string; 'retry-interval-ms'?: string; verbose?: boolean; help?: boolean };
@@ -32,29 +44,30 @@ async function main(): Promise<number> {
       },
     }).values;
   } catch (err) {
-    console.error(`${err instanceof Error ? err.message : err}\n${USAGE}`);
-    return 2;
+    throw new UsageError(err instanceof Error ? err.message : String(err));
   }
   if (args.help) {
     console.log(USAGE);
     return 0;
   }
-  if (args.hour !== undefined && parseHour(args.hour) === null) {
-    console.error(
-      `--hour ${JSON.stringify(args.hour)} is not a whole UTC hour: expected e.g. 2026-11-24T10:00:00Z.\n${USAGE}`,
+  const hour = args.hour === undefined ? undefined : parseHour(args.hour);
+  if (hour === null)
+    throw new UsageError(
+      `--hour ${JSON.stringify(args.hour)} is not a whole UTC hour: expected e.g. 2026-11-24T10:00:00Z.`,
     );
-    return 2;
-  }
-  let retryIntervalMs: number | undefined;
-  try {
-    retryIntervalMs = wholeNumber(args['retry-interval-ms'], '--retry-interval-ms', -1, 0, 600_000);
-  } catch (err) {
-    console.error(`${err instanceof Error ? err.message : err}\n${USAGE}`);
-    return 2;
-  }
+  const retryIntervalMs = wholeNumber(
+    args['retry-interval-ms'],
+    '--retry-interval-ms',
+    -1,
+    0,
+    600_000,
+    (message) => new UsageError(message),
+  );
   const tuning = retryIntervalMs < 0 ? {} : { backoffMs: retryIntervalMs };
   const telemetry = args.verbose ? jsonLinesTelemetry((line) => process.stderr.write(line)) : silentTelemetry;
   const fleet = fleetFromEnv(process.env, telemetry, false, tuning, thisProcess());
+  if (hour !== undefined) checkHour(hour, fleet.settings);
+  await checkConfiguration(fleet);
   const started = Date.now();
   const outcome = await runExecution(fleet, {
     input: args.hour ? { hour: args.hour } : {},
@@ -66,8 +79,5 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? `${err.name}: ${err.message}` : err);
-    process.exit(2);
-  },
+  (err: unknown) => process.exit(reportFailure(err, HELP)),
 );

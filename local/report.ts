@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { type ExitCode, exitCodeOfExecution } from '../cli/exit-codes.ts';
 import type { Config } from '../functions/domain/config.ts';
 import type { CommitResult } from '../functions/domain/publish.ts';
 import type { Tenant } from '../functions/domain/schemas.ts';
@@ -44,9 +45,11 @@ export function describeOutcome(
   lines.push(`Execution ${outcome.executionName} ${outcome.status} in ${seconds.toFixed(1)} s`);
   if (outcome.status === 'FAILED') {
     lines.push(`  ${outcome.error}: ${outcome.cause}`);
-    lines.push(
-      `  Nothing of a failed hour was published and the state did not move past it: run again (or redrive) once the cause is fixed.`,
-    );
+    // Only once windows were being fetched: a failure before (configuration, credentials) involved no hour.
+    if (outcome.invocations.FetchPages > 0)
+      lines.push(
+        `  Nothing of a failed hour was published and the state did not move past it: run again (or redrive) once the cause is fixed.`,
+      );
     return lines.join('\n');
   }
   for (const result of outcome.results ?? []) {
@@ -93,11 +96,17 @@ function describeTenant(out: TenantOutput, config: Config, indent: string, now: 
   return lines;
 }
 
-/** Exit 0 only when the execution succeeded and every hour it planned is published; 3 when another run holds one. */
-export function exitCode(outcome: ExecutionOutcome): number {
-  if (outcome.status !== 'SUCCEEDED') return 1;
-  const held = (outcome.results ?? []).some((r) =>
-    (r as unknown as TenantOutput).committed?.some((c) => c.outcome === 'publishing-elsewhere'),
-  );
-  return held ? 3 : 0;
+/**
+ * The exit code of a local execution (cli/exit-codes.ts): 0 when it succeeded and every window it planned
+ * is published; 3 when another run holds one; else the code of its error, a TenantsFailed taking the code
+ * its failed tenants share.
+ */
+export function exitCode(outcome: ExecutionOutcome): ExitCode {
+  const results = outcome.results ?? [];
+  return exitCodeOfExecution({
+    status: outcome.status,
+    ...(outcome.error === undefined ? {} : { error: outcome.error }),
+    tenantErrors: results.flatMap((r) => (r.failure ? [r.failure.Error] : [])),
+    heldElsewhere: results.some((r) => r.committed?.some((c) => c.outcome === 'publishing-elsewhere')),
+  });
 }

@@ -12,20 +12,21 @@ export interface LocalS3 {
 }
 
 /**
- * An embedded S3 server (s3rver) on 127.0.0.1, with its data under `directory`. It ignores
- * conditional writes, so it serves the local run and most tests; the exactly-once tests use Ceph RGW.
+ * An embedded S3 server (s3rver) on 127.0.0.1, with its data under `directory`, on `port` (0: any free
+ * port). It ignores conditional writes, so it serves the local run and most tests; the exactly-once
+ * tests use Ceph RGW.
  */
-export async function startLocalS3(directory: string, bucket: string): Promise<LocalS3> {
+export async function startLocalS3(directory: string, bucket: string, port = 0): Promise<LocalS3> {
   mkdirSync(directory, { recursive: true });
   const server = new S3rver({
     address: '127.0.0.1',
-    port: 0,
+    port,
     directory,
     silent: true,
     configureBuckets: [{ name: bucket }],
   });
-  const { port } = await server.run();
-  const endpoint = `http://127.0.0.1:${port}`;
+  const listening = await server.run();
+  const endpoint = `http://127.0.0.1:${listening.port}`;
   return {
     endpoint,
     env: {

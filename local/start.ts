@@ -8,29 +8,58 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { UsageError } from '../cli/errors.ts';
 import { fleetFromEnv } from '../functions/adapters/lambda.ts';
 import { jsonLinesTelemetry } from '../functions/adapters/telemetry.ts';
 import { wholeNumber } from '../functions/domain/config.ts';
 import { startStandin } from './citrix-standin/index.ts';
 import { thisProcess } from './lease-owner.ts';
 import { ensureLoopback } from './loopback.ts';
+import { checkConfiguration, reportFailure } from './preflight.ts';
 import { describeOutcome, exitCode } from './report.ts';
 import { startLocalS3 } from './s3.ts';
 import { runExecution } from './workflow.ts';
 
 const DATA_DIR = resolve('.local-data');
-const USAGE =
-  'Usage: npm start [-- --tenants N] [--window M]   (N from 1 to 40: a tenant list of N stand-in customers; M: WINDOW_MINUTES, 5, 10, 15, 20, 30 or 60)';
+const USAGE = `Usage: npm start [-- --tenants N] [--window M]
+  Runs the whole collector on this machine: a Citrix Monitor stand-in, an embedded S3 server (data in
+  .local-data/) and the real state machine, for the due hours. Needs no configuration.
+  --tenants N   a tenant list of N stand-in customers, 1 to 40 (default: the one tenant of the environment)
+  --window M    WINDOW_MINUTES: 5, 10, 15, 20, 30 or 60 (default 60)
+  -h, --help    this help
+Exit codes (README, "Exit codes"): 0 every hour published; 1 an hour failed; 2 bad usage or
+configuration; 3 busy or unavailable (another run holds a window): run again later.`;
+
+const HELP = 'npm start -- --help';
 
 /** `--tenants N` (0: the one tenant of the environment) and `--window M` (WINDOW_MINUTES, checked by the collector). */
-function options(): { tenants: number; window: string | undefined } {
-  const { values } = parseArgs({ options: { tenants: { type: 'string' }, window: { type: 'string' } } });
-  const fail = (message: string) => new Error(`${message}\n${USAGE}`);
-  return { tenants: wholeNumber(values.tenants, '--tenants', 0, 1, 40, fail), window: values.window };
+function options(): { tenants: number; window: string | undefined; help: boolean } {
+  let values: { tenants?: string; window?: string; help?: boolean };
+  try {
+    values = parseArgs({
+      options: {
+        tenants: { type: 'string' },
+        window: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const fail = (message: string) => new UsageError(message);
+  return {
+    tenants: wholeNumber(values.tenants, '--tenants', 0, 1, 40, fail),
+    window: values.window,
+    help: values.help === true,
+  };
 }
 
 async function main(): Promise<number> {
-  const { tenants, window } = options();
+  const { tenants, window, help } = options();
+  if (help) {
+    console.log(USAGE);
+    return 0;
+  }
   // A tenant list changes what the bucket's runs collect: the many-tenant demo keeps a bucket of its own.
   const BUCKET = tenants ? 'citrix-monitor-local-tenants' : 'citrix-monitor-local';
   mkdirSync(DATA_DIR, { recursive: true });
@@ -80,6 +109,7 @@ async function main(): Promise<number> {
       await fleet.work.put(fleet.settings.tenantsKey, JSON.stringify({ tenants: list }, null, 2));
       console.log(`Tenant list:             s3://${BUCKET}/${fleet.settings.tenantsKey} (${ids.join(', ')})`);
     }
+    await checkConfiguration(fleet);
     console.log(
       `Citrix Monitor stand-in: ${standin.url} (${tenants ? `${tenants} customers` : `customer ${standin.customerId}`})`,
     );
@@ -108,8 +138,5 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? `${err.name}: ${err.message}` : err);
-    process.exit(2);
-  },
+  (err: unknown) => process.exit(reportFailure(err, HELP)),
 );

@@ -86,7 +86,10 @@ export interface ExecutionOutcome {
   readonly redrive?: Redrive;
   /** The one tenant's plan and commits, when the execution succeeded with one tenant. */
   readonly output?: TenantOutput;
-  /** Every tenant's plan and commits, when the execution succeeded. */
+  /**
+   * Every tenant's plan and commits, or its failure: when the execution succeeded, and when it failed
+   * after its tenants were planned (a TenantsFailed: which error each failed tenant had).
+   */
   readonly results?: readonly TenantResult[];
   /** On failure: the error name (from functions/domain/errors.ts) and its message. */
   readonly error?: string;
@@ -278,10 +281,13 @@ export async function runExecution(
       | { name?: string; message?: string; cause?: unknown }
       | undefined;
     const original = (inner?.cause ?? inner) as { name?: string; message?: string } | undefined;
+    // Best effort: the run's tenant list may not be readable when the execution failed on S3 itself.
+    const results = await gathered.results(fleet, executionName).catch(() => undefined);
     return {
       status: 'FAILED',
       executionName,
       redrive,
+      ...(results ? { results } : {}),
       error: original?.name ?? err.name,
       cause: original?.message ?? err.message,
       invocations,

@@ -62,7 +62,7 @@ function citrixClient(
     apiBase: config.apiBase,
     customerId: config.customerId,
     clientId: config.clientId,
-    clientSecret: clientSecretResolver(config.clientSecret, env, clients.secrets),
+    clientSecret: clientSecretResolver(config.clientSecret, env, clients.secrets, config.tenant),
     pageSize: config.pageSize,
     onEvent: (event, what, fields) => {
       const reported = CITRIX_EVENTS[event];

@@ -9,14 +9,130 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
+import { BadConfiguration, CollectorError, StorageTransient } from '../domain/errors.ts';
 import type { ObjectStore } from '../domain/ports.ts';
 
 const unquoted = (etag: string | undefined) => (etag ?? '').replaceAll('"', '');
+
+/** S3's answers that a later retry may cure: the SDK's own retries have already been spent on them. */
+const TRANSIENT_S3 = new Set([
+  'SlowDown',
+  'InternalError',
+  'ServiceUnavailable',
+  'RequestTimeout',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+]);
+/** Network failures of a request (Node's codes, and the SDK's request timeout). */
+const TRANSIENT_NETWORK = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'TimeoutError',
+  'RequestTimeout',
+]);
+/** Refusals of the credentials themselves: the keys are unknown, wrong or expired. */
+const BAD_CREDENTIALS = new Set([
+  'CredentialsProviderError',
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'InvalidToken',
+]);
+
+/** Where the store's requests go, as an operator would set it: `AWS_ENDPOINT_URL_S3`, or AWS S3 in a region. */
+async function describeEndpoint(client: S3Client): Promise<string> {
+  if (client.config.isCustomEndpoint && client.config.endpoint) {
+    const { protocol, hostname, port, path } = await client.config.endpoint();
+    return `${protocol}//${hostname}${port ? `:${port}` : ''}${path === '/' ? '' : path}`;
+  }
+  const region = await client.config.region().catch(() => null);
+  return region ? `AWS S3 in ${region}` : 'AWS S3';
+}
+
+const codeOf = (err: Error): string => {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? code : err.name;
+};
+
+/**
+ * Whether an AWS SDK failure is one a later attempt may cure (throttling, a 5xx, a reset, a timeout): the
+ * SDK has already retried it. Shared by the S3 store and the Secrets Manager read of the client secret.
+ */
+export function isTransientAwsFailure(err: Error): boolean {
+  const name = codeOf(err);
+  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return TRANSIENT_S3.has(name) || TRANSIENT_NETWORK.has(name) || (status !== undefined && status >= 500);
+}
+
+/**
+ * An S3 failure in the collector's vocabulary, naming the bucket, the endpoint and what to do:
+ * StorageTransient for what a later retry may cure (503 SlowDown, 500 InternalError, a reset, a timeout, a
+ * refused connection: the SDK has already retried them), BadConfiguration for a missing bucket, refused access,
+ * missing or refused credentials and a missing region. The collector's own errors, and anything else (a bug),
+ * go through unchanged. `action` says what was being done, e.g. `PUT runs/x.json`.
+ */
+export function s3Failure(err: unknown, bucket: string, endpoint: string, action: string): unknown {
+  if (!(err instanceof Error) || err instanceof CollectorError) return err;
+  const where = `${action} in bucket ${bucket} at ${endpoint}`;
+  const cause = { cause: err };
+  const status = err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;
+  const name = codeOf(err);
+  if (name === 'NoSuchBucket')
+    return new BadConfiguration(
+      `The bucket ${bucket} does not exist at ${endpoint}: create it, or set S3_BUCKET (WORK_BUCKET for the work bucket) to a bucket that does.`,
+      cause,
+    );
+  // Before the 403s: refused keys come as 403 too.
+  if (BAD_CREDENTIALS.has(name))
+    return new BadConfiguration(
+      `${where}: the AWS credentials are missing or refused (${name}: ${err.message}). Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), or run with a role that has them.`,
+      cause,
+    );
+  if (name === 'AccessDenied' || name === 'AllAccessDisabled' || status === 403)
+    return new BadConfiguration(
+      `${where}: access denied (${name}). Give the function's role (or the AWS credentials in use) the S3 permissions on ${bucket} that the README lists.`,
+      cause,
+    );
+  if (/Region is missing/i.test(err.message))
+    return new BadConfiguration(
+      `${where}: no AWS region is set. Set AWS_REGION to the bucket's region.`,
+      cause,
+    );
+  if (name === 'PermanentRedirect' || name === 'AuthorizationHeaderMalformed' || status === 301)
+    return new BadConfiguration(
+      `${where}: the bucket is in another region (${name}). Set AWS_REGION to the bucket's region.`,
+      cause,
+    );
+  if (isTransientAwsFailure(err))
+    return new StorageTransient(
+      `${where} failed after the AWS SDK's own retries (${name}${status ? `, HTTP ${status}` : ''}: ${err.message}): S3 or the network is failing for now, and a later attempt may succeed.`,
+      cause,
+    );
+  return err;
+}
 
 function preconditionFailed(err: unknown): boolean {
   return (
     err instanceof S3ServiceException &&
     (err.$metadata.httpStatusCode === 412 || err.name === 'PreconditionFailed')
+  );
+}
+
+/** 404 for the key (not for the bucket, which is a configuration error). */
+function noSuchKey(err: unknown): boolean {
+  return (
+    err instanceof S3ServiceException &&
+    err.name !== 'NoSuchBucket' &&
+    (err.name === 'NoSuchKey' || err.$metadata.httpStatusCode === 404)
   );
 }
 
@@ -58,7 +174,35 @@ export function s3ClientFromEnv(env: Record<string, string | undefined> = proces
   });
 }
 
+/**
+ * One bucket through `client`. A failure that the collector's steps can act on comes out in their vocabulary
+ * ({@link s3Failure}): StorageTransient is retried by the state machine, BadConfiguration is not.
+ */
 export function s3Store(client: S3Client, bucket: string): ObjectStore {
+  const store = plainStore(client, bucket);
+  const guard =
+    <A extends unknown[], R>(method: (...args: A) => Promise<R>, action: (...args: A) => string) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await method(...args);
+      } catch (err) {
+        throw s3Failure(err, bucket, await describeEndpoint(client), action(...args));
+      }
+    };
+  return {
+    bucket,
+    get: guard(store.get, (key) => `GET ${key}`),
+    put: guard(store.put, (key) => `PUT ${key}`),
+    putIf: guard(store.putIf, (key) => `PUT ${key}`),
+    copyIfAbsent: guard(store.copyIfAbsent, (fromBucket, from, to) => `COPY ${fromBucket}/${from} to ${to}`),
+    everWritten: guard(store.everWritten, (key) => `LIST versions of ${key}`),
+    list: guard(store.list, (prefix) => `LIST ${prefix}`),
+    deleteAll: guard(store.deleteAll, (keys) => `DELETE ${keys.length} keys`),
+  };
+}
+
+/** The S3 calls themselves, their failures as the SDK throws them. */
+function plainStore(client: S3Client, bucket: string): ObjectStore {
   let versioned: Promise<boolean> | null = null;
   return {
     bucket,
@@ -68,11 +212,7 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
         const bytes = await out.Body?.transformToByteArray();
         return { body: Buffer.from(bytes ?? []), etag: unquoted(out.ETag) };
       } catch (err) {
-        if (
-          err instanceof S3ServiceException &&
-          (err.name === 'NoSuchKey' || err.$metadata.httpStatusCode === 404)
-        )
-          return null;
+        if (noSuchKey(err)) return null;
         throw err;
       }
     },
@@ -117,11 +257,7 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
         return 'written';
       } catch (err) {
         if (preconditionFailed(err)) return 'exists';
-        if (
-          err instanceof S3ServiceException &&
-          (err.name === 'NoSuchKey' || err.$metadata.httpStatusCode === 404)
-        )
-          return 'source-missing';
+        if (noSuchKey(err)) return 'source-missing';
         throw err;
       }
     },

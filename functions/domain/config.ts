@@ -1,7 +1,7 @@
 import { allowedApiHosts, checkApiHost } from './api-hosts.ts';
 import { BadConfiguration } from './errors.ts';
 import type { Tenant } from './schemas.ts';
-import { windowMinutesOf } from './windows.ts';
+import * as S from './settings.ts';
 
 /** Where the Citrix client secret comes from: Secrets Manager in AWS, the environment only for local runs. */
 export type SecretSource = { kind: 'env'; variable: string } | { kind: 'secretsManager'; secretId: string };
@@ -55,6 +55,8 @@ export interface Config {
 
 type Env = Record<string, string | undefined>;
 
+export { wholeNumber } from './settings.ts';
+
 /**
  * Keys of the Monitor entities (citrix/monitoring-api, Monitor.Model.md). Every other entity defaults to
  * `Id`; KEY_FIELDS names another.
@@ -69,87 +71,28 @@ const KNOWN_KEYS: Record<string, string> = {
   MachineFailureLogs: 'Id',
 };
 
-const ENTITY_NAME = /^[A-Z][A-Za-z0-9]*$/;
 const FIELD_NAME = /^[A-Z][A-Za-z0-9]*$/;
 
-function text(env: Env, name: string, fallback?: string): string {
-  const raw = env[name]?.trim();
-  if (raw) return raw;
-  if (fallback !== undefined) return fallback;
-  throw new BadConfiguration(`${name} is not set: it is required (see README, "Configuration").`);
-}
-
 /**
- * A whole number from `min` to `max`, or `fallback` when `raw` is empty. `what` names the setting in
- * the error (`PAGE_SIZE=…`, `--limit …`); `fail` makes the error (BadConfiguration by default).
+ * The entities of `list` (ENTITIES, or a listed tenant's `entities`: `name`) checked against the Monitor
+ * entities: a name close to a known one is refused with the one it most likely means, and any other
+ * unknown name unless ALLOW_UNKNOWN_ENTITIES is true.
  */
-export function wholeNumber(
-  raw: string | undefined,
-  what: string,
-  fallback: number,
-  min: number,
-  max: number,
-  fail: (message: string) => Error = (message) => new BadConfiguration(message),
-): number {
-  const value = raw?.trim();
-  if (!value) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-    const shown = `${what}${what.endsWith('=') ? '' : ' '}${JSON.stringify(value)}`;
-    throw fail(`${shown} is invalid: expected a whole number from ${min} to ${max}.`);
+function knownEntities(env: Env, name: string, list: readonly string[]): readonly string[] {
+  const typos = list.flatMap((e) => {
+    const meant = S.closestEntity(e);
+    return meant ? [`"${e}": did you mean ${meant}?`] : [];
+  });
+  if (typos.length > 0) {
+    throw new BadConfiguration(`${name} names a Monitor entity misspelt: ${typos.join(' ')}`);
   }
-  return Number(value);
-}
-
-const integer = (env: Env, name: string, fallback: number, min: number, max: number): number =>
-  wholeNumber(env[name], `${name}=`, fallback, min, max);
-
-function keyPrefix(env: Env, name: string, fallback: string): string {
-  const value = text(env, name, fallback).replace(/^\/+|\/+$/g, '');
-  if (!value || value.includes('//') || /[\\{}^%`"<>#|]/.test(value)) {
+  const unknown = list.filter((e) => !S.MONITOR_ENTITIES.includes(e));
+  if (unknown.length > 0 && !S.value(env, S.ALLOW_UNKNOWN_ENTITIES)) {
     throw new BadConfiguration(
-      `${name}=${JSON.stringify(env[name])} is invalid: expected an S3 key prefix such as "citrix_monitor".`,
+      `${name} names ${unknown.join(', ')}, not a Monitor entity the collector knows (${S.MONITOR_ENTITIES.join(', ')}). Check the spelling; to collect an entity set of the Monitor API that is not in that list, set ALLOW_UNKNOWN_ENTITIES=true (its rows are paged by Id unless KEY_FIELDS says otherwise).`,
     );
   }
-  return value;
-}
-
-function apiBase(env: Env, inAws: boolean): string {
-  const raw = text(env, 'API_BASE', 'https://api.cloud.com');
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new BadConfiguration(
-      `API_BASE=${JSON.stringify(raw)} is not a URL: expected e.g. https://api.cloud.com.`,
-    );
-  }
-  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search || url.hash || url.username) {
-    throw new BadConfiguration(
-      `API_BASE=${JSON.stringify(raw)} is invalid: expected an http(s) base URL with no query, e.g. https://api.cloud.com.`,
-    );
-  }
-  if (inAws && url.protocol === 'http:') {
-    throw new BadConfiguration(
-      `API_BASE=${JSON.stringify(raw)} uses http: in AWS the client secret and token must travel over https.`,
-    );
-  }
-  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
-}
-
-function entities(env: Env): string[] {
-  const list = text(env, 'ENTITIES', 'Machines,Sessions,Connections,Applications,Users')
-    .split(',')
-    .map((e) => e.trim())
-    .filter(Boolean);
-  const bad = list.filter((e) => !ENTITY_NAME.test(e));
-  if (list.length === 0 || bad.length > 0) {
-    throw new BadConfiguration(
-      `ENTITIES=${JSON.stringify(env.ENTITIES)} is invalid: expected a comma-separated list of Monitor entity names such as "Machines,Sessions"${bad.length ? ` (not an entity name: ${bad.join(', ')})` : ''}.`,
-    );
-  }
-  if (new Set(list).size !== list.length)
-    throw new BadConfiguration(`ENTITIES lists an entity twice: ${list.join(',')}.`);
-  return list;
+  return Object.freeze([...list]);
 }
 
 /**
@@ -159,37 +102,36 @@ function entities(env: Env): string[] {
  */
 function fieldsPerEntity(
   env: Env,
-  name: 'TIME_FIELDS' | 'KEY_FIELDS',
+  setting: typeof S.TIME_FIELDS,
   list: readonly string[],
   fallback: (entity: string) => string,
   example: string,
-): Record<string, string> {
+): Readonly<Record<string, string>> {
   const fields: Record<string, string> = {};
   for (const entity of list) fields[entity] = fallback(entity);
-  for (const pair of (env[name] ?? '').split(',').filter((p) => p.trim())) {
+  for (const pair of S.value(env, setting)
+    .split(',')
+    .filter((p) => p.trim())) {
     const [entity, field, extra] = pair.split(':').map((s) => s.trim());
     if (!entity || !field || extra !== undefined || !FIELD_NAME.test(field) || !list.includes(entity)) {
       throw new BadConfiguration(
-        `${name} entry ${JSON.stringify(pair)} is invalid: expected Entity:Field for an entity in ENTITIES, e.g. "${example}".`,
+        `${setting.name} entry ${JSON.stringify(pair)} is invalid: expected Entity:Field for an entity in ENTITIES, e.g. "${example}".`,
       );
     }
     fields[entity] = field;
   }
-  return fields;
+  return Object.freeze(fields);
 }
 
-function nextLinkPaging(env: Env, list: readonly string[]): string[] {
-  const named = (env.NEXTLINK_PAGING ?? '')
-    .split(',')
-    .map((e) => e.trim())
-    .filter(Boolean);
+function nextLinkPaging(env: Env, list: readonly string[]): readonly string[] {
+  const named = S.value(env, S.NEXTLINK_PAGING);
   const unknown = named.filter((e) => !list.includes(e));
   if (unknown.length > 0) {
     throw new BadConfiguration(
       `NEXTLINK_PAGING=${JSON.stringify(env.NEXTLINK_PAGING)} names ${unknown.join(', ')}, not in ENTITIES (${list.join(',')}): expected a comma-separated list of entities to page by the server's nextLinks.`,
     );
   }
-  return named;
+  return Object.freeze(named);
 }
 
 /**
@@ -198,15 +140,11 @@ function nextLinkPaging(env: Env, list: readonly string[]): string[] {
  * of an hour always had.
  */
 function windowing(env: Env): Pick<Config, 'windowMinutes' | 'settleMinutes' | 'lookbackMinutes'> {
-  const windowMinutes = windowMinutesOf(env.WINDOW_MINUTES);
-  const lookback = env.LOOKBACK_MINUTES?.trim();
-  let settleMinutes: number;
-  if (env.SETTLE_MINUTES?.trim() || !lookback) {
-    settleMinutes = integer(env, 'SETTLE_MINUTES', 15, 0, 60 * 24 * 30);
-  } else {
-    const total = integer(env, 'LOOKBACK_MINUTES', 75, windowMinutes, 60 * 24 * 30);
-    settleMinutes = total - windowMinutes;
-  }
+  const windowMinutes = S.value(env, S.WINDOW_MINUTES);
+  const lookback = env.SETTLE_MINUTES?.trim()
+    ? undefined
+    : S.read(env, S.LOOKBACK_MINUTES, {}, S.whole(windowMinutes, 60 * 24 * 30));
+  const settleMinutes = lookback === undefined ? S.value(env, S.SETTLE_MINUTES) : lookback - windowMinutes;
   return { windowMinutes, settleMinutes, lookbackMinutes: windowMinutes + settleMinutes };
 }
 
@@ -238,8 +176,8 @@ export type StorageLayout = Pick<
  * Citrix setting.
  */
 export function loadLayout(env: Env = process.env): StorageLayout {
-  const prefix = keyPrefix(env, 'S3_PREFIX', 'citrix_monitor');
-  const workPrefix = keyPrefix(env, 'WORK_PREFIX', `collector-work/${prefix}`);
+  const prefix = S.value(env, S.S3_PREFIX);
+  const workPrefix = S.value(env, S.WORK_PREFIX, { S3_PREFIX: prefix });
   // Textual overlap counts too: a feed URI typed without its trailing slash matches every key that
   // merely starts with the prefix's text (citrix_monitor_work/… under s3://bucket/citrix_monitor).
   if (workPrefix.startsWith(prefix) || prefix.startsWith(workPrefix)) {
@@ -247,38 +185,70 @@ export function loadLayout(env: Env = process.env): StorageLayout {
       `WORK_PREFIX "${workPrefix}" overlaps S3_PREFIX "${prefix}": the state and staging area must lie outside what the SecOps feed reads. Set WORK_PREFIX to a prefix that does not start with "${prefix}" (default collector-work/${prefix}).`,
     );
   }
-  const stateKey = text(env, 'STATE_KEY', `${workPrefix}/state.json`).replace(/^\/+/, '');
+  const stateKey = S.value(env, S.STATE_KEY, { WORK_PREFIX: workPrefix });
   if (stateKey.startsWith(prefix)) {
     throw new BadConfiguration(
       `STATE_KEY=${JSON.stringify(stateKey)} lies under S3_PREFIX "${prefix}", which the SecOps feed ingests: the state file would be ingested as a log. Move it outside: unset STATE_KEY to use ${workPrefix}/state.json, and copy an existing state file there to keep your place.`,
     );
   }
-  const compression = text(env, 'COMPRESSION', 'none').toLowerCase();
-  if (compression !== 'none' && compression !== 'gzip') {
-    throw new BadConfiguration(
-      `COMPRESSION=${JSON.stringify(env.COMPRESSION)} is invalid: expected "none" or "gzip".`,
-    );
-  }
-  const tenantsKey = text(env, 'TENANTS_KEY', `${workPrefix}/tenants.json`).replace(/^\/+/, '');
+  const tenantsKey = S.value(env, S.TENANTS_KEY, { WORK_PREFIX: workPrefix });
   if (tenantsKey.startsWith(prefix)) {
     throw new BadConfiguration(
       `TENANTS_KEY=${JSON.stringify(tenantsKey)} lies under S3_PREFIX "${prefix}", which the SecOps feed ingests. Keep the tenant list outside it: unset TENANTS_KEY to use ${workPrefix}/tenants.json.`,
     );
   }
+  const bucket = S.value(env, S.S3_BUCKET);
   return Object.freeze({
-    bucket: text(env, 'S3_BUCKET'),
-    workBucket: text(env, 'WORK_BUCKET', env.S3_BUCKET?.trim() ?? ''),
+    bucket,
+    workBucket: S.value(env, S.WORK_BUCKET, { S3_BUCKET: bucket }),
     prefix,
     workPrefix,
     stateKey,
     stagingPrefix: `${workPrefix}/staging`,
-    compression,
-    entities: Object.freeze(entities(env)),
+    compression: S.value(env, S.COMPRESSION),
+    entities: knownEntities(env, 'ENTITIES', S.value(env, S.ENTITIES)),
     ...windowing(env),
-    maxHoursPerRun: integer(env, 'MAX_HOURS_PER_RUN', 24, 1, 168),
+    maxHoursPerRun: S.value(env, S.MAX_HOURS_PER_RUN),
     tenantsKey,
-    tenantConcurrency: integer(env, 'TENANT_CONCURRENCY', 40, 1, 1000),
+    tenantConcurrency: S.value(env, S.TENANT_CONCURRENCY),
   } satisfies StorageLayout);
+}
+
+/** The API base `raw` (`name`: API_BASE, or a listed tenant's apiBase), which in AWS must be https. */
+function apiBaseOf(name: string, raw: string, inAws: boolean): string {
+  const base = S.parseAs(name, raw, S.apiBaseParser);
+  if (inAws && base.startsWith('http:')) {
+    throw new BadConfiguration(
+      `${name}=${S.quoted(raw)} uses http: in AWS the client secret and token must travel over https.`,
+    );
+  }
+  return base;
+}
+
+/** The settings of how a tenant's `entities` are collected: fields, paging, page size, budgets. */
+function collecting(env: Env, entities: readonly string[]) {
+  S.value(env, S.USE_TIME_FILTER);
+  return {
+    entities,
+    pageSize: S.value(env, S.PAGE_SIZE),
+    timeFields: fieldsPerEntity(
+      env,
+      S.TIME_FIELDS,
+      entities,
+      () => 'ModifiedDate',
+      'MachineFailureLogs:FailureStartDate',
+    ),
+    keyFields: fieldsPerEntity(
+      env,
+      S.KEY_FIELDS,
+      entities,
+      (e) => KNOWN_KEYS[e] ?? 'Id',
+      'SessionMetrics:Id',
+    ),
+    nextLinkPaging: nextLinkPaging(env, entities),
+    maxConcurrency: S.value(env, S.MAX_CONCURRENCY),
+    fetchBudgetSeconds: S.value(env, S.FETCH_BUDGET_SECONDS),
+  } satisfies Partial<Config>;
 }
 
 /**
@@ -287,39 +257,23 @@ export function loadLayout(env: Env = process.env): StorageLayout {
  */
 export function loadConfig(env: Env = process.env, inAws = Boolean(env.AWS_LAMBDA_FUNCTION_NAME)): Config {
   const layout = loadLayout(env);
-  const useTimeFilter = text(env, 'USE_TIME_FILTER', 'true').toLowerCase();
-  if (useTimeFilter !== 'true') {
-    throw new BadConfiguration(
-      `USE_TIME_FILTER=${JSON.stringify(env.USE_TIME_FILTER)} is not supported: without the hour filter every run would collect whole entities again and duplicate them in SecOps. Leave it unset (or "true"); to window an entity on another field set TIME_FIELDS (e.g. "ConnectionFailureLogs:FailureDate").`,
-    );
-  }
-  const secretId = env.CITRIX_CLIENT_SECRET_ARN?.trim();
+  const secretId = S.read(env, S.CITRIX_CLIENT_SECRET_ARN);
   if (!secretId && inAws) {
     throw new BadConfiguration(
-      'CITRIX_CLIENT_SECRET_ARN is not set: in AWS the client secret is read from Secrets Manager, never from a plain environment variable.',
+      'CITRIX_CLIENT_SECRET_ARN is not set: in AWS the client secret is read from Secrets Manager, never from a plain environment variable. Deploy with --param="clientSecretArn=<ARN>", or leave that parameter empty for the stack to create the secret.',
     );
   }
-  if (!secretId) text(env, 'CITRIX_CLIENT_SECRET');
-  const list = layout.entities;
+  if (!secretId) S.value(env, S.CITRIX_CLIENT_SECRET);
   return Object.freeze({
     ...layout,
+    ...collecting(env, layout.entities),
     tenant: null,
-    customerId: text(env, 'CITRIX_CUSTOMER_ID'),
-    clientId: text(env, 'CITRIX_CLIENT_ID'),
+    customerId: S.value(env, S.CITRIX_CUSTOMER_ID),
+    clientId: S.value(env, S.CITRIX_CLIENT_ID),
     clientSecret: secretId
       ? { kind: 'secretsManager', secretId }
       : { kind: 'env', variable: 'CITRIX_CLIENT_SECRET' },
-    apiBase: apiBase(env, inAws),
-    pageSize: integer(env, 'PAGE_SIZE', 1000, 1, 10000),
-    timeFields: Object.freeze(
-      fieldsPerEntity(env, 'TIME_FIELDS', list, () => 'ModifiedDate', 'MachineFailureLogs:FailureStartDate'),
-    ),
-    keyFields: Object.freeze(
-      fieldsPerEntity(env, 'KEY_FIELDS', list, (e) => KNOWN_KEYS[e] ?? 'Id', 'SessionMetrics:Id'),
-    ),
-    nextLinkPaging: Object.freeze(nextLinkPaging(env, list)),
-    maxConcurrency: integer(env, 'MAX_CONCURRENCY', 1, 1, 40),
-    fetchBudgetSeconds: integer(env, 'FETCH_BUDGET_SECONDS', 600, 1, 840),
+    apiBase: apiBaseOf('API_BASE', S.value(env, S.API_BASE), inAws),
   } satisfies Config);
 }
 
@@ -339,6 +293,32 @@ export function tenantLayout<T extends StorageLayout>(base: T, id: string): T {
   };
 }
 
+/** Where a listed tenant's client secret is: its clientSecretArn under TENANT_SECRET_PREFIX, or (locally) clientSecretEnv. */
+function tenantSecret(env: Env, tenant: Tenant, inAws: boolean): SecretSource {
+  if (tenant.clientSecretEnv) {
+    if (inAws) {
+      throw new BadConfiguration(
+        'clientSecretEnv is for local runs only: in AWS give clientSecretArn, the Secrets Manager secret of the client secret.',
+      );
+    }
+    if (!env[tenant.clientSecretEnv]?.trim()) {
+      throw new BadConfiguration(
+        `clientSecretEnv names ${tenant.clientSecretEnv}, which is not set. Set it to the tenant's client secret (export ${tenant.clientSecretEnv}=…), or give clientSecretArn instead.`,
+      );
+    }
+    return { kind: 'env', variable: tenant.clientSecretEnv };
+  }
+  const secretId = tenant.clientSecretArn ?? '';
+  const secretPrefix = S.value(env, S.TENANT_SECRET_PREFIX);
+  const secretName = secretId.replace(/^arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:/, '');
+  if (secretPrefix && !secretName.startsWith(secretPrefix)) {
+    throw new BadConfiguration(
+      `clientSecretArn ${JSON.stringify(secretId)} names a secret outside TENANT_SECRET_PREFIX "${secretPrefix}": the collector may read only the tenants' secrets under that prefix. Store the tenant's client secret as ${secretPrefix}${tenant.id} and give its ARN.`,
+    );
+  }
+  return { kind: 'secretsManager', secretId };
+}
+
 /** `Entity:Field` entries of a setting, kept for `entities` only. */
 function pairsFor(raw: string | undefined, entities: readonly string[]): string {
   return (raw ?? '')
@@ -348,10 +328,22 @@ function pairsFor(raw: string | undefined, entities: readonly string[]): string 
 }
 
 /**
+ * A listed tenant's API base: its apiBase, which must name an allowed API host ({@link allowedApiHosts}),
+ * or API_BASE. Only the list's apiBase is restricted: whoever may write the tenant list could otherwise
+ * send a tenant's client secret to a server of theirs. API_BASE is the deployer's own setting.
+ */
+function tenantApiBase(env: Env, tenant: Tenant, inAws: boolean): string {
+  const apiHosts = allowedApiHosts(S.value(env, S.ALLOWED_API_HOSTS), inAws);
+  if (tenant.apiBase === undefined) return apiBaseOf('API_BASE', S.value(env, S.API_BASE), inAws);
+  // The host first: a foreign host is the graver mistake, whatever else is wrong with the URL.
+  if (URL.canParse(tenant.apiBase)) checkApiHost(tenant.apiBase, apiHosts);
+  return apiBaseOf('apiBase', tenant.apiBase, inAws);
+}
+
+/**
  * The configuration of one tenant: the environment's settings with the tenant's Citrix customer, client,
  * secret, API base and entities, and the tenant's own storage ({@link tenantLayout}). Null: the
- * environment's one tenant, with the storage it always had. A listed tenant's `apiBase` must name an
- * allowed API host ({@link allowedApiHosts}). Errors name the tenant.
+ * environment's one tenant, with the storage it always had. Errors name the tenant and its own fields.
  */
 export function tenantConfig(
   env: Env,
@@ -360,51 +352,24 @@ export function tenantConfig(
 ): Config {
   if (tenant === null) return loadConfig(env, inAws);
   try {
-    const apiHosts = allowedApiHosts(env.ALLOWED_API_HOSTS, inAws);
-    if (tenant.clientSecretEnv && inAws) {
-      throw new BadConfiguration(
-        'clientSecretEnv is for local runs only: in AWS give clientSecretArn, the Secrets Manager secret of the client secret.',
-      );
-    }
-    const secretPrefix = env.TENANT_SECRET_PREFIX?.trim();
-    const secretName = tenant.clientSecretArn?.replace(/^arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:/, '');
-    if (secretPrefix && secretName !== undefined && !secretName.startsWith(secretPrefix)) {
-      throw new BadConfiguration(
-        `clientSecretArn ${JSON.stringify(tenant.clientSecretArn)} names a secret outside TENANT_SECRET_PREFIX "${secretPrefix}": the collector may read only the tenants' secrets under that prefix. Store the tenant's client secret as ${secretPrefix}${tenant.id} and give its ARN.`,
-      );
-    }
-    if (tenant.clientSecretEnv && !env[tenant.clientSecretEnv]?.trim()) {
-      throw new BadConfiguration(`clientSecretEnv names ${tenant.clientSecretEnv}, which is not set.`);
-    }
-    const base = loadLayout(env);
-    const entities = tenant.entities ?? base.entities;
-    const config = loadConfig(
-      {
-        ...env,
-        CITRIX_CUSTOMER_ID: tenant.customerId,
-        CITRIX_CLIENT_ID: tenant.clientId,
-        CITRIX_CLIENT_SECRET_ARN: tenant.clientSecretArn,
-        CITRIX_CLIENT_SECRET: tenant.clientSecretEnv ? env[tenant.clientSecretEnv] : undefined,
-        API_BASE: tenant.apiBase ?? env.API_BASE,
-        ENTITIES: entities.join(','),
-        TIME_FIELDS: pairsFor(env.TIME_FIELDS, entities),
-        KEY_FIELDS: pairsFor(env.KEY_FIELDS, entities),
-        NEXTLINK_PAGING: (env.NEXTLINK_PAGING ?? '')
-          .split(',')
-          .filter((e) => entities.includes(e.trim()))
-          .join(','),
-      },
-      inAws,
-    );
-    // Only the list's apiBase: whoever may write the tenant list could otherwise send a tenant's client
-    // secret to a server of theirs. API_BASE is the deployer's own setting, and stays unrestricted.
-    if (tenant.apiBase !== undefined) checkApiHost(config.apiBase, apiHosts);
+    const apiBase = tenantApiBase(env, tenant, inAws);
+    const clientSecret = tenantSecret(env, tenant, inAws);
+    const layout = loadLayout(env);
+    const entities = tenant.entities ? knownEntities(env, 'entities', tenant.entities) : layout.entities;
+    const scoped = {
+      ...env,
+      TIME_FIELDS: pairsFor(env.TIME_FIELDS, entities),
+      KEY_FIELDS: pairsFor(env.KEY_FIELDS, entities),
+      NEXTLINK_PAGING: pairsFor(env.NEXTLINK_PAGING, entities),
+    };
     return Object.freeze({
-      ...tenantLayout(config, tenant.id),
+      ...tenantLayout(layout, tenant.id),
+      ...collecting(scoped, entities),
       tenant: tenant.id,
-      clientSecret: tenant.clientSecretEnv
-        ? { kind: 'env', variable: tenant.clientSecretEnv }
-        : config.clientSecret,
+      customerId: tenant.customerId,
+      clientId: tenant.clientId,
+      clientSecret,
+      apiBase,
     } satisfies Config);
   } catch (err) {
     if (!(err instanceof BadConfiguration)) throw err;

@@ -1,13 +1,15 @@
 /**
  * Typed failures. Each class's `name` is part of the contract with the state machine: the ASL
- * `Retry`/`Catch` blocks in `statemachine/collector.asl.json` match on these names, so they are few,
- * stable, and documented in the README beside the ASL.
+ * `Retry`/`Catch` blocks of the state machine (statemachine/collector.asl.ts, which writes
+ * collector.asl.json) match on these names, so they are few, stable, and documented in the README beside
+ * the ASL.
  *
  * | name               | meaning                                                      | ASL        |
  * |--------------------|--------------------------------------------------------------|------------|
  * | CitrixThrottled    | 429 persisted past the in-invocation retries                 | retried    |
  * | CitrixTransient    | 5xx, reset, timeout, truncated or non-JSON (e.g. HTML) body  | retried    |
  * | CitrixAuthFailed   | token refused, or 401 after a fresh token, or 403            | retried 2x |
+ * | StorageTransient   | S3 / Secrets Manager / network error past the SDK's retries | retried    |
  * | BadConfiguration   | a setting is missing or invalid                              | fatal      |
  * | CitrixBadQuery     | 400/404: the entity or its filter is not accepted            | fatal      |
  * | ForeignNextLink    | a nextLink points away from the configured API origin        | fatal      |
@@ -30,7 +32,12 @@ export class CitrixThrottled extends contractError('CitrixThrottled') {}
 export class CitrixTransient extends contractError('CitrixTransient') {}
 /** Token refused, or 401 after a fresh token, or 403. */
 export class CitrixAuthFailed extends contractError('CitrixAuthFailed') {}
-/** A setting is missing or invalid, or a Task event does not fit its schema. */
+/**
+ * An S3 or network error that outlasted the AWS SDK's own retries (503 SlowDown, 500 InternalError, a reset,
+ * a timeout, a refused connection): the message names the bucket and the endpoint.
+ */
+export class StorageTransient extends contractError('StorageTransient') {}
+/** A setting is missing or invalid (an S3 bucket, region or credentials too), or a Task event does not fit its schema. */
 export class BadConfiguration extends contractError('BadConfiguration') {}
 /** 400/404: the entity, its filter or its key is not accepted. */
 export class CitrixBadQuery extends contractError('CitrixBadQuery') {}
@@ -55,15 +62,16 @@ export class RaisedAgain extends Error {
 }
 
 /**
- * How the state machine treats each error: the one source of the contract. Every Task state of
- * `statemachine/collector.asl.json` gives each `fatal` error no retry and each `retriable` error a
- * retrier of its own, and every error class above is listed here: test/unit/error-contract.test.ts
- * checks both, so a new class cannot fall silently into `States.ALL`.
+ * How the state machine treats each error: the one source of the contract. A Task state retries each
+ * `retriable` error its handler can raise with a retrier of its own (statemachine/collector.asl.ts) and
+ * never a `fatal` one; no Task retries `States.ALL`, so an error outside this list (a bug) is never
+ * retried. Every error class above is listed here: test/unit/error-contract.test.ts checks it.
  */
 export const ERROR_CONTRACT = {
   CitrixThrottled: 'retriable',
   CitrixTransient: 'retriable',
   CitrixAuthFailed: 'retriable',
+  StorageTransient: 'retriable',
   BadConfiguration: 'fatal',
   CitrixBadQuery: 'fatal',
   ForeignNextLink: 'fatal',

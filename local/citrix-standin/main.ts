@@ -44,36 +44,79 @@ function linkStyle(value: string | undefined): StandinOptions['nextLinkStyle'] {
   throw new Error(`--next-link expects absolute, relative or alternate, got '${value}'`);
 }
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string' },
-    rows: { type: 'string' },
-    'page-size': { type: 'string' },
-    'token-ttl': { type: 'string' },
-    'latency-ms': { type: 'string' },
-    'skip-cost-ms': { type: 'string' },
-    'query-timeout-ms': { type: 'string' },
-    'next-link': { type: 'string' },
-    churn: { type: 'string' },
-    seed: { type: 'string' },
-    tenants: { type: 'string' },
-  },
-});
+const USAGE = `Usage: npm run standin -- [--port N] [--rows N] [--page-size N] [--token-ttl S] [--latency-ms MS]
+    [--skip-cost-ms MS] [--query-timeout-ms MS] [--next-link absolute|relative|alternate]
+    [--churn Entity[,Entity…][:ROWS_PER_PAGE]] [--seed N] [--tenants N]
+  Serves a Citrix Monitor stand-in (token endpoint and OData entities) on 127.0.0.1 until Ctrl-C, and
+  prints the API_BASE, customer, client and secret to give npm run collect (README, "Try it").
+  --port N                 listen on port N (default: any free port)
+  --rows N                 rows per hour of each entity
+  --page-size N            rows per page the server returns at most
+  --token-ttl S            seconds a token stays valid
+  --latency-ms MS          delay of every answer
+  --skip-cost-ms MS        time per row skipped by $skip (a slow deep page)
+  --query-timeout-ms MS    answer 503 to a query that would take longer
+  --next-link STYLE        absolute, relative or alternate nextLinks
+  --churn E[,E…][:N]       change N delivered rows per page of those entities (live data)
+  --seed N                 seed of the generated data
+  --tenants N              serve N tenants tenant1cust … tenantNcust, each with its own credentials
+  -h, --help               this help`;
 
-const seed = number('seed', values.seed);
-const standin = await startStandin({
-  port: number('port', values.port),
-  rowsPerHour: number('rows', values.rows),
-  serverPageSize: number('page-size', values['page-size']),
-  tokenTtlSeconds: number('token-ttl', values['token-ttl']),
-  latencyMs: number('latency-ms', values['latency-ms'], false),
-  msPerSkippedRow: number('skip-cost-ms', values['skip-cost-ms'], false),
-  queryTimeoutMs: number('query-timeout-ms', values['query-timeout-ms'], false),
-  nextLinkStyle: linkStyle(values['next-link']),
-  churn: churn(values.churn, seed),
-  seed,
-  tenants: tenants(number('tenants', values.tenants)),
-});
+function options() {
+  try {
+    return parseArgs({
+      options: {
+        port: { type: 'string' },
+        rows: { type: 'string' },
+        'page-size': { type: 'string' },
+        'token-ttl': { type: 'string' },
+        'latency-ms': { type: 'string' },
+        'skip-cost-ms': { type: 'string' },
+        'query-timeout-ms': { type: 'string' },
+        'next-link': { type: 'string' },
+        churn: { type: 'string' },
+        seed: { type: 'string' },
+        tenants: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (err) {
+    console.error(`UsageError: ${err instanceof Error ? err.message : err} See npm run standin -- --help.`);
+    process.exit(2);
+  }
+}
+
+const values = options();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+/** Bad options (and a port in use) are said in one line, exit 2: no stack trace. */
+async function start() {
+  try {
+    const seed = number('seed', values.seed);
+    return await startStandin({
+      port: number('port', values.port),
+      rowsPerHour: number('rows', values.rows),
+      serverPageSize: number('page-size', values['page-size']),
+      tokenTtlSeconds: number('token-ttl', values['token-ttl']),
+      latencyMs: number('latency-ms', values['latency-ms'], false),
+      msPerSkippedRow: number('skip-cost-ms', values['skip-cost-ms'], false),
+      queryTimeoutMs: number('query-timeout-ms', values['query-timeout-ms'], false),
+      nextLinkStyle: linkStyle(values['next-link']),
+      churn: churn(values.churn, seed),
+      seed,
+      tenants: tenants(number('tenants', values.tenants)),
+    });
+  } catch (err) {
+    const name = err instanceof Error && err.name !== 'Error' ? err.name : 'UsageError';
+    console.error(`${name}: ${err instanceof Error ? err.message : err}. See npm run standin -- --help.`);
+    process.exit(2);
+  }
+}
+
+const standin = await start();
 
 console.log(`Citrix Monitor stand-in listening
   API_BASE      ${standin.url}`);

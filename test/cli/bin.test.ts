@@ -75,7 +75,7 @@ describe('the citrix-monitor bin, run by Node 24 without tsx and without dev dep
 
     expect(seen.code, seen.stderr).toBe(3);
     expect(seen.stderr).toContain(
-      'citrix-monitor status: S3 GetObject s3://nowhere/collector-work/citrix_monitor/tenants.json failed:',
+      'citrix-monitor status: AwsCallFailed: S3 GetObject s3://nowhere/collector-work/citrix_monitor/tenants.json failed:',
     );
   });
 
@@ -84,7 +84,7 @@ describe('the citrix-monitor bin, run by Node 24 without tsx and without dev dep
 
     expect(seen.code).toBe(2);
     expect(seen.stderr).toContain(
-      'citrix-monitor run: needs the dev dependencies, not installed here (npm ci --omit=dev): it executes the state machine on this machine with aws-local-stepfunctions. Install them with npm ci',
+      'citrix-monitor run: NeedsDevDependencies: needs the dev dependencies, not installed here (npm ci --omit=dev): it executes the state machine on this machine with aws-local-stepfunctions. Install them with npm ci',
     );
   });
 

@@ -1,8 +1,11 @@
 /**
  * `citrix-monitor --help`, each command's help, and what bad usage gets: usage on stderr and exit 2.
  * No AWS call is made here; the Step Functions API is mocked (aws-sdk-client-mock) only to prove that.
+ * The local commands (npm start, npm run collect, npm run standin) run as child processes: their help
+ * needs no configuration and starts nothing.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { runNode } from '../fixtures/child.ts';
 import { sfnMock, startS3, stopS3, type World, world } from './world.ts';
 
 let w: World;
@@ -21,8 +24,10 @@ describe('help', () => {
       expect(seen.stdout).toMatch(/^Usage: citrix-monitor <command> \[options\]/);
       for (const command of ['status', 'backfill', 'redrive', 'run'])
         expect(seen.stdout).toContain(`  ${command} `);
-      expect(seen.stdout).toContain('Exit codes:');
-      expect(seen.stdout).toMatch(/3 {2}an AWS API call failed/);
+      expect(seen.stdout).toContain(
+        'Exit codes (the same for npm start and npm run collect; README, "Exit codes"):',
+      );
+      expect(seen.stdout).toMatch(/3 {2}busy or unavailable, try later: an AWS API call failed/);
       expect(seen.stdout).toMatch(/WINDOW_MINUTES \(60; 5, 10, 15, 20 or 30\)/);
       expect(seen.stdout).toContain('SETTLE_MINUTES (15): a window is due that many minutes after its end');
       expect(seen.stdout).not.toContain('LOOKBACK_MINUTES');
@@ -78,4 +83,45 @@ describe('help', () => {
     expect(seen.code).toBe(2);
     expect(seen.stderr).toContain("Unknown option '--from'");
   });
+});
+
+describe('help of the local commands', () => {
+  it.each([
+    ['npm start', 'local/start.ts', /^Usage: npm start \[-- --tenants N\] \[--window M\]\n/],
+    ['npm run collect', 'local/collect.ts', /^Usage: npm run collect -- \[--hour YYYY-MM-DDTHH:00:00Z\]/],
+    ['npm run standin', 'local/citrix-standin/main.ts', /^Usage: npm run standin -- \[--port N\]/],
+  ])('%s -- --help prints its usage and exits 0, with no configuration', async (_, file, usage) => {
+    for (const flag of ['--help', '-h']) {
+      const seen = await runNode([file, flag], { env: { PATH: process.env.PATH ?? '' } });
+      expect(seen.code, seen.out).toBe(0);
+      expect(seen.out).toMatch(usage);
+      expect(seen.out).not.toMatch(/^\s+at /m);
+    }
+  });
+
+  it.each([
+    ['npm start', 'local/start.ts', "UsageError: Unknown option '--tenant'", 'See npm start -- --help.'],
+    [
+      'npm run collect',
+      'local/collect.ts',
+      "UsageError: Unknown option '--tenant'",
+      'See npm run collect -- --help.',
+    ],
+    [
+      'npm run standin',
+      'local/citrix-standin/main.ts',
+      "UsageError: Unknown option '--tenant'",
+      'See npm run standin -- --help.',
+    ],
+  ])(
+    '%s refuses an unknown option in one line, pointing at its help, and exits 2',
+    async (_, file, start, end) => {
+      const seen = await runNode([file, '--tenant', 'x'], { env: { PATH: process.env.PATH ?? '' } });
+      expect(seen.code).toBe(2);
+      const [line, ...rest] = seen.out.trimEnd().split('\n');
+      expect(line?.startsWith(start), seen.out).toBe(true);
+      expect(line?.endsWith(end), seen.out).toBe(true);
+      expect(rest).toEqual([]);
+    },
+  );
 });

@@ -11,14 +11,22 @@ beforeAll(startS3);
 afterAll(stopS3);
 
 describe('run', () => {
-  it("passes the local run's usage refusal and its exit code 2 through", async () => {
+  it('refuses an --hour that is not an hour with exit 2, pointing at its own help', async () => {
     const seen = await world().cli(['run', '--hour', 'yesterday']);
 
     expect(seen.code).toBe(2);
-    expect(seen.stderr).toContain(
-      '--hour "yesterday" is not a whole UTC hour: expected e.g. 2026-11-24T10:00:00Z.',
+    expect(seen.stderr).toBe(
+      'citrix-monitor run: UsageError: --hour "yesterday" is not a whole UTC hour: expected e.g. 2026-11-24T10:00:00Z. See citrix-monitor run --help.\n',
     );
-    expect(seen.stderr).toContain('Usage: npm run collect');
+  });
+
+  it("passes the local run's refusal of an hour not due yet and its exit code 2 through", async () => {
+    const seen = await world().cli(['run', '--hour', '2099-01-01T00:00:00Z']);
+
+    expect(seen.code).toBe(2);
+    expect(seen.stderr).toMatch(
+      /^UsageError: --hour 2099-01-01T00:00:00Z is not due yet: give an hour up to /,
+    );
   });
 
   it('passes a configuration error through with exit 2, and wraps the output as JSON with --json', async () => {

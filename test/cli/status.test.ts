@@ -166,6 +166,38 @@ describe('status', () => {
     expect(seen.code).toBe(0);
   });
 
+  it('prints the state it read when Step Functions cannot be reached, names the call that failed, and exits 3', async () => {
+    const w = world();
+    await w.writeState('2026-11-24T13:00:00Z');
+    sfnMock.on(ListExecutionsCommand).rejects(new Error('connect ETIMEDOUT 52.94.1.1:443'));
+
+    const seen = await w.cli(['status']);
+
+    expect(seen.stdout).toMatch(/State {10}last_hour_utc 2026-11-24T13:00:00Z/);
+    expect(seen.stdout).toContain('Lag            0 minutes');
+    expect(seen.stdout).toContain('Health         healthy as far as S3 shows; the executions are unknown');
+    expect(seen.stdout).toContain(
+      'Executions     could not be read: Step Functions ListExecutions failed: Error: connect ETIMEDOUT 52.94.1.1:443. Run status again once Step Functions can be reached.',
+    );
+    expect(seen.stderr).toBe('');
+    expect(seen.code).toBe(3);
+  });
+
+  it('exits 1, not 3, when what it read from S3 is already unhealthy and Step Functions cannot be reached', async () => {
+    const w = world();
+    sfnMock.reset();
+    sfnMock.onAnyCommand().rejects(new Error('getaddrinfo ENOTFOUND states.us-east-1.amazonaws.com'));
+
+    const seen = await w.cli(['status']);
+
+    expect(seen.stdout).toMatch(/Health {9}UNHEALTHY: no state file at s3:\/\/cli-test\//);
+    expect(seen.stdout).toContain(
+      'Executions     could not be read: Step Functions ListStateMachines in us-east-1 failed',
+    );
+    expect(seen.stdout).toContain('State machine  unknown (see Executions)');
+    expect(seen.code).toBe(1);
+  });
+
   it('exits 1 when there is no state file yet, and says where it looked', async () => {
     const w = world();
     sfnMock.on(ListExecutionsCommand).resolves({ executions: [] });

@@ -28,7 +28,7 @@ describe('the deployed state machine', () => {
 
     expect(seen.code).toBe(2);
     expect(seen.stderr).toBe(
-      'citrix-monitor status: No state machine citrix-monitor-collector-dev for stage "dev" in region us-east-1. Found there: citrix-monitor-collector-prod (choose one with --stage). Deploy it with `npx serverless deploy --stage dev --region us-east-1`, or name another deployment with --stage / --region, or pass --state-machine-arn ARN.\n',
+      'citrix-monitor status: StateMachineNotFound: No state machine citrix-monitor-collector-dev for stage "dev" in region us-east-1. Found there: citrix-monitor-collector-prod (choose one with --stage). Deploy it with `npx serverless deploy --stage dev --region us-east-1`, or name another deployment with --stage / --region, or pass --state-machine-arn ARN.\n',
     );
     expect(seen.stdout).toBe('');
   });
@@ -53,7 +53,7 @@ describe('the deployed state machine', () => {
 
     expect(seen.code).toBe(3);
     expect(seen.stderr).toBe(
-      'citrix-monitor redrive: Step Functions ListStateMachines in us-east-1 failed: AccessDeniedException: User: arn:aws:iam::123456789012:user/ops is not authorized to perform: states:ListStateMachines.\n',
+      'citrix-monitor redrive: AwsCallFailed: Step Functions ListStateMachines in us-east-1 failed: AccessDeniedException: User: arn:aws:iam::123456789012:user/ops is not authorized to perform: states:ListStateMachines.\n',
     );
     expect(JSON.parse(seen.stdout)).toMatchObject({ error: { name: 'AwsCallFailed' }, exitCode: 3 });
   });
@@ -85,7 +85,7 @@ describe('configuration', () => {
     const seen = await world({ S3_BUCKET: '' }).cli(['status']);
     expect(seen.code).toBe(2);
     expect(seen.stderr).toBe(
-      'citrix-monitor status: S3_BUCKET is not set: it is required (see README, "Configuration").\n',
+      'citrix-monitor status: BadConfiguration: S3_BUCKET is not set: it is required, the bucket the collector publishes to. Locally: export S3_BUCKET=my-citrix-logs (README, "Configuration").\n',
     );
   });
 

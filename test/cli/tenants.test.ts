@@ -57,8 +57,8 @@ async function tenantsFailed(
   failed: Record<string, [error: string, message: string]>,
 ): Promise<string> {
   const fleet = {
-    settings: loadLayout({ S3_BUCKET: 'x' }),
-    work: new MemoryStore({ bucket: 'x' }),
+    settings: loadLayout({ S3_BUCKET: 'logs-bucket' }),
+    work: new MemoryStore({ bucket: 'logs-bucket' }),
     log: () => {},
     collector: () => {
       throw new Error('not used');
@@ -261,7 +261,7 @@ describe('status with a tenant list', () => {
 
     expect(seen.code).toBe(2);
     expect(seen.stderr).toMatch(
-      /^citrix-monitor status: --tenant "gamma": no such tenant in the tenant list s3:\/\/cli-test\/collector-work\/cli-\d+\/tenants\.json\. Listed: acme, beta\.\n$/,
+      /^citrix-monitor status: UnknownTenant: --tenant "gamma": no such tenant in the tenant list s3:\/\/cli-test\/collector-work\/cli-\d+\/tenants\.json\. Listed: acme, beta\.\n$/,
     );
     expect(seen.stdout).toBe('');
     expect(json.code).toBe(2);
@@ -276,7 +276,7 @@ describe('status with a tenant list', () => {
 
     expect(seen.code).toBe(2);
     expect(seen.stderr).toMatch(
-      /^citrix-monitor status: --tenant "acme": there is no tenant list at s3:\/\/cli-test\/collector-work\/cli-\d+\/tenants\.json, so this deployment collects the one tenant of its environment\. Leave out --tenant/,
+      /^citrix-monitor status: UnknownTenant: --tenant "acme": there is no tenant list at s3:\/\/cli-test\/collector-work\/cli-\d+\/tenants\.json, so this deployment collects the one tenant of its environment\. Leave out --tenant/,
     );
   });
 });

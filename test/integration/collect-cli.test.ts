@@ -51,7 +51,7 @@ describe('npm run collect -- --hour H', () => {
     expect(await state(e)).toBe(iso(hour));
   });
 
-  it('exits non-zero, names the hour, entity and cause, and leaves the state where it was when an entity keeps failing', async () => {
+  it('exits 3 (try later), names the hour, entity and cause, and leaves the state where it was when an entity keeps failing', async () => {
     e = await startEnvironment({ rowsPerHour: 50 });
     const before = pastHour(9);
     await e.store.put(
@@ -63,11 +63,31 @@ describe('npm run collect -- --hour H', () => {
     // Every retry still happens (the client's and the state machine's), with 10 ms waits.
     const { code, out } = await collect(e.env, ['--hour', iso(before + HOUR), '--retry-interval-ms', '10']);
 
-    expect(code).toBe(1);
+    expect(code).toBe(3);
     expect(out).toContain(`CitrixTransient: Hour ${iso(before + HOUR)}, entity Sessions`);
     expect(out).toContain('Service Unavailable');
     expect(await state(e)).toBe(iso(before));
     expect(await e.published()).toEqual([]);
+  });
+
+  it('logs a refused client secret and its retries at warn or error on stderr with --verbose, never the secret', async () => {
+    e = await startEnvironment({ rowsPerHour: 20 });
+
+    const { code, out } = await collect({ ...e.env, CITRIX_CLIENT_SECRET: 'not-the-secret' }, [
+      '--verbose',
+      '--retry-interval-ms',
+      '0',
+    ]);
+
+    expect(code, out).toBe(2);
+    const logged = out
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const failures = logged.filter((r) => r.level === 'WARN' || r.level === 'ERROR');
+    expect(failures, out).toContainEqual(expect.objectContaining({ error: 'CitrixAuthFailed' }));
+    expect(out).not.toContain('not-the-secret');
+    expect(out).not.toContain(e.standin.clientSecret);
   });
 
   it('fails on a nextLink to another host without sending the token there', async () => {

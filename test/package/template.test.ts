@@ -8,9 +8,16 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { PLACEHOLDER_SECRET } from '../../functions/adapters/secrets.ts';
 import { NAMESPACE, powertoolsTelemetry, SERVICE } from '../../functions/adapters/telemetry.ts';
 
-type Resource = { Type: string; Condition?: string; Properties: Record<string, unknown> };
+type Resource = {
+  Type: string;
+  Condition?: string;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+  Properties: Record<string, unknown>;
+};
 type Template = {
   Conditions?: Record<string, unknown>;
   Resources: Record<string, Resource>;
@@ -20,7 +27,10 @@ let resources: Record<string, Resource>;
 let defaultTemplate: Template;
 const dirs: string[] = [];
 
-/** `serverless package --stage test` with deploy parameters (`--param name=value`), read back. */
+/**
+ * `serverless package --stage ci` (its parameters in params/ci.yml: a customer) with deploy parameters
+ * (`--param name=value`) on top, read back.
+ */
 function packageWith(params: Record<string, string> = {}): Template {
   const dir = mkdtempSync(join(tmpdir(), 'citrix-collector-package-'));
   dirs.push(dir);
@@ -28,7 +38,7 @@ function packageWith(params: Record<string, string> = {}): Template {
   for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'])
     delete env[name];
   const paramArgs = Object.entries(params).flatMap(([name, value]) => ['--param', `${name}=${value}`]);
-  execFileSync('npx', ['serverless', 'package', '--stage', 'test', '--package', dir, ...paramArgs], {
+  execFileSync('npx', ['serverless', 'package', '--stage', 'ci', '--package', dir, ...paramArgs], {
     env,
     stdio: 'pipe',
     timeout: 120_000,
@@ -95,10 +105,8 @@ describe('the packaged CloudFormation template', () => {
     expect(retried).toEqual(
       expect.arrayContaining(['CitrixThrottled', 'CitrixTransient', 'Lambda.TooManyRequestsException']),
     );
-    expect(perEntity.FetchPages.Retry[0]).toEqual({
-      ErrorEquals: expect.arrayContaining(['ForeignNextLink', 'BadConfiguration']),
-      MaxAttempts: 0,
-    });
+    expect(retried).not.toContain('States.ALL');
+    expect(retried).not.toContain('ForeignNextLink');
     expect(hours.ItemProcessor.States.Entities.Next).toBe('Commit');
   });
 
@@ -165,6 +173,19 @@ describe('the packaged CloudFormation template', () => {
     const secrets = statements.filter((s) => s.actions.includes('secretsmanager:GetSecretValue'));
     expect(secrets.map((s) => s.id)).toEqual(['FetchPageRole', 'FetchPageRole']);
     for (const s of secrets) expect(s.resource).not.toBe('"*"');
+  });
+
+  it('creates the client secret as the placeholder the collector refuses until the operator puts the secret', () => {
+    const secret = resources.CitrixClientSecret?.Properties;
+    expect(secret?.SecretString).toBe(PLACEHOLDER_SECRET);
+    expect(secret).not.toHaveProperty('GenerateSecretString');
+  });
+
+  it('keeps the data bucket when the stack is deleted and when a change would replace it', () => {
+    expect(resources.CollectorBucket).toMatchObject({
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
   });
 
   it('reads the client secret from Secrets Manager at run time and never puts it in the template', () => {
@@ -573,7 +594,7 @@ const logsOf = (fn: string) => ({
   effect: 'Allow',
   actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
   resources: [
-    `arn:aws:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/lambda/citrix-monitor-collector-test-${fn}:*`,
+    `arn:aws:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/lambda/citrix-monitor-collector-ci-${fn}:*`,
   ],
 });
 const listing = (prefix: string) => ({
@@ -690,7 +711,7 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
   });
 
   it('lets the state machine invoke its six functions and run, describe, stop and redrive its own children, and nothing wider', () => {
-    const execution = 'arn:aws:states:<AWS::Region>:<AWS::AccountId>:execution:citrix-monitor-collector-test';
+    const execution = 'arn:aws:states:<AWS::Region>:<AWS::AccountId>:execution:citrix-monitor-collector-ci';
     const fn = (id: string) => `<${id}LambdaFunction.Arn>`;
 
     expect(stateMachine().Properties.RoleArn).toEqual({ 'Fn::GetAtt': ['CollectorStateMachineRole', 'Arn'] });
@@ -703,9 +724,7 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
       {
         effect: 'Allow',
         actions: ['states:StartExecution'],
-        resources: [
-          'arn:aws:states:<AWS::Region>:<AWS::AccountId>:stateMachine:citrix-monitor-collector-test',
-        ],
+        resources: ['arn:aws:states:<AWS::Region>:<AWS::AccountId>:stateMachine:citrix-monitor-collector-ci'],
       },
       {
         effect: 'Allow',
@@ -841,7 +860,7 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
         id: 'FetchPageRole',
         effect: 'Allow',
         actions: ['secretsmanager:GetSecretValue'],
-        resources: [tenantSecrets('citrix-monitor/test/tenants/')],
+        resources: [tenantSecrets('citrix-monitor/ci/tenants/')],
       },
     ]);
     expect(secretsOf(moved).map((g) => [g.id, g.resources])).toEqual([
@@ -868,7 +887,7 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
       Array(6).fill({
         TENANTS_KEY: 'collector-work/citrix_monitor/tenants.json',
         TENANT_CONCURRENCY: '40',
-        TENANT_SECRET_PREFIX: 'citrix-monitor/test/tenants/',
+        TENANT_SECRET_PREFIX: 'citrix-monitor/ci/tenants/',
         ALLOWED_API_HOSTS: '',
       }),
     );

@@ -64,10 +64,19 @@ describe("a listed tenant's API host", () => {
   it('compares the host name only: any case, any port', () => {
     expect(configuredBase('https://API-EU.Cloud.COM:8443', false)).toBe('https://api-eu.cloud.com:8443');
     expect(
-      configuredBase('https://citrix-proxy.EXAMPLE.internal/citrix', true, {
+      configuredBase('https://citrix-proxy.EXAMPLE.internal', true, {
         ALLOWED_API_HOSTS: 'Citrix-Proxy.Example.Internal',
       }),
-    ).toBe('https://citrix-proxy.example.internal/citrix');
+    ).toBe('https://citrix-proxy.example.internal');
+  });
+
+  it('refuses an apiBase with a path, naming the tenant and its own field, not API_BASE', () => {
+    const message = refusal('https://api.cloud.com/monitorodata', true);
+
+    expect(message).toContain(
+      'Tenant "acme" of the tenant list: apiBase "https://api.cloud.com/monitorodata" has a path (/monitorodata): apiBase must be the host only, e.g. https://api.cloud.com',
+    );
+    expect(message).not.toMatch(/API_BASE|CITRIX_/);
   });
 
   it('accepts the hosts of ALLOWED_API_HOSTS besides the Citrix ones', () => {

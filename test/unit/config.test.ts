@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../functions/domain/config.ts';
+import { loadConfig, loadLayout, tenantConfig } from '../../functions/domain/config.ts';
 import { BadConfiguration } from '../../functions/domain/errors.ts';
+import { lagAlarmHours, MissingSetting } from '../../functions/domain/settings.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -23,6 +24,8 @@ function refusal(given: Env, inAws?: boolean): BadConfiguration {
   } catch (error) {
     expect(error).toBeInstanceOf(BadConfiguration);
     expect((error as Error).message).not.toContain(SECRET);
+    // The environment's one tenant: no tenant list applies to it.
+    expect((error as Error).message).not.toMatch(/tenant list|Tenant "/);
     return error as BadConfiguration;
   }
   throw new Error(`loadConfig accepted ${JSON.stringify({ ...given, CITRIX_CLIENT_SECRET: '…' })}`);
@@ -88,6 +91,16 @@ describe('loadConfig', () => {
     },
   );
 
+  it('says what a missing setting is for and how to set it, locally and deployed', () => {
+    const error = refusal(env({ CITRIX_CUSTOMER_ID: undefined }));
+
+    expect(error).toMatchObject({ name: 'BadConfiguration', setting: 'CITRIX_CUSTOMER_ID' });
+    expect(error).toBeInstanceOf(MissingSetting);
+    expect(error.message).toBe(
+      'CITRIX_CUSTOMER_ID is not set: it is required, the Citrix Cloud customer ID whose Monitor data is collected. Locally: export CITRIX_CUSTOMER_ID=your-customer-id; deployed: --param="customerId=…" (README, "Configuration").',
+    );
+  });
+
   it('treats a required variable that holds only spaces as missing', () => {
     const error = refusal(env({ S3_BUCKET: '   ' }));
 
@@ -150,6 +163,30 @@ describe('loadConfig', () => {
     expect(error.message).toContain(expected);
   });
 
+  it.each([
+    'https://api.cloud.com/monitorodata',
+    'https://api.cloud.com/monitorodata/',
+    'https://api.cloud.com/x/',
+  ])('refuses API_BASE=%s, a path pasted from the docs, saying it must be the host only', (value) => {
+    const error = refusal(env({ API_BASE: value }));
+
+    expect(error.message).toContain(`API_BASE=${JSON.stringify(value)} has a path`);
+    expect(error.message).toContain('API_BASE must be the host only, e.g. https://api.cloud.com');
+  });
+
+  it('refuses an API_BASE holding a user name and password without quoting the password', () => {
+    const error = refusal(env({ API_BASE: `https://client:${SECRET}@api.cloud.com` }));
+
+    expect(error.message).toContain('API_BASE="https://…@api.cloud.com" holds a user name or password');
+    expect(error.message).toContain('API_BASE must be the host only');
+  });
+
+  it('leaves out the user part of an API_BASE that is not a URL either', () => {
+    const error = refusal(env({ API_BASE: `https://client:${SECRET}@api cloud.com` }));
+
+    expect(error.message).toContain('API_BASE="https://…@api cloud.com" is not a URL');
+  });
+
   it('drops the trailing slashes of API_BASE', () => {
     expect(loadConfig(env({ API_BASE: 'https://api.citrixcloud.jp//' }), false).apiBase).toBe(
       'https://api.citrixcloud.jp',
@@ -163,10 +200,57 @@ describe('loadConfig', () => {
     expect(error.message).toContain('not an entity name: session-logs');
   });
 
+  it.each([
+    ['sessions', 'Sessions'],
+    ['Sesions', 'Sessions'],
+    ['Machine', 'Machines'],
+    ['connectionfailurelogs', 'ConnectionFailureLogs'],
+  ])('refuses ENTITIES=%s, asking whether it means %s', (value, meant) => {
+    const error = refusal(env({ ENTITIES: `Users,${value}` }));
+
+    expect(error.message).toBe(
+      `ENTITIES names a Monitor entity misspelt: "${value}": did you mean ${meant}?`,
+    );
+  });
+
+  it('refuses an entity it does not know unless ALLOW_UNKNOWN_ENTITIES=true, naming that setting', () => {
+    const error = refusal(env({ ENTITIES: 'Sessions,Widgets' }));
+
+    expect(error.message).toContain('ENTITIES names Widgets, not a Monitor entity the collector knows');
+    expect(error.message).toContain('set ALLOW_UNKNOWN_ENTITIES=true');
+    expect(
+      loadConfig(env({ ENTITIES: 'Sessions,Widgets', ALLOW_UNKNOWN_ENTITIES: 'true' }), false).entities,
+    ).toEqual(['Sessions', 'Widgets']);
+    expect(refusal(env({ ENTITIES: 'Widgets', ALLOW_UNKNOWN_ENTITIES: 'yes' })).message).toContain(
+      'ALLOW_UNKNOWN_ENTITIES="yes" is invalid: expected "true" or "false"',
+    );
+  });
+
+  it.each([
+    ['S3_BUCKET', 'My_Bucket!'],
+    ['S3_BUCKET', 'ab'],
+    ['S3_BUCKET', 'logs..bucket'],
+    ['S3_BUCKET', '192.168.1.1'],
+    ['WORK_BUCKET', 'Work-Bucket'],
+    ['WORK_BUCKET', 'work-bucket-'],
+  ])('refuses %s=%s, which is not an S3 bucket name, stating the rule', (name, value) => {
+    const error = refusal(env({ [name]: value }));
+
+    expect(error.message).toContain(`${name}=${JSON.stringify(value)} is not an S3 bucket name`);
+    expect(error.message).toContain('3 to 63 lower-case letters, digits, dots and hyphens');
+  });
+
+  it('takes the work bucket from S3_BUCKET unless WORK_BUCKET names one', () => {
+    expect(loadLayout({ S3_BUCKET: 'logs.example.com' }).workBucket).toBe('logs.example.com');
+    expect(loadLayout({ S3_BUCKET: 'logs-bucket', WORK_BUCKET: ' work-bucket ' }).workBucket).toBe(
+      'work-bucket',
+    );
+  });
+
   it('refuses ENTITIES that lists an entity twice', () => {
     const error = refusal(env({ ENTITIES: 'Sessions,Machines,Sessions' }));
 
-    expect(error.message).toContain('ENTITIES lists an entity twice');
+    expect(error.message).toContain('ENTITIES="Sessions,Machines,Sessions" lists an entity twice');
   });
 
   it.each(['citrix_monitor/state.json', '/citrix_monitor/state.json'])(
@@ -330,5 +414,51 @@ describe('loadConfig', () => {
     expect(() => {
       (config.timeFields as Record<string, string>).Sessions = 'StartDate';
     }).toThrow(TypeError);
+  });
+});
+
+describe("a listed tenant's settings", () => {
+  const tenant = { id: 'acme', customerId: 'acme1', clientId: 'client-acme', clientSecretEnv: 'ACME_SECRET' };
+  const base: Env = { S3_BUCKET: 'logs-bucket', ACME_SECRET: SECRET };
+
+  /** The message tenantConfig refuses `acme` with; never a CITRIX_* variable, which does not apply to it. */
+  function tenantRefusal(overrides: object): string {
+    let thrown: unknown;
+    try {
+      tenantConfig(base, { ...tenant, ...overrides }, false);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(BadConfiguration);
+    const { message } = thrown as Error;
+    expect(message).not.toContain(SECRET);
+    expect(message).not.toMatch(/CITRIX_|API_BASE|ENTITIES=/);
+    return message;
+  }
+
+  it('names the tenant and its entities field for an entity misspelt', () => {
+    expect(tenantRefusal({ entities: ['Sesions'] })).toBe(
+      'Tenant "acme" of the tenant list: entities names a Monitor entity misspelt: "Sesions": did you mean Sessions?',
+    );
+  });
+
+  it('names the tenant and its clientSecretEnv when that variable is not set', () => {
+    expect(tenantRefusal({ clientSecretEnv: 'NOT_SET' })).toContain(
+      'Tenant "acme" of the tenant list: clientSecretEnv names NOT_SET, which is not set. Set it',
+    );
+  });
+
+  it('needs no CITRIX_* variable', () => {
+    expect(tenantConfig(base, tenant, false)).toMatchObject({ tenant: 'acme', customerId: 'acme1' });
+  });
+});
+
+describe('LAG_ALARM_HOURS, read by citrix-monitor status', () => {
+  it('is 3 hours unless set, and a whole number of hours when set', () => {
+    expect(lagAlarmHours({})).toBe(3);
+    expect(lagAlarmHours({ LAG_ALARM_HOURS: ' 2 ' })).toBe(2);
+    expect(() => lagAlarmHours({ LAG_ALARM_HOURS: 'two' })).toThrow(
+      'LAG_ALARM_HOURS="two" is invalid: expected a whole number from 0 to 8760.',
+    );
   });
 });

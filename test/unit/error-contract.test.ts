@@ -2,27 +2,37 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as errors from '../../functions/domain/errors.ts';
 import { ERROR_CONTRACT, FATAL_ERRORS, RETRIABLE_ERRORS } from '../../functions/domain/errors.ts';
+import {
+  ASL_JSON_PATH,
+  definition,
+  INTERRUPTED_ERRORS,
+  LAMBDA_SERVICE_ERRORS,
+  RAISES,
+  RETRIERS,
+} from '../../statemachine/collector.asl.ts';
 
 // The ASL file as it is deployed (serverless-step-functions substitutes only the function ARNs), checked
-// against the error contract of functions/domain/errors.ts.
+// against its source (statemachine/collector.asl.ts) and the error contract of functions/domain/errors.ts.
 
 interface Retrier {
   ErrorEquals: string[];
+  IntervalSeconds?: number;
   MaxAttempts?: number;
+  BackoffRate?: number;
+  MaxDelaySeconds?: number;
+  JitterStrategy?: string;
 }
 interface State {
   Type: string;
   Retry?: Retrier[];
   Catch?: Array<{ ErrorEquals: string[] }>;
+  TimeoutSeconds?: number;
   ItemProcessor?: { States: Record<string, State> };
   Branches?: Array<{ States: Record<string, State> }>;
 }
 
-const asl = JSON.parse(
-  readFileSync(new URL('../../statemachine/collector.asl.json', import.meta.url), 'utf8'),
-) as {
-  States: Record<string, State>;
-};
+const text = readFileSync(ASL_JSON_PATH, 'utf8');
+const asl = JSON.parse(text) as { States: Record<string, State> };
 
 /** Every Task state, at any depth of Map iterators and Parallel branches. */
 function tasks(states: Record<string, State>): Array<[string, State]> {
@@ -37,28 +47,25 @@ function tasks(states: Record<string, State>): Array<[string, State]> {
 const retrierFor = (state: State, error: string) =>
   state.Retry?.find((r) => r.ErrorEquals.includes(error) || r.ErrorEquals.includes('States.ALL'));
 
-const ALL_TASKS = tasks(asl.States);
-/**
- * Report raises again what the tenants' steps already retried (TenantsFailed, or the one tenant's own
- * error): it retries Lambda's errors alone. Every other Task follows the contract.
- */
-const REPORT = ALL_TASKS.find(([name]) => name === 'Report')?.[1];
-const TASKS = ALL_TASKS.filter(([name]) => name !== 'Report');
+/** The errors a Task retries: every name of a retrier that gives at least one retry. */
+const retried = (state: State) =>
+  (state.Retry ?? []).filter((r) => (r.MaxAttempts ?? 3) > 0).flatMap((r) => r.ErrorEquals);
+
+const TASKS = tasks(asl.States);
+const raisesOf = (name: string): readonly string[] => RAISES[name as keyof typeof RAISES] ?? [];
 const ERROR_CLASSES = (Object.values(errors) as unknown[]).filter(
   (value): value is new (message: string) => Error =>
     typeof value === 'function' && value.prototype instanceof errors.CollectorError,
 );
 
-describe('the error contract', () => {
-  it('lists every error class of errors.ts, so none falls into States.ALL unnoticed', () => {
-    const names = ERROR_CLASSES.map((ErrorClass) => new ErrorClass('x').name);
-
-    expect(names.length).toBeGreaterThan(0);
-    expect(names.sort()).toEqual(Object.keys(ERROR_CONTRACT).sort());
+describe('the state machine definition', () => {
+  it('is what its source writes (run npm run asl after changing statemachine/collector.asl.ts)', () => {
+    expect(JSON.stringify(asl)).toBe(JSON.stringify(definition));
   });
 
-  it('finds the six Task states of the workflow', () => {
-    expect(ALL_TASKS.map(([name]) => name).sort()).toEqual([
+  it('finds the six Task states of the workflow, each with the errors its handler raises', () => {
+    expect(TASKS.map(([name]) => name).sort()).toEqual(Object.keys(RAISES).sort());
+    expect(Object.keys(RAISES).sort()).toEqual([
       'Commit',
       'Failed',
       'FetchPages',
@@ -67,30 +74,94 @@ describe('the error contract', () => {
       'Tenants',
     ]);
   });
+});
 
-  it('retries no error of ours in Report, which raises failures that had their retries', () => {
-    for (const error of Object.keys(ERROR_CONTRACT))
-      expect(REPORT && retrierFor(REPORT, error), error).toMatchObject({ MaxAttempts: 0 });
-    expect(REPORT && retrierFor(REPORT, 'Lambda.ServiceException')?.MaxAttempts).toBeGreaterThan(0);
+describe('the error contract', () => {
+  it('lists every error class of errors.ts, so none goes unretried or unnoticed', () => {
+    const names = ERROR_CLASSES.map((ErrorClass) => new ErrorClass('x').name);
+
+    expect(names.length).toBeGreaterThan(0);
+    expect(names.sort()).toEqual(Object.keys(ERROR_CONTRACT).sort());
   });
 
-  it.each(TASKS)('gives no retry to any fatal error in %s', (_name, state) => {
-    for (const error of FATAL_ERRORS)
-      expect(retrierFor(state, error), error).toMatchObject({ MaxAttempts: 0 });
-  });
+  it('has each retriable error raised by some Task, with one retry policy of its own', () => {
+    const raised = new Set(Object.values(RAISES).flat());
 
-  it.each(TASKS)('gives each retriable error a retrier of its own in %s', (_name, state) => {
     for (const error of RETRIABLE_ERRORS) {
-      expect(retrierFor(state, error), error).toMatchObject({ ErrorEquals: [error] });
-      expect(retrierFor(state, error)?.MaxAttempts ?? 3, error).toBeGreaterThan(0);
+      expect(raised.has(error), error).toBe(true);
+      expect(RETRIERS[error as keyof typeof RETRIERS].MaxAttempts, error).toBeGreaterThan(0);
     }
   });
 
+  it('has only FetchPages, which calls Citrix, raise a Citrix error', () => {
+    const citrix = Object.entries(RAISES)
+      .filter(([, raises]) => raises.some((e) => e.startsWith('Citrix') || e === 'ForeignNextLink'))
+      .map(([name]) => name);
+
+    expect(citrix).toEqual(['FetchPages']);
+  });
+
+  it.each(TASKS)('retries the four Lambda service errors in %s', (_name, state) => {
+    for (const error of LAMBDA_SERVICE_ERRORS)
+      expect(retrierFor(state, error), error).toMatchObject({
+        ErrorEquals: [...LAMBDA_SERVICE_ERRORS],
+        ...RETRIERS.lambdaService,
+      });
+  });
+
+  it.each(TASKS.filter(([name]) => name !== 'Report'))(
+    'retries in %s an invocation cut short (a timeout), which its step is written to survive',
+    (_name, state) => {
+      const errors = [...INTERRUPTED_ERRORS, ...(state.TimeoutSeconds ? ['States.Timeout'] : [])];
+
+      for (const error of errors)
+        expect(retrierFor(state, error), error).toEqual({ ErrorEquals: errors, ...RETRIERS.interrupted });
+      if (!state.TimeoutSeconds) expect(retried(state)).not.toContain('States.Timeout');
+    },
+  );
+
+  it.each(TASKS)('retries neither States.ALL nor a bug (TypeError) in %s', (_name, state) => {
+    const all = [...(state.Retry ?? [])].flatMap((r) => r.ErrorEquals);
+
+    expect(all).not.toContain('States.ALL');
+    expect(retrierFor(state, 'TypeError')).toBeUndefined();
+  });
+
+  it.each(TASKS)('retries no fatal error in %s', (_name, state) => {
+    for (const error of FATAL_ERRORS) expect(retrierFor(state, error), error).toBeUndefined();
+  });
+
+  it.each(TASKS.filter(([name]) => name !== 'Report'))(
+    'retries in %s exactly the retriable errors its handler raises, each by its own policy',
+    (name, state) => {
+      const ours = retried(state).filter((e) => e in ERROR_CONTRACT);
+      const expected = raisesOf(name).filter((e) => RETRIABLE_ERRORS.includes(e as errors.ErrorName));
+
+      expect(ours.sort()).toEqual([...expected].sort());
+      for (const error of expected)
+        expect(retrierFor(state, error), error).toEqual({
+          ErrorEquals: [error],
+          ...RETRIERS[error as keyof typeof RETRIERS],
+        });
+    },
+  );
+
+  it('retries no error of ours in Report, which raises again failures that had their retries', () => {
+    const report = TASKS.find(([name]) => name === 'Report')?.[1];
+
+    expect(report && retried(report)).toEqual([...LAMBDA_SERVICE_ERRORS]);
+  });
+
   it.each(TASKS)(
-    "names in %s no error that is neither ours nor Step Functions' or Lambda's",
+    "names in %s no error that is neither ours, an interruption, nor Step Functions' or Lambda's",
     (_name, state) => {
       const named = [...(state.Retry ?? []), ...(state.Catch ?? [])].flatMap((r) => r.ErrorEquals);
-      const foreign = named.filter((e) => !(e in ERROR_CONTRACT) && !/^(States|Lambda|Sandbox)\./.test(e));
+      const foreign = named.filter(
+        (e) =>
+          !(e in ERROR_CONTRACT) &&
+          !(INTERRUPTED_ERRORS as readonly string[]).includes(e) &&
+          !/^(States|Lambda)\./.test(e),
+      );
 
       expect(foreign).toEqual([]);
     },

@@ -18,7 +18,7 @@ import { MemoryStore } from '../fixtures/memory-store.ts';
 const HOUR = '2026-11-24T10:00:00Z';
 const config = loadConfig(
   {
-    S3_BUCKET: 'b',
+    S3_BUCKET: 'logs-bucket',
     CITRIX_CUSTOMER_ID: 'c',
     CITRIX_CLIENT_ID: 'i',
     CITRIX_CLIENT_SECRET: 's',

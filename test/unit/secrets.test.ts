@@ -1,10 +1,13 @@
-// Secrets Manager's control plane has no local stand-in, so GetSecretValue is mocked here with
-// aws-sdk-client-mock. The tests assert only on the secret the resolver hands back or on its error.
+// Secrets Manager has no local stand-in for unit tests (test/artifact serves one secret to the packaged
+// Lambdas only), so its client (GetSecretValue) is mocked here with aws-sdk-client-mock. The tests assert
+// only on the secret the resolver hands back or on its error.
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { clientSecretResolver } from '../../functions/adapters/secrets.ts';
-import { BadConfiguration } from '../../functions/domain/errors.ts';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { CitrixClient } from '../../functions/adapters/citrix-client.ts';
+import { clientSecretResolver, PLACEHOLDER_SECRET } from '../../functions/adapters/secrets.ts';
+import { BadConfiguration, StorageTransient } from '../../functions/domain/errors.ts';
+import { startStandin } from '../../local/citrix-standin/index.ts';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:citrix-monitor-AbCdEf';
 const inSecretsManager = { kind: 'secretsManager', secretId: ARN } as const;
@@ -16,9 +19,10 @@ function storeSecret(secret: { SecretString?: string; SecretBinary?: Uint8Array 
   secretsManager.on(GetSecretValueCommand, { SecretId: ARN }).resolves(secret);
 }
 
-async function refusal(resolve: () => Promise<string>): Promise<Error> {
+async function refusal(resolve: () => Promise<unknown>): Promise<Error> {
   const outcome = await resolve().then(
-    (value) => new Error(`resolved to a secret of ${value.length} characters`),
+    (value) =>
+      new Error(`resolved (to ${typeof value === 'string' ? `${value.length} characters` : 'a page'})`),
     (error: unknown) => error,
   );
   expect(outcome).toBeInstanceOf(BadConfiguration);
@@ -51,6 +55,25 @@ describe('clientSecretResolver from Secrets Manager', () => {
     expect(error.message).toContain(
       `Secrets Manager refused the client secret ${ARN} (AccessDeniedException)`,
     );
+  });
+
+  it('reports Secrets Manager failing past the SDK retries as StorageTransient, retried by the state machine', async () => {
+    secretsManager
+      .on(GetSecretValueCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+
+    const error = await clientSecretResolver(inSecretsManager, {}, client)().catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(StorageTransient);
+    expect(String(error)).toContain(`Secrets Manager could not give the client secret ${ARN}`);
+  });
+
+  it('lets a bug through unchanged: it is not retried', async () => {
+    secretsManager.on(GetSecretValueCommand).rejects(new TypeError('x is not a function'));
+
+    const error = await clientSecretResolver(inSecretsManager, {}, client)().catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(TypeError);
   });
 
   it('returns the client_secret field of a secret stored as JSON', async () => {
@@ -108,5 +131,56 @@ describe('clientSecretResolver from the environment', () => {
     const error = await refusal(clientSecretResolver(fromEnv, { OTHER: 'x' }, client));
 
     expect(error.message).toContain('CITRIX_CLIENT_SECRET holds no client secret');
+  });
+});
+
+describe('clientSecretResolver on the placeholder the stack creates', () => {
+  it('refuses the placeholder with BadConfiguration naming the secret and the command that sets it', async () => {
+    storeSecret({ SecretString: PLACEHOLDER_SECRET });
+
+    const error = await refusal(clientSecretResolver(inSecretsManager, {}, client));
+
+    expect(error.message).toBe(
+      `The client secret in ${ARN} is still the placeholder the stack created: set the client secret: aws secretsmanager put-secret-value --secret-id ${ARN} --secret-string '<client secret>'`,
+    );
+  });
+
+  it('names the listed tenant whose secret is still the placeholder', async () => {
+    storeSecret({ SecretString: `${PLACEHOLDER_SECRET}\n` });
+
+    const error = await refusal(clientSecretResolver(inSecretsManager, {}, client, 'acme'));
+
+    expect(error.message).toContain(`The client secret in ${ARN} (tenant acme) is still the placeholder`);
+  });
+
+  it('fails the page fetch at once with BadConfiguration, never sending the placeholder to Citrix', async () => {
+    storeSecret({ SecretString: PLACEHOLDER_SECRET });
+    const citrix = await startStandin();
+    onTestFinished(() => citrix.stop());
+    const pages = new CitrixClient({
+      apiBase: citrix.url,
+      customerId: citrix.customerId,
+      clientId: citrix.clientId,
+      clientSecret: clientSecretResolver(inSecretsManager, {}, client),
+      pageSize: 100,
+      backoffMs: 1,
+    });
+    const hour = Date.parse('2026-11-24T10:00:00Z');
+
+    const error = await refusal(() =>
+      pages.fetchPage(
+        pages.firstPageUrl('Sessions', 'ModifiedDate', hour, hour + 3_600_000),
+        'Sessions 10:00',
+      ),
+    );
+
+    expect(error.message).toContain('is still the placeholder the stack created');
+    expect(citrix.stats.tokenRequests).toBe(0);
+  });
+
+  it('takes a secret that only mentions the placeholder text further in', async () => {
+    storeSecret({ SecretString: 'real-s3cr3t REPLACE-ME' });
+
+    expect(await clientSecretResolver(inSecretsManager, {}, client)()).toBe('real-s3cr3t REPLACE-ME');
   });
 });

@@ -209,7 +209,7 @@ describe('planning the tenants', () => {
     const { fleet } = await fleetWith({ tenants: [ACME, { ...BETA, apiBase: 'not a url' }] });
 
     expect((await refusal(() => planTenants(fleet, {}, 'run-1'))).message).toContain(
-      'Tenant "beta" of the tenant list: API_BASE="not a url" is not a URL',
+      'Tenant "beta" of the tenant list: apiBase "not a url" is not a URL',
     );
     expect(await fleet.work.get(runTenantsKey(fleet, 'run-1'))).toBeNull();
   });

@@ -1,0 +1,324 @@
+/**
+ * The source of statemachine/collector.asl.json, the definition that serverless.yml deploys and the local
+ * runner executes: `npm run asl` writes it from this file, and test/unit/error-contract.test.ts fails when
+ * the two differ. Each retry policy is written once (RETRIERS), and each Task retries the Lambda service
+ * errors and the retriable errors its handler can raise (`raises`), nothing else: no `States.ALL`, so a bug
+ * (a TypeError, say) fails the Task at once, as does every fatal error of functions/domain/errors.ts.
+ */
+import { ERROR_CONTRACT, type ErrorName } from '../functions/domain/errors.ts';
+
+/** The errors of the Lambda service itself (throttling, a failed invoke): every Task retries them. */
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+] as const;
+
+/**
+ * An invocation cut short: middy ends a handler that reaches its Lambda timeout with a TimeoutError (its
+ * timeoutEarlyInMillis), Lambda reports one it had to stop as Sandbox.Timedout, and Step Functions one that
+ * outlasted the Task's TimeoutSeconds as States.Timeout. Retried on every Task but Report, as before: the
+ * steps are safe to run again after a crash at any point (deterministic keys, compare-and-swap state,
+ * claim and lease), and the fetch step resumes from its staged objects.
+ */
+export const INTERRUPTED_ERRORS = ['TimeoutError', 'Sandbox.Timedout'] as const;
+/** Raised only by a Task with TimeoutSeconds. */
+export const TASK_TIMEOUT = 'States.Timeout';
+
+interface Backoff {
+  readonly IntervalSeconds: number;
+  readonly MaxAttempts: number;
+  readonly BackoffRate: number;
+  readonly MaxDelaySeconds?: number;
+  readonly JitterStrategy: 'FULL';
+}
+
+type RetriableError = {
+  [N in ErrorName]: (typeof ERROR_CONTRACT)[N] extends 'retriable' ? N : never;
+}[ErrorName];
+
+/** The retry policies: one for Lambda's own errors, one for each retriable error of the contract. */
+export const RETRIERS: { readonly lambdaService: Backoff; readonly interrupted: Backoff } & Record<
+  RetriableError,
+  Backoff
+> = {
+  lambdaService: { IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: 'FULL' },
+  interrupted: {
+    IntervalSeconds: 5,
+    MaxAttempts: 3,
+    BackoffRate: 2,
+    MaxDelaySeconds: 60,
+    JitterStrategy: 'FULL',
+  },
+  /** An S3 or network error that outlasted the SDK's own retries (503 SlowDown, 500, a reset, a timeout). */
+  StorageTransient: {
+    IntervalSeconds: 5,
+    MaxAttempts: 3,
+    BackoffRate: 2,
+    MaxDelaySeconds: 60,
+    JitterStrategy: 'FULL',
+  },
+  CitrixThrottled: {
+    IntervalSeconds: 5,
+    MaxAttempts: 10,
+    BackoffRate: 2,
+    MaxDelaySeconds: 120,
+    JitterStrategy: 'FULL',
+  },
+  CitrixTransient: {
+    IntervalSeconds: 5,
+    MaxAttempts: 6,
+    BackoffRate: 2,
+    MaxDelaySeconds: 120,
+    JitterStrategy: 'FULL',
+  },
+  CitrixAuthFailed: { IntervalSeconds: 10, MaxAttempts: 2, BackoffRate: 2, JitterStrategy: 'FULL' },
+};
+
+/**
+ * The errors of the contract each Task's handler can raise. Every handler may raise BadConfiguration (an
+ * event that does not fit its schema, an S3 setting) and StorageTransient (it reads or writes S3); only
+ * FetchPages calls Citrix (test/integration/retries.test.ts runs the others with the Citrix stand-in stopped).
+ */
+export const RAISES = {
+  Tenants: ['BadConfiguration', 'StateCorrupt', 'StorageTransient'],
+  Plan: ['BadConfiguration', 'StateCorrupt', 'StorageTransient'],
+  FetchPages: [
+    'BadConfiguration',
+    'StorageTransient',
+    'CitrixThrottled',
+    'CitrixTransient',
+    'CitrixAuthFailed',
+    'CitrixBadQuery',
+    'ForeignNextLink',
+  ],
+  Commit: ['BadConfiguration', 'StateCorrupt', 'StorageTransient'],
+  Failed: ['BadConfiguration', 'StorageTransient'],
+  /**
+   * Report also raises again, under its own name, the failure of the environment's one tenant, which had
+   * its retries in the tenant's steps: Report retries Lambda's errors alone (a failed Report is redriven).
+   */
+  Report: ['BadConfiguration', 'StateCorrupt', 'StorageTransient', 'TenantsFailed'],
+} as const satisfies Record<string, readonly ErrorName[]>;
+
+export type TaskName = keyof typeof RAISES;
+
+/**
+ * Report retries Lambda's service errors alone, as before: the errors it raises are failures that had their
+ * retries already, and a failed Report is redriven.
+ */
+const RETRIES_NONE_OF_OURS: readonly TaskName[] = ['Report'];
+
+/**
+ * A Task's Retry: Lambda's errors, an interrupted invocation, then one retrier per retriable error its
+ * handler raises. `timeout`: the Task has TimeoutSeconds, and so may fail with States.Timeout.
+ */
+export function retryOf(task: TaskName, timeout = false) {
+  if (RETRIES_NONE_OF_OURS.includes(task))
+    return [{ ErrorEquals: [...LAMBDA_SERVICE_ERRORS], ...RETRIERS.lambdaService }];
+  const own = RAISES[task].filter((e): e is RetriableError => ERROR_CONTRACT[e] === 'retriable');
+  return [
+    { ErrorEquals: [...LAMBDA_SERVICE_ERRORS], ...RETRIERS.lambdaService },
+    { ErrorEquals: [...INTERRUPTED_ERRORS, ...(timeout ? [TASK_TIMEOUT] : [])], ...RETRIERS.interrupted },
+    ...own.map((error) => ({ ErrorEquals: [error], ...RETRIERS[error] })),
+  ];
+}
+
+/** A Task state served by the serverless.yml function `fn` (its ARN resolved at package time). */
+function task(name: TaskName, fn: string, rest: { Comment: string } & Record<string, unknown>) {
+  const { Comment, ...after } = rest;
+  const { Next, End, ResultSelector, ...body } = after;
+  return {
+    Type: 'Task',
+    Comment,
+    Resource: { 'Fn::GetAtt': [fn, 'Arn'] },
+    ...body,
+    Retry: retryOf(name, 'TimeoutSeconds' in body),
+    ...(ResultSelector === undefined ? {} : { ResultSelector }),
+    ...(Next === undefined ? {} : { Next }),
+    ...(End === undefined ? {} : { End }),
+  };
+}
+
+const fetchPages = {
+  FetchPages: task('FetchPages', 'fetchPage', {
+    Comment:
+      'Pages the entity-hour by key (or by @odata.nextLink for NEXTLINK_PAGING entities), staging the pages, until the last page or its time budget; then returns a continuation (the cursor of the first page not received).',
+    TimeoutSeconds: 900,
+    Next: 'More pages?',
+  }),
+  'More pages?': {
+    Type: 'Choice',
+    Choices: [{ Variable: '$.done', BooleanEquals: false, Next: 'FetchPages' }],
+    Default: 'Entity fetched',
+  },
+  'Entity fetched': { Type: 'Succeed' },
+};
+
+const hour = {
+  'Already published?': {
+    Type: 'Choice',
+    Choices: [{ Variable: '$.published', BooleanEquals: true, Next: 'Nothing to fetch' }],
+    Default: 'Entities',
+  },
+  'Nothing to fetch': { Type: 'Pass', Result: [], ResultPath: '$.fetched', Next: 'Commit' },
+  Entities: {
+    Type: 'Map',
+    Comment:
+      'MAX_CONCURRENCY entities at a time (default 1: Citrix allows one call per tenant at a time; more only adds 429s, which are retried).',
+    ItemsPath: '$.entities',
+    MaxConcurrencyPath: '$.maxConcurrency',
+    ItemSelector: {
+      'tenant.$': '$.tenant',
+      'hour.$': '$.hour',
+      'end.$': '$.end',
+      'runId.$': '$.runId',
+      'entity.$': '$$.Map.Item.Value',
+      continuation: null,
+    },
+    ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, StartAt: 'FetchPages', States: fetchPages },
+    ResultPath: '$.fetched',
+    Next: 'Commit',
+  },
+  Commit: task('Commit', 'commit', {
+    Comment:
+      'Claims the window, publishes its staged pages once each (If-None-Match), then advances the state by compare-and-swap.',
+    Parameters: {
+      'tenant.$': '$.tenant',
+      'hour.$': '$.hour',
+      'end.$': '$.end',
+      'runId.$': '$.runId',
+      'mode.$': '$.mode',
+      'fetched.$': '$.fetched',
+    },
+    TimeoutSeconds: 900,
+    End: true,
+  }),
+};
+
+const tenant = {
+  Tenant: {
+    Type: 'Parallel',
+    Comment:
+      "One tenant: plan its due hours, then fetch and commit each hour, as a one-tenant deployment does. Any failure is caught and recorded once every tenant is done. The child's output is a constant: the map's output holds one per tenant.",
+    Branches: [
+      {
+        StartAt: 'Plan',
+        States: {
+          Plan: task('Plan', 'plan', {
+            Comment:
+              "Reads the tenant's entry in the run's tenant list, validates its configuration, reads its state file and lists the due windows to collect, at most MAX_HOURS_PER_RUN hours of them (or the due windows of the input's \"hour\"), by the execution's start time, so that a redrive plans what the run planned. Clears any failure this run recorded for the tenant: it begins again.",
+            Parameters: {
+              'input.$': '$.input',
+              'runId.$': '$.runId',
+              'tenant.$': '$.tenant',
+              'startTime.$': '$.startTime',
+            },
+            Next: 'Hours',
+          }),
+          Hours: {
+            Type: 'Map',
+            Comment:
+              'Oldest window first, one at a time: a window (WINDOW_MINUTES; "hour" is its start, "end" its end) is committed before the next one starts, so the state never skips one.',
+            ItemsPath: '$.hours',
+            MaxConcurrency: 1,
+            ItemSelector: {
+              'tenant.$': '$.tenant',
+              'hour.$': '$$.Map.Item.Value.hour',
+              'end.$': '$$.Map.Item.Value.end',
+              'published.$': '$$.Map.Item.Value.published',
+              'runId.$': '$.runId',
+              'mode.$': '$.mode',
+              'entities.$': '$.entities',
+              'maxConcurrency.$': '$.maxConcurrency',
+            },
+            ItemProcessor: {
+              ProcessorConfig: { Mode: 'INLINE' },
+              StartAt: 'Already published?',
+              States: hour,
+            },
+            ResultPath: '$.committed',
+            End: true,
+          },
+        },
+      },
+    ],
+    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Failed' }],
+    End: true,
+    ResultSelector: { collected: true },
+    ResultPath: '$',
+  },
+  Failed: task('Failed', 'failed', {
+    Comment:
+      "Records the tenant's failure (WORK_PREFIX/runs/<run>/failed/<tenant>.json) for the Report step; the tenant's state has not moved.",
+    Parameters: { 'tenant.$': '$.tenant', 'runId.$': '$.runId', 'failure.$': '$.failure' },
+    ResultSelector: { collected: false },
+    End: true,
+  }),
+};
+
+/** The state machine definition, as statemachine/collector.asl.json holds it. */
+export const definition = {
+  Comment:
+    "Citrix Monitor -> S3 for Google SecOps, for every tenant of the tenant list (or the environment's one tenant). Each tenant is a child execution of a Distributed Map, with its own history: plan the due hours, fetch every entity of an hour (each entity a loop of page-fetch invocations that hand back a continuation), commit the hour (publish + state) only when every entity succeeded. Error names: see functions/domain/errors.ts. No state inside the map reads $$.Execution: in AWS it is the child's own execution, so what the children need of the parent (the run id) comes in through ItemSelector.",
+  StartAt: 'Tenants',
+  States: {
+    Tenants: task('Tenants', 'tenants', {
+      Comment:
+        "Reads the tenant list (TENANTS_KEY), checks each tenant's configuration and keeps the list as read for the run (WORK_PREFIX/runs/<run>/tenants.json); without a list, the environment's one tenant. The input's \"tenants\" may name some. Hands the map the tenants' indexes in that list, never the entries: a state holds at most 256 KiB.",
+      Parameters: { 'input.$': '$', 'runId.$': '$$.Execution.Name', 'startTime.$': '$$.Execution.StartTime' },
+      Next: 'Collect tenants',
+    }),
+    'Collect tenants': {
+      Type: 'Map',
+      Comment:
+        "One child execution per tenant (Distributed Map, STANDARD children: each has its own 25,000-event history, so every tenant catches up to MAX_HOURS_PER_RUN at any number of tenants). TENANT_CONCURRENCY tenants side by side (default 40, at most 1,000); each tenant strictly serial inside, as Citrix allows one call per tenant at a time. A tenant's failure is caught and recorded by its child, so it never stops the others and the map's output, dropped here, stays small. Items come from the state (ItemsPath), not an ItemReader, so that the local runner executes the same definition.",
+      ItemsPath: '$.tenants',
+      MaxConcurrencyPath: '$.tenantConcurrency',
+      ItemSelector: {
+        'tenant.$': '$$.Map.Item.Value',
+        'input.$': '$.input',
+        'runId.$': '$.runId',
+        'startTime.$': '$.startTime',
+      },
+      ItemProcessor: {
+        ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+        StartAt: 'Tenant',
+        States: tenant,
+      },
+      Label: 'Tenant',
+      ResultPath: null,
+      Next: 'Collected',
+    },
+    Collected: {
+      Type: 'Pass',
+      Comment:
+        'Stamps the run with the redrive count of the pass that collected it: a redrive of the Report step then knows its failures are from before it.',
+      Parameters: {
+        'runId.$': '$.runId',
+        'input.$': '$.input',
+        'startTime.$': '$.startTime',
+        'tenantConcurrency.$': '$.tenantConcurrency',
+        'total.$': '$.total',
+        'collectedAtRedrive.$': '$$.Execution.RedriveCount',
+      },
+      Next: 'Report',
+    },
+    Report: task('Report', 'report', {
+      Comment:
+        "Fails the execution naming each failed tenant and its cause (from the failure records) once every tenant is done (TenantsFailed; the environment's one tenant fails under its own error). When a redrive re-runs this step, it hands back the failed tenants alone to be collected again. It raises failures that already had their retries, so only Lambda's own errors are retried here.",
+      Parameters: { 'state.$': '$', 'redriveCount.$': '$$.Execution.RedriveCount' },
+      Next: 'Again?',
+    }),
+    'Again?': {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.retry', BooleanEquals: true, Next: 'Collect tenants' }],
+      Default: 'Done',
+    },
+    Done: { Type: 'Succeed' },
+  },
+};
+
+/** The generated file, which serverless.yml and local/workflow.ts read. */
+export const ASL_JSON_PATH = new URL('./collector.asl.json', import.meta.url);
