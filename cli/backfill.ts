@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { z } from 'zod';
 import { formatHour, HOUR_MS } from '../functions/domain/hours.ts';
 import type { CommitRecord, CommitResult } from '../functions/domain/publish.ts';
 import { parseMinute } from '../functions/domain/windows.ts';
@@ -145,12 +146,30 @@ export const newestDueHourOf = (dueEnd: number) => Math.floor((dueEnd - 1) / HOU
 
 const MAX_NAMES_PER_HOUR = 9;
 
-/** The tenant id of an output's `results[].tenant`: the tenant as listed (`{"id": …}`), an id, or null. */
-function tenantId(tenant: unknown): string | null {
-  if (typeof tenant === 'string') return tenant;
-  const id = (tenant as { id?: unknown } | null)?.id;
-  return typeof id === 'string' ? id : null;
-}
+/** A tenant of an output's `results[].tenant`: the tenant as listed (`{"id": …}`) or an id. */
+const outputTenant = z.union([z.string(), z.looseObject({ id: z.string() }).transform((t) => t.id)]);
+
+/** A commit in an execution's output: a window's {@link CommitResult}, as much as a backfill reads of it. */
+const outputCommit = z.looseObject({
+  hour: z.string(),
+  outcome: z.enum(['published', 'already-published', 'publishing-elsewhere']),
+  rows: z.number(),
+});
+
+/** An execution's output, as much as a backfill reads of it: each tenant's commits. */
+const executionOutput = z.looseObject({
+  results: z
+    .array(z.looseObject({ tenant: outputTenant.nullish().catch(null), committed: z.unknown() }).nullable())
+    .optional()
+    .catch(undefined),
+});
+
+/** The commits of a `committed` list that could be read; the rest are left out. */
+const commitsIn = (committed: unknown) =>
+  (Array.isArray(committed) ? committed : []).flatMap((c) => {
+    const parsed = outputCommit.safeParse(c);
+    return parsed.success ? [parsed.data] : [];
+  });
 
 /** What a backfill reports of one tenant's commits of an hour, its windows taken together. */
 type HourCommit = Pick<CommitResult, 'outcome' | 'rows'>;
@@ -172,34 +191,31 @@ function together(windows: readonly HourCommit[]): HourCommit {
 
 /**
  * The commits of the windows of `hour` (those that start in it) in an execution's output, each tenant's
- * taken {@link together}: `results[].committed` of each tenant (of `tenant` alone when given), or, from
- * executions before tenant lists, the top-level `committed`.
+ * taken {@link together}: `results[].committed` of each tenant (of `tenant` alone when given).
  */
 export function commitsOf(
   output: string | undefined,
   hour: string,
   tenant: string | null,
 ): Array<{ tenant: string | null; commit: HourCommit }> {
-  let parsed: { results?: unknown; committed?: unknown } | null;
+  let json: unknown;
   try {
-    parsed = JSON.parse(output ?? '{}') as typeof parsed;
+    json = JSON.parse(output ?? '{}');
   } catch {
     return [];
   }
-  const entries = Array.isArray(parsed?.results)
-    ? (parsed.results as Array<{ tenant?: unknown; committed?: unknown } | null>)
-        .map((e) => ({ tenant: tenantId(e?.tenant), committed: e?.committed }))
-        .filter((e) => tenant === null || e.tenant === tenant)
-    : [{ tenant: null, committed: parsed?.committed }];
+  const parsed = executionOutput.safeParse(json);
+  if (!parsed.success) return [];
+  const entries = (parsed.data.results ?? [])
+    .map((e) => ({ tenant: e?.tenant ?? null, committed: e?.committed }))
+    .filter((e) => tenant === null || e.tenant === tenant);
   const start = parseMinute(hour) ?? Number.NaN;
-  const inHour = (c: CommitResult | null): c is CommitResult => {
-    const at = typeof c?.hour === 'string' ? parseMinute(c.hour) : null;
+  const inHour = (c: HourCommit & { hour: string }) => {
+    const at = parseMinute(c.hour);
     return at !== null && at >= start && at < start + HOUR_MS;
   };
   return entries.flatMap((e) => {
-    const commits = (Array.isArray(e.committed) ? (e.committed as Array<CommitResult | null>) : []).filter(
-      inHour,
-    );
+    const commits = commitsIn(e.committed).filter(inHour);
     return commits.length ? [{ tenant: e.tenant, commit: together(commits) }] : [];
   });
 }
@@ -230,21 +246,17 @@ export function recordedCommit(records: readonly CommitRecord[], name: string): 
   return { outcome, rows };
 }
 
-/**
- * Collects the given hours: one execution per hour with input `{"hour": …}` (and `"tenants": [id]` for
- * one tenant), started oldest first, at most `concurrency` running at once, each watched until it ends.
- * Hours whose published windows cover them, as their commit records say (every tenant's, for all
- * tenants), are skipped without an execution; an execution of an hour collects only its windows that are
- * not published yet. Execution failures are results; an AWS API
- * failure stops starting new hours and is thrown (executions already started keep running).
- */
-export async function backfill(input: BackfillInput): Promise<BackfillReport> {
-  const { sfn, stateMachineArn } = input;
-  const queue = [...input.hours];
-  const results: HourResult[] = [];
-  let failure: unknown = null;
+/** What one backfill shares between its hours: the input, the tenant, and the first AWS failure. */
+interface Backfill {
+  readonly input: BackfillInput;
+  readonly tenant: string | null;
+  /** The first AWS API failure: no hour begins after it, and hours being watched stop waiting. */
+  failure: unknown;
+}
 
-  const result = (hour: number, outcome: HourOutcome, more: Partial<HourResult> = {}): HourResult => ({
+/** An hour's result: `outcome` and what is known of its execution (`more`); null for the rest. */
+function hourResult(hour: number, outcome: HourOutcome, more: Partial<HourResult> = {}): HourResult {
+  return {
     hour: formatHour(hour),
     outcome,
     execution: null,
@@ -257,127 +269,103 @@ export async function backfill(input: BackfillInput): Promise<BackfillReport> {
     redrivable: null,
     tenants: null,
     ...more,
-  });
-  const tenant = input.tenant ?? null;
+  };
+}
 
-  /** The started execution's ARN, or null when Step Functions refused the name as already used. */
-  const start = async (name: string, hour: number): Promise<string | null> => {
-    try {
-      const out = await sfn.send(
-        new StartExecutionCommand({
-          stateMachineArn,
-          name,
-          input: JSON.stringify({
-            hour: formatHour(hour),
-            ...(tenant === null ? {} : { tenants: [tenant] }),
-          }),
+/** The started execution's ARN, or null when Step Functions refused the name as already used. */
+async function startExecution(b: Backfill, name: string, hour: number): Promise<string | null> {
+  const { sfn, stateMachineArn } = b.input;
+  try {
+    const out = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn,
+        name,
+        input: JSON.stringify({
+          hour: formatHour(hour),
+          ...(b.tenant === null ? {} : { tenants: [b.tenant] }),
         }),
-      );
-      return out.executionArn ?? executionArn(stateMachineArn, name);
-    } catch (err) {
-      if (err instanceof Error && err.name === 'ExecutionAlreadyExists') return null;
-      throw new AwsCallFailed(`Step Functions StartExecution ${name}`, err);
-    }
-  };
+      }),
+    );
+    return out.executionArn ?? executionArn(stateMachineArn, name);
+  } catch (err) {
+    if (err instanceof Error && err.name === 'ExecutionAlreadyExists') return null;
+    throw new AwsCallFailed(`Step Functions StartExecution ${name}`, err);
+  }
+}
 
-  /** What the execution `name` did with `hour`, as each tenant's commit records of its windows say. */
-  const recordedCommits = async (hour: number, name: string) =>
-    (await (input.committed?.(hour) ?? Promise.resolve([]))).flatMap(({ tenant: id, records }) => {
-      const commit = recordedCommit(records, name);
-      return commit ? [{ tenant: id, commit }] : [];
+/** What the execution `name` did with `hour`, as each tenant's commit records of its windows say. */
+async function recordedCommits(b: Backfill, hour: number, name: string) {
+  return (await (b.input.committed?.(hour) ?? Promise.resolve([]))).flatMap(({ tenant, records }) => {
+    const commit = recordedCommit(records, name);
+    return commit ? [{ tenant, commit }] : [];
+  });
+}
+
+/** The execution, described once it ended (or once another hour's AWS call failed). */
+async function ended(b: Backfill, arn: string) {
+  let described = await describeExecution(b.input.sfn, arn);
+  while ((described.status === 'RUNNING' || described.status === 'PENDING_REDRIVE') && b.failure === null) {
+    await new Promise((r) => setTimeout(r, b.input.pollMs));
+    described = await describeExecution(b.input.sfn, arn);
+  }
+  return described;
+}
+
+/** Watches the execution of `hour` until it ends: what it did, as its output or the commit records say. */
+async function watch(b: Backfill, hour: number, name: string, arn: string): Promise<HourResult> {
+  const started = b.input.now();
+  b.input.onProgress?.({ kind: 'started', hour: formatHour(hour), execution: name });
+  const described = await ended(b, arn);
+  const base = {
+    execution: name,
+    executionArn: arn,
+    status: described.status ?? null,
+    durationSeconds: Math.round(
+      ((described.stopDate?.getTime() ?? b.input.now()) - (described.startDate?.getTime() ?? started)) / 1000,
+    ),
+  };
+  if (described.status !== 'SUCCEEDED') {
+    return hourResult(hour, 'failed', {
+      ...base,
+      error: described.error ?? null,
+      cause: readableCause(described.cause),
     });
+  }
+  const listed = commitsOf(described.output, formatHour(hour), b.tenant);
+  const commits = listed.length > 0 ? listed : await recordedCommits(b, hour, name);
+  const elsewhere = commits.some((c) => c.commit.outcome === 'publishing-elsewhere');
+  const rows = commits.length ? commits.reduce((sum, c) => sum + c.commit.rows, 0) : null;
+  const tenants =
+    b.tenant === null && commits.some((c) => c.tenant !== null)
+      ? commits.map((c) => ({ tenant: c.tenant ?? '', outcome: c.commit.outcome, rows: c.commit.rows }))
+      : null;
+  return hourResult(hour, elsewhere ? 'publishing-elsewhere' : 'published', { ...base, rows, tenants });
+}
 
-  const watch = async (hour: number, name: string, arn: string): Promise<HourResult> => {
-    const started = input.now();
-    input.onProgress?.({ kind: 'started', hour: formatHour(hour), execution: name });
-    let described = await describeExecution(sfn, arn);
-    while ((described.status === 'RUNNING' || described.status === 'PENDING_REDRIVE') && failure === null) {
-      await new Promise((r) => setTimeout(r, input.pollMs));
-      described = await describeExecution(sfn, arn);
+/** Skips a published hour, or starts its execution: the result, or the execution to watch. */
+async function begin(b: Backfill, hour: number): Promise<HourResult | { name: string; arn: string }> {
+  const { sfn, stateMachineArn } = b.input;
+  if ((await b.input.records(hour)) === 'published') return hourResult(hour, 'already-published');
+  for (let attempt = 1; attempt <= MAX_NAMES_PER_HOUR; attempt++) {
+    const name = executionName(hour, attempt, b.tenant);
+    const started = await startExecution(b, name, hour);
+    if (started) return { name, arn: started };
+    const arn = executionArn(stateMachineArn, name);
+    const earlier = await describeExecution(sfn, arn);
+    const redrivable = isFailed(earlier.status) ? redrivability(earlier, b.input.now()).redrivable : null;
+    if (redrivable !== false) {
+      const more = { execution: name, executionArn: arn, status: earlier.status ?? null, redrivable };
+      return hourResult(hour, 'already-started', more);
     }
-    const base = {
-      execution: name,
-      executionArn: arn,
-      status: described.status ?? null,
-      durationSeconds: Math.round(
-        ((described.stopDate?.getTime() ?? input.now()) - (described.startDate?.getTime() ?? started)) / 1000,
-      ),
-    };
-    if (described.status !== 'SUCCEEDED') {
-      return result(hour, 'failed', {
-        ...base,
-        error: described.error ?? null,
-        cause: readableCause(described.cause),
-      });
-    }
-    const listed = commitsOf(described.output, formatHour(hour), tenant);
-    const commits = listed.length > 0 ? listed : await recordedCommits(hour, name);
-    const elsewhere = commits.some((c) => c.commit.outcome === 'publishing-elsewhere');
-    const rows = commits.length ? commits.reduce((sum, c) => sum + (c.commit.rows ?? 0), 0) : null;
-    const tenants =
-      tenant === null && commits.some((c) => c.tenant !== null)
-        ? commits.map((c) => ({
-            tenant: c.tenant ?? '',
-            outcome: c.commit.outcome,
-            rows: c.commit.rows ?? 0,
-          }))
-        : null;
-    return result(hour, elsewhere ? 'publishing-elsewhere' : 'published', { ...base, rows, tenants });
-  };
+  }
+  return hourResult(hour, 'already-started', {
+    execution: executionName(hour, MAX_NAMES_PER_HOUR, b.tenant),
+    redrivable: false,
+  });
+}
 
-  /** Skips a published hour, or starts its execution: the result, or the execution to watch. */
-  const begin = async (hour: number): Promise<HourResult | { name: string; arn: string }> => {
-    if ((await input.records(hour)) === 'published') return result(hour, 'already-published');
-    for (let attempt = 1; attempt <= MAX_NAMES_PER_HOUR; attempt++) {
-      const name = executionName(hour, attempt, tenant);
-      const started = await start(name, hour);
-      if (started) return { name, arn: started };
-      const arn = executionArn(stateMachineArn, name);
-      const earlier = await describeExecution(sfn, arn);
-      const redrivable = isFailed(earlier.status) ? redrivability(earlier, input.now()).redrivable : null;
-      if (redrivable !== false) {
-        const more = { execution: name, executionArn: arn, status: earlier.status ?? null, redrivable };
-        return result(hour, 'already-started', more);
-      }
-    }
-    return result(hour, 'already-started', {
-      execution: executionName(hour, MAX_NAMES_PER_HOUR, tenant),
-      redrivable: false,
-    });
-  };
-
-  // Hours begin one after another, in queue order, so executions start oldest first; they are watched
-  // concurrently. (An hour right after the state advances it on commit; out of order, it could not.)
-  let turn: Promise<unknown> = Promise.resolve();
-  const collect = async (hour: number): Promise<HourResult> => {
-    const begun = turn.then(() => begin(hour));
-    turn = begun.catch(() => {});
-    const next = await begun;
-    return 'hour' in next ? next : watch(hour, next.name, next.arn);
-  };
-
-  const worker = async () => {
-    for (let hour = queue.shift(); hour !== undefined && failure === null; hour = queue.shift()) {
-      let done: HourResult;
-      try {
-        done = await collect(hour);
-      } catch (err) {
-        if (!(err instanceof Error && err.name === 'StateCorrupt')) {
-          failure ??= err;
-          return;
-        }
-        // A commit record that cannot be read fails its hour only; the message says how to mend it.
-        done = result(hour, 'failed', { error: err.name, cause: err.message });
-      }
-      results.push(done);
-      input.onProgress?.({ kind: 'finished', result: done });
-    }
-  };
-  const total = queue.length;
-  await Promise.all(Array.from({ length: Math.min(input.concurrency, total) }, worker));
-  if (failure !== null) throw failure;
-
-  results.sort((a, b) => a.hour.localeCompare(b.hour));
+/** How many hours ended with each outcome. */
+function summarize(results: readonly HourResult[]): Record<HourOutcome, number> {
   const summary: Record<HourOutcome, number> = {
     published: 0,
     'already-published': 0,
@@ -386,14 +374,62 @@ export async function backfill(input: BackfillInput): Promise<BackfillReport> {
     failed: 0,
   };
   for (const r of results) summary[r.outcome]++;
-  const from = formatHour(input.hours[0] ?? 0);
-  const scope = input.listed ? { tenant, tenants: tenant === null ? input.listed : [tenant] } : {};
+  return summary;
+}
+
+/**
+ * Collects the given hours: one execution per hour with input `{"hour": …}` (and `"tenants": [id]` for
+ * one tenant), started oldest first, at most `concurrency` running at once, each watched until it ends.
+ * Hours whose published windows cover them, as their commit records say (every tenant's, for all
+ * tenants), are skipped without an execution; an execution of an hour collects only its windows that are
+ * not published yet. Execution failures are results; an AWS API
+ * failure stops starting new hours and is thrown (executions already started keep running).
+ */
+export async function backfill(input: BackfillInput): Promise<BackfillReport> {
+  const b: Backfill = { input, tenant: input.tenant ?? null, failure: null };
+  const queue = [...input.hours];
+  const results: HourResult[] = [];
+
+  // Hours begin one after another, in queue order, so executions start oldest first; they are watched
+  // concurrently. (An hour right after the state advances it on commit; out of order, it could not.)
+  let turn: Promise<unknown> = Promise.resolve();
+  const collect = async (hour: number): Promise<HourResult> => {
+    const begun = turn.then(() => begin(b, hour));
+    turn = begun.catch(() => {});
+    const next = await begun;
+    return 'hour' in next ? next : watch(b, hour, next.name, next.arn);
+  };
+
+  const worker = async () => {
+    for (let hour = queue.shift(); hour !== undefined && b.failure === null; hour = queue.shift()) {
+      let done: HourResult;
+      try {
+        done = await collect(hour);
+      } catch (err) {
+        if (!(err instanceof Error && err.name === 'StateCorrupt')) {
+          b.failure ??= err;
+          return;
+        }
+        // A commit record that cannot be read fails its hour only; the message says how to mend it.
+        done = hourResult(hour, 'failed', { error: err.name, cause: err.message });
+      }
+      results.push(done);
+      input.onProgress?.({ kind: 'finished', result: done });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(input.concurrency, queue.length) }, worker));
+  if (b.failure !== null) throw b.failure;
+
+  results.sort((x, y) => x.hour.localeCompare(y.hour));
+  const scope = input.listed
+    ? { tenant: b.tenant, tenants: b.tenant === null ? input.listed : [b.tenant] }
+    : {};
   return {
-    stateMachineArn,
+    stateMachineArn: input.stateMachineArn,
     ...scope,
-    from,
+    from: formatHour(input.hours[0] ?? 0),
     to: formatHour(input.hours.at(-1) ?? 0),
     hours: results,
-    summary,
+    summary: summarize(results),
   };
 }

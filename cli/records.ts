@@ -1,8 +1,8 @@
+import { type CommitRecord, recordsOfHour } from '../functions/domain/commit-records.ts';
 import { type StorageLayout, tenantLayout } from '../functions/domain/config.ts';
 import { HOUR_MS } from '../functions/domain/hours.ts';
 import { commitHourPrefix } from '../functions/domain/keys.ts';
 import type { ObjectStore } from '../functions/domain/ports.ts';
-import { type CommitRecord, recordsOfHour } from '../functions/domain/publish.ts';
 import { windowOf } from '../functions/domain/windows.ts';
 import { aws } from './errors.ts';
 

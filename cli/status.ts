@@ -238,7 +238,7 @@ function stateLine(state: State, location: string): StateLine {
   const updatedAt = state.file?.updated_at;
   return {
     location,
-    lastHour: state.lastHour === null ? null : formatHour(state.lastHour),
+    lastHour: state.lastHourMs === null ? null : formatHour(state.lastHourMs),
     end: state.end === null ? null : formatMinute(state.end),
     updatedAt: typeof updatedAt === 'string' ? updatedAt : null,
   };

@@ -1,8 +1,5 @@
-import { parser } from '@aws-lambda-powertools/parser/middleware';
-import type { ParsedResult } from '@aws-lambda-powertools/parser/types';
-import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
-import { eventOf } from './adapters/events.ts';
+import type middy from '@middy/core';
+import { loggedFailure, taskHandler } from './adapters/events.ts';
 import { fromLambdaEnvironment, lambdaMiddlewares } from './adapters/lambda.ts';
 import { type FetchResult, fetchPages } from './domain/collector.ts';
 import { CollectorError } from './domain/errors.ts';
@@ -18,7 +15,7 @@ import { describeWindow, windowOf } from './domain/windows.ts';
 const SAFETY_MS = FETCH_SAFETY_SECONDS * 1000;
 
 /**
- * The same error, its message led by the window and entity when it does not name them yet (a refused token,
+ * The error, its message led by the window and entity when it does not name them yet (a refused token,
  * say): an operator reading a failed execution sees which entity-window of which tenant failed.
  */
 function located(err: unknown, task: FetchTask): unknown {
@@ -31,25 +28,25 @@ function located(err: unknown, task: FetchTask): unknown {
   }
   const where = `${window}, entity ${task.entity}`;
   if (err.message.includes(where)) return err;
-  const Same = err.constructor as new (message: string, options?: ErrorOptions) => CollectorError;
-  return new Same(`${where}: ${err.message}`, { cause: err });
+  err.message = `${where}: ${err.message}`;
+  return err;
 }
 
 export const fetchPageHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareObj[] = []) =>
-  middy<ParsedResult<unknown, FetchTask>, FetchResult, Error, Context>()
-    .use(middlewares)
-    .use(parser({ schema: fetchTaskSchema, safeParse: true }))
-    .handler(async (parsed, context) => {
-      const task = eventOf(parsed, 'FetchPages');
-      const c = fleet().collector(task.tenant ?? null);
-      const remaining = context.getRemainingTimeInMillis();
-      const budget = Math.min(
-        c.config.fetchBudgetSeconds * 1000,
-        remaining - Math.min(SAFETY_MS, remaining / 4),
-      );
-      return fetchPages(c, task, Date.now() + budget).catch((err: unknown) => {
-        throw located(err, task);
+  taskHandler('FetchPages', fetchTaskSchema, middlewares, async (task, context): Promise<FetchResult> => {
+    const c = fleet().collector(task.tenant ?? null);
+    const remaining = context.getRemainingTimeInMillis();
+    const budget = Math.min(
+      c.config.fetchBudgetSeconds * 1000,
+      remaining - Math.min(SAFETY_MS, remaining / 4),
+    );
+    return fetchPages(c, task, Date.now() + budget).catch((err: unknown) => {
+      throw loggedFailure(c.log, 'FetchPages', located(err, task), {
+        execution: task.runId,
+        hour: task.hour,
+        entity: task.entity,
       });
     });
+  });
 
 export const handler = fetchPageHandler(fromLambdaEnvironment, lambdaMiddlewares());

@@ -1,7 +1,5 @@
-import { parser } from '@aws-lambda-powertools/parser/middleware';
-import type { ParsedResult } from '@aws-lambda-powertools/parser/types';
-import middy from '@middy/core';
-import { eventOf } from './adapters/events.ts';
+import type middy from '@middy/core';
+import { loggedFailure, taskHandler } from './adapters/events.ts';
 import { fromLambdaEnvironment, lambdaMiddlewares } from './adapters/lambda.ts';
 import { type Plan, plan } from './domain/collector.ts';
 import { type PlanEvent, planEventSchema, type Tenant } from './domain/schemas.ts';
@@ -13,23 +11,22 @@ export type { PlanEvent };
 export type TenantPlan = Plan & { readonly tenant: Tenant | null };
 
 export const planHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareObj[] = []) =>
-  middy<ParsedResult<unknown, PlanEvent>, TenantPlan>()
-    .use(middlewares)
-    .use(parser({ schema: planEventSchema, safeParse: true }))
-    .handler(async (parsed) => {
-      const event = eventOf(parsed, 'Plan');
-      const tenant = await tenantOf(fleet(), event.runId, event.tenant);
-      await clearFailure(fleet(), event.runId, tenant);
-      // The execution's start time is the plan's clock: a redrive plans what the run planned.
-      const started = event.startTime ? Date.parse(event.startTime) : Number.NaN;
-      const planned = await plan(
-        fleet().collector(tenant),
-        event.input ?? {},
-        event.runId,
-        event.maxHours ?? undefined,
-        Number.isNaN(started) ? undefined : started,
-      );
-      return { ...planned, tenant };
+  taskHandler('Plan', planEventSchema, middlewares, async (event): Promise<TenantPlan> => {
+    const tenant = await tenantOf(fleet(), event.runId, event.tenant);
+    await clearFailure(fleet(), event.runId, tenant);
+    // The execution's start time is the plan's clock: a redrive plans what the run planned.
+    const started = event.startTime ? Date.parse(event.startTime) : Number.NaN;
+    const c = fleet().collector(tenant);
+    const planned = await plan(
+      c,
+      event.input ?? {},
+      event.runId,
+      event.maxHours ?? undefined,
+      Number.isNaN(started) ? undefined : started,
+    ).catch((err: unknown) => {
+      throw loggedFailure(c.log, 'Plan', err, { execution: event.runId });
     });
+    return { ...planned, tenant };
+  });
 
 export const handler = planHandler(fromLambdaEnvironment, lambdaMiddlewares());

@@ -237,12 +237,9 @@ export class CitrixClient implements CitrixPages {
     });
   }
 
-  /**
-   * A warning: a refusal, a throttling wait, a retry. The Telemetry port has no level yet, so these go
-   * out through `log`, which `--verbose` prints; they belong at `warn` once it has one.
-   */
+  /** A warning: a refusal, a throttling wait, a retry (`--verbose` prints it; CloudWatch at WARN). */
   private warn(message: string, fields: Record<string, unknown>): void {
-    this.options.telemetry?.().log(message, fields);
+    this.options.telemetry?.().log(message, fields, 'warn');
   }
 
   private refusedTwice(request: RequestInfo): CitrixAuthFailed {

@@ -1,6 +1,10 @@
+import { parser } from '@aws-lambda-powertools/parser/middleware';
 import type { ParsedResult } from '@aws-lambda-powertools/parser/types';
-import { ZodError } from 'zod';
-import { BadConfiguration } from '../domain/errors.ts';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { ZodError, type z } from 'zod';
+import { BadConfiguration, RETRIABLE_ERRORS } from '../domain/errors.ts';
+import type { Telemetry } from '../domain/ports.ts';
 import { describeIssues } from '../domain/schemas.ts';
 
 /**
@@ -10,10 +14,46 @@ import { describeIssues } from '../domain/schemas.ts';
  */
 export function eventOf<T>(result: ParsedResult<unknown, T>, task: string): T {
   if (result.success) return result.data;
-  const cause = (result.error as { cause?: unknown }).cause;
+  const cause = result.error.cause;
   const detail =
     cause instanceof ZodError || Array.isArray(cause) ? describeIssues(cause) : result.error.message;
   throw new BadConfiguration(
     `The ${task} step received an event it cannot read (${detail}). Deploy the state machine and the functions together (npx serverless deploy).`,
   );
+}
+
+const retriable = (name: string) => RETRIABLE_ERRORS.some((r) => r === name);
+
+/**
+ * Logs the failure of a step before the state machine sees it, so that an operator filtering the logs by
+ * level finds it: at `warn` when the state machine retries it (a retry may cure it), at `error` when it
+ * fails the step for good. Returns the error, for the handler to throw.
+ */
+export function loggedFailure(
+  log: Telemetry['log'],
+  step: string,
+  err: unknown,
+  fields: Record<string, unknown> = {},
+): unknown {
+  const error = err instanceof Error ? { error: err.name, cause: err.message } : { error: String(err) };
+  const level = err instanceof Error && retriable(err.name) ? 'warn' : 'error';
+  log(`${step} failed`, { ...fields, ...error }, level);
+  return err;
+}
+
+/**
+ * A Task's Lambda handler: the given middlewares (Powertools' in Lambda, none in tests), then the
+ * Powertools parser with the Task's event schema, then `work` on the event ({@link eventOf}: one that
+ * does not fit fails the step with BadConfiguration naming `step`).
+ */
+export function taskHandler<TSchema extends z.ZodType, R>(
+  step: string,
+  schema: TSchema,
+  middlewares: middy.MiddlewareObj[],
+  work: (event: z.output<TSchema>, context: Context) => Promise<R>,
+) {
+  return middy<ParsedResult<unknown, z.output<TSchema>>, R, Error, Context>()
+    .use(middlewares)
+    .use(parser({ schema, safeParse: true }))
+    .handler((parsed, context) => work(eventOf(parsed, step), context));
 }

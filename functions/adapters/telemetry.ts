@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { MetricName, Telemetry } from '../domain/ports.ts';
+import type { LogLevel, MetricName, Telemetry } from '../domain/ports.ts';
 
 export const SERVICE = 'citrix-monitor-collector';
 /** CloudWatch namespace of the collector's metrics (the dashboard and the lag alarm read them). */
@@ -17,20 +17,68 @@ const UNITS: Record<MetricName, (typeof MetricUnit)[keyof typeof MetricUnit]> = 
   PublishedObjects: MetricUnit.Count,
 };
 
-/** For the local run and tests: JSON lines to `write`, metrics as log lines. */
-export function jsonLinesTelemetry(write: (line: string) => void): Telemetry {
-  const log = (message: string, fields: Record<string, unknown> = {}) =>
+/**
+ * For the local run and tests: JSON lines to `write` in the shape Powertools writes (`level` in capitals),
+ * metrics as log lines. `keys` go into every line (a tenant's id, from {@link Telemetry.withTenant}).
+ */
+export function jsonLinesTelemetry(
+  write: (line: string) => void,
+  keys: { readonly tenant?: string } = {},
+): Telemetry {
+  const log = (message: string, fields: Record<string, unknown> = {}, level: LogLevel = 'info') =>
     write(
-      `${JSON.stringify({ level: 'INFO', timestamp: new Date().toISOString(), service: SERVICE, message, ...fields })}\n`,
+      `${JSON.stringify({ level: level.toUpperCase(), timestamp: new Date().toISOString(), service: SERVICE, message, ...keys, ...fields })}\n`,
     );
   return {
     log,
-    metric: (name, value, entity, tenant) =>
+    metric: (name, value, entity, tenant = keys.tenant) =>
       log('metric', { metric: name, value, ...(entity ? { entity } : {}), ...(tenant ? { tenant } : {}) }),
+    withTenant: (tenant) => jsonLinesTelemetry(write, { ...keys, tenant }),
   };
 }
 
 export const silentTelemetry: Telemetry = { log: () => {}, metric: () => {} };
+
+/**
+ * Each metric keeps the series the dashboard and alarms read (by service, or by entity), whatever the
+ * tenant; a listed tenant's is also counted in a series of its own (Tenant, or Tenant and Entity).
+ */
+function addMetric(
+  metrics: Metrics,
+  name: MetricName,
+  value: number,
+  entity?: string,
+  tenant?: string,
+): void {
+  if (!entity) metrics.addMetric(name, UNITS[name], value);
+  else {
+    const single = metrics.singleMetric();
+    single.addDimension('Entity', entity);
+    single.addMetric(name, UNITS[name], value);
+  }
+  if (tenant) {
+    const own = metrics.singleMetric();
+    own.addDimensions(entity ? { Tenant: tenant, Entity: entity } : { Tenant: tenant });
+    own.addMetric(name, UNITS[name], value);
+  }
+}
+
+/**
+ * A tenant's work logs through a child of the invocation's logger with the tenant appended
+ * (`appendKeys`): the child has this invocation's Lambda context and keys, and the tenant never leaks
+ * into another tenant's lines or the next invocation's.
+ */
+function powertoolsLogging(logger: Logger, metrics: Metrics, tenant?: string): Telemetry {
+  return {
+    log: (message, fields = {}, level = 'info') => logger[level](message, fields),
+    metric: (name, value, entity, of = tenant) => addMetric(metrics, name, value, entity, of),
+    withTenant: (id) => {
+      const child = logger.createChild();
+      child.appendKeys({ tenant: id });
+      return powertoolsLogging(child, metrics, id);
+    },
+  };
+}
 
 /**
  * In Lambda: Powertools Logger (structured JSON to CloudWatch Logs) and Powertools Metrics (CloudWatch
@@ -39,26 +87,5 @@ export const silentTelemetry: Telemetry = { log: () => {}, metric: () => {} };
 export function powertoolsTelemetry(): { telemetry: Telemetry; logger: Logger; metrics: Metrics } {
   const logger = new Logger({ serviceName: SERVICE });
   const metrics = new Metrics({ namespace: NAMESPACE, serviceName: SERVICE });
-  return {
-    logger,
-    metrics,
-    telemetry: {
-      log: (message, fields = {}) => logger.info(message, fields),
-      // Each metric keeps the series the dashboard and alarms read (by service, or by entity), whatever
-      // the tenant; a listed tenant's is also counted in a series of its own (Tenant, or Tenant and Entity).
-      metric: (name, value, entity, tenant) => {
-        if (!entity) metrics.addMetric(name, UNITS[name], value);
-        else {
-          const single = metrics.singleMetric();
-          single.addDimension('Entity', entity);
-          single.addMetric(name, UNITS[name], value);
-        }
-        if (tenant) {
-          const own = metrics.singleMetric();
-          own.addDimensions(entity ? { Tenant: tenant, Entity: entity } : { Tenant: tenant });
-          own.addMetric(name, UNITS[name], value);
-        }
-      },
-    },
-  };
+  return { logger, metrics, telemetry: powertoolsLogging(logger, metrics) };
 }

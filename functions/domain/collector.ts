@@ -1,10 +1,10 @@
+import { recordsOfHour } from './commit-records.ts';
 import type { Config } from './config.ts';
 import { BadConfiguration, CitrixTransient } from './errors.ts';
 import { formatHour, HOUR_MS, hourOf } from './hours.ts';
 import { stagingKey } from './keys.ts';
 import { type Cursor, EntityPages, type EntityWindow } from './pager.ts';
 import type { CitrixPages, ObjectStore, Telemetry } from './ports.ts';
-import { recordsOfHour } from './publish.ts';
 import type { Continuation, FetchTask } from './schemas.ts';
 import { StagingWriter } from './staging.ts';
 import { readState } from './state-store.ts';
@@ -116,7 +116,7 @@ export async function plan(
   if (state.end !== null) c.metric('LagMinutes', Math.max(0, dueEnd - state.end) / MINUTE_MS);
   c.log('planned', {
     execution: runId,
-    lastHour: state.lastHour === null ? null : formatHour(state.lastHour),
+    lastHour: state.lastHourMs === null ? null : formatHour(state.lastHourMs),
     stateEnd: state.end === null ? null : formatMinute(state.end),
     newestDueEnd: formatMinute(dueEnd),
     windows: planned.map((p) => p.hour),
@@ -124,7 +124,7 @@ export async function plan(
   return {
     runId,
     mode: input.hour ? 'explicit' : 'scheduled',
-    lastHour: state.lastHour === null ? null : formatHour(state.lastHour),
+    lastHour: state.lastHourMs === null ? null : formatHour(state.lastHourMs),
     hours: planned,
     entities: config.entities,
     maxConcurrency: config.maxConcurrency,
@@ -197,14 +197,10 @@ export const MAX_STALLS = 3;
  * whatever the size of the hour.
  */
 export async function fetchPages(c: Collector, task: FetchTask, deadlineMs: number): Promise<FetchResult> {
-  const { config, work } = c;
+  const { config } = c;
   const window = windowOf(task.hour, task.end, 'The task window');
   const label = describeWindow(window);
-  if (!config.entities.includes(task.entity)) {
-    throw new BadConfiguration(
-      `Entity ${JSON.stringify(task.entity)} is not in ENTITIES (${config.entities.join(',')}).`,
-    );
-  }
+  assertListed(config, task.entity);
   const started = Date.now();
   const before = task.continuation ?? { rows: 0, bytes: 0, requests: 0 };
   const context = { execution: task.runId, hour: task.hour, entity: task.entity };
@@ -213,17 +209,14 @@ export async function fetchPages(c: Collector, task: FetchTask, deadlineMs: numb
     entityWindow(config, task.entity, window),
     resumeCursor(c, task),
     deadlineMs,
-    (page) => ({
-      what: `${label}, entity ${task.entity}, page ${page}`,
-      fields: { ...context, page },
-    }),
+    (page) => ({ what: `${label}, entity ${task.entity}, page ${page}`, fields: { ...context, page } }),
     before.requests,
   );
   const staging = new StagingWriter(
-    (object, body) => work.put(stagingKey(config, task.runId, task.entity, window, object), body),
+    (object, body) => c.work.put(stagingKey(config, task.runId, task.entity, window, object), body),
     config.compression,
     (staged) => c.log('pages staged', { ...context, ...staged }),
-    task.continuation === null ? 0 : task.continuation.objects,
+    task.continuation?.objects ?? 0,
   );
   let { rows, bytes } = before;
   for await (const page of pages) {
@@ -233,12 +226,7 @@ export async function fetchPages(c: Collector, task: FetchTask, deadlineMs: numb
   }
   await staging.finish();
   const requests = before.requests + pages.received;
-  const stalls = pages.received === 0 ? (task.continuation?.stalls ?? 0) + 1 : 0;
-  if (pages.resumeAt && stalls >= MAX_STALLS) {
-    throw new CitrixTransient(
-      `${label}, entity ${task.entity}: no Citrix page came in ${stalls} invocations in a row, each ending its time budget (FETCH_BUDGET_SECONDS=${config.fetchBudgetSeconds}) on a page still being requested or retried; the state machine retries the step later. Nothing was lost: the window is not committed.`,
-    );
-  }
+  const stalls = stallsAfter(c, task, label, pages);
   const continuation = pages.resumeAt && {
     ...pages.resumeAt,
     objects: staging.objects,
@@ -247,15 +235,59 @@ export async function fetchPages(c: Collector, task: FetchTask, deadlineMs: numb
     bytes,
     stalls,
   };
-  c.metric('Rows', rows - before.rows, task.entity);
-  c.metric('Pages', pages.received, task.entity);
-  c.metric('Bytes', bytes - before.bytes, task.entity);
-  c.metric('FetchSeconds', (Date.now() - started) / 1000, task.entity);
-  c.log(continuation ? 'time budget used; handing back a continuation' : 'entity fetched', {
-    ...context,
-    pages: requests,
-    rows,
+  const result = {
+    ...task,
+    continuation,
+    done: continuation === null,
     objects: staging.objects,
+    rows,
+    bytes,
+  };
+  reportFetch(c, task, result, { pages: pages.received, requests, seconds: (Date.now() - started) / 1000 });
+  return result;
+}
+
+/** A task names an entity of ENTITIES, or it is a state machine and functions deployed apart. */
+function assertListed(config: Config, entity: string): void {
+  if (!config.entities.includes(entity)) {
+    throw new BadConfiguration(
+      `Entity ${JSON.stringify(entity)} is not in ENTITIES (${config.entities.join(',')}).`,
+    );
+  }
+}
+
+/**
+ * The invocations in a row that ended their budget without a page, this one included; a
+ * {@link CitrixTransient} once they reach {@link MAX_STALLS}, for the state machine to retry later.
+ */
+function stallsAfter(c: Collector, task: FetchTask, label: string, pages: EntityPages): number {
+  const stalls = pages.received === 0 ? (task.continuation?.stalls ?? 0) + 1 : 0;
+  if (pages.resumeAt && stalls >= MAX_STALLS) {
+    throw new CitrixTransient(
+      `${label}, entity ${task.entity}: no Citrix page came in ${stalls} invocations in a row, each ending its time budget (FETCH_BUDGET_SECONDS=${c.config.fetchBudgetSeconds}) on a page still being requested or retried; the state machine retries the step later. Nothing was lost: the window is not committed.`,
+    );
+  }
+  return stalls;
+}
+
+/** The invocation's metrics (what this invocation added) and its log line (the entity-window so far). */
+function reportFetch(
+  c: Collector,
+  task: FetchTask,
+  result: FetchResult,
+  invocation: { pages: number; requests: number; seconds: number },
+): void {
+  const before = task.continuation ?? { rows: 0, bytes: 0 };
+  c.metric('Rows', result.rows - before.rows, task.entity);
+  c.metric('Pages', invocation.pages, task.entity);
+  c.metric('Bytes', result.bytes - before.bytes, task.entity);
+  c.metric('FetchSeconds', invocation.seconds, task.entity);
+  c.log(result.done ? 'entity fetched' : 'time budget used; handing back a continuation', {
+    execution: task.runId,
+    hour: task.hour,
+    entity: task.entity,
+    pages: invocation.requests,
+    rows: result.rows,
+    objects: result.objects,
   });
-  return { ...task, continuation, done: continuation === null, objects: staging.objects, rows, bytes };
 }

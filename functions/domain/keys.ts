@@ -1,5 +1,5 @@
 import type { Config } from './config.ts';
-import { HOUR_MS, hourParts } from './hours.ts';
+import { hourParts } from './hours.ts';
 import { claimStamp, type Window, windowStamp } from './windows.ts';
 
 type Layout = Pick<Config, 'prefix' | 'workPrefix' | 'stagingPrefix' | 'compression'>;
@@ -8,42 +8,38 @@ function extension(layout: Layout): string {
   return layout.compression === 'gzip' ? '.ndjson.gz' : '.ndjson';
 }
 
-/** A window, or the whole hour that starts at a number (what keys took before windows). */
-type WindowOrHour = Window | number;
-const asWindow = (w: WindowOrHour): Window => (typeof w === 'number' ? { start: w, end: w + HOUR_MS } : w);
-
 /**
- * The published key of one page: `{prefix}/{Entity}/year=YYYY/month=MM/day=DD/hour=HH/{name}`, in the
- * folder of the window's hour. The name depends only on (window, entity, page), so a retry can never
+ * The published key of one staged object (a group of Citrix pages' rows):
+ * `{prefix}/{Entity}/year=YYYY/month=MM/day=DD/hour=HH/{name}`, in the folder of the window's hour. The
+ * name depends only on (window, entity, object index), so a retry can never
  * publish the same rows under a second name, and a conditional write can refuse to publish it twice; a
  * whole hour keeps the name it always had (`Sessions_20261124T10_00000`), a shorter window has its start
  * minute in it (`Sessions_20261124T1005_00000`), so a folder's names sort by window start.
  */
-export function publishedKey(layout: Layout, entity: string, window: WindowOrHour, page: number): string {
-  const w = asWindow(window);
-  const p = hourParts(w.start);
-  const name = `${entity}_${windowStamp(w)}_${String(page).padStart(5, '0')}${extension(layout)}`;
+export function publishedKey(layout: Layout, entity: string, window: Window, object: number): string {
+  const p = hourParts(window.start);
+  const name = `${entity}_${windowStamp(window)}_${String(object).padStart(5, '0')}${extension(layout)}`;
   return `${layout.prefix}/${entity}/year=${p.year}/month=${p.month}/day=${p.day}/hour=${p.hour}/${name}`;
 }
 
 /**
- * Where one run stages a page before the hour is published. Keyed by run (the execution name), so
- * two executions collecting the same hour never overwrite each other's pages; a redrive keeps the
- * execution name and so finds its own pages again.
+ * Where one run stages an object before its window is published. Keyed by run (the execution name), so
+ * two executions collecting the same window never overwrite each other's objects; a redrive keeps the
+ * execution name and so finds its own objects again.
  */
 export function stagingKey(
   layout: Layout,
   runId: string,
   entity: string,
-  window: WindowOrHour,
-  page: number,
+  window: Window,
+  object: number,
 ): string {
-  return `${stagingRunPrefix(layout, runId, window)}${entity}/${String(page).padStart(5, '0')}${extension(layout)}`;
+  return `${stagingRunPrefix(layout, runId, window)}${entity}/${String(object).padStart(5, '0')}${extension(layout)}`;
 }
 
 /** Everything one run staged for one window, removed once the window is published. */
-export function stagingRunPrefix(layout: Layout, runId: string, window: WindowOrHour): string {
-  return `${layout.stagingPrefix}/${windowStamp(asWindow(window))}/${runId}/`;
+export function stagingRunPrefix(layout: Layout, runId: string, window: Window): string {
+  return `${layout.stagingPrefix}/${windowStamp(window)}/${runId}/`;
 }
 
 /**

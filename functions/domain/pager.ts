@@ -126,7 +126,7 @@ export class EntityPages implements AsyncIterable<Page> {
 
   private keyOf(row: unknown): KeyValue {
     const field = this.window.keyField ?? '';
-    const key = (row as Record<string, unknown> | null)?.[field];
+    const key: unknown = typeof row === 'object' && row !== null ? Reflect.get(row, field) : undefined;
     if ((typeof key === 'number' && Number.isSafeInteger(key)) || (typeof key === 'string' && key !== '')) {
       return key;
     }

@@ -109,12 +109,25 @@ export type MetricName =
   | 'LagMinutes'
   | 'PublishedObjects';
 
+/** How much a log line matters: `warn` for a fault that was retried or worked around, `error` for a failure. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
 /**
- * Where the domain reports what it does. Every log line carries the execution and, where they apply,
- * the hour, entity and page as fields; none ever carries the client secret or a token.
+ * Where the domain reports what it does. Every log line carries the run and, where they apply, the
+ * hour, entity and page as fields; none ever carries the client secret or a token.
+ *
+ * A run is one execution of the state machine, and its id is the execution's name: `runId` in the code
+ * and the Task events, `execution` in log lines (the field the README's Logs Insights queries filter
+ * on), and, in the commit records stored in S3, `run` (the claimant) and `lease.holder`.
  */
 export interface Telemetry {
-  log(message: string, fields?: Record<string, unknown>): void;
+  /** One log line, at `level` (`info` when left out). */
+  log(message: string, fields?: Record<string, unknown>, level?: LogLevel): void;
   /** `tenant`: a listed tenant's metric, also counted under its own Tenant dimension. */
   metric(name: MetricName, value: number, entity?: string, tenant?: string): void;
+  /**
+   * The telemetry of one listed tenant's work: each log line carries the tenant's id (`tenant`) and each
+   * metric is also counted in the tenant's series. A telemetry without it (a test's) logs as it is.
+   */
+  withTenant?(tenant: string): Telemetry;
 }

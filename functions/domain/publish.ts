@@ -1,5 +1,5 @@
 import type { Collector, LeaseOwner } from './collector.ts';
-import type { StorageLayout } from './config.ts';
+import { readRecord } from './commit-records.ts';
 import { StateCorrupt } from './errors.ts';
 import { formatHour, HOUR_MS } from './hours.ts';
 import {
@@ -10,15 +10,7 @@ import {
   stagingRunPrefix,
   startOfCommitKey,
 } from './keys.ts';
-import type { ObjectStore } from './ports.ts';
-import {
-  type CommitRecord,
-  type CommitTask,
-  commitRecordSchema,
-  describeIssues,
-  type EntityCounts,
-  type Lease,
-} from './schemas.ts';
+import type { CommitRecord, CommitTask, EntityCounts, Lease } from './schemas.ts';
 import { excludedEntities, lastWholeHour, readState, writeState } from './state-store.ts';
 import {
   describeWindow,
@@ -38,6 +30,7 @@ import {
  */
 export const LEASE_MS = 20 * 60_000;
 
+export { readRecord, recordsOfHour } from './commit-records.ts';
 export type { CommitRecord, CommitTask, EntityCounts, Lease };
 
 export interface CommitResult {
@@ -93,44 +86,6 @@ function holderGone(c: Collector, lease: Lease): boolean {
 
 const serialize = (record: CommitRecord) => `${JSON.stringify(record, null, 2)}\n`;
 
-/** The commit record of the window that starts at `start` (a whole hour's start, for the hours of old). */
-export async function readRecord(
-  c: { readonly config: StorageLayout; readonly work: Pick<ObjectStore, 'bucket' | 'get'> },
-  start: number,
-): Promise<{ record: CommitRecord; etag: string } | null> {
-  const key = commitKey(c.config, start);
-  const found = await c.work.get(key);
-  if (!found) return null;
-  const corrupt = (why: string) =>
-    new StateCorrupt(
-      `The commit record s3://${c.work.bucket}/${key} cannot be read (${why}). It says whether the window that starts at ${formatMinute(start)} was published; check the published prefix for that hour, then fix or delete the record.`,
-    );
-  let json: unknown;
-  try {
-    json = JSON.parse(found.body.toString('utf8'));
-  } catch {
-    throw corrupt('not valid JSON');
-  }
-  const parsed = commitRecordSchema.safeParse(json);
-  if (!parsed.success) throw corrupt(describeIssues(parsed.error));
-  const recorded = windowOf(parsed.data.hour, parsed.data.end, 'its window');
-  if (recorded.start !== start) throw corrupt(`it is the record of the window at ${parsed.data.hour}`);
-  return { record: parsed.data, etag: found.etag };
-}
-
-/** The commit records of the windows that start in the hour `hourMs`, oldest first. */
-export async function recordsOfHour(
-  c: { readonly config: StorageLayout; readonly work: Pick<ObjectStore, 'bucket' | 'get' | 'list'> },
-  hourMs: number,
-): Promise<CommitRecord[]> {
-  const starts = (await c.work.list(commitHourPrefix(c.config, hourMs)))
-    .map(startOfCommitKey)
-    .filter((start): start is number => start !== null)
-    .sort((a, b) => a - b);
-  const found = await Promise.all(starts.map((start) => readRecord(c, start)));
-  return found.flatMap((f) => (f ? [f.record] : []));
-}
-
 /**
  * The claims of the window's hour that overlap it and start elsewhere: windows of runs of another window
  * size. Checked claims never overlap one another, so of the claims that start before the window only the
@@ -149,7 +104,11 @@ async function overlapping(c: Collector, window: Window, own: string): Promise<C
     const other = await readRecord(c, start);
     if (other?.record.unchecked && Date.parse(other.record.lease.until) <= now(c)) {
       await c.work.deleteAll([key]);
-      c.log('removed the claim of a run that died before checking it', { key, run: other.record.run });
+      c.log(
+        'removed the claim of a run that died before checking it',
+        { key, run: other.record.run },
+        'warn',
+      );
       return null;
     }
     return other?.record ?? null;
@@ -197,6 +156,41 @@ async function checked(
   return { record, etag: outcome.etag };
 }
 
+/** This run's claim on a window (fresh or resumed), or why it has none. */
+type Claim = { kind: 'fresh' | 'resumed'; record: CommitRecord; etag: string };
+type Held = { kind: 'busy' | 'other-window'; record: CommitRecord };
+type Taken = Claim | Held | { kind: 'published'; record: CommitRecord };
+const isHeld = (taken: Taken): taken is Held => taken.kind === 'busy' || taken.kind === 'other-window';
+
+/**
+ * A new claim of the window (`If-None-Match: *`), checked against overlapping claims; null when another
+ * run wrote the record first.
+ */
+async function claimFresh(c: Collector, window: Window, task: CommitTask): Promise<Taken | null> {
+  const entities: CommitRecord['entities'] = {};
+  for (const f of task.fetched) entities[f.entity] = { objects: f.objects, rows: f.rows };
+  const claim = leased(
+    c,
+    {
+      hour: formatMinute(window.start),
+      ...(isWholeHour(window) ? {} : { end: formatMinute(window.end) }),
+      run: task.runId,
+      status: 'publishing',
+      entities,
+      claimed_at: new Date(now(c)).toISOString(),
+      lease: { holder: '', until: '' },
+      unchecked: true,
+    },
+    task.runId,
+  );
+  const outcome = await c.work.putIf(commitKey(c.config, window.start), serialize(claim), {
+    ifNoneMatch: '*',
+  });
+  if (!outcome.written) return null;
+  const cleared = await checked(c, window, { record: claim, etag: outcome.etag });
+  return 'other' in cleared ? { kind: 'other-window', record: cleared.other } : { kind: 'fresh', ...cleared };
+}
+
 /**
  * Takes the window for this run: a new claim (`If-None-Match: *`, then checked against overlapping
  * claims), or the lease of an unfinished claim when it is this run's own (a retry or redrive: Step
@@ -204,40 +198,14 @@ async function checked(
  * names a local process that provably died (a killed local run, rerun on the same machine). Every change
  * is a compare-and-swap on the record.
  */
-async function acquire(
-  c: Collector,
-  window: Window,
-  task: CommitTask,
-): Promise<
-  | { kind: 'fresh' | 'resumed'; record: CommitRecord; etag: string }
-  | { kind: 'published' | 'busy' | 'other-window'; record: CommitRecord }
-> {
+async function acquire(c: Collector, window: Window, task: CommitTask): Promise<Taken> {
   const key = commitKey(c.config, window.start);
   for (let attempt = 0; attempt < 5; attempt++) {
     const found = await readRecord(c, window.start);
     if (!found) {
-      const entities: CommitRecord['entities'] = {};
-      for (const f of task.fetched) entities[f.entity] = { objects: f.objects, rows: f.rows };
-      const claim = leased(
-        c,
-        {
-          hour: formatMinute(window.start),
-          ...(isWholeHour(window) ? {} : { end: formatMinute(window.end) }),
-          run: task.runId,
-          status: 'publishing',
-          entities,
-          claimed_at: new Date(now(c)).toISOString(),
-          lease: { holder: '', until: '' },
-          unchecked: true,
-        },
-        task.runId,
-      );
-      const outcome = await c.work.putIf(key, serialize(claim), { ifNoneMatch: '*' });
-      if (!outcome.written) continue;
-      const cleared = await checked(c, window, { record: claim, etag: outcome.etag });
-      return 'other' in cleared
-        ? { kind: 'other-window', record: cleared.other }
-        : { kind: 'fresh', ...cleared };
+      const claimed = await claimFresh(c, window, task);
+      if (claimed) return claimed;
+      continue;
     }
     const { record, etag } = found;
     // A run of another window size claimed this start first: its window, not this one, is published.
@@ -247,13 +215,17 @@ async function acquire(
     const live = record.lease.holder !== task.runId && Date.parse(record.lease.until) > now(c);
     if (live && !holderGone(c, record.lease)) return { kind: 'busy', record };
     if (live) {
-      c.log('lease holder is gone; taking the window over', {
-        execution: task.runId,
-        hour: task.hour,
-        holder: record.lease.holder,
-        host: record.lease.host,
-        pid: record.lease.pid,
-      });
+      c.log(
+        'lease holder is gone; taking the window over',
+        {
+          execution: task.runId,
+          hour: task.hour,
+          holder: record.lease.holder,
+          host: record.lease.host,
+          pid: record.lease.pid,
+        },
+        'warn',
+      );
     }
     const taken = leased(c, record, task.runId);
     const outcome = await c.work.putIf(key, serialize(taken), { ifMatch: etag });
@@ -282,106 +254,138 @@ async function acquire(
  */
 export async function commitHour(c: Collector, task: CommitTask): Promise<CommitResult> {
   const window = windowOf(task.hour, task.end, 'The task window');
-  const label = describeWindow(window);
   const taken = await acquire(c, window, task);
-  let record = taken.record;
-  let objects = 0;
-  if (taken.kind === 'busy' || taken.kind === 'other-window') {
-    const owner = leaseOwnerOf(record.lease);
-    const where = owner ? `, process ${owner.pid} on ${owner.host}` : '';
-    const reason =
-      taken.kind === 'other-window'
-        ? `run ${record.run} claimed the window that starts at ${record.hour} with another window size (${describeWindow(windowOf(record.hour, record.end, 'its window'))}); this run wrote nothing, and the next run goes on from that window`
-        : `${label} is being published by run ${record.lease.holder}${where} (lease until ${record.lease.until}); it or a later run finishes it`;
-    await cleanStaging(c, window, task.runId);
-    c.log('hour held by another run; nothing written', {
-      execution: task.runId,
-      hour: task.hour,
-      holder: record.lease.holder,
-      until: record.lease.until,
-      ...owner,
-    });
-    const rows = Object.values(record.entities).reduce((n, e) => n + e.rows, 0);
-    const state = await readState(c.work, c.config);
-    return {
-      hour: task.hour,
-      end: formatMinute(window.end),
-      outcome: 'publishing-elsewhere',
-      publishedBy: record.run,
-      objects: 0,
-      rows,
-      entities: record.entities,
-      heldBy: record.lease,
-      state: { lastHour: state.lastHour === null ? null : formatHour(state.lastHour), moved: false, reason },
-    };
-  }
-  if (taken.kind === 'fresh' || taken.kind === 'resumed') {
-    objects = await publishPages(c, window, record, taken.kind === 'resumed');
-    const done: CommitRecord = {
-      ...record,
-      status: 'published',
-      published_at: new Date(now(c)).toISOString(),
-    };
-    const marked = await c.work.putIf(commitKey(c.config, window.start), serialize(done), {
-      ifMatch: taken.etag,
-    });
-    if (!marked.written) {
-      throw new StateCorrupt(
-        `The commit record of ${label} changed while this run held its lease; run again (nothing is published twice).`,
-      );
-    }
-    record = done;
-  }
+  if (isHeld(taken)) return heldElsewhere(c, window, task, taken);
+  const { record, objects } =
+    taken.kind === 'published' ? { record: taken.record, objects: 0 } : await publish(c, window, taken);
   await cleanStaging(c, window, task.runId);
   const state = await advanceState(c, window, task);
-  const rows = Object.values(record.entities).reduce((n, e) => n + e.rows, 0);
-  const outcome = taken.kind === 'published' ? 'already-published' : 'published';
-  c.metric('PublishedObjects', objects);
-  if (state.moved) {
+  const result: CommitResult = {
+    hour: task.hour,
+    end: formatMinute(window.end),
+    outcome: taken.kind === 'published' ? 'already-published' : 'published',
+    publishedBy: record.run,
+    objects,
+    rows: rowsOf(record),
+    entities: record.entities,
+    state,
+  };
+  report(c, window, task, result);
+  return result;
+}
+
+const rowsOf = (record: CommitRecord) => Object.values(record.entities).reduce((n, e) => n + e.rows, 0);
+
+/**
+ * The window is another run's: it holds the lease, or it claimed the start with another window size.
+ * This run's staged objects go; nothing is published and the state does not move.
+ */
+async function heldElsewhere(
+  c: Collector,
+  window: Window,
+  task: CommitTask,
+  taken: Held,
+): Promise<CommitResult> {
+  const { record } = taken;
+  const owner = leaseOwnerOf(record.lease);
+  const where = owner ? `, process ${owner.pid} on ${owner.host}` : '';
+  const reason =
+    taken.kind === 'other-window'
+      ? `run ${record.run} claimed the window that starts at ${record.hour} with another window size (${describeWindow(windowOf(record.hour, record.end, 'its window'))}); this run wrote nothing, and the next run goes on from that window`
+      : `${describeWindow(window)} is being published by run ${record.lease.holder}${where} (lease until ${record.lease.until}); it or a later run finishes it`;
+  await cleanStaging(c, window, task.runId);
+  c.log('hour held by another run; nothing written', {
+    execution: task.runId,
+    hour: task.hour,
+    holder: record.lease.holder,
+    until: record.lease.until,
+    ...owner,
+  });
+  const state = await readState(c.work, c.config);
+  return {
+    hour: task.hour,
+    end: formatMinute(window.end),
+    outcome: 'publishing-elsewhere',
+    publishedBy: record.run,
+    objects: 0,
+    rows: rowsOf(record),
+    entities: record.entities,
+    heldBy: record.lease,
+    state: {
+      lastHour: state.lastHourMs === null ? null : formatHour(state.lastHourMs),
+      moved: false,
+      reason,
+    },
+  };
+}
+
+/** Publishes the staged objects the claim names, then marks its record published (compare-and-swap). */
+async function publish(
+  c: Collector,
+  window: Window,
+  taken: Claim,
+): Promise<{ record: CommitRecord; objects: number }> {
+  const objects = await publishObjects(c, window, taken.record, taken.kind === 'resumed');
+  const done: CommitRecord = {
+    ...taken.record,
+    status: 'published',
+    published_at: new Date(now(c)).toISOString(),
+  };
+  const marked = await c.work.putIf(commitKey(c.config, window.start), serialize(done), {
+    ifMatch: taken.etag,
+  });
+  if (!marked.written) {
+    throw new StateCorrupt(
+      `The commit record of ${describeWindow(window)} changed while this run held its lease; run again (nothing is published twice).`,
+    );
+  }
+  return { record: done, objects };
+}
+
+/** The commit's metrics (objects published; the lag, once the state moved) and its log line. */
+function report(c: Collector, window: Window, task: CommitTask, result: CommitResult): void {
+  c.metric('PublishedObjects', result.objects);
+  if (result.state.moved) {
     const { windowMinutes, settleMinutes } = c.config;
     const behind = newestDueEnd(now(c), windowMinutes, settleMinutes) - window.end;
     c.metric('LagMinutes', Math.max(0, behind) / MINUTE_MS);
   }
-  c.log(outcome === 'published' ? 'hour published' : 'hour already published; nothing written', {
+  const published = result.outcome === 'published';
+  c.log(published ? 'hour published' : 'hour already published; nothing written', {
     execution: task.runId,
     hour: task.hour,
-    objectsOf: record.run,
-    objects,
-    rows,
-    state,
+    objectsOf: result.publishedBy,
+    objects: result.objects,
+    rows: result.rows,
+    state: result.state,
   });
-  return {
-    hour: task.hour,
-    end: formatMinute(window.end),
-    outcome,
-    publishedBy: record.run,
-    objects,
-    rows,
-    entities: record.entities,
-    state,
-  };
 }
 
-async function publishPages(
+/**
+ * Copies each staged object the record names to its published key, eight at a time. A resumed claim
+ * first asks the feed bucket whether the key was ever written, so that nothing is published twice.
+ * Returns how many objects this call wrote.
+ */
+async function publishObjects(
   c: Collector,
   window: Window,
   record: CommitRecord,
   resumed: boolean,
 ): Promise<number> {
-  const pages: Array<[string, string]> = [];
+  const copies: Array<{ from: string; to: string }> = [];
   for (const [entity, { objects: count }] of Object.entries(record.entities)) {
-    for (let page = 0; page < count; page++) {
-      pages.push([
-        stagingKey(c.config, record.run, entity, window, page),
-        publishedKey(c.config, entity, window, page),
-      ]);
+    for (let object = 0; object < count; object++) {
+      copies.push({
+        from: stagingKey(c.config, record.run, entity, window, object),
+        to: publishedKey(c.config, entity, window, object),
+      });
     }
   }
   let written = 0;
   let blind = false;
   const worker = async () => {
-    for (let next = pages.shift(); next; next = pages.shift()) {
-      const [from, to] = next;
+    for (let next = copies.shift(); next; next = copies.shift()) {
+      const { from, to } = next;
       if (resumed) {
         const before = await c.feed.everWritten(to);
         if (before === true) continue;
@@ -390,7 +394,7 @@ async function publishPages(
       const outcome = await c.feed.copyIfAbsent(c.work.bucket, from, to);
       if (outcome === 'source-missing') {
         throw new StateCorrupt(
-          `${describeWindow(window)}: the staged page s3://${c.work.bucket}/${from} of run ${record.run} is gone before it was published (expired or deleted). The commit record ${commitKey(c.config, window.start)} lists it; see README "When a run fails".`,
+          `${describeWindow(window)}: the staged object s3://${c.work.bucket}/${from} of run ${record.run} is gone before it was published (expired or deleted). The commit record ${commitKey(c.config, window.start)} lists it; see README "When a run fails".`,
         );
       }
       if (outcome === 'written') written++;
@@ -399,10 +403,9 @@ async function publishPages(
   await Promise.all(Array.from({ length: 8 }, worker));
   if (blind) {
     c.log(
-      'resumed publication on a bucket without versioning: a page the feed already took and deleted may be published again',
-      {
-        hour: record.hour,
-      },
+      'resumed publication on a bucket without versioning: an object the feed already took and deleted may be published again',
+      { hour: record.hour },
+      'warn',
     );
   }
   return written;
@@ -421,7 +424,7 @@ async function advanceState(c: Collector, window: Window, task: CommitTask): Pro
   const label = describeWindow(window);
   for (let attempt = 0; attempt < 5; attempt++) {
     const state = await readState(c.work, c.config);
-    const current = state.lastHour === null ? null : formatHour(state.lastHour);
+    const current = state.lastHourMs === null ? null : formatHour(state.lastHourMs);
     const at = state.end === null ? 'no state' : formatMinute(state.end);
     if (state.end !== null && state.end >= window.end) {
       return { lastHour: current, moved: false, reason: `the state is already at ${at}` };

@@ -29,14 +29,8 @@ export const stateFileSchema = z.looseObject({
 });
 export type StateFile = z.infer<typeof stateFileSchema>;
 
-/**
- * Objects published and rows, per entity. Records and task results written before staged objects had a
- * name of their own call the objects `pages`: they read the same.
- */
-const entityCounts = z.union([
-  z.object({ objects: count, rows: count }),
-  z.object({ pages: count, rows: count }).transform(({ pages, rows }) => ({ objects: pages, rows })),
-]);
+/** Objects published and rows, per entity. */
+const entityCounts = z.object({ objects: count, rows: count });
 export type EntityCounts = z.infer<typeof entityCounts>;
 
 /**
@@ -164,14 +158,10 @@ const keyValue = z.union([z.string().min(1), z.number().int()]);
 /**
  * Where a page-fetch invocation stopped: the cursor of the first Citrix page not received (`after`, the
  * last key, when paging by key; `nextLink` when paging by the server's links), and the counts so far.
- * A continuation written before objects had their own name holds the next object's index in `page`.
  */
 const continuationSchema = z.union([
   z.object({ after: keyValue.nullable(), objects: count, ...progress }),
   z.object({ nextLink: z.string().min(1), objects: count, ...progress }),
-  z
-    .object({ nextLink: z.string().min(1), page: count, ...progress })
-    .transform(({ page, ...rest }) => ({ ...rest, objects: page })),
 ]);
 export type Continuation = z.infer<typeof continuationSchema>;
 
@@ -196,14 +186,7 @@ export const commitTaskSchema = z.object({
   end: z.string().nullish(),
   runId: z.string().min(1),
   mode: z.enum(['scheduled', 'explicit']),
-  fetched: z.array(
-    z.union([
-      z.object({ entity: z.string(), objects: count, rows: count }),
-      z
-        .object({ entity: z.string(), pages: count, rows: count })
-        .transform(({ pages, ...rest }) => ({ ...rest, objects: pages })),
-    ]),
-  ),
+  fetched: z.array(z.object({ entity: z.string(), objects: count, rows: count })),
 });
 export type CommitTask = TenantOptional<z.infer<typeof commitTaskSchema>>;
 

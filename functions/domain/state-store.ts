@@ -8,8 +8,8 @@ import { formatMinute, parseMinute } from './windows.ts';
 export type { StateFile };
 
 export interface State {
-  /** The newest whole hour committed, or null when there is no state file yet. */
-  readonly lastHour: number | null;
+  /** The newest whole hour committed (`last_hour_utc`), or null when there is no state file yet. */
+  readonly lastHourMs: number | null;
   /**
    * The end of the newest window committed: where the next window starts. `last_window_end`, or the end of
    * `last_hour_utc` in a file written before windows (or whose `last_hour_utc` was set by hand since).
@@ -27,7 +27,7 @@ export async function readState(
   config: Pick<Config, 'stateKey'>,
 ): Promise<State> {
   const found = await store.get(config.stateKey);
-  if (!found) return { lastHour: null, end: null, etag: null, file: null };
+  if (!found) return { lastHourMs: null, end: null, etag: null, file: null };
   const where = `s3://${store.bucket}/${config.stateKey}`;
   let parsed: unknown;
   try {
@@ -40,13 +40,16 @@ export async function readState(
   const file = stateFileSchema.safeParse(parsed);
   const hour = file.success ? parseHour(file.data.last_hour_utc) : null;
   if (!file.success || hour === null) {
-    const text = (parsed as { last_hour_utc?: unknown } | null)?.last_hour_utc;
+    const text =
+      typeof parsed === 'object' && parsed !== null && 'last_hour_utc' in parsed
+        ? parsed.last_hour_utc
+        : null;
     const why = file.success ? '' : ` (${describeIssues(file.error)})`;
     throw new StateCorrupt(
       `The state file ${where} has no valid "last_hour_utc" (found ${JSON.stringify(text ?? null)})${why}: expected a whole UTC hour such as "2026-11-24T10:00:00Z". Fix the file; nothing was collected or published.`,
     );
   }
-  return { lastHour: hour, end: endOf(hour, file.data.last_window_end), etag: found.etag, file: file.data };
+  return { lastHourMs: hour, end: endOf(hour, file.data.last_window_end), etag: found.etag, file: file.data };
 }
 
 /**

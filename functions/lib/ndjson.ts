@@ -17,8 +17,3 @@ export function ndjsonLines(rows: readonly unknown[]): Buffer {
 export async function compress(raw: Buffer, compression: 'none' | 'gzip'): Promise<Buffer> {
   return compression === 'gzip' ? gzipAsync(raw) : raw;
 }
-
-/** One page as an NDJSON object body: {@link ndjsonLines}, then compressed as configured. */
-export async function encodePage(rows: readonly unknown[], compression: 'none' | 'gzip'): Promise<Buffer> {
-  return compress(ndjsonLines(rows), compression);
-}

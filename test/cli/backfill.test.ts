@@ -8,7 +8,7 @@ import { DescribeExecutionCommand, ExecutionAlreadyExists, StartExecutionCommand
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type BackfillReport, commitsOf, recordedCommit } from '../../cli/backfill.ts';
 import type { CommitRecord } from '../../functions/domain/publish.ts';
-import { at, deployedStages, execArn, sfnMock, startS3, stopS3, world } from './world.ts';
+import { at, deployedStages, execArn, sfnMock, startS3, stopS3, type World, world } from './world.ts';
 
 beforeAll(startS3);
 afterAll(stopS3);
@@ -22,17 +22,29 @@ const started = () =>
     .commandCalls(StartExecutionCommand)
     .map((call) => [call.args[0].input.name, call.args[0].input.input]);
 
-const succeeded = (name: string, hour: string, rows: number) => ({
-  executionArn: execArn(name),
-  status: 'SUCCEEDED' as const,
-  startDate: at('2026-11-24T14:30:00Z'),
-  stopDate: at('2026-11-24T14:33:20Z'),
-  output: JSON.stringify({
-    runId: name,
-    mode: 'explicit',
-    committed: [{ hour, outcome: 'published', rows }],
-  }),
-});
+/**
+ * The execution `name` succeeding, once it published `hour` with `rows` rows: its commit record says so
+ * (the state machine's output names no commit; each tenant's is in its child execution).
+ */
+const succeeded = (w: World, name: string, hour: string, rows: number) => async () => {
+  await w.writeRecord(hour, 'published', undefined, { run: name, rows });
+  return {
+    executionArn: execArn(name),
+    status: 'SUCCEEDED' as const,
+    startDate: at('2026-11-24T14:30:00Z'),
+    stopDate: at('2026-11-24T14:33:20Z'),
+    output: JSON.stringify({ runId: name, total: 1, retry: false }),
+  };
+};
+
+/** Step Functions starts every execution asked for (a name of its own, never used before). */
+const startsEveryExecution = () =>
+  sfnMock
+    .on(StartExecutionCommand)
+    .callsFake((input: { name: string }) => ({ executionArn: execArn(input.name) }));
+
+/** The execution an ARN names. */
+const nameOf = (arn: string) => arn.split(':').at(-1) ?? '';
 
 /**
  * 10:00 already published (its commit record says so); 11:00 started by an earlier backfill, which
@@ -76,7 +88,7 @@ async function fourHours() {
   sfnMock
     .on(DescribeExecutionCommand, { executionArn: execArn('backfill-2026-11-24T13') })
     .resolvesOnce({ executionArn: execArn('backfill-2026-11-24T13'), status: 'RUNNING' })
-    .resolves(succeeded('backfill-2026-11-24T13', '2026-11-24T13:00:00Z', 1234));
+    .callsFake(succeeded(w, 'backfill-2026-11-24T13', '2026-11-24T13:00:00Z', 1234));
   return w;
 }
 
@@ -168,13 +180,11 @@ describe('backfill', () => {
 
   it('exits 0 when every hour is published, with a progress bar on a terminal', async () => {
     const w = world();
-    sfnMock
-      .on(StartExecutionCommand)
-      .callsFake((input: { name: string }) => ({ executionArn: execArn(input.name) }));
+    startsEveryExecution();
     sfnMock
       .on(DescribeExecutionCommand)
       .callsFake((input: { executionArn: string }) =>
-        succeeded(input.executionArn.split(':').at(-1) ?? '', `${input.executionArn.slice(-13)}:00:00Z`, 10),
+        succeeded(w, nameOf(input.executionArn), `${input.executionArn.slice(-13)}:00:00Z`, 10)(),
       );
 
     const seen = await w.cli(['backfill', '--from', '2026-11-24T12:00:00Z', '--to', '2026-11-24T13:00:00Z'], {
@@ -211,11 +221,7 @@ describe('backfill', () => {
         ended.add(input.executionArn);
         running--;
       }
-      return succeeded(
-        input.executionArn.split(':').at(-1) ?? '',
-        `${input.executionArn.slice(-13)}:00:00Z`,
-        1,
-      );
+      return succeeded(w, nameOf(input.executionArn), `${input.executionArn.slice(-13)}:00:00Z`, 1)();
     });
 
     const seen = await w.cli([
@@ -242,9 +248,7 @@ describe('backfill', () => {
 
   it('starts the hour under a new name when its earlier execution failed and can no longer be redriven', async () => {
     const w = world();
-    sfnMock
-      .on(StartExecutionCommand)
-      .callsFake((input: { name: string }) => ({ executionArn: execArn(input.name) }));
+    startsEveryExecution();
     sfnMock
       .on(StartExecutionCommand, { name: 'backfill-2026-11-24T09' })
       .rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
@@ -256,7 +260,7 @@ describe('backfill', () => {
     });
     sfnMock
       .on(DescribeExecutionCommand, { executionArn: execArn('backfill-2026-11-24T09-2') })
-      .resolves(succeeded('backfill-2026-11-24T09-2', '2026-11-24T09:00:00Z', 7));
+      .callsFake(succeeded(w, 'backfill-2026-11-24T09-2', '2026-11-24T09:00:00Z', 7));
 
     const seen = await w.cli(['backfill', '--from', '2026-11-24T09Z', '--to', '2026-11-24T09Z']);
 
@@ -268,10 +272,10 @@ describe('backfill', () => {
   it('fails only the hour whose commit record cannot be read, saying which record', async () => {
     const w = world();
     await w.writeRecord('2026-11-24T08:00:00Z', 'unreadable');
+    startsEveryExecution();
     sfnMock
-      .on(StartExecutionCommand)
-      .callsFake((input: { name: string }) => ({ executionArn: execArn(input.name) }));
-    sfnMock.on(DescribeExecutionCommand).resolves(succeeded('x', '2026-11-24T09:00:00Z', 3));
+      .on(DescribeExecutionCommand)
+      .callsFake(succeeded(w, 'backfill-2026-11-24T09', '2026-11-24T09:00:00Z', 3));
 
     const seen = await w.cli(['backfill', '--from', '2026-11-24T08Z', '--to', '2026-11-24T09Z']);
 
@@ -283,51 +287,33 @@ describe('backfill', () => {
     );
   });
 
-  it('refuses --from after --to with exit 2, before calling AWS', async () => {
-    sfnMock.onAnyCommand().rejects(new Error('no AWS call was expected')); // a call would end in exit 3
-    const seen = await world().cli([
-      'backfill',
-      '--from',
+  it.each([
+    [
+      '--from after --to',
       '2026-11-24T12:00:00Z',
-      '--to',
       '2026-11-24T10:00:00Z',
-    ]);
-
-    expect(seen.code).toBe(2);
-    expect(seen.stderr).toContain(
       '--from 2026-11-24T12:00:00Z is after --to 2026-11-24T10:00:00Z: give the older hour first.',
-    );
-    expect(seen.stdout).toBe('');
-  });
-
-  it('refuses an hour that is not due yet with exit 2', async () => {
-    const seen = await world().cli([
-      'backfill',
-      '--from',
+    ],
+    [
+      'an hour that is not due yet',
       '2026-11-24T13:00:00Z',
-      '--to',
       '2026-11-24T14:00:00Z',
-    ]);
-
-    expect(seen.code).toBe(2);
-    expect(seen.stderr).toContain(
       '--to 2026-11-24T14:00:00Z is not due yet: the newest hour with a due window, which may be collected, is 2026-11-24T13:00:00Z',
-    );
-  });
-
-  it('refuses more than 31 days of hours without --yes', async () => {
-    const seen = await world().cli([
-      'backfill',
-      '--from',
+    ],
+    [
+      'more than 31 days of hours without --yes',
       '2026-09-01T00:00:00Z',
-      '--to',
       '2026-11-24T00:00:00Z',
-    ]);
+      '2017 hours is more than 744 (31 days): that starts 2017 executions. Add --yes',
+    ],
+  ])('refuses %s with exit 2, before calling AWS', async (_, from, to, message) => {
+    sfnMock.onAnyCommand().rejects(new Error('no AWS call was expected')); // a call would end in exit 3
+
+    const seen = await world().cli(['backfill', '--from', from, '--to', to]);
 
     expect(seen.code).toBe(2);
-    expect(seen.stderr).toContain(
-      '2017 hours is more than 744 (31 days): that starts 2017 executions. Add --yes',
-    );
+    expect(seen.stderr).toContain(message);
+    expect(seen.stdout).toBe('');
   });
 
   it('refuses a --from that is not a whole UTC hour, and a missing --to', async () => {
@@ -363,9 +349,7 @@ describe('backfill with WINDOW_MINUTES=5', () => {
     for (const [start, end] of windows('2026-11-24T12:00:00Z'))
       await w.writeRecord(start, 'published', undefined, { end });
     await w.writeRecord('2026-11-24T13:00:00Z', 'published', undefined, { end: '2026-11-24T13:05:00Z' });
-    sfnMock
-      .on(StartExecutionCommand)
-      .callsFake((input: { name: string }) => ({ executionArn: execArn(input.name) }));
+    startsEveryExecution();
     // What the collector does for {"hour": 13:00}: publishes the windows not yet published, 13:05 to 14:00.
     sfnMock.on(DescribeExecutionCommand).callsFake(async (input: { executionArn: string }) => {
       const run = input.executionArn.split(':').at(-1) ?? '';
@@ -404,9 +388,7 @@ describe('backfill with WINDOW_MINUTES=5', () => {
       await w.writeRecord(start, start.endsWith('11:30:00Z') ? 'publishing' : 'published', undefined, {
         end,
       });
-    sfnMock
-      .on(StartExecutionCommand)
-      .callsFake((input: { name: string }) => ({ executionArn: execArn(input.name) }));
+    startsEveryExecution();
     sfnMock.on(DescribeExecutionCommand).callsFake(succeededAfter);
 
     const seen = await w.cli(['backfill', '--from', '2026-11-24T11Z', '--to', '2026-11-24T11Z']);
@@ -420,9 +402,7 @@ describe('backfill with WINDOW_MINUTES=5', () => {
 
   it('takes as --to the hour of the newest due window, and refuses the hour after it', async () => {
     const w = world({ WINDOW_MINUTES: '5' });
-    sfnMock
-      .on(StartExecutionCommand)
-      .callsFake((input: { name: string }) => ({ executionArn: execArn(input.name) }));
+    startsEveryExecution();
     sfnMock.on(DescribeExecutionCommand).callsFake(succeededAfter);
 
     const due = await w.cli(['backfill', '--from', '2026-11-24T14Z', '--to', '2026-11-24T14Z']);
@@ -490,11 +470,16 @@ describe('what an execution did with the windows of an hour', () => {
 
   it("takes an output's commits of every window of the hour together", () => {
     const output = JSON.stringify({
-      committed: [
-        { hour: '2026-11-24T12:55:00Z', outcome: 'published', rows: 1000 },
-        { hour: '2026-11-24T13:00:00Z', outcome: 'already-published', rows: 5 },
-        { hour: '2026-11-24T13:05:00Z', outcome: 'published', rows: 10 },
-        { hour: '2026-11-24T13:10:00Z', outcome: 'published', rows: 20 },
+      results: [
+        {
+          tenant: null,
+          committed: [
+            { hour: '2026-11-24T12:55:00Z', outcome: 'published', rows: 1000 },
+            { hour: '2026-11-24T13:00:00Z', outcome: 'already-published', rows: 5 },
+            { hour: '2026-11-24T13:05:00Z', outcome: 'published', rows: 10 },
+            { hour: '2026-11-24T13:10:00Z', outcome: 'published', rows: 20 },
+          ],
+        },
       ],
     });
 

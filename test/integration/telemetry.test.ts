@@ -4,11 +4,23 @@
  * CloudWatch Logs would receive it.
  */
 import { afterEach, expect, it, vi } from 'vitest';
+import { fleetFromEnv } from '../../functions/adapters/lambda.ts';
 import { powertoolsTelemetry } from '../../functions/adapters/telemetry.ts';
+import type { Tenant } from '../../functions/domain/schemas.ts';
 import { runExecution } from '../../local/workflow.ts';
 import { iso, pastHour, startEnvironment, type TestEnvironment } from './harness.ts';
 
 let e: TestEnvironment | undefined;
+
+/** What CloudWatch Logs receives: stdout, and stderr, where Powertools writes warn and error lines. */
+function captureLogs(lines: string[]): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(...chunk.toString().split('\n').filter(Boolean));
+      return true;
+    });
+  }
+}
 afterEach(async () => {
   vi.restoreAllMocks();
   await e?.stop();
@@ -18,10 +30,7 @@ it('writes JSON log lines that carry the execution, hour, entity and page, and n
   e = await startEnvironment({ rowsPerHour: 300, serverPageSize: 100, tokenTtlSeconds: 3600 });
   const hour = pastHour(5);
   const lines: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    lines.push(...chunk.toString().split('\n').filter(Boolean));
-    return true;
-  });
+  captureLogs(lines);
   const { telemetry, metrics } = powertoolsTelemetry();
   e.standin.injectFault({ kind: '429', entity: 'Sessions', retryAfterSeconds: 0 });
 
@@ -50,6 +59,7 @@ it('writes JSON log lines that carry the execution, hour, entity and page, and n
   }
   const throttled = records.find((r) => r.message === 'Citrix answered 429; waiting');
   expect(throttled).toMatchObject({
+    level: 'WARN',
     execution: 'exec-telemetry',
     hour: iso(hour),
     entity: 'Sessions',
@@ -69,4 +79,58 @@ it('writes JSON log lines that carry the execution, hour, entity and page, and n
   );
   const sessionsRows = emf.find((r) => r.Entity === 'Sessions' && 'Rows' in r);
   expect(sessionsRows?.Rows).toBe(300);
+});
+
+it("logs a listed tenant's failure at warn or error, with the tenant as a key of its lines", async () => {
+  const ids = ['good', 'refused'];
+  e = await startEnvironment(
+    {
+      rowsPerHour: 6,
+      serverPageSize: 50,
+      tenants: ids.map((id, i) => ({
+        customerId: `${id}-cust`,
+        clientId: `${id}-client`,
+        clientSecret: `${id}-secret`,
+        seed: i + 1,
+      })),
+    },
+    { GOOD_SECRET: 'good-secret', REFUSED_SECRET: 'not-the-secret' },
+  );
+  const tenants: Tenant[] = ids.map((id) => ({
+    id,
+    customerId: `${id}-cust`,
+    clientId: `${id}-client`,
+    clientSecretEnv: `${id.toUpperCase()}_SECRET`,
+    entities: ['Sessions'],
+  }));
+  await e.store.put('collector-work/citrix_monitor/tenants.json', JSON.stringify({ tenants }));
+  const hour = pastHour(5);
+  const lines: string[] = [];
+  captureLogs(lines);
+  const { telemetry } = powertoolsTelemetry();
+  const fleet = fleetFromEnv(e.env, telemetry, false, { backoffMs: 1, maxAttempts: 2 });
+
+  const outcome = await runExecution(fleet, {
+    executionName: 'exec-tenant-failure',
+    input: { hour: iso(hour) },
+    retryIntervalMs: 1,
+  });
+  vi.restoreAllMocks();
+
+  expect(outcome.status).toBe('FAILED');
+  const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  const failures = records.filter((r) => r.level === 'WARN' || r.level === 'ERROR');
+  expect(failures).toContainEqual(
+    expect.objectContaining({
+      message: 'FetchPages failed',
+      tenant: 'refused',
+      error: 'CitrixAuthFailed',
+      execution: 'exec-tenant-failure',
+      hour: iso(hour),
+    }),
+  );
+  expect(failures.every((r) => r.tenant === 'refused' || r.tenant === undefined)).toBe(true);
+  const good = records.filter((r) => r.message === 'entity fetched' && r.tenant === 'good');
+  expect(good).toHaveLength(1);
+  expect(good[0]?.level).toBe('INFO');
 });

@@ -8,32 +8,36 @@ const plain = {
   compression: 'none',
 } as const;
 const gzipped = { ...plain, compression: 'gzip' } as const;
-const hour = Date.parse('2026-11-24T10:00:00Z');
+const start = Date.parse('2026-11-24T10:00:00Z');
+/** The whole hour 10:00-11:00. */
+const hour = { start, end: start + 3_600_000 };
 
 describe('publishedKey', () => {
-  it('lays a page out by entity and hour, the way the SecOps feed reads it', () => {
+  it('lays an object out by entity and hour, the way the SecOps feed reads it', () => {
     expect(publishedKey(plain, 'Sessions', hour, 3)).toBe(
       'citrix_monitor/Sessions/year=2026/month=11/day=24/hour=10/Sessions_20261124T10_00003.ndjson',
     );
   });
 
-  it('ends in .ndjson.gz when pages are compressed', () => {
+  it('ends in .ndjson.gz when objects are compressed', () => {
     expect(publishedKey(gzipped, 'Sessions', hour, 3)).toBe(
       'citrix_monitor/Sessions/year=2026/month=11/day=24/hour=10/Sessions_20261124T10_00003.ndjson.gz',
     );
   });
 
   it('pads the calendar parts of an early hour in January', () => {
-    expect(publishedKey(plain, 'Machines', Date.parse('2027-01-05T03:00:00Z'), 1)).toBe(
+    const early = Date.parse('2027-01-05T03:00:00Z');
+
+    expect(publishedKey(plain, 'Machines', { start: early, end: early + 3_600_000 }, 1)).toBe(
       'citrix_monitor/Machines/year=2027/month=01/day=05/hour=03/Machines_20270105T03_00001.ndjson',
     );
   });
 
-  it('gives the same key for the same hour, entity and page, so a retry cannot publish twice', () => {
+  it('gives the same key for the same hour, entity and object, so a retry cannot publish twice', () => {
     expect(publishedKey(plain, 'Sessions', hour, 3)).toBe(publishedKey(plain, 'Sessions', hour, 3));
   });
 
-  it('gives each page of an hour its own key', () => {
+  it('gives each object of an hour its own key', () => {
     expect(publishedKey(plain, 'Sessions', hour, 1)).not.toBe(publishedKey(plain, 'Sessions', hour, 2));
   });
 });
@@ -43,19 +47,19 @@ describe('staging and commit keys', () => {
     const keys = [
       stagingKey(plain, 'run-a', 'Sessions', hour, 3),
       stagingRunPrefix(plain, 'run-a', hour),
-      commitKey(plain, hour),
+      commitKey(plain, start),
     ];
 
     expect(keys.filter((key) => key.startsWith('citrix_monitor/'))).toEqual([]);
   });
 
-  it('stage a page under the run prefix of its hour, so that removing the prefix removes it', () => {
+  it('stage an object under the run prefix of its hour, so that removing the prefix removes it', () => {
     expect(stagingKey(plain, 'run-a', 'Sessions', hour, 3)).toBe(
       `${stagingRunPrefix(plain, 'run-a', hour)}Sessions/00003.ndjson`,
     );
   });
 
-  it('give the same staging key for the same run, so a redrive finds its own pages', () => {
+  it('give the same staging key for the same run, so a redrive finds its own objects', () => {
     expect(stagingKey(plain, 'run-a', 'Sessions', hour, 3)).toBe(
       stagingKey(plain, 'run-a', 'Sessions', hour, 3),
     );
@@ -68,6 +72,6 @@ describe('staging and commit keys', () => {
   });
 
   it('keep one commit record per hour under the work prefix', () => {
-    expect(commitKey(plain, hour)).toBe('collector-work/citrix_monitor/commits/20261124T10.json');
+    expect(commitKey(plain, start)).toBe('collector-work/citrix_monitor/commits/20261124T10.json');
   });
 });

@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { encodePage } from '../../functions/lib/ndjson.ts';
+import { compress, ndjsonLines } from '../../functions/lib/ndjson.ts';
 
 /** A real Sessions row from Citrix's documentation, with its two-digit fraction left as it is. */
 const session = {
@@ -18,15 +18,15 @@ const session = {
 const failure = { Id: 42, FailureDate: '2026-11-24T10:59:59.9999999Z', Detail: 'line one\nline two' };
 const rows = [session, failure];
 
-describe('encodePage', () => {
-  it('writes one JSON object per line, even when a value holds a line break', async () => {
-    const text = (await encodePage(rows, 'none')).toString('utf8');
+describe('ndjsonLines', () => {
+  it('writes one JSON object per line, even when a value holds a line break', () => {
+    const text = ndjsonLines(rows).toString('utf8');
 
     expect(text.split('\n')).toEqual([JSON.stringify(session), JSON.stringify(failure), '']);
   });
 
-  it('keeps every row exactly as the API returned it', async () => {
-    const text = (await encodePage(rows, 'none')).toString('utf8');
+  it('keeps every row exactly as the API returned it', () => {
+    const text = ndjsonLines(rows).toString('utf8');
 
     expect(
       text
@@ -36,21 +36,27 @@ describe('encodePage', () => {
     ).toEqual(rows);
   });
 
-  it('ends the last row with a newline', async () => {
-    const text = (await encodePage(rows, 'none')).toString('utf8');
+  it('ends the last row with a newline', () => {
+    const text = ndjsonLines(rows).toString('utf8');
 
     expect(text.endsWith('}\n')).toBe(true);
   });
 
-  it('gzips to a file that unzips to the same text', async () => {
-    const plain = await encodePage(rows, 'none');
+  it('writes nothing for a page without rows', () => {
+    expect(ndjsonLines([]).length).toBe(0);
+  });
+});
 
-    const zipped = await encodePage(rows, 'gzip');
+describe('compress', () => {
+  it('gzips to a file that unzips to the same text', async () => {
+    const plain = ndjsonLines(rows);
+
+    const zipped = await compress(plain, 'gzip');
 
     expect(gunzipSync(zipped).toString('utf8')).toBe(plain.toString('utf8'));
   });
 
-  it('writes nothing for an empty page', async () => {
-    expect((await encodePage([], 'none')).length).toBe(0);
+  it('leaves the text as it is without compression', async () => {
+    expect(await compress(ndjsonLines(rows), 'none')).toEqual(ndjsonLines(rows));
   });
 });

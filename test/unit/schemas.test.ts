@@ -1,8 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { BadConfiguration } from '../../functions/domain/errors.ts';
+import { BadConfiguration, StateCorrupt } from '../../functions/domain/errors.ts';
 import { readRecord } from '../../functions/domain/publish.ts';
-import { commitTaskSchema, fetchTaskSchema } from '../../functions/domain/schemas.ts';
 import type { Fleet } from '../../functions/domain/tenants.ts';
 import { fetchPageHandler } from '../../functions/fetch-page.ts';
 import { MemoryStore } from '../fixtures/memory-store.ts';
@@ -25,8 +24,8 @@ const layout = {
   tenantConcurrency: 40,
 } as const;
 
-describe('reading what earlier versions wrote', () => {
-  it('reads a commit record that counts objects as pages', async () => {
+describe('a commit record that does not fit', () => {
+  it('is StateCorrupt naming the field, never read as a window not published', async () => {
     const work = new MemoryStore();
     await work.put(
       'collector-work/citrix_monitor/commits/20261124T10.json',
@@ -40,32 +39,10 @@ describe('reading what earlier versions wrote', () => {
       }),
     );
 
-    const found = await readRecord({ config: layout, work }, Date.parse(HOUR));
+    const error = await readRecord({ config: layout, work }, Date.parse(HOUR)).catch((e: unknown) => e);
 
-    expect(found?.record.entities).toEqual({ Sessions: { objects: 3, rows: 2500 } });
-  });
-
-  it('reads a commit task whose fetch results count objects as pages', () => {
-    const task = commitTaskSchema.parse({
-      hour: HOUR,
-      runId: 'exec-1',
-      mode: 'scheduled',
-      fetched: [{ entity: 'Sessions', pages: 2, rows: 10, done: true }],
-    });
-
-    expect(task.fetched).toEqual([{ entity: 'Sessions', objects: 2, rows: 10 }]);
-  });
-
-  it('reads a continuation that holds the next object index in page', () => {
-    const link = 'https://api.cloud.com/monitorodata/Sessions?$skip=1000';
-    const task = fetchTaskSchema.parse({
-      hour: HOUR,
-      entity: 'Sessions',
-      runId: 'exec-1',
-      continuation: { nextLink: link, page: 4, requests: 9, rows: 9000, bytes: 1 },
-    });
-
-    expect(task.continuation).toEqual({ nextLink: link, objects: 4, requests: 9, rows: 9000, bytes: 1 });
+    expect(error).toBeInstanceOf(StateCorrupt);
+    expect(String(error)).toContain('entities.Sessions.objects');
   });
 });
 

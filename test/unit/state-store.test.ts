@@ -6,7 +6,7 @@ import { MemoryStore } from '../fixtures/memory-store.ts';
 const config = { stateKey: 'collector-work/citrix_monitor/state.json' };
 const where = 's3://logs-bucket/collector-work/citrix_monitor/state.json';
 const hour = (iso: string) => Date.parse(iso);
-const noState = { lastHour: null, end: null, etag: null, file: null };
+const noState = { lastHourMs: null, end: null, etag: null, file: null };
 
 async function stateFileText(store: MemoryStore): Promise<string | undefined> {
   return (await store.get(config.stateKey))?.body.toString('utf8');
@@ -25,7 +25,7 @@ describe('readState', () => {
 
     const state = await readState(store, config);
 
-    expect(state.lastHour).toBe(hour('2026-11-24T10:00:00Z'));
+    expect(state.lastHourMs).toBe(hour('2026-11-24T10:00:00Z'));
   });
 
   it.each([
@@ -83,7 +83,7 @@ describe('writeState', () => {
     });
 
     expect(written).toBe(false);
-    expect((await readState(store, config)).lastHour).toBe(hour('2026-11-24T10:00:00Z'));
+    expect((await readState(store, config)).lastHourMs).toBe(hour('2026-11-24T10:00:00Z'));
   });
 
   it('advances a state file that nobody changed since it was read', async () => {
@@ -94,7 +94,7 @@ describe('writeState', () => {
     const written = await writeState(store, config, read, hour('2026-11-24T12:00:00Z'), {});
 
     expect(written).toBe(true);
-    expect((await readState(store, config)).lastHour).toBe(hour('2026-11-24T11:00:00Z'));
+    expect((await readState(store, config)).lastHourMs).toBe(hour('2026-11-24T11:00:00Z'));
   });
 
   it('keeps the last whole hour in last_hour_utc and the end of a shorter window in last_window_end', async () => {
@@ -108,7 +108,7 @@ describe('writeState', () => {
       last_window_end: '2026-11-24T11:25:00Z',
     });
     expect(await readState(store, config)).toMatchObject({
-      lastHour: hour('2026-11-24T10:00:00Z'),
+      lastHourMs: hour('2026-11-24T10:00:00Z'),
       end: Date.parse('2026-11-24T11:25:00Z'),
     });
   });
