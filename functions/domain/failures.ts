@@ -51,13 +51,15 @@ export const MAX_ESCAPED = 15_000;
 const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}…` : text);
 
 /**
- * The window and entity a tenant's error names at its start, where the fetch and plan steps put them
- * (`Hour 2026-11-24T10:00:00Z, entity Sessions: …`, `Window 2026-11-24T10:05:00Z..10:10:00Z, entity …`,
- * see functions/fetch-page.ts `located` and windows.ts `describeWindow`): the hour it is in, and the entity.
+ * The first window a tenant's error names, as describeWindow (windows.ts) writes it, and the entity after
+ * it, as the fetch step leads its errors (`Hour 2026-11-24T10:00:00Z, entity Sessions: …`,
+ * `Window 2026-11-24T10:05:00Z..10:10:00Z, entity …`, functions/fetch-page.ts `located`; the plan and
+ * commit steps name the window alone): the hour it is in, and the entity. Read once, where the Report
+ * step records the failure, so that the CLI reads them as data.
  */
 export function whereFailed(cause: string): { hour: string | null; entity: string | null } {
   const lead =
-    /^(?:Hour|Window) (\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?Z)(?:\.\.[\d:]+Z)?(?:, entity ([A-Za-z]\w*))?/.exec(
+    /\b(?:Hour|Window) (\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?Z)(?:\.\.[\d:]+Z)?(?:, entity ([A-Za-z]\w*))?/.exec(
       cause,
     );
   const start = lead?.[1] ? parseMinute(lead[1]) : null;

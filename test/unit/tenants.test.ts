@@ -319,19 +319,24 @@ describe('the report after the tenants', () => {
     );
   });
 
-  it('names the hour a shorter window is in, and no hour or entity when the cause names none', async () => {
-    const fleet = await run([ACME, BETA]);
+  it('names the hour a shorter window is in, the hour a commit names, and none when the cause names none', async () => {
+    const fleet = await run([ACME, BETA, { ...ACME, id: 'gamma' }]);
     await recordFailure(fleet, 'run-1', 0, {
       Error: 'CitrixTransient',
       Cause: lambdaCause('Window 2026-11-25T10:05:00Z..10:10:00Z, entity Machines: Citrix answered 503'),
     });
     await recordFailure(fleet, 'run-1', 1, { Error: 'BadConfiguration', Cause: 'clientSecretEnv names X' });
+    await recordFailure(fleet, 'run-1', 2, {
+      Error: 'StateCorrupt',
+      Cause: 'The commit record of Hour 2026-11-25T09:00:00Z changed while this run held its lease',
+    });
 
-    const error = (await reportTenants(fleet, collected(2), 0).catch((e: unknown) => e)) as Error;
+    const error = (await reportTenants(fleet, collected(3), 0).catch((e: unknown) => e)) as Error;
 
     expect(parseFailures(error.message)?.tenants).toMatchObject([
       { tenant: 'acme', hour: '2026-11-25T10:00:00Z', entity: 'Machines' },
       { tenant: 'beta', hour: null, entity: null },
+      { tenant: 'gamma', hour: '2026-11-25T09:00:00Z', entity: null },
     ]);
   });
 
