@@ -6,6 +6,8 @@ import {
   paginateListStateMachines,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
+import { z } from 'zod';
+import { describeFailures, type Failures, parseFailures } from '../functions/domain/failures.ts';
 import { formatHour, parseHour } from '../functions/domain/hours.ts';
 import { aws, StateMachineNotFound } from './errors.ts';
 
@@ -14,8 +16,9 @@ export const REDRIVE_WINDOW_MS = 14 * 24 * 3_600_000;
 
 export const FAILED_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const satisfies ExecutionStatus[];
 
-export const isFailed = (status: string | undefined): boolean =>
-  (FAILED_STATUSES as readonly string[]).includes(status ?? '');
+const failedStatuses: readonly string[] = FAILED_STATUSES;
+
+export const isFailed = (status: string | undefined): boolean => failedStatuses.includes(status ?? '');
 
 export const stateMachineName = (stage: string): string => `citrix-monitor-collector-${stage}`;
 
@@ -91,90 +94,94 @@ export interface FailedExecution {
   readonly reason: string | null;
 }
 
-/** One failed tenant of a `TenantsFailed` execution, as its cause names it. */
+/** One failed tenant of a `TenantsFailed` execution, as its Cause's failures document names it. */
 export interface TenantFailure {
   readonly tenant: string;
   /** The tenant's own error (`CitrixAuthFailed`, …), and its message. */
   readonly error: string | null;
   readonly cause: string;
-  /** The hour it failed: the execution input's `hour`, or the first hour its message names. */
+  /** The hour it failed: the execution input's `hour`, or the hour of the window its failure names. */
   readonly hour: string | null;
 }
 
+/** A Lambda's failure as Step Functions records it in a Cause: `{"errorType", "errorMessage", "trace"}`. */
+const lambdaErrorSchema = z.looseObject({ errorMessage: z.string() });
+
 /**
- * The cause as a person reads it. A Lambda's failure reaches Step Functions as JSON
- * (`{"errorType", "errorMessage", "trace"}`): its message is the cause; the stack trace is left out.
+ * The error message in a Cause: the Lambda's `errorMessage` when the Cause is the Lambda's error JSON
+ * (the stack trace is left out), or the Cause itself (a States.* error's plain text).
+ */
+export function causeMessage(cause: string | undefined): string | null {
+  if (!cause) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(cause);
+  } catch {
+    return cause; // Not JSON: a States.* error's plain text.
+  }
+  const parsed = lambdaErrorSchema.safeParse(json);
+  return parsed.success ? parsed.data.errorMessage : cause;
+}
+
+/**
+ * The cause as a person reads it: the error message of the Cause, and for the Report step's failures
+ * document (functions/domain/failures.ts), the readable text made from it.
  */
 export function readableCause(cause: string | undefined): string | null {
-  if (!cause) return null;
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (typeof parsed?.errorMessage === 'string') return parsed.errorMessage;
-  } catch {
-    // Not JSON: a States.* error's plain text.
-  }
-  return cause;
+  const message = causeMessage(cause);
+  return message === null ? null : describeFailures(message);
 }
+
+/** The execution input, as far as the CLI reads it: its `hour` and `tenants`, each when well formed. */
+const executionInputSchema = z.looseObject({
+  hour: z.unknown().optional(),
+  tenants: z.unknown().optional(),
+});
+const tenantIdsSchema = z.array(z.string());
 
 /** The execution input's `hour` and `tenants`, as far as they are there and well formed. */
 function inputOf(described: DescribeExecutionCommandOutput): {
   hour: string | null;
   tenants: string[] | null;
 } {
+  let json: unknown;
   try {
-    const input = JSON.parse(described.input ?? '{}') as { hour?: unknown; tenants?: unknown } | null;
-    const parsed = typeof input?.hour === 'string' ? parseHour(input.hour) : null;
-    const tenants = input?.tenants;
-    return {
-      hour: parsed === null ? null : formatHour(parsed),
-      tenants:
-        Array.isArray(tenants) && tenants.every((t) => typeof t === 'string') ? (tenants as string[]) : null,
-    };
+    json = JSON.parse(described.input ?? '{}');
   } catch {
-    // An input that is not JSON names no hour and no tenant.
-    return { hour: null, tenants: null };
+    return { hour: null, tenants: null }; // An input that is not JSON names no hour and no tenant.
   }
+  const input = executionInputSchema.safeParse(json);
+  const hour = input.success && typeof input.data.hour === 'string' ? parseHour(input.data.hour) : null;
+  const tenants = tenantIdsSchema.safeParse(input.success ? input.data.tenants : undefined);
+  return { hour: hour === null ? null : formatHour(hour), tenants: tenants.success ? tenants.data : null };
 }
 
-/** A failed hour's error names it (see functions/domain/errors.ts): the first whole hour in a text. */
-const firstHour = (text: string): string | null => /\d{4}-\d{2}-\d{2}T\d{2}:00:00Z/.exec(text)?.[0] ?? null;
-
 /**
- * The failed tenants of a `TenantsFailed` cause (functions/domain/tenants.ts, reportTenants):
- * `N of M tenants failed; the others committed their hours. tenant "a": Error: message | tenant "b": …. A
- * failed tenant's state has not moved: …`. Null for any other error.
+ * The failed listed tenants of a `TenantsFailed` execution, from its Cause's failures document: each
+ * with its error, cause, and hour (the input's `hour`, or the hour its failure names). Null for any
+ * other error.
  */
 export function tenantFailures(
   error: string | null,
-  cause: string | null,
+  failures: Failures | null,
   inputHour: string | null = null,
 ): TenantFailure[] | null {
-  if (error !== 'TenantsFailed' || !cause) return null;
-  const end = cause.lastIndexOf(". A failed tenant's state has not moved");
-  const body = end >= 0 ? cause.slice(0, end) : cause;
-  const starts = [...body.matchAll(/tenant "([a-z0-9-]+)": /g)];
-  return starts.map((match, i) => {
-    const from = match.index + match[0].length;
-    const text = body
-      .slice(from, starts[i + 1]?.index ?? body.length)
-      .replace(/ \| $/, '')
-      .trim();
-    const named = /^([A-Za-z][\w.]*): ([\s\S]*)$/.exec(text);
-    return {
-      tenant: match[1] ?? '',
-      error: named?.[1] ?? null,
-      cause: named?.[2] ?? text,
-      hour: inputHour ?? firstHour(text),
-    };
-  });
+  if (error !== 'TenantsFailed' || !failures) return null;
+  return failures.tenants.flatMap((t) =>
+    t.tenant === null
+      ? []
+      : [{ tenant: t.tenant, error: t.error, cause: t.cause, hour: inputHour ?? t.hour }],
+  );
 }
 
 /**
- * Whether a failed execution is tenant `id`'s: its failure names the tenant (`tenant "id"`, as
+ * Whether a failed execution is tenant `id`'s: its failures document names the tenant (as
  * `TenantsFailed` does), or its input named that tenant alone (`backfill --tenant id`).
  */
 export function concernsTenant(f: FailedExecution, id: string): boolean {
-  return Boolean(f.cause?.includes(`tenant "${id}"`)) || (f.tenants?.length === 1 && f.tenants[0] === id);
+  return (
+    Boolean(f.failedTenants?.some((t) => t.tenant === id)) || (f.tenants?.length === 1 && f.tenants[0] === id)
+  );
 }
 
 /** A failed execution as tenant `id` sees it: the hour it failed for that tenant, and its failure alone. */
@@ -192,7 +199,8 @@ export function redrivability(
   now: number,
 ): { redrivable: boolean; reason: string | null } {
   const stopped = described.stopDate;
-  const own = described.redriveStatusReason?.replace(/\.$/, '');
+  const given = described.redriveStatusReason;
+  const own = given?.endsWith('.') ? given.slice(0, -1) : given;
   let reason: string | null = null;
   if (described.redriveStatus === 'REDRIVABLE_BY_MAP_RUN') {
     reason = `${own ?? 'it is a Map Run child execution'}: redrive its parent execution`;
@@ -210,18 +218,20 @@ export async function describeFailed(sfn: SFNClient, item: Listed, now: number):
   const stopped = described.stopDate ?? item.stopDate ?? undefined;
   const input = inputOf(described);
   const error = described.error ?? null;
-  const cause = readableCause(described.cause);
+  const message = causeMessage(described.cause);
+  // The Report step's failures document: the failed tenants, and the hour of each, as data.
+  const failures = parseFailures(message);
   return {
     name: item.name,
     arn: item.arn,
     status: described.status ?? item.status,
     startDate: item.startDate.toISOString(),
     stopDate: stopped?.toISOString() ?? null,
-    hour: input.hour ?? firstHour(described.cause ?? ''),
+    hour: input.hour ?? failures?.tenants[0]?.hour ?? null,
     error,
-    cause,
+    cause: message === null ? null : describeFailures(message),
     tenants: input.tenants,
-    failedTenants: tenantFailures(error, cause, input.hour),
+    failedTenants: tenantFailures(error, failures, input.hour),
     ...redrivability({ ...described, stopDate: stopped }, now),
   };
 }

@@ -13,6 +13,7 @@ import type { CommitResult } from '../functions/domain/publish.ts';
 import type { Tenant } from '../functions/domain/schemas.ts';
 import {
   type CollectedState,
+  describeFailures,
   type Fleet,
   runTenants,
   type TenantFailure,
@@ -289,7 +290,8 @@ export async function runExecution(
       redrive,
       ...(results ? { results } : {}),
       error: original?.name ?? err.name,
-      cause: original?.message ?? err.message,
+      // The Report step's message is its failures document (JSON): read as the CLI reads an execution's Cause.
+      cause: describeFailures(original?.message ?? err.message),
       invocations,
       ...(await counts()),
     };

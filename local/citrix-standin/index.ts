@@ -44,6 +44,8 @@ export interface StandinOptions {
   churn?: ChurnOptions;
   /** The clock that stamps changed rows (ModifiedDate = now); default Date.now. */
   now?: () => number;
+  /** The clock tokens expire by (issued at it, refused once it passes their lifetime); default Date.now. */
+  tokenClock?: () => number;
   /** Hours holding data: [dataFromMs, dataToMs); default the 72 hours before the current hour. */
   dataFromMs?: number;
   dataToMs?: number;
@@ -96,6 +98,10 @@ export interface PageLogEntry {
   startedMs: number;
   /** When the response was written. */
   endedMs: number;
+  /** Rows the query stepped over for `$skip`. */
+  skipped: number;
+  /** The server time the stand-in charged the query: its latency plus `msPerSkippedRow` per skipped row. */
+  queryMs: number;
 }
 
 /**
@@ -116,6 +122,8 @@ export interface StandinStats {
   unauthorized: number;
   /** Every data page answered with 200, in order. */
   pages: PageLogEntry[];
+  /** Every query answered 500 for passing `queryTimeoutMs`, in order, with the server time it would have taken. */
+  timeouts: Array<{ entity: string; skip: number; queryMs: number }>;
 }
 
 /** Counters across tenants, on the stand-in's `stats`. */
@@ -248,6 +256,7 @@ const freshStats = (): StandinStats => ({
   requestsByEntity: {},
   unauthorized: 0,
   pages: [],
+  timeouts: [],
 });
 
 /** A tenant's server side: its data, its call in flight, its faults and counters. */
@@ -274,6 +283,7 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
   const msPerSkippedRow = opts.msPerSkippedRow ?? 0;
   const queryTimeoutMs = opts.queryTimeoutMs ?? 30_000;
   const nowHour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
+  const tokenClock = opts.tokenClock ?? Date.now;
   const tokens = new Map<string, { expiresMs: number; tenant: Tenant }>();
   let tenantsInFlight = 0;
   let origin = '';
@@ -373,7 +383,7 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
       stats.unauthorized++;
       return reply(401, oauthError('invalid_client', 'Invalid client credentials'));
     }
-    const now = Date.now();
+    const now = tokenClock();
     for (const [t, issued] of tokens) if (issued.expiresMs <= now) tokens.delete(t);
     const accessToken = randomBytes(24).toString('base64url');
     tokens.set(accessToken, { expiresMs: now + ttlMs, tenant });
@@ -411,7 +421,7 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     stats.requestsByEntity[name] = (stats.requestsByEntity[name] ?? 0) + 1;
     const auth = /^CWSAuth\s+bearer=(\S+)$/i.exec(String(req.headers.authorization ?? ''));
     const issued = auth?.[1] ? tokens.get(auth[1]) : undefined;
-    if (issued === undefined || issued.expiresMs <= Date.now()) {
+    if (issued === undefined || issued.expiresMs <= tokenClock()) {
       stats.unauthorized++;
       const message = auth ? 'Token is invalid or expired' : 'Missing Authorization: CWSAuth bearer=<token>';
       return reply(401, odataError('Unauthorized', message), { 'WWW-Authenticate': 'CWSAuth' });
@@ -489,6 +499,7 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     // Each page re-runs the query and steps over the skipped rows: deep offsets cost time, up to a timeout.
     const skipMs = page.skipped * msPerSkippedRow;
     if (latencyMs + skipMs > queryTimeoutMs) {
+      stats.timeouts.push({ entity: name, skip: q.skip, queryMs: latencyMs + skipMs });
       await sleep(Math.max(0, queryTimeoutMs - latencyMs));
       return reply(500, odataError('', TIMEOUT_MESSAGE));
     }
@@ -513,7 +524,15 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     // Churn touches rows the client has been sent (a truncated body delivered nothing).
     if (!truncated) table.delivered(name, page.candidates);
     await reply(200, truncated ? text.slice(0, text.length >> 1) : text, headers);
-    stats.pages.push({ entity: name, skip: q.skip, rows: page.rows.length, startedMs, endedMs: clockMs() });
+    stats.pages.push({
+      entity: name,
+      skip: q.skip,
+      rows: page.rows.length,
+      startedMs,
+      endedMs: clockMs(),
+      skipped: page.skipped,
+      queryMs: latencyMs + skipMs,
+    });
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -26,6 +26,7 @@ import type { ObjectStore } from '../../functions/domain/ports.ts';
 import { newestDueEnd } from '../../functions/domain/windows.ts';
 import { type Standin, startStandin } from '../../local/citrix-standin/index.ts';
 import { type LocalS3, startLocalS3 } from '../../local/s3.ts';
+import { NOW } from '../fixtures/time.ts';
 import { HOUR, iso, pastHour, rowKey, rowsOf } from '../integration/harness.ts';
 import { type Certificate, selfSignedCertificate } from '../standin/certificate.ts';
 import { UNSET_IN_AWS } from './environment.ts';
@@ -171,17 +172,26 @@ interface Outcome {
   events: Record<string, unknown[]>;
 }
 
-/** One execution of the deployed definition, each Task invoking its function's process; ASL retries 10 ms apart. */
-async function execute(input: { hour?: string }, name: string): Promise<Outcome> {
+/**
+ * One execution of the deployed definition, each Task invoking its function's process; ASL retries 10 ms
+ * apart. `startTime` is the execution's start time, the plan's clock.
+ */
+async function execute(input: { hour?: string }, name: string, startTime = Date.now()): Promise<Outcome> {
   const events: Record<string, unknown[]> = Object.fromEntries(Object.keys(tasks).map((s) => [s, []]));
   const returned: Record<string, unknown[]> = Object.fromEntries(Object.keys(tasks).map((s) => [s, []]));
   const handlers = Object.fromEntries(
     Object.entries(tasks).map(([state, lambda]) => [
       state,
       async (event: JSONValue): Promise<JSONValue> => {
-        events[state]?.push(event);
+        // aws-local-stepfunctions gives $$.Execution.StartTime its own clock: the Tenants step gets the
+        // execution's start time here, as local/workflow.ts gives it.
+        const sent =
+          state === 'Tenants'
+            ? { ...(event as object), startTime: new Date(startTime).toISOString() }
+            : event;
+        events[state]?.push(sent);
         // What Lambda returns is JSON (the function's process serialises it).
-        const result = (await lambda.invoke(event)) as JSONValue;
+        const result = (await lambda.invoke(sent)) as JSONValue;
         returned[state]?.push(result);
         return result;
       },
@@ -324,10 +334,10 @@ describe('the packaged functions and state machine', () => {
     // The template's window and settle, read as the collector reads them (LOOKBACK_MINUTES is empty there).
     const { windowMinutes, settleMinutes } = loadLayout({ ...templateEnvironment.get('PlanLambdaFunction') });
     expect(windowMinutes).toBe(60);
-    const newestDue = newestDueEnd(Date.now(), windowMinutes, settleMinutes) - HOUR;
+    const newestDue = newestDueEnd(NOW, windowMinutes, settleMinutes) - HOUR;
     await setState(newestDue - 4 * HOUR);
 
-    const outcome = await execute({}, 'catch-up');
+    const outcome = await execute({}, 'catch-up', NOW);
 
     expect(outcome.status, `${outcome.error}: ${outcome.cause}`).toBe('SUCCEEDED');
     expect(outcome.output?.committed.map((c) => c.hour)).toEqual(

@@ -6,6 +6,7 @@
 import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { StatusReport } from '../../cli/status.ts';
+import { environmentFailure } from '../fixtures/causes.ts';
 import { at, deployedStages, execArn, SM_ARN, sfnMock, startS3, stopS3, world } from './world.ts';
 
 beforeAll(startS3);
@@ -41,7 +42,10 @@ function executionsWithTwoFailures(): void {
     startDate: at('2026-11-24T13:20:00Z'),
     stopDate: at('2026-11-24T13:31:40Z'),
     error: 'CitrixAuthFailed',
-    cause: 'Hour 2026-11-24T12:00:00Z, entity Sessions: the token endpoint refused the client (401).',
+    cause: environmentFailure(
+      'CitrixAuthFailed',
+      'Hour 2026-11-24T12:00:00Z, entity Sessions: the token endpoint refused the client (401).',
+    ),
     redriveStatus: 'REDRIVABLE',
   });
   sfnMock.on(DescribeExecutionCommand, { executionArn: execArn('backfill-2026-11-01T05') }).resolves({

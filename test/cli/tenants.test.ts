@@ -23,6 +23,7 @@ import {
   reportTenants,
   runTenantsKey,
 } from '../../functions/domain/tenants.ts';
+import { lambdaError } from '../fixtures/causes.ts';
 import { MemoryStore } from '../fixtures/memory-store.ts';
 import { at, deployedStages, execArn, SM_ARN, sfnMock, startS3, stopS3, world } from './world.ts';
 
@@ -39,14 +40,6 @@ const tenantOf = (id: string): Tenant => ({
   clientId: `client-${id}`,
   clientSecretArn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:citrix-monitor/${id}`,
 });
-
-/** A Lambda's failure as Step Functions records it: its error JSON. */
-const lambdaError = (errorType: string, errorMessage: string) =>
-  JSON.stringify({
-    errorType,
-    errorMessage,
-    trace: [`${errorType}: …`, '    at handler (/var/task/index.js:1:2)'],
-  });
 
 /**
  * The Cause of an execution whose tenants `failed` failed among `tenants`: what the collector's Report
@@ -222,6 +215,59 @@ describe('status with a tenant list', () => {
     expect(seen.stdout).toContain('    failed tenants: beta\n');
     expect(seen.stdout).toContain('citrix-monitor status --tenant ID');
     expect(seen.stdout).not.toContain('Being published');
+  });
+
+  it('reads the failed tenants, their hour and entity from the JSON Cause, and redrive suggests a backfill of that hour', async () => {
+    const w = world();
+    await w.writeTenants(['acme', 'beta']);
+    // A 5-minute window's failure: its text names no whole hour; the failures document holds the hour it is in.
+    const cause = await tenantsFailed(['acme', 'beta'], {
+      beta: [
+        'CitrixTransient',
+        'Window 2026-11-24T11:05:00Z..11:10:00Z, entity Machines: Citrix answered 503.',
+      ],
+    });
+    expect(JSON.parse(JSON.parse(cause).errorMessage)).toMatchObject({
+      tenants: [{ tenant: 'beta', hour: '2026-11-24T11:00:00Z', entity: 'Machines' }],
+    });
+    const execution = {
+      name: 'w5-scheduled',
+      executionArn: execArn('w5-scheduled'),
+      stateMachineArn: SM_ARN,
+      status: 'FAILED' as const,
+      startDate: at('2026-11-24T11:20:00Z'),
+      stopDate: at('2026-11-24T11:31:00Z'),
+    };
+    sfnMock.on(ListExecutionsCommand).resolves({ executions: [] });
+    sfnMock.on(ListExecutionsCommand, { stateMachineArn: SM_ARN }).resolves({ executions: [execution] });
+    sfnMock.on(ListExecutionsCommand, { stateMachineArn: SM_ARN, statusFilter: 'FAILED' }).resolves({
+      executions: [execution],
+    });
+    sfnMock.on(DescribeExecutionCommand, { executionArn: execArn('w5-scheduled') }).resolves({
+      executionArn: execArn('w5-scheduled'),
+      status: 'FAILED',
+      input: '{}',
+      stopDate: at('2026-11-24T11:31:00Z'),
+      error: 'TenantsFailed',
+      cause,
+      redriveStatus: 'NOT_REDRIVABLE',
+      redriveStatusReason: 'Execution redrivable period exceeded.',
+    });
+
+    const status = JSON.parse((await w.cli(['status', '--tenant', 'beta', '--json'])).stdout) as StatusReport;
+    const redrive = await w.cli(['redrive', '--tenant', 'beta', '--since', '2026-11-24']);
+
+    expect(status.failed.notRedrivable).toMatchObject([
+      {
+        name: 'w5-scheduled',
+        hour: '2026-11-24T11:00:00Z',
+        failedTenants: [{ tenant: 'beta', error: 'CitrixTransient', hour: '2026-11-24T11:00:00Z' }],
+      },
+    ]);
+    expect(redrive.stdout).toContain(
+      'instead: citrix-monitor backfill --from 2026-11-24T11:00:00Z --to 2026-11-24T11:00:00Z --tenant beta',
+    );
+    expect(redrive.stdout).not.toContain('{"message"');
   });
 
   it("with WINDOW_MINUTES=5 shows each tenant's next window and its lag in minutes", async () => {

@@ -22,6 +22,7 @@ import { s3ClientFromEnv } from '../../functions/adapters/s3-store.ts';
 import { commitKey } from '../../functions/domain/keys.ts';
 import type { CommitRecord } from '../../functions/domain/publish.ts';
 import { type Standin, startStandin } from '../../local/citrix-standin/index.ts';
+import { newestDueHour } from '../fixtures/time.ts';
 import { HOUR, iso, minute, rgwEnv, STATE_KEY } from './world.ts';
 
 const ENTITIES = ['Sessions', 'Connections', 'Users'];
@@ -162,7 +163,12 @@ function collect(
   return { child, done };
 }
 
-const newestDue = () => Math.floor((Date.now() - 75 * 60_000) / HOUR) * HOUR;
+/**
+ * The newest due hour on the real clock: `npm run collect` runs in a child process that plans on its own
+ * clock (it takes no start time), so a run started in the last instant before an hour is due (HH:14:59)
+ * can plan one hour more than this says.
+ */
+const newestDue = () => newestDueHour(Date.now());
 const tag = Date.now().toString(36);
 
 /** Every row of the hour published once, each published key written once (one version), the state at the hour's end. */

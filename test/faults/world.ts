@@ -18,19 +18,15 @@ import type { ObjectStore } from '../../functions/domain/ports.ts';
 import { type Standin, startStandin } from '../../local/citrix-standin/index.ts';
 import { type ExecutionOutcome, type RunOptions, runExecution } from '../../local/workflow.ts';
 
-export const HOUR = 3_600_000;
-export const MINUTE = 60_000;
-/** How long a window settles after its end before it is due (SETTLE_MINUTES, the default). */
-export const SETTLE_MINUTES = 15;
+import { HOUR, iso, MINUTE, minute, SETTLE_MINUTES } from '../fixtures/time.ts';
+
+export { HOUR, iso, MINUTE, minute, SETTLE_MINUTES } from '../fixtures/time.ts';
 export const PREFIX = 'citrix_monitor/';
 export const STATE_KEY = 'collector-work/citrix_monitor/state.json';
 const KEY: Record<string, string> = { Sessions: 'SessionKey' };
 /** Rows the stand-in changes after each page it serves, among those it just delivered. */
 const CHANGED_ROWS_PER_PAGE = 1;
 const rowKey = (entity: string, row: Record<string, unknown>) => String(row[KEY[entity] ?? 'Id']);
-export const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 13)}:00:00Z`;
-/** A whole UTC minute, as the state's `last_window_end` and the tasks' window bounds hold it: `2026-11-24T10:05:00Z`. */
-export const minute = (ms: number) => `${new Date(ms).toISOString().slice(0, 16)}:00Z`;
 /** A published object's key: entity, hour folder, and the window stamp of its name (`…T10` or `…T1005`). */
 const PUBLISHED =
   /^citrix_monitor\/(\w+)\/year=(\d{4})\/month=(\d{2})\/day=(\d{2})\/hour=(\d{2})\/(\w+?)_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})?_\d{5}\.ndjson$/;

@@ -7,6 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runExecution } from '../../local/workflow.ts';
+import { NOW, newestDueHour } from '../fixtures/time.ts';
 import {
   ENTITIES,
   HOUR,
@@ -144,13 +145,13 @@ describe('catching up', () => {
   it('collects every due hour after the state, oldest first, and leaves the state on the newest', async () => {
     const e = await environment({ rowsPerHour: 60 });
     const collector = e.collector();
-    const newestDue = Math.floor((Date.now() - 75 * 60_000) / HOUR) * HOUR;
+    const newestDue = newestDueHour();
     await e.store.put(
       'collector-work/citrix_monitor/state.json',
       JSON.stringify({ last_hour_utc: iso(newestDue - 4 * HOUR) }),
     );
 
-    const outcome = await runExecution(collector);
+    const outcome = await runExecution(collector, { startTime: NOW });
 
     expect(outcome.status, outcome.cause).toBe('SUCCEEDED');
     expect(outcome.output?.committed.map((c) => c.hour)).toEqual(
@@ -163,21 +164,24 @@ describe('catching up', () => {
   });
   it('publishes an hour run ahead of the state but leaves the state behind the hours not yet published, which the schedule then collects', async () => {
     const e = await environment({ rowsPerHour: 60 });
-    const newestDue = Math.floor((Date.now() - 75 * 60_000) / HOUR) * HOUR;
+    const newestDue = newestDueHour();
     const behind = newestDue - 4 * HOUR;
     await e.store.put(
       'collector-work/citrix_monitor/state.json',
       JSON.stringify({ last_hour_utc: iso(behind) }),
     );
 
-    const ahead = await runExecution(e.collector(), { input: { hour: iso(newestDue - HOUR) } });
+    const ahead = await runExecution(e.collector(), {
+      input: { hour: iso(newestDue - HOUR) },
+      startTime: NOW,
+    });
 
     expect(ahead.status, ahead.cause).toBe('SUCCEEDED');
     expect(ahead.output?.committed[0]?.state).toMatchObject({ moved: false, lastHour: iso(behind) });
     expect(ahead.output?.committed[0]?.state.reason).toContain('not published yet');
     expect(await stateOf(e)).toMatchObject({ last_hour_utc: iso(behind) });
 
-    const scheduled = await runExecution(e.collector());
+    const scheduled = await runExecution(e.collector(), { startTime: NOW });
 
     expect(scheduled.status, scheduled.cause).toBe('SUCCEEDED');
     expect(scheduled.output?.committed.map((c) => [c.hour, c.outcome])).toEqual([

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleetFromEnv } from '../../functions/adapters/lambda.ts';
 import type { Tenant } from '../../functions/domain/schemas.ts';
 import { type ExecutionOutcome, runExecution } from '../../local/workflow.ts';
+import { NOW, newestDueHour } from '../fixtures/time.ts';
 import { HOUR, iso, rowKey, startEnvironment, type TestEnvironment } from './harness.ts';
 
 const TENANTS = 40;
@@ -20,7 +21,7 @@ const stateKey = (id: string) => `collector-work/citrix_monitor/tenants/${id}/st
 
 let e: TestEnvironment;
 let run: (options?: Parameters<typeof runExecution>[1]) => Promise<ExecutionOutcome>;
-const newestDue = Math.floor((Date.now() - 75 * 60_000) / HOUR) * HOUR;
+const newestDue = newestDueHour();
 const hours = Array.from({ length: BEHIND }, (_, i) => newestDue - (BEHIND - 1 - i) * HOUR);
 
 beforeAll(async () => {
@@ -52,7 +53,7 @@ beforeAll(async () => {
     backoffMs: 1,
     maxAttempts: 2,
   });
-  run = (options = {}) => runExecution(fleet, { retryIntervalMs: 1, ...options });
+  run = (options = {}) => runExecution(fleet, { retryIntervalMs: 1, startTime: NOW, ...options });
 }, 60_000);
 
 afterAll(() => e?.stop());

@@ -10,20 +10,13 @@ import type { ObjectStore, Telemetry } from '../../functions/domain/ports.ts';
 import { type Standin, type StandinOptions, startStandin } from '../../local/citrix-standin/index.ts';
 import { startLocalS3 } from '../../local/s3.ts';
 
-export const HOUR = 3_600_000;
+export { HOUR, iso, pastHour } from '../fixtures/time.ts';
 export const BUCKET = 'collector-test';
 export const ENTITIES = ['Machines', 'Sessions', 'Connections', 'Applications', 'Users'];
 
 /** The key column of each entity's rows, to compare rows by identity. */
 const KEY: Record<string, string> = { Sessions: 'SessionKey' };
 export const rowKey = (entity: string, row: Record<string, unknown>) => String(row[KEY[entity] ?? 'Id']);
-
-/** An hour that holds data in the stand-in and is long finished. */
-export function pastHour(hoursAgo: number): number {
-  return Math.floor(Date.now() / HOUR) * HOUR - hoursAgo * HOUR;
-}
-
-export const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 13)}:00:00Z`;
 
 export interface TestEnvironment {
   readonly standin: Standin;
@@ -87,4 +80,28 @@ export function rowsOf(
   const d = new Date(hourMs).toISOString();
   const folder = `citrix_monitor/${entity}/year=${d.slice(0, 4)}/month=${d.slice(5, 7)}/day=${d.slice(8, 10)}/hour=${d.slice(11, 13)}/`;
   return objects.filter((o) => o.key.startsWith(folder)).flatMap((o) => o.rows);
+}
+
+/**
+ * Counts the handler invocations of an execution as they end, so that a test can wait until every
+ * invocation a killed execution started has ended: what it had in flight ends before a redrive, as a
+ * killed Lambda's work would be gone (here the abandoned handlers run on). Pass `onInvocation` to the run.
+ */
+export function invocationsEnded() {
+  let ended = 0;
+  let wake: (() => void) | undefined;
+  return {
+    onInvocation(): void {
+      ended += 1;
+      wake?.();
+    },
+    /** Resolves once as many invocations ended as the outcome's (live) counts say started. */
+    async all(outcome: { readonly invocations: Readonly<Record<string, number>> }): Promise<void> {
+      const started = () => Object.values(outcome.invocations).reduce((a, b) => a + b, 0);
+      while (ended < started())
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+    },
+  };
 }

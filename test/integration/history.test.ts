@@ -7,6 +7,7 @@ import { afterAll, expect, it } from 'vitest';
 import { fleetFromEnv } from '../../functions/adapters/lambda.ts';
 import { PARENT_ENTRIES, tenantEntries } from '../../local/history.ts';
 import { runExecution } from '../../local/workflow.ts';
+import { NOW, newestDueHour } from '../fixtures/time.ts';
 import { HOUR, iso, startEnvironment, type TestEnvironment } from './harness.ts';
 
 let e: TestEnvironment | undefined;
@@ -34,7 +35,7 @@ it('enters the states the history model counts: the parent once, each tenant its
     entities: ['Sessions', 'Users'],
   }));
   await e.store.put('collector-work/citrix_monitor/tenants.json', JSON.stringify({ tenants }));
-  const newestDue = Math.floor((Date.now() - 75 * 60_000) / HOUR) * HOUR;
+  const newestDue = newestDueHour();
   for (const id of ids) {
     await e.store.put(
       `collector-work/citrix_monitor/tenants/${id}/state.json`,
@@ -42,7 +43,7 @@ it('enters the states the history model counts: the parent once, each tenant its
     );
   }
 
-  const outcome = await runExecution(fleetFromEnv(e.env), { countEvents: true });
+  const outcome = await runExecution(fleetFromEnv(e.env), { countEvents: true, startTime: NOW });
 
   expect(outcome.status, outcome.cause).toBe('SUCCEEDED');
   const perTenant = tenantEntries(2, 2);

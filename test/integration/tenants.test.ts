@@ -9,7 +9,16 @@ import { jsonLinesTelemetry } from '../../functions/adapters/telemetry.ts';
 import type { Tenant } from '../../functions/domain/schemas.ts';
 import type { StandinTenant } from '../../local/citrix-standin/index.ts';
 import { runExecution } from '../../local/workflow.ts';
-import { ENTITIES, HOUR, iso, rowKey, startEnvironment, type TestEnvironment } from './harness.ts';
+import { NOW, newestDueHour } from '../fixtures/time.ts';
+import {
+  ENTITIES,
+  HOUR,
+  invocationsEnded,
+  iso,
+  rowKey,
+  startEnvironment,
+  type TestEnvironment,
+} from './harness.ts';
 
 const IDS = ['alpha', 'beta', 'gamma'] as const;
 type Id = (typeof IDS)[number];
@@ -58,7 +67,7 @@ async function threeTenants(): Promise<World> {
     clientSecretEnv: `${id.toUpperCase()}_SECRET`,
   }));
   await e.store.put(LIST_KEY, JSON.stringify({ tenants }));
-  const newestDue = Math.floor((Date.now() - 75 * 60_000) / HOUR) * HOUR;
+  const newestDue = newestDueHour();
   for (const id of IDS) {
     await e.store.put(stateKey(id), JSON.stringify({ last_hour_utc: iso(newestDue - HOUR) }));
   }
@@ -74,7 +83,7 @@ async function threeTenants(): Promise<World> {
     citrix,
     newestDue,
     logged,
-    run: (options = {}) => runExecution(fleet, { retryIntervalMs: 5, ...options }),
+    run: (options = {}) => runExecution(fleet, { retryIntervalMs: 5, startTime: NOW, ...options }),
     async state(id) {
       const found = await e.store.get(stateKey(id));
       return found ? (JSON.parse(found.body.toString()) as { last_hour_utc: string }).last_hour_utc : null;
@@ -188,19 +197,21 @@ describe('three tenants, one of them failing', () => {
     const w = await threeTenants();
     const hour = w.newestDue;
     const kill = new AbortController();
+    const inFlight = invocationsEnded();
     let commits = 0;
 
     const killed = await w.run({
       executionName: 'hourly-killed',
       kill: kill.signal,
       onInvocation: ({ state }) => {
+        inFlight.onInvocation();
         if (state === 'Commit' && ++commits === 1) kill.abort();
       },
     });
     expect(killed.status).toBe('ABORTED');
     expect(killed.redrive?.from).toBe('Collect tenants');
     // What the killed run had in flight ends before the redrive (a killed Lambda's work would be gone).
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await inFlight.all(killed);
 
     const redriven = await w.run({ executionName: 'hourly-killed', redriveOf: killed.redrive });
 

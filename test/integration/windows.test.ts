@@ -8,7 +8,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fleetFromEnv } from '../../functions/adapters/lambda.ts';
 import type { Collector } from '../../functions/domain/collector.ts';
 import { runExecution } from '../../local/workflow.ts';
-import { HOUR, iso, pastHour, rowKey, startEnvironment, type TestEnvironment } from './harness.ts';
+import {
+  HOUR,
+  invocationsEnded,
+  iso,
+  pastHour,
+  rowKey,
+  startEnvironment,
+  type TestEnvironment,
+} from './harness.ts';
 
 const MIN = 60_000;
 const ENTITIES = ['Sessions', 'Users'];
@@ -186,6 +194,7 @@ describe('five-minute windows, under faults', () => {
     const sim = await simulate(true, first);
     const at = first + HOUR + 15 * MIN;
     const kill = new AbortController();
+    const inFlight = invocationsEnded();
     let commits = 0;
     sim.clock = at;
     const collector: Collector = {
@@ -198,11 +207,12 @@ describe('five-minute windows, under faults', () => {
       ...options,
       kill: kill.signal,
       onInvocation: ({ state }) => {
+        inFlight.onInvocation();
         if (state === 'Commit' && ++commits === 5) kill.abort();
       },
     });
     expect(killed.status).toBe('ABORTED');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await inFlight.all(killed);
     const redriven = await runExecution(collector, { ...options, redriveOf: killed.redrive });
 
     expect(redriven.status, redriven.cause).toBe('SUCCEEDED');

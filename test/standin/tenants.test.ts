@@ -9,8 +9,8 @@ import {
   type StandinTenant,
   startStandin,
 } from '../../local/citrix-standin/index.ts';
+import { HOUR } from '../fixtures/time.ts';
 
-const HOUR = 3_600_000;
 const H10 = Date.UTC(2026, 10, 24, 10);
 const A = { customerId: 'alphacust', clientId: 'alpha-client', clientSecret: 'alpha-secret' };
 const B = { customerId: 'betacust', clientId: 'beta-client', clientSecret: 'beta-secret' };

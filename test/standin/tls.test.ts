@@ -6,9 +6,9 @@
 import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Standin, startStandin } from '../../local/citrix-standin/index.ts';
+import { HOUR } from '../fixtures/time.ts';
 import { type Certificate, selfSignedCertificate } from './certificate.ts';
 
-const HOUR = 3_600_000;
 const H10 = Date.UTC(2026, 10, 24, 10);
 let certificate: Certificate;
 let standin: Standin;

@@ -7,7 +7,9 @@ import type { Tenant } from '../../functions/domain/schemas.ts';
 import {
   type CollectedState,
   clearFailure,
+  describeFailures,
   type Fleet,
+  parseFailures,
   planTenants,
   readTenantList,
   recordFailure,
@@ -160,7 +162,7 @@ describe('the tenant list', () => {
 });
 
 describe('planning the tenants', () => {
-  it('collects the environment tenant without a list, and says where a list would go when it is not configured', async () => {
+  it('collects the environment tenant without a list, and refuses its missing settings without mentioning tenant lists', async () => {
     const single = await fleetWith(undefined, {
       ...BASE,
       CITRIX_CUSTOMER_ID: 'c',
@@ -173,7 +175,7 @@ describe('planning the tenants', () => {
     expect(await tenantOf(single.fleet, 'run-1', null)).toBeNull();
     const error = await refusal(() => planTenants(none.fleet, {}, 'run-1'));
     expect(error.message).toMatch(/CITRIX_[A-Z_]+ is not set: it is required/);
-    expect(error.message).toContain(`put a tenant list at s3://logs-bucket/${LIST_KEY}`);
+    expect(error.message).not.toMatch(/tenant list|many tenants/i);
   });
 
   it("hands the map each listed tenant's index in the run's own copy of the list, where its child reads its entry", async () => {
@@ -288,19 +290,54 @@ describe('the report after the tenants', () => {
     expect(await reportTenants(fleet, collected(2), 0)).toMatchObject({ retry: false, total: 2 });
   });
 
-  it('fails naming each failed tenant with its hour, entity and cause, once the others are done', async () => {
+  it('fails naming each failed tenant with its hour, entity and cause as data, once the others are done', async () => {
     const fleet = await run([ACME, BETA]);
     await recordFailure(fleet, 'run-1', 1, {
       Error: 'CitrixAuthFailed',
       Cause: lambdaCause('Hour 2026-11-25T10:00:00Z, entity Sessions: Citrix refused the client credentials'),
     });
 
-    const error = await reportTenants(fleet, collected(2), 0).catch((e: unknown) => e as Error);
+    const error = (await reportTenants(fleet, collected(2), 0).catch((e: unknown) => e)) as Error;
 
     expect(error).toBeInstanceOf(TenantsFailed);
-    expect((error as Error).message).toContain(
+    expect(parseFailures(error.message)).toMatchObject({
+      failed: 1,
+      total: 2,
+      more: 0,
+      tenants: [
+        {
+          tenant: 'beta',
+          error: 'CitrixAuthFailed',
+          cause: 'Hour 2026-11-25T10:00:00Z, entity Sessions: Citrix refused the client credentials',
+          hour: '2026-11-25T10:00:00Z',
+          entity: 'Sessions',
+        },
+      ],
+    });
+    expect(describeFailures(error.message)).toContain(
       '1 of 2 tenants failed; the others committed their hours. tenant "beta": CitrixAuthFailed: Hour 2026-11-25T10:00:00Z, entity Sessions: Citrix refused the client credentials',
     );
+  });
+
+  it('names the hour a shorter window is in, the hour a commit names, and none when the cause names none', async () => {
+    const fleet = await run([ACME, BETA, { ...ACME, id: 'gamma' }]);
+    await recordFailure(fleet, 'run-1', 0, {
+      Error: 'CitrixTransient',
+      Cause: lambdaCause('Window 2026-11-25T10:05:00Z..10:10:00Z, entity Machines: Citrix answered 503'),
+    });
+    await recordFailure(fleet, 'run-1', 1, { Error: 'BadConfiguration', Cause: 'clientSecretEnv names X' });
+    await recordFailure(fleet, 'run-1', 2, {
+      Error: 'StateCorrupt',
+      Cause: 'The commit record of Hour 2026-11-25T09:00:00Z changed while this run held its lease',
+    });
+
+    const error = (await reportTenants(fleet, collected(3), 0).catch((e: unknown) => e)) as Error;
+
+    expect(parseFailures(error.message)?.tenants).toMatchObject([
+      { tenant: 'acme', hour: '2026-11-25T10:00:00Z', entity: 'Machines' },
+      { tenant: 'beta', hour: null, entity: null },
+      { tenant: 'gamma', hour: '2026-11-25T09:00:00Z', entity: null },
+    ]);
   });
 
   it('on a redrive, hands back the failed tenants alone; a tenant that begins again has no failure', async () => {
@@ -314,21 +351,45 @@ describe('the report after the tenants', () => {
     expect(await reportTenants(fleet, collected(2, 1), 1)).toMatchObject({ retry: false });
   });
 
-  it('names 50 failed tenants of thousands and says where the others are, in a cause Step Functions keeps whole', async () => {
+  it('names failed tenants of thousands and counts the others, in a Cause Step Functions keeps whole', async () => {
     const many = Array.from({ length: 3000 }, (_, i) => ({ ...ACME, id: `customer-${i}` }));
     const fleet = await run(many);
-    const cause = lambdaCause(`Hour 2026-11-25T10:00:00Z, entity Sessions: ${'x'.repeat(5000)}`);
+    // Quotes and newlines grow when the document is escaped into the Lambda's error JSON.
+    const cause = lambdaCause(`Hour 2026-11-25T10:00:00Z, entity Sessions: ${'"x"\n'.repeat(1500)}`);
     for (let i = 0; i < 3000; i++)
       await recordFailure(fleet, 'run-1', i, { Error: 'CitrixTransient', Cause: cause });
 
     const error = (await reportTenants(fleet, collected(3000), 0).catch((e: unknown) => e)) as Error;
+    // What Step Functions records: the Lambda runtime's error JSON, whose trace begins with the message.
+    const recorded = JSON.stringify({
+      errorType: error.name,
+      errorMessage: error.message,
+      trace: error.stack?.split('\n'),
+    });
 
-    expect(error.message).toContain('3000 of 3000 tenants failed');
-    expect(error.message.match(/tenant "customer-\d+": /g)).toHaveLength(50);
-    expect(error.message).toContain(
-      'The other 2950 failed tenants are not named here: each has its record in s3://logs-bucket/collector-work/citrix_monitor/runs/run-1/failed/.',
+    expect(recorded.length).toBeLessThan(32_768);
+    const failures = parseFailures(JSON.parse(recorded).errorMessage);
+    expect(failures).toMatchObject({ failed: 3000, total: 3000 });
+    const named = failures?.tenants.length ?? 0;
+    expect(named).toBeGreaterThanOrEqual(10);
+    expect(named).toBeLessThanOrEqual(50);
+    expect(failures?.more).toBe(3000 - named);
+    expect(failures?.tenants.every((t) => t.cause.length <= 401)).toBe(true);
+    expect(describeFailures(error.message)).toContain(
+      `The other ${3000 - named} failed tenants are not named here: each has its record in s3://logs-bucket/collector-work/citrix_monitor/runs/run-1/failed/.`,
     );
-    expect(error.message.length).toBeLessThan(32_768);
+  });
+
+  it('names 50 failed tenants at most', async () => {
+    const many = Array.from({ length: 60 }, (_, i) => ({ ...ACME, id: `customer-${i}` }));
+    const fleet = await run(many);
+    for (let i = 0; i < 60; i++)
+      await recordFailure(fleet, 'run-1', i, { Error: 'CitrixTransient', Cause: 'Citrix answered 503' });
+
+    const error = (await reportTenants(fleet, collected(60), 0).catch((e: unknown) => e)) as Error;
+
+    expect(parseFailures(error.message)).toMatchObject({ failed: 60, more: 10 });
+    expect(parseFailures(error.message)?.tenants).toHaveLength(50);
   });
 
   it("raises the environment tenant's failure under its own name, as before tenant lists", async () => {
@@ -340,8 +401,10 @@ describe('the report after the tenants', () => {
     });
     await recordFailure(fleet, 'run-1', null, { Error: 'CitrixTransient', Cause: 'Hour X: 503' });
 
-    await expect(reportTenants(fleet, collected(1), 0)).rejects.toThrow(
-      expect.objectContaining({ name: 'CitrixTransient', message: 'Hour X: 503' }),
-    );
+    const error = (await reportTenants(fleet, collected(1), 0).catch((e: unknown) => e)) as Error;
+
+    expect(error.name).toBe('CitrixTransient');
+    expect(describeFailures(error.message)).toBe('Hour X: 503');
+    expect(parseFailures(error.message)?.tenants).toMatchObject([{ tenant: null, error: 'CitrixTransient' }]);
   });
 });

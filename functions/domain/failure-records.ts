@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { StateCorrupt } from './errors.ts';
+import { type Fleet, runPrefix, type TenantRef } from './fleet.ts';
+import { describeIssues, type Tenant, type TenantFailure, tenantFailureSchema } from './schemas.ts';
+import { tenantOf } from './tenant-list.ts';
+
+/** Where the run's failure records are: one per failed tenant. */
+export const failedPrefix = (fleet: Fleet, runId: string) => `${runPrefix(fleet, runId)}/failed/`;
+
+/** A failed tenant's record; `_environment` (no tenant id has an underscore) for the environment's one tenant. */
+const failureKey = (fleet: Fleet, runId: string, tenant: string | null) =>
+  `${failedPrefix(fleet, runId)}${tenant ?? '_environment'}.json`;
+
+/**
+ * A tenant begins (again): any failure this run recorded for it is over. Called by its Plan step, so
+ * the record goes only when the tenant is collected again, never before (a Report step that dies after
+ * clearing could otherwise report a failed tenant as done).
+ */
+export async function clearFailure(fleet: Fleet, runId: string, tenant: Tenant | null): Promise<void> {
+  await fleet.work.deleteAll([failureKey(fleet, runId, tenant?.id ?? null)]);
+}
+
+/** A Lambda's failure as Step Functions catches it: its error JSON. */
+const lambdaErrorSchema = z.looseObject({ errorMessage: z.string() });
+
+/** The message of a caught failure: the Lambda's error message when its cause is the Lambda's JSON. */
+function causeText(cause: string | undefined): string {
+  let json: unknown;
+  try {
+    json = JSON.parse(cause ?? '');
+  } catch {
+    return cause ?? ''; // not JSON: the cause is the message itself
+  }
+  const parsed = lambdaErrorSchema.safeParse(json);
+  return parsed.success ? parsed.data.errorMessage : (cause ?? '');
+}
+
+/** Longest cause kept in a failure record: a Lambda's error message can be long, and 5,000 of them are read at once. */
+const MAX_CAUSE = 2_000;
+
+const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}…` : text);
+
+/** The id a failure is recorded under: the tenant's, or `#index` when the run's list cannot say it. */
+async function failedTenantId(fleet: Fleet, runId: string, ref: TenantRef | Tenant): Promise<string | null> {
+  try {
+    return (await tenantOf(fleet, runId, ref))?.id ?? null;
+  } catch (err) {
+    if (!(err instanceof StateCorrupt)) throw err;
+    return `#${ref === null || typeof ref === 'object' ? '' : ref}`;
+  }
+}
+
+/**
+ * Records the failure the map caught for one tenant, for the Report step. A record, not the map's
+ * output: a child's output is part of the map's, which must stay under 256 KiB at any number of
+ * failed tenants.
+ */
+export async function recordFailure(
+  fleet: Fleet,
+  runId: string,
+  ref: TenantRef | Tenant,
+  failure: { readonly Error?: string | undefined; readonly Cause?: string | undefined },
+): Promise<TenantFailure> {
+  const tenant = await failedTenantId(fleet, runId, ref);
+  const record: TenantFailure = {
+    tenant,
+    index: typeof ref === 'number' ? ref : null,
+    error: failure.Error ?? 'Error',
+    cause: cut(causeText(failure.Cause), MAX_CAUSE),
+    at: new Date().toISOString(),
+  };
+  await fleet.work.put(failureKey(fleet, runId, tenant), JSON.stringify(record), 'application/json');
+  fleet.log('tenant failed', { execution: runId, tenant, error: record.error, cause: record.cause });
+  return record;
+}
+
+/** One failure record, or a StateCorrupt that says which and what to do. */
+function parseRecord(fleet: Fleet, key: string, text: string): TenantFailure {
+  let json: unknown = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // not JSON: refused below, as any document that is not a failure record
+  }
+  const parsed = tenantFailureSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new StateCorrupt(
+      `The failure record s3://${fleet.work.bucket}/${key} does not fit its schema (${describeIssues(parsed.error)}): delete it and redrive, or start a new execution.`,
+    );
+  }
+  return parsed.data;
+}
+
+/** Every failure recorded for the run's tenants that have not begun again since, in the order of the tenant list. */
+export async function readFailures(fleet: Fleet, runId: string): Promise<TenantFailure[]> {
+  const keys = await fleet.work.list(failedPrefix(fleet, runId));
+  const records = await Promise.all(
+    keys.map(async (key) => {
+      const found = await fleet.work.get(key);
+      return found ? parseRecord(fleet, key, found.body.toString('utf8')) : null;
+    }),
+  );
+  return records
+    .filter((r): r is TenantFailure => r !== null)
+    .sort((a, b) => (a.index ?? -1) - (b.index ?? -1));
+}

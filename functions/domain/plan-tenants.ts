@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { BadConfiguration } from './errors.ts';
+import { type Fleet, runTenantsKey, type TenantsPlan, tenantListUrl } from './fleet.ts';
+import type { Tenant } from './schemas.ts';
+import { readTenantList } from './tenant-list.ts';
+
+/** The execution input's `"tenants"`: absent (every tenant), or a list of tenant ids. */
+const askedSchema = z.array(z.string()).min(1).optional();
+
+/** The tenant ids the execution input names, or undefined when it names none. */
+function askedTenants(input: Record<string, unknown>): readonly string[] | undefined {
+  const parsed = askedSchema.safeParse(input.tenants);
+  if (!parsed.success) {
+    throw new BadConfiguration(
+      `The execution input "tenants" is ${JSON.stringify(input.tenants)}: expected a list of tenant ids such as ["acme"].`,
+    );
+  }
+  return parsed.data;
+}
+
+type PlanBase = Omit<TenantsPlan, 'tenants' | 'total'>;
+
+/**
+ * The environment's one tenant, when there is no tenant list. Its configuration is checked here (a
+ * BadConfiguration names the variable); the message says nothing of tenant lists, which this
+ * deployment does not use.
+ */
+function planEnvironmentTenant(
+  fleet: Fleet,
+  asked: readonly string[] | undefined,
+  base: PlanBase,
+): TenantsPlan {
+  if (asked !== undefined) {
+    throw new BadConfiguration(
+      `The execution input names tenants (${asked.join(', ')}), but there is no tenant list at ${tenantListUrl(fleet)}: this deployment collects the one tenant of its environment.`,
+    );
+  }
+  fleet.collector(null);
+  fleet.log('tenants planned', { execution: base.runId, tenants: [null], list: null });
+  return { ...base, tenants: [null], total: 1 };
+}
+
+/** The listed tenants the input names (all of them when it names none); an id not listed is refused. */
+function chosenTenants(
+  fleet: Fleet,
+  list: readonly Tenant[],
+  asked: readonly string[] | undefined,
+): Tenant[] {
+  if (asked === undefined) return [...list];
+  const unknown = asked.filter((id) => !list.some((t) => t.id === id));
+  if (unknown.length > 0) {
+    throw new BadConfiguration(
+      `The execution input names tenants not in the tenant list ${tenantListUrl(fleet)}: ${unknown.join(', ')} (listed: ${list.map((t) => t.id).join(', ')}).`,
+    );
+  }
+  return list.filter((t) => asked.includes(t.id));
+}
+
+/**
+ * Decides which tenants this execution collects: every listed tenant (or the ones the input's
+ * `"tenants"` names), or the environment's one tenant when there is no list. Each tenant's configuration
+ * is checked here, so a broken entry fails the run before any tenant starts, naming the entry. The list
+ * as read is kept for the run ({@link runTenantsKey}): the children read their entries there, and a
+ * redrive collects the tenants the run started with.
+ */
+export async function planTenants(
+  fleet: Fleet,
+  input: Record<string, unknown>,
+  runId: string,
+  startTime: string | null = null,
+): Promise<TenantsPlan> {
+  const list = await readTenantList(fleet);
+  const asked = askedTenants(input);
+  const base = { runId, startTime, input, tenantConcurrency: fleet.settings.tenantConcurrency };
+  if (list === null) return planEnvironmentTenant(fleet, asked, base);
+  const tenants = chosenTenants(fleet, list, asked);
+  for (const tenant of tenants) fleet.collector(tenant);
+  await fleet.work.put(runTenantsKey(fleet, runId), JSON.stringify({ tenants }), 'application/json');
+  fleet.log('tenants planned', { execution: runId, tenants: tenants.length, list: tenantListUrl(fleet) });
+  return { ...base, tenants: tenants.map((_, i) => i), total: tenants.length };
+}
