@@ -192,6 +192,8 @@ const OUTCOME_TEXT: Record<HourResult['outcome'], string> = {
   failed: 'failed',
 };
 
+const isOutcome = (name: string): name is HourResult['outcome'] => Object.hasOwn(OUTCOME_TEXT, name);
+
 /** One line per finished hour, as printed while a backfill runs when stderr is not a terminal. */
 export function hourLine(r: HourResult): string {
   const parts = [`${r.hour}  ${OUTCOME_TEXT[r.outcome]}`];
@@ -215,7 +217,7 @@ export function formatBackfill(r: BackfillReport, flags: string): string {
       : '';
   const lines = [`Backfill ${r.from} .. ${r.to} (${plural(total, 'hour')})${who} on ${r.stateMachineArn}`];
   const targetFlags = `${r.tenant ? ` --tenant ${r.tenant}` : ''}${flags}`;
-  for (const outcome of Object.keys(OUTCOME_TEXT) as HourResult['outcome'][]) {
+  for (const outcome of Object.keys(OUTCOME_TEXT).filter(isOutcome)) {
     if (r.summary[outcome] || outcome !== 'publishing-elsewhere')
       lines.push(`  ${`${OUTCOME_TEXT[outcome]}:`.padEnd(32)} ${r.summary[outcome]}`);
   }
