@@ -192,6 +192,8 @@ const OUTCOME_TEXT: Record<HourResult['outcome'], string> = {
   failed: 'failed',
 };
 
+const isOutcome = (name: string): name is HourResult['outcome'] => Object.hasOwn(OUTCOME_TEXT, name);
+
 /** One line per finished hour, as printed while a backfill runs when stderr is not a terminal. */
 export function hourLine(r: HourResult): string {
   const parts = [`${r.hour}  ${OUTCOME_TEXT[r.outcome]}`];
@@ -207,46 +209,63 @@ export function hourLine(r: HourResult): string {
 }
 
 export function formatBackfill(r: BackfillReport, flags: string): string {
-  const total = r.hours.length;
   const who = r.tenant
     ? ` of tenant ${r.tenant}`
     : r.tenants
       ? ` of every tenant (${r.tenants.join(', ')})`
       : '';
-  const lines = [`Backfill ${r.from} .. ${r.to} (${plural(total, 'hour')})${who} on ${r.stateMachineArn}`];
-  const targetFlags = `${r.tenant ? ` --tenant ${r.tenant}` : ''}${flags}`;
-  for (const outcome of Object.keys(OUTCOME_TEXT) as HourResult['outcome'][]) {
-    if (r.summary[outcome] || outcome !== 'publishing-elsewhere')
-      lines.push(`  ${`${OUTCOME_TEXT[outcome]}:`.padEnd(32)} ${r.summary[outcome]}`);
-  }
-  const started = r.hours.filter((h) => h.outcome === 'already-started');
-  if (started.length) {
-    lines.push('', 'Already started (Step Functions refused a second execution of the same name):');
-    for (const h of started) {
-      const next =
-        h.redrivable === true
-          ? ` - it failed; redrive it once the cause is fixed: citrix-monitor redrive${targetFlags}`
-          : h.redrivable === false
-            ? ' - it failed and can no longer be redriven'
-            : '';
-      lines.push(`  ${h.hour}  ${h.execution} ${h.status ?? ''}${next}`);
-    }
-  }
-  const failed = r.hours.filter((h) => h.outcome === 'failed');
-  if (failed.length) {
-    lines.push('', 'Failed:');
-    for (const h of failed)
-      lines.push(
-        `  ${h.hour}  ${h.execution ?? ''} ${h.status ?? ''}`,
-        `    ${[h.error, h.cause].filter(Boolean).join(': ')}`,
-      );
-    const nothing =
-      r.tenants && !r.tenant
-        ? 'A failed hour was not published for the tenants its TenantsFailed names (for none, on another error).'
-        : 'Nothing of a failed hour was published.';
-    lines.push(`${nothing} Once the cause is fixed: citrix-monitor redrive${targetFlags}`);
-  }
+  const redrive = `citrix-monitor redrive${r.tenant ? ` --tenant ${r.tenant}` : ''}${flags}`;
+  const lines = [
+    `Backfill ${r.from} .. ${r.to} (${plural(r.hours.length, 'hour')})${who} on ${r.stateMachineArn}`,
+    ...backfillSummary(r),
+    ...alreadyStartedLines(r, redrive),
+    ...failedLines(r, redrive),
+  ];
   return `${lines.join('\n')}\n`;
+}
+
+/** How many hours ended each way; "being published by another run" only when some did. */
+function backfillSummary(r: BackfillReport): string[] {
+  return Object.keys(OUTCOME_TEXT)
+    .filter(isOutcome)
+    .filter((outcome) => r.summary[outcome] || outcome !== 'publishing-elsewhere')
+    .map((outcome) => `  ${`${OUTCOME_TEXT[outcome]}:`.padEnd(32)} ${r.summary[outcome]}`);
+}
+
+/** The hours Step Functions had already started, and whether a failed one can still be redriven. */
+function alreadyStartedLines(r: BackfillReport, redrive: string): string[] {
+  const started = r.hours.filter((h) => h.outcome === 'already-started');
+  if (!started.length) return [];
+  const next = (h: HourResult) =>
+    h.redrivable === true
+      ? ` - it failed; redrive it once the cause is fixed: ${redrive}`
+      : h.redrivable === false
+        ? ' - it failed and can no longer be redriven'
+        : '';
+  return [
+    '',
+    'Already started (Step Functions refused a second execution of the same name):',
+    ...started.map((h) => `  ${h.hour}  ${h.execution} ${h.status ?? ''}${next(h)}`),
+  ];
+}
+
+/** The failed hours with their errors, what of them was published, and the command that redrives them. */
+function failedLines(r: BackfillReport, redrive: string): string[] {
+  const failed = r.hours.filter((h) => h.outcome === 'failed');
+  if (!failed.length) return [];
+  const nothing =
+    r.tenants && !r.tenant
+      ? 'A failed hour was not published for the tenants its TenantsFailed names (for none, on another error).'
+      : 'Nothing of a failed hour was published.';
+  return [
+    '',
+    'Failed:',
+    ...failed.flatMap((h) => [
+      `  ${h.hour}  ${h.execution ?? ''} ${h.status ?? ''}`,
+      `    ${[h.error, h.cause].filter(Boolean).join(': ')}`,
+    ]),
+    `${nothing} Once the cause is fixed: ${redrive}`,
+  ];
 }
 
 /** At most five names, and how many more. */

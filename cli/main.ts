@@ -216,7 +216,8 @@ const OPTIONS = {
   },
 } as const;
 
-type Values = Record<string, string | boolean | undefined>;
+/** The options as `parseArgs` gives them; read through {@link text} and {@link flag}, which check their type. */
+type Values = Readonly<Record<string, unknown>>;
 type Env = Record<string, string | undefined>;
 
 /** What the CLI talks to; tests pass a mocked Step Functions client, an s3rver environment and a fixed clock. */
@@ -242,6 +243,8 @@ const text = (values: Values, name: string): string | undefined => {
   const value = values[name];
   return typeof value === 'string' ? value : undefined;
 };
+
+const flag = (values: Values, name: string): boolean => values[name] === true;
 
 const wholeNumber = (raw: string | undefined, what: string, fallback: number, min: number, max: number) =>
   wholeNumberSetting(raw, what, fallback, min, max, (message) => new UsageError(message));
@@ -331,7 +334,9 @@ async function tenancy(ctx: Context, config: StorageLayout, work: ObjectStore): 
 }
 
 function print(ctx: Context, report: unknown, human: string): void {
-  (ctx.io.stdout ?? process.stdout).write(ctx.values.json ? `${JSON.stringify(report, null, 2)}\n` : human);
+  (ctx.io.stdout ?? process.stdout).write(
+    flag(ctx.values, 'json') ? `${JSON.stringify(report, null, 2)}\n` : human,
+  );
 }
 
 async function status(ctx: Context): Promise<number> {
@@ -387,7 +392,7 @@ async function backfillCommand(ctx: Context): Promise<number> {
     hourOption(ctx.values, 'from'),
     hourOption(ctx.values, 'to'),
     newestDueHourOf(newestDueEnd(ctx.now(), config.windowMinutes, config.settleMinutes)),
-    ctx.values.yes === true,
+    flag(ctx.values, 'yes'),
   );
   const concurrency = wholeNumber(text(ctx.values, 'concurrency'), '--concurrency', 2, 1, 10);
   const where = target(ctx);
@@ -472,7 +477,7 @@ async function run(ctx: Context): Promise<number> {
   if (hour !== undefined) hourOption(ctx.values, 'hour');
   const args = [
     ...(hour !== undefined ? ['--hour', hour] : []),
-    ...(ctx.values.verbose ? ['--verbose'] : []),
+    ...(flag(ctx.values, 'verbose') ? ['--verbose'] : []),
   ];
   if (!localRunnerInstalled())
     throw new NeedsDevDependencies(
@@ -486,7 +491,7 @@ async function run(ctx: Context): Promise<number> {
   const stderr = ctx.io.stderr ?? process.stderr;
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => {
-    if (ctx.values.json) output += chunk.toString('utf8');
+    if (flag(ctx.values, 'json')) output += chunk.toString('utf8');
     else stdout.write(chunk.toString('utf8'));
   });
   child.stderr.on('data', (chunk: Buffer) => stderr.write(chunk.toString('utf8')));
@@ -494,7 +499,7 @@ async function run(ctx: Context): Promise<number> {
     child.on('error', reject);
     child.on('close', (exit) => resolve(exit ?? 1));
   });
-  if (ctx.values.json)
+  if (flag(ctx.values, 'json'))
     stdout.write(`${JSON.stringify({ command: 'run', exitCode: code, output }, null, 2)}\n`);
   return code;
 }
@@ -516,6 +521,70 @@ function exitCodeOf(err: unknown): number | null {
   return null;
 }
 
+/** A command line read: the command and its options, or the exit code once help or a usage error is written. */
+type CommandLine = { readonly command: Command; readonly values: Values } | { readonly exitCode: number };
+
+/** Reads the command and its options; writes the usage for `--help` and for an unknown command or option. */
+function readCommandLine(argv: readonly string[], stdout: Output, stderr: Output): CommandLine {
+  const [command, ...rest] = argv;
+  if (command === '-h' || command === '--help' || command === 'help') {
+    stdout.write(USAGE);
+    return { exitCode: 0 };
+  }
+  if (command === undefined || !isCommand(command)) {
+    stderr.write(
+      `${command === undefined ? 'No command given.' : `Unknown command ${JSON.stringify(command)}.`}\n\n${USAGE}`,
+    );
+    return { exitCode: 2 };
+  }
+  let values: Values;
+  try {
+    values = parseArgs({
+      args: [...rest],
+      options: OPTIONS[command],
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    stderr.write(`${err instanceof Error ? err.message : String(err)}\n\n${COMMAND_USAGE[command]}`);
+    return { exitCode: 2 };
+  }
+  if (flag(values, 'help')) {
+    stdout.write(COMMAND_USAGE[command]);
+    return { exitCode: 0 };
+  }
+  return { command, values };
+}
+
+/**
+ * Writes why `command` failed (with `--json`, also as JSON on stdout) and returns the exit code: the
+ * error's own for an expected failure, 1 for anything else.
+ */
+function reportFailure(
+  err: unknown,
+  command: Command,
+  values: Values,
+  stdout: Output,
+  stderr: Output,
+): number {
+  const code = exitCodeOf(err);
+  const name = err instanceof Error ? err.name : 'Error';
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === null) {
+    // Not one of the expected failures: a bug, so the stack helps whoever reports it.
+    stderr.write(
+      `citrix-monitor ${command}: unexpected error: ${err instanceof Error ? err.stack : message}\n`,
+    );
+  } else {
+    // One line: the error's name, what is wrong and what to do.
+    const help = err instanceof UsageError ? ` See citrix-monitor ${command} --help.` : '';
+    stderr.write(`citrix-monitor ${command}: ${name}: ${message}${help}\n`);
+  }
+  if (flag(values, 'json'))
+    stdout.write(`${JSON.stringify({ error: { name, message }, exitCode: code ?? 1 }, null, 2)}\n`);
+  return code ?? 1;
+}
+
 /**
  * Runs one command line (without the program name) and returns its exit code. Never throws and never
  * exits: what a user sees is what was written to `stdout` / `stderr`.
@@ -523,50 +592,13 @@ function exitCodeOf(err: unknown): number | null {
 export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<number> {
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
-  const [command, ...rest] = argv;
-  if (command === '-h' || command === '--help' || command === 'help') {
-    stdout.write(USAGE);
-    return 0;
-  }
-  if (command === undefined || !isCommand(command)) {
-    stderr.write(
-      `${command === undefined ? 'No command given.' : `Unknown command ${JSON.stringify(command)}.`}\n\n${USAGE}`,
-    );
-    return 2;
-  }
-  let values: Values;
+  const line = readCommandLine(argv, stdout, stderr);
+  if ('exitCode' in line) return line.exitCode;
+  const { command, values } = line;
   try {
-    values = parseArgs({ args: [...rest], options: OPTIONS[command], strict: true, allowPositionals: false })
-      .values as Values;
+    return await COMMANDS[command]({ values, env: io.env ?? process.env, io, now: io.now ?? Date.now });
   } catch (err) {
-    stderr.write(`${err instanceof Error ? err.message : String(err)}\n\n${COMMAND_USAGE[command]}`);
-    return 2;
-  }
-  if (values.help) {
-    stdout.write(COMMAND_USAGE[command]);
-    return 0;
-  }
-  const ctx: Context = { values, env: io.env ?? process.env, io, now: io.now ?? Date.now };
-  try {
-    return await COMMANDS[command](ctx);
-  } catch (err) {
-    const code = exitCodeOf(err);
-    const message = err instanceof Error ? err.message : String(err);
-    if (code === null) {
-      // Not one of the expected failures: a bug, so the stack helps whoever reports it.
-      stderr.write(
-        `citrix-monitor ${command}: unexpected error: ${err instanceof Error ? err.stack : message}\n`,
-      );
-    } else {
-      // One line: the error's name, what is wrong and what to do.
-      const help = err instanceof UsageError ? ` See citrix-monitor ${command} --help.` : '';
-      stderr.write(`citrix-monitor ${command}: ${(err as Error).name}: ${message}${help}\n`);
-    }
-    if (values.json) {
-      const name = err instanceof Error ? err.name : 'Error';
-      stdout.write(`${JSON.stringify({ error: { name, message }, exitCode: code ?? 1 }, null, 2)}\n`);
-    }
-    return code ?? 1;
+    return reportFailure(err, command, values, stdout, stderr);
   }
 }
 

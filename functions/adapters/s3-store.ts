@@ -58,10 +58,15 @@ async function describeEndpoint(client: S3Client): Promise<string> {
   return region ? `AWS S3 in ${region}` : 'AWS S3';
 }
 
-const codeOf = (err: Error): string => {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' ? code : err.name;
-};
+/** Node's network errors carry a `code` (ECONNRESET); the SDK's own carry their name. */
+const codeOf = (err: Error): string => ('code' in err && typeof err.code === 'string' ? err.code : err.name);
+
+/** The HTTP status of an AWS answer (`$metadata.httpStatusCode`), if the error came with one. */
+function httpStatusOf(err: Error): number | undefined {
+  const metadata: unknown = '$metadata' in err ? err.$metadata : undefined;
+  if (typeof metadata !== 'object' || metadata === null || !('httpStatusCode' in metadata)) return undefined;
+  return typeof metadata.httpStatusCode === 'number' ? metadata.httpStatusCode : undefined;
+}
 
 /**
  * Whether an AWS SDK failure is one a later attempt may cure (throttling, a 5xx, a reset, a timeout): the
@@ -69,7 +74,7 @@ const codeOf = (err: Error): string => {
  */
 export function isTransientAwsFailure(err: Error): boolean {
   const name = codeOf(err);
-  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const status = httpStatusOf(err);
   return TRANSIENT_S3.has(name) || TRANSIENT_NETWORK.has(name) || (status !== undefined && status >= 500);
 }
 
@@ -201,99 +206,144 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
   };
 }
 
+/** The bucket the S3 calls below address, and the client they go through. */
+interface Bucket {
+  readonly client: S3Client;
+  readonly bucket: string;
+}
+
 /** The S3 calls themselves, their failures as the SDK throws them. */
 function plainStore(client: S3Client, bucket: string): ObjectStore {
-  let versioned: Promise<boolean> | null = null;
+  const at: Bucket = { client, bucket };
   return {
     bucket,
-    async get(key) {
-      try {
-        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        const bytes = await out.Body?.transformToByteArray();
-        return { body: Buffer.from(bytes ?? []), etag: unquoted(out.ETag) };
-      } catch (err) {
-        if (noSuchKey(err)) return null;
-        throw err;
-      }
-    },
-    async put(key, body, contentType = 'application/x-ndjson') {
-      await client.send(
-        new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }),
-      );
-    },
-    async putIf(key, body, condition) {
-      try {
-        const out = await withConflictRetry(() =>
-          client.send(
-            new PutObjectCommand({
-              Bucket: bucket,
-              Key: key,
-              Body: body,
-              ContentType: key.endsWith('.json') ? 'application/json' : 'application/x-ndjson',
-              ...('ifNoneMatch' in condition
-                ? { IfNoneMatch: '*' }
-                : { IfMatch: unquoted(condition.ifMatch) }),
-            }),
-          ),
-        );
-        return { written: true, etag: unquoted(out.ETag) };
-      } catch (err) {
-        if (preconditionFailed(err)) return { written: false };
-        throw err;
-      }
-    },
-    async copyIfAbsent(fromBucket, from, to) {
-      try {
-        await withConflictRetry(() =>
-          client.send(
-            new CopyObjectCommand({
-              Bucket: bucket,
-              Key: to,
-              CopySource: `${fromBucket}/${from.split('/').map(encodeURIComponent).join('/')}`,
-              IfNoneMatch: '*',
-            }),
-          ),
-        );
-        return 'written';
-      } catch (err) {
-        if (preconditionFailed(err)) return 'exists';
-        if (noSuchKey(err)) return 'source-missing';
-        throw err;
-      }
-    },
-    async everWritten(key) {
-      versioned ??= client
-        .send(new GetBucketVersioningCommand({ Bucket: bucket }))
-        .then((out) => out.Status === 'Enabled' || out.Status === 'Suspended')
-        .catch((err: unknown) => {
-          // A server without versioning support cannot tell; a refused permission is a deployment error.
-          if (err instanceof S3ServiceException && err.$metadata.httpStatusCode === 403) throw err;
-          return false;
-        });
-      const supported = await versioned.catch((err: unknown) => {
-        versioned = null; // ask again next time, once the permission is fixed
-        throw err;
-      });
-      if (!supported) return null;
-      const out = await client.send(
-        new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key, MaxKeys: 10 }),
-      );
-      return [...(out.Versions ?? []), ...(out.DeleteMarkers ?? [])].some((v) => v.Key === key);
-    },
-    async list(prefix) {
-      const keys: string[] = [];
-      for await (const page of paginateListObjectsV2({ client }, { Bucket: bucket, Prefix: prefix })) {
-        for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
-      }
-      return keys;
-    },
-    async deleteAll(keys) {
-      for (let i = 0; i < keys.length; i += 1000) {
-        const batch = keys.slice(i, i + 1000).map((Key) => ({ Key }));
-        await client.send(
-          new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch, Quiet: true } }),
-        );
-      }
-    },
+    get: (key) => getObject(at, key),
+    put: (key, body, contentType) => putObject(at, key, body, contentType),
+    putIf: (key, body, condition) => putObjectIf(at, key, body, condition),
+    copyIfAbsent: (fromBucket, from, to) => copyObjectIfAbsent(at, fromBucket, from, to),
+    everWritten: versionHistory(at),
+    list: (prefix) => listKeys(at, prefix),
+    deleteAll: (keys) => deleteKeys(at, keys),
   };
+}
+
+// Reads.
+
+async function getObject({ client, bucket }: Bucket, key: string): ReturnType<ObjectStore['get']> {
+  try {
+    const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const bytes = await out.Body?.transformToByteArray();
+    return { body: Buffer.from(bytes ?? []), etag: unquoted(out.ETag) };
+  } catch (err) {
+    if (noSuchKey(err)) return null;
+    throw err;
+  }
+}
+
+async function listKeys({ client, bucket }: Bucket, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const page of paginateListObjectsV2({ client }, { Bucket: bucket, Prefix: prefix })) {
+    for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+  }
+  return keys;
+}
+
+// Writes: the unconditional one (staging only), and the conditional ones (If-None-Match, If-Match).
+
+async function putObject(
+  { client, bucket }: Bucket,
+  key: string,
+  body: Buffer | string,
+  contentType = 'application/x-ndjson',
+): Promise<void> {
+  await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+}
+
+async function putObjectIf(
+  { client, bucket }: Bucket,
+  key: string,
+  body: Buffer | string,
+  condition: Parameters<ObjectStore['putIf']>[2],
+): ReturnType<ObjectStore['putIf']> {
+  try {
+    const out = await withConflictRetry(() =>
+      client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ContentType: key.endsWith('.json') ? 'application/json' : 'application/x-ndjson',
+          ...('ifNoneMatch' in condition ? { IfNoneMatch: '*' } : { IfMatch: unquoted(condition.ifMatch) }),
+        }),
+      ),
+    );
+    return { written: true, etag: unquoted(out.ETag) };
+  } catch (err) {
+    if (preconditionFailed(err)) return { written: false };
+    throw err;
+  }
+}
+
+async function copyObjectIfAbsent(
+  { client, bucket }: Bucket,
+  fromBucket: string,
+  from: string,
+  to: string,
+): ReturnType<ObjectStore['copyIfAbsent']> {
+  try {
+    await withConflictRetry(() =>
+      client.send(
+        new CopyObjectCommand({
+          Bucket: bucket,
+          Key: to,
+          CopySource: `${fromBucket}/${from.split('/').map(encodeURIComponent).join('/')}`,
+          IfNoneMatch: '*',
+        }),
+      ),
+    );
+    return 'written';
+  } catch (err) {
+    if (preconditionFailed(err)) return 'exists';
+    if (noSuchKey(err)) return 'source-missing';
+    throw err;
+  }
+}
+
+// Versions: whether a key was ever written, on a bucket that keeps versions.
+
+/** `everWritten`; asks once whether the bucket keeps versions (again after a failure, once it is fixed). */
+function versionHistory(at: Bucket): ObjectStore['everWritten'] {
+  let versioned: Promise<boolean> | null = null;
+  return async (key) => {
+    versioned ??= keepsVersions(at);
+    const supported = await versioned.catch((err: unknown) => {
+      versioned = null; // ask again next time, once the permission is fixed
+      throw err;
+    });
+    if (!supported) return null;
+    const out = await at.client.send(
+      new ListObjectVersionsCommand({ Bucket: at.bucket, Prefix: key, MaxKeys: 10 }),
+    );
+    return [...(out.Versions ?? []), ...(out.DeleteMarkers ?? [])].some((v) => v.Key === key);
+  };
+}
+
+async function keepsVersions({ client, bucket }: Bucket): Promise<boolean> {
+  try {
+    const out = await client.send(new GetBucketVersioningCommand({ Bucket: bucket }));
+    return out.Status === 'Enabled' || out.Status === 'Suspended';
+  } catch (err) {
+    // A server without versioning support cannot tell; a refused permission is a deployment error.
+    if (err instanceof S3ServiceException && err.$metadata.httpStatusCode === 403) throw err;
+    return false;
+  }
+}
+
+// Deletes.
+
+async function deleteKeys({ client, bucket }: Bucket, keys: readonly string[]): Promise<void> {
+  for (let i = 0; i < keys.length; i += 1000) {
+    const batch = keys.slice(i, i + 1000).map((Key) => ({ Key }));
+    await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch, Quiet: true } }));
+  }
 }

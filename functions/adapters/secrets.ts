@@ -1,5 +1,6 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { z } from 'zod';
 import type { SecretSource } from '../domain/config.ts';
 import { BadConfiguration, StorageTransient } from '../domain/errors.ts';
 import { isTransientAwsFailure } from './s3-store.ts';
@@ -18,6 +19,12 @@ const PLACEHOLDER_MARK = 'REPLACE-ME';
 /** Secrets Manager's answers that a retry will not change: the ARN, the role or the key is wrong. */
 const REFUSED = /AccessDenied|ResourceNotFound|InvalidRequest|InvalidParameter|DecryptionFailure/;
 
+/** What the secret's JSON form holds: `{"client_secret": "..."}`, perhaps with other fields. */
+const SecretJson = z.object({ client_secret: z.string() });
+
+/** ` (tenant x)` for a listed tenant's secret; nothing for the environment's one tenant. */
+const ofTenant = (tenant: string | null) => (tenant === null ? '' : ` (tenant ${tenant})`);
+
 /**
  * Resolves the Citrix client secret at run time. From Secrets Manager it goes through Powertools
  * Parameters, which caches it for five minutes, so a rotated secret is picked up without a redeploy. There
@@ -33,36 +40,9 @@ export function clientSecretResolver(
   let provider: SecretsProvider | undefined;
   const fromSecretsManager = async (secretId: string): Promise<string | undefined> => {
     provider ??= new SecretsProvider({ awsSdkV3Client: client() });
-    const stored = await provider.get(secretId, { maxAge: MAX_AGE_SECONDS }).catch((err: unknown) => {
-      const cause = (err as { cause?: unknown }).cause ?? err;
-      const name = cause instanceof Error ? cause.name : '';
-      if (REFUSED.test(name)) {
-        throw new BadConfiguration(
-          `Secrets Manager refused the client secret ${secretId} (${name}): check the secret (CITRIX_CLIENT_SECRET_ARN, or the clientSecretArn of the tenant in the tenant list) and that the fetchPage role may read it.`,
-          { cause },
-        );
-      }
-      if (cause instanceof Error && isTransientAwsFailure(cause)) {
-        throw new StorageTransient(
-          `Secrets Manager could not give the client secret ${secretId}${tenant === null ? '' : ` (tenant ${tenant})`} after the AWS SDK's own retries (${name}: ${cause.message}): Secrets Manager or the network is failing for now, and a later attempt may succeed.`,
-          { cause },
-        );
-      }
-      throw cause;
-    });
-    const text = typeof stored === 'string' ? stored.trim() : undefined;
-    if (text?.startsWith(PLACEHOLDER_MARK)) {
-      throw new BadConfiguration(
-        `The client secret in ${secretId}${tenant === null ? '' : ` (tenant ${tenant})`} is still the placeholder the stack created: set the client secret: aws secretsmanager put-secret-value --secret-id ${secretId} --secret-string '<client secret>'`,
-      );
-    }
-    if (!text?.startsWith('{')) return text;
-    try {
-      const field = (JSON.parse(text) as { client_secret?: unknown }).client_secret;
-      return typeof field === 'string' ? field.trim() : undefined;
-    } catch {
-      return undefined;
-    }
+    const text = await readSecret(provider, secretId, tenant);
+    refusePlaceholder(text, secretId, tenant);
+    return text?.startsWith('{') ? clientSecretOfJson(text) : text;
   };
   return async () => {
     const value =
@@ -75,4 +55,54 @@ export function clientSecretResolver(
     }
     return value;
   };
+}
+
+/** The secret's text, trimmed (undefined for a binary secret); its failures in the collector's vocabulary. */
+async function readSecret(
+  provider: SecretsProvider,
+  secretId: string,
+  tenant: string | null,
+): Promise<string | undefined> {
+  const stored = await provider.get(secretId, { maxAge: MAX_AGE_SECONDS }).catch((err: unknown) => {
+    throw secretsManagerFailure(err, secretId, tenant);
+  });
+  return typeof stored === 'string' ? stored.trim() : undefined;
+}
+
+/**
+ * A failed read as BadConfiguration (the ARN, the role or the key is wrong), StorageTransient (a later
+ * attempt may succeed), or the SDK's own error. Powertools wraps the SDK's error: its `cause` is the answer.
+ */
+function secretsManagerFailure(err: unknown, secretId: string, tenant: string | null): unknown {
+  const cause = typeof err === 'object' && err !== null && 'cause' in err ? (err.cause ?? err) : err;
+  const name = cause instanceof Error ? cause.name : '';
+  if (REFUSED.test(name))
+    return new BadConfiguration(
+      `Secrets Manager refused the client secret ${secretId} (${name}): check the secret (CITRIX_CLIENT_SECRET_ARN, or the clientSecretArn of the tenant in the tenant list) and that the fetchPage role may read it.`,
+      { cause },
+    );
+  if (cause instanceof Error && isTransientAwsFailure(cause))
+    return new StorageTransient(
+      `Secrets Manager could not give the client secret ${secretId}${ofTenant(tenant)} after the AWS SDK's own retries (${name}: ${cause.message}): Secrets Manager or the network is failing for now, and a later attempt may succeed.`,
+      { cause },
+    );
+  return cause;
+}
+
+/** Refuses the placeholder the stack created, so that runs say so rather than fail as CitrixAuthFailed. */
+function refusePlaceholder(text: string | undefined, secretId: string, tenant: string | null): void {
+  if (text?.startsWith(PLACEHOLDER_MARK))
+    throw new BadConfiguration(
+      `The client secret in ${secretId}${ofTenant(tenant)} is still the placeholder the stack created: set the client secret: aws secretsmanager put-secret-value --secret-id ${secretId} --secret-string '<client secret>'`,
+    );
+}
+
+/** The `client_secret` field of the secret's JSON form, trimmed; undefined if the text has none. */
+function clientSecretOfJson(text: string): string | undefined {
+  try {
+    const parsed = SecretJson.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data.client_secret.trim() : undefined;
+  } catch {
+    return undefined; // not JSON after all
+  }
 }

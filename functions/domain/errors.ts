@@ -81,8 +81,12 @@ export const ERROR_CONTRACT = {
 
 export type ErrorName = keyof typeof ERROR_CONTRACT;
 
+const isErrorName = (name: string): name is ErrorName => Object.hasOwn(ERROR_CONTRACT, name);
+
 const named = (kind: 'fatal' | 'retriable') =>
-  (Object.keys(ERROR_CONTRACT) as ErrorName[]).filter((name) => ERROR_CONTRACT[name] === kind);
+  Object.keys(ERROR_CONTRACT)
+    .filter(isErrorName)
+    .filter((name) => ERROR_CONTRACT[name] === kind);
 
 /** Error names that a retry may cure. */
 export const RETRIABLE_ERRORS: readonly ErrorName[] = named('retriable');
