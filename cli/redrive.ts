@@ -70,6 +70,59 @@ async function failedSince(sfn: SFNClient, stateMachineArn: string, since: numbe
   return found.sort((a, b) => (a.stopDate?.getTime() ?? 0) - (b.stopDate?.getTime() ?? 0));
 }
 
+/** Whether the hour of every tenant the failure concerns has been published since. */
+async function publishedSince(
+  input: RedriveInput,
+  failed: FailedExecution,
+  tenant: string | null,
+): Promise<boolean> {
+  const wanted: Array<[string | null, readonly string[] | null]> = failed.failedTenants?.length
+    ? failed.failedTenants.map((t) => [t.hour, [t.tenant]])
+    : [[failed.hour, tenant === null ? failed.tenants : [tenant]]];
+  for (const [text, tenants] of wanted) {
+    const hour = text === null ? null : parseHour(text);
+    if (hour === null || (await input.records(hour, tenants)) !== 'published') return false;
+  }
+  return true;
+}
+
+/** A failed execution that is not redriven: published since (nothing to do), or the backfill instead. */
+async function notRedriven(
+  input: RedriveInput,
+  failed: FailedExecution,
+  tenant: string | null,
+): Promise<NotRedriven> {
+  const published = await publishedSince(input, failed, tenant);
+  const hours = failed.failedTenants?.length
+    ? [...new Set(failed.failedTenants.map((t) => t.hour))]
+    : [failed.hour];
+  const next = !published
+    ? insteadOf(failed, input.targetFlags)
+    : hours.length === 1
+      ? `nothing: hour ${hours[0]} has been published since (its commit records say so)`
+      : `nothing: hours ${hours.join(', ')} have been published since (their commit records say so)`;
+  return { ...failed, published, instead: next };
+}
+
+/** Redrives one failed execution: the redrive, or why Step Functions would not and what to do instead. */
+async function redriveOne(
+  input: RedriveInput,
+  failed: FailedExecution,
+  reruns: string[] | null,
+  tenant: string | null,
+): Promise<Redriven | NotRedriven> {
+  if (!failed.redrivable) return notRedriven(input, failed, tenant);
+  try {
+    const out = await input.sfn.send(new RedriveExecutionCommand({ executionArn: failed.arn }));
+    const redriveDate = (out.redriveDate ?? new Date(input.now)).toISOString();
+    return { ...failed, redriveDate, reruns } satisfies Redriven;
+  } catch (err) {
+    if (!(err instanceof Error && err.name === 'ExecutionNotRedrivable'))
+      throw new AwsCallFailed(`Step Functions RedriveExecution ${failed.name}`, err);
+    return notRedriven(input, { ...failed, redrivable: false, reason: err.message }, tenant);
+  }
+}
+
 /**
  * Redrives every failed (FAILED, TIMED_OUT, ABORTED) execution that stopped since `since`, oldest first
  * (with `tenant`, those that name it). A redrive re-runs only the failed Map iterations from where they
@@ -78,55 +131,21 @@ async function failedSince(sfn: SFNClient, stateMachineArn: string, since: numbe
  * the backfill command that collects their hour instead.
  */
 export async function redriveFailed(input: RedriveInput): Promise<RedriveReport> {
-  const { sfn } = input;
   const tenant = input.tenant ?? null;
   const redriven: Redriven[] = [];
   const notRedrivable: NotRedriven[] = [];
   const otherTenants: string[] = [];
-  /** Whether the hour of every tenant the failure concerns has been published since. */
-  const publishedSince = async (failed: FailedExecution): Promise<boolean> => {
-    const wanted: Array<[string | null, readonly string[] | null]> = failed.failedTenants?.length
-      ? failed.failedTenants.map((t) => [t.hour, [t.tenant]])
-      : [[failed.hour, tenant === null ? failed.tenants : [tenant]]];
-    for (const [text, tenants] of wanted) {
-      const hour = text === null ? null : parseHour(text);
-      if (hour === null || (await input.records(hour, tenants)) !== 'published') return false;
-    }
-    return true;
-  };
-  const notRedriven = async (failed: FailedExecution): Promise<NotRedriven> => {
-    const published = await publishedSince(failed);
-    const hours = failed.failedTenants?.length
-      ? [...new Set(failed.failedTenants.map((t) => t.hour))]
-      : [failed.hour];
-    const next = !published
-      ? insteadOf(failed, input.targetFlags)
-      : hours.length === 1
-        ? `nothing: hour ${hours[0]} has been published since (its commit records say so)`
-        : `nothing: hours ${hours.join(', ')} have been published since (their commit records say so)`;
-    return { ...failed, published, instead: next };
-  };
-  for (const item of await failedSince(sfn, input.stateMachineArn, input.since)) {
-    const described = await describeFailed(sfn, item, input.now);
+  for (const item of await failedSince(input.sfn, input.stateMachineArn, input.since)) {
+    const described = await describeFailed(input.sfn, item, input.now);
     if (tenant !== null && !concernsTenant(described, tenant)) {
       otherTenants.push(described.name);
       continue;
     }
     const failed = tenant === null ? described : forTenant(described, tenant);
     const reruns = described.failedTenants?.map((t) => t.tenant) ?? null;
-    if (!failed.redrivable) {
-      notRedrivable.push(await notRedriven(failed));
-      continue;
-    }
-    try {
-      const out = await sfn.send(new RedriveExecutionCommand({ executionArn: failed.arn }));
-      const redriveDate = (out.redriveDate ?? new Date(input.now)).toISOString();
-      redriven.push({ ...failed, redriveDate, reruns });
-    } catch (err) {
-      if (!(err instanceof Error && err.name === 'ExecutionNotRedrivable'))
-        throw new AwsCallFailed(`Step Functions RedriveExecution ${failed.name}`, err);
-      notRedrivable.push(await notRedriven({ ...failed, redrivable: false, reason: err.message }));
-    }
+    const outcome = await redriveOne(input, failed, reruns, tenant);
+    if ('redriveDate' in outcome) redriven.push(outcome);
+    else notRedrivable.push(outcome);
   }
   return {
     stateMachineArn: input.stateMachineArn,
