@@ -1,19 +1,7 @@
 import { z } from 'zod';
 import type { SecretSource } from '../domain/config.ts';
 import { BadConfiguration, CitrixAuthFailed, CitrixThrottled, CitrixTransient } from '../domain/errors.ts';
-import {
-  apiBaseSetting,
-  describeBody,
-  type Exchange,
-  exchange,
-  jsonOf,
-  loggedRequest,
-  type RequestInfo,
-  Retriable,
-  redirected,
-  retryAfter,
-  said,
-} from './citrix-http.ts';
+import * as http from './citrix-http.ts';
 
 /** Who the credentials belong to, in the words of the configuration that holds them (for messages only). */
 export interface CredentialSource {
@@ -86,7 +74,7 @@ const renewAt = (now: number, lifetimeMs: number) =>
 export class TokenCache {
   private token: { value: string; renewAt: number } | null = null;
   private readonly options: TokenOptions;
-  private readonly request: RequestInfo;
+  private readonly request: http.RequestInfo;
 
   constructor(options: TokenOptions) {
     this.options = options;
@@ -95,7 +83,7 @@ export class TokenCache {
       what: 'Token request',
       method: 'POST',
       url: new URL(path, options.base).href,
-      hostSetting: apiBaseSetting(options.credentials.tenant),
+      hostSetting: http.apiBaseSetting(options.credentials.tenant),
     };
   }
 
@@ -113,7 +101,7 @@ export class TokenCache {
   }
 
   /** The client-credentials request, form-encoded, never following a redirect with the secret. */
-  private async ask(deadlineMs: number): Promise<Exchange> {
+  private async ask(deadlineMs: number): Promise<http.Exchange> {
     const { clientId, clientSecret, timeoutMs } = this.options;
     const body = new URLSearchParams({
       grant_type: 'client_credentials',
@@ -126,14 +114,14 @@ export class TokenCache {
       body,
       redirect: 'manual',
     };
-    return exchange(this.request, init, timeoutMs, deadlineMs);
+    return http.exchange(this.request, init, timeoutMs, deadlineMs);
   }
 
   /** The token and its lifetime, or the error its answer means. */
-  private read({ res, text }: Exchange): { value: string; lifetimeMs: number } {
+  private read({ res, text }: http.Exchange): { value: string; lifetimeMs: number } {
     const refused = this.refusal(res);
     if (refused) throw refused;
-    const parsed = res.status === 200 ? tokenResponse.safeParse(jsonOf(text)) : null;
+    const parsed = res.status === 200 ? tokenResponse.safeParse(http.jsonOf(text)) : null;
     if (parsed?.success)
       return { value: parsed.data.access_token, lifetimeMs: parsed.data.expires_in * 1000 };
     throw this.notAToken(res, text);
@@ -141,9 +129,9 @@ export class TokenCache {
 
   /** A redirect, a refusal of the credentials or throttling; null for any other answer. */
   private refusal(res: Response): Error | null {
-    if (redirected(res)) {
+    if (http.redirected(res)) {
       return new CitrixAuthFailed(
-        said(
+        http.said(
           this.request,
           `the token endpoint answered a redirect (HTTP ${res.status}); it was not followed, so the client secret went nowhere else. Check ${this.request.hostSetting}.`,
         ),
@@ -151,16 +139,16 @@ export class TokenCache {
     }
     if (res.status === 400 || res.status === 401 || res.status === 403) return this.refused(res.status);
     if (res.status !== 429) return null;
-    const failure = new CitrixThrottled(said(this.request, `Citrix answered 429; retried.`));
-    return new Retriable(failure, retryAfter(res));
+    const failure = new CitrixThrottled(http.said(this.request, `Citrix answered 429; retried.`));
+    return new http.Retriable(failure, http.retryAfter(res));
   }
 
   /** Citrix Cloud refused the API client: the credentials are wrong, for this tenant's own settings. */
   private refused(status: number): CitrixAuthFailed {
     const { credentials } = this.options;
-    this.options.warn('Citrix refused the API client', { ...loggedRequest(this.request), status });
+    this.options.warn('Citrix refused the API client', { ...http.loggedRequest(this.request), status });
     return new CitrixAuthFailed(
-      said(
+      http.said(
         this.request,
         `Citrix Cloud refused the API client (HTTP ${status}): ${credentialFields(credentials)}.`,
       ),
@@ -177,7 +165,7 @@ export class TokenCache {
     const setting = this.request.hostSetting;
     if (base.pathname !== '/') {
       return new BadConfiguration(
-        said(
+        http.said(
           this.request,
           `the token endpoint answered HTTP ${res.status} without a token: ${setting} must be the host only, e.g. https://api.cloud.com (it is ${base.href.replace(/\/$/, '')}).`,
         ),
@@ -185,22 +173,22 @@ export class TokenCache {
     }
     if (res.status === 404) {
       return new BadConfiguration(
-        said(
+        http.said(
           this.request,
           `the token endpoint answered HTTP 404: is ${setting} right? It must be the Citrix Cloud API host, e.g. https://api.cloud.com.`,
         ),
       );
     }
     const what =
-      jsonOf(text) === undefined
-        ? describeBody(res, text)
+      http.jsonOf(text) === undefined
+        ? http.describeBody(res, text)
         : `JSON without a usable access_token (HTTP ${res.status})`;
     const failure = new CitrixTransient(
-      said(
+      http.said(
         this.request,
         `the token endpoint answered ${what} instead of a token; retried. If it persists, check ${setting} and Citrix Cloud's status.`,
       ),
     );
-    return new Retriable(failure, retryAfter(res));
+    return new http.Retriable(failure, http.retryAfter(res));
   }
 }
