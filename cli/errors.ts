@@ -31,17 +31,26 @@ export class StateMachineNotFound extends failure('StateMachineNotFound') {}
  */
 export class NeedsDevDependencies extends failure('NeedsDevDependencies') {}
 
+/** The AWS SDK's names for credentials that are missing, unknown or expired (by name, not by message). */
+const CREDENTIAL_ERRORS = new Set([
+  'CredentialsProviderError',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'SignatureDoesNotMatch',
+  'TokenRefreshRequired',
+]);
+
 /** An AWS API call failed (credentials, permissions, throttling, network). Exit 3. */
 export class AwsCallFailed extends failure('AwsCallFailed') {
   constructor(what: string, cause: unknown) {
     const name = cause instanceof Error ? cause.name : 'Error';
     const message = cause instanceof Error ? cause.message : String(cause);
-    const hint =
-      /credential|token.*(expired|invalid)|ExpiredToken|UnrecognizedClient|InvalidClientTokenId/i.test(
-        `${name} ${message}`,
-      )
-        ? ' Check the AWS credentials (AWS_PROFILE, or aws sso login).'
-        : '';
+    const hint = CREDENTIAL_ERRORS.has(name)
+      ? ' Check the AWS credentials (AWS_PROFILE, or aws sso login).'
+      : '';
     super(`${what} failed: ${name}: ${message}.${hint}`, { cause });
   }
 }
