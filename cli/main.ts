@@ -484,7 +484,8 @@ async function run(ctx: Context): Promise<number> {
       'needs the dev dependencies, not installed here (npm ci --omit=dev): it executes the state machine on this machine with aws-local-stepfunctions. Install them with npm ci; status, backfill and redrive need none.',
     );
   const child = spawn(process.execPath, [LOCAL_RUN, ...args], {
-    env: ctx.env,
+    // CITRIX_MONITOR_RUN: the local run's usage errors point at this command's help, not its own.
+    env: { ...ctx.env, CITRIX_MONITOR_RUN: '1' },
     stdio: ['inherit', 'pipe', 'pipe'],
   });
   const stdout = ctx.io.stdout ?? process.stdout;

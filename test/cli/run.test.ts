@@ -25,7 +25,7 @@ describe('run', () => {
 
     expect(seen.code).toBe(2);
     expect(seen.stderr).toMatch(
-      /^UsageError: --hour 2099-01-01T00:00:00Z is not due yet: give an hour up to /,
+      /^UsageError: --hour 2099-01-01T00:00:00Z is not due yet: give an hour up to .*\. See citrix-monitor run --help\.\n$/,
     );
   });
 
