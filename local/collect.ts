@@ -8,14 +8,13 @@
  * not be reached. A run killed on this machine holds nothing once it is gone: the next run takes its
  * hours over at once.
  */
-import { parseArgs } from 'node:util';
 import { UsageError } from '../cli/errors.ts';
 import { fleetFromEnv } from '../functions/adapters/lambda.ts';
 import { jsonLinesTelemetry, silentTelemetry } from '../functions/adapters/telemetry.ts';
 import { wholeNumber } from '../functions/domain/config.ts';
 import { parseHour } from '../functions/domain/hours.ts';
 import { thisProcess } from './lease-owner.ts';
-import { checkConfiguration, checkHour, reportFailure } from './preflight.ts';
+import { checkConfiguration, checkHour, commandOptions, reportFailure } from './preflight.ts';
 import { describeOutcome, exitCode } from './report.ts';
 import { runExecution } from './workflow.ts';
 
@@ -35,19 +34,11 @@ const HELP =
   process.env.CITRIX_MONITOR_RUN === '1' ? 'citrix-monitor run --help' : 'npm run collect -- --help';
 
 async function main(): Promise<number> {
-  let args: { hour?: string; 'retry-interval-ms'?: string; verbose?: boolean; help?: boolean };
-  try {
-    args = parseArgs({
-      options: {
-        hour: { type: 'string' },
-        'retry-interval-ms': { type: 'string' },
-        verbose: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+  const args = commandOptions({
+    hour: { type: 'string' },
+    'retry-interval-ms': { type: 'string' },
+    verbose: { type: 'boolean' },
+  });
   if (args.help) {
     console.log(USAGE);
     return 0;

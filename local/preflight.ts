@@ -3,6 +3,7 @@
  * command or the settings exits 2 at once with one line saying what to fix (cli/exit-codes.ts), instead
  * of failing an execution.
  */
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { newestDueHourOf } from '../cli/backfill.ts';
 import { UsageError } from '../cli/errors.ts';
 import { type ExitCode, exitCodeOfError } from '../cli/exit-codes.ts';
@@ -32,6 +33,21 @@ export function checkHour(hour: number, layout: StorageLayout, now: number = Dat
   throw new UsageError(
     `--hour ${formatHour(hour)} is not due yet: give an hour up to ${formatHour(newestDue)}, the newest with a due window (a window is due SETTLE_MINUTES=${layout.settleMinutes} after its end).`,
   );
+}
+
+/**
+ * A local command's options (`npm start`, `npm run collect`, `npm run s3`), `-h`/`--help` among them: an
+ * option it does not have, or a value missing, is a UsageError (exit 2).
+ */
+export function commandOptions<O extends NonNullable<ParseArgsConfig['options']>>(
+  options: O,
+): ReturnType<typeof parseArgs<{ options: O & { help: { type: 'boolean'; short: 'h' } } }>>['values'] {
+  try {
+    return parseArgs({ options: { ...options, help: { type: 'boolean', short: 'h' } } }).values;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new UsageError(message.endsWith('.') ? message : `${message}.`);
+  }
 }
 
 /** Prints an error as one line, `Name: message` (never a stack), and returns its exit code. */

@@ -2,12 +2,15 @@
  * `npm run s3 -- [--port N] [--bucket NAME] [--dir DIR]`: the embedded S3 server (s3rver) on its own, for
  * `npm run collect` against the stand-in or a real API (README, "Running against a real or compatible
  * API from your machine"). It prints what to export in the collector's terminal, s3rver's own keys
- * included, and runs until Ctrl-C. Exit 0 when stopped; 2 for bad usage or a port in use.
+ * included, and runs until Ctrl-C. Exit 0 when stopped; 2 for bad usage or a port in use (README, "Exit
+ * codes").
  */
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { UsageError } from '../cli/errors.ts';
 import { wholeNumber } from '../functions/domain/config.ts';
+import { isBucketName } from '../functions/domain/settings.ts';
+import { commandOptions, reportFailure } from './preflight.ts';
 import { startLocalS3 } from './s3.ts';
 
 /** The port when neither --port nor S3_PORT names one: s3rver's own default. */
@@ -21,31 +24,21 @@ const USAGE = `Usage: npm run s3 -- [--port N] [--bucket NAME] [--dir DIR]
   --bucket NAME  bucket it creates if missing (default ${DEFAULT_BUCKET})
   --dir DIR      where its objects are kept, one file each (default ${DEFAULT_DIR})`;
 
-class Usage extends Error {}
-
 function options(): { port: number; bucket: string; dir: string } | 'help' {
-  let values: { port?: string; bucket?: string; dir?: string; help?: boolean };
-  try {
-    values = parseArgs({
-      options: {
-        port: { type: 'string' },
-        bucket: { type: 'string' },
-        dir: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (err) {
-    throw new Usage(err instanceof Error ? err.message : String(err));
-  }
+  const values = commandOptions({
+    port: { type: 'string' },
+    bucket: { type: 'string' },
+    dir: { type: 'string' },
+  });
   if (values.help) return 'help';
-  const fail = (message: string) => new Usage(message);
+  const fail = (message: string) => new UsageError(message);
   const port =
     values.port !== undefined
       ? wholeNumber(values.port, '--port', DEFAULT_S3_PORT, 1, 65_535, fail)
       : wholeNumber(process.env.S3_PORT, 'S3_PORT=', DEFAULT_S3_PORT, 1, 65_535, fail);
   const bucket = values.bucket ?? DEFAULT_BUCKET;
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
-    throw new Usage(
+  if (!isBucketName(bucket)) {
+    throw new UsageError(
       `--bucket ${JSON.stringify(bucket)} is not a bucket name: 3 to 63 lower-case letters, digits, dots and hyphens.`,
     );
   }
@@ -62,14 +55,7 @@ function portFree(port: number): Promise<boolean> {
 }
 
 async function main(): Promise<number> {
-  let chosen: ReturnType<typeof options>;
-  try {
-    chosen = options();
-  } catch (err) {
-    if (!(err instanceof Usage)) throw err;
-    console.error(`${err.message}\n${USAGE}`);
-    return 2;
-  }
+  const chosen = options();
   if (chosen === 'help') {
     console.log(USAGE);
     return 0;
@@ -98,8 +84,5 @@ Ctrl-C stops it; the objects stay.`);
 
 main().then(
   (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? `${err.name}: ${err.message}` : err);
-    process.exit(2);
-  },
+  (err: unknown) => process.exit(reportFailure(err, 'npm run s3 -- --help')),
 );

@@ -7,7 +7,6 @@
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { UsageError } from '../cli/errors.ts';
 import { fleetFromEnv } from '../functions/adapters/lambda.ts';
 import { jsonLinesTelemetry } from '../functions/adapters/telemetry.ts';
@@ -15,7 +14,7 @@ import { wholeNumber } from '../functions/domain/config.ts';
 import { startStandin } from './citrix-standin/index.ts';
 import { thisProcess } from './lease-owner.ts';
 import { ensureLoopback } from './loopback.ts';
-import { checkConfiguration, reportFailure } from './preflight.ts';
+import { checkConfiguration, commandOptions, reportFailure } from './preflight.ts';
 import { describeOutcome, exitCode } from './report.ts';
 import { startLocalS3 } from './s3.ts';
 import { runExecution } from './workflow.ts';
@@ -34,18 +33,7 @@ const HELP = 'npm start -- --help';
 
 /** `--tenants N` (0: the one tenant of the environment) and `--window M` (WINDOW_MINUTES, checked by the collector). */
 function options(): { tenants: number; window: string | undefined; help: boolean } {
-  let values: { tenants?: string; window?: string; help?: boolean };
-  try {
-    values = parseArgs({
-      options: {
-        tenants: { type: 'string' },
-        window: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+  const values = commandOptions({ tenants: { type: 'string' }, window: { type: 'string' } });
   const fail = (message: string) => new UsageError(message);
   return {
     tenants: wholeNumber(values.tenants, '--tenants', 0, 1, 40, fail),

@@ -70,7 +70,7 @@ const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
     );
 
 /** The S3 naming rules of general purpose buckets (S3 User Guide, "General purpose bucket naming rules"). */
-function isBucketName(name: string): boolean {
+export function isBucketName(name: string): boolean {
   return (
     /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) &&
     !name.includes('..') &&

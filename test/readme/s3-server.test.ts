@@ -44,4 +44,20 @@ describe('npm run s3', () => {
       `Port ${port} on 127.0.0.1 is in use (another npm run s3?): stop that, or choose another port with --port N or S3_PORT=N.`,
     );
   });
+
+  it.each([
+    [['--bogus'], "UsageError: Unknown option '--bogus'. See npm run s3 -- --help."],
+    [
+      ['--bucket', 'My_Bucket!'],
+      'UsageError: --bucket "My_Bucket!" is not a bucket name: 3 to 63 lower-case letters, digits, dots and hyphens. See npm run s3 -- --help.',
+    ],
+  ])(
+    'refuses %j in one line, as every local command does, and exits 2 without starting',
+    async (args, said) => {
+      const { code, out } = await s3Server(args);
+
+      expect(code, out).toBe(2);
+      expect(out.trim()).toBe(said);
+    },
+  );
 });
