@@ -1,6 +1,6 @@
 /**
- * `npm start` as a newcomer runs it: the README's own commands (`<!-- recipe: start -->` and
- * `<!-- recipe: start-tenants -->`), run by bash in a checkout of its own with a fresh environment, with
+ * `npm start` as a newcomer runs it: the README's own commands (`<!-- recipe: start -->`,
+ * `<!-- recipe: start-tenants -->` and `<!-- recipe: start-window -->`), run by bash in a checkout of its own with a fresh environment, with
  * the bundled stand-in and s3rver it starts itself. What is asserted is what the user sees: the exit code
  * and the message.
  */
@@ -60,6 +60,24 @@ describe('npm start', () => {
       expect(out).toContain(`citrix_monitor/${id}/{Entity}/`);
     }
     expect(out.match(/7,500 rows, 5 objects published/g)).toHaveLength(3);
+  });
+
+  it('collects the newest settled 5-minute window with --window 5, in the same layout', async () => {
+    const { code, out } = await fromReadme('start-window');
+
+    expect(code, out).toBe(0);
+    const window = out.match(
+      /Window \S+T(\d\d):(\d\d):00Z\.\.(\d\d):(\d\d):00Z: ([\d,]+) rows, 5 objects published/,
+    );
+    expect(window, out).not.toBeNull();
+    const [, startHour, startMinute, endHour, endMinute, rows] = window ?? [];
+    expect(Number(startMinute) % 5).toBe(0);
+    expect(
+      (Number(endHour) * 60 + Number(endMinute) - Number(startHour) * 60 - Number(startMinute) + 1440) % 1440,
+    ).toBe(5);
+    expect(Number(rows?.replace(/,/g, ''))).toBe(625);
+    expect(out).not.toMatch(/^ {2}Hour /m);
+    expect(out).toContain('citrix_monitor/{Entity}/year=YYYY/month=MM/day=DD/hour=HH/');
   });
 
   it('refuses a tenant count out of range with exit 2, saying what it expects', async () => {

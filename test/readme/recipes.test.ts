@@ -16,6 +16,7 @@ import { freePort, sandbox, type Terminal, terminal, terminalEnv } from './run.t
 const RUN_BY: Record<string, string> = {
   start: 'test/integration/start.test.ts',
   'start-tenants': 'test/integration/start.test.ts',
+  'start-window': 'test/integration/start.test.ts',
   'real-api-standin': 'test/readme/recipes.test.ts',
   'real-api-s3': 'test/readme/recipes.test.ts',
   'real-api': 'test/readme/recipes.test.ts',
