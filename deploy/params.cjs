@@ -6,7 +6,8 @@
  *    parameter from `--param name=value` first, then from that file, then from `params.default` in
  *    serverless.yml. The file holds plain values (no `${…}` variables) and only names that `params.default`
  *    declares, so a typo is refused rather than silently deployed as the default.
- * 2. Before `package` (which `deploy` runs) and before a `deploy --package DIR`, the resolved parameters
+ * 2. Before `package` (which `deploy` runs) and before a `deploy --package DIR`, the stage file must hold
+ *    none of params/example.yml's placeholders (YOUR_…), and the resolved parameters
  *    (custom.deployParams) must name a customer (customerId and clientId) or say that the tenants come from
  *    the tenant list in the bucket (tenantList: 'true'): the list is in S3, which packaging cannot see.
  *
@@ -17,6 +18,9 @@
 const { existsSync } = require('node:fs');
 const path = require('node:path');
 
+/** How params/example.yml writes a value the operator must replace: YOUR_CUSTOMER_ID, YOUR_API_CLIENT_ID. */
+const EXAMPLE_PLACEHOLDER = /^YOUR_[A-Z0-9_]+$/;
+
 const isPlainObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 class DeployParams {
@@ -25,6 +29,8 @@ class DeployParams {
     const configuration = serverless.configurationInput;
     this.stage = String(options.stage ?? configuration.provider?.stage ?? 'dev');
     this.file = path.join('params', `${this.stage}.yml`);
+    /** The stage file's lines still holding params/example.yml's placeholders (YOUR_CUSTOMER_ID, …). */
+    this.placeholders = [];
     this.loadStageFile(configuration);
     const check = () => this.check();
     this.hooks = { 'before:package:initialize': check, 'before:deploy:deploy': check };
@@ -49,13 +55,19 @@ class DeployParams {
       }
       // serverless.yml's defaults are strings ('1000', 'true'): a bare 1000 or true in the file means the same.
       if (value !== null && value !== undefined) fromFile[name] = String(value);
+      if (EXAMPLE_PLACEHOLDER.test(String(value ?? ''))) this.placeholders.push(`${name}: ${value}`);
     }
     configuration.params = { ...configuration.params };
     configuration.params[this.stage] = { ...fromFile, ...configuration.params[this.stage] };
   }
 
-  /** Refuses a package or deploy with neither a customer nor a tenant list. */
+  /** Refuses a package or deploy with example placeholders, or with neither a customer nor a tenant list. */
   check() {
+    if (this.placeholders.length > 0) {
+      throw this.error(
+        `${this.file} still holds the example's placeholders (${this.placeholders.join(', ')}): replace each with your own value, or delete its line. customerId is the Citrix Cloud customer ID and clientId the ID of its API client (Citrix Cloud > Identity and Access Management > API Access).`,
+      );
+    }
     const given = this.serverless.service.custom?.deployParams ?? {};
     const set = (name) => typeof given[name] === 'string' && given[name].trim() !== '';
     const tenantList = set('tenantList') ? given.tenantList.trim() : 'false';

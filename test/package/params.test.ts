@@ -76,16 +76,19 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('packaging a stage that names no customer and no tenant list', () => {
+describe('packaging a stage that is not configured yet', () => {
   let nothing: Packaged;
   let halfACustomer: Packaged;
   let misspelt: Packaged;
+  let copied: Packaged;
 
   beforeAll(async () => {
-    [nothing, halfACustomer, misspelt] = await Promise.all([
+    [nothing, halfACustomer, misspelt, copied] = await Promise.all([
       packageStage(service({}), 'prod'),
       packageStage(service({ prod: 'customerId: c-1\n' }), 'prod'),
       packageStage(service({ prod: 'custmerId: c-1\nclientId: client-1\n' }), 'prod'),
+      // The README's first step, `cp params/example.yml params/prod.yml`, with the editing forgotten.
+      packageStage(service({ prod: readFileSync(join(ROOT, 'params/example.yml'), 'utf8') }), 'prod'),
     ]);
   }, 240_000);
 
@@ -103,6 +106,14 @@ describe('packaging a stage that names no customer and no tenant list', () => {
       'Deploy parameters: customerId is set but clientId is empty for stage "prod": set clientId in params/prod.yml',
     );
     expect(halfACustomer.template).toBeNull();
+  });
+
+  it('refuses params/example.yml copied unedited, naming each placeholder left', () => {
+    expect(copied.code).toBe(1);
+    expect(copied.output).toContain(
+      "Deploy parameters: params/prod.yml still holds the example's placeholders (customerId: YOUR_CUSTOMER_ID, clientId: YOUR_API_CLIENT_ID): replace each with your own value, or delete its line.",
+    );
+    expect(copied.template).toBeNull();
   });
 
   it('refuses a stage file setting a name that is not a parameter, rather than deploying the default', () => {
