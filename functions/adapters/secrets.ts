@@ -89,11 +89,25 @@ function secretsManagerFailure(err: unknown, secretId: string, tenant: string | 
   return cause;
 }
 
-/** Refuses the placeholder the stack created, so that runs say so rather than fail as CitrixAuthFailed. */
+/** The example values of the commands that set the secret (README, this module's message), pasted as they are. */
+const EXAMPLE_SECRETS = new Set(['YOUR_CLIENT_SECRET', '<client secret>']);
+
+/** What a secret's text still is instead of a client secret, if it is a placeholder: null if it is not. */
+function placeholder(text: string | undefined): string | null {
+  if (text?.startsWith(PLACEHOLDER_MARK)) return 'the placeholder the stack created';
+  const trimmed = text?.trim() ?? '';
+  return EXAMPLE_SECRETS.has(trimmed) ? `the example value ${trimmed}, not the client secret` : null;
+}
+
+/**
+ * Refuses the placeholder the stack created, and the example value of the command that replaces it, so
+ * that runs say so rather than fail as CitrixAuthFailed.
+ */
 function refusePlaceholder(text: string | undefined, secretId: string, tenant: string | null): void {
-  if (text?.startsWith(PLACEHOLDER_MARK))
+  const what = placeholder(text);
+  if (what)
     throw new BadConfiguration(
-      `The client secret in ${secretId}${ofTenant(tenant)} is still the placeholder the stack created: set the client secret: aws secretsmanager put-secret-value --secret-id ${secretId} --secret-string '<client secret>'`,
+      `The client secret in ${secretId}${ofTenant(tenant)} is still ${what}: set the client secret: aws secretsmanager put-secret-value --secret-id ${secretId} --secret-string '<client secret>'`,
     );
 }
 

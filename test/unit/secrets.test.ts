@@ -178,6 +178,20 @@ describe('clientSecretResolver on the placeholder the stack creates', () => {
     expect(citrix.stats.tokenRequests).toBe(0);
   });
 
+  it.each(['YOUR_CLIENT_SECRET', '<client secret>'])(
+    'refuses %s, the example value of the command that sets the secret, pasted unedited',
+    async (example) => {
+      storeSecret({ SecretString: `${example}\n` });
+
+      const error = await refusal(clientSecretResolver(inSecretsManager, {}, client, 'acme'));
+
+      expect(error.name).toBe('BadConfiguration');
+      expect(error.message).toBe(
+        `The client secret in ${ARN} (tenant acme) is still the example value ${example}, not the client secret: set the client secret: aws secretsmanager put-secret-value --secret-id ${ARN} --secret-string '<client secret>'`,
+      );
+    },
+  );
+
   it('takes a secret that only mentions the placeholder text further in', async () => {
     storeSecret({ SecretString: 'real-s3cr3t REPLACE-ME' });
 
