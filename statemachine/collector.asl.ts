@@ -18,11 +18,19 @@ export const LAMBDA_SERVICE_ERRORS = [
 /**
  * An invocation cut short: middy ends a handler that reaches its Lambda timeout with a TimeoutError (its
  * timeoutEarlyInMillis), Lambda reports one it had to stop as Sandbox.Timedout, and Step Functions one that
- * outlasted the Task's TimeoutSeconds as States.Timeout. Retried on every Task but Report, as before: the
- * steps are safe to run again after a crash at any point (deterministic keys, compare-and-swap state,
- * claim and lease), and the fetch step resumes from its staged objects.
+ * outlasted the Task's TimeoutSeconds as States.Timeout. A process that died (out of memory, say) is
+ * Lambda's Runtime.ExitError, and Step Functions names such unhandled Lambda errors Lambda.Unknown (AWS,
+ * "Handle Lambda service exceptions": out-of-memory errors and function timeouts among them). Retried on
+ * every Task but Report, as before: the steps are safe to run again after a crash at any point
+ * (deterministic keys, compare-and-swap state, claim and lease), and the fetch step resumes from its staged
+ * objects. A bug in the code (a TypeError) is none of these, and is not retried.
  */
-export const INTERRUPTED_ERRORS = ['TimeoutError', 'Sandbox.Timedout'] as const;
+export const INTERRUPTED_ERRORS = [
+  'TimeoutError',
+  'Sandbox.Timedout',
+  'Runtime.ExitError',
+  'Lambda.Unknown',
+] as const;
 /** Raised only by a Task with TimeoutSeconds. */
 export const TASK_TIMEOUT = 'States.Timeout';
 

@@ -138,6 +138,40 @@ describe('the retries of the state machine', () => {
     expect(published).toEqual(expected);
   });
 
+  it.each(['Runtime.ExitError', 'Lambda.Unknown'])(
+    'retries the fetch step after its process died (%s), and publishes the hour once',
+    async (name) => {
+      const e = await environment({ rowsPerHour: 300, serverPageSize: 100 });
+      const hour = pastHour(5);
+      // FAULT INJECTED: the fetch step's process dies once, after it staged its first page (as Lambda reports
+      // a function out of memory): a telemetry port that throws an error of that name at the first row count.
+      let died = false;
+      const dying: Telemetry = {
+        log: () => {},
+        metric: () => {
+          if (died) return;
+          died = true;
+          throw Object.assign(new Error('Runtime exited with error: signal: killed'), { name });
+        },
+      };
+
+      const outcome = await runExecution(e.collector({ ENTITIES: 'Sessions' }, dying), {
+        input: { hour: iso(hour) },
+        startTime: hour + 2 * HOUR,
+        retryIntervalMs: 0,
+      });
+
+      expect(outcome.status, outcome.cause).toBe('SUCCEEDED');
+      expect(died).toBe(true);
+      expect(
+        outcome.invocations.FetchPages,
+        'the invocation that died, then its retry and the rest',
+      ).toBeGreaterThan(1);
+      const { published, expected } = await sessionsOf(e, hour);
+      expect(published).toEqual(expected);
+    },
+  );
+
   it('does not retry a bug: a TypeError fails the execution at its first occurrence', async () => {
     const e = await environment({ rowsPerHour: 300, serverPageSize: 100 });
     const hour = pastHour(5);
