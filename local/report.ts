@@ -34,6 +34,18 @@ function heldElsewhere(hour: CommitResult, now: number): string[] {
   ];
 }
 
+/**
+ * How the run moved the state: from where it was before its first window to where its last one left it,
+ * when it committed several windows (a catch-up), else why its one window moved it or did not.
+ */
+function stateMove(committed: readonly CommitResult[]): string {
+  const moves = committed.filter((c) => c.state.moved);
+  const [first, last] = [moves[0], committed.at(-1)];
+  if (moves.length < 2 || !first || !last?.state.moved)
+    return `${last?.state.moved ? 'moved' : 'not moved'}: ${last?.state.reason}`;
+  return `moved: advanced from ${first.state.from ?? 'no state'} to ${last.state.to} over ${moves.length} windows`;
+}
+
 /** What a person reads after a run: what was published, where, the state, or what failed and what to do. */
 export function describeOutcome(
   outcome: ExecutionOutcome,
@@ -88,7 +100,7 @@ function describeTenant(out: TenantOutput, config: Config, indent: string, now: 
   const last = out.committed.at(-1);
   if (last)
     lines.push(
-      `${indent}State s3://${config.workBucket}/${config.stateKey}: last_hour_utc ${last.state.lastHour ?? 'none'} (${last.state.moved ? 'moved' : 'not moved'}: ${last.state.reason})`,
+      `${indent}State s3://${config.workBucket}/${config.stateKey}: last_hour_utc ${last.state.lastHour ?? 'none'} (${stateMove(out.committed)})`,
     );
   lines.push(
     `${indent}Published under s3://${config.bucket}/${config.prefix}/{Entity}/year=YYYY/month=MM/day=DD/hour=HH/`,

@@ -52,7 +52,14 @@ export interface CommitResult {
   /** For `publishing-elsewhere`: the lease of the run that holds the hour, and until when. */
   readonly heldBy?: Lease;
   /** The state after this commit, and why it did or did not move. */
-  readonly state: { lastHour: string | null; moved: boolean; reason: string };
+  readonly state: {
+    lastHour: string | null;
+    moved: boolean;
+    reason: string;
+    /** When this commit moved the state: where it was (its last window's end; null: no state), and is. */
+    from?: string | null;
+    to?: string;
+  };
 }
 
 const now = (c: Collector) => (c.now ?? Date.now)();
@@ -449,7 +456,8 @@ async function advanceState(c: Collector, window: Window, task: CommitTask): Pro
     });
     if (written) {
       const lastHour = formatHour(lastWholeHour(window.end));
-      return { lastHour, moved: true, reason: `advanced from ${at} to ${formatMinute(window.end)}` };
+      const [from, to] = [state.end === null ? null : formatMinute(state.end), formatMinute(window.end)];
+      return { lastHour, moved: true, reason: `advanced from ${at} to ${to}`, from, to };
     }
   }
   throw new StateCorrupt(`The state file kept changing while ${label} was being committed; run again.`);

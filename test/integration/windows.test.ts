@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { fleetFromEnv } from '../../functions/adapters/lambda.ts';
 import type { Collector } from '../../functions/domain/collector.ts';
+import { describeOutcome } from '../../local/report.ts';
 import { runExecution } from '../../local/workflow.ts';
 import {
   HOUR,
@@ -187,6 +188,11 @@ describe('five-minute windows, under faults', () => {
     expect(await sim.stateEnd()).toBe(new Date(first + 2 * HOUR).toISOString().replace('.000Z', 'Z'));
     const rows = (await sim.published()).map((r) => `${r.entity} ${r.version}`);
     expect([...rows].sort()).toEqual(truth(sim.e, first, first + 2 * HOUR));
+    // What npm start and npm run collect print: the state's move over the whole run, not its last window's.
+    const summary = describeOutcome(outcome, () => sim.e.collector({}).config, 1);
+    expect(summary).toContain(
+      `(moved: advanced from ${hhmm(first)} to ${hhmm(first + 2 * HOUR)} over 24 windows)`,
+    );
   }, 240_000);
 
   it('publishes every window once when an execution is killed part-way and redriven', async () => {
