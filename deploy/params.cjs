@@ -21,6 +21,10 @@ const path = require('node:path');
 /** How params/example.yml writes a value the operator must replace: YOUR_CUSTOMER_ID, YOUR_API_CLIENT_ID. */
 const EXAMPLE_PLACEHOLDER = /^YOUR_[A-Z0-9_]+$/;
 
+/** Where a customer's two IDs are found, for the messages that ask for them. */
+const CUSTOMER_IDS =
+  'customerId is the Citrix Cloud customer ID and clientId the ID of its API client (Citrix Cloud > Identity and Access Management > API Access).';
+
 const isPlainObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 class DeployParams {
@@ -64,8 +68,11 @@ class DeployParams {
   /** Refuses a package or deploy with example placeholders, or with neither a customer nor a tenant list. */
   check() {
     if (this.placeholders.length > 0) {
+      const customer = this.placeholders.some((line) => /^(customerId|clientId):/.test(line))
+        ? ` ${CUSTOMER_IDS}`
+        : '';
       throw this.error(
-        `${this.file} still holds the example's placeholders (${this.placeholders.join(', ')}): replace each with your own value, or delete its line. customerId is the Citrix Cloud customer ID and clientId the ID of its API client (Citrix Cloud > Identity and Access Management > API Access).`,
+        `${this.file} still holds the example's placeholders (${this.placeholders.join(', ')}): replace each with your own value, or delete its line.${customer}`,
       );
     }
     const given = this.serverless.service.custom?.deployParams ?? {};
@@ -81,7 +88,7 @@ class DeployParams {
       const [absent] = missing;
       const present = absent === 'customerId' ? 'clientId' : 'customerId';
       throw this.error(
-        `${present} is set but ${absent} is empty for stage "${this.stage}": set ${absent} ${where}. customerId is the Citrix Cloud customer ID and clientId the ID of its API client (Citrix Cloud > Identity and Access Management > API Access).`,
+        `${present} is set but ${absent} is empty for stage "${this.stage}": set ${absent} ${where}. ${CUSTOMER_IDS}`,
       );
     }
     throw this.error(

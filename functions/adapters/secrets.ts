@@ -41,8 +41,10 @@ export function clientSecretResolver(
   const fromSecretsManager = async (secretId: string): Promise<string | undefined> => {
     provider ??= new SecretsProvider({ awsSdkV3Client: client() });
     const text = await readSecret(provider, secretId, tenant);
-    refusePlaceholder(text, secretId, tenant);
-    return text?.startsWith('{') ? clientSecretOfJson(text) : text;
+    const secret = text?.startsWith('{') ? clientSecretOfJson(text) : text;
+    // The stack's placeholder is the whole text; an example value may also be the JSON form's field.
+    refusePlaceholder(text?.startsWith(PLACEHOLDER_MARK) ? text : secret, secretId, tenant);
+    return secret;
   };
   return async () => {
     const value =

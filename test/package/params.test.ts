@@ -81,14 +81,21 @@ describe('packaging a stage that is not configured yet', () => {
   let halfACustomer: Packaged;
   let misspelt: Packaged;
   let copied: Packaged;
+  let subjectLeft: Packaged;
 
   beforeAll(async () => {
-    [nothing, halfACustomer, misspelt, copied] = await Promise.all([
+    [nothing, halfACustomer, misspelt, copied, subjectLeft] = await Promise.all([
       packageStage(service({}), 'prod'),
       packageStage(service({ prod: 'customerId: c-1\n' }), 'prod'),
       packageStage(service({ prod: 'custmerId: c-1\nclientId: client-1\n' }), 'prod'),
       // The README's first step, `cp params/example.yml params/prod.yml`, with the editing forgotten.
       packageStage(service({ prod: readFileSync(join(ROOT, 'params/example.yml'), 'utf8') }), 'prod'),
+      packageStage(
+        service({
+          prod: 'customerId: c-1\nclientId: client-1\nsecopsSubjectId: YOUR_SUBJECT_ID_FROM_THE_FEED_FORM\n',
+        }),
+        'prod',
+      ),
     ]);
   }, 240_000);
 
@@ -113,7 +120,17 @@ describe('packaging a stage that is not configured yet', () => {
     expect(copied.output).toContain(
       "Deploy parameters: params/prod.yml still holds the example's placeholders (customerId: YOUR_CUSTOMER_ID, clientId: YOUR_API_CLIENT_ID): replace each with your own value, or delete its line.",
     );
+    expect(copied.output).toContain('customerId is the Citrix Cloud customer ID');
     expect(copied.template).toBeNull();
+  });
+
+  it('names a placeholder left in another line alone, without the customer IDs that are set', () => {
+    expect(subjectLeft.code).toBe(1);
+    expect(subjectLeft.output).toContain(
+      "params/prod.yml still holds the example's placeholders (secopsSubjectId: YOUR_SUBJECT_ID_FROM_THE_FEED_FORM): replace each with your own value, or delete its line.",
+    );
+    expect(subjectLeft.output).not.toContain('customerId is the Citrix Cloud customer ID');
+    expect(subjectLeft.template).toBeNull();
   });
 
   it('refuses a stage file setting a name that is not a parameter, rather than deploying the default', () => {

@@ -178,10 +178,14 @@ describe('clientSecretResolver on the placeholder the stack creates', () => {
     expect(citrix.stats.tokenRequests).toBe(0);
   });
 
-  it.each(['YOUR_CLIENT_SECRET', '<client secret>'])(
-    'refuses %s, the example value of the command that sets the secret, pasted unedited',
-    async (example) => {
-      storeSecret({ SecretString: `${example}\n` });
+  it.each([
+    ['YOUR_CLIENT_SECRET', 'YOUR_CLIENT_SECRET\n'],
+    ['<client secret>', '<client secret>'],
+    ['YOUR_CLIENT_SECRET', '{"client_secret": "YOUR_CLIENT_SECRET"}'],
+  ])(
+    'refuses %s, the example value of the command that sets the secret, put as %j',
+    async (example, text) => {
+      storeSecret({ SecretString: text });
 
       const error = await refusal(clientSecretResolver(inSecretsManager, {}, client, 'acme'));
 
