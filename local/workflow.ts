@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Context } from 'aws-lambda';
 import {
@@ -6,6 +7,7 @@ import {
   StateMachine,
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
+import { z } from 'zod';
 import { fleetOf } from '../functions/adapters/lambda.ts';
 import { commitHandler } from '../functions/commit.ts';
 import type { Collector, Plan } from '../functions/domain/collector.ts';
@@ -25,6 +27,17 @@ import { fetchPageHandler } from '../functions/fetch-page.ts';
 import { planHandler, type TenantPlan } from '../functions/plan.ts';
 import { reportHandler } from '../functions/report.ts';
 import { tenantsHandler } from '../functions/tenants.ts';
+import {
+  AccountConcurrency,
+  dataLimitExceeded,
+  HistoryMeter,
+  LAMBDA_TIMEOUT_SECONDS,
+  type LoggedEvent,
+  NEW_ACCOUNT_CONCURRENCY,
+  PAYLOAD_LIMIT_BYTES,
+  payloadBytes,
+  StepFunctionsError,
+} from './aws-limits.ts';
 
 const ASL_PATH = new URL('../statemachine/collector.asl.json', import.meta.url);
 
@@ -67,6 +80,9 @@ export interface Redrive {
   readonly count: number;
 }
 
+/** A placeholder Lambda ARN for a local handler (aws-local-stepfunctions keys them by state name). */
+const LOCAL_ARN = (fn: string) => `arn:aws:lambda:us-east-1:000000000000:function:local-${fn}`;
+
 /**
  * The deployed ASL file, with each `{"Fn::GetAtt": [fn, "Arn"]}` (resolved by serverless-step-functions
  * at package time) replaced by a placeholder Lambda ARN: the Task states are then served in-process by
@@ -76,7 +92,7 @@ export function loadDefinition(): StateMachineDefinition {
   const text = readFileSync(ASL_PATH, 'utf8');
   return JSON.parse(text, (_key, value: unknown) => {
     const getAtt = (value as { 'Fn::GetAtt'?: [string, string] } | null)?.['Fn::GetAtt'];
-    return getAtt ? `arn:aws:lambda:us-east-1:000000000000:function:local-${getAtt[0]}` : value;
+    return getAtt ? LOCAL_ARN(getAtt[0]) : value;
   }) as StateMachineDefinition;
 }
 
@@ -95,6 +111,15 @@ export interface ExecutionOutcome {
   /** On failure: the error name (from functions/domain/errors.ts) and its message. */
   readonly error?: string;
   readonly cause?: string;
+  /**
+   * History events as Step Functions would write them (local/aws-limits.ts): the parent's, and each child
+   * execution's (one per tenant the run started, in the order they started).
+   */
+  readonly history: { readonly parent: number; readonly children: readonly number[] };
+  /** The largest state output of the run, parent or child, in bytes (the quota is 256 KiB). */
+  readonly largestOutputBytes: number;
+  /** The account's Lambda concurrency: its limit, the most invocations at once, and the throttled ones. */
+  readonly lambda: { readonly limit: number; readonly peak: number; readonly throttles: number };
   /** Handler invocations by task state, counted here because the local event log can drop Map events. */
   readonly invocations: Record<TaskState, number>;
   /** Invocations that ran past their Lambda timeout (failed as `Sandbox.Timedout`, as Lambda fails them). */
@@ -135,8 +160,20 @@ export interface RunOptions {
   readonly executionName?: string;
   /** Pause between ASL retries, in ms (the ASL's own intervals are seconds to minutes). */
   readonly retryIntervalMs?: number;
-  /** The Lambda timeout that the fetch handler sees through `getRemainingTimeInMillis`. */
+  /**
+   * One Lambda timeout for every function, which the fetch handler sees through
+   * `getRemainingTimeInMillis`. Default: each function's own (serverless.yml).
+   */
   readonly lambdaTimeoutMs?: number;
+  /** Pause between retries of a throttled invocation, in ms (default 250). */
+  readonly throttledRetryMs?: number;
+  /**
+   * The account's Lambda concurrency, shared by every invocation of the run: one over it fails
+   * `Lambda.TooManyRequestsException`. Default: {@link NEW_ACCOUNT_CONCURRENCY}, a new account's.
+   */
+  readonly accountConcurrency?: number;
+  /** The definition to run instead of statemachine/collector.asl.json (a test of the runner itself). */
+  readonly definition?: StateMachineDefinition;
   /**
    * Redrive of a failed or killed execution (aws-local-stepfunctions has no redrive): the same execution
    * name, run again from where the outcome's `redrive` says, with the context's redrive count raised.
@@ -164,9 +201,193 @@ function lambdaContext(name: string, timeoutMs: number): Context {
   } as Context;
 }
 
+/** The runner's Task that starts one child execution of a Distributed Map (it writes no history of its own). */
+const CHILD_EXECUTION = 'Child execution';
+
+/** A definition walked as plain JSON. */
+type Json = Record<string, unknown>;
+const isJson = (value: unknown): value is Json => typeof value === 'object' && value !== null;
+
+/** A Map state, as much of it as the split reads. */
+const mapSchema = z.looseObject({
+  Type: z.literal('Map'),
+  ItemProcessor: z.looseObject({
+    ProcessorConfig: z.looseObject({ Mode: z.string().optional() }).optional(),
+    StartAt: z.string(),
+    States: z.record(z.string(), z.unknown()),
+  }),
+});
+
+/** A definition built here from parts of the deployed one (aws-local-stepfunctions validates none: noValidate). */
+const asDefinition = (value: Json): StateMachineDefinition => value as unknown as StateMachineDefinition;
+
+/**
+ * The definition split where AWS splits it: the parent, in which each item of the Distributed Map is handed
+ * to the runner's {@link CHILD_EXECUTION} Task, and the map's ItemProcessor, which the runner executes as a
+ * child execution of its own for each item (its own history, payloads and `$$.Execution`).
+ */
+export function splitAtDistributedMap(definition: StateMachineDefinition): {
+  parent: StateMachineDefinition;
+  child: StateMachineDefinition;
+  map: string;
+} {
+  const states: Json = { ...definition.States };
+  for (const [map, state] of Object.entries(states)) {
+    const parsed = mapSchema.safeParse(state);
+    if (!parsed.success || parsed.data.ItemProcessor.ProcessorConfig?.Mode !== 'DISTRIBUTED') continue;
+    const { ProcessorConfig: _config, ...child } = parsed.data.ItemProcessor;
+    const { Label: _label, ...inline } = parsed.data;
+    const runner = {
+      ProcessorConfig: { Mode: 'INLINE' },
+      StartAt: CHILD_EXECUTION,
+      States: { [CHILD_EXECUTION]: { Type: 'Task', Resource: LOCAL_ARN('child-execution'), End: true } },
+    };
+    const parent = { ...definition, States: { ...states, [map]: { ...inline, ItemProcessor: runner } } };
+    return { parent: asDefinition(parent), child: asDefinition(child), map };
+  }
+  throw new Error('The state machine has no Distributed Map: local/workflow.ts runs its items as children.');
+}
+
+/** Step Functions' context of an execution (`$$.Execution`). */
+interface ExecutionContext {
+  readonly [field: string]: JSONValue;
+  readonly Id: string;
+  readonly Name: string;
+  readonly Input: JSONValue;
+  readonly StartTime: string;
+  readonly RedriveCount: number;
+}
+
+/** How one execution (the parent or a child) ended, and what it wrote against AWS's quotas. */
+interface Settled {
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  readonly output?: JSONValue;
+  /** The failure as Step Functions reports it: its error name and cause. */
+  readonly failure?: { readonly name: string; readonly message: string };
+  readonly history: number;
+  readonly largestOutput: number;
+}
+
+/** What every execution of one run shares: the handlers, the account's concurrency, the counts. */
+interface Shared {
+  /** The Task states' local handlers, for an execution that `terminate` fails. */
+  readonly handlers: (terminate: (error: StepFunctionsError) => void) => Record<string, LocalHandler>;
+  readonly retryOverrides: Record<string, number[]>;
+  readonly tally?: { events: Record<string, number>; statesEntered: Record<string, number> };
+}
+
+type LocalHandler = (event: JSONValue) => Promise<JSONValue>;
+
+/**
+ * Runs one execution of `definition` with aws-local-stepfunctions under AWS's quotas: its history and
+ * every state's output are metered from its event log as it runs, and a passed quota fails the execution
+ * the way AWS fails it, uncaught (the run is aborted where it is, and reported FAILED with the quota's error).
+ */
+async function execute(
+  shared: Shared,
+  definition: StateMachineDefinition,
+  context: ExecutionContext,
+  kill: AbortSignal | undefined,
+  children?: { readonly map: string; readonly run: LocalHandler },
+): Promise<Settled> {
+  let terminal: StepFunctionsError | undefined;
+  const machine = new StateMachine(definition, { validationOptions: { noValidate: true } });
+  const local = {
+    ...shared.handlers((e) => terminate(e)),
+    ...(children ? { [CHILD_EXECUTION]: children.run } : {}),
+  };
+  const run = machine.run(context.Input, {
+    overrides: { taskResourceLocalHandlers: local, retryIntervalOverrides: shared.retryOverrides },
+    context: { Execution: context },
+  });
+  function terminate(error: StepFunctionsError) {
+    terminal ??= error;
+    run.abort();
+  }
+  const onKill = () => run.abort();
+  kill?.addEventListener('abort', onKill, { once: true });
+  const meter = new HistoryMeter(new Set([CHILD_EXECUTION]), new Set(children ? [children.map] : []));
+  const metered = meterLog(run.eventLogs, meter, terminate, shared.tally);
+  const inputBytes = payloadBytes(context.Input);
+  if (inputBytes > PAYLOAD_LIMIT_BYTES) terminate(dataLimitExceeded('execution input', inputBytes));
+  try {
+    const output = await run.result;
+    await metered;
+    return { status: 'SUCCEEDED', output, history: meter.events, largestOutput: meter.largestOutput };
+  } catch (err) {
+    await metered;
+    const counts = { history: meter.events, largestOutput: meter.largestOutput };
+    if (terminal) return { status: 'FAILED', failure: terminal, ...counts };
+    if (err instanceof ExecutionAbortedError) return { status: 'ABORTED', ...counts };
+    if (!(err instanceof ExecutionError)) throw err;
+    const inner = (err as { cause?: unknown }).cause as
+      | { name?: string; message?: string; cause?: unknown }
+      | undefined;
+    const original = (inner?.cause ?? inner) as { name?: string; message?: string } | undefined;
+    return {
+      status: 'FAILED',
+      failure: { name: original?.name ?? err.name, message: original?.message ?? err.message },
+      ...counts,
+    };
+  } finally {
+    kill?.removeEventListener('abort', onKill);
+  }
+}
+
+/** Reads an execution's event log as it is written, metering it; ends when the log closes. */
+async function meterLog(
+  log: AsyncIterable<LoggedEvent>,
+  meter: HistoryMeter,
+  terminate: (error: StepFunctionsError) => void,
+  tally: Shared['tally'],
+): Promise<void> {
+  for await (const event of log) {
+    const failure = meter.count(event);
+    if (failure) terminate(failure);
+    if (!tally || meter.hides(event)) continue;
+    tally.events[event.type] = (tally.events[event.type] ?? 0) + 1;
+    if (event.type === 'StateEntered' && event.state)
+      tally.statesEntered[event.state.name] = (tally.statesEntered[event.state.name] ?? 0) + 1;
+  }
+}
+
+/**
+ * Each Task's pause between retries: `retryMs` for each retrier, but `throttledMs` for the one that retries
+ * Lambda's throttling, which must outlast the invocations that hold the account's concurrency.
+ */
+function retryOverridesOf(
+  definitions: readonly StateMachineDefinition[],
+  retryMs: number,
+  throttledMs: number,
+) {
+  const overrides: Record<string, number[]> = {};
+  const walk = (states: unknown): void => {
+    if (!isJson(states)) return;
+    for (const [name, state] of Object.entries(states)) {
+      if (!isJson(state)) continue;
+      if (Array.isArray(state.Retry)) {
+        overrides[name] = state.Retry.map((r: unknown) =>
+          isJson(r) &&
+          Array.isArray(r.ErrorEquals) &&
+          r.ErrorEquals.includes('Lambda.TooManyRequestsException')
+            ? throttledMs
+            : retryMs,
+        );
+      }
+      if (Array.isArray(state.Branches)) for (const b of state.Branches) if (isJson(b)) walk(b.States);
+      if (isJson(state.ItemProcessor)) walk(state.ItemProcessor.States);
+    }
+  };
+  for (const d of definitions) walk(d.States);
+  return overrides;
+}
+
 /**
  * Runs one execution of the real state machine in-process with aws-local-stepfunctions, every Task
- * served by the same handler modules that run in Lambda.
+ * served by the same handler modules that run in Lambda, under AWS's quotas (local/aws-limits.ts): the
+ * Distributed Map's items run as child executions of their own, each with its own history and
+ * `$$.Execution`; every invocation takes a slot of the account's Lambda concurrency and ends at its
+ * function's timeout.
  */
 export async function runExecution(
   collectors: Collector | Fleet,
@@ -174,18 +395,116 @@ export async function runExecution(
 ): Promise<ExecutionOutcome> {
   const executionName = options.executionName ?? `local-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   const fleet = 'collector' in collectors ? collectors : fleetOf(collectors);
+  const redriveCount = options.redriveOf?.count ?? 0;
+  const startMs =
+    options.startTime ?? ('collector' in collectors ? Date.now() : (collectors.now ?? Date.now)());
+  const startTime = new Date(startMs).toISOString();
+  const began = Date.now();
+  const tasks = taskInvoker(fleet, options, startTime, redriveCount);
+  const { parent, child, map } = splitAtDistributedMap(options.definition ?? loadDefinition());
+  const shared: Shared = {
+    handlers: tasks.handlers,
+    retryOverrides: retryOverridesOf(
+      [parent, child],
+      options.retryIntervalMs ?? 1000,
+      options.throttledRetryMs ?? 250,
+    ),
+    ...(options.countEvents ? { tally: { events: {}, statesEntered: {} } } : {}),
+  };
+  const stopChildren = new AbortController();
+  const childSignal = options.kill
+    ? AbortSignal.any([options.kill, stopChildren.signal])
+    : stopChildren.signal;
+  const children: number[] = [];
+  let largest = 0;
+  const runChild: LocalHandler = async (item) => {
+    const name = `${executionName}-Tenant-${children.length + 1}-${randomUUID().slice(0, 8)}`;
+    children.push(0);
+    const slot = children.length - 1;
+    const context = {
+      Id: `arn:aws:states:us-east-1:000000000000:execution:local/Tenant:${name}`,
+      Name: name,
+      Input: item,
+      StartTime: new Date(startMs + Date.now() - began).toISOString(),
+      RedriveCount: 0,
+    };
+    const settled = await execute(shared, child, context, childSignal);
+    children[slot] = settled.history;
+    largest = Math.max(largest, settled.largestOutput);
+    if (settled.status === 'SUCCEEDED') return settled.output ?? null;
+    throw new StepFunctionsError(
+      'States.ExceedToleratedFailureThreshold',
+      `The specified tolerated failure threshold was exceeded: child execution ${name} ${settled.status}${settled.failure ? ` with ${settled.failure.name}: ${settled.failure.message}` : ''}`,
+    );
+  };
+  const input = (options.redriveOf?.input ?? options.input ?? {}) as JSONValue;
+  const context = {
+    Id: `arn:aws:states:us-east-1:000000000000:execution:local:${executionName}`,
+    Name: executionName,
+    Input: input,
+    StartTime: startTime,
+    RedriveCount: redriveCount,
+  };
+  const definition = options.redriveOf ? { ...parent, StartAt: options.redriveOf.from } : parent;
+  const settled = await execute(shared, definition, context, options.kill, { map, run: runChild });
+  stopChildren.abort();
+  const counts = {
+    invocations: tasks.invocations,
+    timeouts: tasks.timeouts(),
+    durationsMs: tasks.durationsMs,
+    history: { parent: settled.history, children },
+    largestOutputBytes: Math.max(largest, settled.largestOutput),
+    lambda: { peak: tasks.account.peak, throttles: tasks.account.throttles, limit: tasks.account.limit },
+    ...(shared.tally ?? {}),
+  };
+  return outcomeOf(settled, fleet, executionName, tasks, counts);
+}
+
+/** The outcome of a run, from how its parent execution settled. */
+async function outcomeOf(
+  settled: Settled,
+  fleet: Fleet,
+  executionName: string,
+  tasks: ReturnType<typeof taskInvoker>,
+  counts: Omit<ExecutionOutcome, 'status' | 'executionName'>,
+): Promise<ExecutionOutcome> {
+  const redrive = tasks.redrive();
+  if (settled.status === 'SUCCEEDED') {
+    const results = await tasks.gathered.results(fleet, executionName);
+    const only = results.length === 1 ? results[0] : undefined;
+    const output = only?.hours && only.committed ? (only as TenantOutput) : undefined;
+    return { status: 'SUCCEEDED', executionName, output, results, ...counts };
+  }
+  if (settled.status === 'ABORTED') return { status: 'ABORTED', executionName, redrive, ...counts };
+  // Best effort: the run's tenant list may not be readable when the execution failed on S3 itself.
+  const results = await tasks.gathered.results(fleet, executionName).catch(() => undefined);
+  return {
+    status: 'FAILED',
+    executionName,
+    redrive,
+    ...(results ? { results } : {}),
+    error: settled.failure?.name ?? 'Error',
+    // The Report step's message is its failures document (JSON): read as the CLI reads an execution's Cause.
+    cause: describeFailures(settled.failure?.message ?? ''),
+    ...counts,
+  };
+}
+
+/**
+ * The Task states' handlers, as Lambda would run them: each invocation takes a slot of the account's
+ * concurrency (or is throttled), ends at its function's timeout, and has its input and result held to
+ * the payload quota. Counts the invocations, and keeps where a redrive of the run would start.
+ */
+function taskInvoker(fleet: Fleet, options: RunOptions, startTime: string, redriveCount: number) {
   const invocations = { Tenants: 0, Plan: 0, FetchPages: 0, Commit: 0, Failed: 0, Report: 0 };
   const durationsMs = { Tenants: 0, Plan: 0, FetchPages: 0, Commit: 0, Failed: 0, Report: 0 };
+  const account = new AccountConcurrency(options.accountConcurrency ?? NEW_ACCOUNT_CONCURRENCY);
   const gathered = gatherResults();
   let timeouts = 0;
-  const redriveCount = options.redriveOf?.count ?? 0;
-  const startTime = new Date(
-    options.startTime ?? ('collector' in collectors ? Date.now() : (collectors.now ?? Date.now)()),
-  ).toISOString();
-  let redrive: Redrive | undefined = options.redriveOf && { ...options.redriveOf, count: redriveCount + 1 };
-  const timeoutMs = options.lambdaTimeoutMs ?? 900_000;
+  const next = redriveCount + 1;
+  let redrive: Redrive | undefined = options.redriveOf && { ...options.redriveOf, count: next };
   // biome-ignore lint/suspicious/noExplicitAny: each handler takes the event type its state sends
-  const handlers: Record<TaskState, (event: any, context: Context) => Promise<unknown>> = {
+  const real: Record<TaskState, (event: any, context: Context) => Promise<unknown>> = {
     Tenants: tenantsHandler(() => fleet),
     Plan: planHandler(() => fleet),
     FetchPages: fetchPageHandler(() => fleet),
@@ -193,109 +512,70 @@ export async function runExecution(
     Failed: failedHandler(() => fleet),
     Report: reportHandler(() => fleet),
   };
-  const local = Object.fromEntries(
-    Object.entries(handlers).map(([state, handler]) => [
-      state,
-      async (event: JSONValue) => {
-        invocations[state as TaskState] += 1;
-        const name = TASKS[state as TaskState];
-        const next = redriveCount + 1;
-        if (state === 'Report') {
-          redrive = {
-            from: 'Report',
-            input: (event as unknown as { state: CollectedState }).state,
-            count: next,
-          };
-        }
-        // Lambda ends an invocation at its timeout. Here the handler's promise is only abandoned, not
-        // frozen, so a test that lets a handler overrun must not rely on what it does afterwards.
-        let timer: NodeJS.Timeout | undefined;
-        const startedMs = performance.now();
-        let failed = true;
-        const timedOut = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            timeouts += 1;
-            reject(new SandboxTimedout(`Task timed out after ${timeoutMs / 1000} seconds (${name})`));
-          }, timeoutMs);
-        });
-        try {
-          // aws-local-stepfunctions 3.0.0 overwrites the context's Execution.StartTime with its own clock: the
-          // Tenants step gets the execution's start time here, as $$.Execution.StartTime gives it in AWS.
-          const sent = state === 'Tenants' ? { ...(event as object), startTime } : event;
-          const result = await Promise.race([handler(sent, lambdaContext(name, timeoutMs)), timedOut]);
-          if (state === 'Tenants')
-            redrive = { from: 'Collect tenants', input: result as TenantsPlan, count: next };
-          gathered.add(state as TaskState, event, result);
-          failed = false;
-          return result as JSONValue;
-        } finally {
-          clearTimeout(timer);
-          const endedMs = performance.now();
-          durationsMs[state as TaskState] += endedMs - startedMs;
-          options.onInvocation?.({ state: state as TaskState, event, startedMs, endedMs, failed });
-        }
-      },
-    ]),
-  );
-  const retryOverrides = Object.fromEntries(
-    Object.keys(TASKS).map((s) => [s, options.retryIntervalMs ?? 1000]),
-  );
-  const definition = loadDefinition();
-  const machine = new StateMachine(
-    options.redriveOf ? { ...definition, StartAt: options.redriveOf.from } : definition,
-    // The definition is validated where it is built (serverless package runs asl-validator, and the
-    // packaging test checks the template); validating it again here costs ~0.3 s per execution.
-    { validationOptions: { noValidate: true } },
-  );
-  const input = (options.redriveOf?.input ?? options.input ?? {}) as JSONValue;
-  const run = machine.run(input, {
-    overrides: { taskResourceLocalHandlers: local, retryIntervalOverrides: retryOverrides },
-    context: {
-      Execution: {
-        Id: `arn:aws:states:us-east-1:000000000000:execution:local:${executionName}`,
-        Name: executionName,
-        Input: input,
-        StartTime: startTime,
-        RedriveCount: redriveCount,
-      },
-    },
-  });
-  options.kill?.addEventListener('abort', () => run.abort(), { once: true });
-  // Read as the execution runs: the log closes when the execution ends, and the loop with it.
-  const eventCounts = options.countEvents ? countEvents(run.eventLogs) : undefined;
-  const counts = async () => ({
-    timeouts,
-    durationsMs,
-    ...(eventCounts ? await eventCounts : {}),
-  });
-  try {
-    await run.result;
-    const results = await gathered.results(fleet, executionName);
-    const only = results.length === 1 ? results[0] : undefined;
-    const output = only?.hours && only.committed ? (only as TenantOutput) : undefined;
-    return { status: 'SUCCEEDED', executionName, output, results, invocations, ...(await counts()) };
-  } catch (err) {
-    if (err instanceof ExecutionAbortedError)
-      return { status: 'ABORTED', executionName, redrive, invocations, ...(await counts()) };
-    if (!(err instanceof ExecutionError)) throw err;
-    const inner = (err as { cause?: unknown }).cause as
-      | { name?: string; message?: string; cause?: unknown }
-      | undefined;
-    const original = (inner?.cause ?? inner) as { name?: string; message?: string } | undefined;
-    // Best effort: the run's tenant list may not be readable when the execution failed on S3 itself.
-    const results = await gathered.results(fleet, executionName).catch(() => undefined);
-    return {
-      status: 'FAILED',
-      executionName,
-      redrive,
-      ...(results ? { results } : {}),
-      error: original?.name ?? err.name,
-      // The Report step's message is its failures document (JSON): read as the CLI reads an execution's Cause.
-      cause: describeFailures(original?.message ?? err.message),
-      invocations,
-      ...(await counts()),
+  const invoke =
+    (state: TaskState, terminate: (error: StepFunctionsError) => void): LocalHandler =>
+    async (event) => {
+      const name = TASKS[state];
+      const release = account.acquire(name);
+      invocations[state] += 1;
+      if (state === 'Report') {
+        redrive = {
+          from: 'Report',
+          input: (event as unknown as { state: CollectedState }).state,
+          count: next,
+        };
+      }
+      const timeoutMs = options.lambdaTimeoutMs ?? LAMBDA_TIMEOUT_SECONDS[name] * 1000;
+      // Lambda ends an invocation at its timeout. Here the handler's promise is only abandoned, not
+      // frozen, so a test that lets a handler overrun must not rely on what it does afterwards.
+      let timer: NodeJS.Timeout | undefined;
+      const startedMs = performance.now();
+      let failed = true;
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          timeouts += 1;
+          reject(new SandboxTimedout(`Task timed out after ${timeoutMs / 1000} seconds (${name})`));
+        }, timeoutMs);
+      });
+      try {
+        // aws-local-stepfunctions 3.0.0 overwrites the context's Execution.StartTime with its own clock: the
+        // Tenants step gets the execution's start time here, as $$.Execution.StartTime gives it in AWS.
+        const sent = state === 'Tenants' ? { ...(event as object), startTime } : event;
+        held(`input of Task ${state}`, sent, terminate);
+        const result = await Promise.race([real[state](sent, lambdaContext(name, timeoutMs)), timedOut]);
+        held(`result of Task ${state}`, result, terminate);
+        if (state === 'Tenants')
+          redrive = { from: 'Collect tenants', input: result as TenantsPlan, count: next };
+        gathered.add(state, event, result);
+        failed = false;
+        return result as JSONValue;
+      } finally {
+        clearTimeout(timer);
+        release();
+        const endedMs = performance.now();
+        durationsMs[state] += endedMs - startedMs;
+        options.onInvocation?.({ state, event, startedMs, endedMs, failed });
+      }
     };
-  }
+  return {
+    handlers: (terminate: (error: StepFunctionsError) => void) =>
+      Object.fromEntries((Object.keys(TASKS) as TaskState[]).map((s) => [s, invoke(s, terminate)])),
+    invocations,
+    durationsMs,
+    account,
+    gathered,
+    timeouts: () => timeouts,
+    redrive: () => redrive,
+  };
+}
+
+/** Fails the execution, uncaught, when `value` passes the payload quota (as `States.DataLimitExceeded` does). */
+function held(what: string, value: unknown, terminate: (error: StepFunctionsError) => void): void {
+  const bytes = payloadBytes(value);
+  if (bytes <= PAYLOAD_LIMIT_BYTES) return;
+  const error = dataLimitExceeded(what, bytes);
+  terminate(error);
+  throw error;
 }
 
 /**
@@ -340,19 +620,4 @@ function gatherResults() {
       return tenants.sort((a, b) => order(a) - order(b));
     },
   };
-}
-
-/** Counts an execution's event log by event type, and its `StateEntered` events by state name. */
-async function countEvents(
-  log: ReturnType<StateMachine['run']>['eventLogs'],
-): Promise<{ events: Record<string, number>; statesEntered: Record<string, number> }> {
-  const events: Record<string, number> = {};
-  const statesEntered: Record<string, number> = {};
-  for await (const event of log) {
-    events[event.type] = (events[event.type] ?? 0) + 1;
-    if (event.type === 'StateEntered') {
-      statesEntered[event.state.name] = (statesEntered[event.state.name] ?? 0) + 1;
-    }
-  }
-  return { events, statesEntered };
 }

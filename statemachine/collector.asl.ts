@@ -201,6 +201,8 @@ const hour = {
       'fetched.$': '$.fetched',
     },
     TimeoutSeconds: 900,
+    // The window's output is its start alone: the Hours map's output, one per window, stays small.
+    ResultSelector: { 'hour.$': '$.hour' },
     End: true,
   }),
 };
@@ -216,7 +218,7 @@ const tenant = {
         States: {
           Plan: task('Plan', 'plan', {
             Comment:
-              "Reads the tenant's entry in the run's tenant list, validates its configuration, reads its state file and lists the due windows to collect, at most MAX_HOURS_PER_RUN hours of them (or the due windows of the input's \"hour\"), by the execution's start time, so that a redrive plans what the run planned. Clears any failure this run recorded for the tenant: it begins again.",
+              "Reads the tenant's entry in the run's tenant list, validates its configuration, reads its state file and lists the due windows to collect, at most MAX_HOURS_PER_RUN hours of them and no more than fill half this child's 25,000-event history (functions/domain/history-budget.ts; a tenant further behind carries on in the next run), or the due windows of the input's \"hour\", by the execution's start time, so that a redrive plans what the run planned. Clears any failure this run recorded for the tenant: it begins again.",
             Parameters: {
               'input.$': '$.input',
               'runId.$': '$.runId',
@@ -246,7 +248,7 @@ const tenant = {
               StartAt: 'Already published?',
               States: hour,
             },
-            ResultPath: '$.committed',
+            ResultPath: null,
             End: true,
           },
         },
@@ -281,7 +283,7 @@ export const definition = {
     'Collect tenants': {
       Type: 'Map',
       Comment:
-        "One child execution per tenant (Distributed Map, STANDARD children: each has its own 25,000-event history, so every tenant catches up to MAX_HOURS_PER_RUN at any number of tenants). TENANT_CONCURRENCY tenants side by side (default 40, at most 1,000); each tenant strictly serial inside, as Citrix allows one call per tenant at a time. A tenant's failure is caught and recorded by its child, so it never stops the others and the map's output, dropped here, stays small. Items come from the state (ItemsPath), not an ItemReader, so that the local runner executes the same definition.",
+        "One child execution per tenant (Distributed Map, STANDARD children: each has its own 25,000-event history, which its plan keeps within half of, at any number of tenants). TENANT_CONCURRENCY tenants side by side (default 40, at most 1,000); each tenant strictly serial inside, as Citrix allows one call per tenant at a time. A tenant's failure is caught and recorded by its child, so it never stops the others and the map's output, dropped here, stays small. Items come from the state (ItemsPath), not an ItemReader, so that the local runner executes the same definition.",
       ItemsPath: '$.tenants',
       MaxConcurrencyPath: '$.tenantConcurrency',
       ItemSelector: {

@@ -1,6 +1,7 @@
 import { recordsOfHour } from './commit-records.ts';
 import type { Config } from './config.ts';
 import { BadConfiguration, CitrixTransient } from './errors.ts';
+import { windowsPerRun } from './history-budget.ts';
 import { formatHour, HOUR_MS, hourOf } from './hours.ts';
 import { stagingKey } from './keys.ts';
 import { type Cursor, EntityPages, type EntityWindow } from './pager.ts';
@@ -82,7 +83,9 @@ export interface FetchResult extends Omit<FetchTask, 'continuation'> {
  * Decides what this execution collects, at `clock` (the execution's start time: a redrive plans what the
  * run planned). Without an hour in the input it does what the schedule does: every due window after the
  * state, oldest first, at most MAX_HOURS_PER_RUN hours of them (or `maxHours`, from state machines that
- * rationed hours, when lower). A window is due once it has ended and settled (SETTLE_MINUTES). With
+ * rationed hours, when lower), and no more windows than the child's history holds ({@link windowsPerRun}):
+ * a tenant further behind carries on in the next run. A window is due once it has ended and settled
+ * (SETTLE_MINUTES). With
  * `{"hour": …}` it collects the due windows of that hour that are not published yet (a backfill or a rerun).
  */
 export async function plan(
@@ -103,10 +106,17 @@ export async function plan(
         `Hour ${formatHour(hour)} is not due yet: a window is due ${config.settleMinutes} minutes after it ends (WINDOW_MINUTES=${config.windowMinutes}, SETTLE_MINUTES=${config.settleMinutes}), and the newest due one ends at ${formatMinute(dueEnd)}.`,
       );
     }
-    windows = await walk(c, hour, Math.min(hour + HOUR_MS, dueEnd), Number.POSITIVE_INFINITY);
+    windows = await walk(
+      c,
+      hour,
+      Math.min(hour + HOUR_MS, dueEnd),
+      Number.POSITIVE_INFINITY,
+      Number.POSITIVE_INFINITY,
+    );
   } else {
     const from = state.end ?? dueEnd - config.windowMinutes * MINUTE_MS;
-    windows = await walk(c, from, dueEnd, Math.min(config.maxHoursPerRun, maxHours) * HOUR_MS);
+    const budgetMs = Math.min(config.maxHoursPerRun, maxHours) * HOUR_MS;
+    windows = await walk(c, from, dueEnd, budgetMs, windowsPerRun(config.entities.length));
   }
   const planned = windows.map((w) => ({
     hour: formatMinute(w.start),
@@ -132,19 +142,20 @@ export async function plan(
 }
 
 /**
- * The windows from `from` to `until`, hour by hour, at most `budgetMs` of them: on the grid, except where
- * a commit record claimed a window already (see {@link windowsBetween}).
+ * The windows from `from` to `until`, hour by hour, at most `budgetMs` of them and at most `maxWindows`: on
+ * the grid, except where a commit record claimed a window already (see {@link windowsBetween}).
  */
 async function walk(
   c: Collector,
   from: number,
   until: number,
   budgetMs: number,
+  maxWindows: number,
 ): Promise<Array<Window & { published: boolean }>> {
   const windows: Array<Window & { published: boolean }> = [];
   let cursor = from;
   let budget = budgetMs;
-  while (cursor < until && budget > 0) {
+  while (cursor < until && budget > 0 && windows.length < maxWindows) {
     const hour = Math.floor(cursor / HOUR_MS) * HOUR_MS;
     const end = Math.min(hour + HOUR_MS, until);
     const found = windowsBetween(cursor, end, c.config.windowMinutes, budget, await claimedIn(c, hour));
@@ -154,7 +165,7 @@ async function walk(
     if (reached < end) break;
     cursor = reached;
   }
-  return windows;
+  return windows.slice(0, maxWindows);
 }
 
 /** The windows of an hour that commit records claimed, and whether each was published. */
