@@ -188,6 +188,13 @@ describe('the packaged CloudFormation template', () => {
     });
   });
 
+  it('keeps the client secret the operator put when the stack is deleted and when a change would replace it', () => {
+    expect(resources.CitrixClientSecret).toMatchObject({
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
   it('reads the client secret from Secrets Manager at run time and never puts it in the template', () => {
     const functions = ofType('AWS::Lambda::Function');
     for (const [, f] of functions) {
