@@ -231,6 +231,20 @@ describe('operations in the packaged template', () => {
     expect(alarm.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
   });
 
+  it('counts a period in which one of the three metrics has no datapoint as 0 for it, not as no datapoint', () => {
+    const alarm = resources.FailedExecutionAlarm?.Properties as {
+      TreatMissingData: string;
+      Metrics: Array<{ Id: string; Expression?: string; MetricStat?: unknown; ReturnData?: boolean }>;
+    };
+    const [returned, ...others] = alarm.Metrics.filter((m) => m.ReturnData !== false);
+    expect(others).toEqual([]);
+    const terms = (returned?.Expression ?? '').split('+').map((term) => term.trim());
+    const inputs = alarm.Metrics.filter((m) => m.MetricStat).map((m) => m.Id);
+    expect(inputs).toHaveLength(3);
+    expect(terms.sort()).toEqual(inputs.map((id) => `FILL(${id}, 0)`).sort());
+    expect(alarm.TreatMissingData).toBe('notBreaching');
+  });
+
   it('alarms on lag above the threshold, on the metric the collector emits, and when no lag is reported', () => {
     const alarm = resources.LagAlarm?.Properties as Record<string, unknown>;
     expect(alarm).toMatchObject({
