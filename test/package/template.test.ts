@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PLACEHOLDER_SECRET } from '../../functions/adapters/secrets.ts';
 import { NAMESPACE, powertoolsTelemetry, SERVICE } from '../../functions/adapters/telemetry.ts';
+import { RUN_RECORDS_DAYS } from '../../functions/domain/fleet.ts';
 
 type Resource = {
   Type: string;
@@ -810,15 +811,16 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
     ]);
   });
 
-  it("expires each run's list and failure records a day after the run can no longer be redriven", () => {
+  it("keeps each run's list and failure records past a redrive 14 days after a failure, and a second one after that", () => {
     const lifecycle = byDefault.Resources.CollectorBucket?.Properties.LifecycleConfiguration as
       | { Rules: Array<{ Id: string; Prefix?: string; ExpirationInDays?: number }> }
       | undefined;
-    const rules = lifecycle?.Rules ?? [];
-    expect(rules.find((r) => r.Id === 'expire-run-records')).toMatchObject({
-      Prefix: 'collector-work/citrix_monitor/runs/',
-      ExpirationInDays: 15,
-    });
+    const rule = (lifecycle?.Rules ?? []).find((r) => r.Id === 'expire-run-records');
+    expect(rule).toMatchObject({ Prefix: 'collector-work/citrix_monitor/runs/' });
+    const REDRIVE_WINDOW_DAYS = 14;
+    expect(rule?.ExpirationInDays).toBeGreaterThan(2 * REDRIVE_WINDOW_DAYS);
+    // The number the messages of a late redrive name.
+    expect(rule?.ExpirationInDays).toBe(RUN_RECORDS_DAYS);
   });
 
   it("gives plan, fetchPage and commit each listed tenant's state, commits and staging, and nothing wider", () => {
