@@ -37,6 +37,15 @@ export interface TenantsPlan {
   readonly total: number;
 }
 
+/**
+ * Days a run's records live (the bucket's lifecycle rule `expire-run-records` in serverless.yml, which
+ * test/package/template.test.ts holds to this number). A redrive may come 14 days after the execution's
+ * last failure, and an execution may fail and be redriven more than once: 30 days cover a first failure
+ * up to two days after the start and two redrives each at the 14-day limit. A later redrive finds the
+ * run's tenant list gone, and its children fail saying so (tenant-list.ts).
+ */
+export const RUN_RECORDS_DAYS = 30;
+
 /** Everything of one run that outlives its steps: its tenant list and its tenants' failures. */
 export const runPrefix = (fleet: Fleet, runId: string) => `${fleet.settings.workPrefix}/runs/${runId}`;
 

@@ -1,5 +1,5 @@
 import { BadConfiguration, StateCorrupt } from './errors.ts';
-import { type Fleet, runTenantsKey, type TenantRef, tenantListUrl } from './fleet.ts';
+import { type Fleet, RUN_RECORDS_DAYS, runTenantsKey, type TenantRef, tenantListUrl } from './fleet.ts';
 import type { ObjectStore } from './ports.ts';
 import { describeIssues, type Tenant, tenantListSchema } from './schemas.ts';
 
@@ -62,10 +62,15 @@ export async function runTenants(fleet: Fleet, runId: string): Promise<readonly 
   } catch {
     // not JSON: refused below, as any document that is not a tenant list
   }
-  const parsed = found && tenantListSchema.safeParse(json);
-  if (!parsed?.success) {
+  if (!found) {
     throw new StateCorrupt(
-      `The run's tenant list s3://${fleet.work.bucket}/${key} is ${found ? 'not a tenant list' : 'missing'}: the Tenants step writes it before any tenant starts. Start a new execution (a redrive cannot collect without it).`,
+      `The run's tenant list s3://${fleet.work.bucket}/${key} is missing: the Tenants step writes it when the execution starts, and it expires ${RUN_RECORDS_DAYS} days later (the bucket's lifecycle rule expire-run-records), so a redrive that comes later cannot tell which tenants the run collects. Start a new execution instead: the next scheduled run collects every tenant from its state, and the input {"hour": "…"} collects one hour.`,
+    );
+  }
+  const parsed = tenantListSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new StateCorrupt(
+      `The run's tenant list s3://${fleet.work.bucket}/${key} is not a tenant list: the Tenants step writes it before any tenant starts. Start a new execution (a redrive cannot collect without it).`,
     );
   }
   cachedRuns.set(fleet.work, { key, tenants: parsed.data.tenants });

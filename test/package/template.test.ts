@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PLACEHOLDER_SECRET } from '../../functions/adapters/secrets.ts';
 import { NAMESPACE, powertoolsTelemetry, SERVICE } from '../../functions/adapters/telemetry.ts';
+import { RUN_RECORDS_DAYS } from '../../functions/domain/fleet.ts';
 
 type Resource = {
   Type: string;
@@ -188,6 +189,13 @@ describe('the packaged CloudFormation template', () => {
     });
   });
 
+  it('keeps the client secret the operator put when the stack is deleted and when a change would replace it', () => {
+    expect(resources.CitrixClientSecret).toMatchObject({
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
   it('reads the client secret from Secrets Manager at run time and never puts it in the template', () => {
     const functions = ofType('AWS::Lambda::Function');
     for (const [, f] of functions) {
@@ -222,6 +230,20 @@ describe('operations in the packaged template', () => {
     for (const m of watched)
       expect(m.Dimensions).toEqual([{ Name: 'StateMachineArn', Value: { Ref: 'CollectorStateMachine' } }]);
     expect(alarm.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
+  });
+
+  it('counts a period in which one of the three metrics has no datapoint as 0 for it, not as no datapoint', () => {
+    const alarm = resources.FailedExecutionAlarm?.Properties as {
+      TreatMissingData: string;
+      Metrics: Array<{ Id: string; Expression?: string; MetricStat?: unknown; ReturnData?: boolean }>;
+    };
+    const [returned, ...others] = alarm.Metrics.filter((m) => m.ReturnData !== false);
+    expect(others).toEqual([]);
+    const terms = (returned?.Expression ?? '').split('+').map((term) => term.trim());
+    const inputs = alarm.Metrics.filter((m) => m.MetricStat).map((m) => m.Id);
+    expect(inputs).toHaveLength(3);
+    expect(terms.sort()).toEqual(inputs.map((id) => `FILL(${id}, 0)`).sort());
+    expect(alarm.TreatMissingData).toBe('notBreaching');
   });
 
   it('alarms on lag above the threshold, on the metric the collector emits, and when no lag is reported', () => {
@@ -789,15 +811,16 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
     ]);
   });
 
-  it("expires each run's list and failure records a day after the run can no longer be redriven", () => {
+  it("keeps each run's list and failure records past a redrive 14 days after a failure, and a second one after that", () => {
     const lifecycle = byDefault.Resources.CollectorBucket?.Properties.LifecycleConfiguration as
       | { Rules: Array<{ Id: string; Prefix?: string; ExpirationInDays?: number }> }
       | undefined;
-    const rules = lifecycle?.Rules ?? [];
-    expect(rules.find((r) => r.Id === 'expire-run-records')).toMatchObject({
-      Prefix: 'collector-work/citrix_monitor/runs/',
-      ExpirationInDays: 15,
-    });
+    const rule = (lifecycle?.Rules ?? []).find((r) => r.Id === 'expire-run-records');
+    expect(rule).toMatchObject({ Prefix: 'collector-work/citrix_monitor/runs/' });
+    const REDRIVE_WINDOW_DAYS = 14;
+    expect(rule?.ExpirationInDays).toBeGreaterThan(2 * REDRIVE_WINDOW_DAYS);
+    // The number the messages of a late redrive name.
+    expect(rule?.ExpirationInDays).toBe(RUN_RECORDS_DAYS);
   });
 
   it("gives plan, fetchPage and commit each listed tenant's state, commits and staging, and nothing wider", () => {

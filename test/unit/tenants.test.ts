@@ -227,6 +227,17 @@ describe('planning the tenants', () => {
     );
   });
 
+  it('tells a redrive that came after the run records expired what happened and to start a new execution', async () => {
+    const { fleet } = await fleetWith({ tenants: [ACME] });
+
+    const error = (await tenantOf(fleet, 'run-expired', 0).catch((e: unknown) => e)) as Error;
+
+    expect(error).toBeInstanceOf(StateCorrupt);
+    expect(error.message).toBe(
+      'The run\'s tenant list s3://logs-bucket/collector-work/citrix_monitor/runs/run-expired/tenants.json is missing: the Tenants step writes it when the execution starts, and it expires 30 days later (the bucket\'s lifecycle rule expire-run-records), so a redrive that comes later cannot tell which tenants the run collects. Start a new execution instead: the next scheduled run collects every tenant from its state, and the input {"hour": "…"} collects one hour.',
+    );
+  });
+
   it('plans 5,000 tenants with no ceiling, in a state far below the 256 KiB Step Functions allows', async () => {
     const many = Array.from({ length: 5000 }, (_, i) => ({
       ...ACME,
