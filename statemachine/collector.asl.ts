@@ -7,28 +7,41 @@
  */
 import { ERROR_CONTRACT, type ErrorName } from '../functions/domain/errors.ts';
 
-/** The errors of the Lambda service itself (throttling, a failed invoke): every Task retries them. */
+/**
+ * The errors of the Lambda service itself, as AWS's "Handle Lambda service exceptions" lists them (a 500 of
+ * the Invoke call: the function may not have run): every Task retries them.
+ */
 export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ClientExecutionTimeoutException',
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
-  'Lambda.TooManyRequestsException',
 ] as const;
+
+/**
+ * Lambda refused the invocation: the account (or the function) is at its concurrency limit, which every
+ * function of the account shares, and a new account's is reduced (AWS, "Lambda quotas"). The function did
+ * not run, so every Task, Report too, retries it, by a policy of its own (RETRIERS.lambdaThrottled) long
+ * enough for the other invocations of the account to finish.
+ */
+export const LAMBDA_THROTTLED = 'Lambda.TooManyRequestsException';
 
 /**
  * An invocation cut short: middy ends a handler that reaches its Lambda timeout with a TimeoutError (its
  * timeoutEarlyInMillis), Lambda reports one it had to stop as Sandbox.Timedout, and Step Functions one that
- * outlasted the Task's TimeoutSeconds as States.Timeout. A process that died (out of memory, say) is
- * Lambda's Runtime.ExitError, and Step Functions names such unhandled Lambda errors Lambda.Unknown (AWS,
- * "Handle Lambda service exceptions": out-of-memory errors and function timeouts among them). Retried on
- * every Task but Report, as before: the steps are safe to run again after a crash at any point
- * (deterministic keys, compare-and-swap state, claim and lease), and the fetch step resumes from its staged
- * objects. A bug in the code (a TypeError) is none of these, and is not retried.
+ * outlasted the Task's TimeoutSeconds as States.Timeout. A process that died is Lambda's Runtime.ExitError,
+ * or Runtime.OutOfMemory when it ran out of memory (the name public issues show a Task failing with), and
+ * Step Functions names such unhandled Lambda errors Lambda.Unknown (AWS, "Handle Lambda service
+ * exceptions": out-of-memory errors and function timeouts among them). Retried on every Task but Report, as
+ * before: the steps are safe to run again after a crash at any point (deterministic keys, compare-and-swap
+ * state, claim and lease), and the fetch step resumes from its staged objects. A bug in the code (a
+ * TypeError) is none of these, and is not retried.
  */
 export const INTERRUPTED_ERRORS = [
   'TimeoutError',
   'Sandbox.Timedout',
   'Runtime.ExitError',
+  'Runtime.OutOfMemory',
   'Lambda.Unknown',
 ] as const;
 /** Raised only by a Task with TimeoutSeconds. */
@@ -46,12 +59,28 @@ type RetriableError = {
   [N in ErrorName]: (typeof ERROR_CONTRACT)[N] extends 'retriable' ? N : never;
 }[ErrorName];
 
-/** The retry policies: one for Lambda's own errors, one for each retriable error of the contract. */
-export const RETRIERS: { readonly lambdaService: Backoff; readonly interrupted: Backoff } & Record<
-  RetriableError,
-  Backoff
-> = {
+/**
+ * The retry policies: one for Lambda's service errors, one for its throttling, one for an interrupted
+ * invocation, and one for each retriable error of the contract.
+ */
+export const RETRIERS: {
+  readonly lambdaService: Backoff;
+  readonly lambdaThrottled: Backoff;
+  readonly interrupted: Backoff;
+} & Record<RetriableError, Backoff> = {
   lambdaService: { IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: 'FULL' },
+  /**
+   * Minutes, not seconds: an account at its concurrency limit stays there while its other invocations run
+   * (a tenant's page fetches last up to FETCH_BUDGET_SECONDS). Delays 2, 4, 8, 16, 32, then 60 s seven
+   * times: at most 482 s (8 min) in all, about half of it on average with full jitter.
+   */
+  lambdaThrottled: {
+    IntervalSeconds: 2,
+    MaxAttempts: 12,
+    BackoffRate: 2,
+    MaxDelaySeconds: 60,
+    JitterStrategy: 'FULL',
+  },
   interrupted: {
     IntervalSeconds: 5,
     MaxAttempts: 3,
@@ -85,6 +114,16 @@ export const RETRIERS: { readonly lambdaService: Backoff; readonly interrupted: 
 };
 
 /**
+ * The longest a retrier waits in all, over its MaxAttempts retries: each delay at its cap (with full jitter
+ * Step Functions draws each delay between 0 and that). What the comments and the README say of each policy.
+ */
+export function longestWaitSeconds(backoff: Backoff): number {
+  return Array.from({ length: backoff.MaxAttempts }, (_, n) =>
+    Math.min(backoff.IntervalSeconds * backoff.BackoffRate ** n, backoff.MaxDelaySeconds ?? Infinity),
+  ).reduce((sum, delay) => sum + delay, 0);
+}
+
+/**
  * The errors of the contract each Task's handler can raise. Every handler may raise BadConfiguration (an
  * event that does not fit its schema, an S3 setting) and StorageTransient (it reads or writes S3); only
  * FetchPages calls Citrix (test/integration/retries.test.ts runs the others with the Citrix stand-in stopped).
@@ -113,21 +152,25 @@ export const RAISES = {
 export type TaskName = keyof typeof RAISES;
 
 /**
- * Report retries Lambda's service errors alone, as before: the errors it raises are failures that had their
- * retries already, and a failed Report is redriven.
+ * Report retries Lambda's service errors and throttling alone, as before: the errors it raises are failures
+ * that had their retries already, and a failed Report is redriven.
  */
 const RETRIES_NONE_OF_OURS: readonly TaskName[] = ['Report'];
 
 /**
- * A Task's Retry: Lambda's errors, an interrupted invocation, then one retrier per retriable error its
- * handler raises. `timeout`: the Task has TimeoutSeconds, and so may fail with States.Timeout.
+ * A Task's Retry: Lambda's errors and its throttling, an interrupted invocation, then one retrier per
+ * retriable error its handler raises. `timeout`: the Task has TimeoutSeconds, and so may fail with
+ * States.Timeout.
  */
 export function retryOf(task: TaskName, timeout = false) {
-  if (RETRIES_NONE_OF_OURS.includes(task))
-    return [{ ErrorEquals: [...LAMBDA_SERVICE_ERRORS], ...RETRIERS.lambdaService }];
+  const lambda = [
+    { ErrorEquals: [...LAMBDA_SERVICE_ERRORS], ...RETRIERS.lambdaService },
+    { ErrorEquals: [LAMBDA_THROTTLED], ...RETRIERS.lambdaThrottled },
+  ];
+  if (RETRIES_NONE_OF_OURS.includes(task)) return lambda;
   const own = RAISES[task].filter((e): e is RetriableError => ERROR_CONTRACT[e] === 'retriable');
   return [
-    { ErrorEquals: [...LAMBDA_SERVICE_ERRORS], ...RETRIERS.lambdaService },
+    ...lambda,
     { ErrorEquals: [...INTERRUPTED_ERRORS, ...(timeout ? [TASK_TIMEOUT] : [])], ...RETRIERS.interrupted },
     ...own.map((error) => ({ ErrorEquals: [error], ...RETRIERS[error] })),
   ];

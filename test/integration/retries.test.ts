@@ -138,13 +138,23 @@ describe('the retries of the state machine', () => {
     expect(published).toEqual(expected);
   });
 
-  it.each(['Runtime.ExitError', 'Lambda.Unknown'])(
-    'retries the fetch step after its process died (%s), and publishes the hour once',
+  it.each([
+    'Runtime.ExitError',
+    'Runtime.OutOfMemory',
+    'Lambda.Unknown',
+    // Lambda refused or lost the invocation: the names Step Functions gives a throttled invocation and a
+    // timed-out Invoke call. The function did not run (or may not have); thrown here after a page was
+    // staged, the harder case for the step.
+    'Lambda.TooManyRequestsException',
+    'Lambda.ClientExecutionTimeoutException',
+  ])(
+    'retries the fetch step after its invocation failed as %s, and publishes the hour once',
     async (name) => {
       const e = await environment({ rowsPerHour: 300, serverPageSize: 100 });
       const hour = pastHour(5);
-      // FAULT INJECTED: the fetch step's process dies once, after it staged its first page (as Lambda reports
-      // a function out of memory): a telemetry port that throws an error of that name at the first row count.
+      // FAULT INJECTED: the fetch step's invocation fails once, after it staged its first page (as Lambda
+      // reports a function out of memory): a telemetry port that throws an error of that name at the first
+      // row count.
       let died = false;
       const dying: Telemetry = {
         log: () => {},

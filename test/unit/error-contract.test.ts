@@ -7,6 +7,8 @@ import {
   definition,
   INTERRUPTED_ERRORS,
   LAMBDA_SERVICE_ERRORS,
+  LAMBDA_THROTTLED,
+  longestWaitSeconds,
   RAISES,
   RETRIERS,
 } from '../../statemachine/collector.asl.ts';
@@ -109,6 +111,14 @@ describe('the error contract', () => {
       });
   });
 
+  it.each(TASKS)('retries Lambda throttling in %s by its own policy, for minutes', (_name, state) => {
+    expect(retrierFor(state, LAMBDA_THROTTLED)).toEqual({
+      ErrorEquals: [LAMBDA_THROTTLED],
+      ...RETRIERS.lambdaThrottled,
+    });
+    expect(longestWaitSeconds(RETRIERS.lambdaThrottled), 'as its comment says').toBe(482);
+  });
+
   it.each(TASKS.filter(([name]) => name !== 'Report'))(
     'retries in %s an invocation cut short (a timeout), which its step is written to survive',
     (_name, state) => {
@@ -149,7 +159,7 @@ describe('the error contract', () => {
   it('retries no error of ours in Report, which raises again failures that had their retries', () => {
     const report = TASKS.find(([name]) => name === 'Report')?.[1];
 
-    expect(report && retried(report)).toEqual([...LAMBDA_SERVICE_ERRORS]);
+    expect(report && retried(report)).toEqual([...LAMBDA_SERVICE_ERRORS, LAMBDA_THROTTLED]);
   });
 
   it.each(TASKS)(
