@@ -1,4 +1,5 @@
 import type middy from '@middy/core';
+import { sameDefinition } from './adapters/definition.ts';
 import { loggedFailure, taskHandler } from './adapters/events.ts';
 import { fromLambdaEnvironment, lambdaMiddlewares } from './adapters/lambda.ts';
 import { type Plan, plan } from './domain/collector.ts';
@@ -10,8 +11,13 @@ export type { PlanEvent };
 /** The Plan step's result: the tenant's plan, and the tenant, which every later step of its hours carries. */
 export type TenantPlan = Plan & { readonly tenant: Tenant | null };
 
+/**
+ * The Plan step: a tenant's due windows. Every tenant a redrive collects again begins here (a new child of
+ * the map over tenants), so the step first checks the definition is the deployed one.
+ */
 export const planHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareObj[] = []) =>
   taskHandler('Plan', planEventSchema, middlewares, async (event): Promise<TenantPlan> => {
+    sameDefinition('Plan', event.runId, event.definitionRevision);
     const tenant = await tenantOf(fleet(), event.runId, event.tenant);
     await clearFailure(fleet(), event.runId, tenant);
     // The execution's start time is the plan's clock: a redrive plans what the run planned.

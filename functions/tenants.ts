@@ -1,17 +1,18 @@
 import type middy from '@middy/core';
+import { sameDefinition } from './adapters/definition.ts';
 import { taskHandler } from './adapters/events.ts';
 import { fromLambdaEnvironment, lambdaMiddlewares } from './adapters/lambda.ts';
 import { planEventSchema } from './domain/schemas.ts';
 import { type Fleet, planTenants, type TenantsPlan } from './domain/tenants.ts';
 
-/** The Tenants step: the run's tenants, as indexes into the run's copy of the tenant list. */
+/**
+ * The Tenants step: the run's tenants, as indexes into the run's copy of the tenant list. A redrive of an
+ * execution that failed here enters here, so the step first checks the definition is the deployed one.
+ */
 export const tenantsHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareObj[] = []) =>
-  taskHandler(
-    'Tenants',
-    planEventSchema,
-    middlewares,
-    (event): Promise<TenantsPlan> =>
-      planTenants(fleet(), event.input ?? {}, event.runId, event.startTime ?? null),
-  );
+  taskHandler('Tenants', planEventSchema, middlewares, async (event): Promise<TenantsPlan> => {
+    sameDefinition('Tenants', event.runId, event.definitionRevision);
+    return planTenants(fleet(), event.input ?? {}, event.runId, event.startTime ?? null);
+  });
 
 export const handler = tenantsHandler(fromLambdaEnvironment, lambdaMiddlewares());

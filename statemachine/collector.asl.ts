@@ -6,6 +6,7 @@
  * (a TypeError, say) fails the Task at once, as does every fatal error of functions/domain/errors.ts.
  */
 import { ERROR_CONTRACT, type ErrorName } from '../functions/domain/errors.ts';
+import { REVISION_FIELD, revisionOf } from '../functions/domain/revision.ts';
 
 /**
  * The errors of the Lambda service itself, as AWS's "Handle Lambda service exceptions" lists them (a 500 of
@@ -129,8 +130,8 @@ export function longestWaitSeconds(backoff: Backoff): number {
  * FetchPages calls Citrix (test/integration/retries.test.ts runs the others with the Citrix stand-in stopped).
  */
 export const RAISES = {
-  Tenants: ['BadConfiguration', 'StateCorrupt', 'StorageTransient'],
-  Plan: ['BadConfiguration', 'StateCorrupt', 'StorageTransient'],
+  Tenants: ['BadConfiguration', 'StateCorrupt', 'StorageTransient', 'RedeployedSinceStart'],
+  Plan: ['BadConfiguration', 'StateCorrupt', 'StorageTransient', 'RedeployedSinceStart'],
   FetchPages: [
     'BadConfiguration',
     'StorageTransient',
@@ -146,7 +147,7 @@ export const RAISES = {
    * Report also raises again, under its own name, the failure of the environment's one tenant, which had
    * its retries in the tenant's steps: Report retries Lambda's errors alone (a failed Report is redriven).
    */
-  Report: ['BadConfiguration', 'StateCorrupt', 'StorageTransient', 'TenantsFailed'],
+  Report: ['BadConfiguration', 'StateCorrupt', 'StorageTransient', 'TenantsFailed', 'RedeployedSinceStart'],
 } as const satisfies Record<string, readonly ErrorName[]>;
 
 export type TaskName = keyof typeof RAISES;
@@ -191,6 +192,12 @@ function task(name: TaskName, fn: string, rest: { Comment: string } & Record<str
     ...(End === undefined ? {} : { End }),
   };
 }
+
+/**
+ * Where the Tasks a redrive enters (Tenants, Plan, Report) carry the definition's revision: blank while the
+ * definition is written, then filled in with the revision of what was written (functions/domain/revision.ts).
+ */
+const UNREVISED: string = '';
 
 const fetchPages = {
   FetchPages: task('FetchPages', 'fetchPage', {
@@ -267,6 +274,7 @@ const tenant = {
               'runId.$': '$.runId',
               'tenant.$': '$.tenant',
               'startTime.$': '$.startTime',
+              [REVISION_FIELD]: UNREVISED,
             },
             Next: 'Hours',
           }),
@@ -311,8 +319,8 @@ const tenant = {
   }),
 };
 
-/** The state machine definition, as statemachine/collector.asl.json holds it. */
-export const definition = {
+/** The state machine definition before its revision is filled in. */
+const unrevised = {
   Comment:
     "Citrix Monitor -> S3 for Google SecOps, for every tenant of the tenant list (or the environment's one tenant). Each tenant is a child execution of a Distributed Map, with its own history: plan the due hours, fetch every entity of an hour (each entity a loop of page-fetch invocations that hand back a continuation), commit the hour (publish + state) only when every entity succeeded. Error names: see functions/domain/errors.ts. No state inside the map reads $$.Execution: in AWS it is the child's own execution, so what the children need of the parent (the run id) comes in through ItemSelector.",
   StartAt: 'Tenants',
@@ -320,7 +328,12 @@ export const definition = {
     Tenants: task('Tenants', 'tenants', {
       Comment:
         "Reads the tenant list (TENANTS_KEY), checks each tenant's configuration and keeps the list as read for the run (WORK_PREFIX/runs/<run>/tenants.json); without a list, the environment's one tenant. The input's \"tenants\" may name some. Hands the map the tenants' indexes in that list, never the entries: a state holds at most 256 KiB.",
-      Parameters: { 'input.$': '$', 'runId.$': '$$.Execution.Name', 'startTime.$': '$$.Execution.StartTime' },
+      Parameters: {
+        'input.$': '$',
+        'runId.$': '$$.Execution.Name',
+        'startTime.$': '$$.Execution.StartTime',
+        [REVISION_FIELD]: UNREVISED,
+      },
       Next: 'Collect tenants',
     }),
     'Collect tenants': {
@@ -361,7 +374,11 @@ export const definition = {
     Report: task('Report', 'report', {
       Comment:
         "Fails the execution naming each failed tenant and its cause (from the failure records) once every tenant is done (TenantsFailed; the environment's one tenant fails under its own error). When a redrive re-runs this step, it hands back the failed tenants alone to be collected again. It raises failures that already had their retries, so only Lambda's own errors are retried here.",
-      Parameters: { 'state.$': '$', 'redriveCount.$': '$$.Execution.RedriveCount' },
+      Parameters: {
+        'state.$': '$',
+        'redriveCount.$': '$$.Execution.RedriveCount',
+        [REVISION_FIELD]: UNREVISED,
+      },
       Next: 'Again?',
     }),
     'Again?': {
@@ -372,6 +389,21 @@ export const definition = {
     Done: { Type: 'Succeed' },
   },
 };
+
+/**
+ * The revision of the definition: the functions deployed with it refuse the events of any other, as a
+ * redrive after a redeploy would send them (functions/domain/revision.ts).
+ */
+export const DEFINITION_REVISION = revisionOf(unrevised);
+
+/**
+ * The state machine definition, as statemachine/collector.asl.json holds it: the Tasks a redrive enters
+ * carry DEFINITION_REVISION. Copied through JSON, the one way to fill in every revision field at once;
+ * test/unit/error-contract.test.ts checks the file against this object and revision.test.ts its revision.
+ */
+export const definition: typeof unrevised = JSON.parse(JSON.stringify(unrevised), (key, value: unknown) =>
+  key === REVISION_FIELD ? DEFINITION_REVISION : value,
+);
 
 /** The generated file, which serverless.yml and local/workflow.ts read. */
 export const ASL_JSON_PATH = new URL('./collector.asl.json', import.meta.url);

@@ -4,17 +4,18 @@
  * collector.asl.json) match on these names, so they are few, stable, and documented in the README beside
  * the ASL.
  *
- * | name               | meaning                                                      | ASL        |
- * |--------------------|--------------------------------------------------------------|------------|
- * | CitrixThrottled    | 429 persisted past the in-invocation retries                 | retried    |
- * | CitrixTransient    | 5xx, reset, timeout, truncated or non-JSON (e.g. HTML) body  | retried    |
- * | CitrixAuthFailed   | token refused, or 401 after a fresh token, or 403            | retried 2x |
- * | StorageTransient   | S3 / Secrets Manager / network error past the SDK's retries | retried    |
- * | BadConfiguration   | a setting is missing or invalid                              | fatal      |
- * | CitrixBadQuery     | 400/404: the entity or its filter is not accepted            | fatal      |
- * | ForeignNextLink    | a nextLink points away from the configured API origin        | fatal      |
- * | StateCorrupt       | the state file or a commit record cannot be read             | fatal      |
- * | TenantsFailed      | tenants of the list failed (the others committed)            | fatal      |
+ * | name                 | meaning                                                       | ASL        |
+ * |----------------------|---------------------------------------------------------------|------------|
+ * | CitrixThrottled      | 429 persisted past the in-invocation retries                  | retried    |
+ * | CitrixTransient      | 5xx, reset, timeout, truncated or non-JSON (e.g. HTML) body   | retried    |
+ * | CitrixAuthFailed     | token refused, or 401 after a fresh token, or 403             | retried 2x |
+ * | StorageTransient     | S3 / Secrets Manager / network error past the SDK's retries   | retried    |
+ * | BadConfiguration     | a setting is missing or invalid                               | fatal      |
+ * | CitrixBadQuery       | 400/404: the entity or its filter is not accepted             | fatal      |
+ * | ForeignNextLink      | a nextLink points away from the configured API origin         | fatal      |
+ * | StateCorrupt         | the state file or a commit record cannot be read              | fatal      |
+ * | TenantsFailed        | tenants of the list failed (the others committed)             | fatal      |
+ * | RedeployedSinceStart | the execution's definition is not the deployed functions' one | fatal      |
  */
 export abstract class CollectorError extends Error {
   abstract override readonly name: string;
@@ -49,6 +50,12 @@ export class StateCorrupt extends contractError('StateCorrupt') {}
 export class TenantsFailed extends contractError('TenantsFailed') {}
 
 /**
+ * The execution runs a state machine definition other than the one these functions were deployed with: it
+ * was started by an earlier deployment, and is being redriven (or ran on) with today's functions.
+ */
+export class RedeployedSinceStart extends contractError('RedeployedSinceStart') {}
+
+/**
  * The failure of the environment's one tenant, raised again after the map over tenants under its own
  * name (CitrixTransient, BadConfiguration, …), so that a deployment without a tenant list fails as it
  * always did.
@@ -77,6 +84,7 @@ export const ERROR_CONTRACT = {
   ForeignNextLink: 'fatal',
   StateCorrupt: 'fatal',
   TenantsFailed: 'fatal',
+  RedeployedSinceStart: 'fatal',
 } as const satisfies Record<string, 'fatal' | 'retriable'>;
 
 export type ErrorName = keyof typeof ERROR_CONTRACT;

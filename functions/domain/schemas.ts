@@ -124,6 +124,8 @@ export const planEventSchema = z.object({
   maxHours: count.min(1).nullish(),
   /** The execution's start time ($$.Execution.StartTime): the plan's clock, so a redrive plans what the run planned. */
   startTime: z.string().nullish(),
+  /** The revision of the definition that sent the event (revision.ts); absent from definitions before revisions. */
+  definitionRevision: z.string().nullish(),
 });
 export type PlanEvent = z.infer<typeof planEventSchema>;
 
@@ -201,6 +203,8 @@ export const reportEventSchema = z.object({
     collectedAtRedrive: count,
   }),
   redriveCount: count.nullish().transform((n) => n ?? 0),
+  /** The revision of the definition that sent the event (revision.ts); absent from definitions before revisions. */
+  definitionRevision: z.string().nullish(),
 });
 export type ReportEvent = z.infer<typeof reportEventSchema>;
 
