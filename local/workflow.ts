@@ -165,7 +165,7 @@ export interface RunOptions {
    * `getRemainingTimeInMillis`. Default: each function's own (serverless.yml).
    */
   readonly lambdaTimeoutMs?: number;
-  /** Pause between retries of a throttled invocation, in ms (default 250). */
+  /** Mean pause between retries of a throttled invocation, in ms (default 1,000; drawn between 0 and twice it). */
   readonly throttledRetryMs?: number;
   /**
    * The account's Lambda concurrency, shared by every invocation of the run: one over it fails
@@ -352,8 +352,11 @@ async function meterLog(
 }
 
 /**
- * Each Task's pause between retries: `retryMs` for each retrier, but `throttledMs` for the one that retries
- * Lambda's throttling, which must outlast the invocations that hold the account's concurrency.
+ * Each Task's pause between retries: `retryMs` for each retrier, but for the one that retries Lambda's
+ * throttling a pause drawn afresh at each retry between 0 and twice `throttledMs` (as FULL jitter draws it).
+ * In AWS that retrier waits seconds to a minute, hundreds of times an invocation's length, so the
+ * throttled invocations find the slots that others free; the local pause keeps the same proportion to a
+ * local invocation, tens of milliseconds.
  */
 function retryOverridesOf(
   definitions: readonly StateMachineDefinition[],
@@ -366,13 +369,17 @@ function retryOverridesOf(
     for (const [name, state] of Object.entries(states)) {
       if (!isJson(state)) continue;
       if (Array.isArray(state.Retry)) {
-        overrides[name] = state.Retry.map((r: unknown) =>
-          isJson(r) &&
-          Array.isArray(r.ErrorEquals) &&
-          r.ErrorEquals.includes('Lambda.TooManyRequestsException')
-            ? throttledMs
-            : retryMs,
+        const throttling = state.Retry.map(
+          (r: unknown) =>
+            isJson(r) &&
+            Array.isArray(r.ErrorEquals) &&
+            r.ErrorEquals.includes('Lambda.TooManyRequestsException'),
         );
+        // aws-local-stepfunctions reads a state's overrides at each retry: a getter draws each pause anew.
+        Object.defineProperty(overrides, name, {
+          enumerable: true,
+          get: () => throttling.map((t) => (t ? Math.round(Math.random() * 2 * throttledMs) : retryMs)),
+        });
       }
       if (Array.isArray(state.Branches)) for (const b of state.Branches) if (isJson(b)) walk(b.States);
       if (isJson(state.ItemProcessor)) walk(state.ItemProcessor.States);
@@ -407,7 +414,7 @@ export async function runExecution(
     retryOverrides: retryOverridesOf(
       [parent, child],
       options.retryIntervalMs ?? 1000,
-      options.throttledRetryMs ?? 250,
+      options.throttledRetryMs ?? 1000,
     ),
     ...(options.countEvents ? { tally: { events: {}, statesEntered: {} } } : {}),
   };

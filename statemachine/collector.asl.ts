@@ -339,7 +339,7 @@ const unrevised = {
     'Collect tenants': {
       Type: 'Map',
       Comment:
-        "One child execution per tenant (Distributed Map, STANDARD children: each has its own 25,000-event history, which its plan keeps within half of, at any number of tenants). TENANT_CONCURRENCY tenants side by side (default 40, at most 1,000); each tenant strictly serial inside, as Citrix allows one call per tenant at a time. A tenant's failure is caught and recorded by its child, so it never stops the others and the map's output, dropped here, stays small. Items come from the state (ItemsPath), not an ItemReader, so that the local runner executes the same definition.",
+        "One child execution per tenant (Distributed Map, STANDARD children: each has its own 25,000-event history, which its plan keeps within half of, at any number of tenants). TENANT_CONCURRENCY tenants side by side (default 10, which a new account's Lambda concurrency holds; at most 1,000); each tenant strictly serial inside, as Citrix allows one call per tenant at a time. A tenant's failure is caught and recorded by its child, so it never stops the others and the map's output, dropped here, stays small. Items come from the state (ItemsPath), not an ItemReader, so that the local runner executes the same definition.",
       ItemsPath: '$.tenants',
       MaxConcurrencyPath: '$.tenantConcurrency',
       ItemSelector: {

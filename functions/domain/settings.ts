@@ -441,7 +441,7 @@ export const TENANTS_KEY = setting({
 });
 export const TENANT_CONCURRENCY = setting({
   name: 'TENANT_CONCURRENCY',
-  default: '40',
+  default: '10',
   meaning: 'tenants collected side by side (1 to 1,000), each a child execution',
   param: 'tenantConcurrency',
   parse: whole(1, 1000),

@@ -1,6 +1,7 @@
 /**
  * A fleet: 40 listed tenants, each a day behind, collected by one execution of the real ASL, whose
- * Distributed Map aws-local-stepfunctions runs inline (each item as it would be a child execution in AWS),
+ * Distributed Map the local runner runs as child executions (ten at a time: TENANT_CONCURRENCY=10, what a new
+ * account's Lambda concurrency holds),
  * with the real handlers, a stand-in serving 40 Citrix customers at once over HTTP, and a real S3 server
  * (s3rver). Nothing is mocked here.
  */
@@ -49,7 +50,7 @@ beforeAll(async () => {
   for (const id of IDS) {
     await e.store.put(stateKey(id), JSON.stringify({ last_hour_utc: iso(newestDue - BEHIND * HOUR) }));
   }
-  const fleet = fleetFromEnv({ ...e.env, TENANT_CONCURRENCY: '40' }, undefined, false, {
+  const fleet = fleetFromEnv({ ...e.env, TENANT_CONCURRENCY: '10' }, undefined, false, {
     backoffMs: 1,
     maxAttempts: 2,
   });

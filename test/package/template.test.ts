@@ -909,14 +909,14 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
     expect(tenantSettings(byDefault)).toEqual(
       Array(6).fill({
         TENANTS_KEY: 'collector-work/citrix_monitor/tenants.json',
-        TENANT_CONCURRENCY: '40',
+        TENANT_CONCURRENCY: '10',
         TENANT_SECRET_PREFIX: 'citrix-monitor/ci/tenants/',
         ALLOWED_API_HOSTS: '',
       }),
     );
     expect(tenantSettings(moved)[0]).toEqual({
       TENANTS_KEY: 'work/cm/tenants.json',
-      TENANT_CONCURRENCY: '40',
+      TENANT_CONCURRENCY: '10',
       TENANT_SECRET_PREFIX: 'ops/citrix/',
       ALLOWED_API_HOSTS: '',
     });

@@ -38,7 +38,7 @@ describe('loadConfig', () => {
     expect(config).toEqual({
       tenant: null,
       tenantsKey: 'collector-work/citrix_monitor/tenants.json',
-      tenantConcurrency: 40,
+      tenantConcurrency: 10,
       stagingPrefix: 'collector-work/citrix_monitor/staging',
       bucket: 'logs-bucket',
       workBucket: 'logs-bucket',
