@@ -134,9 +134,17 @@ export class HistoryMeter {
     return event.state !== undefined && this.hidden.has(event.state.name);
   }
 
+  /** The quota this execution passed: nothing is counted after it, as AWS writes nothing after it. */
+  private failed: StepFunctionsError | undefined;
+
   /** Counts one event; returns the failure it brings about, if it passes a quota. */
   count(event: LoggedEvent): StepFunctionsError | undefined {
-    if (this.hides(event)) return undefined;
+    if (this.failed || this.hides(event)) return undefined;
+    this.failed = this.measure(event);
+    return this.failed;
+  }
+
+  private measure(event: LoggedEvent): StepFunctionsError | undefined {
     if (event.type === 'StateEntered') this.events += PER_ENTRY[event.state?.type ?? ''] ?? 2;
     if (event.type === 'StateRetried') this.events += 3;
     if (event.type === 'MapIterationStarted' || event.type === 'MapIterationSucceeded') this.events += 1;

@@ -151,7 +151,7 @@ export interface Invocation {
 }
 
 export interface RunOptions {
-  readonly input?: { hour?: string };
+  readonly input?: { readonly hour?: string; readonly [field: string]: unknown };
   /**
    * The execution's start time (`$$.Execution.StartTime`), which every plan is made at: a simulated time.
    * Default: now, or the collector's own clock when it has one.
@@ -313,7 +313,10 @@ async function execute(
   try {
     const output = await run.result;
     await metered;
-    return { status: 'SUCCEEDED', output, history: meter.events, largestOutput: meter.largestOutput };
+    const counts = { history: meter.events, largestOutput: meter.largestOutput };
+    // A quota passed in the last events is read once the log is: the execution fails all the same.
+    if (terminal) return { status: 'FAILED', failure: terminal, ...counts };
+    return { status: 'SUCCEEDED', output, ...counts };
   } catch (err) {
     await metered;
     const counts = { history: meter.events, largestOutput: meter.largestOutput };
