@@ -149,6 +149,21 @@ function windowing(env: Env): Pick<Config, 'windowMinutes' | 'settleMinutes' | '
 }
 
 /**
+ * MAX_HOURS_PER_RUN, refused when it lets a run take on a single window: the schedule starts a run every
+ * window, so such a run only keeps pace, and a tenant that falls behind (an outage, a failed run) stays as
+ * far behind for good.
+ */
+function catchUpHours(env: Env, windowMinutes: number): number {
+  const maxHours = S.value(env, S.MAX_HOURS_PER_RUN);
+  if ((maxHours * 60) / windowMinutes < 2) {
+    throw new BadConfiguration(
+      `MAX_HOURS_PER_RUN=${maxHours} with WINDOW_MINUTES=${windowMinutes} lets a run take on one window, the one that became due since the last run: a tenant that falls behind (a Citrix outage, a failed run) would never catch up. Set MAX_HOURS_PER_RUN to at least 2 (default 24).`,
+    );
+  }
+  return maxHours;
+}
+
+/**
  * Where the collector keeps and publishes its objects, and which hours are due and collected per run:
  * what the operator CLI needs.
  */
@@ -208,7 +223,7 @@ export function loadLayout(env: Env = process.env): StorageLayout {
     compression: S.value(env, S.COMPRESSION),
     entities: knownEntities(env, 'ENTITIES', S.value(env, S.ENTITIES)),
     ...windowing(env),
-    maxHoursPerRun: S.value(env, S.MAX_HOURS_PER_RUN),
+    maxHoursPerRun: catchUpHours(env, S.value(env, S.WINDOW_MINUTES)),
     tenantsKey,
     tenantConcurrency: S.value(env, S.TENANT_CONCURRENCY),
   } satisfies StorageLayout);

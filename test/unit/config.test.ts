@@ -417,6 +417,22 @@ describe('loadConfig', () => {
   });
 });
 
+describe('MAX_HOURS_PER_RUN against WINDOW_MINUTES', () => {
+  it('refuses a run of one window, which keeps pace and never catches up, naming the fix', () => {
+    const error = refusal({ ...REQUIRED, MAX_HOURS_PER_RUN: '1', WINDOW_MINUTES: '60' });
+
+    expect(error.message).toBe(
+      'MAX_HOURS_PER_RUN=1 with WINDOW_MINUTES=60 lets a run take on one window, the one that became due since the last run: a tenant that falls behind (a Citrix outage, a failed run) would never catch up. Set MAX_HOURS_PER_RUN to at least 2 (default 24).',
+    );
+  });
+
+  it('accepts one hour of shorter windows: a run then takes on several', () => {
+    expect(
+      loadConfig({ ...REQUIRED, MAX_HOURS_PER_RUN: '1', WINDOW_MINUTES: '30' }, false).maxHoursPerRun,
+    ).toBe(1);
+  });
+});
+
 describe("a listed tenant's settings", () => {
   const tenant = { id: 'acme', customerId: 'acme1', clientId: 'client-acme', clientSecretEnv: 'ACME_SECRET' };
   const base: Env = { S3_BUCKET: 'logs-bucket', ACME_SECRET: SECRET };

@@ -1,0 +1,98 @@
+/**
+ * `npm run bench:catch-up`: what one tenant a week behind costs its child execution, at each window size
+ * (5, 15, 60 minutes) and MAX_HOURS_PER_RUN (1 to 168), measured on the real ASL under the quotas the local
+ * runner enforces as AWS does (local/aws-limits.ts): the history events of the tenant's child, the largest
+ * state output of the run, the windows the run took on, and the scheduled runs that catch the week up
+ * (the first run is measured; the count of runs follows from the windows per run, and
+ * test/catch-up/week.test.ts runs them all for 5- and 15-minute windows). Prints the README's table.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { collectorFromEnv } from '../../functions/adapters/collectors.ts';
+import type { Collector } from '../../functions/domain/collector.ts';
+import { HISTORY_EVENTS_LIMIT, PAYLOAD_LIMIT_BYTES } from '../aws-limits.ts';
+import { startStandin } from '../citrix-standin/index.ts';
+import { startLocalS3 } from '../s3.ts';
+import { runExecution } from '../workflow.ts';
+import { runsToCatchUp, WEEK_MS } from './catch-up-runs.ts';
+
+const HOUR_MS = 3_600_000;
+const BUCKET = 'catch-up-bench';
+const STATE_KEY = 'collector-work/citrix_monitor/state.json';
+const WINDOWS = [5, 15, 60];
+const MAX_HOURS = [1, 6, 24, 72, 168];
+
+interface Row {
+  readonly window: number;
+  readonly maxHours: number;
+  readonly windows: number;
+  readonly events: number;
+  readonly largestBytes: number;
+  readonly runs: number;
+}
+
+/** One scheduled run of a tenant a week behind, at `now`, measured. */
+async function firstRun(window: number, maxHours: number, now: number): Promise<Row> {
+  const first = Math.floor(now / HOUR_MS) * HOUR_MS - WEEK_MS;
+  const standin = await startStandin({ rowsPerHour: 4, dataFromMs: first - HOUR_MS, dataToMs: now });
+  const dir = mkdtempSync(join(tmpdir(), 'catch-up-bench-'));
+  const s3 = await startLocalS3(dir, BUCKET);
+  try {
+    const env = { ...s3.env, S3_BUCKET: BUCKET, ...standin.collectorEnv() };
+    const settings = { WINDOW_MINUTES: String(window), MAX_HOURS_PER_RUN: String(maxHours) };
+    const collector: Collector = { ...collectorFromEnv({ ...env, ...settings }), now: () => now };
+    const hourBefore = new Date(first - HOUR_MS).toISOString().slice(0, 13);
+    await collector.work.put(STATE_KEY, JSON.stringify({ last_hour_utc: `${hourBefore}:00:00Z` }));
+    const outcome = await runExecution(collector, { startTime: now, retryIntervalMs: 1 });
+    if (outcome.status !== 'SUCCEEDED')
+      throw new Error(`W=${window} H=${maxHours}: ${outcome.error}: ${outcome.cause}`);
+    const windows = outcome.output?.hours.length ?? 0;
+    return {
+      window,
+      maxHours,
+      windows,
+      events: Math.max(...outcome.history.children),
+      largestBytes: outcome.largestOutputBytes,
+      runs: runsToCatchUp(window, windows),
+    };
+  } finally {
+    await s3.stop();
+    await standin.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+/** The README's table, one line per setting. */
+function table(rows: readonly Row[]): string {
+  const head = [
+    '| `WINDOW_MINUTES` | `MAX_HOURS_PER_RUN` | windows per run | history events of the child | largest state output | runs to catch up a week |',
+    '|---|---|---|---|---|---|',
+  ];
+  const lines = rows.map(
+    (r) =>
+      `| ${r.window} | ${r.maxHours} | ${fmt(r.windows)} | ${fmt(r.events)} (${Math.round((100 * r.events) / HISTORY_EVENTS_LIMIT)} %) | ${(r.largestBytes / 1024).toFixed(1)} KiB (${Math.round((100 * r.largestBytes) / PAYLOAD_LIMIT_BYTES)} %) | ${fmt(r.runs)} |`,
+  );
+  return [...head, ...lines].join('\n');
+}
+
+async function main(): Promise<void> {
+  const now = Date.now();
+  const rows: Row[] = [];
+  for (const window of WINDOWS) {
+    for (const maxHours of MAX_HOURS) {
+      const started = performance.now();
+      rows.push(await firstRun(window, maxHours, now));
+      const took = ((performance.now() - started) / 1000).toFixed(1);
+      process.stderr.write(`W=${window} MAX_HOURS_PER_RUN=${maxHours}: measured in ${took} s\n`);
+    }
+  }
+  console.log(
+    `One tenant a week behind, five entities, its first scheduled run (quotas: ${fmt(HISTORY_EVENTS_LIMIT)} events per execution, ${PAYLOAD_LIMIT_BYTES / 1024} KiB per state):\n`,
+  );
+  console.log(table(rows));
+}
+
+await main();

@@ -1,0 +1,88 @@
+/**
+ * The windows a tenant's child takes on in one run (functions/domain/history-budget.ts): its figures
+ * against the count of the real ASL (local/history.ts), and the plan that applies them. The plan runs
+ * over an in-memory store and a Citrix port it never calls: planning reads only the state and the commit
+ * records.
+ */
+import { describe, expect, it } from 'vitest';
+import { type Collector, plan } from '../../functions/domain/collector.ts';
+import { loadConfig } from '../../functions/domain/config.ts';
+import {
+  cleanChildEvents,
+  HISTORY_EVENTS_QUOTA,
+  windowsPerRun,
+} from '../../functions/domain/history-budget.ts';
+import { childEvents, tenantEntries } from '../../local/history.ts';
+import { loadDefinition } from '../../local/workflow.ts';
+import { MemoryStore } from '../fixtures/memory-store.ts';
+
+const definition = loadDefinition();
+const aslCount = (windows: number, entities: number) =>
+  childEvents(definition, 'Collect tenants', tenantEntries(windows, entities));
+
+describe("a child's history budget", () => {
+  it.each([
+    [1, 1],
+    [24, 5],
+    [183, 5],
+    [50, 12],
+  ])('counts %i windows of %i entities as the ASL writes them', (windows, entities) => {
+    expect(cleanChildEvents(windows, entities)).toBe(aslCount(windows, entities));
+  });
+
+  it.each([1, 2, 5, 12, 30])('plans windows of %i entities that fill at most half the quota', (entities) => {
+    const windows = windowsPerRun(entities);
+
+    expect(aslCount(windows, entities)).toBeLessThanOrEqual(HISTORY_EVENTS_QUOTA / 2);
+    expect(aslCount(windows + 1, entities)).toBeGreaterThan(HISTORY_EVENTS_QUOTA / 2);
+  });
+
+  it('takes on 183 windows of the five default entities: 15 hours of 5-minute windows, a week of hourly ones', () => {
+    expect(windowsPerRun(5)).toBe(183);
+  });
+});
+
+describe('the plan of a tenant a week behind', () => {
+  const now = Date.parse('2026-12-06T10:30:00Z');
+  const collector = (window: number): Collector => ({
+    config: loadConfig(
+      {
+        S3_BUCKET: 'logs-bucket',
+        CITRIX_CUSTOMER_ID: 'c',
+        CITRIX_CLIENT_ID: 'i',
+        CITRIX_CLIENT_SECRET: 's',
+        WINDOW_MINUTES: String(window),
+        MAX_HOURS_PER_RUN: '168',
+      },
+      false,
+    ),
+    feed: new MemoryStore(),
+    work: new MemoryStore(),
+    citrix: {
+      firstPageUrl: () => 'unused',
+      keyPageUrl: () => 'unused',
+      resolveNextLink: (link) => link,
+      fetchPage: () => Promise.reject(new Error('planning calls no Citrix API')),
+    },
+    log: () => {},
+    metric: () => {},
+    now: () => now,
+  });
+
+  it.each([
+    [5, 183],
+    [15, 183],
+    [60, 168],
+  ])(
+    'with %i-minute windows takes on %i windows, the oldest, and leaves the rest to the next runs',
+    async (window, expected) => {
+      const c = collector(window);
+      await c.work.put(c.config.stateKey, JSON.stringify({ last_hour_utc: '2026-11-29T08:00:00Z' }));
+
+      const planned = await plan(c, {}, 'run-1');
+
+      expect(planned.hours).toHaveLength(expected);
+      expect(planned.hours[0]?.hour).toBe('2026-11-29T09:00:00Z');
+    },
+  );
+});
