@@ -421,7 +421,8 @@ export const MAX_CONCURRENCY = setting({
 export const MAX_HOURS_PER_RUN = setting({
   name: 'MAX_HOURS_PER_RUN',
   default: '24',
-  meaning: 'hours a scheduled run catches up at most',
+  meaning:
+    "hours a scheduled run catches up at most (1 to 168, and at least two windows; a run also takes on no more windows than fill half its child's history, 183 of five entities: see [How many tenants](#how-many-tenants))",
   param: 'maxHoursPerRun',
   parse: whole(1, 168),
 });
