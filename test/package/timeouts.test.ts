@@ -13,6 +13,7 @@ import {
   FETCH_SAFETY_SECONDS,
   LAMBDA_MAX_TIMEOUT_SECONDS,
 } from '../../functions/domain/settings.ts';
+import { LAMBDA_TIMEOUT_SECONDS } from '../../local/aws-limits.ts';
 import { block, serverlessYml } from './serverless-yml.ts';
 
 const yml = serverlessYml();
@@ -59,6 +60,10 @@ describe('timeouts that depend on one another', () => {
   it.each(functions)("keeps %s's Lambda timeout within Lambda's 900 s", (name) => {
     expect(timeout[name]).toBeGreaterThan(0);
     expect(timeout[name]).toBeLessThanOrEqual(LAMBDA_MAX_TIMEOUT_SECONDS);
+  });
+
+  it("runs each handler locally under its function's own Lambda timeout (local/aws-limits.ts)", () => {
+    expect(LAMBDA_TIMEOUT_SECONDS).toEqual(timeout);
   });
 
   it("lets the longest fetch budget and its margin fit in the fetch Lambda's timeout", () => {
