@@ -256,7 +256,7 @@ export const WORK_BUCKET = setting({
   name: 'WORK_BUCKET',
   default: '{S3_BUCKET}',
   meaning:
-    'bucket of the state, commit records and staging (see [Exactly once](#exactly-once-how-and-what-it-needs))',
+    'bucket of the state, commit records and staging (see [Exactly once](design.md#exactly-once-how-and-what-it-needs))',
   parse: bucket,
 });
 export const WORK_PREFIX = setting({
@@ -342,7 +342,7 @@ export const TIME_FIELDS = setting({
 export const KEY_FIELDS = setting({
   name: 'KEY_FIELDS',
   default: '',
-  shown: "the entity's OData key (see [Paging](#paging-by-key-and-why)); `Id` otherwise",
+  shown: "the entity's OData key (see [Paging](design.md#paging-by-key-and-why)); `Id` otherwise",
   meaning: 'per-entity key to page by, e.g. `SessionMetrics:Id`',
   param: 'keyFields',
   parse: text,
@@ -351,7 +351,7 @@ export const NEXTLINK_PAGING = setting({
   name: 'NEXTLINK_PAGING',
   default: '',
   meaning:
-    "entities paged by the server's offset nextLinks instead of by key: they may lose rows (see [Paging](#paging-by-key-and-why))",
+    "entities paged by the server's offset nextLinks instead of by key: they may lose rows (see [Paging](design.md#paging-by-key-and-why))",
   param: 'nextLinkPaging',
   parse: nameList('an entity'),
 });
@@ -367,7 +367,7 @@ export const WINDOW_MINUTES = setting({
   name: 'WINDOW_MINUTES',
   default: '60',
   meaning:
-    'minutes per window: 5, 10, 15, 20, 30 or 60 (see [Fresher data](#fresher-data-windows-shorter-than-an-hour))',
+    'minutes per window: 5, 10, 15, 20, 30 or 60 (see [Fresher data](design.md#fresher-data-windows-shorter-than-an-hour))',
   param: 'windowMinutes',
   parse: z
     .string()
@@ -422,7 +422,7 @@ export const MAX_HOURS_PER_RUN = setting({
   name: 'MAX_HOURS_PER_RUN',
   default: '24',
   meaning:
-    "hours a scheduled run catches up at most (1 to 168, and at least two windows; a run also takes on no more windows than fill half its child's history, 183 of five entities: see [How many tenants](#how-many-tenants))",
+    "hours a scheduled run catches up at most (1 to 168, and at least two windows; a run also takes on no more windows than fill half its child's history, 183 of five entities: see [How many tenants](many-tenants.md#how-many-tenants))",
   param: 'maxHoursPerRun',
   parse: whole(1, 168),
 });
@@ -436,7 +436,7 @@ export const TENANTS_KEY = setting({
   name: 'TENANTS_KEY',
   default: '{WORK_PREFIX}/tenants.json',
   meaning:
-    'the tenant list in `WORK_BUCKET` (see [Many tenants](#many-tenants)); when it is absent, the `CITRIX_*` variables name the one tenant',
+    'the tenant list in `WORK_BUCKET` (see [Many tenants](many-tenants.md)); when it is absent, the `CITRIX_*` variables name the one tenant',
   param: 'tenantsKey',
   parse: objectKey,
 });
@@ -451,7 +451,7 @@ export const ALLOWED_API_HOSTS = setting({
   name: 'ALLOWED_API_HOSTS',
   default: '',
   meaning:
-    "hosts a listed tenant's `apiBase` may name besides Citrix Cloud's API hosts (comma-separated host names; see [The tenant list](#the-tenant-list))",
+    "hosts a listed tenant's `apiBase` may name besides Citrix Cloud's API hosts (comma-separated host names; see [The tenant list](many-tenants.md#the-tenant-list))",
   param: 'allowedApiHosts',
   parse: text,
 });
@@ -606,7 +606,7 @@ export const lagAlarmHours = (env: Env): number => value(env, LAG_ALARM_HOURS);
 // ---------------------------------------------------------------------------------------------------
 // Documentation
 
-/** A setting's default as the README shows it. */
+/** A setting's default as docs/configuration.md shows it. */
 function shownDefault(s: Setting): string {
   if (s.shown !== undefined) return s.shown;
   if (s.required) return '(required)';
@@ -614,7 +614,7 @@ function shownDefault(s: Setting): string {
   return `\`${s.default.replace(/\{([A-Z0-9_]+)\}/g, (_, name: string) => `\${${name}}`)}\``;
 }
 
-/** The README's configuration table: a row per setting, its variable, default and meaning. */
+/** The configuration table (docs/configuration.md): a row per setting, its variable, default and meaning. */
 export function settingsTable(): string {
   const rows = SETTINGS.map((s) => `| \`${s.name}\` | ${shownDefault(s)} | ${s.meaning} |`);
   return ['| Variable | Default | Meaning |', '|---|---|---|', ...rows].join('\n');

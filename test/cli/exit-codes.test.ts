@@ -1,12 +1,12 @@
 /**
- * The exit-code contract (cli/exit-codes.ts) as a user meets it: every row of the README's table of error
- * cases under `## Exit codes` is run as its command says, in a child process, against the Citrix stand-in and s3rver
- * on 127.0.0.1, and its exit code and one-line message are checked. The README and the behaviour cannot
+ * The exit-code contract (cli/exit-codes.ts) as a user meets it: every row of the table of error cases
+ * under `## Exit codes` in docs/operating.md is run as its command says, in a child process, against the Citrix stand-in and s3rver
+ * on 127.0.0.1, and its exit code and one-line message are checked. The page and the behaviour cannot
  * drift: a row added there is a case run here.
  *
  * A row's environment is the stand-in recipe's (stand-in, s3rver and its keys), changed by the
  * `NAME=value` assignments before its command; its placeholders (`<stand-in>`, `<closed port>`, …) are
- * those the README explains under the table, the fixtures they need are written here. Node runs the TypeScript as `citrix-monitor run` does (by
+ * those the page explains under the table, the fixtures they need are written here. Node runs the TypeScript as `citrix-monitor run` does (by
  * stripping types, no tsx), and `npm run collect` with `--retry-interval-ms 0` (the retries still happen,
  * without their waits). A message is the line it must be, `…` standing for any text.
  */
@@ -41,7 +41,7 @@ function exitCodeTable(markdown: string): Row[] {
     });
 }
 
-const ROWS = exitCodeTable(readFileSync(new URL('../../README.md', import.meta.url), 'utf8'));
+const ROWS = exitCodeTable(readFileSync(new URL('../../docs/operating.md', import.meta.url), 'utf8'));
 
 /** `NAME=value …` assignments (values bare, '…' or "…", possibly empty), then the words of the command. */
 function shellWords(command: string): { assignments: Record<string, string>; words: string[] } {
@@ -153,7 +153,7 @@ function lineOf(out: string, message: string): string | undefined {
     .find((line) => new RegExp(`^${pattern}$`).test(line));
 }
 
-describe('the exit codes of the README, row by row', () => {
+describe('the exit codes of docs/operating.md, row by row', () => {
   it('has the documented cases', () => {
     expect(ROWS.length).toBeGreaterThanOrEqual(16);
   });

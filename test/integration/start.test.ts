@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Ran, runNode } from '../fixtures/child.ts';
-import { readme, recipe } from '../readme/readme.ts';
+import { recipe } from '../readme/readme.ts';
 import { sandbox, terminal, terminalEnv } from '../readme/run.ts';
 
 const START = fileURLToPath(new URL('../../local/start.ts', import.meta.url));
@@ -26,7 +26,7 @@ afterEach(() => {
 async function fromReadme(name: string): Promise<Ran> {
   const box = sandbox();
   remove = box.remove;
-  const run = terminal(recipe(readme(), name), box.dir, terminalEnv());
+  const run = terminal(recipe(name), box.dir, terminalEnv());
   const code = await run.exited;
   return { code, out: run.output() };
 }

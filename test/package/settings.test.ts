@@ -1,5 +1,5 @@
 /**
- * serverless.yml's deploy parameters and Lambda environment, and the README's configuration table, hold
+ * serverless.yml's deploy parameters and Lambda environment, and the configuration table (docs/configuration.md), hold
  * the settings schema's defaults (functions/domain/settings.ts): a default changed in one place and not
  * the other fails here.
  */
@@ -56,11 +56,10 @@ describe("serverless.yml's defaults", () => {
   );
 });
 
-describe("the README's configuration table", () => {
+describe('the configuration table of docs/configuration.md', () => {
   it('is the table the schema makes: every setting, its default and meaning, and no other', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const section = readme.split(/^## Configuration.*$/m)[1]?.split(/^## /m)[0] ?? '';
-    const table = section
+    const page = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+    const table = page
       .split('\n')
       .filter((line) => line.startsWith('|'))
       .join('\n');

@@ -1,7 +1,7 @@
 /**
- * The README's local recipes, run as a reader pastes them (`npm start` and its tenants demo are run by
- * test/integration/start.test.ts, from the README too). "Running against a real or compatible API from
- * your machine": the stand-in and the S3 server each in a terminal of its own, on the ports the recipe
+ * The local recipes of README.md and docs/, run as a reader pastes them (`npm start` and its tenants demo
+ * are run by test/integration/start.test.ts, from the README too). "Running against a real or compatible
+ * API from your machine" (docs/operating.md): the stand-in and the S3 server each in a terminal of its own, on the ports the recipe
  * lets STANDIN_PORT and S3_PORT choose, then the collector's exports and `npm run collect` in a third, in
  * a fresh environment and a checkout of its own. What is asserted is what the reader sees: the exit code,
  * the summary, and the rows in the bucket's folder on disk.
@@ -9,10 +9,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readme, recipe, recipeNames } from './readme.ts';
+import { recipe, recipeNames } from './readme.ts';
 import { freePort, sandbox, type Terminal, terminal, terminalEnv } from './run.ts';
 
-/** Every recipe of the README, and the test that runs it. */
+/** Every recipe of README.md and docs/, and the test that runs it. */
 const RUN_BY: Record<string, string> = {
   start: 'test/integration/start.test.ts',
   'start-tenants': 'test/integration/start.test.ts',
@@ -30,7 +30,10 @@ afterEach(async () => {
   remove = undefined;
 });
 
-/** The rows of each entity's published objects in a folder s3rver keeps (one `…_S3rver_object` file each). */
+/**
+ * The rows of each entity's published objects in a folder s3rver keeps: three files an object, its body
+ * `…_S3rver_object`, `…_S3rver_object.md5` and `…_S3rver_metadata.json`; the rows are in the first.
+ */
 function rowsOnDisk(folder: string): Record<string, number> {
   const rows: Record<string, number> = {};
   for (const entity of readdirSync(folder)) {
@@ -58,25 +61,24 @@ function rowsPrinted(out: string): Record<string, number> {
   );
 }
 
-describe('the README recipes', () => {
+describe('the recipes of README.md and docs/', () => {
   it('are each run by a test', () => {
-    expect(recipeNames(readme()).sort()).toEqual(Object.keys(RUN_BY).sort());
+    expect(recipeNames().sort()).toEqual(Object.keys(RUN_BY).sort());
   });
 
   it('"Running against a real or compatible API" publishes the stand-in\'s newest hour into the S3 server, as written', async () => {
-    const markdown = readme();
     const box = sandbox();
     remove = box.remove;
     const env = terminalEnv({ STANDIN_PORT: String(await freePort()), S3_PORT: String(await freePort()) });
-    const standin = terminal(recipe(markdown, 'real-api-standin'), box.dir, env);
-    const s3 = terminal(recipe(markdown, 'real-api-s3'), box.dir, env);
+    const standin = terminal(recipe('real-api-standin'), box.dir, env);
+    const s3 = terminal(recipe('real-api-s3'), box.dir, env);
     terminals.push(standin, s3);
     await Promise.all([
       standin.waitFor(new RegExp(`API_BASE +http://127\\.0\\.0\\.1:${env.STANDIN_PORT}\\b`)),
       s3.waitFor(new RegExp(`listening on http://127\\.0\\.0\\.1:${env.S3_PORT}\\b`)),
     ]);
 
-    const collect = terminal(recipe(markdown, 'real-api'), box.dir, env);
+    const collect = terminal(recipe('real-api'), box.dir, env);
     terminals.push(collect);
     const code = await collect.exited;
 

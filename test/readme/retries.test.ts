@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { longestWaitSeconds, RETRIERS } from '../../statemachine/collector.asl.ts';
-import { readme, section } from './readme.ts';
+import { page, section } from './readme.ts';
 
-// The README's table of retry policies (section "Errors") against the policies the state machine is
+// The table of retry policies (docs/design.md, section "Errors") against the policies the state machine is
 // written from (RETRIERS in statemachine/collector.asl.ts): a backoff changed in one is changed in the other.
 
-/** A row of the README's policy table: `| \`name\` | errors | delays | retries | longest wait |`. */
+/** A row of the policy table: `| \`name\` | errors | delays | retries | longest wait |`. */
 interface PolicyRow {
   readonly name: string;
   readonly delays: string;
@@ -14,9 +14,9 @@ interface PolicyRow {
 }
 
 function policyRows(): PolicyRow[] {
-  const errors = section(readme(), "Errors (the vocabulary of the state machine's Retry)");
+  const errors = section(page('docs/design.md'), "Errors (the vocabulary of the state machine's Retry)");
   const start = errors.indexOf('| Policy |');
-  if (start < 0) throw new Error('README.md\'s "Errors" section has no "| Policy |" table');
+  if (start < 0) throw new Error('The "Errors" section of docs/design.md has no "| Policy |" table');
   return errors
     .slice(start)
     .split('\n')
@@ -31,11 +31,11 @@ function policyRows(): PolicyRow[] {
     });
 }
 
-/** How the README writes a policy's delays: `5 s ×2, up to 60 s`, or `1 s ×2` without a cap. */
+/** How the table writes a policy's delays: `5 s ×2, up to 60 s`, or `1 s ×2` without a cap. */
 const delaysOf = (backoff: (typeof RETRIERS)[keyof typeof RETRIERS]) =>
   `${backoff.IntervalSeconds} s ×${backoff.BackoffRate}${backoff.MaxDelaySeconds === undefined ? '' : `, up to ${backoff.MaxDelaySeconds} s`}`;
 
-describe("README.md's retry policies", () => {
+describe("docs/design.md's retry policies", () => {
   const rows = policyRows();
 
   it('list every policy of RETRIERS once, and no other', () => {

@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readme, section } from './readme.ts';
+import { page } from './readme.ts';
 
-// The source map of the README's Development section against the tree git holds: every folder a
+// The source map of docs/development.md against the tree git holds: every folder a
 // newcomer opens is listed, every listed path exists, and the modules of functions/ are each named in
 // their folder's entry, so that a module added or renamed without the map fails here.
 
@@ -12,7 +12,7 @@ const ROOT = new URL('../../', import.meta.url);
 
 /** The map's entries: a path at the start of a line, and its text (the following indented lines too). */
 function sourceMap(): Map<string, string> {
-  const block = /```\n([\s\S]*?)```/.exec(section(readme(), 'Development'))?.[1] ?? '';
+  const block = /```\n([\s\S]*?)```/.exec(page('docs/development.md'))?.[1] ?? '';
   const entries = new Map<string, string>();
   let current: string | null = null;
   for (const line of block.split('\n')) {
@@ -49,7 +49,7 @@ const modulesOf = (folder: string) =>
     .filter((file) => dirname(file) === folder && file.endsWith('.ts'))
     .map((file) => basename(file, '.ts'));
 
-describe("the README's source map", () => {
+describe("docs/development.md's source map", () => {
   const map = sourceMap();
 
   it('lists every folder of the code, the tests and the deployment', () => {
