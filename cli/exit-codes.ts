@@ -1,5 +1,5 @@
 /**
- * The one exit-code contract of `npm start`, `npm run collect` and `citrix-monitor` (README, "Exit
+ * The one exit-code contract of `npm start`, `npm run collect` and `citrix-monitor` (docs/operating.md, "Exit
  * codes"): what a script can rely on, whichever of them it runs.
  *
  * - 0 done;

@@ -1,8 +1,8 @@
 /**
  * `npm run s3 -- [--port N] [--bucket NAME] [--dir DIR]`: the embedded S3 server (s3rver) on its own, for
- * `npm run collect` against the stand-in or a real API (README, "Running against a real or compatible
+ * `npm run collect` against the stand-in or a real API (docs/operating.md, "Running against a real or compatible
  * API from your machine"). It prints what to export in the collector's terminal, s3rver's own keys
- * included, and runs until Ctrl-C. Exit 0 when stopped; 2 for bad usage or a port in use (README, "Exit
+ * included, and runs until Ctrl-C. Exit 0 when stopped; 2 for bad usage or a port in use (docs/operating.md, "Exit
  * codes").
  */
 import { createServer } from 'node:net';

@@ -116,7 +116,7 @@ export const RETRIERS: {
 
 /**
  * The longest a retrier waits in all, over its MaxAttempts retries: each delay at its cap (with full jitter
- * Step Functions draws each delay between 0 and that). What the comments and the README say of each policy.
+ * Step Functions draws each delay between 0 and that). What the comments and docs/design.md say of each policy.
  */
 export function longestWaitSeconds(backoff: Backoff): number {
   return Array.from({ length: backoff.MaxAttempts }, (_, n) =>

@@ -1,7 +1,7 @@
 /**
  * Typed failures. Each class's `name` is part of the contract with the state machine: the ASL
  * `Retry`/`Catch` blocks of the state machine (statemachine/collector.asl.ts, which writes
- * collector.asl.json) match on these names, so they are few, stable, and documented in the README beside
+ * collector.asl.json) match on these names, so they are few, stable, and documented in docs/design.md beside
  * the ASL.
  *
  * | name                 | meaning                                                       | ASL        |

@@ -117,7 +117,7 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
  * hour, entity and page as fields; none ever carries the client secret or a token.
  *
  * A run is one execution of the state machine, and its id is the execution's name: `runId` in the code
- * and the Task events, `execution` in log lines (the field the README's Logs Insights queries filter
+ * and the Task events, `execution` in log lines (the field the Logs Insights queries of docs/operating.md filter
  * on), and, in the commit records stored in S3, `run` (the claimant) and `lease.holder`.
  */
 export interface Telemetry {

@@ -4,7 +4,7 @@ import { WINDOW_SIZES } from './windows.ts';
 
 /**
  * The settings the collector and the operator CLI read from the environment: each one's variable, default,
- * meaning and parser, in one place. The loaders (config.ts), the README's configuration table
+ * meaning and parser, in one place. The loaders (config.ts), the configuration table (docs/configuration.md)
  * ({@link settingsTable}), the CLI's help and the test of serverless.yml's defaults all read them from here.
  */
 
@@ -25,11 +25,11 @@ export interface Setting<T = unknown> {
    * (`collector-work/{S3_PREFIX}`). Absent: the setting has no default (required, or optional and off).
    */
   readonly default?: string;
-  /** How the README shows the default when the text alone would not say it (`ModifiedDate` for every entity). */
+  /** How docs/configuration.md shows the default when the text alone would not say it (`ModifiedDate` for every entity). */
   readonly shown?: string;
   /** For a setting without a default that a run cannot do without: what it is for, said when it is missing. */
   readonly required?: string;
-  /** One line, in Markdown (links to README headings): the README table's meaning and, plain, the CLI's help. */
+  /** One line, in Markdown (links relative to docs/configuration.md): the table's meaning and, plain, the CLI's help. */
   readonly meaning: string;
   /** The serverless.yml deploy parameter that sets it (params.default holds its default, or empty). */
   readonly param?: string;
@@ -228,7 +228,7 @@ export function closestEntity(name: string): string | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// The settings, in the order of the README's table
+// The settings, in the order of docs/configuration.md's table
 
 const MINUTES_MAX = 60 * 24 * 30;
 /** A Lambda's longest timeout, and the fetch Lambda's (serverless.yml functions.fetchPage.timeout). */
@@ -474,7 +474,7 @@ export const LAG_ALARM_HOURS = setting({
   parse: whole(0, 24 * 365),
 });
 
-/** Every setting, in the order of the README's table. */
+/** Every setting, in the order of docs/configuration.md's table. */
 export const SETTINGS: readonly Setting[] = Object.freeze([
   S3_BUCKET,
   S3_PREFIX,

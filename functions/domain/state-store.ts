@@ -55,7 +55,7 @@ export async function readState(
 /**
  * Where the state is: `last_window_end` when it lies within the hour after `last_hour_utc` (the last whole
  * hour published), as the collector writes it; otherwise the end of `last_hour_utc`, so that an operator
- * who sets `last_hour_utc` by hand (as README says, to go back or forward) moves the state.
+ * who sets `last_hour_utc` by hand (as docs/secops-feed.md says, to go back or forward) moves the state.
  */
 function endOf(lastHour: number, windowEnd: string | undefined): number {
   const end = windowEnd === undefined ? null : parseMinute(windowEnd);

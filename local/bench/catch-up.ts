@@ -4,7 +4,7 @@
  * runner enforces as AWS does (local/aws-limits.ts): the history events of the tenant's child, the largest
  * state output of the run, the windows the run took on, and the scheduled runs that catch the week up
  * (the first run is measured; the count of runs follows from the windows per run, and
- * test/catch-up/week.test.ts runs them all for 5- and 15-minute windows). Prints the README's table.
+ * test/catch-up/week.test.ts runs them all for 5- and 15-minute windows). Prints the table of docs/many-tenants.md.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,7 +80,7 @@ async function firstRun(window: number, maxHours: number, now: number): Promise<
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
-/** The README's table, one line per setting. */
+/** The table of docs/many-tenants.md, one line per setting. */
 function table(rows: readonly Row[]): string {
   const head = [
     '| `WINDOW_MINUTES` | `MAX_HOURS_PER_RUN` | windows per run | history events of the child | largest state output | runs to catch up a week |',

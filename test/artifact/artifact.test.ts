@@ -72,7 +72,7 @@ beforeAll(async () => {
   s3 = await startLocalS3(join(work, 's3'), BUCKET);
   store = s3Store(s3ClientFromEnv(s3.env), BUCKET);
 
-  // The deploy-time parameters (README, "Deploying") point at the stand-in; everything else is the default.
+  // The deploy-time parameters (docs/deploying.md) point at the stand-in; everything else is the default.
   const packageDir = join(work, 'package');
   template = packageService(packageDir, STAGE, {
     customerId: standin.customerId,
@@ -257,7 +257,7 @@ async function published(): Promise<Array<{ key: string; rows: Record<string, un
   );
 }
 
-/** The part of a published key that names the hour (README, "Output layout"), whatever the entity. */
+/** The part of a published key that names the hour (docs/secops-feed.md, "Output layout"), whatever the entity. */
 function hourFolder(hour: number): string {
   const d = new Date(hour).toISOString();
   return `/year=${d.slice(0, 4)}/month=${d.slice(5, 7)}/day=${d.slice(8, 10)}/hour=${d.slice(11, 13)}/`;

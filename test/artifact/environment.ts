@@ -45,7 +45,7 @@ export const UNSET_IN_AWS: ReadonlyMap<string, string> = new Map([
     'AWS_LAMBDA_LOG_FORMAT',
     'AWS_LAMBDA_MAX_CONCURRENCY',
   ]),
-  // Redirections to S3-compatible and local servers (README, "Running against a real or compatible API");
+  // Redirections to S3-compatible and local servers (docs/operating.md, "Running against a real or compatible API");
   // unset in AWS, where the SDK's own endpoints are meant.
   ...group('local redirection, unset in AWS', [
     'AWS_ENDPOINT_URL_S3',
@@ -55,7 +55,7 @@ export const UNSET_IN_AWS: ReadonlyMap<string, string> = new Map([
   ]),
   // The config refuses a plain client secret in AWS: it comes from CITRIX_CLIENT_SECRET_ARN.
   ...group('refused in AWS', ['CITRIX_CLIENT_SECRET']),
-  // Documented defaults (README, "Configuration") that the template leaves to the default on purpose:
+  // Documented defaults (docs/configuration.md) that the template leaves to the default on purpose:
   // the work area in the same bucket, the hour filter always on, a 600 s page-fetch budget.
   ...group('documented default the template leaves out', [
     'WORK_BUCKET',

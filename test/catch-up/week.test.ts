@@ -1,5 +1,5 @@
 /**
- * A tenant a week behind, at the settings the README allows at their largest (MAX_HOURS_PER_RUN=168) and
+ * A tenant a week behind, at the settings docs/configuration.md allows at their largest (MAX_HOURS_PER_RUN=168) and
  * its shortest windows: successive scheduled runs of the real ASL, with the real handlers, the Citrix
  * stand-in over HTTP and a real S3 server (s3rver), under the quotas the local runner enforces as AWS does
  * (local/aws-limits.ts: 25,000 history events per child, 256 KiB per state). Each run takes on what its
@@ -69,7 +69,7 @@ describe.each([5, 15])('a tenant a week behind, WINDOW_MINUTES=%i and MAX_HOURS_
     const windows = outcomes.map((o) => o.output?.hours.length ?? 0);
     expect(windows[0]).toBe(perRun);
     expect(Math.max(...windows)).toBe(perRun);
-    // As many runs as the README's table says (npm run bench:catch-up counts them so).
+    // As many runs as the table of docs/many-tenants.md says (npm run bench:catch-up counts them so).
     expect(outcomes).toHaveLength(runsToCatchUp(window, perRun, newestDueEnd(NOW, window, 15) - first));
     for (const o of outcomes) {
       expect(o.history.children.every((events) => events <= HISTORY_EVENTS_LIMIT / 2)).toBe(true);

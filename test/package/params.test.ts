@@ -88,7 +88,7 @@ describe('packaging a stage that is not configured yet', () => {
       packageStage(service({}), 'prod'),
       packageStage(service({ prod: 'customerId: c-1\n' }), 'prod'),
       packageStage(service({ prod: 'custmerId: c-1\nclientId: client-1\n' }), 'prod'),
-      // The README's first step, `cp params/example.yml params/prod.yml`, with the editing forgotten.
+      // The README's second deploy step, `cp params/example.yml params/prod.yml`, with the editing forgotten.
       packageStage(service({ prod: readFileSync(join(ROOT, 'params/example.yml'), 'utf8') }), 'prod'),
       packageStage(
         service({
