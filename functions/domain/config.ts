@@ -79,6 +79,9 @@ const FIELD_NAME = /^[A-Z][A-Za-z0-9]*$/;
  * unknown name unless ALLOW_UNKNOWN_ENTITIES is true.
  */
 function knownEntities(env: Env, name: string, list: readonly string[]): readonly string[] {
+  // Read whether or not an unknown entity needs it: a mistake in it is refused at load, not at the first
+  // unknown entity.
+  const allowUnknown = S.value(env, S.ALLOW_UNKNOWN_ENTITIES);
   const typos = list.flatMap((e) => {
     const meant = S.closestEntity(e);
     return meant ? [`"${e}": did you mean ${meant}?`] : [];
@@ -87,7 +90,7 @@ function knownEntities(env: Env, name: string, list: readonly string[]): readonl
     throw new BadConfiguration(`${name} names a Monitor entity misspelt: ${typos.join(' ')}`);
   }
   const unknown = list.filter((e) => !S.MONITOR_ENTITIES.includes(e));
-  if (unknown.length > 0 && !S.value(env, S.ALLOW_UNKNOWN_ENTITIES)) {
+  if (unknown.length > 0 && !allowUnknown) {
     throw new BadConfiguration(
       `${name} names ${unknown.join(', ')}, not a Monitor entity the collector knows (${S.MONITOR_ENTITIES.join(', ')}). Check the spelling; to collect an entity set of the Monitor API that is not in that list, set ALLOW_UNKNOWN_ENTITIES=true (its rows are paged by Id unless KEY_FIELDS says otherwise).`,
     );
@@ -137,13 +140,14 @@ function nextLinkPaging(env: Env, list: readonly string[]): readonly string[] {
 /**
  * The window size and its settle. SETTLE_MINUTES when set; otherwise LOOKBACK_MINUTES (what a deployment
  * before windows set: the hour and its settle) less the window; otherwise 15, the settle the last rows
- * of an hour always had.
+ * of an hour always had. Either way at least {@link S.SETTLE_FLOOR_MINUTES}: rows written later into a
+ * published window are lost.
  */
 function windowing(env: Env): Pick<Config, 'windowMinutes' | 'settleMinutes' | 'lookbackMinutes'> {
   const windowMinutes = S.value(env, S.WINDOW_MINUTES);
   const lookback = env.SETTLE_MINUTES?.trim()
     ? undefined
-    : S.read(env, S.LOOKBACK_MINUTES, {}, S.whole(windowMinutes, 60 * 24 * 30));
+    : S.read(env, S.LOOKBACK_MINUTES, {}, S.lookbackParser(windowMinutes));
   const settleMinutes = lookback === undefined ? S.value(env, S.SETTLE_MINUTES) : lookback - windowMinutes;
   return { windowMinutes, settleMinutes, lookbackMinutes: windowMinutes + settleMinutes };
 }
@@ -290,6 +294,22 @@ export function loadConfig(env: Env = process.env, inAws = Boolean(env.AWS_LAMBD
       : { kind: 'env', variable: 'CITRIX_CLIENT_SECRET' },
     apiBase: apiBaseOf('API_BASE', S.value(env, S.API_BASE), inAws),
   } satisfies Config);
+}
+
+/**
+ * Every check a run makes of the deployment's own settings, for packaging to make first
+ * (deploy/params.cjs, on the environment the stack gives the functions): what {@link loadConfig} checks in
+ * AWS, ALLOWED_API_HOSTS (read by a run only with a tenant list) and LAG_ALARM_HOURS (read by the lag
+ * alarm and `citrix-monitor status`). A mistake then fails the package with the message a run would give,
+ * instead of every run after the deploy. Not the Citrix tenant (customer, client, secret): the stack, the
+ * tenant list or the secret's value supply those, none of which packaging sees.
+ */
+export function checkDeployment(env: Env): void {
+  const layout = loadLayout(env);
+  collecting(env, layout.entities);
+  apiBaseOf('API_BASE', S.value(env, S.API_BASE), true);
+  allowedApiHosts(S.value(env, S.ALLOWED_API_HOSTS), true);
+  S.value(env, S.LAG_ALARM_HOURS);
 }
 
 /**

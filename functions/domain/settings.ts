@@ -41,6 +41,12 @@ export interface Setting<T = unknown> {
   readonly setByStack?: true;
   /** A secret: its value never appears in a message. */
   readonly secret?: boolean;
+  /**
+   * An empty value reads as unset, for a setting the stack passes empty on purpose (serverless.yml
+   * defaults its parameter to ''); its meaning says so. Without it, an empty value of a setting that has a
+   * default is refused: a user who typed `ENTITIES=` meant something, and it was not the default.
+   */
+  readonly emptyIsUnset?: true;
   readonly parse: Parser<T>;
 }
 
@@ -51,13 +57,13 @@ const setting = <T>(s: Setting<T>): Setting<T> => Object.freeze(s);
 
 const text: Parser<string> = z.string();
 
-/** A whole number from `min` to `max`. */
-export const whole = (min: number, max: number): Parser<number> =>
+/** A whole number from `min` to `max`; `why` follows the range in the message (what the bounds protect). */
+export const whole = (min: number, max: number, why = ''): Parser<number> =>
   z
     .string()
     .refine(
       (s) => /^\d+$/.test(s) && Number(s) >= min && Number(s) <= max,
-      `is invalid: expected a whole number from ${min} to ${max}`,
+      `is invalid: expected a whole number from ${min} to ${max}${why}`,
     )
     .transform(Number);
 
@@ -215,22 +221,50 @@ function distance(a: string, b: string): number {
   return row[b.length] ?? 0;
 }
 
+/**
+ * The name of `names` that `name` most likely means: the same but for case, or at most `most` edits away
+ * (the nearest; the first of equals). Undefined when `name` is one of them or none is that close.
+ */
+export function closest(name: string, names: readonly string[], most = 2): string | undefined {
+  if (names.includes(name)) return undefined;
+  const lower = name.toLowerCase();
+  let best: { name: string; d: number } | undefined;
+  for (const candidate of names) {
+    const d = distance(lower, candidate.toLowerCase());
+    if (d <= most && (best === undefined || d < best.d)) best = { name: candidate, d };
+  }
+  return best?.name;
+}
+
 /** The known entity a name that is not one most likely means: the same but for case, or 1 or 2 edits away. */
 export function closestEntity(name: string): string | undefined {
-  if (MONITOR_ENTITIES.includes(name)) return undefined;
-  const lower = name.toLowerCase();
-  let best: { entity: string; d: number } | undefined;
-  for (const entity of MONITOR_ENTITIES) {
-    const d = distance(lower, entity.toLowerCase());
-    if (d <= 2 && (best === undefined || d < best.d)) best = { entity, d };
-  }
-  return best?.entity;
+  return closest(name, MONITOR_ENTITIES);
 }
 
 // ---------------------------------------------------------------------------------------------------
 // The settings, in the order of docs/configuration.md's table
 
 const MINUTES_MAX = 60 * 24 * 30;
+
+/**
+ * The shortest settle: how long after its end a window is published. Citrix documents no latency for raw
+ * Monitor rows, only that events may be "missed or delayed"; the collector before windows gave an hour's
+ * last rows 15 minutes (its 75-minute look-back). A row written into a window after that window was
+ * published is never collected, since the next window's filter starts where that one ended: a shorter
+ * settle trades rows for freshness without saying so, hence a floor rather than a warning.
+ */
+export const SETTLE_FLOOR_MINUTES = 15;
+
+/** What a settle under the floor puts at risk, for the messages that refuse one. */
+const LATE_ROWS = `: a window is published that long after its end, and a row Citrix writes into it later is lost for good (the next window starts where it ended); ${SETTLE_FLOOR_MINUTES} minutes is the settle every row had before windows`;
+
+/** LOOKBACK_MINUTES with `windowMinutes`: the window and a settle of at least {@link SETTLE_FLOOR_MINUTES}. */
+export const lookbackParser = (windowMinutes: number): Parser<number> =>
+  whole(
+    windowMinutes + SETTLE_FLOOR_MINUTES,
+    MINUTES_MAX,
+    ` (WINDOW_MINUTES, ${windowMinutes}, and a settle of at least ${SETTLE_FLOOR_MINUTES})${LATE_ROWS}`,
+  );
 /** A Lambda's longest timeout, and the fetch Lambda's (serverless.yml functions.fetchPage.timeout). */
 export const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
 /** Time the fetch Lambda keeps back from its timeout to write its last object and hand back a continuation. */
@@ -380,18 +414,20 @@ export const WINDOW_MINUTES = setting({
 export const SETTLE_MINUTES = setting({
   name: 'SETTLE_MINUTES',
   default: '15',
-  meaning: 'a window is due this long after its end',
+  meaning: `a window is due this long after its end: at least ${SETTLE_FLOOR_MINUTES}, or rows Citrix writes late are lost; empty reads as unset`,
   param: 'settleMinutes',
   // Empty when deployed: a stage that still sets lookbackMinutes (before windows) keeps its settle.
   deployed: '',
-  parse: whole(0, MINUTES_MAX),
+  emptyIsUnset: true,
+  parse: whole(SETTLE_FLOOR_MINUTES, MINUTES_MAX, LATE_ROWS),
 });
 export const LOOKBACK_MINUTES = setting({
   name: 'LOOKBACK_MINUTES',
   meaning:
     'before windows: the hour and its settle (75); used for the settle (`LOOKBACK_MINUTES − WINDOW_MINUTES`) when `SETTLE_MINUTES` is not set',
   param: 'lookbackMinutes',
-  parse: whole(5, MINUTES_MAX),
+  // The range for the shortest window; the window's own is lookbackParser(WINDOW_MINUTES) (config.ts).
+  parse: lookbackParser(5),
 });
 export const USE_TIME_FILTER = setting({
   name: 'USE_TIME_FILTER',
@@ -436,8 +472,10 @@ export const TENANTS_KEY = setting({
   name: 'TENANTS_KEY',
   default: '{WORK_PREFIX}/tenants.json',
   meaning:
-    'the tenant list in `WORK_BUCKET` (see [Many tenants](many-tenants.md)); when it is absent, the `CITRIX_*` variables name the one tenant',
+    'the tenant list in `WORK_BUCKET` (see [Many tenants](many-tenants.md)); when it is absent, the `CITRIX_*` variables name the one tenant; empty reads as unset',
   param: 'tenantsKey',
+  // A stage may set tenantsKey to '' (serverless.yml's DefaultTenantsKey condition): the default key.
+  emptyIsUnset: true,
   parse: objectKey,
 });
 export const TENANT_CONCURRENCY = setting({
@@ -537,6 +575,15 @@ export class MissingSetting extends BadConfiguration {
 const missing = (s: Setting): MissingSetting => new MissingSetting(s.name);
 
 /**
+ * An empty value of a setting that has a default: the user typed the variable, so the default is not what
+ * they meant, and taking it without a word would hide the mistake (`ENTITIES=` collecting five entities).
+ */
+const empty = (s: Setting, values: Readonly<Record<string, string>>): BadConfiguration =>
+  new BadConfiguration(
+    `${s.name} is empty: give it a value, or leave it unset for its default, ${quoted(defaultOf(s, values))}.`,
+  );
+
+/**
  * The message of a value `parse` refused: `NAME="value" is invalid: expected …`. `name` is how the
  * message names the setting: a variable (`API_BASE="…"`), or a listed tenant's field (`apiBase "…"`).
  */
@@ -565,7 +612,9 @@ export function read<T>(
   values: Readonly<Record<string, string>> = {},
   parse: Parser<T> = s.parse,
 ): T | undefined {
-  const raw = env[s.name]?.trim() || defaultOf(s, values);
+  const given = env[s.name]?.trim();
+  if (given === '' && s.default && !s.emptyIsUnset) throw empty(s, values);
+  const raw = given || defaultOf(s, values);
   if (raw === undefined) {
     if (s.required) throw missing(s);
     return undefined;

@@ -305,16 +305,17 @@ describe('status', () => {
     });
 
     it('is current when the state is at the newest due window end: the next window is due once it settled', async () => {
-      const w = world({ WINDOW_MINUTES: '5', SETTLE_MINUTES: '10' });
-      await w.writeState('2026-11-24T13:00:00Z', '2026-11-24T14:20:00Z');
+      // A settle other than the default (15, also the least: SETTLE_FLOOR_MINUTES) shows in the due time.
+      const w = world({ WINDOW_MINUTES: '5', SETTLE_MINUTES: '20' });
+      await w.writeState('2026-11-24T13:00:00Z', '2026-11-24T14:10:00Z');
       sfnMock.on(ListExecutionsCommand).resolves({ executions: [] });
 
       const seen = await w.cli(['status']);
 
       expect(seen.code).toBe(0);
       expect(seen.stdout).toContain(
-        'Lag            0 minutes behind the newest due window end 2026-11-24T14:20:00Z (alarm above 3 hours)\n' +
-          'Next window    2026-11-24T14:20:00Z..14:25:00Z, due at 2026-11-24T14:35:00Z (5-minute windows, each due 10 minutes after its end)\n',
+        'Lag            0 minutes behind the newest due window end 2026-11-24T14:10:00Z (alarm above 3 hours)\n' +
+          'Next window    2026-11-24T14:10:00Z..14:15:00Z, due at 2026-11-24T14:35:00Z (5-minute windows, each due 20 minutes after its end)\n',
       );
     });
 

@@ -10,6 +10,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -18,6 +19,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../functions/domain/config.ts';
+import { BadConfiguration } from '../../functions/domain/errors.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 /** What packaging reads: the configuration, the plugin, the handlers and the state machine. */
@@ -25,7 +28,7 @@ const SERVICE = ['serverless.yml', 'package.json', 'tsconfig.json', 'deploy', 'f
 const dirs: string[] = [];
 
 type Template = { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
-type Packaged = { code: number; output: string; template: Template | null };
+type Packaged = { code: number; output: string; template: Template | null; serverlessDir: string[] };
 
 /** A copy of the service whose params/ holds only `stageFiles` (stage name → the file's text). */
 function service(stageFiles: Record<string, string>): string {
@@ -52,7 +55,9 @@ function packageStage(dir: string, stage: string, args: string[] = []): Promise<
       { cwd: dir, env, timeout: 240_000 },
       (error, stdout, stderr) => {
         const file = join(out, 'cloudformation-template-update-stack.json');
+        const serverlessDir = join(dir, '.serverless');
         done({
+          serverlessDir: existsSync(serverlessDir) ? readdirSync(serverlessDir) : [],
           code: error ? Number(error.code ?? 1) : 0,
           output: `${stdout}${stderr}`.replace(/\s+/g, ' '),
           template: existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null,
@@ -133,10 +138,10 @@ describe('packaging a stage that is not configured yet', () => {
     expect(subjectLeft.template).toBeNull();
   });
 
-  it('refuses a stage file setting a name that is not a parameter, rather than deploying the default', () => {
+  it('refuses a stage file setting a name that is not a parameter, naming the one it most likely means', () => {
     expect(misspelt.code).toBe(1);
     expect(misspelt.output).toContain(
-      'Deploy parameters: params/prod.yml sets "custmerId", which is not a deploy parameter. The parameters are the names under params.default in serverless.yml: bucketName, clientSecretArn, customerId, clientId,',
+      'Deploy parameters: params/prod.yml sets "custmerId", which is not a deploy parameter (did you mean customerId?). The parameters are the names under params.default in serverless.yml: bucketName, clientSecretArn, customerId, clientId,',
     );
     expect(misspelt.template).toBeNull();
   });
@@ -197,5 +202,87 @@ describe('a stage file, which every redeploy reads again', () => {
   it('takes --param over the stage file, for one deploy', () => {
     for (const variables of Object.values(environments(listed)))
       expect(variables.API_BASE).toBe('https://api.citrixcloud.jp');
+  });
+});
+
+/** The message a deployed run refuses `settings` with, the rest of its environment being fine. */
+function runRefuses(settings: Record<string, string>): string {
+  const deployed = {
+    S3_BUCKET: 'citrix-monitor-logs',
+    CITRIX_CUSTOMER_ID: 'c-1',
+    CITRIX_CLIENT_ID: 'client-1',
+    CITRIX_CLIENT_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:citrix-AbCdEf',
+  };
+  try {
+    loadConfig({ ...deployed, ...settings }, true);
+  } catch (error) {
+    if (error instanceof BadConfiguration) return error.message;
+    throw error;
+  }
+  throw new Error(`a run accepts ${JSON.stringify(settings)}`);
+}
+
+describe('packaging a stage with a parameter a run would refuse', () => {
+  const customer = 'customerId: c-1\nclientId: client-1\n';
+  let bucket: Packaged;
+  let entity: Packaged;
+  let windowInFile: Packaged;
+  let windowOnCli: Packaged;
+  let apiBase: Packaged;
+  let misspeltParam: Packaged;
+  let emptyEntities: Packaged;
+
+  beforeAll(async () => {
+    const stage = (text: string, args: string[] = []) =>
+      packageStage(service({ prod: `${customer}${text}` }), 'prod', args);
+    [bucket, entity, windowInFile, windowOnCli, apiBase, misspeltParam, emptyEntities] = await Promise.all([
+      stage('bucketName: My-Citrix-Bucket\n'),
+      stage('entities: Sessions,Sesions\n'),
+      stage('windowMinutes: 45\n'),
+      stage('', ['--param', 'windowMinutes=7']),
+      stage('', ['--param', 'apiBase=api-eu.cloud.com']),
+      stage('', ['--param=windowMinute=5']),
+      stage("entities: ''\n"),
+    ]);
+  }, 240_000);
+
+  /** Exit 1, the run's message, and nothing written: no template in the package folder or .serverless/. */
+  function refusedAsRunWould(packaged: Packaged, message: string): void {
+    expect(packaged.code, packaged.output).toBe(1);
+    expect(packaged.output).toContain(`Deploy parameters: ${message}`);
+    expect(packaged.output).not.toContain('Cannot resolve variable');
+    expect(packaged.template).toBeNull();
+    expect(packaged.serverlessDir.filter((name) => name.startsWith('cloudformation-template'))).toEqual([]);
+  }
+
+  it('refuses a bucket name S3 would refuse, as a run does, naming bucketName', () => {
+    refusedAsRunWould(bucket, runRefuses({ S3_BUCKET: 'My-Citrix-Bucket' }));
+    expect(bucket.output).toContain('Set by bucketName (S3_BUCKET, in params/prod.yml).');
+  });
+
+  it('refuses a misspelt entity with the one it most likely means, as a run does', () => {
+    refusedAsRunWould(entity, runRefuses({ ENTITIES: 'Sessions,Sesions' }));
+    expect(entity.output).toContain('did you mean Sessions?');
+  });
+
+  it('refuses a window size with the sizes it takes, before serverless looks up its schedule', () => {
+    refusedAsRunWould(windowInFile, runRefuses({ WINDOW_MINUTES: '45' }));
+    refusedAsRunWould(windowOnCli, runRefuses({ WINDOW_MINUTES: '7' }));
+    expect(windowOnCli.output).toContain('Set by windowMinutes (WINDOW_MINUTES, from --param).');
+  });
+
+  it('refuses an API base that is a host name without https://, as a run does', () => {
+    refusedAsRunWould(apiBase, runRefuses({ API_BASE: 'api-eu.cloud.com' }));
+  });
+
+  it('refuses an entities line left empty rather than deploying the five defaults', () => {
+    refusedAsRunWould(emptyEntities, runRefuses({ ENTITIES: '' }));
+  });
+
+  it('refuses a --param that is not a parameter, naming the one it most likely means', () => {
+    refusedAsRunWould(
+      misspeltParam,
+      '--param "windowMinute=…" is not a deploy parameter (did you mean windowMinutes?): serverless would ignore it and deploy the default.',
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, loadLayout, tenantConfig } from '../../functions/domain/config.ts';
 import { BadConfiguration } from '../../functions/domain/errors.ts';
-import { lagAlarmHours, MissingSetting } from '../../functions/domain/settings.ts';
+import { lagAlarmHours, MissingSetting, SETTINGS } from '../../functions/domain/settings.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -122,14 +122,14 @@ describe('loadConfig', () => {
     const error = refusal(env({ LOOKBACK_MINUTES: '59' }));
 
     expect(error.message).toContain('LOOKBACK_MINUTES');
-    expect(error.message).toContain('from 60');
+    expect(error.message).toContain('from 75');
   });
 
   it('reads a LOOKBACK_MINUTES of a deployment before windows as the hour and its settle', () => {
-    expect(loadConfig(env({ LOOKBACK_MINUTES: '60' }), false)).toMatchObject({
+    expect(loadConfig(env({ LOOKBACK_MINUTES: '75' }), false)).toMatchObject({
       windowMinutes: 60,
-      settleMinutes: 0,
-      lookbackMinutes: 60,
+      settleMinutes: 15,
+      lookbackMinutes: 75,
     });
     expect(loadConfig(env({ LOOKBACK_MINUTES: '90' }), false).settleMinutes).toBe(30);
     expect(
@@ -414,6 +414,61 @@ describe('loadConfig', () => {
     expect(() => {
       (config.timeFields as Record<string, string>).Sessions = 'StartDate';
     }).toThrow(TypeError);
+  });
+});
+
+describe('a settle shorter than late rows need', () => {
+  it.each(['0', '14'])('refuses SETTLE_MINUTES=%s, saying the rows written late would be lost', (value) => {
+    const error = refusal(env({ SETTLE_MINUTES: value }));
+
+    expect(error.message).toContain(
+      `SETTLE_MINUTES="${value}" is invalid: expected a whole number from 15 to 43200: a window is published that long after its end, and a row Citrix writes into it later is lost for good`,
+    );
+  });
+
+  it('accepts SETTLE_MINUTES=15, the settle every row had before windows', () => {
+    expect(loadConfig(env({ WINDOW_MINUTES: '5', SETTLE_MINUTES: '15' }), false).settleMinutes).toBe(15);
+  });
+
+  it('refuses a LOOKBACK_MINUTES that leaves the window less than 15 minutes to settle', () => {
+    const error = refusal(env({ WINDOW_MINUTES: '30', LOOKBACK_MINUTES: '40' }));
+
+    expect(error.message).toContain(
+      'LOOKBACK_MINUTES="40" is invalid: expected a whole number from 45 to 43200 (WINDOW_MINUTES, 30, and a settle of at least 15): a window is published',
+    );
+  });
+});
+
+describe('an empty value', () => {
+  it.each([
+    ['ENTITIES', '"Machines,Sessions,Connections,Applications,Users"'],
+    ['API_BASE', '"https://api.cloud.com"'],
+    ['WINDOW_MINUTES', '"60"'],
+    ['PAGE_SIZE', '"1000"'],
+    ['COMPRESSION', '"none"'],
+    ['ALLOW_UNKNOWN_ENTITIES', '"false"'],
+    ['WORK_BUCKET', '"logs-bucket"'],
+  ])('of %s is refused, naming it and its default, rather than read as the default', (name, shown) => {
+    const error = refusal(env({ [name]: ' ' }));
+
+    expect(error.message).toBe(
+      `${name} is empty: give it a value, or leave it unset for its default, ${shown}.`,
+    );
+  });
+
+  it('of a setting the stack passes empty on purpose reads as unset, as its meaning says', () => {
+    const config = loadConfig(env({ SETTLE_MINUTES: '', TENANTS_KEY: '', LOOKBACK_MINUTES: '' }), false);
+
+    expect([config.settleMinutes, config.tenantsKey]).toEqual([
+      15,
+      'collector-work/citrix_monitor/tenants.json',
+    ]);
+    for (const s of SETTINGS.filter((candidate) => candidate.emptyIsUnset))
+      expect(s.meaning, s.name).toContain('empty reads as unset');
+  });
+
+  it('of a setting whose default is empty is that default', () => {
+    expect(loadConfig(env({ TIME_FIELDS: '', NEXTLINK_PAGING: '' }), false).nextLinkPaging).toEqual([]);
   });
 });
 
