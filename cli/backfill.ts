@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { formatHour, HOUR_MS } from '../functions/domain/hours.ts';
 import type { CommitRecord, CommitResult } from '../functions/domain/publish.ts';
 import { parseMinute } from '../functions/domain/windows.ts';
-import { AwsCallFailed, UsageError } from './errors.ts';
+import { awsCallFailure, UsageError } from './errors.ts';
 import { describeExecution, executionArn, isFailed, readableCause, redrivability } from './executions.ts';
 import type { HourRecords } from './records.ts';
 
@@ -289,7 +289,7 @@ async function startExecution(b: Backfill, name: string, hour: number): Promise<
     return out.executionArn ?? executionArn(stateMachineArn, name);
   } catch (err) {
     if (err instanceof Error && err.name === 'ExecutionAlreadyExists') return null;
-    throw new AwsCallFailed(`Step Functions StartExecution ${name}`, err);
+    throw awsCallFailure(`Step Functions StartExecution ${name}`, err);
   }
 }
 

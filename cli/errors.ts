@@ -2,6 +2,7 @@
  * The CLI's expected failures. Each carries the exit code a script can rely on, from the one contract
  * (exit-codes.ts; `citrix-monitor --help`); main prints the message, never a stack trace.
  */
+import { BadConfiguration } from '../functions/domain/errors.ts';
 import { type ExitCode, exitCodeOfError } from './exit-codes.ts';
 
 abstract class CliError extends Error {
@@ -43,16 +44,27 @@ const CREDENTIAL_ERRORS = new Set([
   'TokenRefreshRequired',
 ]);
 
-/** An AWS API call failed (credentials, permissions, throttling, network). Exit 3. */
+/** An AWS API call failed (permissions, throttling, network). Exit 3. */
 export class AwsCallFailed extends failure('AwsCallFailed') {
   constructor(what: string, cause: unknown) {
     const name = cause instanceof Error ? cause.name : 'Error';
     const message = cause instanceof Error ? cause.message : String(cause);
-    const hint = CREDENTIAL_ERRORS.has(name)
-      ? ' Check the AWS credentials (AWS_PROFILE, or aws sso login).'
-      : '';
-    super(`${what} failed: ${name}: ${message}.${hint}`, { cause });
+    super(`${what} failed: ${name}: ${message}.`, { cause });
   }
+}
+
+/**
+ * Why the AWS call `what` failed, in the contract's terms: AWS credentials that are missing, expired or
+ * refused are a setting to fix, not an outage, so they are a BadConfiguration (exit 2), as the S3 store
+ * (functions/adapters/s3-store.ts) says of them whichever call meets them first; any other failure is
+ * {@link AwsCallFailed} (exit 3).
+ */
+export function awsCallFailure(what: string, cause: unknown): Error {
+  if (!(cause instanceof Error && CREDENTIAL_ERRORS.has(cause.name))) return new AwsCallFailed(what, cause);
+  return new BadConfiguration(
+    `${what} failed: the AWS credentials are missing, expired or refused (${cause.name}: ${cause.message}). Check the AWS credentials (AWS_PROFILE, or aws sso login).`,
+    { cause },
+  );
 }
 
 /** Whether an error is one of the CLI's own expected failures. */
@@ -69,6 +81,6 @@ export async function aws<T>(what: string, action: () => Promise<T>): Promise<T>
     return await action();
   } catch (err) {
     if (err instanceof Error && (err.name === 'StateCorrupt' || err.name === 'BadConfiguration')) throw err;
-    throw new AwsCallFailed(what, err);
+    throw awsCallFailure(what, err);
   }
 }

@@ -5,8 +5,9 @@
  * - 0 done;
  * - 1 failed for a reason a retry does not cure (CitrixBadQuery, ForeignNextLink, StateCorrupt, an
  *   error of no known kind), or `status` found the collector unhealthy;
- * - 2 usage or configuration: fix the command or the settings (bad arguments, BadConfiguration,
- *   CitrixAuthFailed, UnknownTenant, StateMachineNotFound, NeedsDevDependencies);
+ * - 2 usage or configuration: fix the command or the settings (bad arguments, BadConfiguration (AWS
+ *   credentials missing, expired or refused among them, whichever call meets them), CitrixAuthFailed,
+ *   UnknownTenant, StateMachineNotFound, NeedsDevDependencies);
  * - 3 busy or unavailable, try later (another run holds a window, CitrixTransient, CitrixThrottled,
  *   StorageTransient, AwsCallFailed).
  *

@@ -54,8 +54,8 @@ const EXIT_HELP = `Exit codes (the same for npm start and npm run collect; READM
      execution could not be redriven and its hour is not published; a state file or commit record
      that cannot be read
   2  bad usage or configuration, including no state machine for the stage in the region, a --tenant
-     not in the tenant list, credentials Citrix refused
-  3  busy or unavailable, try later: an AWS API call failed (credentials, permissions, network; the
+     not in the tenant list, credentials Citrix refused, AWS credentials missing, expired or refused
+  3  busy or unavailable, try later: an AWS API call failed (permissions, throttling, network; the
      message names the call), another run holds a window, Citrix or S3 could not be reached
   run passes the local collector's exit code through (see citrix-monitor run --help).
 `;
@@ -181,7 +181,7 @@ aws-local-stepfunctions. Without them it says so and exits 2.
 
 Exit code of the local run, passed through: 0 every window published and the state committed; 1 a
 window failed and a retry would not cure it; 2 bad usage or configuration, said before any execution
-starts (or no dev dependencies), or credentials Citrix refused; 3 busy or unavailable, try later:
+starts (or no dev dependencies), or credentials Citrix or AWS refused; 3 busy or unavailable, try later:
 another live run holds a window (the output says until when, and who), Citrix or S3 could not be
 reached or kept throttling.
 `,

@@ -1,6 +1,6 @@
 import { paginateListExecutions, RedriveExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { parseHour } from '../functions/domain/hours.ts';
-import { AwsCallFailed, aws } from './errors.ts';
+import { aws, awsCallFailure } from './errors.ts';
 import {
   concernsTenant,
   describeFailed,
@@ -118,7 +118,7 @@ async function redriveOne(
     return { ...failed, redriveDate, reruns } satisfies Redriven;
   } catch (err) {
     if (!(err instanceof Error && err.name === 'ExecutionNotRedrivable'))
-      throw new AwsCallFailed(`Step Functions RedriveExecution ${failed.name}`, err);
+      throw awsCallFailure(`Step Functions RedriveExecution ${failed.name}`, err);
     return notRedriven(input, { ...failed, redrivable: false, reason: err.message }, tenant);
   }
 }

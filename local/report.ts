@@ -1,10 +1,11 @@
 import { hostname } from 'node:os';
 import { type ExitCode, exitCodeOfExecution } from '../cli/exit-codes.ts';
 import type { Config } from '../functions/domain/config.ts';
+import { whereFailed } from '../functions/domain/failures.ts';
 import type { CommitResult } from '../functions/domain/publish.ts';
 import type { Tenant } from '../functions/domain/schemas.ts';
 import { describeWindow, windowOf } from '../functions/domain/windows.ts';
-import type { ExecutionOutcome, TenantOutput } from './workflow.ts';
+import type { ExecutionOutcome, TenantResult } from './workflow.ts';
 
 const n = (x: number) => x.toLocaleString('en-US');
 
@@ -34,78 +35,109 @@ function heldElsewhere(hour: CommitResult, now: number): string[] {
   ];
 }
 
+/** `1 object`, `5 objects`, `7,500 rows`. */
+const counted = (count: number, one: string) => `${n(count)} ${one}${count === 1 ? '' : 's'}`;
+
 /**
- * How the run moved the state: from where it was before its first window to where its last one left it,
- * when it committed several windows (a catch-up), else why its one window moved it or did not.
+ * How the run moved the state, in one statement: from where it was before its first window to where its
+ * last one left it (over several windows, a catch-up), or why it did not move.
  */
 function stateMove(committed: readonly CommitResult[]): string {
   const moves = committed.filter((c) => c.state.moved);
   const [first, last] = [moves[0], committed.at(-1)];
-  if (moves.length < 2 || !first || !last?.state.moved)
-    return `${last?.state.moved ? 'moved' : 'not moved'}: ${last?.state.reason}`;
-  return `moved: advanced from ${first.state.from ?? 'no state'} to ${last.state.to} over ${moves.length} windows`;
+  if (!last?.state.moved) return `not moved: ${last?.state.reason}`;
+  if (moves.length < 2 || !first) return last.state.reason;
+  return `advanced from ${first.state.from ?? 'no state'} to ${last.state.to} over ${moves.length} windows`;
 }
 
-/** What a person reads after a run: what was published, where, the state, or what failed and what to do. */
+/**
+ * What a person reads after a local run: what was published, where, the state, or what failed and what
+ * to do. The failure is told as a local run meets it: each tenant's windows and error, and a run of the
+ * same command to finish (a local execution is not redriven, whatever the Report step's message says of
+ * a deployed one).
+ */
 export function describeOutcome(
   outcome: ExecutionOutcome,
   configOf: (tenant: Tenant | null) => Config,
   seconds: number,
   now: number = Date.now(),
 ): string {
-  const lines: string[] = [];
-  lines.push(`Execution ${outcome.executionName} ${outcome.status} in ${seconds.toFixed(1)} s`);
-  if (outcome.status === 'FAILED') {
-    lines.push(`  ${outcome.error}: ${outcome.cause}`);
-    // Only once windows were being fetched: a failure before (configuration, credentials) involved no hour.
-    if (outcome.invocations.FetchPages > 0)
-      lines.push(
-        `  Nothing of a failed hour was published and the state did not move past it: run again (or redrive) once the cause is fixed.`,
-      );
-    return lines.join('\n');
-  }
-  for (const result of outcome.results ?? []) {
-    const out = result as unknown as TenantOutput;
-    const config = configOf(result.tenant);
+  const lines = [`Execution ${outcome.executionName} ${outcome.status} in ${seconds.toFixed(1)} s`];
+  const results = outcome.results ?? [];
+  const failed = results.filter((r) => r.failure);
+  if (outcome.status === 'FAILED') lines.push(failureHeadline(outcome, results.length, failed.length));
+  for (const result of results) {
     const indent = result.tenant ? '    ' : '  ';
     if (result.tenant) lines.push(`  Tenant ${result.tenant.id} (customer ${result.tenant.customerId}):`);
-    lines.push(...describeTenant(out, config, indent, now));
+    lines.push(...describeTenant(result, configOf(result.tenant), indent, now));
   }
+  // Only once windows were being fetched: a failure before (configuration, credentials) involved none.
+  if (outcome.status === 'FAILED' && (failed.length > 0 || outcome.invocations.FetchPages > 0))
+    lines.push(`  ${RUN_AGAIN}`);
   return lines.join('\n');
 }
 
-/** One tenant's hours, its state and where they were published. */
-function describeTenant(out: TenantOutput, config: Config, indent: string, now: number): string[] {
-  const lines: string[] = [];
-  if (out.hours.length === 0) {
-    lines.push(
-      `${indent}Nothing to do: the state is at the newest due window (last whole hour ${out.lastHour ?? '?'}).`,
-    );
-    return lines;
-  }
-  for (const hour of out.committed) {
-    if (hour.outcome === 'publishing-elsewhere') {
-      lines.push(...heldElsewhere(hour, now).map((line) => `${indent.slice(2)}${line}`));
-      continue;
-    }
-    const verb =
-      hour.outcome === 'published' ? 'published' : 'already published by another run; nothing written';
-    lines.push(`${indent}${labelOf(hour)}: ${n(hour.rows)} rows, ${n(hour.objects)} objects ${verb}`);
-    for (const [entity, e] of Object.entries(hour.entities)) {
-      lines.push(
-        `${indent}  ${entity.padEnd(24)} ${n(e.rows).padStart(10)} rows  ${n(e.objects).padStart(5)} objects`,
-      );
-    }
-  }
-  const last = out.committed.at(-1);
-  if (last)
-    lines.push(
-      `${indent}State s3://${config.workBucket}/${config.stateKey}: last_hour_utc ${last.state.lastHour ?? 'none'} (${stateMove(out.committed)})`,
-    );
-  lines.push(
-    `${indent}Published under s3://${config.bucket}/${config.prefix}/{Entity}/year=YYYY/month=MM/day=DD/hour=HH/`,
-  );
+/** What a local user can do about a failed window: the same command again, not a redrive. */
+const RUN_AGAIN =
+  'Run the same command again once the cause is fixed: it collects what is not published yet (a window already published is not fetched again) and publishes nothing twice.';
+
+/**
+ * The first line of a failure: a TenantsFailed as how many tenants failed (each says its error below),
+ * any other error (the environment's one tenant's, or the execution's) with its message.
+ */
+function failureHeadline(outcome: ExecutionOutcome, tenants: number, failed: number): string {
+  if (outcome.error === 'TenantsFailed' && failed > 0)
+    return `  TenantsFailed: ${failed} of ${tenants} tenants failed.`;
+  return `  ${outcome.error}: ${outcome.cause}`;
+}
+
+/** A failed tenant's error (a listed tenant's: the headline names the environment's one) and what it left. */
+function describeFailure(result: TenantResult, indent: string): string[] {
+  const failure = result.failure;
+  if (!failure) return [];
+  const lines = result.tenant ? [`${indent}Failed: ${failure.Error}: ${failure.Cause}`] : [];
+  const where = whereFailed(failure.Cause);
+  // The fetch step names the entity: the window was never claimed, so nothing of it is published.
+  if (where.entity !== null)
+    lines.push(`${indent}Nothing of that window was published, and the state did not move past it.`);
+  else if (where.hour !== null) lines.push(`${indent}The state did not move past that window.`);
   return lines;
+}
+
+/** One tenant's windows, its state and where they were published, and its failure. */
+function describeTenant(result: TenantResult, config: Config, indent: string, now: number): string[] {
+  const committed = result.committed ?? [];
+  if (!result.failure && committed.length === 0)
+    return [
+      `${indent}Nothing to do: the state is at the newest due window (last whole hour ${result.lastHour ?? '?'}).`,
+    ];
+  const lines: string[] = [];
+  for (const hour of committed) lines.push(...describeWindowOutcome(hour, indent, now));
+  if (committed.length > 0) {
+    lines.push(`${indent}State s3://${config.workBucket}/${config.stateKey}: ${stateMove(committed)}`);
+    lines.push(
+      `${indent}Published under s3://${config.bucket}/${config.prefix}/{Entity}/year=YYYY/month=MM/day=DD/hour=HH/`,
+    );
+  }
+  return [...lines, ...describeFailure(result, indent)];
+}
+
+/** One committed window: published by this run, by another before it, or held by another run. */
+function describeWindowOutcome(hour: CommitResult, indent: string, now: number): string[] {
+  if (hour.outcome === 'publishing-elsewhere')
+    return heldElsewhere(hour, now).map((line) => `${indent.slice(2)}${line}`);
+  const objects = Object.values(hour.entities).reduce((sum, e) => sum + e.objects, 0);
+  const head =
+    hour.outcome === 'published'
+      ? `${counted(hour.rows, 'row')}, ${counted(hour.objects, 'object')} published`
+      : `already published by run ${hour.publishedBy} (${counted(hour.rows, 'row')} in ${counted(objects, 'object')}); this run wrote nothing`;
+  return [
+    `${indent}${labelOf(hour)}: ${head}`,
+    ...Object.entries(hour.entities).map(
+      ([entity, e]) =>
+        `${indent}  ${entity.padEnd(24)} ${n(e.rows).padStart(10)} ${e.rows === 1 ? 'row ' : 'rows'}  ${n(e.objects).padStart(5)} ${e.objects === 1 ? 'object' : 'objects'}`,
+    ),
+  ];
 }
 
 /**

@@ -11,6 +11,8 @@ import { UsageError } from '../cli/errors.ts';
 import { fleetFromEnv } from '../functions/adapters/lambda.ts';
 import { jsonLinesTelemetry } from '../functions/adapters/telemetry.ts';
 import { wholeNumber } from '../functions/domain/config.ts';
+import { BadConfiguration } from '../functions/domain/errors.ts';
+import { parseAs, WINDOW_MINUTES } from '../functions/domain/settings.ts';
 import { startStandin } from './citrix-standin/index.ts';
 import { thisProcess } from './lease-owner.ts';
 import { ensureLoopback } from './loopback.ts';
@@ -31,13 +33,27 @@ configuration; 3 busy or unavailable (another run holds a window): run again lat
 
 const HELP = 'npm start -- --help';
 
-/** `--tenants N` (0: the one tenant of the environment) and `--window M` (WINDOW_MINUTES, checked by the collector). */
+/**
+ * `--window M`, checked as WINDOW_MINUTES is but named as the user typed it: a refusal is a UsageError
+ * about `--window`, not a BadConfiguration of a variable the user never set.
+ */
+function windowOption(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    return String(parseAs('--window', raw.trim(), WINDOW_MINUTES.parse));
+  } catch (err) {
+    if (err instanceof BadConfiguration) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/** `--tenants N` (0: the one tenant of the environment) and `--window M` (becomes WINDOW_MINUTES). */
 function options(): { tenants: number; window: string | undefined; help: boolean } {
   const values = commandOptions({ tenants: { type: 'string' }, window: { type: 'string' } });
   const fail = (message: string) => new UsageError(message);
   return {
     tenants: wholeNumber(values.tenants, '--tenants', 0, 1, 40, fail),
-    window: values.window,
+    window: windowOption(values.window),
     help: values.help === true,
   };
 }

@@ -58,7 +58,7 @@ type TaskState = keyof typeof TASKS;
 export type TenantOutput = Plan & { committed: CommitResult[] };
 
 /**
- * One tenant's outcome in an execution: its plan and commits, or the failure its child caught. In AWS
+ * One tenant's outcome in an execution: its plan and commits, and the failure its child caught. In AWS
  * these are in each child execution's history (the map's output holds a constant per tenant); the local
  * run gathers them from the handlers' results, at any number of tenants.
  */
@@ -618,10 +618,17 @@ function gatherResults() {
         ids.map(async (id) => {
           const plan = plans.get(id);
           const failure = failures.get(id);
-          if (plan && !failure) return { ...plan, committed: commits.get(id) ?? [] };
+          const committed = commits.get(id) ?? [];
+          if (plan && !failure) return { ...plan, committed };
           const tenant =
             plan?.tenant ?? (failure?.index == null ? null : await tenantOf(fleet, runId, failure.index));
-          return { tenant, failure: { Error: failure?.error ?? 'Error', Cause: failure?.cause ?? '' } };
+          // A failed tenant keeps the windows it committed before its failure: they are published.
+          return {
+            ...plan,
+            tenant,
+            committed,
+            failure: { Error: failure?.error ?? 'Error', Cause: failure?.cause ?? '' },
+          };
         }),
       );
       // No list for the environment's one tenant: one result, nothing to order.

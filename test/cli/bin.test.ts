@@ -79,6 +79,28 @@ describe('the citrix-monitor bin, run by Node 24 without tsx and without dev dep
     );
   });
 
+  it('exits 2 when there are no AWS credentials, as help says, naming them and what to set', async () => {
+    // Every endpoint a closed port of this machine, and no instance metadata: no request leaves it.
+    const seen = await node(
+      WITHOUT_DEV,
+      'cli/bin.ts',
+      ['status', '--state-machine-arn', 'arn:aws:states:eu-west-1:123456789012:stateMachine:x'],
+      {
+        S3_BUCKET: 'nowhere',
+        AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9',
+        AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:9',
+        S3_FORCE_PATH_STYLE: 'true',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_MAX_ATTEMPTS: '1',
+      },
+    );
+
+    expect(seen.code, seen.stderr).toBe(2);
+    expect(seen.stderr).toMatch(
+      /^citrix-monitor status: BadConfiguration: GET \S+ in bucket nowhere at http:\/\/127\.0\.0\.1:9: the AWS credentials are missing or refused \(CredentialsProviderError: /,
+    );
+  });
+
   it('refuses run with exit 2 and says that it needs the dev dependencies', async () => {
     const seen = await node(WITHOUT_DEV, 'cli/bin.ts', ['run', '--hour', '2026-11-24T10:00:00Z']);
 

@@ -27,7 +27,12 @@ describe('help', () => {
       expect(seen.stdout).toContain(
         'Exit codes (the same for npm start and npm run collect; README, "Exit codes"):',
       );
-      expect(seen.stdout).toMatch(/3 {2}busy or unavailable, try later: an AWS API call failed/);
+      expect(seen.stdout).toMatch(
+        /3 {2}busy or unavailable, try later: an AWS API call failed \(permissions,/,
+      );
+      expect(seen.stdout).toContain(
+        'credentials Citrix refused, AWS credentials missing, expired or refused\n',
+      );
       expect(seen.stdout).toMatch(/WINDOW_MINUTES \(60; 5, 10, 15, 20 or 30\)/);
       expect(seen.stdout).toContain('SETTLE_MINUTES (15): a window is due that many minutes after its end');
       expect(seen.stdout).not.toContain('LOOKBACK_MINUTES');

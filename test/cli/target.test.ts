@@ -58,7 +58,7 @@ describe('the deployed state machine', () => {
     expect(JSON.parse(seen.stdout)).toMatchObject({ error: { name: 'AwsCallFailed' }, exitCode: 3 });
   });
 
-  it('exits 3 with a hint when there are no AWS credentials', async () => {
+  it('exits 2, a setting to fix, naming the call and what to check when there are no AWS credentials', async () => {
     const noCredentials = Object.assign(new Error('Could not load credentials from any providers'), {
       name: 'CredentialsProviderError',
     });
@@ -66,9 +66,9 @@ describe('the deployed state machine', () => {
 
     const seen = await world().cli(['backfill', '--from', '2026-11-24T10Z', '--to', '2026-11-24T10Z']);
 
-    expect(seen.code).toBe(3);
-    expect(seen.stderr).toContain(
-      'CredentialsProviderError: Could not load credentials from any providers. Check the AWS credentials',
+    expect(seen.code).toBe(2);
+    expect(seen.stderr).toBe(
+      'citrix-monitor backfill: BadConfiguration: Step Functions ListStateMachines in us-east-1 failed: the AWS credentials are missing, expired or refused (CredentialsProviderError: Could not load credentials from any providers). Check the AWS credentials (AWS_PROFILE, or aws sso login).\n',
     );
     expect(seen.stderr).not.toMatch(/\n\s+at /);
   });

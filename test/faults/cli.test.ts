@@ -213,7 +213,9 @@ describe('npm run collect on Ceph RGW', () => {
     const keys = await w.versions();
     expect(new Set(keys).size).toBe(keys.length);
     expect(await w.state()).toEqual({ lastHour: iso(newest), end: minute(newest + HOUR) });
-    expect(out).toContain(`last_hour_utc ${iso(newest)}`);
+    expect(out).toContain(
+      `state.json: advanced from ${minute(first - 3 * HOUR)} to ${minute(newest + HOUR)} over `,
+    );
   });
 
   it('publishes an hour exactly once when a run is killed part-way through and run again', async () => {

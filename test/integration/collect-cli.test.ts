@@ -66,8 +66,77 @@ describe('npm run collect -- --hour H', () => {
     expect(code).toBe(3);
     expect(out).toContain(`CitrixTransient: Hour ${iso(before + HOUR)}, entity Sessions`);
     expect(out).toContain('Service Unavailable');
+    expect(out).toContain('\n  Run the same command again once the cause is fixed: ');
+    expect(out).not.toContain('redrive');
     expect(await state(e)).toBe(iso(before));
     expect(await e.published()).toEqual([]);
+  });
+
+  it('says per tenant what a run with a failed tenant published, and to run the same command again, never to redrive', async () => {
+    e = await startEnvironment(
+      {
+        rowsPerHour: 50,
+        tenants: ['alpha', 'beta'].map((id, i) => ({
+          customerId: `${id}cust`,
+          clientId: `${id}-client`,
+          clientSecret: `${id}-secret`,
+          seed: i + 1,
+        })),
+      },
+      { ALPHA_SECRET: 'alpha-secret', BETA_SECRET: 'beta-secret' },
+    );
+    const tenants = ['alpha', 'beta'].map((id) => ({
+      id,
+      customerId: `${id}cust`,
+      clientId: `${id}-client`,
+      clientSecretEnv: `${id.toUpperCase()}_SECRET`,
+    }));
+    await e.store.put('collector-work/citrix_monitor/tenants.json', JSON.stringify({ tenants }));
+    e.standin.tenant('betacust').failEntity('Sessions');
+    const hour = iso(pastHour(4));
+
+    const { code, out } = await collect(e.env, ['--hour', hour, '--retry-interval-ms', '10']);
+
+    expect(code, out).toBe(3);
+    const lines = out.split('\n');
+    expect(lines).toContain('  TenantsFailed: 1 of 2 tenants failed.');
+    expect(lines).toContain('  Tenant alpha (customer alphacust):');
+    expect(lines).toContain(`    Hour ${hour}: 250 rows, 5 objects published`);
+    expect(lines).toContain('  Tenant beta (customer betacust):');
+    expect(out).toContain(`\n    Failed: CitrixTransient: Hour ${hour}, entity Sessions, page 0: `);
+    expect(lines).toContain('    Nothing of that window was published, and the state did not move past it.');
+    expect(lines).toContain(
+      '  Run the same command again once the cause is fixed: it collects what is not published yet (a window already published is not fetched again) and publishes nothing twice.',
+    );
+    expect(out).not.toMatch(/redrive|Nothing of a failed hour/);
+  });
+
+  it('says an hour published before was published by which run, what it holds, and that this run wrote nothing', async () => {
+    e = await startEnvironment({ rowsPerHour: 50 });
+    const first = await collect(e.env, []);
+    expect(first.code, first.out).toBe(0);
+    const published = await state(e);
+    const hour = Date.parse(published ?? '');
+    const run = /^Execution (\S+) SUCCEEDED/m.exec(first.out)?.[1];
+    // The state put back an hour, as a restored or hand-edited state file would: the hour is due again.
+    await e.store.put(
+      'collector-work/citrix_monitor/state.json',
+      JSON.stringify({ last_hour_utc: iso(hour - HOUR) }),
+    );
+
+    const { code, out } = await collect(e.env, []);
+
+    expect(code, out).toBe(0);
+    const lines = out.split('\n');
+    expect(lines).toContain(
+      `  Hour ${iso(hour)}: already published by run ${run} (250 rows in 5 objects); this run wrote nothing`,
+    );
+    expect(lines).toContain(`    Machines                         50 rows      1 object`);
+    expect(lines).toContain(
+      `  State s3://collector-test/collector-work/citrix_monitor/state.json: advanced from ${iso(hour)} to ${iso(hour + HOUR)}`,
+    );
+    expect(out).not.toContain('0 objects');
+    expect(out).not.toContain('last_hour_utc');
   });
 
   it('logs a refused client secret and its retries at warn or error on stderr with --verbose, never the secret', async () => {

@@ -86,4 +86,13 @@ describe('npm start', () => {
     expect(code).toBe(2);
     expect(out).toContain('--tenants "0" is invalid: expected a whole number from 1 to 40.');
   });
+
+  it('refuses a window size the collector does not run with, naming --window as typed, with exit 2', async () => {
+    const { code, out } = await start(['--window', '7']);
+
+    expect(code).toBe(2);
+    expect(out.trimEnd()).toBe(
+      'UsageError: --window "7" is invalid: expected one of 5, 10, 15, 20, 30, 60 (a divisor of the hour). See npm start -- --help.',
+    );
+  });
 });

@@ -191,7 +191,7 @@ describe('five-minute windows, under faults', () => {
     // What npm start and npm run collect print: the state's move over the whole run, not its last window's.
     const summary = describeOutcome(outcome, () => sim.e.collector({}).config, 1);
     expect(summary).toContain(
-      `(moved: advanced from ${hhmm(first)} to ${hhmm(first + 2 * HOUR)} over 24 windows)`,
+      `state.json: advanced from ${hhmm(first)} to ${hhmm(first + 2 * HOUR)} over 24 windows\n`,
     );
   }, 240_000);
 
