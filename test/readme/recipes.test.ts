@@ -54,7 +54,7 @@ function rowsOnDisk(folder: string): Record<string, number> {
 /** The rows per entity that the run's summary printed (`    Sessions    40 rows    1 objects`). */
 function rowsPrinted(out: string): Record<string, number> {
   return Object.fromEntries(
-    [...out.matchAll(/^ {4}(\w+) +([\d,]+) rows +\d+ objects$/gm)].map(([, entity, n]) => [
+    [...out.matchAll(/^ {4}(\w+) +([\d,]+) rows? +\d+ objects?$/gm)].map(([, entity, n]) => [
       entity,
       Number(n?.replace(/,/g, '')),
     ]),
