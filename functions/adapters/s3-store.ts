@@ -104,7 +104,7 @@ export function s3Failure(err: unknown, bucket: string, endpoint: string, action
     );
   if (name === 'AccessDenied' || name === 'AllAccessDisabled' || status === 403)
     return new BadConfiguration(
-      `${where}: access denied (${name}). Give the function's role (or the AWS credentials in use) the S3 permissions on ${bucket} that the README lists.`,
+      `${where}: access denied (${name}). Give the function's role (or the AWS credentials in use) the S3 permissions on ${bucket} that serverless.yml grants the collector's functions: at least s3:GetObject, s3:PutObject and s3:ListBucket.`,
       cause,
     );
   if (/Region is missing/i.test(err.message))

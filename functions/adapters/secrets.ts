@@ -91,7 +91,10 @@ function secretsManagerFailure(err: unknown, secretId: string, tenant: string | 
   return cause;
 }
 
-/** The example values of the commands that set the secret (README, this module's message), pasted as they are. */
+/**
+ * The example values of the commands that set the secret (this module's message), pasted as they are; README,
+ * "Deploy in five steps", and docs/deploying.md, "Deploying", say they are refused.
+ */
 const EXAMPLE_SECRETS = new Set(['YOUR_CLIENT_SECRET', '<client secret>']);
 
 /** What a secret's text still is instead of a client secret, if it is a placeholder: null if it is not. */

@@ -118,7 +118,7 @@ export class EntityPages implements AsyncIterable<Page> {
     const first = this.keyOf(page.rows[0]);
     if (cursor.after !== null && first === cursor.after) {
       throw new CitrixBadQuery(
-        `${this.about(this.pagesBefore + this.received - 1).what}: Citrix returned the row with ${this.window.keyField} ${JSON.stringify(first)} again after it: the server did not apply the key filter. Page this entity by nextLink (NEXTLINK_PAGING=${this.window.entity}) and read in the README what that risks.`,
+        `${this.about(this.pagesBefore + this.received - 1).what}: Citrix returned the row with ${this.window.keyField} ${JSON.stringify(first)} again after it: the server did not apply the key filter. Page this entity by nextLink (NEXTLINK_PAGING=${this.window.entity}) and read what that risks in docs/design.md, "Paging by key, and why".`,
       );
     }
     return { after: this.keyOf(page.rows[page.rows.length - 1]) };

@@ -401,7 +401,7 @@ async function publishObjects(
       const outcome = await c.feed.copyIfAbsent(c.work.bucket, from, to);
       if (outcome === 'source-missing') {
         throw new StateCorrupt(
-          `${describeWindow(window)}: the staged object s3://${c.work.bucket}/${from} of run ${record.run} is gone before it was published (expired or deleted). The commit record ${commitKey(c.config, window.start)} lists it; see README "When a run fails".`,
+          `${describeWindow(window)}: the staged object s3://${c.work.bucket}/${from} of run ${record.run} is gone before it was published (expired or deleted). The commit record ${commitKey(c.config, window.start)} lists it; see docs/operating.md, "When a run fails: redrive".`,
         );
       }
       if (outcome === 'written') written++;

@@ -167,7 +167,7 @@ const flag: Parser<boolean> = oneOf(['true', 'false'] as const).transform((s) =>
 
 /**
  * The entity sets of the Monitor Service OData API: the v4 `Data` endpoints of citrix/monitoring-api
- * (docs/index.md), the entity types of its Monitor.Model.md whose sets the Citrix docs name
+ * (citrix/monitoring-api/docs/index.md), the entity types of its Monitor.Model.md whose sets the Citrix docs name
  * (../shared/docs/citrix-monitor-api.md). ENTITIES may name others only with ALLOW_UNKNOWN_ENTITIES=true:
  * a name outside this list is far more often a typo than a new entity, and a typo fails only at query time.
  */
@@ -566,7 +566,7 @@ export class MissingSetting extends BadConfiguration {
     const s = SETTINGS.find((candidate) => candidate.name === setting);
     const deployed = s?.param && !s.setByStack ? `; deployed: --param="${s.param}=…"` : '';
     super(
-      `${setting} is not set: it is required, ${s?.required}. Locally: export ${setting}=${s?.example ?? '…'}${deployed} (README, "Configuration").`,
+      `${setting} is not set: it is required, ${s?.required}. Locally: export ${setting}=${s?.example ?? '…'}${deployed} (docs/configuration.md).`,
     );
     this.setting = setting;
   }

@@ -18,13 +18,13 @@ export async function readTenantList(fleet: Fleet): Promise<Tenant[] | null> {
     // Only where: V8's message can quote the document, and a malformed list may hold what it should not.
     const at = positionIn(err);
     throw new BadConfiguration(
-      `The tenant list ${tenantListUrl(fleet)} is not valid JSON${at ? ` (${at})` : ''}: fix the document (see README, "Many tenants"), or delete it to collect the one tenant of the environment.`,
+      `The tenant list ${tenantListUrl(fleet)} is not valid JSON${at ? ` (${at})` : ''}: fix the document (see docs/many-tenants.md, "The tenant list"), or delete it to collect the one tenant of the environment.`,
     );
   }
   const parsed = tenantListSchema.safeParse(json);
   if (!parsed.success) {
     throw new BadConfiguration(
-      `The tenant list ${tenantListUrl(fleet)} does not fit its schema (${describeIssues(parsed.error)}): fix the document (see README, "Many tenants").`,
+      `The tenant list ${tenantListUrl(fleet)} does not fit its schema (${describeIssues(parsed.error)}): fix the document (see docs/many-tenants.md, "The tenant list").`,
     );
   }
   return parsed.data.tenants;

@@ -85,7 +85,7 @@ describe('configuration', () => {
     const seen = await world({ S3_BUCKET: '' }).cli(['status']);
     expect(seen.code).toBe(2);
     expect(seen.stderr).toBe(
-      'citrix-monitor status: BadConfiguration: S3_BUCKET is not set: it is required, the bucket the collector publishes to. Locally: export S3_BUCKET=my-citrix-logs (README, "Configuration").\n',
+      'citrix-monitor status: BadConfiguration: S3_BUCKET is not set: it is required, the bucket the collector publishes to. Locally: export S3_BUCKET=my-citrix-logs (docs/configuration.md).\n',
     );
   });
 

@@ -97,7 +97,7 @@ describe('loadConfig', () => {
     expect(error).toMatchObject({ name: 'BadConfiguration', setting: 'CITRIX_CUSTOMER_ID' });
     expect(error).toBeInstanceOf(MissingSetting);
     expect(error.message).toBe(
-      'CITRIX_CUSTOMER_ID is not set: it is required, the Citrix Cloud customer ID whose Monitor data is collected. Locally: export CITRIX_CUSTOMER_ID=your-customer-id; deployed: --param="customerId=…" (README, "Configuration").',
+      'CITRIX_CUSTOMER_ID is not set: it is required, the Citrix Cloud customer ID whose Monitor data is collected. Locally: export CITRIX_CUSTOMER_ID=your-customer-id; deployed: --param="customerId=…" (docs/configuration.md).',
     );
   });
 
