@@ -48,7 +48,7 @@ const TARGET_HELP = `Where (status, backfill, redrive):
   --json                     print one JSON document on stdout instead of text
   -h, --help                 this help`;
 
-const EXIT_HELP = `Exit codes (the same for npm start and npm run collect; README, "Exit codes"):
+const EXIT_HELP = `Exit codes (the same for npm start and npm run collect; docs/operating.md, "Exit codes"):
   0  success; for status: healthy (lag within LAG_ALARM_HOURS, no failed execution left to redrive)
   1  failed, and a retry would not cure it: status unhealthy; backfill: an hour failed; redrive: an
      execution could not be redriven and its hour is not published; a state file or commit record
@@ -77,7 +77,7 @@ ${TARGET_HELP}
 Many tenants: with a tenant list in the work bucket (TENANTS_KEY, default WORK_PREFIX/tenants.json),
 status, backfill and redrive take --tenant ID for one listed tenant; without it, they cover every tenant.
 
-Configuration, from the environment as for the collector (README, "Configuration"):
+Configuration, from the environment as for the collector (docs/configuration.md):
   S3_BUCKET (required), WORK_BUCKET, S3_PREFIX, WORK_PREFIX, STATE_KEY, TENANTS_KEY,
   WINDOW_MINUTES (${WINDOW_MINUTES.default}; 5, 10, 15, 20 or 30): the windows collected and published at once,
   SETTLE_MINUTES (${SETTLE_MINUTES.default}): a window is due that many minutes after its end,
@@ -168,8 +168,8 @@ or a --tenant that is not in the tenant list; 3 an AWS API call failed.
 
 Runs the collector on this machine, exactly as npm run collect (local/collect.ts): without --hour the
 due windows (WINDOW_MINUTES) after the state, as the schedule does; with --hour the due windows of that
-one hour not yet published. Configured by the environment (README, "Running against a real or
-compatible API from your machine").
+one hour not yet published. Configured by the environment (docs/operating.md, "Running against a real
+or compatible API from your machine").
 
 Needs the dev dependencies (npm ci, not npm ci --omit=dev): it executes the state machine with
 aws-local-stepfunctions. Without them it says so and exits 2.
@@ -324,7 +324,7 @@ async function tenancy(ctx: Context, config: StorageLayout, work: ObjectStore): 
   const tenant = text(ctx.values, 'tenant') ?? null;
   if (tenant !== null && listed === null)
     throw new UnknownTenant(
-      `--tenant ${JSON.stringify(tenant)}: there is no tenant list at ${location}, so this deployment collects the one tenant of its environment. Leave out --tenant, or put the tenant list there (TENANTS_KEY; README, "Many tenants").`,
+      `--tenant ${JSON.stringify(tenant)}: there is no tenant list at ${location}, so this deployment collects the one tenant of its environment. Leave out --tenant, or put the tenant list there (TENANTS_KEY; docs/many-tenants.md, "The tenant list").`,
     );
   if (tenant !== null && !listed?.includes(tenant))
     throw new UnknownTenant(

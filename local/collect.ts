@@ -19,15 +19,15 @@ import { describeOutcome, exitCode } from './report.ts';
 import { runExecution } from './workflow.ts';
 
 const USAGE = `Usage: npm run collect -- [--hour YYYY-MM-DDTHH:00:00Z] [--retry-interval-ms MS] [--verbose]
-  Collects the due hours (or the one --hour) from API_BASE into S3_BUCKET. See README, "Configuration".
+  Collects the due hours (or the one --hour) from API_BASE into S3_BUCKET. See docs/configuration.md.
   --hour HOUR              one whole UTC hour with a due window (it ended SETTLE_MINUTES ago)
   --retry-interval-ms MS   wait between the state machine's retries of a failed step (default 1000), and
                            the base of the Citrix client's backoff (default 500): smaller gives up sooner.
   --verbose                the collector's JSON log lines on stderr (auth failures and retries included)
   -h, --help               this help
-Exit codes (README, "Exit codes"): 0 done; 1 an hour failed (a retry would not cure it); 2 bad usage or
-configuration, said before any execution starts, or credentials refused; 3 busy or unavailable (another
-run holds a window, Citrix or S3 unreachable or throttling): run again later.`;
+Exit codes (docs/operating.md, "Exit codes"): 0 done; 1 an hour failed (a retry would not cure it); 2 bad
+usage or configuration, said before any execution starts, or credentials refused; 3 busy or unavailable
+(another run holds a window, Citrix or S3 unreachable or throttling): run again later.`;
 
 /** The help a usage error points at: this command's, or citrix-monitor run's when that started it. */
 const HELP =

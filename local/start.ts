@@ -28,7 +28,7 @@ const USAGE = `Usage: npm start [-- --tenants N] [--window M]
   --tenants N   a tenant list of N stand-in customers, 1 to 40 (default: the one tenant of the environment)
   --window M    WINDOW_MINUTES: 5, 10, 15, 20, 30 or 60 (default 60)
   -h, --help    this help
-Exit codes (README, "Exit codes"): 0 every hour published; 1 an hour failed; 2 bad usage or
+Exit codes (docs/operating.md, "Exit codes"): 0 every hour published; 1 an hour failed; 2 bad usage or
 configuration; 3 busy or unavailable (another run holds a window): run again later.`;
 
 const HELP = 'npm start -- --help';

@@ -48,7 +48,8 @@ const USAGE = `Usage: npm run standin -- [--port N] [--rows N] [--page-size N] [
     [--skip-cost-ms MS] [--query-timeout-ms MS] [--next-link absolute|relative|alternate]
     [--churn Entity[,Entity…][:ROWS_PER_PAGE]] [--seed N] [--tenants N]
   Serves a Citrix Monitor stand-in (token endpoint and OData entities) on 127.0.0.1 until Ctrl-C, and
-  prints the API_BASE, customer, client and secret to give npm run collect (README, "Try it").
+  prints the API_BASE, customer, client and secret to give npm run collect (docs/operating.md, "Running
+  against a real or compatible API from your machine").
   --port N                 listen on port N (default: any free port)
   --rows N                 rows per hour of each entity
   --page-size N            rows per page the server returns at most

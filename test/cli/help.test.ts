@@ -25,7 +25,7 @@ describe('help', () => {
       for (const command of ['status', 'backfill', 'redrive', 'run'])
         expect(seen.stdout).toContain(`  ${command} `);
       expect(seen.stdout).toContain(
-        'Exit codes (the same for npm start and npm run collect; README, "Exit codes"):',
+        'Exit codes (the same for npm start and npm run collect; docs/operating.md, "Exit codes"):',
       );
       expect(seen.stdout).toMatch(
         /3 {2}busy or unavailable, try later: an AWS API call failed \(permissions,/,
