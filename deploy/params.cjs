@@ -1,6 +1,7 @@
 'use strict';
 /**
- * Deploy parameters that a redeploy keeps, and a deploy that cannot go out half-configured (README, "Deploy").
+ * Deploy parameters that a redeploy keeps, and a deploy that cannot go out half-configured (README, "Deploy in
+ * five steps"; docs/deploying.md, "Deploying").
  *
  * 1. `params/<stage>.yml`, when it exists, becomes the stage's `params.<stage>` section: serverless takes a
  *    parameter from `--param name=value` first, then from that file, then from `params.default` in
@@ -208,7 +209,7 @@ class DeployParams {
       );
     }
     throw this.error(
-      `Stage "${this.stage}" names no Citrix customer and no tenant list: set customerId and clientId (Citrix Cloud > Identity and Access Management > API Access) ${where}, or set tenantList: 'true' there if the tenants come from the tenant list in the bucket (README, "Many tenants").`,
+      `Stage "${this.stage}" names no Citrix customer and no tenant list: set customerId and clientId (Citrix Cloud > Identity and Access Management > API Access) ${where}, or set tenantList: 'true' there if the tenants come from the tenant list in the bucket (docs/many-tenants.md, "The tenant list").`,
     );
   }
 

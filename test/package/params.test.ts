@@ -107,7 +107,7 @@ describe('packaging a stage that is not configured yet', () => {
   it('fails, naming customerId, clientId and tenantList and the stage file to set them in', () => {
     expect(nothing.code).toBe(1);
     expect(nothing.output).toContain(
-      `Deploy parameters: Stage "prod" names no Citrix customer and no tenant list: set customerId and clientId (Citrix Cloud > Identity and Access Management > API Access) in params/prod.yml (or --param "NAME=VALUE"), or set tenantList: 'true' there if the tenants come from the tenant list in the bucket (README, "Many tenants").`,
+      `Deploy parameters: Stage "prod" names no Citrix customer and no tenant list: set customerId and clientId (Citrix Cloud > Identity and Access Management > API Access) in params/prod.yml (or --param "NAME=VALUE"), or set tenantList: 'true' there if the tenants come from the tenant list in the bucket (docs/many-tenants.md, "The tenant list").`,
     );
     expect(nothing.template).toBeNull();
   });
