@@ -257,7 +257,10 @@ async function published(): Promise<Array<{ key: string; rows: Record<string, un
   );
 }
 
-/** The part of a published key that names the hour (docs/secops-feed.md, "Output layout"), whatever the entity. */
+/**
+ * The part of a published key that names the hour (docs/secops-feed.md, "Output layout (what the SecOps
+ * feed reads)"), whatever the entity.
+ */
 function hourFolder(hour: number): string {
   const d = new Date(hour).toISOString();
   return `/year=${d.slice(0, 4)}/month=${d.slice(5, 7)}/day=${d.slice(8, 10)}/hour=${d.slice(11, 13)}/`;

@@ -45,8 +45,8 @@ export const UNSET_IN_AWS: ReadonlyMap<string, string> = new Map([
     'AWS_LAMBDA_LOG_FORMAT',
     'AWS_LAMBDA_MAX_CONCURRENCY',
   ]),
-  // Redirections to S3-compatible and local servers (docs/operating.md, "Running against a real or compatible API");
-  // unset in AWS, where the SDK's own endpoints are meant.
+  // Redirections to S3-compatible and local servers (docs/operating.md, "Running against a real or
+  // compatible API from your machine"); unset in AWS, where the SDK's own endpoints are meant.
   ...group('local redirection, unset in AWS', [
     'AWS_ENDPOINT_URL_S3',
     'S3_FORCE_PATH_STYLE',
