@@ -12,6 +12,8 @@
  * Each child execution gets its own `$$.Execution` (id, name, start time, redrive count), as in AWS.
  */
 
+import { PER_ENTRY, PER_EXECUTION, PER_ITERATION } from './history.ts';
+
 /** Step Functions' quota of history events per Standard execution. */
 export const HISTORY_EVENTS_LIMIT = 25_000;
 /** Step Functions' quota for a state's input or output, and a Task's result, in bytes (UTF-8). */
@@ -103,9 +105,6 @@ export interface LoggedEvent {
   readonly parentState?: { readonly name: string };
 }
 
-/** Events per entry of a state, as a Standard workflow's history records them (see local/history.ts). */
-const PER_ENTRY: Readonly<Record<string, number>> = { Task: 5, Parallel: 4, Map: 4 };
-
 /**
  * One execution's history, counted from its local event log as Step Functions writes it: a state's events
  * when it is entered (a Task 5, a Map or Parallel 4, any other 2), 3 per retry of a Task, 2 per inline Map
@@ -113,7 +112,7 @@ const PER_ENTRY: Readonly<Record<string, number>> = { Task: 5, Parallel: 4, Map:
  * histories, and the map its 4 in the parent's.
  */
 export class HistoryMeter {
-  events = 2;
+  events = PER_EXECUTION;
   /** The largest state output seen, in bytes. */
   largestOutput = 0;
 
@@ -147,7 +146,8 @@ export class HistoryMeter {
   private measure(event: LoggedEvent): StepFunctionsError | undefined {
     if (event.type === 'StateEntered') this.events += PER_ENTRY[event.state?.type ?? ''] ?? 2;
     if (event.type === 'StateRetried') this.events += 3;
-    if (event.type === 'MapIterationStarted' || event.type === 'MapIterationSucceeded') this.events += 1;
+    if (event.type === 'MapIterationStarted' || event.type === 'MapIterationSucceeded')
+      this.events += PER_ITERATION / 2;
     if (event.type === 'StateExited' && event.state) {
       const bytes = payloadBytes(event.state.output);
       this.largestOutput = Math.max(this.largestOutput, bytes);

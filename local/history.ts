@@ -18,7 +18,8 @@
 // biome-ignore lint/suspicious/noExplicitAny: the ASL is walked as plain JSON
 type State = Record<string, any>;
 
-const PER_ENTRY: Record<string, number> = {
+/** Events per entry of a state, by its Type (2 for any other); the local runner meters its runs by them too. */
+export const PER_ENTRY: Readonly<Record<string, number>> = {
   Task: 5,
   Pass: 2,
   Choice: 2,
@@ -28,8 +29,8 @@ const PER_ENTRY: Record<string, number> = {
   Parallel: 4,
   Map: 4,
 };
-const PER_ITERATION = 2;
-const PER_EXECUTION = 2;
+export const PER_ITERATION = 2;
+export const PER_EXECUTION = 2;
 
 const isDistributed = (state: State) => state.ItemProcessor?.ProcessorConfig?.Mode === 'DISTRIBUTED';
 

@@ -6,22 +6,15 @@
  * (the first run is measured; the count of runs follows from the windows per run, and
  * test/catch-up/week.test.ts runs them all for 5- and 15-minute windows). Prints the table of docs/many-tenants.md.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { collectorFromEnv } from '../../functions/adapters/collectors.ts';
 import type { Collector } from '../../functions/domain/collector.ts';
 import { loadLayout } from '../../functions/domain/config.ts';
 import { BadConfiguration } from '../../functions/domain/errors.ts';
 import { HISTORY_EVENTS_LIMIT, PAYLOAD_LIMIT_BYTES } from '../aws-limits.ts';
-import { startStandin } from '../citrix-standin/index.ts';
-import { startLocalS3 } from '../s3.ts';
 import { runExecution } from '../workflow.ts';
 import { runsToCatchUp, WEEK_MS } from './catch-up-runs.ts';
+import { BUCKET, HOUR_MS, STATE_KEY, stateBefore, withServers } from './servers.ts';
 
-const HOUR_MS = 3_600_000;
-const BUCKET = 'catch-up-bench';
-const STATE_KEY = 'collector-work/citrix_monitor/state.json';
 const WINDOWS = [5, 15, 60];
 const MAX_HOURS = [1, 6, 24, 72, 168];
 
@@ -47,18 +40,17 @@ function refusal(window: number, maxHours: number): Row | undefined {
   }
 }
 
-/** One scheduled run of a tenant a week behind, at `now`, measured. */
-async function firstRun(window: number, maxHours: number, now: number): Promise<Row> {
+/** One scheduled run of a tenant a week behind, at `now`, measured (servers.ts's stand-in and s3rver). */
+function firstRun(window: number, maxHours: number, now: number): Promise<Row> {
   const first = Math.floor(now / HOUR_MS) * HOUR_MS - WEEK_MS;
-  const standin = await startStandin({ rowsPerHour: 4, dataFromMs: first - HOUR_MS, dataToMs: now });
-  const dir = mkdtempSync(join(tmpdir(), 'catch-up-bench-'));
-  const s3 = await startLocalS3(dir, BUCKET);
-  try {
-    const env = { ...s3.env, S3_BUCKET: BUCKET, ...standin.collectorEnv() };
+  const standin = { rowsPerHour: 4, dataFromMs: first - HOUR_MS, dataToMs: now };
+  return withServers(standin, first, async ({ standin: citrix, env, store }) => {
     const settings = { WINDOW_MINUTES: String(window), MAX_HOURS_PER_RUN: String(maxHours) };
-    const collector: Collector = { ...collectorFromEnv({ ...env, ...settings }), now: () => now };
-    const hourBefore = new Date(first - HOUR_MS).toISOString().slice(0, 13);
-    await collector.work.put(STATE_KEY, JSON.stringify({ last_hour_utc: `${hourBefore}:00:00Z` }));
+    const collector: Collector = {
+      ...collectorFromEnv({ ...citrix.collectorEnv(), ...env, ...settings }),
+      now: () => now,
+    };
+    await store.put(STATE_KEY, stateBefore(first));
     const outcome = await runExecution(collector, { startTime: now, retryIntervalMs: 1 });
     if (outcome.status !== 'SUCCEEDED')
       throw new Error(`W=${window} H=${maxHours}: ${outcome.error}: ${outcome.cause}`);
@@ -71,11 +63,7 @@ async function firstRun(window: number, maxHours: number, now: number): Promise<
       largestBytes: outcome.largestOutputBytes,
       runs: runsToCatchUp(window, windows),
     };
-  } finally {
-    await s3.stop();
-    await standin.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 const fmt = (n: number) => n.toLocaleString('en-US');

@@ -6,31 +6,18 @@ import {
   fetchPages,
   MAX_STALLS,
 } from '../../functions/domain/collector.ts';
-import { loadConfig } from '../../functions/domain/config.ts';
 import { CitrixTransient } from '../../functions/domain/errors.ts';
 import { OutOfTime, type Page } from '../../functions/domain/ports.ts';
-import { MemoryStore } from '../fixtures/memory-store.ts';
+import { memoryCollector } from '../fixtures/memory-collector.ts';
 
 // fetchPages over a Citrix port whose every request is still being retried when the invocation's
 // budget ends (a server slower than FETCH_BUDGET_SECONDS, or 429s asking for longer waits). The
 // integration tests run the real client against the stand-in; this is the case they cannot reach fast.
 
 const HOUR = '2026-11-24T10:00:00Z';
-const config = loadConfig(
+const neverInTime: Collector = memoryCollector(
+  { ENTITIES: 'Sessions' },
   {
-    S3_BUCKET: 'logs-bucket',
-    CITRIX_CUSTOMER_ID: 'c',
-    CITRIX_CLIENT_ID: 'i',
-    CITRIX_CLIENT_SECRET: 's',
-    ENTITIES: 'Sessions',
-  },
-  false,
-);
-const neverInTime: Collector = {
-  config,
-  feed: new MemoryStore(),
-  work: new MemoryStore(),
-  citrix: {
     firstPageUrl: () => 'first',
     keyPageUrl: () => 'next',
     resolveNextLink: (link) => link,
@@ -38,9 +25,7 @@ const neverInTime: Collector = {
       throw new OutOfTime('the budget ended during the retries');
     },
   },
-  log: () => {},
-  metric: () => {},
-};
+);
 
 describe('fetchPages when no page comes within a budget', () => {
   it('hands back the same cursor, counting the invocations that made no progress', async () => {

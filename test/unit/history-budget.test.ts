@@ -1,12 +1,11 @@
 /**
  * The windows a tenant's child takes on in one run (functions/domain/history-budget.ts): its figures
  * against the count of the real ASL (local/history.ts), and the plan that applies them. The plan runs
- * over an in-memory store and a Citrix port it never calls: planning reads only the state and the commit
+ * over in-memory stores (test/fixtures/memory-collector.ts) and a Citrix port it never calls: planning reads only the state and the commit
  * records.
  */
 import { describe, expect, it } from 'vitest';
 import { type Collector, plan } from '../../functions/domain/collector.ts';
-import { loadConfig } from '../../functions/domain/config.ts';
 import {
   cleanChildEvents,
   HISTORY_EVENTS_QUOTA,
@@ -14,7 +13,7 @@ import {
 } from '../../functions/domain/history-budget.ts';
 import { childEvents, tenantEntries } from '../../local/history.ts';
 import { loadDefinition } from '../../local/workflow.ts';
-import { MemoryStore } from '../fixtures/memory-store.ts';
+import { memoryCollector } from '../fixtures/memory-collector.ts';
 
 const definition = loadDefinition();
 const aslCount = (windows: number, entities: number) =>
@@ -44,30 +43,17 @@ describe("a child's history budget", () => {
 
 describe('the plan of a tenant a week behind', () => {
   const now = Date.parse('2026-12-06T10:30:00Z');
-  const collector = (window: number): Collector => ({
-    config: loadConfig(
+  const collector = (window: number): Collector =>
+    memoryCollector(
+      { WINDOW_MINUTES: String(window), MAX_HOURS_PER_RUN: '168' },
       {
-        S3_BUCKET: 'logs-bucket',
-        CITRIX_CUSTOMER_ID: 'c',
-        CITRIX_CLIENT_ID: 'i',
-        CITRIX_CLIENT_SECRET: 's',
-        WINDOW_MINUTES: String(window),
-        MAX_HOURS_PER_RUN: '168',
+        firstPageUrl: () => 'unused',
+        keyPageUrl: () => 'unused',
+        resolveNextLink: (link) => link,
+        fetchPage: () => Promise.reject(new Error('planning calls no Citrix API')),
       },
-      false,
-    ),
-    feed: new MemoryStore(),
-    work: new MemoryStore(),
-    citrix: {
-      firstPageUrl: () => 'unused',
-      keyPageUrl: () => 'unused',
-      resolveNextLink: (link) => link,
-      fetchPage: () => Promise.reject(new Error('planning calls no Citrix API')),
-    },
-    log: () => {},
-    metric: () => {},
-    now: () => now,
-  });
+      () => now,
+    );
 
   it.each([
     [5, 183],
