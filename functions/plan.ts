@@ -8,8 +8,21 @@ import { clearFailure, type Fleet, tenantOf } from './domain/tenants.ts';
 
 export type { PlanEvent };
 
-/** The Plan step's result: the tenant's plan, and the tenant, which every later step of its hours carries. */
-export type TenantPlan = Plan & { readonly tenant: Tenant | null };
+/**
+ * The Plan step's result: the tenant's plan, the tenant, which every later step of its windows carries, and
+ * in an Express child the deadline its fetches end by (null in a Standard child).
+ */
+export type TenantPlan = Plan & { readonly tenant: Tenant | null; readonly deadline: string | null };
+
+/**
+ * When the fetches of an Express child started at `childStart` must stop: EXPRESS_FETCH_SECONDS after its
+ * start, which leaves the rest of AWS's 5 minutes to the last write and the commit. Null without a start
+ * (a Standard child), or with one that is not a time.
+ */
+export function fetchDeadline(childStart: string | null | undefined, fetchSeconds: number): string | null {
+  const started = childStart ? Date.parse(childStart) : Number.NaN;
+  return Number.isNaN(started) ? null : new Date(started + fetchSeconds * 1000).toISOString();
+}
 
 /**
  * The Plan step: a tenant's due windows. Every tenant a redrive collects again begins here (a new child of
@@ -32,7 +45,7 @@ export const planHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareObj
     ).catch((err: unknown) => {
       throw loggedFailure(c.log, 'Plan', err, { execution: event.runId });
     });
-    return { ...planned, tenant };
+    return { ...planned, tenant, deadline: fetchDeadline(event.childStart, c.config.expressFetchSeconds) };
   });
 
 export const handler = planHandler(fromLambdaEnvironment, lambdaMiddlewares());

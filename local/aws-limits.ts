@@ -33,6 +33,7 @@ export const LAMBDA_TIMEOUT_SECONDS = {
   commit: 900,
   failed: 30,
   report: 30,
+  handOn: 30,
 } as const;
 
 /** A failure Step Functions raises itself, under its own name, which a Catch of this project never names. */
@@ -122,9 +123,16 @@ export class HistoryMeter {
    */
   private readonly hidden: ReadonlySet<string>;
   private readonly distributed: ReadonlySet<string>;
-  constructor(hidden: ReadonlySet<string> = new Set(), distributed: ReadonlySet<string> = new Set()) {
+  /** False for an Express execution, whose history AWS does not keep: no 25,000-event quota. */
+  private readonly keepsHistory: boolean;
+  constructor(
+    hidden: ReadonlySet<string> = new Set(),
+    distributed: ReadonlySet<string> = new Set(),
+    keepsHistory = true,
+  ) {
     this.hidden = hidden;
     this.distributed = distributed;
+    this.keepsHistory = keepsHistory;
   }
 
   /** Whether `event` is none of this execution's history: the runner's own, or of a child execution. */
@@ -154,6 +162,6 @@ export class HistoryMeter {
       if (bytes > PAYLOAD_LIMIT_BYTES) return dataLimitExceeded(`output of state ${event.state.name}`, bytes);
     }
     // The failure is the quota's last event: the execution fails once the others fill the rest.
-    return this.events >= HISTORY_EVENTS_LIMIT ? historyFull() : undefined;
+    return this.keepsHistory && this.events >= HISTORY_EVENTS_LIMIT ? historyFull() : undefined;
   }
 }

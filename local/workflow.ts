@@ -13,6 +13,7 @@ import { commitHandler } from '../functions/commit.ts';
 import type { Collector, Plan } from '../functions/domain/collector.ts';
 import type { CommitResult } from '../functions/domain/publish.ts';
 import type { Tenant } from '../functions/domain/schemas.ts';
+import { EXPRESS_LIMIT_SECONDS } from '../functions/domain/settings.ts';
 import {
   type CollectedState,
   describeFailures,
@@ -24,6 +25,7 @@ import {
 } from '../functions/domain/tenants.ts';
 import { failedHandler } from '../functions/failed.ts';
 import { fetchPageHandler } from '../functions/fetch-page.ts';
+import { handOnHandler } from '../functions/hand-on.ts';
 import { planHandler, type TenantPlan } from '../functions/plan.ts';
 import { reportHandler } from '../functions/report.ts';
 import { tenantsHandler } from '../functions/tenants.ts';
@@ -50,9 +52,15 @@ export const TASKS = {
   FetchPages: 'fetchPage',
   Commit: 'commit',
   Failed: 'failed',
+  HandOn: 'handOn',
   Report: 'report',
 } as const;
 type TaskState = keyof typeof TASKS;
+
+/** The Task kind of a serverless.yml function: the Express child's Tasks are served by the same functions. */
+const KIND_OF_FUNCTION = Object.fromEntries(
+  Object.entries(TASKS).map(([state, fn]) => [fn, state as TaskState]),
+) as Record<string, TaskState>;
 
 /** One tenant's plan and what its commits did: what a one-tenant run outputs. */
 export type TenantOutput = Plan & { committed: CommitResult[] };
@@ -69,12 +77,12 @@ export type TenantResult = Partial<TenantOutput> & {
 
 /**
  * Where a redrive of a failed or killed execution starts, as AWS would: at the Report step that failed
- * (which then collects the failed tenants alone again), or, for an execution killed inside the map over
- * tenants, at that map (AWS re-runs only its unfinished iterations, from where each stopped; re-running
+ * (which then collects the failed tenants alone again), or, for an execution killed inside a map over
+ * tenants, at that map (the Express one by its Choice, which the Tenants step's output enters) (AWS re-runs only its unfinished iterations, from where each stopped; re-running
  * each from its Plan, as this does, repeats more work but writes the same keys).
  */
 export interface Redrive {
-  readonly from: 'Collect tenants' | 'Report';
+  readonly from: 'Any on time?' | 'Collect tenants' | 'Report';
   readonly input: TenantsPlan | CollectedState;
   /** The execution's redrive count during the redrive. */
   readonly count: number;
@@ -116,6 +124,11 @@ export interface ExecutionOutcome {
    * execution's (one per tenant the run started, in the order they started).
    */
   readonly history: { readonly parent: number; readonly children: readonly number[] };
+  /**
+   * The Express children the run started (AWS keeps no history of theirs), and the longest one's wall time
+   * in ms (AWS ends one at 5 minutes: `expressTimeoutMs`).
+   */
+  readonly express: { readonly children: number; readonly longestMs: number };
   /** The largest state output of the run, parent or child, in bytes (the quota is 256 KiB). */
   readonly largestOutputBytes: number;
   /** The account's Lambda concurrency: its limit, the most invocations at once, and the throttled ones. */
@@ -139,9 +152,19 @@ export interface ExecutionOutcome {
   readonly statesEntered?: Record<string, number>;
 }
 
+/** An execution of the run: the parent, or one child execution of a Distributed Map. */
+export interface ExecutionRef {
+  readonly name: string;
+  readonly type: 'PARENT' | 'STANDARD' | 'EXPRESS';
+}
+
 /** One handler invocation, as `onInvocation` sees it once it has settled. */
 export interface Invocation {
   readonly state: TaskState;
+  /** The state's name in the definition ("Plan", "Plan (on time)", …). */
+  readonly stateName: string;
+  /** The execution that invoked it: the parent, or a child of a Distributed Map and its type. */
+  readonly execution: ExecutionRef;
   /** The event the state machine sent the handler (a tenant's tasks carry its `tenant`). */
   readonly event: unknown;
   /** `performance.now()` at its start and end. */
@@ -172,6 +195,11 @@ export interface RunOptions {
    * `Lambda.TooManyRequestsException`. Default: {@link NEW_ACCOUNT_CONCURRENCY}, a new account's.
    */
   readonly accountConcurrency?: number;
+  /**
+   * How long an Express child may run before it fails `States.Timeout`, as AWS ends one at 5 minutes.
+   * Default: {@link EXPRESS_LIMIT_SECONDS}.
+   */
+  readonly expressTimeoutMs?: number;
   /** The definition to run instead of statemachine/collector.asl.json (a test of the runner itself). */
   readonly definition?: StateMachineDefinition;
   /**
@@ -201,8 +229,8 @@ function lambdaContext(name: string, timeoutMs: number): Context {
   } as Context;
 }
 
-/** The runner's Task that starts one child execution of a Distributed Map (it writes no history of its own). */
-const CHILD_EXECUTION = 'Child execution';
+/** The runner's Task that starts one child execution of the Distributed Map `map` (it writes no history of its own). */
+const childExecution = (map: string) => `Child execution (${map})`;
 
 /** A definition walked as plain JSON. */
 type Json = Record<string, unknown>;
@@ -212,7 +240,9 @@ const isJson = (value: unknown): value is Json => typeof value === 'object' && v
 const mapSchema = z.looseObject({
   Type: z.literal('Map'),
   ItemProcessor: z.looseObject({
-    ProcessorConfig: z.looseObject({ Mode: z.string().optional() }).optional(),
+    ProcessorConfig: z
+      .looseObject({ Mode: z.string().optional(), ExecutionType: z.string().optional() })
+      .optional(),
     StartAt: z.string(),
     States: z.record(z.string(), z.unknown()),
   }),
@@ -221,31 +251,69 @@ const mapSchema = z.looseObject({
 /** A definition built here from parts of the deployed one (aws-local-stepfunctions validates none: noValidate). */
 const asDefinition = (value: Json): StateMachineDefinition => value as unknown as StateMachineDefinition;
 
+/** One Distributed Map's ItemProcessor, which the runner executes as a child execution per item. */
+export interface ChildDefinition {
+  readonly definition: StateMachineDefinition;
+  /** `EXPRESS` children have no history quota and end at 5 minutes; `STANDARD` ones the reverse. */
+  readonly type: 'STANDARD' | 'EXPRESS';
+  /** The map's Label, which AWS names its children by. */
+  readonly label: string;
+}
+
 /**
- * The definition split where AWS splits it: the parent, in which each item of the Distributed Map is handed
- * to the runner's {@link CHILD_EXECUTION} Task, and the map's ItemProcessor, which the runner executes as a
- * child execution of its own for each item (its own history, payloads and `$$.Execution`).
+ * The definition split where AWS splits it: the parent, in which each item of a Distributed Map is handed
+ * to the runner's {@link childExecution} Task, and each map's ItemProcessor, which the runner executes as a
+ * child execution of its own for each item (its own history, payloads and `$$.Execution`), by map name.
  */
 export function splitAtDistributedMap(definition: StateMachineDefinition): {
   parent: StateMachineDefinition;
-  child: StateMachineDefinition;
-  map: string;
+  children: Record<string, ChildDefinition>;
 } {
   const states: Json = { ...definition.States };
+  const children: Record<string, ChildDefinition> = {};
   for (const [map, state] of Object.entries(states)) {
     const parsed = mapSchema.safeParse(state);
-    if (!parsed.success || parsed.data.ItemProcessor.ProcessorConfig?.Mode !== 'DISTRIBUTED') continue;
+    const config = parsed.data?.ItemProcessor.ProcessorConfig;
+    if (!parsed.success || config?.Mode !== 'DISTRIBUTED') continue;
     const { ProcessorConfig: _config, ...child } = parsed.data.ItemProcessor;
-    const { Label: _label, ...inline } = parsed.data;
+    const { Label: label, ...inline } = parsed.data;
     const runner = {
       ProcessorConfig: { Mode: 'INLINE' },
-      StartAt: CHILD_EXECUTION,
-      States: { [CHILD_EXECUTION]: { Type: 'Task', Resource: LOCAL_ARN('child-execution'), End: true } },
+      StartAt: childExecution(map),
+      States: { [childExecution(map)]: { Type: 'Task', Resource: LOCAL_ARN('child-execution'), End: true } },
     };
-    const parent = { ...definition, States: { ...states, [map]: { ...inline, ItemProcessor: runner } } };
-    return { parent: asDefinition(parent), child: asDefinition(child), map };
+    states[map] = { ...inline, ItemProcessor: runner };
+    const type = config.ExecutionType === 'EXPRESS' ? 'EXPRESS' : 'STANDARD';
+    children[map] = { definition: asDefinition(child), type, label: typeof label === 'string' ? label : map };
   }
-  throw new Error('The state machine has no Distributed Map: local/workflow.ts runs its items as children.');
+  if (Object.keys(children).length === 0) {
+    throw new Error(
+      'The state machine has no Distributed Map: local/workflow.ts runs its items as children.',
+    );
+  }
+  return { parent: asDefinition({ ...definition, States: states }), children };
+}
+
+/**
+ * Each Task state's kind (Tenants, Plan, …), by state name, from the function that serves it: the Express
+ * child's "Plan (on time)" is a Plan.
+ */
+function taskKinds(definition: StateMachineDefinition): Record<string, TaskState> {
+  const kinds: Record<string, TaskState> = {};
+  const walk = (states: unknown): void => {
+    if (!isJson(states)) return;
+    for (const [name, state] of Object.entries(states)) {
+      if (!isJson(state)) continue;
+      const fn =
+        typeof state.Resource === 'string' ? /:function:local-(.+)$/.exec(state.Resource)?.[1] : undefined;
+      const kind = fn === undefined ? undefined : KIND_OF_FUNCTION[fn];
+      if (state.Type === 'Task' && kind) kinds[name] = kind;
+      if (Array.isArray(state.Branches)) for (const b of state.Branches) if (isJson(b)) walk(b.States);
+      if (isJson(state.ItemProcessor)) walk(state.ItemProcessor.States);
+    }
+  };
+  walk(definition.States);
+  return kinds;
 }
 
 /** Step Functions' context of an execution (`$$.Execution`). */
@@ -270,8 +338,11 @@ interface Settled {
 
 /** What every execution of one run shares: the handlers, the account's concurrency, the counts. */
 interface Shared {
-  /** The Task states' local handlers, for an execution that `terminate` fails. */
-  readonly handlers: (terminate: (error: StepFunctionsError) => void) => Record<string, LocalHandler>;
+  /** The Task states' local handlers, by state name, for an execution that `terminate` fails. */
+  readonly handlers: (
+    terminate: (error: StepFunctionsError) => void,
+    execution: ExecutionRef,
+  ) => Record<string, LocalHandler>;
   readonly retryOverrides: Record<string, number[]>;
   readonly tally?: { events: Record<string, number>; statesEntered: Record<string, number> };
 }
@@ -288,13 +359,17 @@ async function execute(
   definition: StateMachineDefinition,
   context: ExecutionContext,
   kill: AbortSignal | undefined,
-  children?: { readonly map: string; readonly run: LocalHandler },
+  children: Readonly<Record<string, LocalHandler>> = {},
+  express?: { readonly timeoutMs: number },
 ): Promise<Settled> {
   let terminal: StepFunctionsError | undefined;
   const machine = new StateMachine(definition, { validationOptions: { noValidate: true } });
   const local = {
-    ...shared.handlers((e) => terminate(e)),
-    ...(children ? { [CHILD_EXECUTION]: children.run } : {}),
+    ...shared.handlers((e) => terminate(e), {
+      name: context.Name,
+      type: Object.keys(children).length > 0 ? 'PARENT' : express ? 'EXPRESS' : 'STANDARD',
+    }),
+    ...Object.fromEntries(Object.entries(children).map(([map, run]) => [childExecution(map), run])),
   };
   const run = machine.run(context.Input, {
     overrides: { taskResourceLocalHandlers: local, retryIntervalOverrides: shared.retryOverrides },
@@ -306,7 +381,21 @@ async function execute(
   }
   const onKill = () => run.abort();
   kill?.addEventListener('abort', onKill, { once: true });
-  const meter = new HistoryMeter(new Set([CHILD_EXECUTION]), new Set(children ? [children.map] : []));
+  // AWS ends an Express execution at its time limit, wherever it is: States.Timeout, which no Catch sees.
+  const timer =
+    express &&
+    setTimeout(
+      () =>
+        terminate(
+          new StepFunctionsError(
+            'States.Timeout',
+            `The Express execution ${context.Name} ran past its ${express.timeoutMs / 1000} s limit.`,
+          ),
+        ),
+      express.timeoutMs,
+    );
+  const maps = Object.keys(children);
+  const meter = new HistoryMeter(new Set(maps.map(childExecution)), new Set(maps), !express);
   const metered = meterLog(run.eventLogs, meter, terminate, shared.tally);
   const inputBytes = payloadBytes(context.Input);
   if (inputBytes > PAYLOAD_LIMIT_BYTES) terminate(dataLimitExceeded('execution input', inputBytes));
@@ -333,6 +422,7 @@ async function execute(
       ...counts,
     };
   } finally {
+    clearTimeout(timer);
     kill?.removeEventListener('abort', onKill);
   }
 }
@@ -410,12 +500,12 @@ export async function runExecution(
     options.startTime ?? ('collector' in collectors ? Date.now() : (collectors.now ?? Date.now)());
   const startTime = new Date(startMs).toISOString();
   const began = Date.now();
-  const tasks = taskInvoker(fleet, options, startTime, redriveCount);
-  const { parent, child, map } = splitAtDistributedMap(options.definition ?? loadDefinition());
+  const { parent, children } = splitAtDistributedMap(options.definition ?? loadDefinition());
+  const tasks = taskInvoker(fleet, options, startTime, redriveCount, parent, Object.values(children));
   const shared: Shared = {
     handlers: tasks.handlers,
     retryOverrides: retryOverridesOf(
-      [parent, child],
+      [parent, ...Object.values(children).map((c) => c.definition)],
       options.retryIntervalMs ?? 1000,
       options.throttledRetryMs ?? 1000,
     ),
@@ -425,28 +515,11 @@ export async function runExecution(
   const childSignal = options.kill
     ? AbortSignal.any([options.kill, stopChildren.signal])
     : stopChildren.signal;
-  const children: number[] = [];
-  let largest = 0;
-  const runChild: LocalHandler = async (item) => {
-    const name = `${executionName}-Tenant-${children.length + 1}-${randomUUID().slice(0, 8)}`;
-    children.push(0);
-    const slot = children.length - 1;
-    const context = {
-      Id: `arn:aws:states:us-east-1:000000000000:execution:local/Tenant:${name}`,
-      Name: name,
-      Input: item,
-      StartTime: new Date(startMs + Date.now() - began).toISOString(),
-      RedriveCount: 0,
-    };
-    const settled = await execute(shared, child, context, childSignal);
-    children[slot] = settled.history;
-    largest = Math.max(largest, settled.largestOutput);
-    if (settled.status === 'SUCCEEDED') return settled.output ?? null;
-    throw new StepFunctionsError(
-      'States.ExceedToleratedFailureThreshold',
-      `The specified tolerated failure threshold was exceeded: child execution ${name} ${settled.status}${settled.failure ? ` with ${settled.failure.name}: ${settled.failure.message}` : ''}`,
-    );
-  };
+  const clock = () => new Date(startMs + Date.now() - began).toISOString();
+  const runner = childRunner(shared, executionName, childSignal, clock, options.expressTimeoutMs);
+  const runners = Object.fromEntries(
+    Object.entries(children).map(([map, child]) => [map, runner.run(child)]),
+  );
   const input = (options.redriveOf?.input ?? options.input ?? {}) as JSONValue;
   const context = {
     Id: `arn:aws:states:us-east-1:000000000000:execution:local:${executionName}`,
@@ -456,18 +529,64 @@ export async function runExecution(
     RedriveCount: redriveCount,
   };
   const definition = options.redriveOf ? { ...parent, StartAt: options.redriveOf.from } : parent;
-  const settled = await execute(shared, definition, context, options.kill, { map, run: runChild });
+  const settled = await execute(shared, definition, context, options.kill, runners);
   stopChildren.abort();
   const counts = {
     invocations: tasks.invocations,
     timeouts: tasks.timeouts(),
     durationsMs: tasks.durationsMs,
-    history: { parent: settled.history, children },
-    largestOutputBytes: Math.max(largest, settled.largestOutput),
+    history: { parent: settled.history, children: runner.standard },
+    express: { children: runner.express.count, longestMs: runner.express.longestMs },
+    largestOutputBytes: Math.max(runner.largest(), settled.largestOutput),
     lambda: { peak: tasks.account.peak, throttles: tasks.account.throttles, limit: tasks.account.limit },
     ...(shared.tally ?? {}),
   };
   return outcomeOf(settled, fleet, executionName, tasks, counts);
+}
+
+/**
+ * Runs the items of the Distributed Maps as child executions: each with its own `$$.Execution`, a Standard
+ * one under the history quota, an Express one under its time limit. A child that does not succeed fails
+ * its map, as a Map Run with no tolerated failures fails.
+ */
+function childRunner(
+  shared: Shared,
+  executionName: string,
+  signal: AbortSignal,
+  clock: () => string,
+  expressTimeoutMs = EXPRESS_LIMIT_SECONDS * 1000,
+) {
+  const standard: number[] = [];
+  const express = { count: 0, longestMs: 0 };
+  let largest = 0;
+  let started = 0;
+  const run =
+    (child: ChildDefinition): LocalHandler =>
+    async (item) => {
+      started += 1;
+      const name = `${executionName}-${child.label}-${started}-${randomUUID().slice(0, 8)}`;
+      const slot = child.type === 'STANDARD' ? standard.push(0) - 1 : -1;
+      if (child.type === 'EXPRESS') express.count += 1;
+      const context = {
+        Id: `arn:aws:states:us-east-1:000000000000:execution:local/${child.label}:${name}`,
+        Name: name,
+        Input: item,
+        StartTime: clock(),
+        RedriveCount: 0,
+      };
+      const began = Date.now();
+      const limits = child.type === 'EXPRESS' ? { timeoutMs: expressTimeoutMs } : undefined;
+      const settled = await execute(shared, child.definition, context, signal, {}, limits);
+      if (slot >= 0) standard[slot] = settled.history;
+      else express.longestMs = Math.max(express.longestMs, Date.now() - began);
+      largest = Math.max(largest, settled.largestOutput);
+      if (settled.status === 'SUCCEEDED') return settled.output ?? null;
+      throw new StepFunctionsError(
+        'States.ExceedToleratedFailureThreshold',
+        `The specified tolerated failure threshold was exceeded: child execution ${name} ${settled.status}${settled.failure ? ` with ${settled.failure.name}: ${settled.failure.message}` : ''}`,
+      );
+    };
+  return { run, standard, express, largest: () => largest };
 }
 
 /** The outcome of a run, from how its parent execution settled. */
@@ -505,9 +624,22 @@ async function outcomeOf(
  * concurrency (or is throttled), ends at its function's timeout, and has its input and result held to
  * the payload quota. Counts the invocations, and keeps where a redrive of the run would start.
  */
-function taskInvoker(fleet: Fleet, options: RunOptions, startTime: string, redriveCount: number) {
-  const invocations = { Tenants: 0, Plan: 0, FetchPages: 0, Commit: 0, Failed: 0, Report: 0 };
-  const durationsMs = { Tenants: 0, Plan: 0, FetchPages: 0, Commit: 0, Failed: 0, Report: 0 };
+function taskInvoker(
+  fleet: Fleet,
+  options: RunOptions,
+  startTime: string,
+  redriveCount: number,
+  parent: StateMachineDefinition,
+  children: readonly ChildDefinition[],
+) {
+  const zero = () => ({ Tenants: 0, Plan: 0, FetchPages: 0, Commit: 0, Failed: 0, HandOn: 0, Report: 0 });
+  const invocations = zero();
+  const durationsMs = zero();
+  const kinds: Record<string, TaskState> = Object.assign(
+    {},
+    taskKinds(parent),
+    ...children.map((c) => taskKinds(c.definition)),
+  );
   const account = new AccountConcurrency(options.accountConcurrency ?? NEW_ACCOUNT_CONCURRENCY);
   const gathered = gatherResults();
   let timeouts = 0;
@@ -520,10 +652,16 @@ function taskInvoker(fleet: Fleet, options: RunOptions, startTime: string, redri
     FetchPages: fetchPageHandler(() => fleet),
     Commit: commitHandler(() => fleet),
     Failed: failedHandler(() => fleet),
+    HandOn: handOnHandler(() => fleet),
     Report: reportHandler(() => fleet),
   };
   const invoke =
-    (state: TaskState, terminate: (error: StepFunctionsError) => void): LocalHandler =>
+    (
+      state: TaskState,
+      stateName: string,
+      terminate: (error: StepFunctionsError) => void,
+      execution: ExecutionRef,
+    ): LocalHandler =>
     async (event) => {
       const name = TASKS[state];
       const release = account.acquire(name);
@@ -555,6 +693,8 @@ function taskInvoker(fleet: Fleet, options: RunOptions, startTime: string, redri
         const result = await Promise.race([real[state](sent, lambdaContext(name, timeoutMs)), timedOut]);
         held(`result of Task ${state}`, result, terminate);
         if (state === 'Tenants')
+          redrive = { from: 'Any on time?', input: result as TenantsPlan, count: next };
+        if (state === 'HandOn')
           redrive = { from: 'Collect tenants', input: result as TenantsPlan, count: next };
         gathered.add(state, event, result);
         failed = false;
@@ -564,12 +704,14 @@ function taskInvoker(fleet: Fleet, options: RunOptions, startTime: string, redri
         release();
         const endedMs = performance.now();
         durationsMs[state] += endedMs - startedMs;
-        options.onInvocation?.({ state, event, startedMs, endedMs, failed });
+        options.onInvocation?.({ state, stateName, execution, event, startedMs, endedMs, failed });
       }
     };
   return {
-    handlers: (terminate: (error: StepFunctionsError) => void) =>
-      Object.fromEntries((Object.keys(TASKS) as TaskState[]).map((s) => [s, invoke(s, terminate)])),
+    handlers: (terminate: (error: StepFunctionsError) => void, execution: ExecutionRef) =>
+      Object.fromEntries(
+        Object.entries(kinds).map(([name, kind]) => [name, invoke(kind, name, terminate, execution)]),
+      ),
     invocations,
     durationsMs,
     account,
@@ -600,9 +742,11 @@ function gatherResults() {
   return {
     add(state: TaskState, event: unknown, result: unknown) {
       if (state === 'Plan') {
+        // A tenant an Express child handed on is planned again by its Standard child: the first plan has
+        // every window the run found due, and the commits of both children count.
         const plan = result as TenantPlan;
-        plans.set(idOf(plan.tenant), plan);
-        commits.set(idOf(plan.tenant), []);
+        if (!plans.has(idOf(plan.tenant))) plans.set(idOf(plan.tenant), plan);
+        if (!commits.has(idOf(plan.tenant))) commits.set(idOf(plan.tenant), []);
         failures.delete(idOf(plan.tenant));
       } else if (state === 'Commit') {
         const id = idOf((event as { tenant?: Tenant | null }).tenant);

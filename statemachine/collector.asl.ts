@@ -148,6 +148,7 @@ export const RAISES = {
    * its retries in the tenant's steps: Report retries Lambda's errors alone (a failed Report is redriven).
    */
   Report: ['BadConfiguration', 'StateCorrupt', 'StorageTransient', 'TenantsFailed', 'RedeployedSinceStart'],
+  HandOn: ['BadConfiguration'],
 } as const satisfies Record<string, readonly ErrorName[]>;
 
 export type TaskName = keyof typeof RAISES;
@@ -177,16 +178,55 @@ export function retryOf(task: TaskName, timeout = false) {
   ];
 }
 
+/**
+ * The two kinds of tenant child. `standard`: a Standard execution with its own 25,000-event history and no
+ * time limit, for a tenant that is behind (and every tenant a redrive collects again). `express`: an Express
+ * execution, billed by its duration rather than by its transitions, for a tenant that is on time; AWS ends it
+ * at 5 minutes, so its fetches stop at a deadline its Plan sets, and it hands the tenant on to a Standard
+ * child of the same run when the time box closes or a step fails in a way a retry may cure.
+ */
+type ChildKind = 'standard' | 'express';
+
+/** State names are unique in the whole definition: the Express child's carry a suffix. */
+const named = (kind: ChildKind, name: string) => (kind === 'express' ? `${name} (on time)` : name);
+
+/** The error the Express child's Fail state raises when its fetch deadline has passed. */
+export const TIME_BOX_CLOSED = 'TimeBoxClosed';
+
+/**
+ * What an Express child hands on to a Standard child instead of retrying (its Tasks retry Lambda's service
+ * errors alone, a few seconds): the time box, Lambda's throttling and interruptions, and every retriable
+ * error of the contract. The Standard child resumes from what was staged, under the same run id.
+ */
+export const HANDED_ON_ERRORS = [
+  TIME_BOX_CLOSED,
+  LAMBDA_THROTTLED,
+  ...LAMBDA_SERVICE_ERRORS,
+  ...INTERRUPTED_ERRORS,
+  TASK_TIMEOUT,
+  ...(Object.keys(ERROR_CONTRACT) as ErrorName[]).filter((e) => ERROR_CONTRACT[e] === 'retriable'),
+] as const;
+
 /** A Task state served by the serverless.yml function `fn` (its ARN resolved at package time). */
-function task(name: TaskName, fn: string, rest: { Comment: string } & Record<string, unknown>) {
+function task(
+  name: TaskName,
+  fn: string,
+  rest: { Comment: string } & Record<string, unknown>,
+  kind: ChildKind = 'standard',
+) {
   const { Comment, ...after } = rest;
-  const { Next, End, ResultSelector, ...body } = after;
+  const { Next, End, ResultSelector, Catch, ...body } = after;
+  const retry =
+    kind === 'express'
+      ? [{ ErrorEquals: [...LAMBDA_SERVICE_ERRORS], ...RETRIERS.lambdaService }]
+      : retryOf(name, 'TimeoutSeconds' in body);
   return {
     Type: 'Task',
     Comment,
     Resource: { 'Fn::GetAtt': [fn, 'Arn'] },
     ...body,
-    Retry: retryOf(name, 'TimeoutSeconds' in body),
+    Retry: retry,
+    ...(Catch === undefined ? {} : { Catch }),
     ...(ResultSelector === undefined ? {} : { ResultSelector }),
     ...(Next === undefined ? {} : { Next }),
     ...(End === undefined ? {} : { End }),
@@ -199,147 +239,280 @@ function task(name: TaskName, fn: string, rest: { Comment: string } & Record<str
  */
 const UNREVISED: string = '';
 
-const fetchPages = {
-  FetchPages: task('FetchPages', 'fetchPage', {
-    Comment:
-      'Pages the entity-hour by key (or by @odata.nextLink for NEXTLINK_PAGING entities), staging the pages, until the last page or its time budget; then returns a continuation (the cursor of the first page not received).',
-    TimeoutSeconds: 900,
-    Next: 'More pages?',
-  }),
-  'More pages?': {
-    Type: 'Choice',
-    Choices: [{ Variable: '$.done', BooleanEquals: false, Next: 'FetchPages' }],
-    Default: 'Entity fetched',
-  },
-  'Entity fetched': { Type: 'Succeed' },
-};
-
-const hour = {
-  'Already published?': {
-    Type: 'Choice',
-    Choices: [{ Variable: '$.published', BooleanEquals: true, Next: 'Nothing to fetch' }],
-    Default: 'Entities',
-  },
-  'Nothing to fetch': { Type: 'Pass', Result: [], ResultPath: '$.fetched', Next: 'Commit' },
-  Entities: {
-    Type: 'Map',
-    Comment:
-      'MAX_CONCURRENCY entities at a time (default 1: Citrix allows one call per tenant at a time; more only adds 429s, which are retried).',
-    ItemsPath: '$.entities',
-    MaxConcurrencyPath: '$.maxConcurrency',
-    ItemSelector: {
-      'tenant.$': '$.tenant',
-      'hour.$': '$.hour',
-      'end.$': '$.end',
-      'runId.$': '$.runId',
-      'entity.$': '$$.Map.Item.Value',
-      continuation: null,
-    },
-    ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, StartAt: 'FetchPages', States: fetchPages },
-    ResultPath: '$.fetched',
-    Next: 'Commit',
-  },
-  Commit: task('Commit', 'commit', {
-    Comment:
-      'Claims the window, publishes its staged pages once each (If-None-Match), then advances the state by compare-and-swap.',
-    Parameters: {
-      'tenant.$': '$.tenant',
-      'hour.$': '$.hour',
-      'end.$': '$.end',
-      'runId.$': '$.runId',
-      'mode.$': '$.mode',
-      'fetched.$': '$.fetched',
-    },
-    TimeoutSeconds: 900,
-    // The window's output is its start alone: the Hours map's output, one per window, stays small.
-    ResultSelector: { 'hour.$': '$.hour' },
-    End: true,
-  }),
-};
-
-const tenant = {
-  Tenant: {
-    Type: 'Parallel',
-    Comment:
-      "One tenant: plan its due hours, then fetch and commit each hour, as a one-tenant deployment does. Any failure is caught and recorded once every tenant is done. The child's output is a constant: the map's output holds one per tenant.",
-    Branches: [
+function fetchPagesStates(kind: ChildKind) {
+  const n = (name: string) => named(kind, name);
+  const timeBox =
+    kind === 'express'
+      ? [{ Variable: '$.timeBoxClosed', BooleanEquals: true, Next: n('Time box closed') }]
+      : [];
+  return {
+    [n('FetchPages')]: task(
+      'FetchPages',
+      'fetchPage',
       {
-        StartAt: 'Plan',
-        States: {
-          Plan: task('Plan', 'plan', {
+        Comment:
+          kind === 'express'
+            ? "Pages the entity-window by key (or by @odata.nextLink), staging the pages, until the last page, its time budget or the child's deadline (the Plan's); past the deadline it hands back at once with timeBoxClosed."
+            : 'Pages the entity-hour by key (or by @odata.nextLink for NEXTLINK_PAGING entities), staging the pages, until the last page or its time budget; then returns a continuation (the cursor of the first page not received).',
+        TimeoutSeconds: 900,
+        Next: n('More pages?'),
+      },
+      kind,
+    ),
+    [n('More pages?')]: {
+      Type: 'Choice',
+      Choices: [...timeBox, { Variable: '$.done', BooleanEquals: false, Next: n('FetchPages') }],
+      Default: n('Entity fetched'),
+    },
+    [n('Entity fetched')]: { Type: 'Succeed' },
+    ...(kind === 'express'
+      ? {
+          [n('Time box closed')]: {
+            Type: 'Fail',
             Comment:
-              "Reads the tenant's entry in the run's tenant list, validates its configuration, reads its state file and lists the due windows to collect, at most MAX_HOURS_PER_RUN hours of them and no more than fill half this child's 25,000-event history (functions/domain/history-budget.ts; a tenant further behind carries on in the next run), or the due windows of the input's \"hour\", by the execution's start time, so that a redrive plans what the run planned. Clears any failure this run recorded for the tenant: it begins again.",
-            Parameters: {
-              'input.$': '$.input',
-              'runId.$': '$.runId',
-              'tenant.$': '$.tenant',
-              'startTime.$': '$.startTime',
-              [REVISION_FIELD]: UNREVISED,
+              "The child's fetch deadline passed with the window unfinished: nothing of it is committed, its staged pages stay, and the tenant is handed on to a Standard child of the same run, which resumes from them.",
+            Error: TIME_BOX_CLOSED,
+            Cause:
+              'The Express child reached its fetch deadline (EXPRESS_FETCH_SECONDS); the window goes on in a Standard child.',
+          },
+        }
+      : {}),
+  };
+}
+
+function windowStates(kind: ChildKind) {
+  const n = (name: string) => named(kind, name);
+  const deadline = kind === 'express' ? { 'deadline.$': '$.deadline' } : {};
+  return {
+    [n('Already published?')]: {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.published', BooleanEquals: true, Next: n('Nothing to fetch') }],
+      Default: n('Entities'),
+    },
+    [n('Nothing to fetch')]: { Type: 'Pass', Result: [], ResultPath: '$.fetched', Next: n('Commit') },
+    [n('Entities')]: {
+      Type: 'Map',
+      Comment:
+        'MAX_CONCURRENCY entities at a time (default 1: Citrix allows one call per tenant at a time; more only adds 429s, which are retried).',
+      ItemsPath: '$.entities',
+      MaxConcurrencyPath: '$.maxConcurrency',
+      ItemSelector: {
+        'tenant.$': '$.tenant',
+        'hour.$': '$.hour',
+        'end.$': '$.end',
+        'runId.$': '$.runId',
+        'entity.$': '$$.Map.Item.Value',
+        continuation: null,
+        ...deadline,
+      },
+      ItemProcessor: {
+        ProcessorConfig: { Mode: 'INLINE' },
+        StartAt: n('FetchPages'),
+        States: fetchPagesStates(kind),
+      },
+      ResultPath: '$.fetched',
+      Next: n('Commit'),
+    },
+    [n('Commit')]: task(
+      'Commit',
+      'commit',
+      {
+        Comment:
+          'Claims the window, publishes its staged pages once each (If-None-Match), then advances the state by compare-and-swap.',
+        Parameters: {
+          'tenant.$': '$.tenant',
+          'hour.$': '$.hour',
+          'end.$': '$.end',
+          'runId.$': '$.runId',
+          'mode.$': '$.mode',
+          'fetched.$': '$.fetched',
+        },
+        TimeoutSeconds: 900,
+        // The window's output is its start alone: the Hours map's output, one per window, stays small.
+        ResultSelector: { 'hour.$': '$.hour' },
+        End: true,
+      },
+      kind,
+    ),
+  };
+}
+
+/** The Plan Task of a child: an Express one also hands its own start, which its fetch deadline counts from. */
+function planState(kind: ChildKind) {
+  return task(
+    'Plan',
+    'plan',
+    {
+      Comment:
+        "Reads the tenant's entry in the run's tenant list, validates its configuration, reads its state file and lists the due windows to collect, at most MAX_HOURS_PER_RUN hours of them and no more than fill half this child's 25,000-event history (functions/domain/history-budget.ts; a tenant further behind carries on in the next run), or the due windows of the input's \"hour\", by the execution's start time, so that a redrive plans what the run planned. Clears any failure this run recorded for the tenant: it begins again." +
+        (kind === 'express'
+          ? " In an Express child, also sets the fetches' deadline: EXPRESS_FETCH_SECONDS after the child's start."
+          : ''),
+      Parameters: {
+        'input.$': '$.input',
+        'runId.$': '$.runId',
+        'tenant.$': '$.tenant',
+        'startTime.$': '$.startTime',
+        ...(kind === 'express' ? { 'childStart.$': '$$.Execution.StartTime' } : {}),
+        [REVISION_FIELD]: UNREVISED,
+      },
+      Next: named(kind, 'Hours'),
+    },
+    kind,
+  );
+}
+
+/** One tenant's child execution, of either kind. */
+function tenantChild(kind: ChildKind) {
+  const n = (name: string) => named(kind, name);
+  const express = kind === 'express';
+  return {
+    [n('Tenant')]: {
+      Type: 'Parallel',
+      Comment: express
+        ? "One tenant that is on time, in an Express child: plan its due windows, then fetch and commit each, as a Standard child does, within the time box. What a retry may cure, and the time box closing, hand the tenant on to a Standard child of the same run; any other failure is recorded for the Report step. The child's output is {} or the tenant handed on: the map's output holds one per tenant."
+        : "One tenant: plan its due hours, then fetch and commit each hour, as a one-tenant deployment does. Any failure is caught and recorded once every tenant is done. The child's output is a constant: the map's output holds one per tenant.",
+      Branches: [
+        {
+          StartAt: n('Plan'),
+          States: {
+            [n('Plan')]: planState(kind),
+            [n('Hours')]: {
+              Type: 'Map',
+              Comment:
+                'Oldest window first, one at a time: a window (WINDOW_MINUTES; "hour" is its start, "end" its end) is committed before the next one starts, so the state never skips one.',
+              ItemsPath: '$.hours',
+              MaxConcurrency: 1,
+              ItemSelector: {
+                'tenant.$': '$.tenant',
+                'hour.$': '$$.Map.Item.Value.hour',
+                'end.$': '$$.Map.Item.Value.end',
+                'published.$': '$$.Map.Item.Value.published',
+                'runId.$': '$.runId',
+                'mode.$': '$.mode',
+                'entities.$': '$.entities',
+                'maxConcurrency.$': '$.maxConcurrency',
+                ...(express ? { 'deadline.$': '$.deadline' } : {}),
+              },
+              ItemProcessor: {
+                ProcessorConfig: { Mode: 'INLINE' },
+                StartAt: n('Already published?'),
+                States: windowStates(kind),
+              },
+              ResultPath: null,
+              End: true,
             },
-            Next: 'Hours',
-          }),
-          Hours: {
-            Type: 'Map',
-            Comment:
-              'Oldest window first, one at a time: a window (WINDOW_MINUTES; "hour" is its start, "end" its end) is committed before the next one starts, so the state never skips one.',
-            ItemsPath: '$.hours',
-            MaxConcurrency: 1,
-            ItemSelector: {
-              'tenant.$': '$.tenant',
-              'hour.$': '$$.Map.Item.Value.hour',
-              'end.$': '$$.Map.Item.Value.end',
-              'published.$': '$$.Map.Item.Value.published',
-              'runId.$': '$.runId',
-              'mode.$': '$.mode',
-              'entities.$': '$.entities',
-              'maxConcurrency.$': '$.maxConcurrency',
-            },
-            ItemProcessor: {
-              ProcessorConfig: { Mode: 'INLINE' },
-              StartAt: 'Already published?',
-              States: hour,
-            },
-            ResultPath: null,
-            End: true,
           },
         },
+      ],
+      Catch: [
+        ...(express
+          ? [{ ErrorEquals: [...HANDED_ON_ERRORS], ResultPath: '$.handedOn', Next: n('Hand on') }]
+          : []),
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: n('Failed') },
+      ],
+      End: true,
+      ResultSelector: express ? {} : { collected: true },
+      ResultPath: '$',
+    },
+    [n('Failed')]: task(
+      'Failed',
+      'failed',
+      {
+        Comment:
+          "Records the tenant's failure (WORK_PREFIX/runs/<run>/failed/<tenant>.json) for the Report step; the tenant's state has not moved." +
+          (express
+            ? ' When the record cannot be written, the tenant is handed on: its Standard child fails again and records it, with the full retries.'
+            : ''),
+        Parameters: { 'tenant.$': '$.tenant', 'runId.$': '$.runId', 'failure.$': '$.failure' },
+        ResultSelector: express ? {} : { collected: false },
+        ...(express
+          ? { Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.handedOn', Next: n('Hand on') }] }
+          : {}),
+        End: true,
       },
-    ],
-    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Failed' }],
-    End: true,
-    ResultSelector: { collected: true },
-    ResultPath: '$',
-  },
-  Failed: task('Failed', 'failed', {
-    Comment:
-      "Records the tenant's failure (WORK_PREFIX/runs/<run>/failed/<tenant>.json) for the Report step; the tenant's state has not moved.",
-    Parameters: { 'tenant.$': '$.tenant', 'runId.$': '$.runId', 'failure.$': '$.failure' },
-    ResultSelector: { collected: false },
-    End: true,
-  }),
-};
+      kind,
+    ),
+    ...(express
+      ? {
+          [n('Hand on')]: {
+            Type: 'Pass',
+            Comment:
+              "The child's output when it hands the tenant on: the tenant's index and the error that made it, for the Hand on step.",
+            Parameters: { handOn: true, 'tenant.$': '$.tenant', 'reason.$': '$.handedOn.Error' },
+            End: true,
+          },
+        }
+      : {}),
+  };
+}
 
 /** The state machine definition before its revision is filled in. */
 const unrevised = {
   Comment:
-    "Citrix Monitor -> S3 for Google SecOps, for every tenant of the tenant list (or the environment's one tenant). Each tenant is a child execution of a Distributed Map, with its own history: plan the due hours, fetch every entity of an hour (each entity a loop of page-fetch invocations that hand back a continuation), commit the hour (publish + state) only when every entity succeeded. Error names: see functions/domain/errors.ts. No state inside the map reads $$.Execution: in AWS it is the child's own execution, so what the children need of the parent (the run id) comes in through ItemSelector.",
+    "Citrix Monitor -> S3 for Google SecOps, for every tenant of the tenant list (or the environment's one tenant). Each tenant is a child execution of a Distributed Map: an Express one when the tenant is on time, a Standard one (its own history) when it is behind or an Express child handed it on. A child: plan the due hours, fetch every entity of an hour (each entity a loop of page-fetch invocations that hand back a continuation), commit the hour (publish + state) only when every entity succeeded. Error names: see functions/domain/errors.ts. No state inside the map reads $$.Execution: in AWS it is the child's own execution, so what the children need of the parent (the run id) comes in through ItemSelector.",
   StartAt: 'Tenants',
   States: {
     Tenants: task('Tenants', 'tenants', {
       Comment:
-        "Reads the tenant list (TENANTS_KEY), checks each tenant's configuration and keeps the list as read for the run (WORK_PREFIX/runs/<run>/tenants.json); without a list, the environment's one tenant. The input's \"tenants\" may name some. Hands the map the tenants' indexes in that list, never the entries: a state holds at most 256 KiB.",
+        "Reads the tenant list (TENANTS_KEY), checks each tenant's configuration and keeps the list as read for the run (WORK_PREFIX/runs/<run>/tenants.json); without a list, the environment's one tenant. The input's \"tenants\" may name some. Reads each tenant's state to route it: onTime (at most an hour, or one window, behind) to Express children, the others (tenants) to Standard ones; an input \"hour\" routes every tenant to Standard. Hands the maps the tenants' indexes in that list, never the entries: a state holds at most 256 KiB.",
       Parameters: {
         'input.$': '$',
         'runId.$': '$$.Execution.Name',
         'startTime.$': '$$.Execution.StartTime',
         [REVISION_FIELD]: UNREVISED,
       },
-      Next: 'Collect tenants',
+      Next: 'Any on time?',
     }),
+    'Any on time?': {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.onTime[0]', IsPresent: true, Next: 'Collect on time' }],
+      Default: 'Any behind?',
+    },
+    'Collect on time': {
+      Type: 'Map',
+      Comment:
+        "One Express child per tenant that is on time (Distributed Map, EXPRESS children: billed by duration, not by transition; AWS ends each at 5 minutes, so its fetches stop at a deadline). TENANT_CONCURRENCY tenants side by side. A child collects its due windows, or hands the tenant on to a Standard child of this run (its output names the tenant), or records its failure. The map's output, {} or a handed-on tenant per child, goes to the Hand on step. Failures of the children (none of their states' data) reach the state machine's CloudWatch log group.",
+      ItemsPath: '$.onTime',
+      MaxConcurrencyPath: '$.tenantConcurrency',
+      ItemSelector: {
+        'tenant.$': '$$.Map.Item.Value',
+        'input.$': '$.input',
+        'runId.$': '$.runId',
+        'startTime.$': '$.startTime',
+      },
+      ItemProcessor: {
+        ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' },
+        StartAt: 'Tenant (on time)',
+        States: tenantChild('express'),
+      },
+      Label: 'OnTime',
+      ResultPath: '$.handedOn',
+      Next: 'HandOn',
+    },
+    HandOn: task('HandOn', 'handOn', {
+      Comment:
+        'The tenants the Standard children collect: those found behind, and those an Express child handed on (each logged with its reason).',
+      Parameters: {
+        'runId.$': '$.runId',
+        'input.$': '$.input',
+        'startTime.$': '$.startTime',
+        'tenantConcurrency.$': '$.tenantConcurrency',
+        'total.$': '$.total',
+        'tenants.$': '$.tenants',
+        'handedOn.$': '$.handedOn',
+      },
+      Next: 'Any behind?',
+    }),
+    'Any behind?': {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.tenants[0]', IsPresent: true, Next: 'Collect tenants' }],
+      Default: 'Collected',
+    },
     'Collect tenants': {
       Type: 'Map',
       Comment:
-        "One child execution per tenant (Distributed Map, STANDARD children: each has its own 25,000-event history, which its plan keeps within half of, at any number of tenants). TENANT_CONCURRENCY tenants side by side (default 10, which a new account's Lambda concurrency holds; at most 1,000); each tenant strictly serial inside, as Citrix allows one call per tenant at a time. A tenant's failure is caught and recorded by its child, so it never stops the others and the map's output, dropped here, stays small. Items come from the state (ItemsPath), not an ItemReader, so that the local runner executes the same definition.",
+        "One Standard child execution per tenant that is behind or was handed on (Distributed Map, STANDARD children: each has its own 25,000-event history, which its plan keeps within half of, at any number of tenants). TENANT_CONCURRENCY tenants side by side (default 10, which a new account's Lambda concurrency holds; at most 1,000); each tenant strictly serial inside, as Citrix allows one call per tenant at a time. A tenant's failure is caught and recorded by its child, so it never stops the others and the map's output, dropped here, stays small. Items come from the state (ItemsPath), not an ItemReader, so that the local runner executes the same definition.",
       ItemsPath: '$.tenants',
       MaxConcurrencyPath: '$.tenantConcurrency',
       ItemSelector: {
@@ -351,7 +524,7 @@ const unrevised = {
       ItemProcessor: {
         ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
         StartAt: 'Tenant',
-        States: tenant,
+        States: tenantChild('standard'),
       },
       Label: 'Tenant',
       ResultPath: null,

@@ -73,6 +73,11 @@ export interface FetchResult extends Omit<FetchTask, 'continuation'> {
   readonly continuation: Continuation | null;
   /** False when the time budget ran out: the state machine loops back with `continuation`. */
   readonly done: boolean;
+  /**
+   * True when an Express child's deadline had passed before this task began: nothing was fetched, and the
+   * child hands the tenant on to a Standard child. Always present: the ASL's Choice reads it.
+   */
+  readonly timeBoxClosed: boolean;
   /** Objects staged so far for this entity-hour (groups of Citrix pages with rows). */
   readonly objects: number;
   readonly rows: number;
@@ -250,6 +255,7 @@ export async function fetchPages(c: Collector, task: FetchTask, deadlineMs: numb
     ...task,
     continuation,
     done: continuation === null,
+    timeBoxClosed: false,
     objects: staging.objects,
     rows,
     bytes,

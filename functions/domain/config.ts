@@ -47,6 +47,8 @@ export interface Config {
   readonly maxHoursPerRun: number;
   /** How long one page-fetch invocation may keep fetching before it hands back a continuation. */
   readonly fetchBudgetSeconds: number;
+  /** How long an on-time tenant's Express child fetches before it hands the rest on to a Standard child. */
+  readonly expressFetchSeconds: number;
   /** The tenant list in WORK_BUCKET (default `{WORK_PREFIX}/tenants.json`); without it, the environment's one tenant. */
   readonly tenantsKey: string;
   /** Tenants collected side by side (TENANT_CONCURRENCY, 1 to 1,000), each a child execution of the Distributed Map. */
@@ -267,6 +269,7 @@ function collecting(env: Env, entities: readonly string[]) {
     nextLinkPaging: nextLinkPaging(env, entities),
     maxConcurrency: S.value(env, S.MAX_CONCURRENCY),
     fetchBudgetSeconds: S.value(env, S.FETCH_BUDGET_SECONDS),
+    expressFetchSeconds: S.value(env, S.EXPRESS_FETCH_SECONDS),
   } satisfies Partial<Config>;
 }
 

@@ -30,8 +30,14 @@ export interface TenantsPlan {
   /** The execution's start time: every tenant's plan is made at it, so a redrive plans what the run planned. */
   readonly startTime?: string | null;
   readonly input: Record<string, unknown>;
-  /** The tenants this pass collects: indexes into the run's tenant list, or `[null]`. */
+  /**
+   * The tenants this pass collects in Standard children: indexes into the run's tenant list, or `[null]`.
+   * The Tenants step puts here the tenants that are behind; the Hand on step adds those the Express
+   * children handed on; a redriven Report step puts the failed ones.
+   */
   readonly tenants: readonly TenantRef[];
+  /** The tenants the Tenants step found on time, which Express children collect first. */
+  readonly onTime?: readonly TenantRef[];
   readonly tenantConcurrency: number;
   /** How many tenants the run collects in all (a redrive's pass collects the failed ones alone). */
   readonly total: number;

@@ -126,6 +126,11 @@ export const planEventSchema = z.object({
   startTime: z.string().nullish(),
   /** The revision of the definition that sent the event (revision.ts); absent from definitions before revisions. */
   definitionRevision: z.string().nullish(),
+  /**
+   * The start of the Express child execution the Plan runs in ($$.Execution.StartTime of the child): its
+   * fetches must end by a deadline counted from it. Absent in a Standard child, which has no time box.
+   */
+  childStart: z.string().nullish(),
 });
 export type PlanEvent = z.infer<typeof planEventSchema>;
 
@@ -176,6 +181,11 @@ export const fetchTaskSchema = z.object({
   entity: z.string(),
   runId: z.string().min(1),
   continuation: continuationSchema.nullable(),
+  /**
+   * When the fetches of an Express child must stop (ISO time, from its Plan): past it, the task hands back
+   * at once with `timeBoxClosed`. Absent or null in a Standard child.
+   */
+  deadline: z.string().nullish(),
 });
 /** The tenant is the handler's business (it picks the collector); the domain works on one tenant's collector. */
 type TenantOptional<T extends { tenant: unknown }> = Omit<T, 'tenant'> & { tenant?: T['tenant'] };
@@ -191,6 +201,28 @@ export const commitTaskSchema = z.object({
   fetched: z.array(z.object({ entity: z.string(), objects: count, rows: count })),
 });
 export type CommitTask = TenantOptional<z.infer<typeof commitTaskSchema>>;
+
+/**
+ * What one Express child of the map over on-time tenants returns: nothing when it collected or recorded its
+ * failure, or the tenant it hands on to a Standard child, and why (the error its Parallel caught).
+ */
+const expressOutcome = z.looseObject({
+  handOn: z.literal(true).optional(),
+  tenant: z.number().int().nonnegative().nullish(),
+  reason: z.string().nullish(),
+});
+
+/** The Hand on Task's event: the run's state after the Express children, and what each returned. */
+export const handOnEventSchema = z.looseObject({
+  runId: z.string().min(1),
+  input: z.record(z.string(), z.unknown()),
+  startTime: z.string().nullish(),
+  tenantConcurrency: z.number().int().positive(),
+  total: z.number().int().positive(),
+  tenants: z.array(z.number().int().nonnegative().nullable()),
+  handedOn: z.array(expressOutcome),
+});
+export type HandOnEvent = z.infer<typeof handOnEventSchema>;
 
 /** The Report Task's event: the state after the map over tenants, and the execution's redrive count now. */
 export const reportEventSchema = z.object({

@@ -468,6 +468,16 @@ export const FETCH_BUDGET_SECONDS = setting({
   meaning: `how long one page-fetch invocation fetches before it returns a continuation (at most ${LAMBDA_MAX_TIMEOUT_SECONDS - FETCH_SAFETY_SECONDS}: the Lambda's ${LAMBDA_MAX_TIMEOUT_SECONDS} s less ${FETCH_SAFETY_SECONDS} s to finish)`,
   parse: whole(1, LAMBDA_MAX_TIMEOUT_SECONDS - FETCH_SAFETY_SECONDS),
 });
+/** AWS ends an Express execution at 5 minutes ("Standard and Express workflow types"). */
+export const EXPRESS_LIMIT_SECONDS = 300;
+/** Time an Express child keeps back from its 5 minutes after its fetch deadline: the last write, the commit, a Lambda retry. */
+export const EXPRESS_SAFETY_SECONDS = 60;
+export const EXPRESS_FETCH_SECONDS = setting({
+  name: 'EXPRESS_FETCH_SECONDS',
+  default: String(EXPRESS_LIMIT_SECONDS - EXPRESS_SAFETY_SECONDS),
+  meaning: `how long the child of a tenant that is on time (an Express execution, which AWS ends at ${EXPRESS_LIMIT_SECONDS / 60} minutes) fetches before it hands what is left to a Standard child in the same run (at most ${EXPRESS_LIMIT_SECONDS - EXPRESS_SAFETY_SECONDS}: ${EXPRESS_SAFETY_SECONDS} s are kept for the last write and the commit)`,
+  parse: whole(1, EXPRESS_LIMIT_SECONDS - EXPRESS_SAFETY_SECONDS),
+});
 export const TENANTS_KEY = setting({
   name: 'TENANTS_KEY',
   default: '{WORK_PREFIX}/tenants.json',
@@ -538,6 +548,7 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
   MAX_CONCURRENCY,
   MAX_HOURS_PER_RUN,
   FETCH_BUDGET_SECONDS,
+  EXPRESS_FETCH_SECONDS,
   TENANTS_KEY,
   TENANT_CONCURRENCY,
   ALLOWED_API_HOSTS,

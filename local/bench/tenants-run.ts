@@ -36,6 +36,7 @@ const zero = (): Record<TaskState, number> => ({
   FetchPages: 0,
   Commit: 0,
   Failed: 0,
+  HandOn: 0,
   Report: 0,
 });
 

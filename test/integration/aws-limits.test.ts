@@ -162,7 +162,8 @@ describe("each child's context", () => {
   it('gives a child its own $$.Execution: a child state reading the run id there gets the child, not the run', async () => {
     await oneHourBehind();
     const definition = loadDefinition();
-    const plan = JSON.stringify(definition).replace(
+    // Both kinds of child: the Express one's Plan and the Standard one's.
+    const plan = JSON.stringify(definition).replaceAll(
       '"Parameters":{"input.$":"$.input","runId.$":"$.runId"',
       () => '"Parameters":{"input.$":"$.input","runId.$":"$$.Execution.Name"',
     );
@@ -181,8 +182,8 @@ describe("each child's context", () => {
     expect(outcome.error).toBe('TenantsFailed');
     expect(outcome.cause).toContain('2 of 2 tenants failed');
     expect(plans.map((p) => (p.event as { runId: string }).runId)).toEqual([
-      expect.stringMatching(/^own-context-Tenant-\d-/),
-      expect.stringMatching(/^own-context-Tenant-\d-/),
+      expect.stringMatching(/^own-context-OnTime-\d-/),
+      expect.stringMatching(/^own-context-OnTime-\d-/),
     ]);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { afterAll, expect, it } from 'vitest';
 import { fleetFromEnv } from '../../functions/adapters/lambda.ts';
-import { PARENT_ENTRIES, tenantEntries } from '../../local/history.ts';
+import { parentEntries, tenantEntries } from '../../local/history.ts';
 import { runExecution } from '../../local/workflow.ts';
 import { NOW, newestDueHour } from '../fixtures/time.ts';
 import { HOUR, iso, startEnvironment, type TestEnvironment } from './harness.ts';
@@ -48,7 +48,8 @@ it('enters the states the history model counts: the parent once, each tenant its
   expect(outcome.status, outcome.cause).toBe('SUCCEEDED');
   const perTenant = tenantEntries(2, 2);
   const expected = {
-    ...PARENT_ENTRIES,
+    // Two hours behind: every tenant in a Standard child, none on time.
+    ...parentEntries(false),
     ...Object.fromEntries(Object.entries(perTenant).map(([state, n]) => [state, n * ids.length])),
   };
   expect(outcome.statesEntered).toEqual(expected);

@@ -209,7 +209,8 @@ describe('three tenants, one of them failing', () => {
       },
     });
     expect(killed.status).toBe('ABORTED');
-    expect(killed.redrive?.from).toBe('Collect tenants');
+    // The tenants are on time: killed in the map over their Express children, which the redrive runs again.
+    expect(killed.redrive?.from).toBe('Any on time?');
     // What the killed run had in flight ends before the redrive (a killed Lambda's work would be gone).
     await inFlight.all(killed);
 

@@ -130,12 +130,13 @@ describe('the packaged CloudFormation template', () => {
       'CommitLambdaFunction',
       'FailedLambdaFunction',
       'FetchPageLambdaFunction',
+      'HandOnLambdaFunction',
       'PlanLambdaFunction',
       'ReportLambdaFunction',
       'TenantsLambdaFunction',
     ]);
     const roles = functions.map(([, f]) => JSON.stringify(f.Properties.Role));
-    expect(new Set(roles).size).toBe(6);
+    expect(new Set(roles).size).toBe(7);
     for (const [, f] of functions) expect(f.Properties.Runtime).toBe('nodejs24.x');
   });
 
@@ -687,7 +688,21 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
     const states = asl.States;
     expect(asl.StartAt).toBe('Tenants');
     expect(taskFunction(states.Tenants.Resource)).toEqual({ 'Fn::GetAtt': ['TenantsLambdaFunction', 'Arn'] });
-    expect(states.Tenants.Next).toBe('Collect tenants');
+    // Tenants on time go to Express children first; those behind, and those handed on, to Standard ones.
+    expect(states.Tenants.Next).toBe('Any on time?');
+    expect(states['Any on time?']).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.onTime[0]', IsPresent: true, Next: 'Collect on time' }],
+      Default: 'Any behind?',
+    });
+    expect(states['Collect on time']).toMatchObject({ ItemsPath: '$.onTime', Next: 'HandOn' });
+    expect(taskFunction(states.HandOn.Resource)).toEqual({ 'Fn::GetAtt': ['HandOnLambdaFunction', 'Arn'] });
+    expect(states.HandOn.Next).toBe('Any behind?');
+    expect(states['Any behind?']).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.tenants[0]', IsPresent: true, Next: 'Collect tenants' }],
+      Default: 'Collected',
+    });
     const collect = states['Collect tenants'];
     expect(collect).toMatchObject({
       Type: 'Map',
@@ -719,6 +734,36 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
     expect(states['Again?'].Choices[0].Next).toBe('Collect tenants');
   });
 
+  it('runs the tenants that are on time as Express children and the others as Standard ones, and logs the failures of both without any data', () => {
+    const states = definition().States;
+    expect(states['Collect on time'].ItemProcessor.ProcessorConfig).toEqual({
+      Mode: 'DISTRIBUTED',
+      ExecutionType: 'EXPRESS',
+    });
+    expect(states['Collect tenants'].ItemProcessor.ProcessorConfig).toEqual({
+      Mode: 'DISTRIBUTED',
+      ExecutionType: 'STANDARD',
+    });
+    // Express children keep no history: their failures go to the state machine's log group, at ERROR, with
+    // no state's input or output (rows, tokens) in it.
+    const logging = stateMachine().Properties.LoggingConfiguration;
+    expect(logging).toEqual({
+      Level: 'ERROR',
+      IncludeExecutionData: false,
+      Destinations: [
+        { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': ['CollectorLogGroup', 'Arn'] } } },
+      ],
+    });
+    expect(byDefault.Resources.CollectorLogGroup?.Properties).toMatchObject({
+      LogGroupName: '/aws/vendedlogs/states/citrix-monitor-collector-ci',
+      RetentionInDays: 30,
+    });
+    // No Pass or Fail state of the definition copies data into what ERROR logs: a Fail state's cause is a
+    // constant, and no state has a CausePath or ErrorPath that could carry a row.
+    const text = JSON.stringify(definition());
+    expect(text).not.toMatch(/"(CausePath|ErrorPath)"/);
+  });
+
   it("hands the children what they need of the parent through ItemSelector: no state of a child reads $$.Execution, which in AWS is the child's own", () => {
     const collect = definition().States['Collect tenants'];
     const inChild = JSON.stringify(collect.ItemProcessor);
@@ -732,7 +777,7 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
     });
   });
 
-  it('lets the state machine invoke its six functions and run, describe, stop and redrive its own children, and nothing wider', () => {
+  it('lets the state machine invoke its seven functions and run, describe, stop and redrive its own children, and nothing wider', () => {
     const execution = 'arn:aws:states:<AWS::Region>:<AWS::AccountId>:execution:citrix-monitor-collector-ci';
     const fn = (id: string) => `<${id}LambdaFunction.Arn>`;
 
@@ -741,7 +786,7 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
       {
         effect: 'Allow',
         actions: ['lambda:InvokeFunction'],
-        resources: ['Tenants', 'Plan', 'FetchPage', 'Commit', 'Failed', 'Report'].map(fn),
+        resources: ['Tenants', 'Plan', 'FetchPage', 'Commit', 'Failed', 'HandOn', 'Report'].map(fn),
       },
       {
         effect: 'Allow',
@@ -754,6 +799,20 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
         resources: [`${execution}:*`, `${execution}/*`],
       },
       { effect: 'Allow', actions: ['states:RedriveExecution'], resources: [`${execution}/Tenant:*`] },
+      {
+        effect: 'Allow',
+        actions: [
+          'logs:CreateLogDelivery',
+          'logs:GetLogDelivery',
+          'logs:UpdateLogDelivery',
+          'logs:DeleteLogDelivery',
+          'logs:ListLogDeliveries',
+          'logs:PutResourcePolicy',
+          'logs:DescribeResourcePolicies',
+          'logs:DescribeLogGroups',
+        ],
+        resources: ['*'],
+      },
     ]);
   });
 
@@ -778,18 +837,28 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
     const sizes = Object.values(byDefault.Resources)
       .filter((r) => r.Type === 'AWS::Lambda::Function')
       .map((f) => f.Properties.MemorySize);
-    expect(sizes).toEqual(Array(6).fill(256));
+    expect(sizes).toEqual(Array(7).fill(256));
   });
 
-  it('lets the tenants role read the tenant list and nothing else, and list the work prefix so a missing list is a 404', () => {
+  it("lets the tenants role read the tenant list and each tenant's state (to route it) and nothing else, and list the work prefix so a missing list is a 404", () => {
     expect(roleGrants(byDefault.Resources.TenantsRole)).toEqual([
       logsOf('tenants'),
       { effect: 'Allow', actions: ['s3:GetObject'], resources: [`${WORK}/tenants.json`] },
+      {
+        effect: 'Allow',
+        actions: ['s3:GetObject'],
+        resources: [`${WORK}/state.json`, `${WORK}/tenants/*/state.json`],
+      },
       listing('collector-work/citrix_monitor'),
       { effect: 'Allow', actions: ['s3:PutObject'], resources: [`${WORK}/runs/*/tenants.json`] },
     ]);
     expect(s3Grants(moved.Resources.TenantsRole)).toEqual([
       { effect: 'Allow', actions: ['s3:GetObject'], resources: [`${BUCKET}/work/cm/tenants.json`] },
+      {
+        effect: 'Allow',
+        actions: ['s3:GetObject'],
+        resources: [`${BUCKET}/work/cm/state.json`, `${BUCKET}/work/cm/tenants/*/state.json`],
+      },
       listing('work/cm'),
       { effect: 'Allow', actions: ['s3:PutObject'], resources: [`${BUCKET}/work/cm/runs/*/tenants.json`] },
     ]);
@@ -907,7 +976,7 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
         }),
       );
     expect(tenantSettings(byDefault)).toEqual(
-      Array(6).fill({
+      Array(7).fill({
         TENANTS_KEY: 'collector-work/citrix_monitor/tenants.json',
         TENANT_CONCURRENCY: '10',
         TENANT_SECRET_PREFIX: 'citrix-monitor/ci/tenants/',

@@ -73,6 +73,7 @@ describe('loadConfig', () => {
       maxConcurrency: 1,
       maxHoursPerRun: 24,
       fetchBudgetSeconds: 600,
+      expressFetchSeconds: 240,
     });
   });
 

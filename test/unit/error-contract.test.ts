@@ -5,6 +5,7 @@ import { ERROR_CONTRACT, FATAL_ERRORS, RETRIABLE_ERRORS } from '../../functions/
 import {
   ASL_JSON_PATH,
   definition,
+  HANDED_ON_ERRORS,
   INTERRUPTED_ERRORS,
   LAMBDA_SERVICE_ERRORS,
   LAMBDA_THROTTLED,
@@ -53,7 +54,13 @@ const retrierFor = (state: State, error: string) =>
 const retried = (state: State) =>
   (state.Retry ?? []).filter((r) => (r.MaxAttempts ?? 3) > 0).flatMap((r) => r.ErrorEquals);
 
-const TASKS = tasks(asl.States);
+/** The Express child's states carry this suffix; each of its Tasks is served by the function of its kind. */
+const ON_TIME = ' (on time)';
+const ALL_TASKS = tasks(asl.States);
+/** The Tasks of the parent and of the Standard children, which retry by the contract. */
+const TASKS = ALL_TASKS.filter(([name]) => !name.endsWith(ON_TIME));
+/** The Tasks of the Express children, which hand the tenant on instead of retrying. */
+const EXPRESS_TASKS = ALL_TASKS.filter(([name]) => name.endsWith(ON_TIME));
 const raisesOf = (name: string): readonly string[] => RAISES[name as keyof typeof RAISES] ?? [];
 const ERROR_CLASSES = (Object.values(errors) as unknown[]).filter(
   (value): value is new (message: string) => Error =>
@@ -65,16 +72,59 @@ describe('the state machine definition', () => {
     expect(JSON.stringify(asl)).toBe(JSON.stringify(definition));
   });
 
-  it('finds the six Task states of the workflow, each with the errors its handler raises', () => {
+  it('finds the seven Task states of the workflow, each with the errors its handler raises', () => {
     expect(TASKS.map(([name]) => name).sort()).toEqual(Object.keys(RAISES).sort());
     expect(Object.keys(RAISES).sort()).toEqual([
       'Commit',
       'Failed',
       'FetchPages',
+      'HandOn',
       'Plan',
       'Report',
       'Tenants',
     ]);
+  });
+
+  it("finds the Express child's four Tasks, each of a kind the Standard child has", () => {
+    expect(EXPRESS_TASKS.map(([name]) => name.slice(0, -ON_TIME.length)).sort()).toEqual([
+      'Commit',
+      'Failed',
+      'FetchPages',
+      'Plan',
+    ]);
+  });
+});
+
+describe("the Express child's errors", () => {
+  const express = asl.States['Collect on time']?.ItemProcessor?.States ?? {};
+  const tenant = express['Tenant (on time)'] as State;
+
+  it.each(EXPRESS_TASKS)(
+    "retries Lambda's service errors alone in %s, for seconds: an Express child ends at 5 minutes",
+    (_name, state) => {
+      expect(state.Retry).toEqual([{ ErrorEquals: [...LAMBDA_SERVICE_ERRORS], ...RETRIERS.lambdaService }]);
+      expect(longestWaitSeconds(RETRIERS.lambdaService)).toBeLessThanOrEqual(10);
+    },
+  );
+
+  it('hands the tenant on to a Standard child for every error a retry may cure, the time box, and throttling', () => {
+    const handedOn = tenant.Catch?.[0];
+    expect(handedOn).toMatchObject({ Next: 'Hand on (on time)' });
+    for (const error of [
+      ...RETRIABLE_ERRORS,
+      ...INTERRUPTED_ERRORS,
+      ...LAMBDA_SERVICE_ERRORS,
+      LAMBDA_THROTTLED,
+      'States.Timeout',
+      'TimeBoxClosed',
+    ])
+      expect(handedOn?.ErrorEquals, error).toContain(error);
+    expect(handedOn?.ErrorEquals).toEqual([...HANDED_ON_ERRORS]);
+  });
+
+  it('records every other failure, fatal ones and bugs, for the Report step, as a Standard child does', () => {
+    for (const error of FATAL_ERRORS) expect(HANDED_ON_ERRORS as readonly string[]).not.toContain(error);
+    expect(tenant.Catch?.[1]).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'Failed (on time)' });
   });
 });
 

@@ -20,8 +20,13 @@ function revisionFields(value: unknown): unknown[] {
 }
 
 describe('the revision of the state machine definition', () => {
-  it('is carried by the Tenants, Plan and Report Tasks of the deployed file, and is the revision of that file', () => {
-    expect(revisionFields(file)).toEqual([DEFINITION_REVISION, DEFINITION_REVISION, DEFINITION_REVISION]);
+  it('is carried by the Tenants, Plan (of each kind of child) and Report Tasks of the deployed file, and is the revision of that file', () => {
+    expect(revisionFields(file)).toEqual([
+      DEFINITION_REVISION,
+      DEFINITION_REVISION,
+      DEFINITION_REVISION,
+      DEFINITION_REVISION,
+    ]);
     expect(revisionOf(file)).toBe(DEFINITION_REVISION);
   });
 
