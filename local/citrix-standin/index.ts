@@ -141,6 +141,8 @@ export interface StandinTenant {
   injectFault(f: Fault): void;
   /** Makes every request for `entity` fail with `status` (default 503, HTML) until called with null. */
   failEntity(entity: string | null, status?: number): void;
+  /** Sets the time the server takes before it answers each data request of this tenant, in ms. */
+  setLatency(ms: number): void;
   /**
    * Ground truth: the current rows with `field` (default ModifiedDate) in [fromMs, toMs), in the server's
    * default order (key order). Changed rows are where their change put them.
@@ -301,6 +303,7 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     const faults: Tenant['faults'] = [];
     const failing = new Map<string, number>();
     const stats = freshStats();
+    let tenant: Tenant | undefined;
     const api: StandinTenant = {
       customerId: t.customerId,
       clientId: t.clientId,
@@ -308,6 +311,9 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
       stats,
       injectFault: (f) => void faults.push({ ...f, times: f.times ?? 1 }),
       failEntity: (name, status = 503) => (name === null ? failing.clear() : void failing.set(name, status)),
+      setLatency(ms) {
+        if (tenant) tenant.latencyMs = ms;
+      },
       rowsFor: (name, fromMs, toMs, field = 'ModifiedDate') => table.rowsFor(name, fromMs, toMs, field),
       countFor: (name, fromMs, toMs) => table.countFor(name, fromMs, toMs),
       changes: (name) => table.changes(name),
@@ -329,7 +335,7 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
         };
       },
     };
-    return {
+    tenant = {
       api,
       data,
       table,
@@ -338,6 +344,7 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
       faults,
       failing,
     };
+    return tenant;
   }
 
   const tenants = (

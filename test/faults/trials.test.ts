@@ -4,8 +4,10 @@
  * of several ways, lets the SecOps feed ingest (and sometimes delete) what was published, recovers the
  * way an operator or the schedule would, and then checks every due window row by row against the
  * stand-in's data. Every other trial (the odd ones) runs with 5-minute windows (WINDOW_MINUTES=5), the
- * others with whole hours (60); both settle 15 minutes. FAULT_TRIALS (default 200) and FAULT_SEED
- * (default: random, printed) replay a run.
+ * others with whole hours (60); both settle 15 minutes. Half the trials start on time, so that an
+ * Express child collects them first (the others start behind: a Standard child), and a quarter close the
+ * Express child's time box mid-window, which hands the tenant on to a Standard child of the same run.
+ * FAULT_TRIALS (default 200) and FAULT_SEED (default: random, printed) replay a run.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ExecutionOutcome } from '../../local/workflow.ts';
@@ -62,6 +64,11 @@ afterAll(() => {
     `  rows duplicated:          ${tally.rowsDuplicated}`,
     `  published keys rewritten: ${tally.keysRewritten}`,
     `  state moved backwards:    ${tally.stateBackwards}`,
+    `  children started:         ${tally.children.express} Express, ${tally.children.standard} Standard`,
+    '  tenants handed on from Express to Standard, by reason:',
+    ...Object.entries(tally.handedOn)
+      .sort()
+      .map(([reason, n]) => `    ${reason.padEnd(46)} ${n}`),
   ];
   console.log(lines.join('\n'));
 });
@@ -125,7 +132,12 @@ async function trial(n: number): Promise<string[]> {
   const windowMinutes = windowMinutesOf(n);
   const entities = ALL_ENTITIES.filter(() => rng.chance(0.6));
   if (entities.length === 0) entities.push(rng.pick(ALL_ENTITIES));
+  // Half the trials start on time (an Express child collects them first), the others behind (a Standard
+  // one); a quarter of them close the Express child's time box mid-window (1 s, each page 150 ms).
+  const onTime = rng.chance(0.5);
+  const timeBox = rng.chance(0.25) ? { fetchSeconds: 1, latencyMs: 150 } : undefined;
   const world = await World.create({
+    timeBox,
     name: `trial-${RUN_TAG}-${n}`,
     tally,
     clock: Date.now() - rng.int(0, 20) * HOUR - rng.int(0, 59) * 60_000,
@@ -146,6 +158,13 @@ async function trial(n: number): Promise<string[]> {
       from -= rng.int(0, 60 / windowMinutes - 1) * world.windowMs;
       legacy = from % HOUR === 0 && rng.chance(0.5);
     }
+    if (onTime) {
+      // At most an hour (one window, with hourly windows) behind: the Tenants step routes it to Express.
+      from = world.dueEnd() - rng.int(1, 60 / windowMinutes) * world.windowMs;
+      legacy = from % HOUR === 0 && rng.chance(0.5);
+    }
+    if (onTime) world.fault('tenant on time (Express child first)');
+    if (timeBox) world.fault('time box closing mid-window (EXPRESS_FETCH_SECONDS=1)');
     await world.setState(from, legacy);
     /** The windows to compare row by row at the end, besides [from, the state). */
     const ranges: Array<[number, number]> = [];
@@ -304,5 +323,9 @@ describe(`exactly once through ${TRIALS} randomized fault trials`, () => {
       stateBackwards: 0,
     });
     expect(tally.rowsExpected).toBeGreaterThan(0);
+    // Both kinds of child ran, and the Express ones handed tenants on, the time box among the reasons.
+    expect(tally.children.express).toBeGreaterThan(0);
+    expect(tally.children.standard).toBeGreaterThan(0);
+    if (TRIALS >= 20) expect(tally.handedOn.TimeBoxClosed ?? 0).toBeGreaterThan(0);
   }, 3_600_000);
 });

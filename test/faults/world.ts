@@ -79,6 +79,10 @@ export interface Tally {
   rowsDuplicated: number;
   keysRewritten: number;
   stateBackwards: number;
+  /** Child executions of each kind the executions started (a tenant on time: Express; behind: Standard). */
+  children: { express: number; standard: number };
+  /** Tenants an Express child handed on to a Standard child of the same run, by the error that made it. */
+  handedOn: Record<string, number>;
 }
 
 export function newTally(): Tally {
@@ -93,6 +97,8 @@ export function newTally(): Tally {
     rowsDuplicated: 0,
     keysRewritten: 0,
     stateBackwards: 0,
+    children: { express: 0, standard: 0 },
+    handedOn: {},
   };
 }
 
@@ -109,6 +115,8 @@ export class World {
   private readonly ingested = new Map<string, { key: string; rows: Record<string, unknown>[] }>();
   /** WINDOW_MINUTES of every execution in this world. */
   readonly windowMinutes: number;
+  /** The runner's limit on an Express child (default AWS's 5 minutes). */
+  expressTimeoutMs: number | undefined;
 
   readonly standin: Standin;
   /** The feed's bucket (versioned). */
@@ -151,6 +159,11 @@ export class World {
     versioned?: boolean;
     /** WINDOW_MINUTES (default 60); windows settle SETTLE_MINUTES either way. */
     windowMinutes?: 5 | 60;
+    /**
+     * A time box that closes mid-window: EXPRESS_FETCH_SECONDS for the Express children (default 240), and
+     * the stand-in's latency per request, which makes a window's fetch outlast it.
+     */
+    timeBox?: { fetchSeconds: number; latencyMs: number };
   }): Promise<World> {
     const windowMinutes = options.windowMinutes ?? 60;
     const env = {
@@ -168,6 +181,7 @@ export class World {
       MAX_CONCURRENCY: windowMinutes === 60 ? '2' : '1',
       WINDOW_MINUTES: String(windowMinutes),
       SETTLE_MINUTES: String(SETTLE_MINUTES),
+      ...(options.timeBox ? { EXPRESS_FETCH_SECONDS: String(options.timeBox.fetchSeconds) } : {}),
     };
     const client: S3Client = s3ClientFromEnv(env);
     await client.send(new CreateBucketCommand({ Bucket: options.name }));
@@ -191,6 +205,7 @@ export class World {
       // world's now (an hour that is not due yet), as on the real Monitor Service.
       churn: { entities: options.entities, rowsPerPage: CHANGED_ROWS_PER_PAGE, seed: options.seed },
       now: () => world?.clock ?? options.clock,
+      ...(options.timeBox ? { latencyMs: options.timeBox.latencyMs } : {}),
     });
     Object.assign(env, {
       ...standin.collectorEnv(),
@@ -205,6 +220,9 @@ export class World {
       client,
       windowMinutes,
     );
+    // An Express child with a short time box must still end well inside AWS's limit, which the runner
+    // enforces here at the box plus the 60 s AWS leaves the last write and the commit, shortened alike.
+    if (options.timeBox) world.expressTimeoutMs = (options.timeBox.fetchSeconds + 9) * 1000;
     return world;
   }
 
@@ -289,15 +307,33 @@ export class World {
       now: () => this.clock,
     };
     if (options.crash) this.fault(`crash ${options.crash.kind} ${options.crash.when} write`);
-    return runExecution(collector, {
+    const outcome = await runExecution(collector, {
       executionName: options.executionName ?? `exec-${this.executions}`,
       // The plan's clock: the execution starts at the world's now (a redrive keeps its run's start time,
       // which its input carries).
       startTime: this.clock,
       retryIntervalMs: 1,
       kill: kill.signal,
+      ...(this.expressTimeoutMs ? { expressTimeoutMs: this.expressTimeoutMs } : {}),
       ...options,
+      onInvocation: (invocation) => {
+        options.onInvocation?.(invocation);
+        this.tallyHandedOn(invocation.state, invocation.event);
+      },
     });
+    this.tally.children.express += outcome.express.children;
+    this.tally.children.standard += outcome.history.children.length;
+    return outcome;
+  }
+
+  /** The reasons the HandOn step was given for each tenant an Express child handed on. */
+  private tallyHandedOn(state: string, event: unknown): void {
+    if (state !== 'HandOn') return;
+    const { handedOn = [] } = event as { handedOn?: Array<{ handOn?: boolean; reason?: string }> };
+    for (const o of handedOn.filter((x) => x.handOn)) {
+      const reason = o.reason ?? 'unknown';
+      this.tally.handedOn[reason] = (this.tally.handedOn[reason] ?? 0) + 1;
+    }
   }
 
   /** The feed: ingests every published object it has not seen (or that changed), then maybe deletes it. */

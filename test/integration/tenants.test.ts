@@ -8,7 +8,7 @@ import { fleetFromEnv } from '../../functions/adapters/lambda.ts';
 import { jsonLinesTelemetry } from '../../functions/adapters/telemetry.ts';
 import type { Tenant } from '../../functions/domain/schemas.ts';
 import type { StandinTenant } from '../../local/citrix-standin/index.ts';
-import { runExecution } from '../../local/workflow.ts';
+import { type Invocation, runExecution } from '../../local/workflow.ts';
 import { NOW, newestDueHour } from '../fixtures/time.ts';
 import {
   ENTITIES,
@@ -104,6 +104,13 @@ async function threeTenants(): Promise<World> {
       );
     },
   };
+}
+
+/** The id of the tenant a Task event names (Plan events carry its index in the run's list). */
+function tenantIdOf(event: unknown): string | null {
+  const { tenant } = event as { tenant?: number | { id: string } | null };
+  if (typeof tenant === 'number') return IDS[tenant] ?? null;
+  return tenant?.id ?? null;
 }
 
 /** Every row of the tenant's hour in its own stand-in data, once. */
@@ -233,5 +240,103 @@ describe('three tenants, one of them failing', () => {
     expect(outcome.error).toBe('BadConfiguration');
     expect(outcome.cause).toContain(`The tenant list s3://collector-test/${LIST_KEY} is not valid JSON`);
     expect(outcome.invocations.Plan).toBe(0);
+  });
+});
+
+describe('three tenants, each collected by the kind of child its lateness calls for', () => {
+  /** The tenant's Plan invocations by the kind of child execution that made them. */
+  const plansBy = (invocations: Invocation[], id: Id) =>
+    invocations.filter((i) => i.state === 'Plan' && tenantIdOf(i.event) === id).map((i) => i.execution.type);
+
+  it('collects one on time in an Express child, one a day behind in a Standard child, names the failing one, and a redrive collects it alone', async () => {
+    const w = await threeTenants();
+    const hour = w.newestDue;
+    // beta is a day behind; alpha and gamma are an hour behind, on time; gamma's Sessions fail.
+    await w.e.store.put(stateKey('beta'), JSON.stringify({ last_hour_utc: iso(hour - 24 * HOUR) }));
+    w.citrix.gamma.failEntity('Sessions', 503);
+    const invocations: Invocation[] = [];
+
+    const failed = await w.run({ executionName: 'mixed', onInvocation: (i) => void invocations.push(i) });
+
+    expect(failed.status).toBe('FAILED');
+    expect(failed.error).toBe('TenantsFailed');
+    expect(failed.cause).toContain('1 of 3 tenants failed');
+    expect(failed.cause).toContain(`tenant "gamma": CitrixTransient: Hour ${iso(hour)}, entity Sessions`);
+    expect(plansBy(invocations, 'alpha')).toEqual(['EXPRESS']);
+    expect(plansBy(invocations, 'beta')).toEqual(['STANDARD']);
+    // gamma's Express child handed it on (a retry may cure a 503); its Standard child retried, then failed.
+    expect(plansBy(invocations, 'gamma')).toEqual(['EXPRESS', 'STANDARD']);
+    expect(failed.express.children).toBe(2);
+    expect(failed.history.children).toHaveLength(2);
+    expect(await w.published('alpha', hour)).toEqual(truth(w.citrix.alpha, hour));
+    for (let h = hour - 23 * HOUR; h <= hour; h += HOUR)
+      expect(await w.published('beta', h), iso(h)).toEqual(truth(w.citrix.beta, h));
+    expect(await w.state('beta')).toBe(iso(hour));
+    expect(await w.state('gamma')).toBe(iso(hour - HOUR));
+
+    w.citrix.gamma.failEntity(null);
+    invocations.length = 0;
+    const redriven = await w.run({
+      executionName: 'mixed',
+      redriveOf: failed.redrive,
+      onInvocation: (i) => void invocations.push(i),
+    });
+
+    expect(redriven.status, redriven.cause).toBe('SUCCEEDED');
+    expect(redriven.results?.map((r) => r.tenant?.id)).toEqual(['gamma']);
+    expect(plansBy(invocations, 'gamma')).toEqual(['STANDARD']);
+    for (const id of ['alpha', 'gamma'] as const) {
+      expect(await w.published(id, hour), id).toEqual(truth(w.citrix[id], hour));
+      expect(await w.state(id), id).toBe(iso(hour));
+    }
+  });
+
+  it('hands a tenant whose time box closes mid-window on to a Standard child of the same run, which publishes the window once', async () => {
+    const w = await threeTenants();
+    const hour = w.newestDue;
+    // A one-second time box, and alpha's pages slow enough that its window cannot be fetched in it.
+    w.e.env.EXPRESS_FETCH_SECONDS = '1';
+    w.citrix.alpha.setLatency(400);
+    const invocations: Invocation[] = [];
+
+    const outcome = await w.run({
+      onInvocation: (i) => void invocations.push(i),
+      // The runner holds the Express children to a limit shortened like the box: none reaches it.
+      expressTimeoutMs: 10_000,
+    });
+
+    expect(outcome.status, outcome.cause).toBe('SUCCEEDED');
+    const handOn = invocations.find((i) => i.state === 'HandOn')?.event as {
+      handedOn: Array<{ handOn?: boolean; tenant?: number; reason?: string }>;
+    };
+    expect(handOn.handedOn.filter((o) => o.handOn)).toEqual([
+      { handOn: true, tenant: 0, reason: 'TimeBoxClosed' },
+    ]);
+    expect(plansBy(invocations, 'alpha')).toEqual(['EXPRESS', 'STANDARD']);
+    expect(outcome.express.longestMs).toBeLessThan(10_000);
+    for (const id of IDS) {
+      expect(await w.published(id, hour), id).toEqual(truth(w.citrix[id], hour));
+      expect(await w.state(id), id).toBe(iso(hour));
+    }
+  });
+
+  it('fails the run, as AWS does, when an Express child outlasts its time limit; the next run publishes every window once', async () => {
+    const w = await threeTenants();
+    const hour = w.newestDue;
+    w.citrix.alpha.setLatency(400);
+
+    const cut = await w.run({ expressTimeoutMs: 300 });
+
+    expect(cut.status).toBe('FAILED');
+    expect(cut.error).toBe('States.ExceedToleratedFailureThreshold');
+    expect(cut.cause).toContain('States.Timeout');
+    w.citrix.alpha.setLatency(0);
+    const next = await w.run({ executionName: 'next' });
+
+    expect(next.status, next.cause).toBe('SUCCEEDED');
+    for (const id of IDS) {
+      expect(await w.published(id, hour), id).toEqual(truth(w.citrix[id], hour));
+      expect(await w.state(id), id).toBe(iso(hour));
+    }
   });
 });
