@@ -293,7 +293,8 @@ async function heldElsewhere(
     taken.kind === 'other-window'
       ? `run ${record.run} claimed the window that starts at ${record.hour} with another window size (${describeWindow(windowOf(record.hour, record.end, 'its window'))}); this run wrote nothing, and the next run goes on from that window`
       : `${describeWindow(window)} is being published by run ${record.lease.holder}${where} (lease until ${record.lease.until}); it or a later run finishes it`;
-  await cleanStaging(c, window, task, record);
+  // The holder may be publishing this run's own objects (it took over this run's claim): they stay.
+  if (record.run !== task.runId) await cleanStaging(c, window, task, record);
   c.log('hour held by another run; nothing written', {
     execution: task.runId,
     hour: task.hour,

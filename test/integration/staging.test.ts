@@ -1,12 +1,18 @@
 /**
  * What the commit deletes of a run's staged objects, and what it leaves: the objects the fetches counted go
  * once the window is published; an object a crashed attempt staged beyond the count is never published
- * and is left to the bucket's lifecycle rule. Pages are really fetched from the Citrix stand-in, staged and published on s3rver.
+ * and is left to the bucket's lifecycle rule; a run whose claim another run took over leaves its objects
+ * to that run. Pages are really fetched from the Citrix stand-in, staged and published on s3rver.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Collector, fetchPages } from '../../functions/domain/collector.ts';
-import { stagingKey } from '../../functions/domain/keys.ts';
-import { type CommitTask, commitHour, readRecord } from '../../functions/domain/publish.ts';
+import { commitKey, stagingKey } from '../../functions/domain/keys.ts';
+import {
+  type CommitRecord,
+  type CommitTask,
+  commitHour,
+  readRecord,
+} from '../../functions/domain/publish.ts';
 import { pastHour, rowKey, startEnvironment, type TestEnvironment } from './harness.ts';
 
 const MINUTE = 60_000;
@@ -77,6 +83,34 @@ describe("the commit and the run's staged objects", () => {
     expect((await readRecord(c, start))?.record.entities.Sessions?.objects).toBe(1);
     // The counted objects are deleted; the one beyond the count is left to the staging lifecycle rule.
     expect(await e.store.list(`work/${prefix}/staging/`)).toEqual([extra]);
+  });
+
+  it('leaves its staged objects to the run that took its claim over, which then publishes them once', async () => {
+    const { c, prefix } = collector();
+    const start = pastHour(3) + WINDOW;
+    const task = await fetched(c, 'run-a', start);
+    const staged = await e.store.list(`work/${prefix}/staging/`);
+    // Run A claimed the window and stopped; run B took the expired lease over and is publishing A's objects.
+    const record: CommitRecord = {
+      hour: at(start),
+      end: at(start + WINDOW),
+      run: 'run-a',
+      status: 'publishing',
+      entities: Object.fromEntries(task.fetched.map((f) => [f.entity, { objects: f.objects, rows: f.rows }])),
+      claimed_at: new Date(Date.now() - 30 * MINUTE).toISOString(),
+      lease: { holder: 'run-b', until: new Date(Date.now() + 15 * MINUTE).toISOString() },
+    };
+    await e.store.put(commitKey(c.config, start), JSON.stringify(record), 'application/json');
+
+    const late = await commitHour(c, task);
+    const kept = await e.store.list(`work/${prefix}/staging/`);
+    const byB = await commitHour(c, { ...task, runId: 'run-b', fetched: [] });
+
+    expect(late.outcome).toBe('publishing-elsewhere');
+    expect(kept).toEqual(staged);
+    expect(byB).toMatchObject({ outcome: 'published', publishedBy: 'run-a', objects: 2 });
+    const { got, want } = await rows(prefix, start);
+    expect(got).toEqual(want);
   });
 });
 
