@@ -1,5 +1,6 @@
 import {
   CopyObjectCommand,
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   GetBucketVersioningCommand,
   GetObjectCommand,
@@ -203,6 +204,7 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
     everWritten: guard(store.everWritten, (key) => `LIST versions of ${key}`),
     list: guard(store.list, (prefix) => `LIST ${prefix}`),
     deleteAll: guard(store.deleteAll, (keys) => `DELETE ${keys.length} keys`),
+    deleteEach: guard(store.deleteEach, (keys) => `DELETE ${keys.length} keys one by one`),
   };
 }
 
@@ -224,6 +226,7 @@ function plainStore(client: S3Client, bucket: string): ObjectStore {
     everWritten: versionHistory(at),
     list: (prefix) => listKeys(at, prefix),
     deleteAll: (keys) => deleteKeys(at, keys),
+    deleteEach: (keys) => deleteEachKey(at, keys),
   };
 }
 
@@ -340,10 +343,27 @@ async function keepsVersions({ client, bucket }: Bucket): Promise<boolean> {
 }
 
 // Deletes.
+/** DeleteObjects is billed as a PUT, a DeleteObject nothing: one request per key, this many at a time. */
+const DELETES_AT_ONCE = 8;
 
 async function deleteKeys({ client, bucket }: Bucket, keys: readonly string[]): Promise<void> {
   for (let i = 0; i < keys.length; i += 1000) {
     const batch = keys.slice(i, i + 1000).map((Key) => ({ Key }));
     await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch, Quiet: true } }));
   }
+}
+
+async function deleteEachKey({ client, bucket }: Bucket, keys: readonly string[]): Promise<void> {
+  const queue = [...keys];
+  const worker = async () => {
+    for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
+      try {
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      } catch (err) {
+        // S3 answers 204 for a key that does not exist; a server that answers 404 means the same.
+        if (!noSuchKey(err)) throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DELETES_AT_ONCE, queue.length) }, worker));
 }

@@ -41,7 +41,16 @@ export interface ObjectStore {
    */
   everWritten(key: string): Promise<boolean | null>;
   list(prefix: string): Promise<string[]>;
+  /**
+   * Deletes the keys with one DeleteObjects request per 1,000 keys, which AWS bills as a PUT. A key it
+   * could not delete is not reported.
+   */
   deleteAll(keys: readonly string[]): Promise<void>;
+  /**
+   * Deletes each key with a DeleteObject request of its own, several at a time: AWS bills a DeleteObject
+   * nothing. A key that does not exist is no error; any other failure is thrown.
+   */
+  deleteEach(keys: readonly string[]): Promise<void>;
 }
 
 // Citrix Monitor pages: the OData client (adapters/citrix-client.ts).

@@ -2,14 +2,7 @@ import type { Collector, LeaseOwner } from './collector.ts';
 import { readRecord } from './commit-records.ts';
 import { StateCorrupt } from './errors.ts';
 import { formatHour, HOUR_MS } from './hours.ts';
-import {
-  commitHourPrefix,
-  commitKey,
-  publishedKey,
-  stagingKey,
-  stagingRunPrefix,
-  startOfCommitKey,
-} from './keys.ts';
+import { commitHourPrefix, commitKey, publishedKey, stagingKey, startOfCommitKey } from './keys.ts';
 import type { CommitRecord, CommitTask, EntityCounts, Lease } from './schemas.ts';
 import { excludedEntities, lastWholeHour, readState, writeState } from './state-store.ts';
 import {
@@ -265,7 +258,7 @@ export async function commitHour(c: Collector, task: CommitTask): Promise<Commit
   if (isHeld(taken)) return heldElsewhere(c, window, task, taken);
   const { record, objects } =
     taken.kind === 'published' ? { record: taken.record, objects: 0 } : await publish(c, window, taken);
-  await cleanStaging(c, window, task.runId);
+  await cleanStaging(c, window, task, record);
   const state = await advanceState(c, window, task);
   const result: CommitResult = {
     hour: task.hour,
@@ -300,7 +293,8 @@ async function heldElsewhere(
     taken.kind === 'other-window'
       ? `run ${record.run} claimed the window that starts at ${record.hour} with another window size (${describeWindow(windowOf(record.hour, record.end, 'its window'))}); this run wrote nothing, and the next run goes on from that window`
       : `${describeWindow(window)} is being published by run ${record.lease.holder}${where} (lease until ${record.lease.until}); it or a later run finishes it`;
-  await cleanStaging(c, window, task.runId);
+  // The holder may be publishing this run's own objects (it took over this run's claim): they stay.
+  if (record.run !== task.runId) await cleanStaging(c, window, task, record);
   c.log('hour held by another run; nothing written', {
     execution: task.runId,
     hour: task.hour,
@@ -418,8 +412,28 @@ async function publishObjects(
   return written;
 }
 
-async function cleanStaging(c: Collector, window: Window, runId: string): Promise<void> {
-  await c.work.deleteAll(await c.work.list(stagingRunPrefix(c.config, runId, window)));
+/**
+ * Deletes what this run staged for the window: the objects its fetches counted, and those its own record
+ * names, each with a DeleteObject of its own (free, where a LIST and a DeleteObjects are two billed
+ * requests). Only once nothing of them is to be published any more: the window is published, or
+ * another run's claim holds it. An object a crashed attempt staged beyond the count is never published
+ * and is left to the bucket's lifecycle rule on the staging prefix.
+ */
+async function cleanStaging(
+  c: Collector,
+  window: Window,
+  task: CommitTask,
+  record: CommitRecord,
+): Promise<void> {
+  const counts = new Map(task.fetched.map((f) => [f.entity, f.objects]));
+  if (record.run === task.runId) {
+    for (const [entity, { objects }] of Object.entries(record.entities))
+      counts.set(entity, Math.max(objects, counts.get(entity) ?? 0));
+  }
+  const keys = [...counts].flatMap(([entity, objects]) =>
+    Array.from({ length: objects }, (_, object) => stagingKey(c.config, task.runId, entity, window, object)),
+  );
+  await c.work.deleteEach(keys);
 }
 
 /**

@@ -111,6 +111,16 @@ export function objectStoreContract(
       expect(await store.list('p/')).toEqual(['p/c/d']);
     });
 
+    it('deletes keys one by one, a key that does not exist among them', async () => {
+      const { store } = await open({ versioned: false });
+      for (const key of ['e/a', 'e/b', 'e/c', 'f/a']) await store.put(key, 'x');
+
+      await store.deleteEach(['e/a', 'e/c', 'e/none']);
+
+      expect(await store.list('e/')).toEqual(['e/b']);
+      expect(await store.list('f/')).toEqual(['f/a']);
+    });
+
     it('cannot tell whether a key was ever written in a bucket without versions', async () => {
       const { store } = await open({ versioned: false });
       await store.put('pub/0.ndjson', 'x');

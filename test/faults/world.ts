@@ -523,6 +523,11 @@ export class World {
             () => inner.deleteAll(keys),
             () => {},
           ),
+        deleteEach: (keys) =>
+          write(
+            () => inner.deleteEach(keys),
+            () => {},
+          ),
         putIf: (key, body, condition) =>
           write(
             () => inner.putIf(key, body, condition),
