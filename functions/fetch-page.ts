@@ -1,11 +1,12 @@
 import type middy from '@middy/core';
 import { loggedFailure, taskHandler } from './adapters/events.ts';
 import { fromLambdaEnvironment, lambdaMiddlewares } from './adapters/lambda.ts';
-import { type Collector, type FetchResult, fetchPages } from './domain/collector.ts';
+import type { FetchResult } from './domain/collector.ts';
 import { CollectorError } from './domain/errors.ts';
 import { type FetchTask, fetchTaskSchema } from './domain/schemas.ts';
 import { FETCH_SAFETY_SECONDS } from './domain/settings.ts';
 import type { Fleet } from './domain/tenants.ts';
+import { fetchWithinTimeBox } from './domain/time-box.ts';
 import { describeWindow, windowOf } from './domain/windows.ts';
 
 /**
@@ -32,29 +33,6 @@ function located(err: unknown, task: FetchTask): unknown {
   return err;
 }
 
-/**
- * An Express child's fetch deadline has passed: nothing more is fetched here, and what was staged stays
- * staged. The task comes back as it came, not done, with `timeBoxClosed`: the child hands the tenant on to
- * a Standard child of the same run, which resumes the window from the same continuation.
- */
-function timeBoxClosed(c: Collector, task: FetchTask): FetchResult {
-  const before = task.continuation;
-  c.log('time box closed; handing the tenant on', {
-    execution: task.runId,
-    hour: task.hour,
-    entity: task.entity,
-    deadline: task.deadline,
-  });
-  return {
-    ...task,
-    done: false,
-    timeBoxClosed: true,
-    objects: before?.objects ?? 0,
-    rows: before?.rows ?? 0,
-    bytes: before?.bytes ?? 0,
-  };
-}
-
 export const fetchPageHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareObj[] = []) =>
   taskHandler('FetchPages', fetchTaskSchema, middlewares, async (task, context): Promise<FetchResult> => {
     const c = fleet().collector(task.tenant ?? null);
@@ -63,13 +41,7 @@ export const fetchPageHandler = (fleet: () => Fleet, middlewares: middy.Middlewa
       c.config.fetchBudgetSeconds * 1000,
       remaining - Math.min(SAFETY_MS, remaining / 4),
     );
-    const timeBox = task.deadline ? Date.parse(task.deadline) : Number.NaN;
-    if (timeBox <= Date.now()) return timeBoxClosed(c, task);
-    const deadline = Math.min(
-      Date.now() + budget,
-      Number.isNaN(timeBox) ? Number.POSITIVE_INFINITY : timeBox,
-    );
-    return fetchPages(c, task, deadline).catch((err: unknown) => {
+    return fetchWithinTimeBox(c, task, budget).catch((err: unknown) => {
       throw loggedFailure(c.log, 'FetchPages', located(err, task), {
         execution: task.runId,
         hour: task.hour,

@@ -5,7 +5,7 @@
  * errors and the retriable errors its handler can raise (`raises`), nothing else: no `States.ALL`, so a bug
  * (a TypeError, say) fails the Task at once, as does every fatal error of functions/domain/errors.ts.
  */
-import { ERROR_CONTRACT, type ErrorName } from '../functions/domain/errors.ts';
+import { ERROR_CONTRACT, type ErrorName, HANDED_ON } from '../functions/domain/errors.ts';
 import { REVISION_FIELD, revisionOf } from '../functions/domain/revision.ts';
 
 /**
@@ -141,7 +141,8 @@ export const RAISES = {
     'CitrixBadQuery',
     'ForeignNextLink',
   ],
-  Commit: ['BadConfiguration', 'StateCorrupt', 'StorageTransient'],
+  /** TimeBoxClosed in an Express child alone: a window its time box closed on is handed on, not committed. */
+  Commit: ['BadConfiguration', 'StateCorrupt', 'StorageTransient', 'TimeBoxClosed'],
   Failed: ['BadConfiguration', 'StorageTransient'],
   /**
    * Report also raises again, under its own name, the failure of the environment's one tenant, which had
@@ -190,16 +191,14 @@ type ChildKind = 'standard' | 'express';
 /** State names are unique in the whole definition: the Express child's carry a suffix. */
 const named = (kind: ChildKind, name: string) => (kind === 'express' ? `${name} (on time)` : name);
 
-/** The error the Express child's Fail state raises when its fetch deadline has passed. */
-export const TIME_BOX_CLOSED = 'TimeBoxClosed';
-
 /**
  * What an Express child hands on to a Standard child instead of retrying (its Tasks retry Lambda's service
- * errors alone, a few seconds): the time box, Lambda's throttling and interruptions, and every retriable
- * error of the contract. The Standard child resumes from what was staged, under the same run id.
+ * errors alone, a few seconds): the time box (TimeBoxClosed, which its Commit raises for a window the box
+ * closed on), Lambda's throttling and interruptions, and every retriable error of the contract. The
+ * Standard child carries on from what was staged and kept, under the same run id.
  */
 export const HANDED_ON_ERRORS = [
-  TIME_BOX_CLOSED,
+  ...HANDED_ON,
   LAMBDA_THROTTLED,
   ...LAMBDA_SERVICE_ERRORS,
   ...INTERRUPTED_ERRORS,
@@ -242,9 +241,7 @@ const UNREVISED: string = '';
 function fetchPagesStates(kind: ChildKind) {
   const n = (name: string) => named(kind, name);
   const timeBox =
-    kind === 'express'
-      ? [{ Variable: '$.timeBoxClosed', BooleanEquals: true, Next: n('Time box closed') }]
-      : [];
+    kind === 'express' ? [{ Variable: '$.timeBoxClosed', BooleanEquals: true, Next: n('Entity cut') }] : [];
   return {
     [n('FetchPages')]: task(
       'FetchPages',
@@ -252,7 +249,7 @@ function fetchPagesStates(kind: ChildKind) {
       {
         Comment:
           kind === 'express'
-            ? "Pages the entity-window by key (or by @odata.nextLink), staging the pages, until the last page, its time budget or the child's deadline (the Plan's); past the deadline it hands back at once with timeBoxClosed."
+            ? "Pages the entity-window by key (or by @odata.nextLink), staging the pages, until the last page, its time budget or the child's deadline (the Plan's), when it hands back its continuation with timeBoxClosed (at once, past the deadline)."
             : 'Pages the entity-hour by key (or by @odata.nextLink for NEXTLINK_PAGING entities), staging the pages, until the last page or its time budget; then returns a continuation (the cursor of the first page not received).',
         TimeoutSeconds: 900,
         Next: n('More pages?'),
@@ -267,13 +264,10 @@ function fetchPagesStates(kind: ChildKind) {
     [n('Entity fetched')]: { Type: 'Succeed' },
     ...(kind === 'express'
       ? {
-          [n('Time box closed')]: {
-            Type: 'Fail',
+          [n('Entity cut')]: {
+            Type: 'Succeed',
             Comment:
-              "The child's fetch deadline passed with the window unfinished: nothing of it is committed, its staged pages stay, and the tenant is handed on to a Standard child of the same run, which resumes from them.",
-            Error: TIME_BOX_CLOSED,
-            Cause:
-              'The Express child reached its fetch deadline (EXPRESS_FETCH_SECONDS); the window goes on in a Standard child.',
+              "The child's fetch deadline passed before the entity's last page: its result (its continuation) goes to the Commit, which keeps it for the Standard child the tenant is handed on to.",
           },
         }
       : {}),

@@ -16,6 +16,7 @@
  * | StateCorrupt         | the state file or a commit record cannot be read              | fatal      |
  * | TenantsFailed        | tenants of the list failed (the others committed)             | fatal      |
  * | RedeployedSinceStart | the execution's definition is not the deployed functions' one | fatal      |
+ * | TimeBoxClosed        | an Express child's fetch deadline passed mid-window           | handed on  |
  */
 export abstract class CollectorError extends Error {
   abstract override readonly name: string;
@@ -56,6 +57,13 @@ export class TenantsFailed extends contractError('TenantsFailed') {}
 export class RedeployedSinceStart extends contractError('RedeployedSinceStart') {}
 
 /**
+ * An Express child's fetch deadline passed with its window unfinished: what was fetched is staged and
+ * recorded for the run (resume.ts), and the child hands the tenant on to a Standard child of the same run,
+ * which carries on from there. Raised only in an Express child.
+ */
+export class TimeBoxClosed extends contractError('TimeBoxClosed') {}
+
+/**
  * The failure of the environment's one tenant, raised again after the map over tenants under its own
  * name (CitrixTransient, BadConfiguration, …), so that a deployment without a tenant list fails as it
  * always did.
@@ -71,7 +79,8 @@ export class RaisedAgain extends Error {
 /**
  * How the state machine treats each error: the one source of the contract. A Task state retries each
  * `retriable` error its handler can raise with a retrier of its own (statemachine/collector.asl.ts) and
- * never a `fatal` one; no Task retries `States.ALL`, so an error outside this list (a bug) is never
+ * never a `fatal` one; an Express child hands its tenant on for a `handed-on` one (and for every retriable
+ * one); no Task retries `States.ALL`, so an error outside this list (a bug) is never
  * retried. Every error class above is listed here: test/unit/error-contract.test.ts checks it.
  */
 export const ERROR_CONTRACT = {
@@ -85,13 +94,14 @@ export const ERROR_CONTRACT = {
   StateCorrupt: 'fatal',
   TenantsFailed: 'fatal',
   RedeployedSinceStart: 'fatal',
-} as const satisfies Record<string, 'fatal' | 'retriable'>;
+  TimeBoxClosed: 'handed-on',
+} as const satisfies Record<string, 'fatal' | 'retriable' | 'handed-on'>;
 
 export type ErrorName = keyof typeof ERROR_CONTRACT;
 
 const isErrorName = (name: string): name is ErrorName => Object.hasOwn(ERROR_CONTRACT, name);
 
-const named = (kind: 'fatal' | 'retriable') =>
+const named = (kind: 'fatal' | 'retriable' | 'handed-on') =>
   Object.keys(ERROR_CONTRACT)
     .filter(isErrorName)
     .filter((name) => ERROR_CONTRACT[name] === kind);
@@ -100,3 +110,5 @@ const named = (kind: 'fatal' | 'retriable') =>
 export const RETRIABLE_ERRORS: readonly ErrorName[] = named('retriable');
 /** Error names that fail the execution at once: a retry would fail the same way. */
 export const FATAL_ERRORS: readonly ErrorName[] = named('fatal');
+/** Error names an Express child raises to hand its tenant on to a Standard child; a Standard one never does. */
+export const HANDED_ON: readonly ErrorName[] = named('handed-on');

@@ -166,7 +166,7 @@ const keyValue = z.union([z.string().min(1), z.number().int()]);
  * Where a page-fetch invocation stopped: the cursor of the first Citrix page not received (`after`, the
  * last key, when paging by key; `nextLink` when paging by the server's links), and the counts so far.
  */
-const continuationSchema = z.union([
+export const continuationSchema = z.union([
   z.object({ after: keyValue.nullable(), objects: count, ...progress }),
   z.object({ nextLink: z.string().min(1), objects: count, ...progress }),
 ]);
@@ -198,7 +198,18 @@ export const commitTaskSchema = z.object({
   end: z.string().nullish(),
   runId: z.string().min(1),
   mode: z.enum(['scheduled', 'explicit']),
-  fetched: z.array(z.object({ entity: z.string(), objects: count, rows: count })),
+  fetched: z.array(
+    z.object({
+      entity: z.string(),
+      objects: count,
+      rows: count,
+      /** In an Express child: where each entity's fetch stood when the time box closed (resume.ts). */
+      bytes: count.optional(),
+      done: z.boolean().optional(),
+      timeBoxClosed: z.boolean().optional(),
+      continuation: continuationSchema.nullish(),
+    }),
+  ),
 });
 export type CommitTask = TenantOptional<z.infer<typeof commitTaskSchema>>;
 

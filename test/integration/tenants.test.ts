@@ -314,6 +314,14 @@ describe('three tenants, each collected by the kind of child its lateness calls 
     ]);
     expect(plansBy(invocations, 'alpha')).toEqual(['EXPRESS', 'STANDARD']);
     expect(outcome.express.longestMs).toBeLessThan(10_000);
+    // The Standard child carried on from what the Express child kept: no page of alpha's window was asked
+    // for twice but the one in flight when the box closed (each entity's pages, and its last short page).
+    const pages = (entity: string) =>
+      Math.floor(w.citrix.alpha.rowsFor(entity, hour, hour + HOUR).length / 50) + 1;
+    const requested = w.citrix.alpha.stats.requestsByEntity;
+    const extra = ENTITIES.reduce((n, entity) => n + (requested[entity] ?? 0) - pages(entity), 0);
+    expect(extra).toBeGreaterThanOrEqual(0);
+    expect(extra).toBeLessThanOrEqual(1);
     for (const id of IDS) {
       expect(await w.published(id, hour), id).toEqual(truth(w.citrix[id], hour));
       expect(await w.state(id), id).toBe(iso(hour));

@@ -906,12 +906,18 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
       { effect: 'Allow', actions: ['s3:DeleteObject'], resources: [`${WORK}/runs/*/failed/*`] },
       listing('collector-work/citrix_monitor'),
     ]);
+    // What an Express child kept when its time box closed: Commit writes it, fetchPage reads it (and
+    // lists the staging prefix, so that a missing one is a 404).
+    const resume = [`${WORK}/staging/*/resume.json`];
     expect(s3Grants(byDefault.Resources.FetchPageRole)).toEqual([
       { effect: 'Allow', actions: ['s3:PutObject'], resources: staging },
+      { effect: 'Allow', actions: ['s3:GetObject'], resources: resume },
+      listing('collector-work/citrix_monitor/staging'),
     ]);
     expect(s3Grants(byDefault.Resources.CommitRole)).toEqual([
       { effect: 'Allow', actions: ['s3:GetObject', 's3:PutObject'], resources: state },
       { effect: 'Allow', actions: ['s3:GetObject', 's3:DeleteObject'], resources: staging },
+      { effect: 'Allow', actions: ['s3:PutObject'], resources: resume },
       // A tenant publishes under citrix_monitor/<id>/, and asks for versions there.
       { effect: 'Allow', actions: ['s3:PutObject'], resources: [`${BUCKET}/citrix_monitor/*`] },
       listing('collector-work/citrix_monitor'),

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import type { Collector } from './collector.ts';
+import { StateCorrupt, TimeBoxClosed } from './errors.ts';
+import { stagingRunPrefix } from './keys.ts';
+import type { CommitTask } from './schemas.ts';
+import { continuationSchema, describeIssues } from './schemas.ts';
+import { describeWindow, type Window, windowOf } from './windows.ts';
+
+/**
+ * What an Express child had fetched of a window when its time box closed, entity by entity: kept beside the
+ * window's staged objects, for the Standard child of the same run that the tenant is handed on to. Its
+ * fetches start from here instead of from the first page: an entity done is not fetched again, an entity
+ * cut short resumes from its continuation, and the staged objects both count are the same objects.
+ */
+const resumeSchema = z.object({
+  entities: z.record(
+    z.string(),
+    z.object({
+      done: z.boolean(),
+      objects: z.number().int().nonnegative(),
+      rows: z.number().int().nonnegative(),
+      bytes: z.number().int().nonnegative(),
+      continuation: continuationSchema.nullable(),
+    }),
+  ),
+});
+export type Resume = z.infer<typeof resumeSchema>;
+export type ResumedEntity = Resume['entities'][string];
+
+/** Beside the run's staged objects of the window, and removed with them once the window is published. */
+export const resumeKey = (c: Collector, runId: string, window: Window) =>
+  `${stagingRunPrefix(c.config, runId, window)}resume.json`;
+
+/** Keeps what an Express child fetched of `window` before its time box closed. */
+export async function keepResume(c: Collector, runId: string, window: Window, resume: Resume): Promise<void> {
+  await c.work.put(resumeKey(c, runId, window), JSON.stringify(resume), 'application/json');
+}
+
+/** What an Express child of this run kept of `entity` in `window`, or null when none was handed on. */
+export async function resumedEntity(
+  c: Collector,
+  runId: string,
+  window: Window,
+  entity: string,
+): Promise<ResumedEntity | null> {
+  const key = resumeKey(c, runId, window);
+  const found = await c.work.get(key);
+  if (!found) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(found.body.toString('utf8'));
+  } catch {
+    json = undefined;
+  }
+  const parsed = resumeSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new StateCorrupt(
+      `The resume record s3://${c.work.bucket}/${key} cannot be read (${json === undefined ? 'not valid JSON' : describeIssues(parsed.error)}). Delete it: the window is then fetched again from its first page, and nothing is published twice.`,
+    );
+  }
+  return parsed.data.entities[entity] ?? null;
+}
+
+/**
+ * A window whose time box closed before every entity was fetched: nothing of it is committed. What was
+ * fetched is kept for the Standard child the tenant is handed on to, and the Express child ends with
+ * {@link TimeBoxClosed}, which hands it on.
+ */
+export async function closeTimeBox(c: Collector, task: CommitTask): Promise<never> {
+  const window = windowOf(task.hour, task.end, 'The task window');
+  const entities: Resume['entities'] = {};
+  for (const f of task.fetched) {
+    entities[f.entity] = {
+      done: f.done === true && f.timeBoxClosed !== true,
+      objects: f.objects,
+      rows: f.rows,
+      bytes: f.bytes ?? 0,
+      continuation: f.continuation ?? null,
+    };
+  }
+  await keepResume(c, task.runId, window, { entities });
+  const done = Object.entries(entities)
+    .filter(([, e]) => e.done)
+    .map(([entity]) => entity);
+  c.log('time box closed; window handed on', { execution: task.runId, hour: task.hour, done });
+  throw new TimeBoxClosed(
+    `${describeWindow(window)}: the Express child's fetch deadline (EXPRESS_FETCH_SECONDS=${c.config.expressFetchSeconds}) passed with ${done.length} of ${task.fetched.length} entities fetched; a Standard child of this run carries on from what they staged.`,
+  );
+}
