@@ -9,6 +9,8 @@
  * - each Lambda function's timeout (serverless.yml), after which Lambda reports `Sandbox.Timedout`;
  * - the account's Lambda concurrency, shared by every invocation of the run: one over it fails
  *   `Lambda.TooManyRequestsException`, as Lambda throttles it.
+ * - an Express child's 5 minutes (local/workflow.ts, `expressTimeoutMs`): past them it fails
+ *   `States.Timeout`, uncaught, and its Map Run fails the parent; an Express child has no history quota.
  * Each child execution gets its own `$$.Execution` (id, name, start time, redrive count), as in AWS.
  */
 

@@ -4,9 +4,10 @@
  * of several ways, lets the SecOps feed ingest (and sometimes delete) what was published, recovers the
  * way an operator or the schedule would, and then checks every due window row by row against the
  * stand-in's data. Every other trial (the odd ones) runs with 5-minute windows (WINDOW_MINUTES=5), the
- * others with whole hours (60); both settle 15 minutes. Half the trials start on time, so that an
+ * others with whole hours (60); both settle 15 minutes. About half the trials start on time, so that an
  * Express child collects them first (the others start behind: a Standard child), and a quarter close the
- * Express child's time box mid-window, which hands the tenant on to a Standard child of the same run.
+ * Express child's time box mid-window, which hands the tenant on to a Standard child of the same run; a
+ * quarter run with a Lambda concurrency of 1, which throttles.
  * FAULT_TRIALS (default 200) and FAULT_SEED (default: random, printed) replay a run.
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -132,12 +133,17 @@ async function trial(n: number): Promise<string[]> {
   const windowMinutes = windowMinutesOf(n);
   const entities = ALL_ENTITIES.filter(() => rng.chance(0.6));
   if (entities.length === 0) entities.push(rng.pick(ALL_ENTITIES));
-  // Half the trials start on time (an Express child collects them first), the others behind (a Standard
-  // one); a quarter of them close the Express child's time box mid-window (1 s, each page 150 ms).
-  const onTime = rng.chance(0.5);
+  // A quarter of the trials close the Express child's time box mid-window (1 s, each page of the first
+  // execution 150 ms) and start on time, as do 40 % of the others (an Express child collects them first);
+  // the rest start behind (a Standard child).
   const timeBox = rng.chance(0.25) ? { fetchSeconds: 1, latencyMs: 150 } : undefined;
+  const onTime = timeBox !== undefined || rng.chance(0.4);
+  // A quarter run on an account whose Lambda concurrency is 1: the hourly worlds' two entities at once are
+  // throttled (an Express child hands the tenant on; a Standard one retries).
+  const accountConcurrency = rng.chance(0.25) ? 1 : undefined;
   const world = await World.create({
     timeBox,
+    accountConcurrency,
     name: `trial-${RUN_TAG}-${n}`,
     tally,
     clock: Date.now() - rng.int(0, 20) * HOUR - rng.int(0, 59) * 60_000,
@@ -165,6 +171,7 @@ async function trial(n: number): Promise<string[]> {
     }
     if (onTime) world.fault('tenant on time (Express child first)');
     if (timeBox) world.fault('time box closing mid-window (EXPRESS_FETCH_SECONDS=1)');
+    if (accountConcurrency) world.fault('Lambda concurrency of 1 (throttling)');
     await world.setState(from, legacy);
     /** The windows to compare row by row at the end, besides [from, the state). */
     const ranges: Array<[number, number]> = [];

@@ -117,6 +117,8 @@ export class World {
   readonly windowMinutes: number;
   /** The runner's limit on an Express child (default AWS's 5 minutes). */
   expressTimeoutMs: number | undefined;
+  /** The account's Lambda concurrency the runner enforces (default its own). */
+  accountConcurrency: number | undefined;
 
   readonly standin: Standin;
   /** The feed's bucket (versioned). */
@@ -164,6 +166,8 @@ export class World {
      * the stand-in's latency per request, which makes a window's fetch outlast it.
      */
     timeBox?: { fetchSeconds: number; latencyMs: number };
+    /** The account's Lambda concurrency (default the runner's, a new account's 10): 1 throttles. */
+    accountConcurrency?: number;
   }): Promise<World> {
     const windowMinutes = options.windowMinutes ?? 60;
     const env = {
@@ -223,6 +227,7 @@ export class World {
     // An Express child with a short time box must still end well inside AWS's limit, which the runner
     // enforces here at the box plus the 60 s AWS leaves the last write and the commit, shortened alike.
     if (options.timeBox) world.expressTimeoutMs = (options.timeBox.fetchSeconds + 9) * 1000;
+    world.accountConcurrency = options.accountConcurrency;
     return world;
   }
 
@@ -315,12 +320,20 @@ export class World {
       retryIntervalMs: 1,
       kill: kill.signal,
       ...(this.expressTimeoutMs ? { expressTimeoutMs: this.expressTimeoutMs } : {}),
+      ...(this.accountConcurrency
+        ? { accountConcurrency: this.accountConcurrency, throttledRetryMs: 5 }
+        : {}),
       ...options,
       onInvocation: (invocation) => {
         options.onInvocation?.(invocation);
         this.tallyHandedOn(invocation.state, invocation.event);
       },
     });
+    if (outcome.lambda.throttles > 0)
+      this.tally.faults['Lambda invocations throttled'] =
+        (this.tally.faults['Lambda invocations throttled'] ?? 0) + outcome.lambda.throttles;
+    // The time box closes in the first execution; the recovery runs at full speed.
+    if (this.expressTimeoutMs) this.standin.setLatency(0);
     this.tally.children.express += outcome.express.children;
     this.tally.children.standard += outcome.history.children.length;
     return outcome;
