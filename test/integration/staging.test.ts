@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Collector, fetchPages } from '../../functions/domain/collector.ts';
+import { StorageTransient } from '../../functions/domain/errors.ts';
 import { commitKey, stagingKey } from '../../functions/domain/keys.ts';
 import {
   type CommitRecord,
@@ -13,6 +14,7 @@ import {
   commitHour,
   readRecord,
 } from '../../functions/domain/publish.ts';
+import { readState } from '../../functions/domain/state-store.ts';
 import { pastHour, rowKey, startEnvironment, type TestEnvironment } from './harness.ts';
 
 const MINUTE = 60_000;
@@ -109,6 +111,40 @@ describe("the commit and the run's staged objects", () => {
     expect(late.outcome).toBe('publishing-elsewhere');
     expect(kept).toEqual(staged);
     expect(byB).toMatchObject({ outcome: 'published', publishedBy: 'run-a', objects: 2 });
+    const { got, want } = await rows(prefix, start);
+    expect(got).toEqual(want);
+  });
+});
+
+describe('the order of a commit', () => {
+  it('moves the state only once every object is published: a publication that fails leaves it, and the next attempt publishes once', async () => {
+    const { c, prefix } = collector();
+    const start = pastHour(3) + 2 * WINDOW;
+    const state = {
+      last_hour_utc: at(start - (start % (60 * MINUTE)) - 60 * MINUTE),
+      last_window_end: at(start),
+    };
+    await c.work.put(c.config.stateKey, JSON.stringify(state), 'application/json');
+    const task = await fetched(c, 'run-order', start);
+    // The feed's bucket refuses the second copy, as S3 may answer 503 SlowDown past the SDK's retries.
+    let copies = 0;
+    const failing: Collector = {
+      ...c,
+      feed: Object.assign(Object.create(c.feed), {
+        copyIfAbsent: (...args: Parameters<Collector['feed']['copyIfAbsent']>) => {
+          copies += 1;
+          if (copies === 2) return Promise.reject(new StorageTransient('SlowDown: the copy was refused'));
+          return c.feed.copyIfAbsent(...args);
+        },
+      }),
+    };
+
+    await expect(commitHour(failing, task)).rejects.toThrow(StorageTransient);
+
+    expect(copies).toBe(2);
+    expect((await readState(c.work, c.config)).end).toBe(start);
+    const retried = await commitHour(c, task);
+    expect(retried).toMatchObject({ outcome: 'published', state: { moved: true, to: at(start + WINDOW) } });
     const { got, want } = await rows(prefix, start);
     expect(got).toEqual(want);
   });

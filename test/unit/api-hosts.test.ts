@@ -70,6 +70,20 @@ describe("a listed tenant's API host", () => {
     ).toBe('https://citrix-proxy.example.internal');
   });
 
+  it('matches whole host names, never a suffix or a prefix: a look-alike host of an attacker is refused', () => {
+    for (const host of [
+      'evilapi.cloud.com',
+      'api.cloud.com.attacker.example',
+      'cloud.com',
+      'xapi-eu.cloud.com',
+      'api-eu.cloud.co',
+    ])
+      expect(refusal(`https://${host}`, true), host).toContain(`host "${host}"`);
+    expect(
+      refusal('https://evil-proxy.example.internal', true, { ALLOWED_API_HOSTS: 'proxy.example.internal' }),
+    ).toContain('host "evil-proxy.example.internal"');
+  });
+
   it('refuses an apiBase with a path, naming the tenant and its own field, not API_BASE', () => {
     const message = refusal('https://api.cloud.com/monitorodata', true);
 

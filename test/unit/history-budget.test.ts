@@ -72,3 +72,34 @@ describe('the plan of a tenant a week behind', () => {
     },
   );
 });
+
+describe('the plan after the window size changed', () => {
+  it.each([
+    // Back to hours from 5-minute windows: the rest of the hour, then whole hours; never 10:00 again (a
+    // window published twice) nor 11:00 first (25 minutes never published).
+    [60, '2026-12-06T08:25:00Z', ['08:25-09:00', '09:00-10:00']],
+    // To 15-minute windows from hours, mid-window of the new grid: to its next point, then on the grid.
+    [15, '2026-12-06T09:05:00Z', ['09:05-09:15', '09:15-09:30', '09:30-09:45', '09:45-10:00', '10:00-10:15']],
+  ])(
+    'with %i-minute windows and the state at %s, starts where the state is and meets the new grid at its next point',
+    async (window, end, expected) => {
+      const now = Date.parse('2026-12-06T10:30:00Z');
+      const c = memoryCollector(
+        { WINDOW_MINUTES: String(window) },
+        {
+          firstPageUrl: () => 'unused',
+          keyPageUrl: () => 'unused',
+          resolveNextLink: (link) => link,
+          fetchPage: () => Promise.reject(new Error('planning calls no Citrix API')),
+        },
+        () => now,
+      );
+      const lastHour = `${end.slice(0, 11)}${String(Number(end.slice(11, 13)) - 1).padStart(2, '0')}:00:00Z`;
+      await c.work.put(c.config.stateKey, JSON.stringify({ last_hour_utc: lastHour, last_window_end: end }));
+
+      const planned = await plan(c, {}, 'run-1');
+
+      expect(planned.hours.map((h) => `${h.hour.slice(11, 16)}-${h.end.slice(11, 16)}`)).toEqual(expected);
+    },
+  );
+});
