@@ -289,7 +289,13 @@ describe('the packaged functions and state machine', () => {
       FetchPages: 'FetchPageLambdaFunction',
       Commit: 'CommitLambdaFunction',
       Failed: 'FailedLambdaFunction',
+      HandOn: 'HandOnLambdaFunction',
       Report: 'ReportLambdaFunction',
+      // The Express child's Tasks, served by the same functions.
+      'Plan (on time)': 'PlanLambdaFunction',
+      'FetchPages (on time)': 'FetchPageLambdaFunction',
+      'Commit (on time)': 'CommitLambdaFunction',
+      'Failed (on time)': 'FailedLambdaFunction',
     });
     for (const lambda of lambdas) {
       const major = /^nodejs(\d+)\.x$/.exec(lambda.fn.runtime)?.[1];

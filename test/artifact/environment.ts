@@ -56,11 +56,13 @@ export const UNSET_IN_AWS: ReadonlyMap<string, string> = new Map([
   // The config refuses a plain client secret in AWS: it comes from CITRIX_CLIENT_SECRET_ARN.
   ...group('refused in AWS', ['CITRIX_CLIENT_SECRET']),
   // Documented defaults (docs/configuration.md) that the template leaves to the default on purpose:
-  // the work area in the same bucket, the hour filter always on, a 600 s page-fetch budget.
+  // the work area in the same bucket, the hour filter always on, a 600 s page-fetch budget, an Express
+  // child's 240 s of fetching.
   ...group('documented default the template leaves out', [
     'WORK_BUCKET',
     'USE_TIME_FILTER',
     'FETCH_BUDGET_SECONDS',
+    'EXPRESS_FETCH_SECONDS',
   ]),
   // The AWS SDK for JavaScript v3's optional settings (shared config files in the home directory, retry,
   // checksums, endpoints variants, credential extras): unset, so its defaults apply.
