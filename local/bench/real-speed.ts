@@ -39,7 +39,6 @@ import {
   s3Tiers,
   stretch,
   sum,
-  type TaskState,
   table,
 } from './cost.ts';
 import { type Footprint, footprints } from './footprint.ts';
@@ -359,7 +358,7 @@ export async function runRealSpeedBench(options: RealSpeedOptions = {}): Promise
 
   // --- today vs chosen ---
   const s3 = s3Tiers(real.s3);
-  const ok = (s: TaskState) => child.calls.filter((c) => c.state === s && !c.failed).length;
+  const ok = (name: string) => child.calls.filter((c) => c.stateName === name && !c.failed).length;
   const derived = derivedEntered(ok, child.plans, true);
   const retries = child.calls.filter((c) => c.failed).length;
   const transitions = sum(Object.values(derived.entered)) + retries;

@@ -42,7 +42,6 @@ import {
   s3Tiers,
   sum,
   TASK_STATES,
-  type TaskState,
   table,
 } from './cost.ts';
 import { rowsOnDisk, runChild, runIfMain } from './result.ts';
@@ -210,12 +209,15 @@ async function measure(label: string, concurrency: string, setup: Setup): Promis
 
 /** What the handler invocations and the map iterations imply each state was entered, by state name. */
 function enteredFromInvocations(child: TenantsRunResult): ReturnType<typeof derivedEntered> {
-  const ok = (s: TaskState) => child.invocations[s] - child.failedInvocations[s];
-  const tenants: PlannedTenant[] = child.results.map((r) => ({
-    hours: (r.hours ?? []) as PlannedHour[],
-    entities: (r.entities ?? []) as string[],
-    failed: r.failure !== undefined,
-  }));
+  const ok = (name: string) => child.succeededByState[name] ?? 0;
+  const tenants: PlannedTenant[] = child.results.flatMap((r) =>
+    (child.plannedBy[r.tenant?.id ?? ''] ?? ['Plan']).map((plan) => ({
+      hours: (r.hours ?? []) as PlannedHour[],
+      entities: (r.entities ?? []) as string[],
+      failed: r.failure !== undefined,
+      plan,
+    })),
+  );
   return derivedEntered(ok, tenants, child.status === 'SUCCEEDED');
 }
 
@@ -364,7 +366,7 @@ export async function runTenantBench(options: TenantBenchOptions = {}): Promise<
     ['tenant-hours published', ...column((r) => String(r.tenantHours))],
     ['Citrix pages (of them empty)', ...column((r) => `${fmt(r.pages)} (${fmt(r.emptyPages)})`)],
     [
-      'Lambda invocations (Tenants/Plan/FetchPages/Commit/Report)',
+      `Lambda invocations (${TASK_STATES.join('/')})`,
       ...column((r) => TASK_STATES.map((s) => r.child.invocations[s]).join('/')),
     ],
     [

@@ -44,7 +44,6 @@ import {
   stretch,
   sum,
   TASK_STATES,
-  type TaskState,
   table,
 } from './cost.ts';
 import type { Call } from './metered-execution.ts';
@@ -335,7 +334,7 @@ function account(run: SizeRun, setup: Setup): Account {
   let retries = 0;
   let longestS = 0;
   for (const [i, e] of run.child.executions.entries()) {
-    const ok = (s: TaskState) => e.calls.filter((c) => c.state === s && !c.failed).length;
+    const ok = (name: string) => e.calls.filter((c) => c.stateName === name && !c.failed).length;
     enteredDerived += sum(Object.values(derivedEntered(ok, e.plans, true).entered));
     enteredLog += sum(Object.values(e.statesEntered));
     retries += Math.max(e.events.StateRetried ?? 0, e.calls.filter((c) => c.failed).length);
