@@ -1,7 +1,7 @@
 /**
- * What the benches' cost figures are made of (tenants.ts, real-speed.ts): us-east-1 list prices, the
- * function that serves each Task state and its memory in serverless.yml, S3's request tiers, and the states
- * an execution enters as its handler invocations imply them.
+ * What the benches' cost figures are made of (tenants.ts, real-speed.ts, windows.ts): us-east-1 list prices,
+ * the function that serves each Task state and its memory in serverless.yml, S3's request tiers, what an
+ * Express child is billed, and the states an execution enters as its handler invocations imply them.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,8 +13,40 @@ import type { S3Requests } from './s3-counter.ts';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 // Prices, us-east-1, from the AWS pricing pages (no free tier):
-// https://aws.amazon.com/step-functions/pricing/ : Standard workflows, $0.025 per 1,000 state transitions.
+// https://aws.amazon.com/step-functions/pricing/ : Standard workflows, $0.025 per 1,000 state transitions,
+// retries included. https://docs.aws.amazon.com/step-functions/latest/dg/concepts-transitions.html
+// ("Transitions in Distributed Map"): a Distributed Map is charged one state transition for each child
+// workflow execution it starts (an inline Map's iterations are not), on top of the transitions of the
+// children themselves when they are Standard executions.
 export const SFN_PER_TRANSITION = 0.025 / 1000;
+// https://aws.amazon.com/step-functions/pricing/ : Express workflows, $1.00 per 1M requests (a request each
+// time a workflow starts executing: each Express child is one) and, for duration, $0.06000 per GB-hour for
+// the first 1,000 GB-hours a month ($0.00001667 per GB-second; $0.03 and $0.01642 per GB-hour above). Duration
+// runs from the start of the execution to its end, rounded up to the nearest 100 ms; memory is billed in
+// 64-MB chunks.
+export const EXPRESS_PER_REQUEST = 1 / 1_000_000;
+export const EXPRESS_PER_GB_SECOND = 0.00001667;
+export const EXPRESS_DURATION_STEP_MS = 100;
+export const EXPRESS_MEMORY_CHUNK_MB = 64;
+/**
+ * The same page's memory estimate (its pricing example): "Workflow memory utilized = 50 MB + state machine
+ * definition size + execution data size x Number of Parallel or Map Steps", billed in 64-MB chunks.
+ */
+export const EXPRESS_BASE_MB = 50;
+
+/** An Express child's billed memory, MB, by the pricing page's estimate, in whole 64-MB chunks. */
+export function expressMemoryMB(
+  definitionBytes: number,
+  dataBytes: number,
+  mapOrParallelSteps: number,
+): number {
+  const mb = EXPRESS_BASE_MB + (definitionBytes + dataBytes * mapOrParallelSteps) / 1_048_576;
+  return Math.ceil(mb / EXPRESS_MEMORY_CHUNK_MB) * EXPRESS_MEMORY_CHUNK_MB;
+}
+
+/** An Express child's billed GB-s: its duration rounded up to 100 ms, at `memoryMB`. */
+export const expressGbSeconds = (durationMs: number, memoryMB: number): number =>
+  ((Math.ceil(durationMs / EXPRESS_DURATION_STEP_MS) * EXPRESS_DURATION_STEP_MS) / 1000) * (memoryMB / 1024);
 // https://aws.amazon.com/lambda/pricing/ : arm64 $0.0000133334 per GB-second (x86 $0.0000166667; the
 // stack is arm64, serverless.yml provider.architecture), and $0.20 per 1M requests.
 export const LAMBDA_PER_GB_SECOND = 0.0000133334;
