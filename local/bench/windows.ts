@@ -76,8 +76,8 @@ const SETTLE_MINUTES = 15;
 const BASELINE = 60;
 /**
  * Today's cost of W=60 per tenant-month, before Express children: one tenant, every child a Standard
- * execution (docs/design.md, "Freshness against cost", as this bench printed it at commit a2ebe3d). The
- * issue's target: W=5 at most twice it, W=60 no dearer.
+ * execution, 27 transitions an hour (docs/design.md, "Freshness against cost", as this bench printed it up
+ * to commit d022c7a). The issue's target: W=5 at 100 tenants at most twice it, W=60 no dearer.
  */
 export const TODAY_W60 = 0.93;
 /** A Citrix page's start may be logged by the stand-in this long outside the invocation that asked for it. */
