@@ -1,7 +1,7 @@
 /**
- * What the benches' cost figures are made of (tenants.ts, real-speed.ts): us-east-1 list prices, the
- * function that serves each Task state and its memory in serverless.yml, S3's request tiers, and the states
- * an execution enters as its handler invocations imply them.
+ * What the benches' cost figures are made of (tenants.ts, real-speed.ts, windows.ts): us-east-1 list prices,
+ * the function that serves each Task state and its memory in serverless.yml, S3's request tiers, what an
+ * Express child is billed, and the states an execution enters as its handler invocations imply them.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,8 +13,40 @@ import type { S3Requests } from './s3-counter.ts';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 // Prices, us-east-1, from the AWS pricing pages (no free tier):
-// https://aws.amazon.com/step-functions/pricing/ : Standard workflows, $0.025 per 1,000 state transitions.
+// https://aws.amazon.com/step-functions/pricing/ : Standard workflows, $0.025 per 1,000 state transitions,
+// retries included. https://docs.aws.amazon.com/step-functions/latest/dg/concepts-transitions.html
+// ("Transitions in Distributed Map"): a Distributed Map is charged one state transition for each child
+// workflow execution it starts (an inline Map's iterations are not), on top of the transitions of the
+// children themselves when they are Standard executions.
 export const SFN_PER_TRANSITION = 0.025 / 1000;
+// https://aws.amazon.com/step-functions/pricing/ : Express workflows, $1.00 per 1M requests (a request each
+// time a workflow starts executing: each Express child is one) and, for duration, $0.06000 per GB-hour for
+// the first 1,000 GB-hours a month ($0.00001667 per GB-second; $0.03 and $0.01642 per GB-hour above). Duration
+// runs from the start of the execution to its end, rounded up to the nearest 100 ms; memory is billed in
+// 64-MB chunks.
+export const EXPRESS_PER_REQUEST = 1 / 1_000_000;
+export const EXPRESS_PER_GB_SECOND = 0.00001667;
+export const EXPRESS_DURATION_STEP_MS = 100;
+export const EXPRESS_MEMORY_CHUNK_MB = 64;
+/**
+ * The same page's memory estimate (its pricing example): "Workflow memory utilized = 50 MB + state machine
+ * definition size + execution data size x Number of Parallel or Map Steps", billed in 64-MB chunks.
+ */
+export const EXPRESS_BASE_MB = 50;
+
+/** An Express child's billed memory, MB, by the pricing page's estimate, in whole 64-MB chunks. */
+export function expressMemoryMB(
+  definitionBytes: number,
+  dataBytes: number,
+  mapOrParallelSteps: number,
+): number {
+  const mb = EXPRESS_BASE_MB + (definitionBytes + dataBytes * mapOrParallelSteps) / 1_048_576;
+  return Math.ceil(mb / EXPRESS_MEMORY_CHUNK_MB) * EXPRESS_MEMORY_CHUNK_MB;
+}
+
+/** An Express child's billed GB-s: its duration rounded up to 100 ms, at `memoryMB`. */
+export const expressGbSeconds = (durationMs: number, memoryMB: number): number =>
+  ((Math.ceil(durationMs / EXPRESS_DURATION_STEP_MS) * EXPRESS_DURATION_STEP_MS) / 1000) * (memoryMB / 1024);
 // https://aws.amazon.com/lambda/pricing/ : arm64 $0.0000133334 per GB-second (x86 $0.0000166667; the
 // stack is arm64, serverless.yml provider.architecture), and $0.20 per 1M requests.
 export const LAMBDA_PER_GB_SECOND = 0.0000133334;
@@ -37,7 +69,15 @@ export const heapFor = (memoryMB: number): number => memoryMB - Math.floor(memor
 export const HOURS_PER_MONTH = 730;
 
 export type TaskState = keyof ExecutionOutcome['invocations'];
-export const TASK_STATES: TaskState[] = ['Tenants', 'Plan', 'FetchPages', 'Commit', 'Failed', 'Report'];
+export const TASK_STATES: TaskState[] = [
+  'Tenants',
+  'Plan',
+  'FetchPages',
+  'Commit',
+  'Failed',
+  'HandOn',
+  'Report',
+];
 /** Task state → the serverless.yml function that serves it. */
 export const FUNCTION: Record<TaskState, string> = TASKS;
 
@@ -113,49 +153,64 @@ export interface PlannedTenant {
   readonly hours: readonly PlannedHour[];
   readonly entities: readonly string[];
   readonly failed: boolean;
+  /** The name of the Plan state that planned it: "Plan" (a Standard child) or "Plan (on time)". */
+  readonly plan?: string;
+  /** The type of the child execution that planned it. */
+  readonly execution?: 'PARENT' | 'STANDARD' | 'EXPRESS';
+  /** The tenant's id; none for the environment's one tenant. */
+  readonly tenant?: string;
 }
 
 /**
- * What the handler invocations and the map iterations imply each state was entered, by state name: each
- * Task entry one successful invocation, "More pages?" once per FetchPages, "Entity fetched" once per
- * entity-hour, 3 states per tenant and per hour, 6 at the top.
+ * What the handler invocations and the map iterations imply each state was entered, by state name, in a run
+ * whose tenants all succeed: each Task entry one successful invocation of that state (`ok`, by state name);
+ * at the top, "Any on time?" and "Any behind?" once per Tenants, "Collect on time" once per HandOn, "Collect
+ * tenants" once if a tenant was behind (and again for each Report pass after the first), Collected, "Again?"
+ * once per Report; in each child (its states suffixed as its Plan is), Tenant once, Hours once per Plan,
+ * "Already published?" once per window, "Nothing to fetch" per window already published, Entities per other
+ * window, "More pages?" once per FetchPages, "Entity fetched" once per entity-window.
  */
 export function derivedEntered(
-  ok: (state: TaskState) => number,
+  ok: (stateName: string) => number,
   tenants: readonly PlannedTenant[],
   succeeded: boolean,
 ): { entered: Record<string, number>; iterations: number } {
-  let hours = 0;
-  let publishedBefore = 0;
-  let entityIterations = 0;
-  for (const t of tenants) {
-    hours += t.hours.length;
-    publishedBefore += t.hours.filter((h) => h.published).length;
-    entityIterations += t.hours.filter((h) => !h.published).length * t.entities.length;
-  }
-  const passes = ok('Report');
-  return {
-    entered: {
-      Tenants: ok('Tenants'),
-      'Collect tenants': passes,
-      Collected: passes,
-      Report: passes,
-      'Again?': passes,
-      Done: succeeded ? 1 : 0,
-      Tenant: tenants.length,
-      'Tenant failed': tenants.filter((t) => t.failed).length,
-      Plan: ok('Plan'),
-      Hours: ok('Plan'),
-      'Already published?': hours,
-      'Nothing to fetch': publishedBefore,
-      Entities: hours - publishedBefore,
-      Commit: ok('Commit'),
-      FetchPages: ok('FetchPages'),
-      'More pages?': ok('FetchPages'),
-      'Entity fetched': entityIterations,
-    },
-    iterations: tenants.length + hours + entityIterations,
+  const entered: Record<string, number> = {};
+  const add = (name: string, n: number) => {
+    if (n > 0) entered[name] = (entered[name] ?? 0) + n;
   };
+  const passes = ok('Report');
+  let behind = 0;
+  let iterations = 0;
+  for (const t of tenants) {
+    const suffix = (t.plan ?? 'Plan').slice('Plan'.length);
+    const windows = t.hours.length;
+    const publishedBefore = t.hours.filter((h) => h.published).length;
+    const entityWindows = (windows - publishedBefore) * t.entities.length;
+    if (!suffix) behind += 1;
+    add(`Tenant${suffix}`, 1);
+    add(`Hours${suffix}`, 1);
+    add(`Already published?${suffix}`, windows);
+    add(`Nothing to fetch${suffix}`, publishedBefore);
+    add(`Entities${suffix}`, windows - publishedBefore);
+    add(`Entity fetched${suffix}`, entityWindows);
+    iterations += windows + entityWindows;
+  }
+  const tasks = [...new Set(tenants.map((t) => (t.plan ?? 'Plan').slice('Plan'.length)))].flatMap((suffix) =>
+    ['Plan', 'FetchPages', 'Commit', 'Failed'].map((task) => `${task}${suffix}`),
+  );
+  for (const name of ['Tenants', 'HandOn', 'Report', ...tasks]) add(name, ok(name));
+  for (const name of Object.keys(entered).filter((n) => n.startsWith('FetchPages'))) {
+    add(`More pages?${name.slice('FetchPages'.length)}`, ok(name));
+  }
+  add('Any on time?', ok('Tenants'));
+  add('Collect on time', ok('HandOn'));
+  add('Any behind?', ok('Tenants'));
+  add('Collect tenants', (behind > 0 ? 1 : 0) + Math.max(0, passes - 1));
+  add('Collected', passes);
+  add('Again?', passes);
+  add('Done', succeeded ? 1 : 0);
+  return { entered, iterations };
 }
 
 export const sum = (xs: Iterable<number>): number => {

@@ -16,7 +16,7 @@ export type { Call } from './metered-execution.ts';
 
 export interface RealSpeedRunResult
   extends ScheduledRun,
-    Pick<MeteredExecution, 'calls' | 'plans' | 'committed'> {
+    Pick<MeteredExecution, 'calls' | 'plans' | 'committed' | 'executions'> {
   /** Most handler invocations running at once (1: one after another). */
   readonly maxInFlight: number;
   /** Resident set size once every module is loaded, before the execution starts, and the peak, MB. */
@@ -40,6 +40,7 @@ async function main(): Promise<void> {
     calls: run.calls,
     plans: run.plans,
     committed: run.committed,
+    executions: run.executions,
     maxInFlight: meter.maxInFlight,
     rssBeforeMB,
     maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),

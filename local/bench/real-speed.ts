@@ -25,9 +25,14 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadDefinition } from '../workflow.ts';
 import {
   billable,
   derivedEntered,
+  EXPRESS_MEMORY_CHUNK_MB,
+  EXPRESS_PER_GB_SECOND,
+  EXPRESS_PER_REQUEST,
+  expressGbSeconds,
   FUNCTION,
   HOURS_PER_MONTH,
   heapFor,
@@ -39,7 +44,6 @@ import {
   s3Tiers,
   stretch,
   sum,
-  type TaskState,
   table,
 } from './cost.ts';
 import { type Footprint, footprints } from './footprint.ts';
@@ -58,6 +62,7 @@ import {
   stateBefore,
   withServers,
 } from './servers.ts';
+import { childDurations, stateScopes } from './windows-cost.ts';
 
 /** Encoding is off the critical path while the CPU of a page, at the memory's CPU share, stays under this share of the page's wait. */
 const CPU_SHARE_OF_WAIT = 0.1;
@@ -359,15 +364,32 @@ export async function runRealSpeedBench(options: RealSpeedOptions = {}): Promise
 
   // --- today vs chosen ---
   const s3 = s3Tiers(real.s3);
-  const ok = (s: TaskState) => child.calls.filter((c) => c.state === s && !c.failed).length;
+  const ok = (name: string) => child.calls.filter((c) => c.stateName === name && !c.failed).length;
   const derived = derivedEntered(ok, child.plans, true);
-  const retries = child.calls.filter((c) => c.failed).length;
-  const transitions = sum(Object.values(derived.entered)) + retries;
+  // Billed per transition: the parent's and the Standard children's states, their retries, and one per child
+  // the Distributed Maps started; an Express child (the tenant is on time) bills a request and its duration.
+  const scopes = stateScopes(loadDefinition());
+  const standard = (name: string) => scopes.get(name) !== 'EXPRESS';
+  const retries = child.calls.filter((c) => c.failed && standard(c.stateName)).length;
+  const childTypes = new Map(
+    child.calls.filter((c) => c.execution.type !== 'PARENT').map((c) => [c.execution.name, c.execution.type]),
+  );
+  const expressChildren = [...childTypes.values()].filter((t) => t === 'EXPRESS').length;
+  const transitions =
+    sum(Object.entries(derived.entered).flatMap(([name, n]) => (standard(name) ? [n] : []))) +
+    retries +
+    childTypes.size;
   const sizes = { today, chosen: choices };
   const account = (memory: Record<string, number>) => {
     const gb = sum(functions.map((fn) => gbSeconds(callsOf(real, fn), memory[fn] ?? 0)));
     const lambda = gb * LAMBDA_PER_GB_SECOND + child.calls.length * LAMBDA_PER_REQUEST;
-    const sfn = transitions * SFN_PER_TRANSITION;
+    const modelled = child.calls.map((c) => billedMs(c, memory[FUNCTION[c.state]] ?? 0));
+    const express = childDurations(child, modelled).filter((c) => c.type === 'EXPRESS');
+    // 64 MB: the windows bench's estimate of an Express child's billed memory (AWS's formula, one chunk).
+    const sfn =
+      transitions * SFN_PER_TRANSITION +
+      express.length * EXPRESS_PER_REQUEST +
+      sum(express.map((c) => expressGbSeconds(c.ms, EXPRESS_MEMORY_CHUNK_MB))) * EXPRESS_PER_GB_SECOND;
     return { gb, lambda, sfn, s3: s3.dollars, total: lambda + sfn + s3.dollars };
   };
   const columns = [account(sizes.today), account(sizes.chosen)];
@@ -385,7 +407,10 @@ export async function runRealSpeedBench(options: RealSpeedOptions = {}): Promise
     ],
     ['Lambda GB-s per tenant-hour', ...columns.map((a) => a.gb.toFixed(1))],
     ['Lambda per tenant-hour (GB-s + requests)', ...columns.map((a) => usd(a.lambda, 6))],
-    [`Step Functions per tenant-hour (${transitions} transitions)`, ...columns.map((a) => usd(a.sfn, 6))],
+    [
+      `Step Functions per tenant-hour (${transitions} Standard transitions, ${expressChildren} Express child${expressChildren === 1 ? '' : 'ren'})`,
+      ...columns.map((a) => usd(a.sfn, 6)),
+    ],
     [
       `S3 requests per tenant-hour (${s3.tier1} PUT-tier, ${s3.tier2} GET-tier)`,
       ...columns.map((a) => usd(a.s3, 6)),

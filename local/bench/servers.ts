@@ -30,6 +30,44 @@ export const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 13)}:0
 /** A state file whose last published hour is the one before `hour`: a scheduled run collects `hour`. */
 export const stateBefore = (hour: number) => JSON.stringify({ last_hour_utc: iso(hour - HOUR_MS) });
 
+/** The tenant list of a bench with many tenants, in the work bucket (TENANTS_KEY's default). */
+export const LIST_KEY = `${WORK_PREFIX}/tenants.json`;
+
+/** `n` listed tenants' ids: t01, t02, … (t001, … from 100 tenants on). */
+export const tenantIds = (n: number): string[] =>
+  Array.from({ length: n }, (_, i) => `t${String(i + 1).padStart(Math.max(2, String(n).length), '0')}`);
+
+/** A listed tenant as the stand-in serves it: a customer of its own, its own client and secret, its own data. */
+export const standinTenant = (id: string, index: number) => ({
+  customerId: `${id}cust`,
+  clientId: `${id}-client`,
+  clientSecret: `${id}-secret`,
+  seed: index + 1,
+});
+
+/**
+ * Writes the tenant list of `ids` and each tenant's state file, its last published hour the one before
+ * `hour` (a scheduled run collects `hour`); returns the collector's environment for their secrets.
+ */
+export async function putTenants(
+  store: ObjectStore,
+  ids: readonly string[],
+  hour: number,
+): Promise<Record<string, string>> {
+  const secretEnv = (id: string) => `${id.toUpperCase()}_SECRET`;
+  const list = ids.map((id) => ({
+    id,
+    customerId: `${id}cust`,
+    clientId: `${id}-client`,
+    clientSecretEnv: secretEnv(id),
+  }));
+  await store.put(LIST_KEY, JSON.stringify({ tenants: list }), 'application/json');
+  for (const id of ids) {
+    await store.put(`${WORK_PREFIX}/tenants/${id}/state.json`, stateBefore(hour), 'application/json');
+  }
+  return Object.fromEntries(ids.map((id) => [secretEnv(id), `${id}-secret`]));
+}
+
 export interface BenchServers {
   readonly standin: Standin;
   /** s3rver's folder. */
@@ -58,14 +96,18 @@ export function checkOneAtATime(standin: Standin, childMaxInFlight: number, what
   }
 }
 
-/** Starts the servers for a run that collects `hour`, gives them to `run`, then stops and removes them. */
+/**
+ * Starts the servers for a run that collects `hour`, gives them to `run`, then stops and removes them.
+ * `under`: the folder s3rver's temporary folder is made in (default the system's temporary folder).
+ */
 export async function withServers<T>(
   standinOptions: StandinOptions,
   hour: number,
   run: (servers: BenchServers) => Promise<T>,
+  under: string = tmpdir(),
 ): Promise<T> {
   const standin = await startStandin(standinOptions);
-  const dir = mkdtempSync(join(tmpdir(), 'citrix-bench-'));
+  const dir = mkdtempSync(join(under, 'citrix-bench-'));
   const s3 = await startLocalS3(dir, BUCKET);
   const counter = await startS3Counter(s3.endpoint);
   try {

@@ -18,6 +18,10 @@ export interface TenantsRunResult extends ScheduledRun {
   readonly invocations: Record<TaskState, number>;
   /** Invocations that failed (and were retried or failed their state). */
   readonly failedInvocations: Record<TaskState, number>;
+  /** Successful invocations by state name ("Plan", "Plan (on time)", …). */
+  readonly succeededByState: Record<string, number>;
+  /** Per tenant id: the name of each Plan state that planned it, one per child execution it had. */
+  readonly plannedBy: Record<string, string[]>;
   /** Handler time by task state, each invocation rounded up to the millisecond as Lambda bills it. */
   readonly billedMs: Record<TaskState, number>;
   readonly events: Record<string, number>;
@@ -40,15 +44,32 @@ const zero = (): Record<TaskState, number> => ({
   Report: 0,
 });
 
+/** Per tenant id, the Plan states of its children. */
+function plannedBy(children: Map<string, { plan?: string; tenant?: string }>): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const { plan, tenant } of children.values()) {
+    if (plan && tenant) out[tenant] = [...(out[tenant] ?? []), plan];
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const { fleet, startTime } = scheduledFleet();
   const failedInvocations = zero();
   const billedMs = zero();
   const spans = new Map<string, { start: number; end: number }>();
+  const succeededByState: Record<string, number> = {};
+  /** Per child execution: the Plan state that planned its tenant, and the tenant (named by its later tasks). */
+  const children = new Map<string, { plan?: string; tenant?: string }>();
   const onInvocation = (call: Invocation) => {
     billedMs[call.state] += Math.ceil(call.endedMs - call.startedMs);
     if (call.failed) failedInvocations[call.state] += 1;
+    else succeededByState[call.stateName] = (succeededByState[call.stateName] ?? 0) + 1;
     const id = (call.event as { tenant?: { id?: string } | null }).tenant?.id;
+    const child = children.get(call.execution.name) ?? {};
+    if (call.state === 'Plan' && !call.failed) child.plan = call.stateName;
+    if (id !== undefined) child.tenant = id;
+    if (call.execution.type !== 'PARENT') children.set(call.execution.name, child);
     if (id === undefined) return;
     const span = spans.get(id) ?? { start: Number.POSITIVE_INFINITY, end: Number.NEGATIVE_INFINITY };
     // A Plan's event names its tenant by its index in the run's list; the page fetches carry the entry.
@@ -70,6 +91,8 @@ async function main(): Promise<void> {
     results: outcome.results ?? [],
     invocations: outcome.invocations,
     failedInvocations,
+    succeededByState,
+    plannedBy: plannedBy(children),
     billedMs,
     events: outcome.events ?? {},
     statesEntered: outcome.statesEntered ?? {},

@@ -42,16 +42,23 @@ import {
   s3Tiers,
   sum,
   TASK_STATES,
-  type TaskState,
   table,
 } from './cost.ts';
 import { rowsOnDisk, runChild, runIfMain } from './result.ts';
 import type { S3Requests } from './s3-counter.ts';
-import { BUCKET, ENTITIES, HOUR_MS, iso, PREFIX, stateBefore, WORK_PREFIX, withServers } from './servers.ts';
+import {
+  BUCKET,
+  ENTITIES,
+  HOUR_MS,
+  iso,
+  PREFIX,
+  putTenants,
+  standinTenant,
+  tenantIds,
+  withServers,
+} from './servers.ts';
 import type { TenantsRunResult } from './tenants-run.ts';
 
-const LIST_KEY = `${WORK_PREFIX}/tenants.json`;
-const stateKey = (id: string) => `${WORK_PREFIX}/tenants/${id}/state.json`;
 /** Step Functions' limit on one execution's history (inline Map iterations count in it). */
 const HISTORY_LIMIT = 25_000;
 const MAX_HOURS_PER_RUN = 24;
@@ -121,35 +128,21 @@ interface Setup {
 
 /** One scheduled run of `setup.tenants` tenants, each due exactly `setup.hour`, in a child process. */
 async function measure(label: string, concurrency: string, setup: Setup): Promise<TenantRun> {
-  const ids = Array.from({ length: setup.tenants }, (_, i) => `t${String(i + 1).padStart(2, '0')}`);
-  const secretEnv = (id: string) => `${id.toUpperCase()}_SECRET`;
+  const ids = tenantIds(setup.tenants);
   const standinOptions = {
     rowsPerHour: setup.rows,
     serverPageSize: setup.pageSize,
     latencyMs: setup.latencyMs,
-    tenants: ids.map((id, i) => ({
-      customerId: `${id}cust`,
-      clientId: `${id}-client`,
-      clientSecret: `${id}-secret`,
-      seed: i + 1,
-      latencyMs: setup.latencyMs,
-    })),
+    tenants: ids.map((id, i) => ({ ...standinTenant(id, i), latencyMs: setup.latencyMs })),
   };
   return withServers(standinOptions, setup.hour, async ({ standin, dir, store, counter, env }) => {
-    const list = ids.map((id) => ({
-      id,
-      customerId: `${id}cust`,
-      clientId: `${id}-client`,
-      clientSecretEnv: secretEnv(id),
-    }));
-    await store.put(LIST_KEY, JSON.stringify({ tenants: list }), 'application/json');
-    for (const id of ids) await store.put(stateKey(id), stateBefore(setup.hour), 'application/json');
+    const secrets = await putTenants(store, ids, setup.hour);
     counter.reset();
     const childEnv: Record<string, string> = {
       ...env,
       PAGE_SIZE: String(setup.pageSize),
       ...(concurrency === 'default' ? {} : { TENANT_CONCURRENCY: concurrency }),
-      ...Object.fromEntries(ids.map((id) => [secretEnv(id), `${id}-secret`])),
+      ...secrets,
     };
     const cpuBefore = process.cpuUsage();
     const child = await runChild<TenantsRunResult>('tenants-run.ts', childEnv, setup.heapMB);
@@ -210,12 +203,15 @@ async function measure(label: string, concurrency: string, setup: Setup): Promis
 
 /** What the handler invocations and the map iterations imply each state was entered, by state name. */
 function enteredFromInvocations(child: TenantsRunResult): ReturnType<typeof derivedEntered> {
-  const ok = (s: TaskState) => child.invocations[s] - child.failedInvocations[s];
-  const tenants: PlannedTenant[] = child.results.map((r) => ({
-    hours: (r.hours ?? []) as PlannedHour[],
-    entities: (r.entities ?? []) as string[],
-    failed: r.failure !== undefined,
-  }));
+  const ok = (name: string) => child.succeededByState[name] ?? 0;
+  const tenants: PlannedTenant[] = child.results.flatMap((r) =>
+    (child.plannedBy[r.tenant?.id ?? ''] ?? ['Plan']).map((plan) => ({
+      hours: (r.hours ?? []) as PlannedHour[],
+      entities: (r.entities ?? []) as string[],
+      failed: r.failure !== undefined,
+      plan,
+    })),
+  );
   return derivedEntered(ok, tenants, child.status === 'SUCCEEDED');
 }
 
@@ -364,7 +360,7 @@ export async function runTenantBench(options: TenantBenchOptions = {}): Promise<
     ['tenant-hours published', ...column((r) => String(r.tenantHours))],
     ['Citrix pages (of them empty)', ...column((r) => `${fmt(r.pages)} (${fmt(r.emptyPages)})`)],
     [
-      'Lambda invocations (Tenants/Plan/FetchPages/Commit/Report)',
+      `Lambda invocations (${TASK_STATES.join('/')})`,
       ...column((r) => TASK_STATES.map((s) => r.child.invocations[s]).join('/')),
     ],
     [
