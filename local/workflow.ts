@@ -280,7 +280,16 @@ export function splitAtDistributedMap(definition: StateMachineDefinition): {
     const runner = {
       ProcessorConfig: { Mode: 'INLINE' },
       StartAt: childExecution(map),
-      States: { [childExecution(map)]: { Type: 'Task', Resource: LOCAL_ARN('child-execution'), End: true } },
+      // A child runs as long as it runs (a Standard one for hours): aws-local-stepfunctions ends a Task with
+      // no TimeoutSeconds at 60 s (the ASL spec's default), so the runner's Task gets AWS's, 99,999,999 s.
+      States: {
+        [childExecution(map)]: {
+          Type: 'Task',
+          Resource: LOCAL_ARN('child-execution'),
+          TimeoutSeconds: 99_999_999,
+          End: true,
+        },
+      },
     };
     states[map] = { ...inline, ItemProcessor: runner };
     const type = config.ExecutionType === 'EXPRESS' ? 'EXPRESS' : 'STANDARD';

@@ -321,7 +321,7 @@ export class World {
       kill: kill.signal,
       ...(this.expressTimeoutMs ? { expressTimeoutMs: this.expressTimeoutMs } : {}),
       ...(this.accountConcurrency
-        ? { accountConcurrency: this.accountConcurrency, throttledRetryMs: 5 }
+        ? { accountConcurrency: this.accountConcurrency, throttledRetryMs: 200 }
         : {}),
       ...options,
       onInvocation: (invocation) => {
