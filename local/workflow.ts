@@ -229,6 +229,9 @@ function lambdaContext(name: string, timeoutMs: number): Context {
   } as Context;
 }
 
+/** The longest a runner's Task may wait for a child: the most a Node timer holds, in whole seconds. */
+const CHILD_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
 /** The runner's Task that starts one child execution of the Distributed Map `map` (it writes no history of its own). */
 const childExecution = (map: string) => `Child execution (${map})`;
 
@@ -281,12 +284,13 @@ export function splitAtDistributedMap(definition: StateMachineDefinition): {
       ProcessorConfig: { Mode: 'INLINE' },
       StartAt: childExecution(map),
       // A child runs as long as it runs (a Standard one for hours): aws-local-stepfunctions ends a Task with
-      // no TimeoutSeconds at 60 s (the ASL spec's default), so the runner's Task gets AWS's, 99,999,999 s.
+      // no TimeoutSeconds at 60 s (the ASL spec's default). AWS's own default, 99,999,999 s, would overflow
+      // Node's timers (at most 2^31 - 1 ms, which fire at once beyond it): 24 days, as good as unbounded.
       States: {
         [childExecution(map)]: {
           Type: 'Task',
           Resource: LOCAL_ARN('child-execution'),
-          TimeoutSeconds: 99_999_999,
+          TimeoutSeconds: CHILD_TIMEOUT_SECONDS,
           End: true,
         },
       },

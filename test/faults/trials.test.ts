@@ -313,7 +313,10 @@ describe(`exactly once through ${TRIALS} randomized fault trials`, () => {
     const problems: string[] = [];
     for (let n = 0; n < TRIALS; n++) {
       const started = Date.now();
-      problems.push(...(await trial(n)));
+      const found = await trial(n);
+      // Printed as they come: a run cut short still shows what went wrong.
+      if (found.length > 0) console.log(found.join('\n'));
+      problems.push(...found);
       if (process.env.FAULT_VERBOSE)
         console.log(
           `trial ${n} (${KINDS[n % KINDS.length]}, ${windowMinutesOf(n)}-minute windows): ${Date.now() - started} ms`,
