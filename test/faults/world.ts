@@ -320,9 +320,9 @@ export class World {
       retryIntervalMs: 1,
       kill: kill.signal,
       ...(this.expressTimeoutMs ? { expressTimeoutMs: this.expressTimeoutMs } : {}),
-      ...(this.accountConcurrency
-        ? { accountConcurrency: this.accountConcurrency, throttledRetryMs: 200 }
-        : {}),
+      // Throttled invocations retry about a second apart (the runner's default), long enough for the
+      // invocation that holds the one slot to end, as AWS's minutes-long throttling retrier is.
+      ...(this.accountConcurrency ? { accountConcurrency: this.accountConcurrency } : {}),
       ...options,
       onInvocation: (invocation) => {
         options.onInvocation?.(invocation);
