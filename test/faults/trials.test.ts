@@ -6,8 +6,7 @@
  * stand-in's data. Every other trial (the odd ones) runs with 5-minute windows (WINDOW_MINUTES=5), the
  * others with whole hours (60); both settle 15 minutes. About half the trials start on time, so that an
  * Express child collects them first (the others start behind: a Standard child), and a quarter close the
- * Express child's time box mid-window, which hands the tenant on to a Standard child of the same run; a
- * few (15 %) run with a Lambda concurrency of 1, which throttles.
+ * Express child's time box mid-window, which hands the tenant on to a Standard child of the same run.
  * FAULT_TRIALS (default 200) and FAULT_SEED (default: random, printed) replay a run.
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -138,12 +137,8 @@ async function trial(n: number): Promise<string[]> {
   // the rest start behind (a Standard child).
   const timeBox = rng.chance(0.25) ? { fetchSeconds: 1, latencyMs: 150 } : undefined;
   const onTime = timeBox !== undefined || rng.chance(0.4);
-  // Some (15 %) run on an account whose Lambda concurrency is 1: the hourly worlds' two entities at once are
-  // throttled (an Express child hands the tenant on; a Standard one retries).
-  const accountConcurrency = rng.chance(0.15) ? 1 : undefined;
   const world = await World.create({
     timeBox,
-    accountConcurrency,
     name: `trial-${RUN_TAG}-${n}`,
     tally,
     clock: Date.now() - rng.int(0, 20) * HOUR - rng.int(0, 59) * 60_000,
@@ -171,7 +166,6 @@ async function trial(n: number): Promise<string[]> {
     }
     if (onTime) world.fault('tenant on time (Express child first)');
     if (timeBox) world.fault('time box closing mid-window (EXPRESS_FETCH_SECONDS=1)');
-    if (accountConcurrency) world.fault('Lambda concurrency of 1 (throttling)');
     await world.setState(from, legacy);
     /** The windows to compare row by row at the end, besides [from, the state). */
     const ranges: Array<[number, number]> = [];
