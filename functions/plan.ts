@@ -3,8 +3,10 @@ import { sameDefinition } from './adapters/definition.ts';
 import { loggedFailure, taskHandler } from './adapters/events.ts';
 import { fromLambdaEnvironment, lambdaMiddlewares } from './adapters/lambda.ts';
 import { type Plan, plan } from './domain/collector.ts';
-import { type PlanEvent, planEventSchema, type Tenant } from './domain/schemas.ts';
+import { carryOnOf } from './domain/resume.ts';
+import { type CarryOn, type PlanEvent, planEventSchema, type Tenant } from './domain/schemas.ts';
 import { clearFailure, type Fleet, tenantOf } from './domain/tenants.ts';
+import { fetchDeadline } from './domain/time-box.ts';
 
 export type { PlanEvent };
 
@@ -12,17 +14,12 @@ export type { PlanEvent };
  * The Plan step's result: the tenant's plan, the tenant, which every later step of its windows carries, and
  * in an Express child the deadline its fetches end by (null in a Standard child).
  */
-export type TenantPlan = Plan & { readonly tenant: Tenant | null; readonly deadline: string | null };
-
-/**
- * When the fetches of an Express child started at `childStart` must stop: EXPRESS_FETCH_SECONDS after its
- * start, which leaves the rest of AWS's 5 minutes to the last write and the commit. Null without a start
- * (a Standard child), or with one that is not a time.
- */
-export function fetchDeadline(childStart: string | null | undefined, fetchSeconds: number): string | null {
-  const started = childStart ? Date.parse(childStart) : Number.NaN;
-  return Number.isNaN(started) ? null : new Date(started + fetchSeconds * 1000).toISOString();
-}
+export type TenantPlan = Plan & {
+  readonly tenant: Tenant | null;
+  readonly deadline: string | null;
+  /** In a Standard child: the first window, if an Express child of the run was cut on it, and what it kept. */
+  readonly carryOn: CarryOn | null;
+};
 
 /**
  * The Plan step: a tenant's due windows. Every tenant a redrive collects again begins here (a new child of
@@ -45,7 +42,9 @@ export const planHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareObj
     ).catch((err: unknown) => {
       throw loggedFailure(c.log, 'Plan', err, { execution: event.runId });
     });
-    return { ...planned, tenant, deadline: fetchDeadline(event.childStart, c.config.expressFetchSeconds) };
+    const deadline = fetchDeadline(event.childStart, c.config.expressFetchSeconds);
+    const carryOn = deadline === null ? await carryOnOf(c, event.runId, planned.hours[0]) : null;
+    return { ...planned, tenant, deadline, carryOn };
   });
 
 export const handler = planHandler(fromLambdaEnvironment, lambdaMiddlewares());

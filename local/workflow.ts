@@ -512,7 +512,6 @@ export async function runExecution(
   const startMs =
     options.startTime ?? ('collector' in collectors ? Date.now() : (collectors.now ?? Date.now)());
   const startTime = new Date(startMs).toISOString();
-  const began = Date.now();
   const { parent, children } = splitAtDistributedMap(options.definition ?? loadDefinition());
   const tasks = taskInvoker(fleet, options, startTime, redriveCount, parent, Object.values(children));
   const shared: Shared = {
@@ -528,8 +527,7 @@ export async function runExecution(
   const childSignal = options.kill
     ? AbortSignal.any([options.kill, stopChildren.signal])
     : stopChildren.signal;
-  const clock = () => new Date(startMs + Date.now() - began).toISOString();
-  const runner = childRunner(shared, executionName, childSignal, clock, options.expressTimeoutMs);
+  const runner = childRunner(shared, executionName, childSignal, options.expressTimeoutMs);
   const runners = Object.fromEntries(
     Object.entries(children).map(([map, child]) => [map, runner.run(child)]),
   );
@@ -566,7 +564,6 @@ function childRunner(
   shared: Shared,
   executionName: string,
   signal: AbortSignal,
-  clock: () => string,
   expressTimeoutMs = EXPRESS_LIMIT_SECONDS * 1000,
 ) {
   const standard: number[] = [];
@@ -584,7 +581,9 @@ function childRunner(
         Id: `arn:aws:states:us-east-1:000000000000:execution:local/${child.label}:${name}`,
         Name: name,
         Input: item,
-        StartTime: clock(),
+        // The child's own start, by the wall clock, as AWS gives it: an Express child's fetch deadline counts
+        // from it (functions/domain/time-box.ts). The run's simulated start comes in through ItemSelector.
+        StartTime: new Date().toISOString(),
         RedriveCount: 0,
       };
       const began = Date.now();

@@ -5,24 +5,31 @@ import { runTenants } from './tenant-list.ts';
 /**
  * After the Express children: the tenants that go on in Standard children, those found behind and those an
  * Express child handed on (its time box closed, or a step failed in a way a retry may cure, which the
- * Standard child's retries take up). Each handed-on tenant is logged with its reason, by id.
+ * Standard child's retries take up). The handed-on tenants are logged by id; why each was handed on is in
+ * the state machine's log group and its Express child's Lambda logs.
  */
 export async function handOn(fleet: Fleet, event: HandOnEvent): Promise<TenantsPlan> {
   const { handedOn, onTime: _, ...run } = event;
-  const handed = handedOn.filter((o) => o.handOn === true);
-  const refs: TenantRef[] = [...event.tenants];
-  for (const o of handed) if (!refs.includes(o.tenant ?? null)) refs.push(o.tenant ?? null);
-  if (handed.length > 0) {
-    const listed = handed.some((o) => typeof o.tenant === 'number')
-      ? await runTenants(fleet, event.runId).catch(() => [])
-      : [];
+  const handed = handedOn.flatMap((o) => (o.h === undefined ? [] : [o.h]));
+  const refs: TenantRef[] = [...new Set([...event.tenants, ...handed])];
+  if (handed.length > 0)
     fleet.log('tenants handed on to Standard children', {
       execution: event.runId,
-      tenants: handed.map((o) => ({
-        tenant: typeof o.tenant === 'number' ? (listed[o.tenant]?.id ?? o.tenant) : null,
-        reason: o.reason ?? null,
-      })),
+      tenants: await idsOf(fleet, event.runId, handed),
     });
-  }
   return { ...run, tenants: refs.sort((a, b) => (a ?? -1) - (b ?? -1)) };
+}
+
+/**
+ * The tenants' ids for the log line, from the run's list; their indexes when the list cannot be read (the
+ * log line is all that needs them, and the Standard children read the list themselves, failing on it).
+ */
+async function idsOf(
+  fleet: Fleet,
+  runId: string,
+  refs: readonly TenantRef[],
+): Promise<Array<string | number | null>> {
+  if (refs.every((r) => r === null)) return [...refs];
+  const listed = await runTenants(fleet, runId).catch(() => []);
+  return refs.map((r) => (r === null ? null : (listed[r]?.id ?? r)));
 }

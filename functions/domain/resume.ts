@@ -3,29 +3,18 @@ import type { Collector } from './collector.ts';
 import { StateCorrupt, TimeBoxClosed } from './errors.ts';
 import { stagingRunPrefix } from './keys.ts';
 import type { CommitTask } from './schemas.ts';
-import { continuationSchema, describeIssues } from './schemas.ts';
+import { type CarryOn, describeIssues, resumedEntitySchema } from './schemas.ts';
 import { describeWindow, type Window, windowOf } from './windows.ts';
 
 /**
  * What an Express child had fetched of a window when its time box closed, entity by entity: kept beside the
- * window's staged objects, for the Standard child of the same run that the tenant is handed on to. Its
- * fetches start from here instead of from the first page: an entity done is not fetched again, an entity
- * cut short resumes from its continuation, and the staged objects both count are the same objects.
+ * window's staged objects, for the Standard child of the same run that the tenant is handed on to. That
+ * child's Plan reads it (carryOnOf), and the fetches of the window start from it instead of from the first
+ * page: an entity done is not fetched again, an entity cut short resumes from its continuation, and the
+ * staged objects both count are the same objects.
  */
-const resumeSchema = z.object({
-  entities: z.record(
-    z.string(),
-    z.object({
-      done: z.boolean(),
-      objects: z.number().int().nonnegative(),
-      rows: z.number().int().nonnegative(),
-      bytes: z.number().int().nonnegative(),
-      continuation: continuationSchema.nullable(),
-    }),
-  ),
-});
+const resumeSchema = z.object({ entities: z.record(z.string(), resumedEntitySchema) });
 export type Resume = z.infer<typeof resumeSchema>;
-export type ResumedEntity = Resume['entities'][string];
 
 /** Beside the run's staged objects of the window, and removed with them once the window is published. */
 export const resumeKey = (c: Collector, runId: string, window: Window) =>
@@ -36,14 +25,18 @@ export async function keepResume(c: Collector, runId: string, window: Window, re
   await c.work.put(resumeKey(c, runId, window), JSON.stringify(resume), 'application/json');
 }
 
-/** What an Express child of this run kept of `entity` in `window`, or null when none was handed on. */
-export async function resumedEntity(
+/**
+ * What an Express child of this run kept of the window the run's plan starts with, for a Standard child to
+ * carry on from; null when none was kept (the tenant was behind, or its Express child finished the window).
+ * Only the first window can have one: the Express child committed every window before it.
+ */
+export async function carryOnOf(
   c: Collector,
   runId: string,
-  window: Window,
-  entity: string,
-): Promise<ResumedEntity | null> {
-  const key = resumeKey(c, runId, window);
+  first: { readonly hour: string; readonly end: string } | undefined,
+): Promise<CarryOn | null> {
+  if (!first) return null;
+  const key = resumeKey(c, runId, windowOf(first.hour, first.end, 'The first planned window'));
   const found = await c.work.get(key);
   if (!found) return null;
   let json: unknown;
@@ -58,7 +51,7 @@ export async function resumedEntity(
       `The resume record s3://${c.work.bucket}/${key} cannot be read (${json === undefined ? 'not valid JSON' : describeIssues(parsed.error)}). Delete it: the window is then fetched again from its first page, and nothing is published twice.`,
     );
   }
-  return parsed.data.entities[entity] ?? null;
+  return { window: first.hour, entities: parsed.data.entities };
 }
 
 /**

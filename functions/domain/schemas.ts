@@ -172,6 +172,28 @@ export const continuationSchema = z.union([
 ]);
 export type Continuation = z.infer<typeof continuationSchema>;
 
+/**
+ * What an Express child had fetched of one entity of a window when its time box closed (resume.ts): done
+ * (its staged objects stand), or its continuation.
+ */
+export const resumedEntitySchema = z.object({
+  done: z.boolean(),
+  objects: count,
+  rows: count,
+  bytes: count,
+  continuation: continuationSchema.nullable(),
+});
+
+/**
+ * A Standard child's window to carry on from what an Express child of the run kept: the window's start,
+ * and each entity's state there. Its Plan reads it once; the fetches of that window start from it.
+ */
+export const carryOnSchema = z.object({
+  window: z.string(),
+  entities: z.record(z.string(), resumedEntitySchema),
+});
+export type CarryOn = z.infer<typeof carryOnSchema>;
+
 /** The FetchPages Task's event: one entity-hour of one run, and where to go on from. */
 export const fetchTaskSchema = z.object({
   tenant: taskTenant,
@@ -186,6 +208,8 @@ export const fetchTaskSchema = z.object({
    * at once with `timeBoxClosed`. Absent or null in a Standard child.
    */
   deadline: z.string().nullish(),
+  /** In a Standard child: the window an Express child of the run was cut on, and what it kept (Plan's). */
+  carryOn: carryOnSchema.nullish(),
 });
 /** The tenant is the handler's business (it picks the collector); the domain works on one tenant's collector. */
 type TenantOptional<T extends { tenant: unknown }> = Omit<T, 'tenant'> & { tenant?: T['tenant'] };
@@ -214,14 +238,11 @@ export const commitTaskSchema = z.object({
 export type CommitTask = TenantOptional<z.infer<typeof commitTaskSchema>>;
 
 /**
- * What one Express child of the map over on-time tenants returns: nothing when it collected or recorded its
- * failure, or the tenant it hands on to a Standard child, and why (the error its Parallel caught).
+ * What one Express child of the map over on-time tenants returns: `{}` when it collected or recorded its
+ * failure, or `{"h": i}`, the tenant it hands on to a Standard child (its index, or null for the
+ * environment's one tenant). Kept this small because the map's output holds one per tenant.
  */
-const expressOutcome = z.looseObject({
-  handOn: z.literal(true).optional(),
-  tenant: z.number().int().nonnegative().nullish(),
-  reason: z.string().nullish(),
-});
+const expressOutcome = z.looseObject({ h: z.number().int().nonnegative().nullable().optional() });
 
 /** The Hand on Task's event: the run's state after the Express children, and what each returned. */
 export const handOnEventSchema = z.looseObject({

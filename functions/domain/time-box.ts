@@ -1,6 +1,14 @@
 import { type Collector, type FetchResult, type FetchTask, fetchPages } from './collector.ts';
-import { resumedEntity } from './resume.ts';
-import { windowOf } from './windows.ts';
+
+/**
+ * When the fetches of an Express child started at `childStart` must stop: `fetchSeconds`
+ * (EXPRESS_FETCH_SECONDS) after its start, which leaves the rest of AWS's 5 minutes to the last write and
+ * the commit. Null without a start (a Standard child), or with one that is not a time.
+ */
+export function fetchDeadline(childStart: string | null | undefined, fetchSeconds: number): string | null {
+  const started = childStart ? Date.parse(childStart) : Number.NaN;
+  return Number.isNaN(started) ? null : new Date(started + fetchSeconds * 1000).toISOString();
+}
 
 /**
  * An Express child's fetch deadline has passed: nothing more is fetched, and what was staged stays staged.
@@ -26,14 +34,12 @@ function closed(c: Collector, task: FetchTask): FetchResult {
 
 /**
  * The entity-window's first task in a Standard child, carried on from what an Express child of the same run
- * kept when its time box closed (resume.ts): done already (its staged objects stand), or resumed from its
- * continuation. Null when there is nothing to carry on from.
+ * kept when its time box closed (the plan's `carryOn`): done already (its staged objects stand), or resumed
+ * from its continuation. Null when there is nothing to carry on from.
  */
-async function carriedOn(c: Collector, task: FetchTask): Promise<FetchResult | FetchTask | null> {
-  if (task.continuation !== null || task.deadline) return null;
-  const window = windowOf(task.hour, task.end, 'The task window');
-  const kept = await resumedEntity(c, task.runId, window, task.entity);
-  if (!kept) return null;
+function carriedOn(c: Collector, task: FetchTask): FetchResult | FetchTask | null {
+  const kept = task.carryOn?.window === task.hour ? task.carryOn.entities[task.entity] : undefined;
+  if (!kept || task.continuation !== null || task.deadline) return null;
   c.log('carrying on from the Express child', {
     execution: task.runId,
     hour: task.hour,
@@ -59,7 +65,7 @@ export async function fetchWithinTimeBox(
 ): Promise<FetchResult> {
   const timeBox = task.deadline ? Date.parse(task.deadline) : Number.NaN;
   if (timeBox <= Date.now()) return closed(c, task);
-  const carried = await carriedOn(c, task);
+  const carried = carriedOn(c, task);
   if (carried && 'done' in carried) return carried;
   const deadline = Math.min(
     Date.now() + budgetMs,

@@ -16,7 +16,12 @@ import { silentTelemetry } from '../../functions/adapters/telemetry.ts';
 import type { Collector } from '../../functions/domain/collector.ts';
 import type { ObjectStore } from '../../functions/domain/ports.ts';
 import { type Standin, startStandin } from '../../local/citrix-standin/index.ts';
-import { type ExecutionOutcome, type RunOptions, runExecution } from '../../local/workflow.ts';
+import {
+  type ExecutionOutcome,
+  type Invocation,
+  type RunOptions,
+  runExecution,
+} from '../../local/workflow.ts';
 
 import { HOUR, iso, MINUTE, minute, SETTLE_MINUTES } from '../fixtures/time.ts';
 
@@ -81,8 +86,11 @@ export interface Tally {
   stateBackwards: number;
   /** Child executions of each kind the executions started (a tenant on time: Express; behind: Standard). */
   children: { express: number; standard: number };
-  /** Tenants an Express child handed on to a Standard child of the same run, by the error that made it. */
-  handedOn: Record<string, number>;
+  /**
+   * Tenants an Express child handed on to a Standard child of the same run: `all` of them, and `timeBox`,
+   * those whose time box closed mid-window (their Commit kept what was fetched and raised TimeBoxClosed).
+   */
+  handedOn: { all: number; timeBox: number };
 }
 
 export function newTally(): Tally {
@@ -98,7 +106,7 @@ export function newTally(): Tally {
     keysRewritten: 0,
     stateBackwards: 0,
     children: { express: 0, standard: 0 },
-    handedOn: {},
+    handedOn: { all: 0, timeBox: 0 },
   };
 }
 
@@ -326,7 +334,7 @@ export class World {
       ...options,
       onInvocation: (invocation) => {
         options.onInvocation?.(invocation);
-        this.tallyHandedOn(invocation.state, invocation.event);
+        this.tallyHandedOn(invocation);
       },
     });
     if (outcome.lambda.throttles > 0)
@@ -339,14 +347,15 @@ export class World {
     return outcome;
   }
 
-  /** The reasons the HandOn step was given for each tenant an Express child handed on. */
-  private tallyHandedOn(state: string, event: unknown): void {
-    if (state !== 'HandOn') return;
-    const { handedOn = [] } = event as { handedOn?: Array<{ handOn?: boolean; reason?: string }> };
-    for (const o of handedOn.filter((x) => x.handOn)) {
-      const reason = o.reason ?? 'unknown';
-      this.tally.handedOn[reason] = (this.tally.handedOn[reason] ?? 0) + 1;
+  /** Counts the tenants the HandOn step was given, and the Express commits a closed time box stopped. */
+  private tallyHandedOn({ state, stateName, event, failed }: Invocation): void {
+    if (state === 'HandOn') {
+      const { handedOn = [] } = event as { handedOn?: Array<{ h?: number | null }> };
+      this.tally.handedOn.all += handedOn.filter((o) => o.h !== undefined).length;
     }
+    const { fetched = [] } = event as { fetched?: Array<{ timeBoxClosed?: boolean }> };
+    if (stateName === 'Commit (on time)' && failed && fetched.some((f) => f.timeBoxClosed))
+      this.tally.handedOn.timeBox += 1;
   }
 
   /** The feed: ingests every published object it has not seen (or that changed), then maybe deletes it. */

@@ -256,7 +256,16 @@ describe('three tenants, each collected by the kind of child its lateness calls 
     w.citrix.gamma.failEntity('Sessions', 503);
     const invocations: Invocation[] = [];
 
+    const started = Date.now();
     const failed = await w.run({ executionName: 'mixed', onInvocation: (i) => void invocations.push(i) });
+    // An Express child's deadline counts from its own start by the wall clock ($$.Execution.StartTime in
+    // the child, as AWS gives it), not from the run's start, which the plans are made at.
+    const starts = invocations
+      .filter((i) => i.stateName === 'Plan (on time)')
+      .map((i) => Date.parse((i.event as { childStart: string }).childStart));
+    expect(starts).toHaveLength(2);
+    for (const s of starts) expect(s).toBeGreaterThanOrEqual(started - 1000);
+    for (const s of starts) expect(s).toBeLessThanOrEqual(Date.now());
 
     expect(failed.status).toBe('FAILED');
     expect(failed.error).toBe('TenantsFailed');
@@ -307,11 +316,15 @@ describe('three tenants, each collected by the kind of child its lateness calls 
 
     expect(outcome.status, outcome.cause).toBe('SUCCEEDED');
     const handOn = invocations.find((i) => i.state === 'HandOn')?.event as {
-      handedOn: Array<{ handOn?: boolean; tenant?: number; reason?: string }>;
+      handedOn: Array<{ h?: number | null }>;
     };
-    expect(handOn.handedOn.filter((o) => o.handOn)).toEqual([
-      { handOn: true, tenant: 0, reason: 'TimeBoxClosed' },
-    ]);
+    // alpha (index 0) alone was handed on, by its Commit: the time box had closed on its window.
+    expect(handOn.handedOn.filter((o) => o.h !== undefined)).toEqual([{ h: 0 }]);
+    const cut = invocations.filter((i) => i.stateName === 'Commit (on time)' && i.failed);
+    expect(cut.map((i) => tenantIdOf(i.event))).toEqual(['alpha']);
+    expect(await w.e.store.list('collector-work/citrix_monitor/staging/')).toEqual(
+      expect.arrayContaining([expect.stringMatching(/resume\.json$/)]),
+    );
     expect(plansBy(invocations, 'alpha')).toEqual(['EXPRESS', 'STANDARD']);
     expect(outcome.express.longestMs).toBeLessThan(10_000);
     // The Standard child carried on from what the Express child kept: no page of alpha's window was asked

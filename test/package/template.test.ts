@@ -744,6 +744,12 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
       Mode: 'DISTRIBUTED',
       ExecutionType: 'STANDARD',
     });
+    // A child's $$.Execution is its own: the Express child reads its own start there (its fetch deadline
+    // counts from it), and nothing else; the Standard child reads none of it.
+    const express = JSON.stringify(states['Collect on time'].ItemProcessor);
+    expect(express.match(/\$\$\.Execution[.\w]*/g)).toEqual(['$$.Execution.StartTime']);
+    expect(express).toContain('"childStart.$":"$$.Execution.StartTime"');
+    expect(JSON.stringify(states['Collect tenants'].ItemProcessor)).not.toContain('$$.Execution');
     // Express children keep no history: their failures go to the state machine's log group, at ERROR, with
     // no state's input or output (rows, tokens) in it.
     const logging = stateMachine().Properties.LoggingConfiguration;
@@ -902,17 +908,19 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
     // A listed tenant stages under staging/tenants/<id>/, so the one staging rule expires it too.
     const staging = [`${WORK}/staging/*`];
     expect(s3Grants(byDefault.Resources.PlanRole)).toEqual([
-      { effect: 'Allow', actions: ['s3:GetObject'], resources: [...state, `${WORK}/runs/*/tenants.json`] },
+      {
+        effect: 'Allow',
+        actions: ['s3:GetObject'],
+        resources: [...state, `${WORK}/runs/*/tenants.json`, `${WORK}/staging/*/resume.json`],
+      },
       { effect: 'Allow', actions: ['s3:DeleteObject'], resources: [`${WORK}/runs/*/failed/*`] },
       listing('collector-work/citrix_monitor'),
     ]);
-    // What an Express child kept when its time box closed: Commit writes it, fetchPage reads it (and
-    // lists the staging prefix, so that a missing one is a 404).
+    // What an Express child kept when its time box closed: Commit writes it, Plan reads it (its listing
+    // of the work prefix makes a missing one a 404).
     const resume = [`${WORK}/staging/*/resume.json`];
     expect(s3Grants(byDefault.Resources.FetchPageRole)).toEqual([
       { effect: 'Allow', actions: ['s3:PutObject'], resources: staging },
-      { effect: 'Allow', actions: ['s3:GetObject'], resources: resume },
-      listing('collector-work/citrix_monitor/staging'),
     ]);
     expect(s3Grants(byDefault.Resources.CommitRole)).toEqual([
       { effect: 'Allow', actions: ['s3:GetObject', 's3:PutObject'], resources: state },

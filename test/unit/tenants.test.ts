@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fleetFromEnv } from '../../functions/adapters/lambda.ts';
 import { type Collector, plan } from '../../functions/domain/collector.ts';
 import { tenantConfig } from '../../functions/domain/config.ts';
 import { BadConfiguration, StateCorrupt, TenantsFailed } from '../../functions/domain/errors.ts';
+import { handOn } from '../../functions/domain/hand-on.ts';
 import type { Tenant } from '../../functions/domain/schemas.ts';
 import {
   type CollectedState,
@@ -17,7 +19,16 @@ import {
   runTenantsKey,
   tenantOf,
 } from '../../functions/domain/tenants.ts';
+import { ASL_JSON_PATH } from '../../statemachine/collector.asl.ts';
 import { MemoryStore } from '../fixtures/memory-store.ts';
+
+/** As much of the deployed ASL file as the hand-on test reads. */
+interface DeployedAsl {
+  States: Record<
+    string,
+    { ItemProcessor?: { States: Record<string, { Parameters?: Record<string, unknown> }> } } | undefined
+  >;
+}
 
 type Env = Record<string, string | undefined>;
 
@@ -238,18 +249,46 @@ describe('planning the tenants', () => {
     );
   });
 
-  it('plans 5,000 tenants with no ceiling, in a state far below the 256 KiB Step Functions allows', async () => {
+  /** A tenant list of 5,000 tenants, customer-00000 to customer-04999, and its fleet. */
+  async function fiveThousandTenants() {
     const many = Array.from({ length: 5000 }, (_, i) => ({
       ...ACME,
       id: `customer-${String(i).padStart(5, '0')}`,
     }));
-    const { fleet } = await fleetWith({ tenants: many });
+    return { many, ...(await fleetWith({ tenants: many })) };
+  }
+
+  it('plans 5,000 tenants with no ceiling, in a state far below the 256 KiB Step Functions allows', async () => {
+    const { fleet } = await fiveThousandTenants();
 
     const planned = await planTenants(fleet, {}, 'hourly-2026-12-05T10-20-00');
 
-    expect(planned.tenants).toHaveLength(5000);
+    expect([...(planned.onTime ?? []), ...planned.tenants]).toHaveLength(5000);
     expect(Buffer.byteLength(JSON.stringify(planned))).toBeLessThan(32 * 1024);
     expect(await tenantOf(fleet, planned.runId, 4999)).toMatchObject({ id: 'customer-04999' });
+  });
+
+  it('hands on 5,000 tenants, every one an Express child handed on, in states far below 256 KiB', async () => {
+    const { many, fleet } = await fiveThousandTenants();
+    const planned = await planTenants(fleet, {}, 'hourly-2026-12-05T10-20-00');
+    // Each Express child's output when it hands its tenant on, as the deployed ASL's Pass state makes it.
+    const asl: DeployedAsl = JSON.parse(readFileSync(ASL_JSON_PATH, 'utf8'));
+    const parameters =
+      asl.States['Collect on time']?.ItemProcessor?.States['Hand on (on time)']?.Parameters ?? {};
+    const output = (tenant: number) =>
+      Object.fromEntries(
+        Object.entries(parameters).map(([k, v]) =>
+          k.endsWith('.$') ? [k.slice(0, -2), v === '$.tenant' ? tenant : `unknown path ${v}`] : [k, v],
+        ),
+      );
+    const event = { ...planned, tenants: [], handedOn: many.map((_, i) => output(i)) };
+
+    const after = await handOn(fleet, event);
+
+    // The Express map's output is the HandOn step's input: 5,000 children's outputs, 60 KB.
+    expect(Buffer.byteLength(JSON.stringify(event))).toBeLessThan(100 * 1024);
+    expect(after.tenants).toEqual(many.map((_, i) => i));
+    expect(Buffer.byteLength(JSON.stringify(after))).toBeLessThan(32 * 1024);
   });
 
   it('plans every due hour up to MAX_HOURS_PER_RUN (an older state machine may still pass a lower budget)', async () => {
