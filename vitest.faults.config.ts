@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-/** `npm run test:faults`: the exactly-once suite on Ceph RGW (started by local/ceph/with-rgw.sh). */
+/** `npm run test:faults`: the exactly-once suite on Ceph RGW (started by packages/testkit/ceph/with-rgw.sh). */
 export default defineConfig({
   test: {
     include: ['test/faults/**/*.test.ts'],

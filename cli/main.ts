@@ -166,7 +166,7 @@ or a --tenant that is not in the tenant list; 3 an AWS API call failed.
 `,
   run: `Usage: citrix-monitor run [--hour HOUR] [--verbose] [--json]
 
-Runs the collector on this machine, exactly as npm run collect (local/collect.ts): without --hour the
+Runs the collector on this machine, exactly as npm run collect (packages/local-run/src/collect.ts): without --hour the
 due windows (WINDOW_MINUTES) after the state, as the schedule does; with --hour the due windows of that
 one hour not yet published. Configured by the environment (docs/operating.md, "Running against a real
 or compatible API from your machine").
@@ -451,10 +451,10 @@ async function redrive(ctx: Context): Promise<number> {
 }
 
 /** The local run, started in a child process only by `run`: other commands never load it. */
-const LOCAL_RUN = fileURLToPath(new URL('../local/collect.ts', import.meta.url));
+const LOCAL_RUN = fileURLToPath(new URL('../packages/local-run/src/collect.ts', import.meta.url));
 
 /**
- * Whether the local runner can start here: local/collect.ts runs the state machine with
+ * Whether the local runner can start here: packages/local-run/src/collect.ts runs the state machine with
  * aws-local-stepfunctions, a dev dependency, so an install with --omit=dev cannot.
  */
 function localRunnerInstalled(): boolean {

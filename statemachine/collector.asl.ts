@@ -575,5 +575,5 @@ export const definition: typeof unrevised = JSON.parse(JSON.stringify(unrevised)
   key === REVISION_FIELD ? DEFINITION_REVISION : value,
 );
 
-/** The generated file, which serverless.yml and local/workflow.ts read. */
+/** The generated file, which serverless.yml and packages/testkit/src/workflow.ts read. */
 export const ASL_JSON_PATH = new URL('./collector.asl.json', import.meta.url);

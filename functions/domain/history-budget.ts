@@ -7,7 +7,7 @@
  * quota in a clean run, and leaves the other half to retries (3 events each) and page continuations (7
  * each). A tenant further behind carries on in the next scheduled run, from its state.
  *
- * The events per state are the ASL's (statemachine/collector.asl.json, as local/history.ts counts them);
+ * The events per state are the ASL's (statemachine/collector.asl.json, as packages/testkit/src/history.ts counts them);
  * test/unit/history-budget.test.ts checks these figures against that count of the real definition.
  */
 

@@ -9,7 +9,7 @@
  * variable the code reads that the template does not set) fails here instead of in AWS.
  *
  * Real: the bundles, the template, the ASL, s3rver (S3), the Citrix Monitor stand-in over https
- * (local/citrix-standin, with a throwaway self-signed certificate that the functions trust through
+ * (packages/testkit/src/citrix-standin, with a throwaway self-signed certificate that the functions trust through
  * NODE_EXTRA_CA_CERTS). Stand-in of our own: Secrets Manager (test/artifact/secrets-manager.ts), a
  * control-plane API with no local implementation; it answers `GetSecretValue` only. Because
  * `AWS_LAMBDA_FUNCTION_NAME` is set, the configuration runs in AWS mode: the client secret comes from
@@ -18,17 +18,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Certificate, selfSignedCertificate } from '@citrix-monitor/testkit/certificate';
+import { type Standin, startStandin } from '@citrix-monitor/testkit/citrix-standin';
+import { type LocalS3, startLocalS3 } from '@citrix-monitor/testkit/s3';
 import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { s3ClientFromEnv, s3Store } from '../../functions/adapters/s3-store.ts';
 import { loadLayout } from '../../functions/domain/config.ts';
 import type { ObjectStore } from '../../functions/domain/ports.ts';
 import { newestDueEnd } from '../../functions/domain/windows.ts';
-import { type Standin, startStandin } from '../../local/citrix-standin/index.ts';
-import { type LocalS3, startLocalS3 } from '../../local/s3.ts';
 import { NOW } from '../fixtures/time.ts';
 import { HOUR, iso, pastHour, rowKey, rowsOf } from '../integration/harness.ts';
-import { type Certificate, selfSignedCertificate } from '../standin/certificate.ts';
 import { UNSET_IN_AWS } from './environment.ts';
 import { CREDENTIALS, type RunningLambda, runtimeEnvironment, startLambda } from './lambdas.ts';
 import { type SecretsManagerStandin, startSecretsManager } from './secrets-manager.ts';
@@ -184,7 +184,7 @@ async function execute(input: { hour?: string }, name: string, startTime = Date.
       state,
       async (event: JSONValue): Promise<JSONValue> => {
         // aws-local-stepfunctions gives $$.Execution.StartTime its own clock: the Tenants step gets the
-        // execution's start time here, as local/workflow.ts gives it.
+        // execution's start time here, as packages/testkit/src/workflow.ts gives it.
         const sent =
           state === 'Tenants'
             ? { ...(event as object), startTime: new Date(startTime).toISOString() }

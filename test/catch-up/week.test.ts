@@ -2,18 +2,18 @@
  * A tenant a week behind, at the settings docs/configuration.md allows at their largest (MAX_HOURS_PER_RUN=168) and
  * its shortest windows: successive scheduled runs of the real ASL, with the real handlers, the Citrix
  * stand-in over HTTP and a real S3 server (s3rver), under the quotas the local runner enforces as AWS does
- * (local/aws-limits.ts: 25,000 history events per child, 256 KiB per state). Each run takes on what its
+ * (packages/testkit/src/aws-limits.ts: 25,000 history events per child, 256 KiB per state). Each run takes on what its
  * child's history holds (functions/domain/history-budget.ts); the next carries on, with no manual step,
  * until the tenant is current. Nothing is mocked here. About four minutes on two cores: `npm run
  * test:catch-up` runs it (and .ci/run), apart from `npm test`.
  */
+import { runsToCatchUp } from '@citrix-monitor/bench/catch-up-runs';
+import { HISTORY_EVENTS_LIMIT, PAYLOAD_LIMIT_BYTES } from '@citrix-monitor/testkit/aws-limits';
+import { runExecution } from '@citrix-monitor/testkit/workflow';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Collector } from '../../functions/domain/collector.ts';
 import { windowsPerRun } from '../../functions/domain/history-budget.ts';
 import { newestDueEnd } from '../../functions/domain/windows.ts';
-import { HISTORY_EVENTS_LIMIT, PAYLOAD_LIMIT_BYTES } from '../../local/aws-limits.ts';
-import { runsToCatchUp } from '../../local/bench/catch-up-runs.ts';
-import { runExecution } from '../../local/workflow.ts';
 import { NOW } from '../fixtures/time.ts';
 import { HOUR, iso, rowKey, startEnvironment, type TestEnvironment } from '../integration/harness.ts';
 

@@ -111,7 +111,7 @@ describe('the citrix-monitor bin, run by Node 24 without tsx and without dev dep
   });
 
   it('is a real check: the local run, which needs aws-local-stepfunctions, does not start under it', async () => {
-    const seen = await node(WITHOUT_DEV, 'local/collect.ts', ['--help']);
+    const seen = await node(WITHOUT_DEV, 'packages/local-run/src/collect.ts', ['--help']);
 
     expect(seen.code).not.toBe(0);
     expect(seen.stderr).toContain("Cannot find package 'aws-local-stepfunctions'");

@@ -62,8 +62,8 @@ function nodeArgs(words: readonly string[]): string[] {
   const after = (n: number) => (words[n] === '--' ? words.slice(n + 1) : words.slice(n));
   const [first, second, third] = words;
   if (first === 'npm' && second === 'run' && third === 'collect')
-    return ['local/collect.ts', '--retry-interval-ms', '0', ...after(3)];
-  if (first === 'npm' && second === 'start') return ['local/start.ts', ...after(2)];
+    return ['packages/local-run/src/collect.ts', '--retry-interval-ms', '0', ...after(3)];
+  if (first === 'npm' && second === 'start') return ['packages/local-run/src/start.ts', ...after(2)];
   if (first === 'citrix-monitor') return ['cli/bin.ts', ...words.slice(1)];
   throw new Error(`The exit-code table has a command this test cannot run: ${words.join(' ')}`);
 }

@@ -92,9 +92,17 @@ describe('help', () => {
 
 describe('help of the local commands', () => {
   it.each([
-    ['npm start', 'local/start.ts', /^Usage: npm start \[-- --tenants N\] \[--window M\]\n/],
-    ['npm run collect', 'local/collect.ts', /^Usage: npm run collect -- \[--hour YYYY-MM-DDTHH:00:00Z\]/],
-    ['npm run standin', 'local/citrix-standin/main.ts', /^Usage: npm run standin -- \[--port N\]/],
+    ['npm start', 'packages/local-run/src/start.ts', /^Usage: npm start \[-- --tenants N\] \[--window M\]\n/],
+    [
+      'npm run collect',
+      'packages/local-run/src/collect.ts',
+      /^Usage: npm run collect -- \[--hour YYYY-MM-DDTHH:00:00Z\]/,
+    ],
+    [
+      'npm run standin',
+      'packages/testkit/src/citrix-standin/main.ts',
+      /^Usage: npm run standin -- \[--port N\]/,
+    ],
   ])('%s -- --help prints its usage and exits 0, with no configuration', async (_, file, usage) => {
     for (const flag of ['--help', '-h']) {
       const seen = await runNode([file, flag], { env: { PATH: process.env.PATH ?? '' } });
@@ -105,16 +113,21 @@ describe('help of the local commands', () => {
   });
 
   it.each([
-    ['npm start', 'local/start.ts', "UsageError: Unknown option '--tenant'", 'See npm start -- --help.'],
+    [
+      'npm start',
+      'packages/local-run/src/start.ts',
+      "UsageError: Unknown option '--tenant'",
+      'See npm start -- --help.',
+    ],
     [
       'npm run collect',
-      'local/collect.ts',
+      'packages/local-run/src/collect.ts',
       "UsageError: Unknown option '--tenant'",
       'See npm run collect -- --help.',
     ],
     [
       'npm run standin',
-      'local/citrix-standin/main.ts',
+      'packages/testkit/src/citrix-standin/main.ts',
       "UsageError: Unknown option '--tenant'",
       'See npm run standin -- --help.',
     ],

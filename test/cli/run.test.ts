@@ -1,5 +1,5 @@
 /**
- * `citrix-monitor run`: the local run (local/collect.ts) in a child process, its exit code passed
+ * `citrix-monitor run`: the local run (packages/local-run/src/collect.ts) in a child process, its exit code passed
  * through. Only refusals are exercised here, which need no network at all; the local run itself is
  * covered by the integration tests. The Step Functions API is mocked with aws-sdk-client-mock (world.ts)
  * as in every CLI test, though `run` never calls it.

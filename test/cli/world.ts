@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { type LocalS3, startLocalS3 } from '@citrix-monitor/testkit/s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { type CliIo, runCli } from '../../cli/main.ts';
 import { s3ClientFromEnv, s3Store } from '../../functions/adapters/s3-store.ts';
@@ -18,7 +19,6 @@ import { parseHour } from '../../functions/domain/hours.ts';
 import { commitKey } from '../../functions/domain/keys.ts';
 import type { CommitRecord } from '../../functions/domain/publish.ts';
 import { formatMinute, parseMinute } from '../../functions/domain/windows.ts';
-import { type LocalS3, startLocalS3 } from '../../local/s3.ts';
 
 export const BUCKET = 'cli-test';
 export const REGION = 'us-east-1';

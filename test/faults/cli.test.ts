@@ -17,11 +17,11 @@ import {
   PutBucketVersioningCommand,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
+import { type Standin, startStandin } from '@citrix-monitor/testkit/citrix-standin';
 import { afterEach, describe, expect, it } from 'vitest';
 import { s3ClientFromEnv } from '../../functions/adapters/s3-store.ts';
 import { commitKey } from '../../functions/domain/keys.ts';
 import type { CommitRecord } from '../../functions/domain/publish.ts';
-import { type Standin, startStandin } from '../../local/citrix-standin/index.ts';
 import { newestDueHour } from '../fixtures/time.ts';
 import { HOUR, iso, minute, rgwEnv, STATE_KEY } from './world.ts';
 
@@ -146,7 +146,7 @@ function collect(
   args: string[] = [],
 ): { child: ChildProcess; done: Promise<{ code: number | null; signal: string | null; out: string }> } {
   // Node runs the TypeScript itself (type stripping), as `citrix-monitor run` does: no tsx.
-  const child = spawn(process.execPath, ['local/collect.ts', ...args], {
+  const child = spawn(process.execPath, ['packages/local-run/src/collect.ts', ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

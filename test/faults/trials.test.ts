@@ -9,8 +9,8 @@
  * Express child's time box mid-window, which hands the tenant on to a Standard child of the same run.
  * FAULT_TRIALS (default 200) and FAULT_SEED (default: random, printed) replay a run.
  */
+import type { ExecutionOutcome } from '@citrix-monitor/testkit/workflow';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ExecutionOutcome } from '../../local/workflow.ts';
 import { HOUR, iso, minute, newTally, World } from './world.ts';
 
 const TRIALS = Number(process.env.FAULT_TRIALS ?? 200);

@@ -10,18 +10,18 @@ import {
   PutBucketVersioningCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { collectorFromEnv } from '../../functions/adapters/lambda.ts';
-import { s3ClientFromEnv, s3Store } from '../../functions/adapters/s3-store.ts';
-import { silentTelemetry } from '../../functions/adapters/telemetry.ts';
-import type { Collector } from '../../functions/domain/collector.ts';
-import type { ObjectStore } from '../../functions/domain/ports.ts';
-import { type Standin, startStandin } from '../../local/citrix-standin/index.ts';
+import { type Standin, startStandin } from '@citrix-monitor/testkit/citrix-standin';
 import {
   type ExecutionOutcome,
   type Invocation,
   type RunOptions,
   runExecution,
-} from '../../local/workflow.ts';
+} from '@citrix-monitor/testkit/workflow';
+import { collectorFromEnv } from '../../functions/adapters/lambda.ts';
+import { s3ClientFromEnv, s3Store } from '../../functions/adapters/s3-store.ts';
+import { silentTelemetry } from '../../functions/adapters/telemetry.ts';
+import type { Collector } from '../../functions/domain/collector.ts';
+import type { ObjectStore } from '../../functions/domain/ports.ts';
 
 import { HOUR, iso, MINUTE, minute, SETTLE_MINUTES } from '../fixtures/time.ts';
 
@@ -42,12 +42,12 @@ const some = (items: string[], n = 10) =>
 const versionOf = (entity: string, row: Record<string, unknown>) =>
   `${rowKey(entity, row)}@${String(row.ModifiedDate)}`;
 
-/** The S3 endpoint with conditional writes, started by local/ceph/start-rgw.sh (npm run test:faults). */
+/** The S3 endpoint with conditional writes, started by packages/testkit/ceph/start-rgw.sh (npm run test:faults). */
 export function rgwEnv(): Record<string, string> {
   const { RGW_ENDPOINT, RGW_ACCESS_KEY, RGW_SECRET_KEY } = process.env;
   if (!RGW_ENDPOINT || !RGW_ACCESS_KEY || !RGW_SECRET_KEY) {
     throw new Error(
-      'RGW_ENDPOINT, RGW_ACCESS_KEY and RGW_SECRET_KEY are not set: run these tests with `npm run test:faults`, which starts Ceph RGW (local/ceph/start-rgw.sh).',
+      'RGW_ENDPOINT, RGW_ACCESS_KEY and RGW_SECRET_KEY are not set: run these tests with `npm run test:faults`, which starts Ceph RGW (packages/testkit/ceph/start-rgw.sh).',
     );
   }
   return {

@@ -1,15 +1,15 @@
 /**
- * The local runner fails a run where AWS would (local/aws-limits.ts): the history quota, the payload quota,
+ * The local runner fails a run where AWS would (packages/testkit/src/aws-limits.ts): the history quota, the payload quota,
  * each child's own `$$.Execution`, and the account's Lambda concurrency. The quota tests run small
  * definitions of their own through the runner, since the collector's ASL is built never to reach a quota;
  * the others run the real ASL with the real handlers, the Citrix stand-in over HTTP and s3rver. Nothing
  * is mocked here.
  */
+import { HISTORY_EVENTS_LIMIT, PAYLOAD_LIMIT_BYTES } from '@citrix-monitor/testkit/aws-limits';
+import { type Invocation, loadDefinition, runExecution } from '@citrix-monitor/testkit/workflow';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleetFromEnv } from '../../functions/adapters/lambda.ts';
-import { HISTORY_EVENTS_LIMIT, PAYLOAD_LIMIT_BYTES } from '../../local/aws-limits.ts';
-import { type Invocation, loadDefinition, runExecution } from '../../local/workflow.ts';
 import { NOW, newestDueHour } from '../fixtures/time.ts';
 import { HOUR, iso, rowKey, startEnvironment, type TestEnvironment } from './harness.ts';
 

@@ -16,7 +16,7 @@ afterEach(async () => {
 });
 
 function collect(env: Record<string, string>, args: string[]): Promise<Ran> {
-  return runNode(['--import', 'tsx', 'local/collect.ts', ...args], {
+  return runNode(['--import', 'tsx', 'packages/local-run/src/collect.ts', ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
   });
 }

@@ -5,8 +5,8 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { runExecution } from '@citrix-monitor/testkit/workflow';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runExecution } from '../../local/workflow.ts';
 import { NOW, newestDueHour } from '../fixtures/time.ts';
 import {
   ENTITIES,

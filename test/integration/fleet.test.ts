@@ -5,10 +5,10 @@
  * with the real handlers, a stand-in serving 40 Citrix customers at once over HTTP, and a real S3 server
  * (s3rver). Nothing is mocked here.
  */
+import { type ExecutionOutcome, runExecution } from '@citrix-monitor/testkit/workflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleetFromEnv } from '../../functions/adapters/lambda.ts';
 import type { Tenant } from '../../functions/domain/schemas.ts';
-import { type ExecutionOutcome, runExecution } from '../../local/workflow.ts';
 import { NOW, newestDueHour } from '../fixtures/time.ts';
 import { HOUR, iso, rowKey, startEnvironment, type TestEnvironment } from './harness.ts';
 

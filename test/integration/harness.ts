@@ -2,13 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { type Standin, type StandinOptions, startStandin } from '@citrix-monitor/testkit/citrix-standin';
+import { startLocalS3 } from '@citrix-monitor/testkit/s3';
 import { collectorFromEnv } from '../../functions/adapters/lambda.ts';
 import { s3ClientFromEnv, s3Store } from '../../functions/adapters/s3-store.ts';
 import { silentTelemetry } from '../../functions/adapters/telemetry.ts';
 import type { Collector } from '../../functions/domain/collector.ts';
 import type { ObjectStore, Telemetry } from '../../functions/domain/ports.ts';
-import { type Standin, type StandinOptions, startStandin } from '../../local/citrix-standin/index.ts';
-import { startLocalS3 } from '../../local/s3.ts';
 
 export { HOUR, iso, pastHour } from '../fixtures/time.ts';
 export const BUCKET = 'collector-test';

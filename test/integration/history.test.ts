@@ -1,12 +1,12 @@
 /**
- * The states entered that local/history.ts counts events from, checked against a run of the real ASL
+ * The states entered that packages/testkit/src/history.ts counts events from, checked against a run of the real ASL
  * (aws-local-stepfunctions, the real handlers, the stand-in over HTTP, s3rver): three tenants, two hours
  * behind, two entities each. Nothing is mocked here.
  */
+import { parentEntries, tenantEntries } from '@citrix-monitor/testkit/history';
+import { runExecution } from '@citrix-monitor/testkit/workflow';
 import { afterAll, expect, it } from 'vitest';
 import { fleetFromEnv } from '../../functions/adapters/lambda.ts';
-import { parentEntries, tenantEntries } from '../../local/history.ts';
-import { runExecution } from '../../local/workflow.ts';
 import { NOW, newestDueHour } from '../fixtures/time.ts';
 import { HOUR, iso, startEnvironment, type TestEnvironment } from './harness.ts';
 

@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { hostname } from 'node:os';
+import { thisProcess } from '@citrix-monitor/testkit/lease-owner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Collector, fetchPages } from '../../functions/domain/collector.ts';
 import { commitKey } from '../../functions/domain/keys.ts';
@@ -18,7 +19,6 @@ import {
   type Lease,
   readRecord,
 } from '../../functions/domain/publish.ts';
-import { thisProcess } from '../../local/lease-owner.ts';
 import { HOUR, iso, pastHour, rowKey, rowsOf, startEnvironment, type TestEnvironment } from './harness.ts';
 
 const KILLED = 'local-killed-run';

@@ -3,8 +3,8 @@
  * (s3rver), while the stand-in changes rows it has already delivered (their ModifiedDate moves to now, so
  * they leave the hour being paged), as the real Monitor Service does. Nothing is mocked here.
  */
+import { runExecution } from '@citrix-monitor/testkit/workflow';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runExecution } from '../../local/workflow.ts';
 import { HOUR, iso, pastHour, rowKey, rowsOf, startEnvironment, type TestEnvironment } from './harness.ts';
 
 const CHURNING = ['Sessions', 'Machines'];

@@ -5,9 +5,9 @@
  * (functions/adapters/definition.ts), which this file sets to another definition's to play "redeployed
  * since"; the definition executed stays the file on disk, as a redrive keeps the original one.
  */
+import { runExecution } from '@citrix-monitor/testkit/workflow';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { checkRevision } from '../../functions/domain/revision.ts';
-import { runExecution } from '../../local/workflow.ts';
 import { DEFINITION_REVISION } from '../../statemachine/collector.asl.ts';
 import { HOUR, iso, pastHour, rowKey, rowsOf, startEnvironment, type TestEnvironment } from './harness.ts';
 

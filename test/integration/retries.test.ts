@@ -6,9 +6,9 @@
  */
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { runExecution } from '@citrix-monitor/testkit/workflow';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Telemetry } from '../../functions/domain/ports.ts';
-import { runExecution } from '../../local/workflow.ts';
 import { HOUR, iso, pastHour, rowKey, rowsOf, startEnvironment, type TestEnvironment } from './harness.ts';
 
 const cleanups: Array<() => Promise<void>> = [];

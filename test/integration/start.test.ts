@@ -13,7 +13,7 @@ import { type Ran, runNode } from '../fixtures/child.ts';
 import { recipe } from '../readme/readme.ts';
 import { sandbox, terminal, terminalEnv } from '../readme/run.ts';
 
-const START = fileURLToPath(new URL('../../local/start.ts', import.meta.url));
+const START = fileURLToPath(new URL('../../packages/local-run/src/start.ts', import.meta.url));
 /** tsx as the project has it: the child runs in an empty directory, where `--import tsx` finds nothing. */
 const TSX = import.meta.resolve('tsx');
 let remove: (() => void) | undefined;

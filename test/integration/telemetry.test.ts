@@ -3,11 +3,11 @@
  * Powertools Logger and Metrics the Lambdas use, against the stand-in and s3rver; stdout is captured as
  * CloudWatch Logs would receive it.
  */
+import { runExecution } from '@citrix-monitor/testkit/workflow';
 import { afterEach, expect, it, vi } from 'vitest';
 import { fleetFromEnv } from '../../functions/adapters/lambda.ts';
 import { powertoolsTelemetry } from '../../functions/adapters/telemetry.ts';
 import type { Tenant } from '../../functions/domain/schemas.ts';
-import { runExecution } from '../../local/workflow.ts';
 import { iso, pastHour, startEnvironment, type TestEnvironment } from './harness.ts';
 
 let e: TestEnvironment | undefined;

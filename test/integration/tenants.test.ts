@@ -3,12 +3,12 @@
  * handlers, a stand-in serving three Citrix customers at once (each with its own credentials, data and
  * one-call limit) over HTTP, and a real S3 server (s3rver). Nothing is mocked here.
  */
+import type { StandinTenant } from '@citrix-monitor/testkit/citrix-standin';
+import { type Invocation, runExecution } from '@citrix-monitor/testkit/workflow';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fleetFromEnv } from '../../functions/adapters/lambda.ts';
 import { jsonLinesTelemetry } from '../../functions/adapters/telemetry.ts';
 import type { Tenant } from '../../functions/domain/schemas.ts';
-import type { StandinTenant } from '../../local/citrix-standin/index.ts';
-import { type Invocation, runExecution } from '../../local/workflow.ts';
 import { NOW, newestDueHour } from '../fixtures/time.ts';
 import {
   ENTITIES,

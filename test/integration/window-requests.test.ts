@@ -1,12 +1,12 @@
 /**
  * What one 5-minute window of one tenant costs in S3 requests, and what it leaves: the domain operations
  * the Tasks call (plan, fetchPages per entity, commitHour) against the Citrix stand-in and a real S3
- * server (s3rver) behind the counting proxy of the benches (local/bench/s3-counter.ts). Nothing is mocked.
+ * server (s3rver) behind the counting proxy of the benches (packages/bench/src/s3-counter.ts). Nothing is mocked.
  */
+import { collectDue } from '@citrix-monitor/bench/one-window';
+import { type S3Counter, type S3Requests, startS3Counter } from '@citrix-monitor/bench/s3-counter';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Collector } from '../../functions/domain/collector.ts';
-import { collectDue } from '../../local/bench/one-window.ts';
-import { type S3Counter, type S3Requests, startS3Counter } from '../../local/bench/s3-counter.ts';
 import { ENTITIES, HOUR, iso, pastHour, startEnvironment, type TestEnvironment } from './harness.ts';
 
 const MINUTE = 60_000;

@@ -4,11 +4,11 @@
  * with live churn (rows delivered change under the pager, their ModifiedDate moving to the simulated now)
  * and a real S3 server (s3rver). Nothing is mocked here.
  */
+import { describeOutcome } from '@citrix-monitor/local-run/report';
+import { runExecution } from '@citrix-monitor/testkit/workflow';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fleetFromEnv } from '../../functions/adapters/lambda.ts';
 import type { Collector } from '../../functions/domain/collector.ts';
-import { describeOutcome } from '../../local/report.ts';
-import { runExecution } from '../../local/workflow.ts';
 import {
   HOUR,
   invocationsEnded,

@@ -5,6 +5,7 @@
  * another fails here, not in a run that outlives its lease.
  */
 import { readFileSync } from 'node:fs';
+import { LAMBDA_TIMEOUT_SECONDS } from '@citrix-monitor/testkit/aws-limits';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { LEASE_MS } from '../../functions/domain/publish.ts';
@@ -13,7 +14,6 @@ import {
   FETCH_SAFETY_SECONDS,
   LAMBDA_MAX_TIMEOUT_SECONDS,
 } from '../../functions/domain/settings.ts';
-import { LAMBDA_TIMEOUT_SECONDS } from '../../local/aws-limits.ts';
 import { block, serverlessYml } from './serverless-yml.ts';
 
 const yml = serverlessYml();
@@ -62,7 +62,7 @@ describe('timeouts that depend on one another', () => {
     expect(timeout[name]).toBeLessThanOrEqual(LAMBDA_MAX_TIMEOUT_SECONDS);
   });
 
-  it("runs each handler locally under its function's own Lambda timeout (local/aws-limits.ts)", () => {
+  it("runs each handler locally under its function's own Lambda timeout (packages/testkit/src/aws-limits.ts)", () => {
     expect(LAMBDA_TIMEOUT_SECONDS).toEqual(timeout);
   });
 

@@ -3,14 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { headings, page } from './readme.ts';
 
 // What the code tells a reader to read: the messages, help texts, template descriptions and comments of
-// functions/, cli/, local/, deploy/, params/ and serverless.yml point at README.md and the pages of docs/ as
+// functions/, cli/, packages/, deploy/, params/ and serverless.yml point at README.md and the pages of docs/ as
 // `(README, "Heading")`, `(docs/operating.md, "Exit codes")` or `(docs/configuration.md)`. Each pointer must
 // land: the page exists and, when a heading is named, the page has that heading, word for word. A README
 // pointer names one of the README's headings, since the README is short and its sections are its paths.
 
 const ROOT = new URL('../../', import.meta.url);
 
-const SCANNED = ['functions', 'cli', 'local', 'deploy', 'params', 'serverless.yml'];
+const SCANNED = ['functions', 'cli', 'packages', 'deploy', 'params', 'serverless.yml'];
 const SOURCE = /\.(ts|cjs|mjs|js|ya?ml)$/;
 
 function files(path: string): string[] {
@@ -91,14 +91,14 @@ describe('a pointer from the code to the documentation', () => {
   });
 });
 
-describe('the pointers of functions/, cli/, local/, deploy/, params/ and serverless.yml', () => {
+describe('the pointers of functions/, cli/, packages/, deploy/, params/ and serverless.yml', () => {
   const scanned = SCANNED.flatMap(files);
 
   it('are read from the sources', () => {
     expect(scanned).toContain('serverless.yml');
     expect(scanned).toContain('cli/main.ts');
     expect(scanned).toContain('deploy/params.cjs');
-    expect(scanned.some((path) => path.startsWith('local/bench/'))).toBe(true);
+    expect(scanned.some((path) => path.startsWith('packages/bench/src/'))).toBe(true);
   });
 
   it('land on a page that exists, on a heading it has', () => {

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runNode } from '../fixtures/child.ts';
 import { terminalEnv } from './run.ts';
 
-const S3_SERVER = fileURLToPath(new URL('../../local/s3-server.ts', import.meta.url));
+const S3_SERVER = fileURLToPath(new URL('../../packages/local-run/src/s3-server.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
 let busy: Server | undefined;
 afterEach(async () => {

@@ -16,6 +16,11 @@ function sourceMap(): Map<string, string> {
   const entries = new Map<string, string>();
   let current: string | null = null;
   for (const line of block.split('\n')) {
+    // A blank line ends an entry: the line after it heads a group (the product, the tooling, the tests).
+    if (line.trim() === '') {
+      current = null;
+      continue;
+    }
     const path = /^(\S+\/)\s/.exec(line)?.[1];
     if (path !== undefined) {
       current = path;
@@ -38,7 +43,7 @@ const folders = [
       const parts = file.split('/');
       if (parts.length < 2) return [];
       const top = parts[0] ?? '';
-      const inside = ['functions', 'local', 'test'].includes(top) && parts.length > 2;
+      const inside = ['functions', 'packages', 'test'].includes(top) && parts.length > 2;
       return [inside ? `${top}/${parts[1]}/` : `${top}/`];
     }),
   ),

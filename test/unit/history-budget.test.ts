@@ -1,9 +1,11 @@
 /**
  * The windows a tenant's child takes on in one run (functions/domain/history-budget.ts): its figures
- * against the count of the real ASL (local/history.ts), and the plan that applies them. The plan runs
+ * against the count of the real ASL (packages/testkit/src/history.ts), and the plan that applies them. The plan runs
  * over in-memory stores (test/fixtures/memory-collector.ts) and a Citrix port it never calls: planning reads only the state and the commit
  * records.
  */
+import { childEvents, tenantEntries } from '@citrix-monitor/testkit/history';
+import { loadDefinition } from '@citrix-monitor/testkit/workflow';
 import { describe, expect, it } from 'vitest';
 import { type Collector, plan } from '../../functions/domain/collector.ts';
 import {
@@ -11,8 +13,6 @@ import {
   HISTORY_EVENTS_QUOTA,
   windowsPerRun,
 } from '../../functions/domain/history-budget.ts';
-import { childEvents, tenantEntries } from '../../local/history.ts';
-import { loadDefinition } from '../../local/workflow.ts';
 import { memoryCollector } from '../fixtures/memory-collector.ts';
 
 const definition = loadDefinition();

@@ -2,12 +2,12 @@
 // Lambdas only), so its client (GetSecretValue) is mocked here with aws-sdk-client-mock. The tests assert
 // only on the secret the resolver hands back or on its error.
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { startStandin } from '@citrix-monitor/testkit/citrix-standin';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { CitrixClient } from '../../functions/adapters/citrix-client.ts';
 import { clientSecretResolver, PLACEHOLDER_SECRET } from '../../functions/adapters/secrets.ts';
 import { BadConfiguration, StorageTransient } from '../../functions/domain/errors.ts';
-import { startStandin } from '../../local/citrix-standin/index.ts';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:citrix-monitor-AbCdEf';
 const inSecretsManager = { kind: 'secretsManager', secretId: ARN } as const;

@@ -1,0 +1,131 @@
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const CHILD_TIMEOUT_MS = 10 * 60_000;
+
+/** What each bench child prints on its last line: the parent reads nothing else from it. */
+export interface ChildResult {
+  readonly rows: number;
+  readonly pages: number;
+  readonly seconds: number;
+  /** Peak resident set size of the child process, from `process.resourceUsage().maxRSS`. */
+  readonly maxRssMB: number;
+  /** Collector only: seconds until the last page was staged, i.e. before publishing and cleanup. */
+  readonly fetchSeconds?: number;
+  /** CPU time (user + system) of the child, in seconds. */
+  readonly cpuSeconds: number;
+}
+
+/** Objects s3rver stores on disk under `root` (a folder of its bucket), and their NDJSON lines (rows). */
+export function rowsOnDisk(root: string): { rows: number; objects: number } {
+  let rows = 0;
+  let objects = 0;
+  for (const name of readdirSync(root, { recursive: true, encoding: 'utf8' })) {
+    if (!name.endsWith('._S3rver_object')) continue;
+    objects += 1;
+    const body = readFileSync(join(root, name));
+    for (let i = body.indexOf(10); i !== -1; i = body.indexOf(10, i + 1)) rows += 1;
+  }
+  return { rows, objects };
+}
+
+/** A required environment variable of a bench child (set by bench.ts). */
+export function need(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: this script is started by packages/bench/src/bench.ts`);
+  return value;
+}
+
+/** Prints the child's result line and exits 0; peak RSS is read last, after all the work. */
+export function finish(result: Omit<ChildResult, 'maxRssMB' | 'cpuSeconds'>): never {
+  const usage = process.resourceUsage();
+  const maxRssMB = Math.round(usage.maxRSS / 1024);
+  const cpuSeconds = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
+  process.stdout.write(`${JSON.stringify({ ...result, maxRssMB, cpuSeconds } satisfies ChildResult)}\n`);
+  process.exit(0);
+}
+
+/**
+ * When the module at `url` is the script Node was started with (a bench run alone): reads its options with
+ * `parse` (a string is the usage, printed before exiting 2), runs it, and exits 0, or 1 after printing
+ * `<name> failed: <message>` if it throws.
+ */
+export function runIfMain<T>(
+  url: string,
+  name: string,
+  parse: () => T | string,
+  run: (options: T) => Promise<void>,
+): void {
+  if (!process.argv[1] || fileURLToPath(url) !== process.argv[1]) return;
+  const options = parse();
+  if (typeof options === 'string') {
+    console.error(options);
+    process.exit(2);
+  }
+  run(options).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err instanceof Error ? `${name} failed: ${err.message}` : err);
+      process.exit(1);
+    },
+  );
+}
+
+/** Reports a failed child on stderr and exits 1. */
+export function fail(err: unknown): never {
+  console.error(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+  process.exit(1);
+}
+
+/**
+ * Runs `node` with `args` to completion (killed after 10 minutes); its last stdout line, JSON, is its result.
+ * `what` names it in an error.
+ */
+export function runNode<T>(args: string[], env: Record<string, string>, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      const last = out.trim().split('\n').at(-1) ?? '';
+      if (code === 0) {
+        try {
+          return resolve(JSON.parse(last) as T);
+        } catch {
+          // falls through to the rejection below
+        }
+      }
+      reject(new Error(`${what} exited with ${signal ?? code}: ${(err || out).trim().slice(-2000)}`));
+    });
+  });
+}
+
+/**
+ * Runs a bench child (a script of packages/bench/src) to completion, with the heap limit given and the young
+ * generation of the deployed functions (serverless.yml NODE_OPTIONS); its last stdout line is its result.
+ */
+export function runChild<T>(script: string, env: Record<string, string>, heapMB: number): Promise<T> {
+  return runNode<T>(
+    [
+      `--max-old-space-size=${heapMB}`,
+      '--max-semi-space-size=16',
+      '--import',
+      'tsx',
+      join(ROOT, 'packages/bench/src', script),
+    ],
+    env,
+    script,
+  );
+}

@@ -1,0 +1,252 @@
+/**
+ * The windows bench's cost model (windows.ts): what one hour of executions, as windows-run.ts recorded them,
+ * costs by service. Counted from the run, not assumed:
+ * - Step Functions Standard: the states entered by the parent and by the Standard children (the event log's
+ *   StateEntered, and what the handler invocations imply: cost.ts derivedEntered; the higher of the two, each
+ *   scope on its own), the retries of their Tasks, and one transition per child execution a Distributed Map
+ *   started, Express or Standard.
+ * - Step Functions Express: one request per Express child, and each child's duration at real Citrix speed:
+ *   its own wall time here, each of its Lambda invocations replaced by that invocation's modelled duration
+ *   (below), rounded up to 100 ms, at the memory AWS's estimate gives it (cost.ts expressMemoryMB).
+ * - Lambda: each invocation's modelled duration, rounded up to the ms, at its function's memory: its wall time
+ *   here, each Citrix request's stand-in latency replaced by the real request's time, plus its CPU time
+ *   stretched to the memory's CPU share (cost.ts stretch); and $0.20 per 1M requests.
+ * - S3: the requests that reached s3rver, by price tier.
+ */
+import type { ExecutionRef } from '@citrix-monitor/testkit/workflow';
+import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import {
+  derivedEntered,
+  EXPRESS_PER_GB_SECOND,
+  EXPRESS_PER_REQUEST,
+  expressGbSeconds,
+  expressMemoryMB,
+  FUNCTION,
+  HOURS_PER_MONTH,
+  LAMBDA_PER_GB_SECOND,
+  LAMBDA_PER_REQUEST,
+  SFN_PER_TRANSITION,
+  s3Tiers,
+  stretch,
+  sum,
+} from './cost.ts';
+import type { Call } from './metered-execution.ts';
+import type { S3Requests } from './s3-counter.ts';
+import type { WindowsExecution } from './windows-run.ts';
+
+type Scope = ExecutionRef['type'];
+
+/**
+ * The execution each state of `definition` runs in, by state name (the ASL's names are unique): the parent's
+ * own states, and each Distributed Map's item states, in a child of that map's ExecutionType.
+ */
+export function stateScopes(definition: StateMachineDefinition): Map<string, Scope> {
+  const scopes = new Map<string, Scope>();
+  const walk = (states: unknown, scope: Scope): void => {
+    if (typeof states !== 'object' || states === null) return;
+    for (const [name, raw] of Object.entries(states)) {
+      const state = raw as {
+        Branches?: { States?: unknown }[];
+        ItemProcessor?: { States?: unknown; ProcessorConfig?: { Mode?: string; ExecutionType?: string } };
+        Iterator?: { States?: unknown };
+      };
+      scopes.set(name, scope);
+      for (const branch of state.Branches ?? []) walk(branch.States, scope);
+      const config = state.ItemProcessor?.ProcessorConfig;
+      const inner =
+        config?.Mode === 'DISTRIBUTED'
+          ? config.ExecutionType === 'EXPRESS'
+            ? 'EXPRESS'
+            : 'STANDARD'
+          : scope;
+      walk((state.ItemProcessor ?? state.Iterator)?.States, inner);
+    }
+  };
+  walk(definition.States, 'PARENT');
+  return scopes;
+}
+
+/** How each invocation's Lambda duration is modelled at real speed. */
+export interface SpeedModel {
+  /** A Citrix request's time at real speed (a 100-row page at 35 rows/s: 2,857 ms), and at the stand-in. */
+  readonly realRequestMs: number;
+  readonly standinRequestMs: number;
+  /** Each function's memory, MB (serverless.yml). */
+  readonly memory: Readonly<Record<string, number>>;
+}
+
+/** An invocation's duration at real speed, ms, unrounded: its wall time, its requests at real speed, its CPU stretched. */
+export function modelledMs(call: Call, requests: number, model: SpeedModel): number {
+  const wall = call.endedMs - call.startedMs + requests * (model.realRequestMs - model.standinRequestMs);
+  return wall + call.cpuMs * stretch(model.memory[FUNCTION[call.state]] ?? 0);
+}
+
+/**
+ * Each child execution's duration at real speed, ms: its wall time here with each of its invocations' wall
+ * time replaced by that invocation's modelled duration. `modelled[j]` is `calls[j]`'s.
+ */
+export function childDurations(
+  execution: Pick<WindowsExecution, 'calls' | 'executions'>,
+  modelled: readonly number[],
+): Array<{ name: string; type: Scope; ms: number; localMs: number }> {
+  const children = new Map<string, { type: Scope; replaced: number }>();
+  for (const [j, call] of execution.calls.entries()) {
+    if (call.execution.type === 'PARENT') continue;
+    const child = children.get(call.execution.name) ?? { type: call.execution.type, replaced: 0 };
+    child.replaced += (modelled[j] ?? 0) - (call.endedMs - call.startedMs);
+    children.set(call.execution.name, child);
+  }
+  return [...children].map(([name, { type, replaced }]) => {
+    const span = execution.executions.find((e) => e.name === name);
+    if (!span) throw new Error(`child execution ${name} invoked handlers but its run was not timed`);
+    const localMs = span.endedMs - span.startedMs;
+    return { name, type, ms: localMs + replaced, localMs };
+  });
+}
+
+/** One hour of executions of `tenants` tenants, as windows.ts measured them. */
+export interface HourRun {
+  readonly tenants: number;
+  readonly executions: readonly WindowsExecution[];
+  /** Per execution, per call: the Citrix data requests made during it. */
+  readonly requestsPerCall: readonly (readonly number[])[];
+  readonly s3: S3Requests;
+}
+
+export interface Account {
+  /** The parent executions, and the children they started by type. */
+  readonly executions: number;
+  readonly children: { readonly express: number; readonly standard: number };
+  /** States entered, billed as Standard transitions: the parent's and the Standard children's. */
+  readonly entered: { readonly parent: number; readonly standardChildren: number };
+  /** Their totals as the event log and as the invocations count them. */
+  readonly enteredLog: number;
+  readonly enteredDerived: number;
+  /** States the Express children entered (not billed per transition), the higher count. */
+  readonly expressEntered: number;
+  /** Failed Task invocations retried in the parent and the Standard children. */
+  readonly retries: number;
+  /** Billed Standard transitions: states entered + retries + one per child execution started. */
+  readonly transitions: number;
+  /** Express children's billed memory (MB) and GB-s. */
+  readonly expressMemoryMB: number;
+  readonly expressGbSeconds: number;
+  /** The longest child at real speed, and its wall time here, s; and the most Step Functions' own time in one (here). */
+  readonly longestChildS: number;
+  readonly longestChildLocalS: number;
+  readonly invocations: Record<string, number>;
+  readonly gbSeconds: Record<string, number>;
+  readonly s3: ReturnType<typeof s3Tiers>;
+  /** Dollars for the whole run (every tenant's hour). */
+  readonly dollars: {
+    readonly standard: number;
+    readonly express: number;
+    readonly lambda: number;
+    readonly s3: number;
+    readonly total: number;
+  };
+}
+
+/**
+ * Prices one hour of executions as if run with `definition`: a child is billed as an Express execution only
+ * if the Distributed Map whose states it entered says EXPRESS there. The run's own definition gives what it
+ * was billed; the all-Standard one prices the same executions as the baseline would be billed.
+ */
+export function account(
+  run: HourRun,
+  definition: StateMachineDefinition,
+  model: SpeedModel,
+  definitionBytes: number,
+): Account {
+  const scopes = stateScopes(definition);
+  const scopeOf = (name: string): Scope => scopes.get(name) ?? 'PARENT';
+  const invocations: Record<string, number> = {};
+  const gbSeconds: Record<string, number> = {};
+  let parent = 0;
+  let standardChildren = 0;
+  let enteredLog = 0;
+  let enteredDerived = 0;
+  let expressEntered = 0;
+  let retries = 0;
+  const children = { express: 0, standard: 0 };
+  const expressMs: number[] = [];
+  let longest = { ms: 0, localMs: 0 };
+  let expressSteps = 0;
+  let dataBytes = 0;
+  for (const [i, e] of run.executions.entries()) {
+    const ok = (name: string) => e.calls.filter((c) => c.stateName === name && !c.failed).length;
+    const derived = derivedEntered(ok, e.plans, e.status === 'SUCCEEDED').entered;
+    const scoped = (entered: Record<string, number>, scope: Scope) =>
+      sum(Object.entries(entered).flatMap(([name, n]) => (scopeOf(name) === scope ? [n] : [])));
+    // Each scope at the higher of its two counts (the log can drop the last events of a map iteration).
+    const higher = (scope: Scope) => Math.max(scoped(e.statesEntered, scope), scoped(derived, scope));
+    parent += higher('PARENT');
+    standardChildren += higher('STANDARD');
+    expressEntered += higher('EXPRESS');
+    const billed = (entered: Record<string, number>) =>
+      scoped(entered, 'PARENT') + scoped(entered, 'STANDARD');
+    enteredLog += billed(e.statesEntered);
+    enteredDerived += billed(derived);
+    retries += e.calls.filter((c) => c.failed && scopeOf(c.stateName) !== 'EXPRESS').length;
+    const modelled = e.calls.map((c, j) => modelledMs(c, run.requestsPerCall[i]?.[j] ?? 0, model));
+    for (const [j, c] of e.calls.entries()) {
+      const fn = FUNCTION[c.state];
+      const ms = Math.ceil(modelled[j] ?? 0);
+      invocations[fn] = (invocations[fn] ?? 0) + 1;
+      gbSeconds[fn] = (gbSeconds[fn] ?? 0) + (ms / 1000) * ((model.memory[fn] ?? 0) / 1024);
+    }
+    const durations = childDurations(e, modelled);
+    const started = e.express.children + e.standardChildren;
+    if (durations.length !== started) {
+      throw new Error(
+        `${e.name}: the run started ${started} children, ${durations.length} of them invoked handlers`,
+      );
+    }
+    for (const child of durations) {
+      const stateName = e.calls.find((c) => c.execution.name === child.name)?.stateName ?? '';
+      if (scopeOf(stateName) === 'EXPRESS') {
+        children.express += 1;
+        expressMs.push(child.ms);
+      } else children.standard += 1;
+      if (child.ms > longest.ms) longest = child;
+    }
+    // AWS's memory estimate per Express child: its Parallel (Tenant), its Hours map, an Entities map per
+    // window not yet published; each holding at most the run's largest state output.
+    for (const p of e.plans.filter((x) => scopeOf(x.plan ?? 'Plan') === 'EXPRESS')) {
+      expressSteps = Math.max(expressSteps, 2 + p.hours.filter((h) => !h.published).length);
+    }
+    dataBytes = Math.max(dataBytes, e.largestOutputBytes);
+  }
+  const childStarts = children.express + children.standard;
+  const transitions = parent + standardChildren + retries + childStarts;
+  const memoryMB = expressMemoryMB(definitionBytes, dataBytes, expressSteps);
+  const expressGb = sum(expressMs.map((ms) => expressGbSeconds(ms, memoryMB)));
+  const s3 = s3Tiers(run.s3);
+  const standard = transitions * SFN_PER_TRANSITION;
+  const express = children.express * EXPRESS_PER_REQUEST + expressGb * EXPRESS_PER_GB_SECOND;
+  const lambda =
+    sum(Object.values(gbSeconds)) * LAMBDA_PER_GB_SECOND +
+    sum(Object.values(invocations)) * LAMBDA_PER_REQUEST;
+  return {
+    executions: run.executions.length,
+    children,
+    entered: { parent, standardChildren },
+    enteredLog,
+    enteredDerived,
+    expressEntered,
+    retries,
+    transitions,
+    expressMemoryMB: memoryMB,
+    expressGbSeconds: expressGb,
+    longestChildS: longest.ms / 1000,
+    longestChildLocalS: longest.localMs / 1000,
+    invocations,
+    gbSeconds,
+    s3,
+    dollars: { standard, express, lambda, s3: s3.dollars, total: standard + express + lambda + s3.dollars },
+  };
+}
+
+/** Dollars per tenant-month: the run's dollars for one hour of `tenants` tenants' data, over 730 hours. */
+export const perTenantMonth = (dollars: number, tenants: number): number =>
+  (HOURS_PER_MONTH * dollars) / tenants;

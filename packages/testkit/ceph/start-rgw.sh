@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# Starts a throwaway one-node Ceph cluster with an S3 endpoint (Ceph RGW 16 from Debian 12),
+# for tests that need real S3 conditional writes (If-None-Match: *, If-Match), which s3rver ignores.
+#
+#   eval "$(packages/testkit/ceph/start-rgw.sh)"     # sets RGW_ENDPOINT, RGW_ACCESS_KEY, RGW_SECRET_KEY
+#   ...
+#   packages/testkit/ceph/stop-rgw.sh
+#
+# Idempotent: stops a previous cluster in the same CEPH_DIR, wipes the folder and builds a new one.
+# Installs the Debian packages when missing (needs root and apt access).
+# Progress goes to stderr; stdout carries only the final `export` lines.
+#
+# Environment (all optional):
+#   CEPH_DIR         data folder, wiped on every start    (default /tmp/citrix-collector-ceph)
+#   RGW_PORT         S3 port on 127.0.0.1                 (default 7480)
+#   CEPH_MON_PORT    monitor msgr2 port; msgr1 port is +1  (default 3300 -> v2:3300, v1:3301)
+#   MEMSTORE_BYTES   RAM the OSD may hold as data          (default 1 GiB)
+#   RGW_WAIT_SECONDS how long to wait for S3 to answer     (default 90)
+#
+# Layout of CEPH_DIR: ceph.conf, mon/, osd/, run/ (pid files, admin sockets), log/ (daemon logs).
+set -euo pipefail
+
+CEPH_DIR="${CEPH_DIR:-/tmp/citrix-collector-ceph}"
+CEPH_DIR="${CEPH_DIR%/}"
+RGW_PORT="${RGW_PORT:-7480}"
+CEPH_MON_PORT="${CEPH_MON_PORT:-3300}"
+MEMSTORE_BYTES="${MEMSTORE_BYTES:-1073741824}"
+RGW_WAIT_SECONDS="${RGW_WAIT_SECONDS:-90}"
+
+# Fixed, obviously fake test credentials (deliberately not AWS-shaped: no AKIA prefix).
+RGW_ACCESS_KEY="CITRIXTESTACCESSKEY"
+RGW_SECRET_KEY="citrix-test-secret-key-not-real"
+RGW_USER="citrix-test"
+RGW_ENDPOINT="http://127.0.0.1:${RGW_PORT}"
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+CONF="$CEPH_DIR/ceph.conf"
+MARKER=".citrix-collector-ceph"
+T0=$(date +%s.%N)
+
+log() { echo "[start-rgw +$(elapsed)s] $*" >&2; }
+elapsed() { awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# fail MESSAGE [LOGFILE...]: print the message and the tail of each log, then exit 1.
+fail() {
+  local msg="$1"
+  shift
+  echo "[start-rgw] ERROR: $msg" >&2
+  local f
+  for f in "$@"; do
+    if [ -s "$f" ]; then
+      echo "----- last 40 lines of $f -----" >&2
+      tail -n 40 "$f" >&2
+      echo "-----" >&2
+    fi
+  done
+  if [ -e "$CEPH_DIR/$MARKER" ]; then
+    # Do not leave half a cluster eating memory; keep the folder (logs) for inspection.
+    CEPH_DIR="$CEPH_DIR" KEEP_CEPH_DIR=1 bash "$HERE/stop-rgw.sh" || true
+    echo "[start-rgw] daemons stopped; logs kept in $CEPH_DIR/log (packages/testkit/ceph/stop-rgw.sh removes them)" >&2
+  fi
+  exit 1
+}
+
+# run DESCRIPTION LOGFILE COMMAND...: run a setup command with a time limit; on failure show its output.
+run() {
+  local what="$1" out="$2"
+  shift 2
+  if ! timeout 60 "$@" >>"$out" 2>&1; then
+    fail "$what failed: $*" "$out"
+  fi
+}
+
+[ "$(id -u)" -eq 0 ] || fail "must run as root (installs Debian packages, runs Ceph daemons)"
+case "$RGW_PORT$CEPH_MON_PORT" in *[!0-9]*) fail "RGW_PORT and CEPH_MON_PORT must be numbers" ;; esac
+
+# ---------------------------------------------------------------- packages
+need_pkgs=()
+for p in radosgw ceph-mon ceph-osd ceph-common curl; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    need_pkgs+=("$p")
+  fi
+done
+if [ "${#need_pkgs[@]}" -gt 0 ]; then
+  log "installing Debian packages: ${need_pkgs[*]} (apt-get update + install, ~15-20 s)"
+  apt_log="$(mktemp /tmp/citrix-ceph-apt.XXXXXX.log)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -o DPkg::Lock::Timeout=300 >"$apt_log" 2>&1 || fail "apt-get update failed" "$apt_log"
+  apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=300 \
+    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+    radosgw ceph-mon ceph-osd ceph-common curl >>"$apt_log" 2>&1 ||
+    fail "apt-get install failed" "$apt_log"
+  rm -f "$apt_log"
+  log "packages installed in $(elapsed)s"
+fi
+for b in ceph ceph-mon ceph-osd radosgw radosgw-admin monmaptool ceph-authtool curl; do
+  command -v "$b" >/dev/null || fail "program '$b' not found after installing packages"
+done
+
+# ---------------------------------------------------------------- fresh data folder
+CEPH_DIR="$CEPH_DIR" bash "$HERE/stop-rgw.sh" || fail "could not stop the previous cluster in $CEPH_DIR"
+
+T0=$(date +%s.%N) # "start to ready" is timed from here: packages present, old cluster stopped
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for port in "$RGW_PORT" "$CEPH_MON_PORT" "$((CEPH_MON_PORT + 1))"; do
+  port_busy "$port" && fail "port 127.0.0.1:$port is already in use (another cluster? set RGW_PORT / CEPH_MON_PORT)"
+done
+
+mkdir -p "$CEPH_DIR"/{mon,osd,run,log,crash,tmp}
+touch "$CEPH_DIR/$MARKER"
+SETUP_LOG="$CEPH_DIR/log/setup.log"
+: >"$SETUP_LOG"
+
+FSID="$(cat /proc/sys/kernel/random/uuid)"
+OSD_UUID="$(cat /proc/sys/kernel/random/uuid)"
+MON_ADDRS="[v2:127.0.0.1:${CEPH_MON_PORT},v1:127.0.0.1:$((CEPH_MON_PORT + 1))]"
+
+cat >"$CONF" <<CONF
+# Generated by packages/testkit/ceph/start-rgw.sh: throwaway one-node test cluster. Do not use for real data.
+[global]
+fsid = $FSID
+mon_initial_members = a
+mon_host = $MON_ADDRS
+public_addr = 127.0.0.1
+cluster_addr = 127.0.0.1
+ms_bind_ipv4 = true
+ms_bind_ipv6 = false
+auth_cluster_required = none
+auth_service_required = none
+auth_client_required = none
+# radosgw (and radosgw-admin) default this to "secure" only, which auth=none cannot provide: the
+# monitor connection then fails with "get_initial_auth_request returned -13". Allow crc too.
+ms_mon_client_mode = crc secure
+keyring = $CEPH_DIR/keyring
+run_dir = $CEPH_DIR/run
+pid_file = $CEPH_DIR/run/\$name.pid
+log_file = $CEPH_DIR/log/\$name.log
+crash_dir = $CEPH_DIR/crash
+tmp_dir = $CEPH_DIR/tmp
+mon_data = $CEPH_DIR/mon/\$cluster-\$id
+osd_data = $CEPH_DIR/osd/\$cluster-\$id
+rgw_data = $CEPH_DIR/rgw/\$cluster-\$id
+# one OSD, one copy
+osd_pool_default_size = 1
+osd_pool_default_min_size = 1
+mon_allow_pool_size_one = true
+mon_warn_on_pool_no_redundancy = false
+mon_warn_on_insecure_global_id_reclaim = false
+mon_warn_on_insecure_global_id_reclaim_allowed = false
+osd_crush_chooseleaf_type = 0
+osd_pool_default_pg_num = 8
+osd_pool_default_pgp_num = 8
+osd_pool_default_pg_autoscale_mode = off
+mon_max_pg_per_osd = 1000
+mon_allow_pool_delete = true
+
+[mon]
+# Faster map updates: radosgw creates its pools one by one at start (~2 s each with the 1 s default).
+paxos_propose_interval = 0.1
+admin_socket = $CEPH_DIR/run/\$name.asok
+mon_data_avail_warn = 2
+mon_data_avail_crit = 1
+
+[osd]
+admin_socket = $CEPH_DIR/run/\$name.asok
+osd_objectstore = memstore
+memstore_device_bytes = $MEMSTORE_BYTES
+osd_op_num_shards = 2
+osd_op_num_threads_per_shard = 1
+
+[client.rgw.a]
+admin_socket = $CEPH_DIR/run/\$name.asok
+# tcp_nodelay: without it every small response waits ~40 ms for a delayed ACK (Nagle).
+rgw_frontends = beast endpoint=127.0.0.1:$RGW_PORT tcp_nodelay=1
+rgw_thread_pool_size = 64
+rgw_dns_name = 127.0.0.1
+CONF
+
+ceph_cli() { timeout 30 ceph -c "$CONF" --connect-timeout 20 "$@"; }
+
+# ---------------------------------------------------------------- monitor
+log "creating monitor (fsid $FSID) in $CEPH_DIR"
+run "creating keyring" "$SETUP_LOG" \
+  ceph-authtool --create-keyring "$CEPH_DIR/keyring" --gen-key -n mon. --cap mon 'allow *'
+run "adding admin key" "$SETUP_LOG" \
+  ceph-authtool "$CEPH_DIR/keyring" --gen-key -n client.admin --cap mon 'allow *' --cap osd 'allow *' \
+  --cap mgr 'allow *'
+run "creating monmap" "$SETUP_LOG" \
+  monmaptool --create --fsid "$FSID" --addv a "$MON_ADDRS" "$CEPH_DIR/monmap"
+run "ceph-mon --mkfs" "$SETUP_LOG" \
+  ceph-mon -c "$CONF" --mkfs -i a --monmap "$CEPH_DIR/monmap" --keyring "$CEPH_DIR/keyring"
+# ceph-mon, ceph-osd and radosgw fork into the background by default; logs go to $CEPH_DIR/log.
+timeout 60 ceph-mon -c "$CONF" -i a >>"$SETUP_LOG" 2>&1 ||
+  fail "ceph-mon did not start" "$SETUP_LOG" "$CEPH_DIR/log/mon.a.log"
+
+for _ in $(seq 1 30); do
+  ceph_cli mon stat >/dev/null 2>&1 && break
+  sleep 1
+done
+ceph_cli mon stat >>"$SETUP_LOG" 2>&1 ||
+  fail "monitor does not answer" "$SETUP_LOG" "$CEPH_DIR/log/mon.a.log"
+log "monitor up"
+
+# ---------------------------------------------------------------- OSD (memstore: data in RAM)
+osd_id="$(ceph_cli osd new "$OSD_UUID" 2>>"$SETUP_LOG")" ||
+  fail "'ceph osd new' failed" "$SETUP_LOG" "$CEPH_DIR/log/mon.a.log"
+[ "$osd_id" = "0" ] || fail "expected osd id 0, got '$osd_id'" "$SETUP_LOG"
+mkdir -p "$CEPH_DIR/osd/ceph-0"
+run "ceph-osd --mkfs" "$SETUP_LOG" \
+  ceph-osd -c "$CONF" -i 0 --mkfs --osd-uuid "$OSD_UUID"
+timeout 60 ceph-osd -c "$CONF" -i 0 >>"$SETUP_LOG" 2>&1 ||
+  fail "ceph-osd did not start" "$SETUP_LOG" "$CEPH_DIR/log/osd.0.log"
+
+for _ in $(seq 1 60); do
+  [ "$(ceph_cli osd stat -f json 2>/dev/null | sed -n 's/.*"num_up_osds":\([0-9]*\).*/\1/p')" = "1" ] && break
+  sleep 1
+done
+[ "$(ceph_cli osd stat -f json 2>/dev/null | sed -n 's/.*"num_up_osds":\([0-9]*\).*/\1/p')" = "1" ] ||
+  fail "OSD did not come up" "$SETUP_LOG" "$CEPH_DIR/log/osd.0.log" "$CEPH_DIR/log/mon.a.log"
+log "OSD up"
+
+# ---------------------------------------------------------------- radosgw + S3 user
+mkdir -p "$CEPH_DIR/rgw/ceph-rgw.a"
+timeout 60 radosgw -c "$CONF" -n client.rgw.a >>"$SETUP_LOG" 2>&1 ||
+  fail "radosgw did not start" "$SETUP_LOG" "$CEPH_DIR/log/client.rgw.a.log"
+
+deadline=$(($(date +%s) + RGW_WAIT_SECONDS))
+until curl -s -o /dev/null --max-time 2 "$RGW_ENDPOINT/"; do
+  if [ "$(date +%s)" -ge "$deadline" ]; then
+    fail "S3 endpoint $RGW_ENDPOINT did not answer within ${RGW_WAIT_SECONDS}s" \
+      "$CEPH_DIR/log/client.rgw.a.log" "$CEPH_DIR/log/osd.0.log"
+  fi
+  sleep 0.5
+done
+log "radosgw answers on $RGW_ENDPOINT"
+
+run "creating S3 user" "$SETUP_LOG" \
+  radosgw-admin -c "$CONF" user create --uid="$RGW_USER" --display-name="Citrix collector tests" \
+  --access-key="$RGW_ACCESS_KEY" --secret-key="$RGW_SECRET_KEY"
+
+# Ready means: a SigV4-signed ListBuckets with the test keys succeeds. (curl 7.88 does not send
+# x-amz-content-sha256 by itself, and RGW then answers SignatureDoesNotMatch: send the empty-body hash.)
+EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+signed_list_buckets() {
+  curl -s -o /dev/null -w '%{http_code}' --max-time 3 -H "x-amz-content-sha256: $EMPTY_SHA256" \
+    --aws-sigv4 'aws:amz:us-east-1:s3' --user "$RGW_ACCESS_KEY:$RGW_SECRET_KEY" "$RGW_ENDPOINT/" || true
+}
+until [ "$(signed_list_buckets)" = "200" ]; do
+  if [ "$(date +%s)" -ge "$deadline" ]; then
+    fail "signed S3 request with the test keys did not succeed within ${RGW_WAIT_SECONDS}s" \
+      "$SETUP_LOG" "$CEPH_DIR/log/client.rgw.a.log"
+  fi
+  sleep 0.5
+done
+log "ready: S3 user '$RGW_USER' accepted (start to ready $(elapsed)s); stop with packages/testkit/ceph/stop-rgw.sh"
+
+echo "export RGW_ENDPOINT=$RGW_ENDPOINT"
+echo "export RGW_ACCESS_KEY=$RGW_ACCESS_KEY"
+echo "export RGW_SECRET_KEY=$RGW_SECRET_KEY"

@@ -1,0 +1,796 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Context } from 'aws-lambda';
+import {
+  ExecutionAbortedError,
+  ExecutionError,
+  StateMachine,
+  type StateMachineDefinition,
+} from 'aws-local-stepfunctions';
+import { z } from 'zod';
+import { fleetOf } from '../../../functions/adapters/lambda.ts';
+import { commitHandler } from '../../../functions/commit.ts';
+import type { Collector, Plan } from '../../../functions/domain/collector.ts';
+import type { CommitResult } from '../../../functions/domain/publish.ts';
+import type { Tenant } from '../../../functions/domain/schemas.ts';
+import { EXPRESS_LIMIT_SECONDS } from '../../../functions/domain/settings.ts';
+import {
+  type CollectedState,
+  describeFailures,
+  type Fleet,
+  runTenants,
+  type TenantFailure,
+  type TenantsPlan,
+  tenantOf,
+} from '../../../functions/domain/tenants.ts';
+import { failedHandler } from '../../../functions/failed.ts';
+import { fetchPageHandler } from '../../../functions/fetch-page.ts';
+import { handOnHandler } from '../../../functions/hand-on.ts';
+import { planHandler, type TenantPlan } from '../../../functions/plan.ts';
+import { reportHandler } from '../../../functions/report.ts';
+import { tenantsHandler } from '../../../functions/tenants.ts';
+import {
+  AccountConcurrency,
+  dataLimitExceeded,
+  HistoryMeter,
+  LAMBDA_TIMEOUT_SECONDS,
+  type LoggedEvent,
+  NEW_ACCOUNT_CONCURRENCY,
+  PAYLOAD_LIMIT_BYTES,
+  payloadBytes,
+  StepFunctionsError,
+} from './aws-limits.ts';
+
+const ASL_PATH = new URL('../../../statemachine/collector.asl.json', import.meta.url);
+
+type JSONValue = Parameters<StateMachine['run']>[0];
+
+/** Task state name → the serverless.yml function whose handler serves it. */
+export const TASKS = {
+  Tenants: 'tenants',
+  Plan: 'plan',
+  FetchPages: 'fetchPage',
+  Commit: 'commit',
+  Failed: 'failed',
+  HandOn: 'handOn',
+  Report: 'report',
+} as const;
+type TaskState = keyof typeof TASKS;
+
+/** The Task kind of a serverless.yml function: the Express child's Tasks are served by the same functions. */
+const KIND_OF_FUNCTION = Object.fromEntries(
+  Object.entries(TASKS).map(([state, fn]) => [fn, state as TaskState]),
+) as Record<string, TaskState>;
+
+/** One tenant's plan and what its commits did: what a one-tenant run outputs. */
+export type TenantOutput = Plan & { committed: CommitResult[] };
+
+/**
+ * One tenant's outcome in an execution: its plan and commits, and the failure its child caught. In AWS
+ * these are in each child execution's history (the map's output holds a constant per tenant); the local
+ * run gathers them from the handlers' results, at any number of tenants.
+ */
+export type TenantResult = Partial<TenantOutput> & {
+  readonly tenant: Tenant | null;
+  readonly failure?: { readonly Error: string; readonly Cause: string };
+};
+
+/**
+ * Where a redrive of a failed or killed execution starts, as AWS would: at the Report step that failed
+ * (which then collects the failed tenants alone again), or, for an execution killed inside a map over
+ * tenants, at that map (the Express one by its Choice, which the Tenants step's output enters) (AWS re-runs only its unfinished iterations, from where each stopped; re-running
+ * each from its Plan, as this does, repeats more work but writes the same keys).
+ */
+export interface Redrive {
+  readonly from: 'Any on time?' | 'Collect tenants' | 'Report';
+  readonly input: TenantsPlan | CollectedState;
+  /** The execution's redrive count during the redrive. */
+  readonly count: number;
+}
+
+/** A placeholder Lambda ARN for a local handler (aws-local-stepfunctions keys them by state name). */
+const LOCAL_ARN = (fn: string) => `arn:aws:lambda:us-east-1:000000000000:function:local-${fn}`;
+
+/**
+ * The deployed ASL file, with each `{"Fn::GetAtt": [fn, "Arn"]}` (resolved by serverless-step-functions
+ * at package time) replaced by a placeholder Lambda ARN: the Task states are then served in-process by
+ * the real handlers, keyed by state name.
+ */
+export function loadDefinition(): StateMachineDefinition {
+  const text = readFileSync(ASL_PATH, 'utf8');
+  return JSON.parse(text, (_key, value: unknown) => {
+    const getAtt = (value as { 'Fn::GetAtt'?: [string, string] } | null)?.['Fn::GetAtt'];
+    return getAtt ? LOCAL_ARN(getAtt[0]) : value;
+  }) as StateMachineDefinition;
+}
+
+export interface ExecutionOutcome {
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  readonly executionName: string;
+  /** Where a redrive of this execution would start; none when it failed before the tenants were planned. */
+  readonly redrive?: Redrive;
+  /** The one tenant's plan and commits, when the execution succeeded with one tenant. */
+  readonly output?: TenantOutput;
+  /**
+   * Every tenant's plan and commits, or its failure: when the execution succeeded, and when it failed
+   * after its tenants were planned (a TenantsFailed: which error each failed tenant had).
+   */
+  readonly results?: readonly TenantResult[];
+  /** On failure: the error name (from functions/domain/errors.ts) and its message. */
+  readonly error?: string;
+  readonly cause?: string;
+  /**
+   * History events as Step Functions would write them (packages/testkit/src/aws-limits.ts): the parent's, and each child
+   * execution's (one per tenant the run started, in the order they started).
+   */
+  readonly history: { readonly parent: number; readonly children: readonly number[] };
+  /**
+   * The Express children the run started (AWS keeps no history of theirs), and the longest one's wall time
+   * in ms (AWS ends one at 5 minutes: `expressTimeoutMs`).
+   */
+  readonly express: { readonly children: number; readonly longestMs: number };
+  /** The largest state output of the run, parent or child, in bytes (the quota is 256 KiB). */
+  readonly largestOutputBytes: number;
+  /** The account's Lambda concurrency: its limit, the most invocations at once, and the throttled ones. */
+  readonly lambda: { readonly limit: number; readonly peak: number; readonly throttles: number };
+  /** Handler invocations by task state, counted here because the local event log can drop Map events. */
+  readonly invocations: Record<TaskState, number>;
+  /** Invocations that ran past their Lambda timeout (failed as `Sandbox.Timedout`, as Lambda fails them). */
+  readonly timeouts: number;
+  /**
+   * Wall time of the handler invocations by task state, summed, in ms (what Lambda would bill as duration
+   * if each invocation ran as long in Lambda: local times are not Lambda's).
+   */
+  readonly durationsMs?: Record<TaskState, number>;
+  /**
+   * With `countEvents`: the local event log's events by type (`StateEntered`, `StateRetried`,
+   * `MapIterationStarted`, …). The log can drop the last events of Map iterations and Parallel branches
+   * (aws-local-stepfunctions forwards them after the iteration's own log may have closed): a lower bound.
+   */
+  readonly events?: Record<string, number>;
+  /** With `countEvents`: the `StateEntered` events by state name (the ASL's state names are unique). */
+  readonly statesEntered?: Record<string, number>;
+}
+
+/** An execution of the run: the parent, or one child execution of a Distributed Map. */
+export interface ExecutionRef {
+  readonly name: string;
+  readonly type: 'PARENT' | 'STANDARD' | 'EXPRESS';
+}
+
+/** One handler invocation, as `onInvocation` sees it once it has settled. */
+export interface Invocation {
+  readonly state: TaskState;
+  /** The state's name in the definition ("Plan", "Plan (on time)", …). */
+  readonly stateName: string;
+  /** The execution that invoked it: the parent, or a child of a Distributed Map and its type. */
+  readonly execution: ExecutionRef;
+  /** The event the state machine sent the handler (a tenant's tasks carry its `tenant`). */
+  readonly event: unknown;
+  /** `performance.now()` at its start and end. */
+  readonly startedMs: number;
+  readonly endedMs: number;
+  readonly failed: boolean;
+}
+
+export interface RunOptions {
+  readonly input?: { readonly hour?: string; readonly [field: string]: unknown };
+  /**
+   * The execution's start time (`$$.Execution.StartTime`), which every plan is made at: a simulated time.
+   * Default: now, or the collector's own clock when it has one.
+   */
+  readonly startTime?: number;
+  readonly executionName?: string;
+  /** Pause between ASL retries, in ms (the ASL's own intervals are seconds to minutes). */
+  readonly retryIntervalMs?: number;
+  /**
+   * One Lambda timeout for every function, which the fetch handler sees through
+   * `getRemainingTimeInMillis`. Default: each function's own (serverless.yml).
+   */
+  readonly lambdaTimeoutMs?: number;
+  /** Mean pause between retries of a throttled invocation, in ms (default 1,000; drawn between 0 and twice it). */
+  readonly throttledRetryMs?: number;
+  /**
+   * The account's Lambda concurrency, shared by every invocation of the run: one over it fails
+   * `Lambda.TooManyRequestsException`. Default: {@link NEW_ACCOUNT_CONCURRENCY}, a new account's.
+   */
+  readonly accountConcurrency?: number;
+  /**
+   * How long an Express child may run before it fails `States.Timeout`, as AWS ends one at 5 minutes.
+   * Default: {@link EXPRESS_LIMIT_SECONDS}.
+   */
+  readonly expressTimeoutMs?: number;
+  /** The definition to run instead of statemachine/collector.asl.json (a test of the runner itself). */
+  readonly definition?: StateMachineDefinition;
+  /**
+   * Redrive of a failed or killed execution (aws-local-stepfunctions has no redrive): the same execution
+   * name, run again from where the outcome's `redrive` says, with the context's redrive count raised.
+   */
+  readonly redriveOf?: Redrive;
+  /** Kills the execution where it is, as a crashed or killed process would leave it. */
+  readonly kill?: AbortSignal;
+  /** Counts the execution's events (outcome `events` and `statesEntered`); off by default. */
+  readonly countEvents?: boolean;
+  /** Told of each handler invocation once it has settled (a benchmark's timings). */
+  readonly onInvocation?: (invocation: Invocation) => void;
+}
+
+/** What Step Functions reports when a Lambda function runs past its timeout. */
+class SandboxTimedout extends Error {
+  override readonly name = 'Sandbox.Timedout';
+}
+
+function lambdaContext(name: string, timeoutMs: number): Context {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    functionName: `local-${name}`,
+    awsRequestId: `local-${Date.now()}`,
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+  } as Context;
+}
+
+/** The longest a runner's Task may wait for a child: the most a Node timer holds, in whole seconds. */
+const CHILD_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/** The runner's Task that starts one child execution of the Distributed Map `map` (it writes no history of its own). */
+const childExecution = (map: string) => `Child execution (${map})`;
+
+/** A definition walked as plain JSON. */
+type Json = Record<string, unknown>;
+const isJson = (value: unknown): value is Json => typeof value === 'object' && value !== null;
+
+/** A Map state, as much of it as the split reads. */
+const mapSchema = z.looseObject({
+  Type: z.literal('Map'),
+  ItemProcessor: z.looseObject({
+    ProcessorConfig: z
+      .looseObject({ Mode: z.string().optional(), ExecutionType: z.string().optional() })
+      .optional(),
+    StartAt: z.string(),
+    States: z.record(z.string(), z.unknown()),
+  }),
+});
+
+/** A definition built here from parts of the deployed one (aws-local-stepfunctions validates none: noValidate). */
+const asDefinition = (value: Json): StateMachineDefinition => value as unknown as StateMachineDefinition;
+
+/** One Distributed Map's ItemProcessor, which the runner executes as a child execution per item. */
+export interface ChildDefinition {
+  readonly definition: StateMachineDefinition;
+  /** `EXPRESS` children have no history quota and end at 5 minutes; `STANDARD` ones the reverse. */
+  readonly type: 'STANDARD' | 'EXPRESS';
+  /** The map's Label, which AWS names its children by. */
+  readonly label: string;
+}
+
+/**
+ * The definition split where AWS splits it: the parent, in which each item of a Distributed Map is handed
+ * to the runner's {@link childExecution} Task, and each map's ItemProcessor, which the runner executes as a
+ * child execution of its own for each item (its own history, payloads and `$$.Execution`), by map name.
+ */
+export function splitAtDistributedMap(definition: StateMachineDefinition): {
+  parent: StateMachineDefinition;
+  children: Record<string, ChildDefinition>;
+} {
+  const states: Json = { ...definition.States };
+  const children: Record<string, ChildDefinition> = {};
+  for (const [map, state] of Object.entries(states)) {
+    const parsed = mapSchema.safeParse(state);
+    const config = parsed.data?.ItemProcessor.ProcessorConfig;
+    if (!parsed.success || config?.Mode !== 'DISTRIBUTED') continue;
+    const { ProcessorConfig: _config, ...child } = parsed.data.ItemProcessor;
+    const { Label: label, ...inline } = parsed.data;
+    const runner = {
+      ProcessorConfig: { Mode: 'INLINE' },
+      StartAt: childExecution(map),
+      // A child runs as long as it runs (a Standard one for hours): aws-local-stepfunctions ends a Task with
+      // no TimeoutSeconds at 60 s (the ASL spec's default). AWS's own default, 99,999,999 s, would overflow
+      // Node's timers (at most 2^31 - 1 ms, which fire at once beyond it): 24 days, as good as unbounded.
+      States: {
+        [childExecution(map)]: {
+          Type: 'Task',
+          Resource: LOCAL_ARN('child-execution'),
+          TimeoutSeconds: CHILD_TIMEOUT_SECONDS,
+          End: true,
+        },
+      },
+    };
+    states[map] = { ...inline, ItemProcessor: runner };
+    const type = config.ExecutionType === 'EXPRESS' ? 'EXPRESS' : 'STANDARD';
+    children[map] = { definition: asDefinition(child), type, label: typeof label === 'string' ? label : map };
+  }
+  if (Object.keys(children).length === 0) {
+    throw new Error(
+      'The state machine has no Distributed Map: packages/testkit/src/workflow.ts runs its items as children.',
+    );
+  }
+  return { parent: asDefinition({ ...definition, States: states }), children };
+}
+
+/**
+ * Each Task state's kind (Tenants, Plan, …), by state name, from the function that serves it: the Express
+ * child's "Plan (on time)" is a Plan.
+ */
+function taskKinds(definition: StateMachineDefinition): Record<string, TaskState> {
+  const kinds: Record<string, TaskState> = {};
+  const walk = (states: unknown): void => {
+    if (!isJson(states)) return;
+    for (const [name, state] of Object.entries(states)) {
+      if (!isJson(state)) continue;
+      const fn =
+        typeof state.Resource === 'string' ? /:function:local-(.+)$/.exec(state.Resource)?.[1] : undefined;
+      const kind = fn === undefined ? undefined : KIND_OF_FUNCTION[fn];
+      if (state.Type === 'Task' && kind) kinds[name] = kind;
+      if (Array.isArray(state.Branches)) for (const b of state.Branches) if (isJson(b)) walk(b.States);
+      if (isJson(state.ItemProcessor)) walk(state.ItemProcessor.States);
+    }
+  };
+  walk(definition.States);
+  return kinds;
+}
+
+/** Step Functions' context of an execution (`$$.Execution`). */
+interface ExecutionContext {
+  readonly [field: string]: JSONValue;
+  readonly Id: string;
+  readonly Name: string;
+  readonly Input: JSONValue;
+  readonly StartTime: string;
+  readonly RedriveCount: number;
+}
+
+/** How one execution (the parent or a child) ended, and what it wrote against AWS's quotas. */
+interface Settled {
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  readonly output?: JSONValue;
+  /** The failure as Step Functions reports it: its error name and cause. */
+  readonly failure?: { readonly name: string; readonly message: string };
+  readonly history: number;
+  readonly largestOutput: number;
+}
+
+/** What every execution of one run shares: the handlers, the account's concurrency, the counts. */
+interface Shared {
+  /** The Task states' local handlers, by state name, for an execution that `terminate` fails. */
+  readonly handlers: (
+    terminate: (error: StepFunctionsError) => void,
+    execution: ExecutionRef,
+  ) => Record<string, LocalHandler>;
+  readonly retryOverrides: Record<string, number[]>;
+  readonly tally?: { events: Record<string, number>; statesEntered: Record<string, number> };
+}
+
+type LocalHandler = (event: JSONValue) => Promise<JSONValue>;
+
+/**
+ * Runs one execution of `definition` with aws-local-stepfunctions under AWS's quotas: its history and
+ * every state's output are metered from its event log as it runs, and a passed quota fails the execution
+ * the way AWS fails it, uncaught (the run is aborted where it is, and reported FAILED with the quota's error).
+ */
+async function execute(
+  shared: Shared,
+  definition: StateMachineDefinition,
+  context: ExecutionContext,
+  kill: AbortSignal | undefined,
+  children: Readonly<Record<string, LocalHandler>> = {},
+  express?: { readonly timeoutMs: number },
+): Promise<Settled> {
+  let terminal: StepFunctionsError | undefined;
+  const machine = new StateMachine(definition, { validationOptions: { noValidate: true } });
+  const local = {
+    ...shared.handlers((e) => terminate(e), {
+      name: context.Name,
+      type: Object.keys(children).length > 0 ? 'PARENT' : express ? 'EXPRESS' : 'STANDARD',
+    }),
+    ...Object.fromEntries(Object.entries(children).map(([map, run]) => [childExecution(map), run])),
+  };
+  const run = machine.run(context.Input, {
+    overrides: { taskResourceLocalHandlers: local, retryIntervalOverrides: shared.retryOverrides },
+    context: { Execution: context },
+  });
+  function terminate(error: StepFunctionsError) {
+    terminal ??= error;
+    run.abort();
+  }
+  const onKill = () => run.abort();
+  kill?.addEventListener('abort', onKill, { once: true });
+  // AWS ends an Express execution at its time limit, wherever it is: States.Timeout, which no Catch sees.
+  const timer =
+    express &&
+    setTimeout(
+      () =>
+        terminate(
+          new StepFunctionsError(
+            'States.Timeout',
+            `The Express execution ${context.Name} ran past its ${express.timeoutMs / 1000} s limit.`,
+          ),
+        ),
+      express.timeoutMs,
+    );
+  const maps = Object.keys(children);
+  const meter = new HistoryMeter(new Set(maps.map(childExecution)), new Set(maps), !express);
+  const metered = meterLog(run.eventLogs, meter, terminate, shared.tally);
+  const inputBytes = payloadBytes(context.Input);
+  if (inputBytes > PAYLOAD_LIMIT_BYTES) terminate(dataLimitExceeded('execution input', inputBytes));
+  try {
+    const output = await run.result;
+    await metered;
+    const counts = { history: meter.events, largestOutput: meter.largestOutput };
+    // A quota passed in the last events is read once the log is: the execution fails all the same.
+    if (terminal) return { status: 'FAILED', failure: terminal, ...counts };
+    return { status: 'SUCCEEDED', output, ...counts };
+  } catch (err) {
+    await metered;
+    const counts = { history: meter.events, largestOutput: meter.largestOutput };
+    if (terminal) return { status: 'FAILED', failure: terminal, ...counts };
+    if (err instanceof ExecutionAbortedError) return { status: 'ABORTED', ...counts };
+    if (!(err instanceof ExecutionError)) throw err;
+    const inner = (err as { cause?: unknown }).cause as
+      | { name?: string; message?: string; cause?: unknown }
+      | undefined;
+    const original = (inner?.cause ?? inner) as { name?: string; message?: string } | undefined;
+    return {
+      status: 'FAILED',
+      failure: { name: original?.name ?? err.name, message: original?.message ?? err.message },
+      ...counts,
+    };
+  } finally {
+    clearTimeout(timer);
+    kill?.removeEventListener('abort', onKill);
+  }
+}
+
+/** Reads an execution's event log as it is written, metering it; ends when the log closes. */
+async function meterLog(
+  log: AsyncIterable<LoggedEvent>,
+  meter: HistoryMeter,
+  terminate: (error: StepFunctionsError) => void,
+  tally: Shared['tally'],
+): Promise<void> {
+  for await (const event of log) {
+    const failure = meter.count(event);
+    if (failure) terminate(failure);
+    if (!tally || meter.hides(event)) continue;
+    tally.events[event.type] = (tally.events[event.type] ?? 0) + 1;
+    if (event.type === 'StateEntered' && event.state)
+      tally.statesEntered[event.state.name] = (tally.statesEntered[event.state.name] ?? 0) + 1;
+  }
+}
+
+/**
+ * Each Task's pause between retries: `retryMs` for each retrier, but for the one that retries Lambda's
+ * throttling a pause drawn afresh at each retry between 0 and twice `throttledMs` (as FULL jitter draws it).
+ * In AWS that retrier waits seconds to a minute, hundreds of times an invocation's length, so the
+ * throttled invocations find the slots that others free; the local pause keeps the same proportion to a
+ * local invocation, tens of milliseconds.
+ */
+function retryOverridesOf(
+  definitions: readonly StateMachineDefinition[],
+  retryMs: number,
+  throttledMs: number,
+) {
+  const overrides: Record<string, number[]> = {};
+  const walk = (states: unknown): void => {
+    if (!isJson(states)) return;
+    for (const [name, state] of Object.entries(states)) {
+      if (!isJson(state)) continue;
+      if (Array.isArray(state.Retry)) {
+        const throttling = state.Retry.map(
+          (r: unknown) =>
+            isJson(r) &&
+            Array.isArray(r.ErrorEquals) &&
+            r.ErrorEquals.includes('Lambda.TooManyRequestsException'),
+        );
+        // aws-local-stepfunctions reads a state's overrides at each retry: a getter draws each pause anew.
+        Object.defineProperty(overrides, name, {
+          enumerable: true,
+          get: () => throttling.map((t) => (t ? Math.round(Math.random() * 2 * throttledMs) : retryMs)),
+        });
+      }
+      if (Array.isArray(state.Branches)) for (const b of state.Branches) if (isJson(b)) walk(b.States);
+      if (isJson(state.ItemProcessor)) walk(state.ItemProcessor.States);
+    }
+  };
+  for (const d of definitions) walk(d.States);
+  return overrides;
+}
+
+/**
+ * Runs one execution of the real state machine in-process with aws-local-stepfunctions, every Task
+ * served by the same handler modules that run in Lambda, under AWS's quotas (packages/testkit/src/aws-limits.ts): the
+ * Distributed Map's items run as child executions of their own, each with its own history and
+ * `$$.Execution`; every invocation takes a slot of the account's Lambda concurrency and ends at its
+ * function's timeout.
+ */
+export async function runExecution(
+  collectors: Collector | Fleet,
+  options: RunOptions = {},
+): Promise<ExecutionOutcome> {
+  const executionName = options.executionName ?? `local-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  const fleet = 'collector' in collectors ? collectors : fleetOf(collectors);
+  const redriveCount = options.redriveOf?.count ?? 0;
+  const startMs =
+    options.startTime ?? ('collector' in collectors ? Date.now() : (collectors.now ?? Date.now)());
+  const startTime = new Date(startMs).toISOString();
+  const { parent, children } = splitAtDistributedMap(options.definition ?? loadDefinition());
+  const tasks = taskInvoker(fleet, options, startTime, redriveCount, parent, Object.values(children));
+  const shared: Shared = {
+    handlers: tasks.handlers,
+    retryOverrides: retryOverridesOf(
+      [parent, ...Object.values(children).map((c) => c.definition)],
+      options.retryIntervalMs ?? 1000,
+      options.throttledRetryMs ?? 1000,
+    ),
+    ...(options.countEvents ? { tally: { events: {}, statesEntered: {} } } : {}),
+  };
+  const stopChildren = new AbortController();
+  const childSignal = options.kill
+    ? AbortSignal.any([options.kill, stopChildren.signal])
+    : stopChildren.signal;
+  const runner = childRunner(shared, executionName, childSignal, options.expressTimeoutMs);
+  const runners = Object.fromEntries(
+    Object.entries(children).map(([map, child]) => [map, runner.run(child)]),
+  );
+  const input = (options.redriveOf?.input ?? options.input ?? {}) as JSONValue;
+  const context = {
+    Id: `arn:aws:states:us-east-1:000000000000:execution:local:${executionName}`,
+    Name: executionName,
+    Input: input,
+    StartTime: startTime,
+    RedriveCount: redriveCount,
+  };
+  const definition = options.redriveOf ? { ...parent, StartAt: options.redriveOf.from } : parent;
+  const settled = await execute(shared, definition, context, options.kill, runners);
+  stopChildren.abort();
+  const counts = {
+    invocations: tasks.invocations,
+    timeouts: tasks.timeouts(),
+    durationsMs: tasks.durationsMs,
+    history: { parent: settled.history, children: runner.standard },
+    express: { children: runner.express.count, longestMs: runner.express.longestMs },
+    largestOutputBytes: Math.max(runner.largest(), settled.largestOutput),
+    lambda: { peak: tasks.account.peak, throttles: tasks.account.throttles, limit: tasks.account.limit },
+    ...(shared.tally ?? {}),
+  };
+  return outcomeOf(settled, fleet, executionName, tasks, counts);
+}
+
+/**
+ * Runs the items of the Distributed Maps as child executions: each with its own `$$.Execution`, a Standard
+ * one under the history quota, an Express one under its time limit. A child that does not succeed fails
+ * its map, as a Map Run with no tolerated failures fails.
+ */
+function childRunner(
+  shared: Shared,
+  executionName: string,
+  signal: AbortSignal,
+  expressTimeoutMs = EXPRESS_LIMIT_SECONDS * 1000,
+) {
+  const standard: number[] = [];
+  const express = { count: 0, longestMs: 0 };
+  let largest = 0;
+  let started = 0;
+  const run =
+    (child: ChildDefinition): LocalHandler =>
+    async (item) => {
+      started += 1;
+      const name = `${executionName}-${child.label}-${started}-${randomUUID().slice(0, 8)}`;
+      const slot = child.type === 'STANDARD' ? standard.push(0) - 1 : -1;
+      if (child.type === 'EXPRESS') express.count += 1;
+      const context = {
+        Id: `arn:aws:states:us-east-1:000000000000:execution:local/${child.label}:${name}`,
+        Name: name,
+        Input: item,
+        // The child's own start, by the wall clock, as AWS gives it: an Express child's fetch deadline counts
+        // from it (functions/domain/time-box.ts). The run's simulated start comes in through ItemSelector.
+        StartTime: new Date().toISOString(),
+        RedriveCount: 0,
+      };
+      const began = Date.now();
+      const limits = child.type === 'EXPRESS' ? { timeoutMs: expressTimeoutMs } : undefined;
+      const settled = await execute(shared, child.definition, context, signal, {}, limits);
+      if (slot >= 0) standard[slot] = settled.history;
+      else express.longestMs = Math.max(express.longestMs, Date.now() - began);
+      largest = Math.max(largest, settled.largestOutput);
+      if (settled.status === 'SUCCEEDED') return settled.output ?? null;
+      throw new StepFunctionsError(
+        'States.ExceedToleratedFailureThreshold',
+        `The specified tolerated failure threshold was exceeded: child execution ${name} ${settled.status}${settled.failure ? ` with ${settled.failure.name}: ${settled.failure.message}` : ''}`,
+      );
+    };
+  return { run, standard, express, largest: () => largest };
+}
+
+/** The outcome of a run, from how its parent execution settled. */
+async function outcomeOf(
+  settled: Settled,
+  fleet: Fleet,
+  executionName: string,
+  tasks: ReturnType<typeof taskInvoker>,
+  counts: Omit<ExecutionOutcome, 'status' | 'executionName'>,
+): Promise<ExecutionOutcome> {
+  const redrive = tasks.redrive();
+  if (settled.status === 'SUCCEEDED') {
+    const results = await tasks.gathered.results(fleet, executionName);
+    const only = results.length === 1 ? results[0] : undefined;
+    const output = only?.hours && only.committed ? (only as TenantOutput) : undefined;
+    return { status: 'SUCCEEDED', executionName, output, results, ...counts };
+  }
+  if (settled.status === 'ABORTED') return { status: 'ABORTED', executionName, redrive, ...counts };
+  // Best effort: the run's tenant list may not be readable when the execution failed on S3 itself.
+  const results = await tasks.gathered.results(fleet, executionName).catch(() => undefined);
+  return {
+    status: 'FAILED',
+    executionName,
+    redrive,
+    ...(results ? { results } : {}),
+    error: settled.failure?.name ?? 'Error',
+    // The Report step's message is its failures document (JSON): read as the CLI reads an execution's Cause.
+    cause: describeFailures(settled.failure?.message ?? ''),
+    ...counts,
+  };
+}
+
+/**
+ * The Task states' handlers, as Lambda would run them: each invocation takes a slot of the account's
+ * concurrency (or is throttled), ends at its function's timeout, and has its input and result held to
+ * the payload quota. Counts the invocations, and keeps where a redrive of the run would start.
+ */
+function taskInvoker(
+  fleet: Fleet,
+  options: RunOptions,
+  startTime: string,
+  redriveCount: number,
+  parent: StateMachineDefinition,
+  children: readonly ChildDefinition[],
+) {
+  const zero = () => ({ Tenants: 0, Plan: 0, FetchPages: 0, Commit: 0, Failed: 0, HandOn: 0, Report: 0 });
+  const invocations = zero();
+  const durationsMs = zero();
+  const kinds: Record<string, TaskState> = Object.assign(
+    {},
+    taskKinds(parent),
+    ...children.map((c) => taskKinds(c.definition)),
+  );
+  const account = new AccountConcurrency(options.accountConcurrency ?? NEW_ACCOUNT_CONCURRENCY);
+  const gathered = gatherResults();
+  let timeouts = 0;
+  const next = redriveCount + 1;
+  let redrive: Redrive | undefined = options.redriveOf && { ...options.redriveOf, count: next };
+  // biome-ignore lint/suspicious/noExplicitAny: each handler takes the event type its state sends
+  const real: Record<TaskState, (event: any, context: Context) => Promise<unknown>> = {
+    Tenants: tenantsHandler(() => fleet),
+    Plan: planHandler(() => fleet),
+    FetchPages: fetchPageHandler(() => fleet),
+    Commit: commitHandler(() => fleet),
+    Failed: failedHandler(() => fleet),
+    HandOn: handOnHandler(() => fleet),
+    Report: reportHandler(() => fleet),
+  };
+  const invoke =
+    (
+      state: TaskState,
+      stateName: string,
+      terminate: (error: StepFunctionsError) => void,
+      execution: ExecutionRef,
+    ): LocalHandler =>
+    async (event) => {
+      const name = TASKS[state];
+      const release = account.acquire(name);
+      invocations[state] += 1;
+      if (state === 'Report') {
+        redrive = {
+          from: 'Report',
+          input: (event as unknown as { state: CollectedState }).state,
+          count: next,
+        };
+      }
+      const timeoutMs = options.lambdaTimeoutMs ?? LAMBDA_TIMEOUT_SECONDS[name] * 1000;
+      // Lambda ends an invocation at its timeout. Here the handler's promise is only abandoned, not
+      // frozen, so a test that lets a handler overrun must not rely on what it does afterwards.
+      let timer: NodeJS.Timeout | undefined;
+      const startedMs = performance.now();
+      let failed = true;
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          timeouts += 1;
+          reject(new SandboxTimedout(`Task timed out after ${timeoutMs / 1000} seconds (${name})`));
+        }, timeoutMs);
+      });
+      try {
+        // aws-local-stepfunctions 3.0.0 overwrites the context's Execution.StartTime with its own clock: the
+        // Tenants step gets the execution's start time here, as $$.Execution.StartTime gives it in AWS.
+        const sent = state === 'Tenants' ? { ...(event as object), startTime } : event;
+        held(`input of Task ${state}`, sent, terminate);
+        const result = await Promise.race([real[state](sent, lambdaContext(name, timeoutMs)), timedOut]);
+        held(`result of Task ${state}`, result, terminate);
+        if (state === 'Tenants')
+          redrive = { from: 'Any on time?', input: result as TenantsPlan, count: next };
+        if (state === 'HandOn')
+          redrive = { from: 'Collect tenants', input: result as TenantsPlan, count: next };
+        gathered.add(state, event, result);
+        failed = false;
+        return result as JSONValue;
+      } finally {
+        clearTimeout(timer);
+        release();
+        const endedMs = performance.now();
+        durationsMs[state] += endedMs - startedMs;
+        options.onInvocation?.({ state, stateName, execution, event, startedMs, endedMs, failed });
+      }
+    };
+  return {
+    handlers: (terminate: (error: StepFunctionsError) => void, execution: ExecutionRef) =>
+      Object.fromEntries(
+        Object.entries(kinds).map(([name, kind]) => [name, invoke(kind, name, terminate, execution)]),
+      ),
+    invocations,
+    durationsMs,
+    account,
+    gathered,
+    timeouts: () => timeouts,
+    redrive: () => redrive,
+  };
+}
+
+/** Fails the execution, uncaught, when `value` passes the payload quota (as `States.DataLimitExceeded` does). */
+function held(what: string, value: unknown, terminate: (error: StepFunctionsError) => void): void {
+  const bytes = payloadBytes(value);
+  if (bytes <= PAYLOAD_LIMIT_BYTES) return;
+  const error = dataLimitExceeded(what, bytes);
+  terminate(error);
+  throw error;
+}
+
+/**
+ * Each tenant's plan, commits and failure, from the results of its Plan, Commit and Failed invocations,
+ * in the order of the run's tenant list.
+ */
+function gatherResults() {
+  const plans = new Map<string | null, TenantPlan>();
+  const commits = new Map<string | null, CommitResult[]>();
+  const failures = new Map<string | null, TenantFailure>();
+  const idOf = (tenant: Tenant | null | undefined) => tenant?.id ?? null;
+  return {
+    add(state: TaskState, event: unknown, result: unknown) {
+      if (state === 'Plan') {
+        // A tenant an Express child handed on is planned again by its Standard child: the first plan has
+        // every window the run found due, and the commits of both children count.
+        const plan = result as TenantPlan;
+        if (!plans.has(idOf(plan.tenant))) plans.set(idOf(plan.tenant), plan);
+        if (!commits.has(idOf(plan.tenant))) commits.set(idOf(plan.tenant), []);
+        failures.delete(idOf(plan.tenant));
+      } else if (state === 'Commit') {
+        const id = idOf((event as { tenant?: Tenant | null }).tenant);
+        commits.set(id, [...(commits.get(id) ?? []), result as CommitResult]);
+      } else if (state === 'Failed') {
+        const failure = result as TenantFailure;
+        failures.set(failure.tenant, failure);
+      }
+    },
+    async results(fleet: Fleet, runId: string): Promise<TenantResult[]> {
+      const ids = [...new Set([...plans.keys(), ...failures.keys()])];
+      const tenants = await Promise.all(
+        ids.map(async (id) => {
+          const plan = plans.get(id);
+          const failure = failures.get(id);
+          const committed = commits.get(id) ?? [];
+          if (plan && !failure) return { ...plan, committed };
+          const tenant =
+            plan?.tenant ?? (failure?.index == null ? null : await tenantOf(fleet, runId, failure.index));
+          // A failed tenant keeps the windows it committed before its failure: they are published.
+          return {
+            ...plan,
+            tenant,
+            committed,
+            failure: { Error: failure?.error ?? 'Error', Cause: failure?.cause ?? '' },
+          };
+        }),
+      );
+      // No list for the environment's one tenant: one result, nothing to order.
+      const list = ids.some((id) => id !== null) ? await runTenants(fleet, runId) : [];
+      const order = (r: TenantResult) => list.findIndex((t) => t.id === idOf(r.tenant));
+      return tenants.sort((a, b) => order(a) - order(b));
+    },
+  };
+}
