@@ -26,12 +26,6 @@ export class UnknownTenant extends failure('UnknownTenant') {}
 /** No state machine `citrix-monitor-collector-<stage>` in the region: a configuration problem. Exit 2. */
 export class StateMachineNotFound extends failure('StateMachineNotFound') {}
 
-/**
- * The command needs what an install without dev dependencies (npm ci --omit=dev) leaves out: `run`
- * executes the state machine with aws-local-stepfunctions. Exit 2, as for any configuration problem.
- */
-export class NeedsDevDependencies extends failure('NeedsDevDependencies') {}
-
 /** The AWS SDK's names for credentials that are missing, unknown or expired (by name, not by message). */
 const CREDENTIAL_ERRORS = new Set([
   'CredentialsProviderError',

@@ -7,7 +7,7 @@
  *   error of no known kind), or `status` found the collector unhealthy;
  * - 2 usage or configuration: fix the command or the settings (bad arguments, BadConfiguration (AWS
  *   credentials missing, expired or refused among them, whichever call meets them), CitrixAuthFailed,
- *   UnknownTenant, StateMachineNotFound, NeedsDevDependencies);
+ *   UnknownTenant, StateMachineNotFound);
  * - 3 busy or unavailable, try later (another run holds a window, CitrixTransient, CitrixThrottled,
  *   StorageTransient, AwsCallFailed).
  *
@@ -24,7 +24,6 @@ const CODE_OF_ERROR: Readonly<Record<string, ExitCode>> = {
   CitrixAuthFailed: EXIT.usage,
   UnknownTenant: EXIT.usage,
   StateMachineNotFound: EXIT.usage,
-  NeedsDevDependencies: EXIT.usage,
   CitrixTransient: EXIT.unavailable,
   CitrixThrottled: EXIT.unavailable,
   StorageTransient: EXIT.unavailable,

@@ -3,9 +3,6 @@
  * arguments, builds the clients, runs one domain function (status.ts, backfill.ts, redrive.ts), prints
  * its report as text or JSON, and returns the exit code scripts rely on (see USAGE).
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { s3ClientFromEnv, s3Store } from '../functions/adapters/s3-store.ts';
@@ -26,7 +23,7 @@ import {
 import { type Fleet, readTenantList } from '../functions/domain/tenants.ts';
 import { newestDueEnd } from '../functions/domain/windows.ts';
 import { backfill, backfillHours, MAX_HOURS_WITHOUT_YES, newestDueHourOf } from './backfill.ts';
-import { aws, isCliError, NeedsDevDependencies, UnknownTenant, UsageError } from './errors.ts';
+import { aws, isCliError, UnknownTenant, UsageError } from './errors.ts';
 import { findStateMachine, stateMachineName } from './executions.ts';
 import { EXIT, exitCodeOfError } from './exit-codes.ts';
 import {
@@ -57,7 +54,6 @@ const EXIT_HELP = `Exit codes (the same for npm start and npm run collect; docs/
      not in the tenant list, credentials Citrix refused, AWS credentials missing, expired or refused
   3  busy or unavailable, try later: an AWS API call failed (permissions, throttling, network; the
      message names the call), another run holds a window, Citrix or S3 could not be reached
-  run passes the local collector's exit code through (see citrix-monitor run --help).
 `;
 
 const USAGE = `Usage: citrix-monitor <command> [options]
@@ -70,7 +66,6 @@ Commands:
   backfill    collects the hours --from H1 --to H2: one execution per hour, for the windows of the
               hour not yet published; skips hours whose every window is published
   redrive     redrives failed executions; says what to do for those that cannot be
-  run         runs the collector on this machine (npm run collect); needs the dev dependencies
 
 ${TARGET_HELP}
 
@@ -85,9 +80,6 @@ Configuration, from the environment as for the collector (docs/configuration.md)
   AWS credentials and region come from the usual AWS chain (AWS_PROFILE, AWS_REGION, ...).
 
 ${EXIT_HELP}
-Installed without dev dependencies (npm ci --omit=dev), status, backfill and redrive work; run needs
-them (it executes the state machine locally with aws-local-stepfunctions): npm ci.
-
 citrix-monitor <command> --help describes a command.
 `;
 
@@ -164,27 +156,6 @@ Exit 0 when every failed execution found was redriven, or its hour published sin
 none); 1 when one could not be redriven and its hour is not published; 2 bad usage or configuration,
 or a --tenant that is not in the tenant list; 3 an AWS API call failed.
 `,
-  run: `Usage: citrix-monitor run [--hour HOUR] [--verbose] [--json]
-
-Runs the collector on this machine, exactly as npm run collect (packages/local-run/src/collect.ts): without --hour the
-due windows (WINDOW_MINUTES) after the state, as the schedule does; with --hour the due windows of that
-one hour not yet published. Configured by the environment (docs/operating.md, "Running against a real
-or compatible API from your machine").
-
-Needs the dev dependencies (npm ci, not npm ci --omit=dev): it executes the state machine with
-aws-local-stepfunctions. Without them it says so and exits 2.
-
-  --hour HOUR                one whole UTC hour, e.g. 2026-11-24T10:00:00Z
-  --verbose                  the JSON log lines on stderr
-  --json                     {"exitCode": N, "output": "..."} on stdout instead of the text
-  -h, --help                 this help
-
-Exit code of the local run, passed through: 0 every window published and the state committed; 1 a
-window failed and a retry would not cure it; 2 bad usage or configuration, said before any execution
-starts (or no dev dependencies), or credentials Citrix or AWS refused; 3 busy or unavailable, try later:
-another live run holds a window (the output says until when, and who), Citrix or S3 could not be
-reached or kept throttling.
-`,
 } as const;
 
 type Command = keyof typeof COMMAND_USAGE;
@@ -208,12 +179,6 @@ const OPTIONS = {
     yes: { type: 'boolean' },
   },
   redrive: { ...TARGET_OPTIONS, tenant: { type: 'string' }, since: { type: 'string' } },
-  run: {
-    hour: { type: 'string' },
-    verbose: { type: 'boolean' },
-    json: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  },
 } as const;
 
 /** The options as `parseArgs` gives them; read through {@link text} and {@link flag}, which check their type. */
@@ -450,66 +415,10 @@ async function redrive(ctx: Context): Promise<number> {
   return report.notRedrivable.some((f) => !f.published) ? 1 : 0;
 }
 
-/** The local run, started in a child process only by `run`: other commands never load it. */
-const LOCAL_RUN = fileURLToPath(new URL('../packages/local-run/src/collect.ts', import.meta.url));
-
-/**
- * Whether the local runner can start here: packages/local-run/src/collect.ts runs the state machine with
- * aws-local-stepfunctions, a dev dependency, so an install with --omit=dev cannot.
- */
-function localRunnerInstalled(): boolean {
-  if (!existsSync(LOCAL_RUN)) return false;
-  try {
-    import.meta.resolve('aws-local-stepfunctions');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * `npm run collect` in a child process on this same Node (which runs TypeScript by stripping types),
- * its exit code passed through.
- */
-async function run(ctx: Context): Promise<number> {
-  const hour = text(ctx.values, 'hour');
-  // Checked here, so that a bad hour gets this command's help, not that of npm run collect.
-  if (hour !== undefined) hourOption(ctx.values, 'hour');
-  const args = [
-    ...(hour !== undefined ? ['--hour', hour] : []),
-    ...(flag(ctx.values, 'verbose') ? ['--verbose'] : []),
-  ];
-  if (!localRunnerInstalled())
-    throw new NeedsDevDependencies(
-      'needs the dev dependencies, not installed here (npm ci --omit=dev): it executes the state machine on this machine with aws-local-stepfunctions. Install them with npm ci; status, backfill and redrive need none.',
-    );
-  const child = spawn(process.execPath, [LOCAL_RUN, ...args], {
-    // CITRIX_MONITOR_RUN: the local run's usage errors point at this command's help, not its own.
-    env: { ...ctx.env, CITRIX_MONITOR_RUN: '1' },
-    stdio: ['inherit', 'pipe', 'pipe'],
-  });
-  const stdout = ctx.io.stdout ?? process.stdout;
-  const stderr = ctx.io.stderr ?? process.stderr;
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    if (flag(ctx.values, 'json')) output += chunk.toString('utf8');
-    else stdout.write(chunk.toString('utf8'));
-  });
-  child.stderr.on('data', (chunk: Buffer) => stderr.write(chunk.toString('utf8')));
-  const code = await new Promise<number>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (exit) => resolve(exit ?? 1));
-  });
-  if (flag(ctx.values, 'json'))
-    stdout.write(`${JSON.stringify({ command: 'run', exitCode: code, output }, null, 2)}\n`);
-  return code;
-}
-
 const COMMANDS: Record<Command, (ctx: Context) => Promise<number>> = {
   status,
   backfill: backfillCommand,
   redrive,
-  run,
 };
 
 const isCommand = (name: string): name is Command => Object.hasOwn(COMMANDS, name);

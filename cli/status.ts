@@ -71,7 +71,7 @@ export interface HourBeingPublished {
   /** The run that holds the lease: it alone may publish until `until`. */
   readonly holder: string;
   readonly until: string;
-  /** The holder's process, for a local run (`citrix-monitor run`, npm run collect); null for a Lambda. */
+  /** The holder's process, for a local run (npm start, npm run collect); null for a Lambda. */
   readonly host: string | null;
   readonly pid: number | null;
   /** False once `until` has passed: the next run takes the window over. */

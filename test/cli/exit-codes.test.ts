@@ -6,7 +6,7 @@
  *
  * A row's environment is the stand-in recipe's (stand-in, s3rver and its keys), changed by the
  * `NAME=value` assignments before its command; its placeholders (`<stand-in>`, `<closed port>`, …) are
- * those the page explains under the table, the fixtures they need are written here. Node runs the TypeScript as `citrix-monitor run` does (by
+ * those the page explains under the table, the fixtures they need are written here. Node runs the TypeScript as the CLI's bin does (by
  * stripping types, no tsx), and `npm run collect` with `--retry-interval-ms 0` (the retries still happen,
  * without their waits). A message is the line it must be, `…` standing for any text.
  */

@@ -22,8 +22,8 @@ describe('help', () => {
       const seen = await w.cli([flag]);
       expect(seen.code).toBe(0);
       expect(seen.stdout).toMatch(/^Usage: citrix-monitor <command> \[options\]/);
-      for (const command of ['status', 'backfill', 'redrive', 'run'])
-        expect(seen.stdout).toContain(`  ${command} `);
+      for (const command of ['status', 'backfill', 'redrive']) expect(seen.stdout).toContain(`  ${command} `);
+      expect(seen.stdout).not.toContain('  run ');
       expect(seen.stdout).toContain(
         'Exit codes (the same for npm start and npm run collect; docs/operating.md, "Exit codes"):',
       );
@@ -44,7 +44,6 @@ describe('help', () => {
     ['status', /--limit N/],
     ['backfill', /--from HOUR, --to HOUR/],
     ['redrive', /--since DATE/],
-    ['run', /--hour HOUR/],
   ])('prints the usage of %s with --help and exits 0', async (command, option) => {
     const seen = await w.cli([command, '--help']);
     expect(seen.code).toBe(0);
@@ -67,6 +66,12 @@ describe('help', () => {
     expect(seen.stderr).toContain('Unknown command "statsu".');
     expect(seen.stderr).toContain('Usage: citrix-monitor <command>');
     expect(seen.stdout).toBe('');
+  });
+
+  it('has no run command: the local run is npm run collect, which the CLI does not start', async () => {
+    const seen = await w.cli(['run', '--hour', '2026-11-24T10:00:00Z']);
+    expect(seen.code).toBe(2);
+    expect(seen.stderr).toContain('Unknown command "run".');
   });
 
   it('exits 2 with the usage when no command is given', async () => {

@@ -145,7 +145,7 @@ function collect(
   env: Record<string, string>,
   args: string[] = [],
 ): { child: ChildProcess; done: Promise<{ code: number | null; signal: string | null; out: string }> } {
-  // Node runs the TypeScript itself (type stripping), as `citrix-monitor run` does: no tsx.
+  // Node runs the TypeScript itself (type stripping), as the CLI's bin does: no tsx.
   const child = spawn(process.execPath, ['packages/local-run/src/collect.ts', ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

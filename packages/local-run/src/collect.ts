@@ -29,9 +29,8 @@ Exit codes (docs/operating.md, "Exit codes"): 0 done; 1 an hour failed (a retry 
 usage or configuration, said before any execution starts, or credentials refused; 3 busy or unavailable
 (another run holds a window, Citrix or S3 unreachable or throttling): run again later.`;
 
-/** The help a usage error points at: this command's, or citrix-monitor run's when that started it. */
-const HELP =
-  process.env.CITRIX_MONITOR_RUN === '1' ? 'citrix-monitor run --help' : 'npm run collect -- --help';
+/** The help a usage error points at. */
+const HELP = 'npm run collect -- --help';
 
 async function main(): Promise<number> {
   const args = commandOptions({
