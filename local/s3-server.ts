@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { UsageError } from '../cli/errors.ts';
 import { wholeNumber } from '../functions/domain/config.ts';
-import { isBucketName } from '../functions/domain/settings.ts';
+import { isBucketName } from '../functions/domain/settings/parsers.ts';
 import { commandOptions, reportFailure } from './preflight.ts';
 import { startLocalS3 } from './s3.ts';
 

@@ -1,7 +1,10 @@
 import { allowedApiHosts, checkApiHost } from './api-hosts.ts';
 import { BadConfiguration } from './errors.ts';
 import type { Tenant } from './schemas.ts';
-import * as S from './settings.ts';
+import { closestEntity, MONITOR_ENTITIES } from './settings/entities.ts';
+import { apiBaseParser } from './settings/parsers.ts';
+import { parseAs, quoted, read, value } from './settings/readers.ts';
+import * as S from './settings/registry.ts';
 
 /** Where the Citrix client secret comes from: Secrets Manager in AWS, the environment only for local runs. */
 export type SecretSource = { kind: 'env'; variable: string } | { kind: 'secretsManager'; secretId: string };
@@ -57,7 +60,7 @@ export interface Config {
 
 type Env = Record<string, string | undefined>;
 
-export { wholeNumber } from './settings.ts';
+export { wholeNumber } from './settings/readers.ts';
 
 /**
  * Keys of the Monitor entities (citrix/monitoring-api, Monitor.Model.md). Every other entity defaults to
@@ -83,18 +86,18 @@ const FIELD_NAME = /^[A-Z][A-Za-z0-9]*$/;
 function knownEntities(env: Env, name: string, list: readonly string[]): readonly string[] {
   // Read whether or not an unknown entity needs it: a mistake in it is refused at load, not at the first
   // unknown entity.
-  const allowUnknown = S.value(env, S.ALLOW_UNKNOWN_ENTITIES);
+  const allowUnknown = value(env, S.ALLOW_UNKNOWN_ENTITIES);
   const typos = list.flatMap((e) => {
-    const meant = S.closestEntity(e);
+    const meant = closestEntity(e);
     return meant ? [`"${e}": did you mean ${meant}?`] : [];
   });
   if (typos.length > 0) {
     throw new BadConfiguration(`${name} names a Monitor entity misspelt: ${typos.join(' ')}`);
   }
-  const unknown = list.filter((e) => !S.MONITOR_ENTITIES.includes(e));
+  const unknown = list.filter((e) => !MONITOR_ENTITIES.includes(e));
   if (unknown.length > 0 && !allowUnknown) {
     throw new BadConfiguration(
-      `${name} names ${unknown.join(', ')}, not a Monitor entity the collector knows (${S.MONITOR_ENTITIES.join(', ')}). Check the spelling; to collect an entity set of the Monitor API that is not in that list, set ALLOW_UNKNOWN_ENTITIES=true (its rows are paged by Id unless KEY_FIELDS says otherwise).`,
+      `${name} names ${unknown.join(', ')}, not a Monitor entity the collector knows (${MONITOR_ENTITIES.join(', ')}). Check the spelling; to collect an entity set of the Monitor API that is not in that list, set ALLOW_UNKNOWN_ENTITIES=true (its rows are paged by Id unless KEY_FIELDS says otherwise).`,
     );
   }
   return Object.freeze([...list]);
@@ -114,7 +117,7 @@ function fieldsPerEntity(
 ): Readonly<Record<string, string>> {
   const fields: Record<string, string> = {};
   for (const entity of list) fields[entity] = fallback(entity);
-  for (const pair of S.value(env, setting)
+  for (const pair of value(env, setting)
     .split(',')
     .filter((p) => p.trim())) {
     const [entity, field, extra] = pair.split(':').map((s) => s.trim());
@@ -129,7 +132,7 @@ function fieldsPerEntity(
 }
 
 function nextLinkPaging(env: Env, list: readonly string[]): readonly string[] {
-  const named = S.value(env, S.NEXTLINK_PAGING);
+  const named = value(env, S.NEXTLINK_PAGING);
   const unknown = named.filter((e) => !list.includes(e));
   if (unknown.length > 0) {
     throw new BadConfiguration(
@@ -146,11 +149,11 @@ function nextLinkPaging(env: Env, list: readonly string[]): readonly string[] {
  * published window are lost.
  */
 function windowing(env: Env): Pick<Config, 'windowMinutes' | 'settleMinutes' | 'lookbackMinutes'> {
-  const windowMinutes = S.value(env, S.WINDOW_MINUTES);
+  const windowMinutes = value(env, S.WINDOW_MINUTES);
   const lookback = env.SETTLE_MINUTES?.trim()
     ? undefined
-    : S.read(env, S.LOOKBACK_MINUTES, {}, S.lookbackParser(windowMinutes));
-  const settleMinutes = lookback === undefined ? S.value(env, S.SETTLE_MINUTES) : lookback - windowMinutes;
+    : read(env, S.LOOKBACK_MINUTES, {}, S.lookbackParser(windowMinutes));
+  const settleMinutes = lookback === undefined ? value(env, S.SETTLE_MINUTES) : lookback - windowMinutes;
   return { windowMinutes, settleMinutes, lookbackMinutes: windowMinutes + settleMinutes };
 }
 
@@ -160,7 +163,7 @@ function windowing(env: Env): Pick<Config, 'windowMinutes' | 'settleMinutes' | '
  * far behind for good.
  */
 function catchUpHours(env: Env, windowMinutes: number): number {
-  const maxHours = S.value(env, S.MAX_HOURS_PER_RUN);
+  const maxHours = value(env, S.MAX_HOURS_PER_RUN);
   if ((maxHours * 60) / windowMinutes < 2) {
     throw new BadConfiguration(
       `MAX_HOURS_PER_RUN=${maxHours} with WINDOW_MINUTES=${windowMinutes} lets a run take on one window, the one that became due since the last run: a tenant that falls behind (a Citrix outage, a failed run) would never catch up. Set MAX_HOURS_PER_RUN to at least 2 (default 24).`,
@@ -197,8 +200,8 @@ export type StorageLayout = Pick<
  * Citrix setting.
  */
 export function loadLayout(env: Env = process.env): StorageLayout {
-  const prefix = S.value(env, S.S3_PREFIX);
-  const workPrefix = S.value(env, S.WORK_PREFIX, { S3_PREFIX: prefix });
+  const prefix = value(env, S.S3_PREFIX);
+  const workPrefix = value(env, S.WORK_PREFIX, { S3_PREFIX: prefix });
   // Textual overlap counts too: a feed URI typed without its trailing slash matches every key that
   // merely starts with the prefix's text (citrix_monitor_work/… under s3://bucket/citrix_monitor).
   if (workPrefix.startsWith(prefix) || prefix.startsWith(workPrefix)) {
@@ -206,41 +209,41 @@ export function loadLayout(env: Env = process.env): StorageLayout {
       `WORK_PREFIX "${workPrefix}" overlaps S3_PREFIX "${prefix}": the state and staging area must lie outside what the SecOps feed reads. Set WORK_PREFIX to a prefix that does not start with "${prefix}" (default collector-work/${prefix}).`,
     );
   }
-  const stateKey = S.value(env, S.STATE_KEY, { WORK_PREFIX: workPrefix });
+  const stateKey = value(env, S.STATE_KEY, { WORK_PREFIX: workPrefix });
   if (stateKey.startsWith(prefix)) {
     throw new BadConfiguration(
       `STATE_KEY=${JSON.stringify(stateKey)} lies under S3_PREFIX "${prefix}", which the SecOps feed ingests: the state file would be ingested as a log. Move it outside: unset STATE_KEY to use ${workPrefix}/state.json, and copy an existing state file there to keep your place.`,
     );
   }
-  const tenantsKey = S.value(env, S.TENANTS_KEY, { WORK_PREFIX: workPrefix });
+  const tenantsKey = value(env, S.TENANTS_KEY, { WORK_PREFIX: workPrefix });
   if (tenantsKey.startsWith(prefix)) {
     throw new BadConfiguration(
       `TENANTS_KEY=${JSON.stringify(tenantsKey)} lies under S3_PREFIX "${prefix}", which the SecOps feed ingests. Keep the tenant list outside it: unset TENANTS_KEY to use ${workPrefix}/tenants.json.`,
     );
   }
-  const bucket = S.value(env, S.S3_BUCKET);
+  const bucket = value(env, S.S3_BUCKET);
   return Object.freeze({
     bucket,
-    workBucket: S.value(env, S.WORK_BUCKET, { S3_BUCKET: bucket }),
+    workBucket: value(env, S.WORK_BUCKET, { S3_BUCKET: bucket }),
     prefix,
     workPrefix,
     stateKey,
     stagingPrefix: `${workPrefix}/staging`,
-    compression: S.value(env, S.COMPRESSION),
-    entities: knownEntities(env, 'ENTITIES', S.value(env, S.ENTITIES)),
+    compression: value(env, S.COMPRESSION),
+    entities: knownEntities(env, 'ENTITIES', value(env, S.ENTITIES)),
     ...windowing(env),
-    maxHoursPerRun: catchUpHours(env, S.value(env, S.WINDOW_MINUTES)),
+    maxHoursPerRun: catchUpHours(env, value(env, S.WINDOW_MINUTES)),
     tenantsKey,
-    tenantConcurrency: S.value(env, S.TENANT_CONCURRENCY),
+    tenantConcurrency: value(env, S.TENANT_CONCURRENCY),
   } satisfies StorageLayout);
 }
 
 /** The API base `raw` (`name`: API_BASE, or a listed tenant's apiBase), which in AWS must be https. */
 function apiBaseOf(name: string, raw: string, inAws: boolean): string {
-  const base = S.parseAs(name, raw, S.apiBaseParser);
+  const base = parseAs(name, raw, apiBaseParser);
   if (inAws && base.startsWith('http:')) {
     throw new BadConfiguration(
-      `${name}=${S.quoted(raw)} uses http: in AWS the client secret and token must travel over https.`,
+      `${name}=${quoted(raw)} uses http: in AWS the client secret and token must travel over https.`,
     );
   }
   return base;
@@ -248,10 +251,10 @@ function apiBaseOf(name: string, raw: string, inAws: boolean): string {
 
 /** The settings of how a tenant's `entities` are collected: fields, paging, page size, budgets. */
 function collecting(env: Env, entities: readonly string[]) {
-  S.value(env, S.USE_TIME_FILTER);
+  value(env, S.USE_TIME_FILTER);
   return {
     entities,
-    pageSize: S.value(env, S.PAGE_SIZE),
+    pageSize: value(env, S.PAGE_SIZE),
     timeFields: fieldsPerEntity(
       env,
       S.TIME_FIELDS,
@@ -267,9 +270,9 @@ function collecting(env: Env, entities: readonly string[]) {
       'SessionMetrics:Id',
     ),
     nextLinkPaging: nextLinkPaging(env, entities),
-    maxConcurrency: S.value(env, S.MAX_CONCURRENCY),
-    fetchBudgetSeconds: S.value(env, S.FETCH_BUDGET_SECONDS),
-    expressFetchSeconds: S.value(env, S.EXPRESS_FETCH_SECONDS),
+    maxConcurrency: value(env, S.MAX_CONCURRENCY),
+    fetchBudgetSeconds: value(env, S.FETCH_BUDGET_SECONDS),
+    expressFetchSeconds: value(env, S.EXPRESS_FETCH_SECONDS),
   } satisfies Partial<Config>;
 }
 
@@ -279,23 +282,23 @@ function collecting(env: Env, entities: readonly string[]) {
  */
 export function loadConfig(env: Env = process.env, inAws = Boolean(env.AWS_LAMBDA_FUNCTION_NAME)): Config {
   const layout = loadLayout(env);
-  const secretId = S.read(env, S.CITRIX_CLIENT_SECRET_ARN);
+  const secretId = read(env, S.CITRIX_CLIENT_SECRET_ARN);
   if (!secretId && inAws) {
     throw new BadConfiguration(
       'CITRIX_CLIENT_SECRET_ARN is not set: in AWS the client secret is read from Secrets Manager, never from a plain environment variable. Deploy with --param="clientSecretArn=<ARN>", or leave that parameter empty for the stack to create the secret.',
     );
   }
-  if (!secretId) S.value(env, S.CITRIX_CLIENT_SECRET);
+  if (!secretId) value(env, S.CITRIX_CLIENT_SECRET);
   return Object.freeze({
     ...layout,
     ...collecting(env, layout.entities),
     tenant: null,
-    customerId: S.value(env, S.CITRIX_CUSTOMER_ID),
-    clientId: S.value(env, S.CITRIX_CLIENT_ID),
+    customerId: value(env, S.CITRIX_CUSTOMER_ID),
+    clientId: value(env, S.CITRIX_CLIENT_ID),
     clientSecret: secretId
       ? { kind: 'secretsManager', secretId }
       : { kind: 'env', variable: 'CITRIX_CLIENT_SECRET' },
-    apiBase: apiBaseOf('API_BASE', S.value(env, S.API_BASE), inAws),
+    apiBase: apiBaseOf('API_BASE', value(env, S.API_BASE), inAws),
   } satisfies Config);
 }
 
@@ -310,9 +313,9 @@ export function loadConfig(env: Env = process.env, inAws = Boolean(env.AWS_LAMBD
 export function checkDeployment(env: Env): void {
   const layout = loadLayout(env);
   collecting(env, layout.entities);
-  apiBaseOf('API_BASE', S.value(env, S.API_BASE), true);
-  allowedApiHosts(S.value(env, S.ALLOWED_API_HOSTS), true);
-  S.value(env, S.LAG_ALARM_HOURS);
+  apiBaseOf('API_BASE', value(env, S.API_BASE), true);
+  allowedApiHosts(value(env, S.ALLOWED_API_HOSTS), true);
+  value(env, S.LAG_ALARM_HOURS);
 }
 
 /**
@@ -347,7 +350,7 @@ function tenantSecret(env: Env, tenant: Tenant, inAws: boolean): SecretSource {
     return { kind: 'env', variable: tenant.clientSecretEnv };
   }
   const secretId = tenant.clientSecretArn ?? '';
-  const secretPrefix = S.value(env, S.TENANT_SECRET_PREFIX);
+  const secretPrefix = value(env, S.TENANT_SECRET_PREFIX);
   const secretName = secretId.replace(/^arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:/, '');
   if (secretPrefix && !secretName.startsWith(secretPrefix)) {
     throw new BadConfiguration(
@@ -371,8 +374,8 @@ function pairsFor(raw: string | undefined, entities: readonly string[]): string 
  * send a tenant's client secret to a server of theirs. API_BASE is the deployer's own setting.
  */
 function tenantApiBase(env: Env, tenant: Tenant, inAws: boolean): string {
-  const apiHosts = allowedApiHosts(S.value(env, S.ALLOWED_API_HOSTS), inAws);
-  if (tenant.apiBase === undefined) return apiBaseOf('API_BASE', S.value(env, S.API_BASE), inAws);
+  const apiHosts = allowedApiHosts(value(env, S.ALLOWED_API_HOSTS), inAws);
+  if (tenant.apiBase === undefined) return apiBaseOf('API_BASE', value(env, S.API_BASE), inAws);
   // The host first: a foreign host is the graver mistake, whatever else is wrong with the URL.
   if (URL.canParse(tenant.apiBase)) checkApiHost(tenant.apiBase, apiHosts);
   return apiBaseOf('apiBase', tenant.apiBase, inAws);

@@ -12,7 +12,7 @@ import {
   FETCH_BUDGET_SECONDS,
   FETCH_SAFETY_SECONDS,
   LAMBDA_MAX_TIMEOUT_SECONDS,
-} from '../../functions/domain/settings.ts';
+} from '../../functions/domain/settings/registry.ts';
 import { LAMBDA_TIMEOUT_SECONDS } from '../../local/aws-limits.ts';
 import { block, serverlessYml } from './serverless-yml.ts';
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, loadLayout, tenantConfig } from '../../functions/domain/config.ts';
 import { BadConfiguration } from '../../functions/domain/errors.ts';
-import { lagAlarmHours, MissingSetting, SETTINGS } from '../../functions/domain/settings.ts';
+import { lagAlarmHours, MissingSetting } from '../../functions/domain/settings/readers.ts';
+import { SETTINGS } from '../../functions/domain/settings/registry.ts';
 
 type Env = Record<string, string | undefined>;
 
