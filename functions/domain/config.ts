@@ -37,7 +37,7 @@ export interface Config {
   readonly windowMinutes: number;
   /** Minutes a window settles after its end before it is due (SETTLE_MINUTES, default 15). */
   readonly settleMinutes: number;
-  /** The window and its settle: how long after its start a window is due (LOOKBACK_MINUTES, as before windows). */
+  /** The window and its settle: how long after its start a window is due. */
   readonly lookbackMinutes: number;
   /** The field each entity's hour window is on (`ModifiedDate` unless TIME_FIELDS says otherwise). */
   readonly timeFields: Readonly<Record<string, string>>;
@@ -143,17 +143,12 @@ function nextLinkPaging(env: Env, list: readonly string[]): readonly string[] {
 }
 
 /**
- * The window size and its settle. SETTLE_MINUTES when set; otherwise LOOKBACK_MINUTES (what a deployment
- * before windows set: the hour and its settle) less the window; otherwise 15, the settle the last rows
- * of an hour always had. Either way at least {@link S.SETTLE_FLOOR_MINUTES}: rows written later into a
- * published window are lost.
+ * The window size and its settle (SETTLE_MINUTES, at least {@link S.SETTLE_FLOOR_MINUTES}: rows written
+ * later into a published window are lost).
  */
 function windowing(env: Env): Pick<Config, 'windowMinutes' | 'settleMinutes' | 'lookbackMinutes'> {
   const windowMinutes = value(env, S.WINDOW_MINUTES);
-  const lookback = env.SETTLE_MINUTES?.trim()
-    ? undefined
-    : read(env, S.LOOKBACK_MINUTES, {}, S.lookbackParser(windowMinutes));
-  const settleMinutes = lookback === undefined ? value(env, S.SETTLE_MINUTES) : lookback - windowMinutes;
+  const settleMinutes = value(env, S.SETTLE_MINUTES);
   return { windowMinutes, settleMinutes, lookbackMinutes: windowMinutes + settleMinutes };
 }
 

@@ -340,7 +340,7 @@ describe('the packaged functions and state machine', () => {
   });
 
   it('catches up every due hour after a state several hours behind, once each, and leaves the state on the newest', async () => {
-    // The template's window and settle, read as the collector reads them (LOOKBACK_MINUTES is empty there).
+    // The template's window and settle, read as the collector reads them.
     const { windowMinutes, settleMinutes } = loadLayout({ ...templateEnvironment.get('PlanLambdaFunction') });
     expect(windowMinutes).toBe(60);
     const newestDue = newestDueEnd(NOW, windowMinutes, settleMinutes) - HOUR;

@@ -69,13 +69,6 @@ export const SETTLE_FLOOR_MINUTES = 15;
 /** What a settle under the floor puts at risk, for the messages that refuse one. */
 const LATE_ROWS = `: a window is published that long after its end, and a row Citrix writes into it later is lost for good (the next window starts where it ended); ${SETTLE_FLOOR_MINUTES} minutes is the settle every row had before windows`;
 
-/** LOOKBACK_MINUTES with `windowMinutes`: the window and a settle of at least {@link SETTLE_FLOOR_MINUTES}. */
-export const lookbackParser = (windowMinutes: number): Parser<number> =>
-  whole(
-    windowMinutes + SETTLE_FLOOR_MINUTES,
-    MINUTES_MAX,
-    ` (WINDOW_MINUTES, ${windowMinutes}, and a settle of at least ${SETTLE_FLOOR_MINUTES})${LATE_ROWS}`,
-  );
 /** A Lambda's longest timeout, and the fetch Lambda's (serverless.yml functions.fetchPage.timeout). */
 export const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
 /** Time the fetch Lambda keeps back from its timeout to write its last object and hand back a continuation. */
@@ -225,20 +218,9 @@ export const WINDOW_MINUTES = setting({
 export const SETTLE_MINUTES = setting({
   name: 'SETTLE_MINUTES',
   default: '15',
-  meaning: `a window is due this long after its end: at least ${SETTLE_FLOOR_MINUTES}, or rows Citrix writes late are lost; empty reads as unset`,
+  meaning: `a window is due this long after its end: at least ${SETTLE_FLOOR_MINUTES}, or rows Citrix writes late are lost`,
   param: 'settleMinutes',
-  // Empty when deployed: a stage that still sets lookbackMinutes (before windows) keeps its settle.
-  deployed: '',
-  emptyIsUnset: true,
   parse: whole(SETTLE_FLOOR_MINUTES, MINUTES_MAX, LATE_ROWS),
-});
-export const LOOKBACK_MINUTES = setting({
-  name: 'LOOKBACK_MINUTES',
-  meaning:
-    'before windows: the hour and its settle (75); used for the settle (`LOOKBACK_MINUTES − WINDOW_MINUTES`) when `SETTLE_MINUTES` is not set',
-  param: 'lookbackMinutes',
-  // The range for the shortest window; the window's own is lookbackParser(WINDOW_MINUTES) (config.ts).
-  parse: lookbackParser(5),
 });
 export const USE_TIME_FILTER = setting({
   name: 'USE_TIME_FILTER',
@@ -353,7 +335,6 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
   PAGE_SIZE,
   WINDOW_MINUTES,
   SETTLE_MINUTES,
-  LOOKBACK_MINUTES,
   USE_TIME_FILTER,
   COMPRESSION,
   MAX_CONCURRENCY,
