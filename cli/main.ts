@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { s3ClientFromEnv, s3Store } from '../functions/adapters/s3-store.ts';
+import { s3ClientFromEnv } from '../functions/adapters/collectors.ts';
+import { s3Store } from '../functions/adapters/s3-store.ts';
 import {
   loadLayout,
   type StorageLayout,

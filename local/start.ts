@@ -103,7 +103,7 @@ async function main(): Promise<number> {
     for (const id of ids) env[`${id.toUpperCase()}_SECRET`] = `${id}-secret`;
     const logFile = resolve(DATA_DIR, 'collector.log');
     const telemetry = jsonLinesTelemetry((line) => appendFileSync(logFile, line));
-    const fleet = fleetFromEnv(env, telemetry, false, {}, thisProcess());
+    const fleet = fleetFromEnv({ env, telemetry, inAws: false, overrides: thisProcess() });
     if (tenants) {
       const list = ids.map((id) => ({
         id,

@@ -18,7 +18,7 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { s3ClientFromEnv } from '../../functions/adapters/s3-store.ts';
+import { s3ClientFromEnv } from '../../functions/adapters/collectors.ts';
 import { commitKey } from '../../functions/domain/keys.ts';
 import type { CommitRecord } from '../../functions/domain/publish.ts';
 import { type Standin, startStandin } from '../../local/citrix-standin/index.ts';

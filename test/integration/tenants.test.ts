@@ -73,7 +73,12 @@ async function threeTenants(): Promise<World> {
   }
   const logged: Array<Record<string, unknown>> = [];
   const telemetry = jsonLinesTelemetry((line) => logged.push(JSON.parse(line) as Record<string, unknown>));
-  const fleet = fleetFromEnv(e.env, telemetry, false, { backoffMs: 5, maxAttempts: 2 });
+  const fleet = fleetFromEnv({
+    env: e.env,
+    telemetry,
+    inAws: false,
+    tuning: { backoffMs: 5, maxAttempts: 2 },
+  });
   const citrix = Object.fromEntries(IDS.map((id) => [id, e.standin.tenant(`${id}cust`)])) as Record<
     Id,
     StandinTenant

@@ -1,10 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig, loadLayout, tenantConfig } from '../../functions/domain/config.ts';
+import {
+  tenantConfig as configOf,
+  loadConfig,
+  loadLayout,
+  loadSettings,
+} from '../../functions/domain/config.ts';
 import { BadConfiguration } from '../../functions/domain/errors.ts';
+import type { Tenant } from '../../functions/domain/schemas.ts';
 import { lagAlarmHours, MissingSetting } from '../../functions/domain/settings/readers.ts';
 import { SETTINGS } from '../../functions/domain/settings/registry.ts';
 
 type Env = Record<string, string | undefined>;
+
+/** A tenant's configuration from an environment, read as the fleet reads it: settings once, the tenant laid over them. */
+const tenantConfig = (env: Env, tenant: Tenant | null, inAws = false) =>
+  configOf(loadSettings(env, inAws), tenant, (variable) => env[variable]);
 
 /** Distinctive, so that a message quoting it would be caught by `refusal` in every test below. */
 const SECRET = 'Zq9-do-not-leak-7Xk';

@@ -315,6 +315,19 @@ export const LAG_ALARM_HOURS = setting({
   parse: whole(0, 24 * 365),
 });
 
+export const AWS_ENDPOINT_URL_S3 = setting({
+  name: 'AWS_ENDPOINT_URL_S3',
+  meaning:
+    'the S3 endpoint, for an S3-compatible server (MinIO, Ceph, a local one); unset: AWS S3 in the region',
+  parse: z.string().refine((s) => URL.canParse(s), 'is not a URL: expected e.g. http://127.0.0.1:9000'),
+});
+export const S3_FORCE_PATH_STYLE = setting({
+  name: 'S3_FORCE_PATH_STYLE',
+  default: 'false',
+  meaning: '`true` addresses buckets by path (`endpoint/bucket/key`), as S3-compatible servers may need',
+  parse: flag,
+});
+
 /** Every setting, in the order of docs/configuration.md's table. */
 export const SETTINGS: readonly Setting[] = Object.freeze([
   S3_BUCKET,
@@ -346,4 +359,6 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
   ALLOWED_API_HOSTS,
   TENANT_SECRET_PREFIX,
   LAG_ALARM_HOURS,
+  AWS_ENDPOINT_URL_S3,
+  S3_FORCE_PATH_STYLE,
 ]);
