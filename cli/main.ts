@@ -5,7 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { s3ClientFromEnv, s3Store } from '../functions/adapters/s3-store.ts';
+import { s3ClientFromEnv } from '../functions/adapters/collectors.ts';
+import { s3Store } from '../functions/adapters/s3-store.ts';
 import {
   loadLayout,
   type StorageLayout,
@@ -14,12 +15,8 @@ import {
 } from '../functions/domain/config.ts';
 import { parseHour } from '../functions/domain/hours.ts';
 import type { ObjectStore } from '../functions/domain/ports.ts';
-import {
-  LAG_ALARM_HOURS,
-  lagAlarmHours,
-  SETTLE_MINUTES,
-  WINDOW_MINUTES,
-} from '../functions/domain/settings.ts';
+import { lagAlarmHours } from '../functions/domain/settings/readers.ts';
+import { LAG_ALARM_HOURS, SETTLE_MINUTES, WINDOW_MINUTES } from '../functions/domain/settings/registry.ts';
 import { type Fleet, readTenantList } from '../functions/domain/tenants.ts';
 import { newestDueEnd } from '../functions/domain/windows.ts';
 import { backfill, backfillHours, MAX_HOURS_WITHOUT_YES, newestDueHourOf } from './backfill.ts';

@@ -33,7 +33,9 @@ const { existsSync } = require('node:fs');
 const path = require('node:path');
 const { checkDeployment } = require('../functions/domain/config.ts');
 const { BadConfiguration } = require('../functions/domain/errors.ts');
-const S = require('../functions/domain/settings.ts');
+const { closest } = require('../functions/domain/settings/entities.ts');
+const { value } = require('../functions/domain/settings/readers.ts');
+const S = require('../functions/domain/settings/registry.ts');
 
 /** How params/example.yml writes a value the operator must replace: YOUR_CUSTOMER_ID, YOUR_API_CLIENT_ID. */
 const EXAMPLE_PLACEHOLDER = /^YOUR_[A-Z0-9_]+$/;
@@ -110,7 +112,7 @@ class DeployParams {
 
   /** ` (did you mean NAME?)` for the parameter a name that is not one most likely means; else nothing. */
   meant(name) {
-    const meant = S.closest(name, this.declared, 3);
+    const meant = closest(name, this.declared, 3);
     return meant ? ` (did you mean ${meant}?)` : '';
   }
 
@@ -129,7 +131,7 @@ class DeployParams {
    * run's message: a size without a schedule would stop it at a variable it cannot resolve.
    */
   checkWindow(given) {
-    this.asRunWould(() => S.value({ WINDOW_MINUTES: given.windowMinutes }, S.WINDOW_MINUTES));
+    this.asRunWould(() => value({ WINDOW_MINUTES: given.windowMinutes }, S.WINDOW_MINUTES));
   }
 
   /** Runs `check`, a run's check, turning its refusal into this plugin's error with the run's message. */

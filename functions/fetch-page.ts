@@ -4,7 +4,7 @@ import { fromLambdaEnvironment, lambdaMiddlewares } from './adapters/lambda.ts';
 import type { FetchResult } from './domain/collector.ts';
 import { CollectorError } from './domain/errors.ts';
 import { type FetchTask, fetchTaskSchema } from './domain/schemas.ts';
-import { FETCH_SAFETY_SECONDS } from './domain/settings.ts';
+import { FETCH_SAFETY_SECONDS } from './domain/settings/registry.ts';
 import type { Fleet } from './domain/tenants.ts';
 import { fetchWithinTimeBox } from './domain/time-box.ts';
 import { describeWindow, windowOf } from './domain/windows.ts';

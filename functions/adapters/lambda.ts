@@ -19,7 +19,7 @@ let lambdaFleet: Fleet | null = null;
 
 /** The Lambda container's tenants: configuration read once, clients reused across invocations. */
 export function fromLambdaEnvironment(): Fleet {
-  lambdaFleet ??= fleetFromEnv(process.env, lambdaTelemetry().telemetry);
+  lambdaFleet ??= fleetFromEnv({ env: process.env, telemetry: lambdaTelemetry().telemetry });
   return lambdaFleet;
 }
 

@@ -161,22 +161,25 @@ async function withConflictRetry<T>(action: () => Promise<T>): Promise<T> {
   }
 }
 
-/** An S3 client from the environment: `AWS_ENDPOINT_URL_S3` and `S3_FORCE_PATH_STYLE` for S3-compatible servers. */
-export function s3ClientFromEnv(env: Record<string, string | undefined> = process.env): S3Client {
-  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  const {
-    AWS_ACCESS_KEY_ID: accessKeyId,
-    AWS_SECRET_ACCESS_KEY: secretAccessKey,
-    AWS_SESSION_TOKEN: sessionToken,
-  } = env;
+/** What an S3 client needs beyond the SDK's defaults: an S3-compatible server, its keys, its addressing. */
+export interface S3Options {
+  /** Unset: the SDK's own (AWS_REGION in a Lambda). */
+  readonly region?: string;
+  /** AWS_ENDPOINT_URL_S3: an S3-compatible server; unset, AWS S3. */
+  readonly endpoint?: string;
+  /** Unset: the SDK's default chain (the Lambda role). */
+  readonly credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** S3_FORCE_PATH_STYLE. */
+  readonly forcePathStyle: boolean;
+}
+
+/** An S3 client for `options`. */
+export function s3Client(options: S3Options): S3Client {
   return new S3Client({
-    ...(region ? { region } : {}),
-    ...(env.AWS_ENDPOINT_URL_S3 ? { endpoint: env.AWS_ENDPOINT_URL_S3 } : {}),
-    // Explicit keys only when the given environment has them; otherwise the SDK's default chain (the Lambda role).
-    ...(accessKeyId && secretAccessKey
-      ? { credentials: { accessKeyId, secretAccessKey, sessionToken } }
-      : {}),
-    forcePathStyle: env.S3_FORCE_PATH_STYLE === 'true',
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    forcePathStyle: options.forcePathStyle,
   });
 }
 

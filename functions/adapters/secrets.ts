@@ -1,7 +1,7 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
-import type { SecretSource } from '../domain/config.ts';
+import type { LocalSecrets, SecretSource } from '../domain/config.ts';
 import { BadConfiguration, StorageTransient } from '../domain/errors.ts';
 import { isTransientAwsFailure } from './s3-store.ts';
 
@@ -25,6 +25,16 @@ const SecretJson = z.object({ client_secret: z.string() });
 /** ` (tenant x)` for a listed tenant's secret; nothing for the environment's one tenant. */
 const ofTenant = (tenant: string | null) => (tenant === null ? '' : ` (tenant ${tenant})`);
 
+/** Where {@link clientSecretResolver} reads a secret, and whose it is. */
+export interface ResolverOptions {
+  /** The variables a local run names for a secret (`source.kind` env); none by default. */
+  readonly localSecrets?: LocalSecrets;
+  /** The Secrets Manager client, made on first use. */
+  readonly client?: () => SecretsManagerClient;
+  /** The listed tenant the secret is for, named in its errors; null: the environment's one tenant. */
+  readonly tenant?: string | null;
+}
+
 /**
  * Resolves the Citrix client secret at run time. From Secrets Manager it goes through Powertools
  * Parameters, which caches it for five minutes, so a rotated secret is picked up without a redeploy. There
@@ -33,10 +43,10 @@ const ofTenant = (tenant: string | null) => (tenant === null ? '' : ` (tenant ${
  */
 export function clientSecretResolver(
   source: SecretSource,
-  env: Record<string, string | undefined> = process.env,
-  client: () => SecretsManagerClient = () => new SecretsManagerClient({}),
-  tenant: string | null = null,
+  options: ResolverOptions = {},
 ): () => Promise<string> {
+  const { localSecrets = () => undefined, tenant = null } = options;
+  const client = options.client ?? (() => new SecretsManagerClient({}));
   let provider: SecretsProvider | undefined;
   const fromSecretsManager = async (secretId: string): Promise<string | undefined> => {
     provider ??= new SecretsProvider({ awsSdkV3Client: client() });
@@ -48,7 +58,9 @@ export function clientSecretResolver(
   };
   return async () => {
     const value =
-      source.kind === 'env' ? env[source.variable]?.trim() : await fromSecretsManager(source.secretId);
+      source.kind === 'env'
+        ? localSecrets(source.variable)?.trim()
+        : await fromSecretsManager(source.secretId);
     if (!value) {
       const where = source.kind === 'env' ? source.variable : `secret ${source.secretId}`;
       throw new BadConfiguration(

@@ -23,7 +23,8 @@ import { type Standin, startStandin } from '@citrix-monitor/testkit/citrix-stand
 import { type LocalS3, startLocalS3 } from '@citrix-monitor/testkit/s3';
 import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { s3ClientFromEnv, s3Store } from '../../functions/adapters/s3-store.ts';
+import { s3ClientFromEnv } from '../../functions/adapters/collectors.ts';
+import { s3Store } from '../../functions/adapters/s3-store.ts';
 import { loadLayout } from '../../functions/domain/config.ts';
 import type { ObjectStore } from '../../functions/domain/ports.ts';
 import { newestDueEnd } from '../../functions/domain/windows.ts';
@@ -340,7 +341,7 @@ describe('the packaged functions and state machine', () => {
   });
 
   it('catches up every due hour after a state several hours behind, once each, and leaves the state on the newest', async () => {
-    // The template's window and settle, read as the collector reads them (LOOKBACK_MINUTES is empty there).
+    // The template's window and settle, read as the collector reads them.
     const { windowMinutes, settleMinutes } = loadLayout({ ...templateEnvironment.get('PlanLambdaFunction') });
     expect(windowMinutes).toBe(60);
     const newestDue = newestDueEnd(NOW, windowMinutes, settleMinutes) - HOUR;

@@ -35,7 +35,6 @@ describe('help', () => {
       );
       expect(seen.stdout).toMatch(/WINDOW_MINUTES \(60; 5, 10, 15, 20 or 30\)/);
       expect(seen.stdout).toContain('SETTLE_MINUTES (15): a window is due that many minutes after its end');
-      expect(seen.stdout).not.toContain('LOOKBACK_MINUTES');
       expect(seen.stderr).toBe('');
     }
   });

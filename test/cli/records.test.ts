@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commitRecords, hourStatus } from '../../cli/records.ts';
-import { s3ClientFromEnv, s3Store } from '../../functions/adapters/s3-store.ts';
+import { s3ClientFromEnv } from '../../functions/adapters/collectors.ts';
+import { s3Store } from '../../functions/adapters/s3-store.ts';
 import { loadLayout } from '../../functions/domain/config.ts';
 import type { CommitRecord } from '../../functions/domain/publish.ts';
 import { BUCKET, hour, REGION, startS3, stopS3, world } from './world.ts';

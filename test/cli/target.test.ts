@@ -90,9 +90,9 @@ describe('configuration', () => {
   });
 
   it('exits 2 naming the variable when the collector settings it shares are invalid', async () => {
-    const seen = await world({ LOOKBACK_MINUTES: '30' }).cli(['status']);
+    const seen = await world({ SETTLE_MINUTES: '10' }).cli(['status']);
     expect(seen.code).toBe(2);
-    expect(seen.stderr).toContain('LOOKBACK_MINUTES="30" is invalid');
+    expect(seen.stderr).toContain('SETTLE_MINUTES="10" is invalid');
   });
 
   it('never prints a secret from the environment', async () => {

@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { type Standin, startStandin } from '@citrix-monitor/testkit/citrix-standin';
 import { afterEach, describe, expect, it } from 'vitest';
-import { s3ClientFromEnv } from '../../functions/adapters/s3-store.ts';
+import { s3ClientFromEnv } from '../../functions/adapters/collectors.ts';
 import { commitKey } from '../../functions/domain/keys.ts';
 import type { CommitRecord } from '../../functions/domain/publish.ts';
 import { newestDueHour } from '../fixtures/time.ts';

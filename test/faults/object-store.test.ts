@@ -3,7 +3,8 @@
  * enforces conditional writes: the in-memory store of the unit tests passes the same suite.
  */
 import { CreateBucketCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
-import { s3ClientFromEnv, s3Store } from '../../functions/adapters/s3-store.ts';
+import { s3ClientFromEnv } from '../../functions/adapters/collectors.ts';
+import { s3Store } from '../../functions/adapters/s3-store.ts';
 import { objectStoreContract } from '../contract/object-store.ts';
 import { rgwEnv } from './world.ts';
 

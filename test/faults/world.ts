@@ -17,8 +17,9 @@ import {
   type RunOptions,
   runExecution,
 } from '@citrix-monitor/testkit/workflow';
+import { s3ClientFromEnv } from '../../functions/adapters/collectors.ts';
 import { collectorFromEnv } from '../../functions/adapters/lambda.ts';
-import { s3ClientFromEnv, s3Store } from '../../functions/adapters/s3-store.ts';
+import { s3Store } from '../../functions/adapters/s3-store.ts';
 import { silentTelemetry } from '../../functions/adapters/telemetry.ts';
 import type { Collector } from '../../functions/domain/collector.ts';
 import type { ObjectStore } from '../../functions/domain/ports.ts';
@@ -314,7 +315,12 @@ export class World {
     const kill = new AbortController();
     const process = this.process(options.crash, kill);
     const collector: Collector = {
-      ...collectorFromEnv(this.env, silentTelemetry, false, { backoffMs: 2, maxAttempts: 3 }),
+      ...collectorFromEnv({
+        env: this.env,
+        telemetry: silentTelemetry,
+        inAws: false,
+        tuning: { backoffMs: 2, maxAttempts: 3 },
+      }),
       feed: process.view(this.store),
       work: process.view(this.work),
       now: () => this.clock,

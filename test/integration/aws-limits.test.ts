@@ -80,7 +80,7 @@ const SPIN = {
 
 describe('the history quota', () => {
   it('fails a child execution at 25,000 events with States.Runtime, and its Map Run fails the parent', async () => {
-    const outcome = await runExecution(fleetFromEnv(e.env), {
+    const outcome = await runExecution(fleetFromEnv({ env: e.env }), {
       definition: withChild(SPIN),
       input: { items: [{ spin: true }] },
     });
@@ -112,7 +112,7 @@ describe('the history quota', () => {
       }),
     );
 
-    const outcome = await runExecution(fleetFromEnv(e.env), {
+    const outcome = await runExecution(fleetFromEnv({ env: e.env }), {
       definition: parent,
       input: { spin: true },
       countEvents: true,
@@ -144,7 +144,7 @@ describe('the payload quota', () => {
       },
     };
 
-    const outcome = await runExecution(fleetFromEnv(e.env), {
+    const outcome = await runExecution(fleetFromEnv({ env: e.env }), {
       definition: withChild(child),
       input: { items: [{ text: half }] },
       countEvents: true,
@@ -170,7 +170,7 @@ describe("each child's context", () => {
     expect(plan).toContain('$$.Execution.Name"');
     const plans: Invocation[] = [];
 
-    const outcome = await runExecution(fleetFromEnv(e.env), {
+    const outcome = await runExecution(fleetFromEnv({ env: e.env }), {
       definition: JSON.parse(plan),
       startTime: NOW,
       executionName: 'own-context',
@@ -191,7 +191,7 @@ describe("each child's context", () => {
 describe("the account's Lambda concurrency", () => {
   it('throttles an invocation over the limit, and the throttling retries ride it out: every row once', async () => {
     await oneHourBehind();
-    const fleet = fleetFromEnv({ ...e.env, TENANT_CONCURRENCY: '2' });
+    const fleet = fleetFromEnv({ env: { ...e.env, TENANT_CONCURRENCY: '2' } });
 
     const outcome = await runExecution(fleet, {
       startTime: NOW,
@@ -213,7 +213,7 @@ describe("the account's Lambda concurrency", () => {
   });
 
   it('fails a step still throttled after its retries with Lambda.TooManyRequestsException', async () => {
-    const outcome = await runExecution(fleetFromEnv(e.env), {
+    const outcome = await runExecution(fleetFromEnv({ env: e.env }), {
       startTime: NOW,
       throttledRetryMs: 1,
       accountConcurrency: 0,

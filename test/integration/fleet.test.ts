@@ -50,9 +50,10 @@ beforeAll(async () => {
   for (const id of IDS) {
     await e.store.put(stateKey(id), JSON.stringify({ last_hour_utc: iso(newestDue - BEHIND * HOUR) }));
   }
-  const fleet = fleetFromEnv({ ...e.env, TENANT_CONCURRENCY: '10' }, undefined, false, {
-    backoffMs: 1,
-    maxAttempts: 2,
+  const fleet = fleetFromEnv({
+    env: { ...e.env, TENANT_CONCURRENCY: '10' },
+    inAws: false,
+    tuning: { backoffMs: 1, maxAttempts: 2 },
   });
   run = (options = {}) => runExecution(fleet, { retryIntervalMs: 1, startTime: NOW, ...options });
 }, 60_000);

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { type Standin, type StandinOptions, startStandin } from '@citrix-monitor/testkit/citrix-standin';
 import { startLocalS3 } from '@citrix-monitor/testkit/s3';
+import { s3ClientFromEnv } from '../../functions/adapters/collectors.ts';
 import { collectorFromEnv } from '../../functions/adapters/lambda.ts';
-import { s3ClientFromEnv, s3Store } from '../../functions/adapters/s3-store.ts';
+import { s3Store } from '../../functions/adapters/s3-store.ts';
 import { silentTelemetry } from '../../functions/adapters/telemetry.ts';
 import type { Collector } from '../../functions/domain/collector.ts';
 import type { ObjectStore, Telemetry } from '../../functions/domain/ports.ts';
@@ -49,7 +50,7 @@ export async function startEnvironment(
     store,
     env,
     collector: (extra = {}, telemetry = silentTelemetry) =>
-      collectorFromEnv({ ...env, ...extra }, telemetry, false, { backoffMs: 5 }),
+      collectorFromEnv({ env: { ...env, ...extra }, telemetry, inAws: false, tuning: { backoffMs: 5 } }),
     async published(prefix = 'citrix_monitor/') {
       const keys = await store.list(prefix);
       return Promise.all(

@@ -43,7 +43,7 @@ it('enters the states the history model counts: the parent once, each tenant its
     );
   }
 
-  const outcome = await runExecution(fleetFromEnv(e.env), { countEvents: true, startTime: NOW });
+  const outcome = await runExecution(fleetFromEnv({ env: e.env }), { countEvents: true, startTime: NOW });
 
   expect(outcome.status, outcome.cause).toBe('SUCCEEDED');
   const perTenant = tenantEntries(2, 2);

@@ -108,7 +108,12 @@ it("logs a listed tenant's failure at warn or error, with the tenant as a key of
   const lines: string[] = [];
   captureLogs(lines);
   const { telemetry } = powertoolsTelemetry();
-  const fleet = fleetFromEnv(e.env, telemetry, false, { backoffMs: 1, maxAttempts: 2 });
+  const fleet = fleetFromEnv({
+    env: e.env,
+    telemetry,
+    inAws: false,
+    tuning: { backoffMs: 1, maxAttempts: 2 },
+  });
 
   const outcome = await runExecution(fleet, {
     executionName: 'exec-tenant-failure',

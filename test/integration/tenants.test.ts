@@ -44,7 +44,8 @@ interface World {
 }
 
 /** Three tenants listed in the work bucket, each with its state one hour behind the newest due hour. */
-async function threeTenants(): Promise<World> {
+/** `settings`: settings of the environment the fleet reads once, over the world's. */
+async function threeTenants(settings: Record<string, string> = {}): Promise<World> {
   const e = await startEnvironment(
     {
       rowsPerHour: 120,
@@ -73,7 +74,13 @@ async function threeTenants(): Promise<World> {
   }
   const logged: Array<Record<string, unknown>> = [];
   const telemetry = jsonLinesTelemetry((line) => logged.push(JSON.parse(line) as Record<string, unknown>));
-  const fleet = fleetFromEnv(e.env, telemetry, false, { backoffMs: 5, maxAttempts: 2 });
+  Object.assign(e.env, settings);
+  const fleet = fleetFromEnv({
+    env: e.env,
+    telemetry,
+    inAws: false,
+    tuning: { backoffMs: 5, maxAttempts: 2 },
+  });
   const citrix = Object.fromEntries(IDS.map((id) => [id, e.standin.tenant(`${id}cust`)])) as Record<
     Id,
     StandinTenant
@@ -301,10 +308,9 @@ describe('three tenants, each collected by the kind of child its lateness calls 
   });
 
   it('hands a tenant whose time box closes mid-window on to a Standard child of the same run, which publishes the window once', async () => {
-    const w = await threeTenants();
-    const hour = w.newestDue;
     // A one-second time box, and alpha's pages slow enough that its window cannot be fetched in it.
-    w.e.env.EXPRESS_FETCH_SECONDS = '1';
+    const w = await threeTenants({ EXPRESS_FETCH_SECONDS: '1' });
+    const hour = w.newestDue;
     w.citrix.alpha.setLatency(400);
     const invocations: Invocation[] = [];
 

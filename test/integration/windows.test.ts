@@ -301,7 +301,7 @@ describe('five-minute windows, many tenants', () => {
     const stateEnd = async (id: string) =>
       (JSON.parse((await e.store.get(stateKey(id)))?.body.toString() ?? '{}') as { last_window_end?: string })
         .last_window_end ?? null;
-    const fleet = fleetFromEnv(e.env, undefined, false, { backoffMs: 1, maxAttempts: 2 });
+    const fleet = fleetFromEnv({ env: e.env, inAws: false, tuning: { backoffMs: 1, maxAttempts: 2 } });
     const at = first + HOUR + 15 * MIN;
     e.standin.tenant('beta').failEntity('Sessions', 503);
 

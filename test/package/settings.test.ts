@@ -1,11 +1,13 @@
 /**
  * serverless.yml's deploy parameters and Lambda environment, and the configuration table (docs/configuration.md), hold
- * the settings schema's defaults (functions/domain/settings.ts): a default changed in one place and not
+ * the settings schema's defaults (functions/domain/settings/registry.ts): a default changed in one place and not
  * the other fails here.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { defaultOf, SETTINGS, type Setting, settingsTable } from '../../functions/domain/settings.ts';
+import { defaultOf } from '../../functions/domain/settings/readers.ts';
+import { SETTINGS, type Setting } from '../../functions/domain/settings/registry.ts';
+import { settingsTable } from './configuration-table.ts';
 import { block, resolveParams, serverlessYml } from './serverless-yml.ts';
 
 const yml = serverlessYml();
@@ -66,7 +68,7 @@ describe('the configuration table of docs/configuration.md', () => {
 
     expect(
       table,
-      'regenerate it: npx tsx -e "import(\'./functions/domain/settings.ts\').then((m) => console.log(m.settingsTable()))"',
+      'regenerate it: npx tsx -e "import(\'./test/package/configuration-table.ts\').then((m) => console.log(m.settingsTable()))"',
     ).toBe(settingsTable());
   });
 });

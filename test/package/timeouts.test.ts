@@ -13,7 +13,7 @@ import {
   FETCH_BUDGET_SECONDS,
   FETCH_SAFETY_SECONDS,
   LAMBDA_MAX_TIMEOUT_SECONDS,
-} from '../../functions/domain/settings.ts';
+} from '../../functions/domain/settings/registry.ts';
 import { block, serverlessYml } from './serverless-yml.ts';
 
 const yml = serverlessYml();

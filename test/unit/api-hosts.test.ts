@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { fleetFromEnv } from '../../functions/adapters/lambda.ts';
 import { CITRIX_API_HOSTS } from '../../functions/domain/api-hosts.ts';
-import { tenantConfig } from '../../functions/domain/config.ts';
+import { tenantConfig as configOf, loadSettings } from '../../functions/domain/config.ts';
 import { BadConfiguration } from '../../functions/domain/errors.ts';
 import type { Tenant } from '../../functions/domain/schemas.ts';
 import { planTenants } from '../../functions/domain/tenants.ts';
 import { MemoryStore } from '../fixtures/memory-store.ts';
 
 type Env = Record<string, string | undefined>;
+
+/** A tenant's configuration from an environment, read as the fleet reads it: settings once, the tenant laid over them. */
+const tenantConfig = (env: Env, tenant: Tenant | null, inAws = false) =>
+  configOf(loadSettings(env, inAws), tenant, (variable) => env[variable]);
 
 const SECRET = 'Zq9-do-not-leak-7Xk';
 const SECRET_PREFIX = 'citrix-monitor/prod/tenants/';
@@ -143,7 +147,7 @@ describe("a listed tenant's API host", () => {
 
   it('fails the whole tenant list before any tenant starts when one entry names a foreign host', async () => {
     // The set-up of test/unit/tenants.test.ts: a local fleet whose work bucket holds the list.
-    const fleet = fleetFromEnv(BASE, { log: () => {}, metric: () => {} }, false);
+    const fleet = fleetFromEnv({ env: BASE, telemetry: { log: () => {}, metric: () => {} }, inAws: false });
     const work = new MemoryStore();
     const list = [
       tenantAt('https://api-eu.cloud.com', false),

@@ -1,9 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig, loadLayout, tenantConfig } from '../../functions/domain/config.ts';
+import {
+  tenantConfig as configOf,
+  loadConfig,
+  loadLayout,
+  loadSettings,
+} from '../../functions/domain/config.ts';
 import { BadConfiguration } from '../../functions/domain/errors.ts';
-import { lagAlarmHours, MissingSetting, SETTINGS } from '../../functions/domain/settings.ts';
+import type { Tenant } from '../../functions/domain/schemas.ts';
+import { lagAlarmHours, MissingSetting } from '../../functions/domain/settings/readers.ts';
+import { SETTINGS } from '../../functions/domain/settings/registry.ts';
 
 type Env = Record<string, string | undefined>;
+
+/** A tenant's configuration from an environment, read as the fleet reads it: settings once, the tenant laid over them. */
+const tenantConfig = (env: Env, tenant: Tenant | null, inAws = false) =>
+  configOf(loadSettings(env, inAws), tenant, (variable) => env[variable]);
 
 /** Distinctive, so that a message quoting it would be caught by `refusal` in every test below. */
 const SECRET = 'Zq9-do-not-leak-7Xk';
@@ -117,29 +128,6 @@ describe('loadConfig', () => {
 
   it('accepts a PAGE_SIZE inside the range', () => {
     expect(loadConfig(env({ PAGE_SIZE: '250' }), false).pageSize).toBe(250);
-  });
-
-  it('refuses a LOOKBACK_MINUTES shorter than the window, which would collect an unfinished window', () => {
-    const error = refusal(env({ LOOKBACK_MINUTES: '59' }));
-
-    expect(error.message).toContain('LOOKBACK_MINUTES');
-    expect(error.message).toContain('from 75');
-  });
-
-  it('reads a LOOKBACK_MINUTES of a deployment before windows as the hour and its settle', () => {
-    expect(loadConfig(env({ LOOKBACK_MINUTES: '75' }), false)).toMatchObject({
-      windowMinutes: 60,
-      settleMinutes: 15,
-      lookbackMinutes: 75,
-    });
-    expect(loadConfig(env({ LOOKBACK_MINUTES: '90' }), false).settleMinutes).toBe(30);
-    expect(
-      loadConfig(env({ WINDOW_MINUTES: '5', SETTLE_MINUTES: '15', LOOKBACK_MINUTES: '75' }), false),
-    ).toMatchObject({
-      windowMinutes: 5,
-      settleMinutes: 15,
-      lookbackMinutes: 20,
-    });
   });
 
   it.each(['7', '0', '45', '120', 'five'])(
@@ -430,14 +418,6 @@ describe('a settle shorter than late rows need', () => {
   it('accepts SETTLE_MINUTES=15, the settle every row had before windows', () => {
     expect(loadConfig(env({ WINDOW_MINUTES: '5', SETTLE_MINUTES: '15' }), false).settleMinutes).toBe(15);
   });
-
-  it('refuses a LOOKBACK_MINUTES that leaves the window less than 15 minutes to settle', () => {
-    const error = refusal(env({ WINDOW_MINUTES: '30', LOOKBACK_MINUTES: '40' }));
-
-    expect(error.message).toContain(
-      'LOOKBACK_MINUTES="40" is invalid: expected a whole number from 45 to 43200 (WINDOW_MINUTES, 30, and a settle of at least 15): a window is published',
-    );
-  });
 });
 
 describe('an empty value', () => {
@@ -458,12 +438,9 @@ describe('an empty value', () => {
   });
 
   it('of a setting the stack passes empty on purpose reads as unset, as its meaning says', () => {
-    const config = loadConfig(env({ SETTLE_MINUTES: '', TENANTS_KEY: '', LOOKBACK_MINUTES: '' }), false);
+    const config = loadConfig(env({ TENANTS_KEY: '' }), false);
 
-    expect([config.settleMinutes, config.tenantsKey]).toEqual([
-      15,
-      'collector-work/citrix_monitor/tenants.json',
-    ]);
+    expect(config.tenantsKey).toBe('collector-work/citrix_monitor/tenants.json');
     for (const s of SETTINGS.filter((candidate) => candidate.emptyIsUnset))
       expect(s.meaning, s.name).toContain('empty reads as unset');
   });

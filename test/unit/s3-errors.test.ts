@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { S3RVER_CREDENTIALS, startLocalS3 } from '@citrix-monitor/testkit/s3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { s3ClientFromEnv, s3Failure, s3Store } from '../../functions/adapters/s3-store.ts';
+import { s3ClientFromEnv } from '../../functions/adapters/collectors.ts';
+import { s3Failure, s3Store } from '../../functions/adapters/s3-store.ts';
 import { BadConfiguration, StateCorrupt, StorageTransient } from '../../functions/domain/errors.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];

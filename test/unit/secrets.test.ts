@@ -36,13 +36,13 @@ describe('clientSecretResolver from Secrets Manager', () => {
   it('returns a secret stored as plain text', async () => {
     storeSecret({ SecretString: 'plain-s3cr3t' });
 
-    expect(await clientSecretResolver(inSecretsManager, {}, client)()).toBe('plain-s3cr3t');
+    expect(await clientSecretResolver(inSecretsManager, { client })()).toBe('plain-s3cr3t');
   });
 
   it('trims the line break a console paste leaves behind', async () => {
     storeSecret({ SecretString: ' plain-s3cr3t\n' });
 
-    expect(await clientSecretResolver(inSecretsManager, {}, client)()).toBe('plain-s3cr3t');
+    expect(await clientSecretResolver(inSecretsManager, { client })()).toBe('plain-s3cr3t');
   });
 
   it('reports a secret the role may not read as BadConfiguration naming the secret id', async () => {
@@ -50,7 +50,7 @@ describe('clientSecretResolver from Secrets Manager', () => {
       .on(GetSecretValueCommand)
       .rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
 
-    const error = await refusal(clientSecretResolver(inSecretsManager, {}, client));
+    const error = await refusal(clientSecretResolver(inSecretsManager, { client }));
 
     expect(error.message).toContain(
       `Secrets Manager refused the client secret ${ARN} (AccessDeniedException)`,
@@ -62,7 +62,7 @@ describe('clientSecretResolver from Secrets Manager', () => {
       .on(GetSecretValueCommand)
       .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
 
-    const error = await clientSecretResolver(inSecretsManager, {}, client)().catch((e: unknown) => e);
+    const error = await clientSecretResolver(inSecretsManager, { client })().catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(StorageTransient);
     expect(String(error)).toContain(`Secrets Manager could not give the client secret ${ARN}`);
@@ -71,7 +71,7 @@ describe('clientSecretResolver from Secrets Manager', () => {
   it('lets a bug through unchanged: it is not retried', async () => {
     secretsManager.on(GetSecretValueCommand).rejects(new TypeError('x is not a function'));
 
-    const error = await clientSecretResolver(inSecretsManager, {}, client)().catch((e: unknown) => e);
+    const error = await clientSecretResolver(inSecretsManager, { client })().catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(TypeError);
   });
@@ -79,7 +79,7 @@ describe('clientSecretResolver from Secrets Manager', () => {
   it('returns the client_secret field of a secret stored as JSON', async () => {
     storeSecret({ SecretString: '{"client_id": "client-1", "client_secret": "json-s3cr3t"}' });
 
-    expect(await clientSecretResolver(inSecretsManager, {}, client)()).toBe('json-s3cr3t');
+    expect(await clientSecretResolver(inSecretsManager, { client })()).toBe('json-s3cr3t');
   });
 
   it.each([
@@ -91,7 +91,7 @@ describe('clientSecretResolver from Secrets Manager', () => {
   ])('refuses a secret holding %s, naming the secret id and quoting no secret', async (_what, secret) => {
     storeSecret(secret);
 
-    const error = await refusal(clientSecretResolver(inSecretsManager, {}, client));
+    const error = await refusal(clientSecretResolver(inSecretsManager, { client }));
 
     expect(error.message).toContain(`secret ${ARN} holds no client secret`);
     expect(error.message).not.toContain('hunter2-xyz');
@@ -99,7 +99,7 @@ describe('clientSecretResolver from Secrets Manager', () => {
 
   it('keeps the secret for five minutes', async () => {
     vi.useFakeTimers({ toFake: ['Date'], now: Date.parse('2026-11-24T11:15:00Z') });
-    const resolve = clientSecretResolver(inSecretsManager, {}, client);
+    const resolve = clientSecretResolver(inSecretsManager, { client });
     storeSecret({ SecretString: 'before-rotation' });
     await resolve();
     storeSecret({ SecretString: 'after-rotation' });
@@ -110,7 +110,7 @@ describe('clientSecretResolver from Secrets Manager', () => {
 
   it('picks up a rotated secret after five minutes, without a redeploy', async () => {
     vi.useFakeTimers({ toFake: ['Date'], now: Date.parse('2026-11-24T11:15:00Z') });
-    const resolve = clientSecretResolver(inSecretsManager, {}, client);
+    const resolve = clientSecretResolver(inSecretsManager, { client });
     storeSecret({ SecretString: 'before-rotation' });
     await resolve();
     storeSecret({ SecretString: 'after-rotation' });
@@ -122,13 +122,18 @@ describe('clientSecretResolver from Secrets Manager', () => {
 
 describe('clientSecretResolver from the environment', () => {
   it('reads CITRIX_CLIENT_SECRET from the environment it is given', async () => {
-    const resolve = clientSecretResolver(fromEnv, { CITRIX_CLIENT_SECRET: 'local-s3cr3t' }, client);
+    const resolve = clientSecretResolver(fromEnv, {
+      localSecrets: (v) => (v === 'CITRIX_CLIENT_SECRET' ? 'local-s3cr3t' : undefined),
+      client,
+    });
 
     expect(await resolve()).toBe('local-s3cr3t');
   });
 
   it('refuses an environment without CITRIX_CLIENT_SECRET and names the variable', async () => {
-    const error = await refusal(clientSecretResolver(fromEnv, { OTHER: 'x' }, client));
+    const error = await refusal(
+      clientSecretResolver(fromEnv, { localSecrets: (v) => (v === 'OTHER' ? 'x' : undefined), client }),
+    );
 
     expect(error.message).toContain('CITRIX_CLIENT_SECRET holds no client secret');
   });
@@ -138,7 +143,7 @@ describe('clientSecretResolver on the placeholder the stack creates', () => {
   it('refuses the placeholder with BadConfiguration naming the secret and the command that sets it', async () => {
     storeSecret({ SecretString: PLACEHOLDER_SECRET });
 
-    const error = await refusal(clientSecretResolver(inSecretsManager, {}, client));
+    const error = await refusal(clientSecretResolver(inSecretsManager, { client }));
 
     expect(error.message).toBe(
       `The client secret in ${ARN} is still the placeholder the stack created: set the client secret: aws secretsmanager put-secret-value --secret-id ${ARN} --secret-string '<client secret>'`,
@@ -148,7 +153,7 @@ describe('clientSecretResolver on the placeholder the stack creates', () => {
   it('names the listed tenant whose secret is still the placeholder', async () => {
     storeSecret({ SecretString: `${PLACEHOLDER_SECRET}\n` });
 
-    const error = await refusal(clientSecretResolver(inSecretsManager, {}, client, 'acme'));
+    const error = await refusal(clientSecretResolver(inSecretsManager, { client, tenant: 'acme' }));
 
     expect(error.message).toContain(`The client secret in ${ARN} (tenant acme) is still the placeholder`);
   });
@@ -161,7 +166,7 @@ describe('clientSecretResolver on the placeholder the stack creates', () => {
       apiBase: citrix.url,
       customerId: citrix.customerId,
       clientId: citrix.clientId,
-      clientSecret: clientSecretResolver(inSecretsManager, {}, client),
+      clientSecret: clientSecretResolver(inSecretsManager, { client }),
       pageSize: 100,
       backoffMs: 1,
     });
@@ -187,7 +192,7 @@ describe('clientSecretResolver on the placeholder the stack creates', () => {
     async (example, text) => {
       storeSecret({ SecretString: text });
 
-      const error = await refusal(clientSecretResolver(inSecretsManager, {}, client, 'acme'));
+      const error = await refusal(clientSecretResolver(inSecretsManager, { client, tenant: 'acme' }));
 
       expect(error.name).toBe('BadConfiguration');
       expect(error.message).toBe(
@@ -199,6 +204,6 @@ describe('clientSecretResolver on the placeholder the stack creates', () => {
   it('takes a secret that only mentions the placeholder text further in', async () => {
     storeSecret({ SecretString: 'real-s3cr3t REPLACE-ME' });
 
-    expect(await clientSecretResolver(inSecretsManager, {}, client)()).toBe('real-s3cr3t REPLACE-ME');
+    expect(await clientSecretResolver(inSecretsManager, { client })()).toBe('real-s3cr3t REPLACE-ME');
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fleetFromEnv } from '../../functions/adapters/lambda.ts';
 import { type Collector, plan } from '../../functions/domain/collector.ts';
-import { tenantConfig } from '../../functions/domain/config.ts';
+import { tenantConfig as configOf, loadSettings } from '../../functions/domain/config.ts';
 import { BadConfiguration, StateCorrupt, TenantsFailed } from '../../functions/domain/errors.ts';
 import { handOn } from '../../functions/domain/hand-on.ts';
 import type { Tenant } from '../../functions/domain/schemas.ts';
@@ -32,6 +32,10 @@ interface DeployedAsl {
 
 type Env = Record<string, string | undefined>;
 
+/** A tenant's configuration from an environment, read as the fleet reads it: settings once, the tenant laid over them. */
+const tenantConfig = (env: Env, tenant: Tenant | null, inAws = false) =>
+  configOf(loadSettings(env, inAws), tenant, (variable) => env[variable]);
+
 const SECRET = 'Zq9-do-not-leak-7Xk';
 const BASE: Env = { S3_BUCKET: 'logs-bucket', ACME_SECRET: SECRET };
 const ACME: Tenant = {
@@ -54,7 +58,11 @@ const LIST_KEY = 'collector-work/citrix_monitor/tenants.json';
 /** A fleet over an in-memory work bucket holding `list` (a document, or text as written). */
 async function fleetWith(list: unknown, env: Env = BASE): Promise<{ fleet: Fleet; logged: string[] }> {
   const logged: string[] = [];
-  const fleet = fleetFromEnv(env, { log: (m) => logged.push(m), metric: () => {} }, false);
+  const fleet = fleetFromEnv({
+    env,
+    telemetry: { log: (m) => logged.push(m), metric: () => {} },
+    inAws: false,
+  });
   const work = new MemoryStore();
   if (list !== undefined) await work.put(LIST_KEY, typeof list === 'string' ? list : JSON.stringify(list));
   return { fleet: { ...fleet, work }, logged };

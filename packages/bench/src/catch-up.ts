@@ -47,7 +47,7 @@ function firstRun(window: number, maxHours: number, now: number): Promise<Row> {
   return withServers(standin, first, async ({ standin: citrix, env, store }) => {
     const settings = { WINDOW_MINUTES: String(window), MAX_HOURS_PER_RUN: String(maxHours) };
     const collector: Collector = {
-      ...collectorFromEnv({ ...citrix.collectorEnv(), ...env, ...settings }),
+      ...collectorFromEnv({ env: { ...citrix.collectorEnv(), ...env, ...settings } }),
       now: () => now,
     };
     await store.put(STATE_KEY, stateBefore(first));

@@ -18,7 +18,11 @@ async function main(): Promise<void> {
       pages += 1;
     }
   };
-  const collector = collectorFromEnv(process.env, { log, metric: () => {} }, false);
+  const collector = collectorFromEnv({
+    env: process.env,
+    telemetry: { log, metric: () => {} },
+    inAws: false,
+  });
   const started = performance.now();
   const outcome = await runExecution(collector, { input: { hour } });
   const seconds = (performance.now() - started) / 1000;

@@ -27,5 +27,8 @@ export function scheduledFleet(): { fleet: Fleet; startTime: number } {
   const clockAtStart = Number(need('BENCH_CLOCK_MS'));
   const realStart = Date.now();
   const now = () => clockAtStart + (Date.now() - realStart);
-  return { fleet: fleetFromEnv(process.env, silentTelemetry, false, {}, { now }), startTime: clockAtStart };
+  return {
+    fleet: fleetFromEnv({ env: process.env, telemetry: silentTelemetry, inAws: false, overrides: { now } }),
+    startTime: clockAtStart,
+  };
 }

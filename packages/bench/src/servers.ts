@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Standin, type StandinOptions, startStandin } from '@citrix-monitor/testkit/citrix-standin';
 import { startLocalS3 } from '@citrix-monitor/testkit/s3';
-import { s3ClientFromEnv, s3Store } from '../../../functions/adapters/s3-store.ts';
+import { s3ClientFromEnv } from '../../../functions/adapters/collectors.ts';
+import { s3Store } from '../../../functions/adapters/s3-store.ts';
 import type { ObjectStore } from '../../../functions/domain/ports.ts';
 import { type S3Counter, startS3Counter } from './s3-counter.ts';
 

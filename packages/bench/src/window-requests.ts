@@ -11,8 +11,8 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { s3ClientFromEnv } from '../../../functions/adapters/collectors.ts';
 import { collectorFromEnv } from '../../../functions/adapters/lambda.ts';
-import { s3ClientFromEnv } from '../../../functions/adapters/s3-store.ts';
 import { silentTelemetry } from '../../../functions/adapters/telemetry.ts';
 import { collectDue, type Step } from './one-window.ts';
 import { classify, type S3Requests } from './s3-counter.ts';
@@ -151,7 +151,13 @@ async function main(): Promise<void> {
       WINDOW_MINUTES: String(WINDOW_MINUTES),
       SETTLE_MINUTES: String(SETTLE_MINUTES),
     };
-    const base = collectorFromEnv(settings, silentTelemetry, false, { backoffMs: 5 }, null, clients);
+    const base = collectorFromEnv({
+      env: settings,
+      telemetry: silentTelemetry,
+      inAws: false,
+      tuning: { backoffMs: 5 },
+      clients,
+    });
     for (let k = 0; k <= MEASURED; k++) {
       // A second after the window ending at hour + (k + 1) windows is due: the plan finds that one window.
       const clock = hour + ((k + 1) * WINDOW_MINUTES + SETTLE_MINUTES) * MINUTE_MS + 1000;

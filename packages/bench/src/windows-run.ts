@@ -74,7 +74,12 @@ async function main(): Promise<void> {
   let simulatedStart = starts[0] ?? 0;
   let realStart = Date.now();
   const now = () => simulatedStart + (Date.now() - realStart);
-  const fleet = fleetFromEnv(process.env, silentTelemetry, false, {}, { now });
+  const fleet = fleetFromEnv({
+    env: process.env,
+    telemetry: silentTelemetry,
+    inAws: false,
+    overrides: { now },
+  });
   const meter = meterHandlers();
   const executions: WindowsExecution[] = [];
   for (const [k, startMs] of starts.entries()) {

@@ -71,7 +71,7 @@ import {
 import { type Account, account, type HourRun, perTenantMonth, type SpeedModel } from './windows-cost.ts';
 import { allStandard, type WindowsRunResult } from './windows-run.ts';
 
-/** SETTLE_MINUTES as deployed: serverless.yml leaves settleMinutes and lookbackMinutes empty, the config's 15. */
+/** SETTLE_MINUTES as deployed: serverless.yml's settleMinutes, 15. */
 const SETTLE_MINUTES = 15;
 const BASELINE = 60;
 /**

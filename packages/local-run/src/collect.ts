@@ -57,7 +57,7 @@ async function main(): Promise<number> {
   );
   const tuning = retryIntervalMs < 0 ? {} : { backoffMs: retryIntervalMs };
   const telemetry = args.verbose ? jsonLinesTelemetry((line) => process.stderr.write(line)) : silentTelemetry;
-  const fleet = fleetFromEnv(process.env, telemetry, false, tuning, thisProcess());
+  const fleet = fleetFromEnv({ env: process.env, telemetry, inAws: false, tuning, overrides: thisProcess() });
   if (hour !== undefined) checkHour(hour, fleet.settings);
   await checkConfiguration(fleet);
   const started = Date.now();

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { startLocalS3 } from '@citrix-monitor/testkit/s3';
 import { UsageError } from '../../../cli/errors.ts';
 import { wholeNumber } from '../../../functions/domain/config.ts';
-import { isBucketName } from '../../../functions/domain/settings.ts';
+import { isBucketName } from '../../../functions/domain/settings/parsers.ts';
 import { commandOptions, reportFailure } from './preflight.ts';
 
 /** The port when neither --port nor S3_PORT names one: s3rver's own default. */

@@ -17,7 +17,8 @@ import { fleetFromEnv } from '../../../functions/adapters/lambda.ts';
 import { jsonLinesTelemetry } from '../../../functions/adapters/telemetry.ts';
 import { wholeNumber } from '../../../functions/domain/config.ts';
 import { BadConfiguration } from '../../../functions/domain/errors.ts';
-import { parseAs, WINDOW_MINUTES } from '../../../functions/domain/settings.ts';
+import { parseAs } from '../../../functions/domain/settings/readers.ts';
+import { WINDOW_MINUTES } from '../../../functions/domain/settings/registry.ts';
 import { checkConfiguration, commandOptions, reportFailure } from './preflight.ts';
 import { describeOutcome, exitCode } from './report.ts';
 
@@ -102,7 +103,7 @@ async function main(): Promise<number> {
     for (const id of ids) env[`${id.toUpperCase()}_SECRET`] = `${id}-secret`;
     const logFile = resolve(DATA_DIR, 'collector.log');
     const telemetry = jsonLinesTelemetry((line) => appendFileSync(logFile, line));
-    const fleet = fleetFromEnv(env, telemetry, false, {}, thisProcess());
+    const fleet = fleetFromEnv({ env, telemetry, inAws: false, overrides: thisProcess() });
     if (tenants) {
       const list = ids.map((id) => ({
         id,

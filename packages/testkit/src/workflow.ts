@@ -13,7 +13,7 @@ import { commitHandler } from '../../../functions/commit.ts';
 import type { Collector, Plan } from '../../../functions/domain/collector.ts';
 import type { CommitResult } from '../../../functions/domain/publish.ts';
 import type { Tenant } from '../../../functions/domain/schemas.ts';
-import { EXPRESS_LIMIT_SECONDS } from '../../../functions/domain/settings.ts';
+import { EXPRESS_LIMIT_SECONDS } from '../../../functions/domain/settings/registry.ts';
 import {
   type CollectedState,
   describeFailures,
