@@ -2,116 +2,21 @@
  * Measures the code's shape for a review: the longest function bodies and the `as` casts.
  *
  *   npx tsx packages/tools/src/function-lengths.ts [--most N] [folder ...]   (default: functions cli)
- *
- * A function is a declaration, method, accessor, constructor, function expression or arrow function
- * with a block body; its length is the lines from its first to its last line. Casts are `x as T`
- * expressions, not `as const` (a literal's narrowing) and not import/export renames (`{ a as b }`).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import ts from 'typescript';
+import { parseArgs } from 'node:util';
+import { MOST_LINES, shapeOf, typeScriptFiles } from './shape.ts';
 
-interface FunctionLength {
-  readonly file: string;
-  readonly name: string;
-  readonly line: number;
-  readonly lines: number;
-}
-
-interface Cast {
-  readonly file: string;
-  readonly line: number;
-  readonly text: string;
-}
-
-function typeScriptFiles(folder: string): string[] {
-  return readdirSync(folder).flatMap((entry) => {
-    const path = join(folder, entry);
-    if (statSync(path).isDirectory()) return entry === 'node_modules' ? [] : typeScriptFiles(path);
-    return path.endsWith('.ts') && !path.endsWith('.d.ts') ? [path] : [];
-  });
-}
-
-function nameOf(node: ts.Node, source: ts.SourceFile): string {
-  if (
-    (ts.isFunctionDeclaration(node) ||
-      ts.isMethodDeclaration(node) ||
-      ts.isAccessor(node) ||
-      ts.isFunctionExpression(node)) &&
-    node.name
-  ) {
-    return node.name.getText(source);
-  }
-  if (ts.isConstructorDeclaration(node)) return 'constructor';
-  const parent = node.parent;
-  if (
-    parent &&
-    (ts.isVariableDeclaration(parent) || ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent))
-  ) {
-    return parent.name.getText(source);
-  }
-  return '(anonymous)';
-}
-
-function isFunctionWithBody(node: ts.Node): node is ts.FunctionLikeDeclaration {
-  return (
-    (ts.isFunctionDeclaration(node) ||
-      ts.isMethodDeclaration(node) ||
-      ts.isAccessor(node) ||
-      ts.isConstructorDeclaration(node) ||
-      ts.isFunctionExpression(node) ||
-      ts.isArrowFunction(node)) &&
-    node.body !== undefined &&
-    ts.isBlock(node.body)
-  );
-}
-
-function isAsConst(node: ts.AsExpression): boolean {
-  return ts.isTypeReferenceNode(node.type) && node.type.typeName.getText() === 'const';
-}
-
-function measure(file: string, root: string): { functions: FunctionLength[]; casts: Cast[] } {
-  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
-  const functions: FunctionLength[] = [];
-  const casts: Cast[] = [];
-  const lineOf = (position: number) => source.getLineAndCharacterOfPosition(position).line + 1;
-  const visit = (node: ts.Node): void => {
-    if (isFunctionWithBody(node)) {
-      const first = lineOf(node.getStart(source));
-      functions.push({
-        file: relative(root, file),
-        name: nameOf(node, source),
-        line: first,
-        lines: lineOf(node.getEnd()) - first + 1,
-      });
-    }
-    if (ts.isAsExpression(node) && !isAsConst(node)) {
-      casts.push({
-        file: relative(root, file),
-        line: lineOf(node.getStart(source)),
-        text: node.getText(source).replace(/\s+/g, ' ').slice(0, 90),
-      });
-    }
-    ts.forEachChild(node, visit);
-  };
-  visit(source);
-  return { functions, casts };
-}
-
-const args = process.argv.slice(2);
-const mostAt = args.indexOf('--most');
-const most = mostAt >= 0 ? Number(args[mostAt + 1]) : 10;
-const folders = args.filter((arg, index) => arg !== '--most' && index !== mostAt + 1);
-const root = process.cwd();
-const measured = (folders.length > 0 ? folders : ['functions', 'cli'])
-  .flatMap(typeScriptFiles)
-  .map((file) => measure(file, root));
-const functions = measured.flatMap((m) => m.functions).sort((a, b) => b.lines - a.lines);
-const casts = measured.flatMap((m) => m.casts);
+const { values, positionals } = parseArgs({
+  options: { most: { type: 'string', default: '10' } },
+  allowPositionals: true,
+});
+const most = Number(values.most);
+const folders = positionals.length > 0 ? positionals : ['functions', 'cli'];
+const { functions, casts } = shapeOf(folders.flatMap(typeScriptFiles), process.cwd());
 
 console.log(`The ${most} longest functions:`);
 for (const f of functions.slice(0, most))
   console.log(`${String(f.lines).padStart(5)}  ${f.file}:${f.line}  ${f.name}`);
-console.log(`Functions over 50 lines: ${functions.filter((f) => f.lines > 50).length}`);
+console.log(`Functions over ${MOST_LINES} lines: ${functions.filter((f) => f.lines > MOST_LINES).length}`);
 console.log(`\n\`as\` casts (not \`as const\`, not import/export renames): ${casts.length}`);
 for (const c of casts) console.log(`  ${c.file}:${c.line}  ${c.text}`);
