@@ -112,6 +112,11 @@ export const RETRIERS: {
     JitterStrategy: 'FULL',
   },
   CitrixAuthFailed: { IntervalSeconds: 10, MaxAttempts: 2, BackoffRate: 2, JitterStrategy: 'FULL' },
+  /**
+   * Another writer kept winning the compare-and-swap of the state file or a commit record (a second run on
+   * the same tenant): it is done within seconds, so a few short retries, 2, 4, 8, 16 s, 30 s at most in all.
+   */
+  StateContended: { IntervalSeconds: 2, MaxAttempts: 4, BackoffRate: 2, JitterStrategy: 'FULL' },
 };
 
 /**
@@ -142,7 +147,7 @@ export const RAISES = {
     'ForeignNextLink',
   ],
   /** TimeBoxClosed in an Express child alone: a window its time box closed on is handed on, not committed. */
-  Commit: ['BadConfiguration', 'StateCorrupt', 'StorageTransient', 'TimeBoxClosed'],
+  Commit: ['BadConfiguration', 'StateCorrupt', 'StateContended', 'StorageTransient', 'TimeBoxClosed'],
   Failed: ['BadConfiguration', 'StorageTransient'],
   /**
    * Report also raises again, under its own name, the failure of the environment's one tenant, which had

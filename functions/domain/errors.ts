@@ -14,6 +14,7 @@
  * | CitrixBadQuery       | 400/404: the entity or its filter is not accepted             | fatal      |
  * | ForeignNextLink      | a nextLink points away from the configured API origin         | fatal      |
  * | StateCorrupt         | the state file or a commit record cannot be read              | fatal      |
+ * | StateContended       | a compare-and-swap of the state kept losing to another writer | retried    |
  * | TenantsFailed        | tenants of the list failed (the others committed)             | fatal      |
  * | RedeployedSinceStart | the execution's definition is not the deployed functions' one | fatal      |
  * | TimeBoxClosed        | an Express child's fetch deadline passed mid-window           | handed on  |
@@ -47,6 +48,11 @@ export class CitrixBadQuery extends contractError('CitrixBadQuery') {}
 export class ForeignNextLink extends contractError('ForeignNextLink') {}
 /** The state file or a commit record cannot be read. */
 export class StateCorrupt extends contractError('StateCorrupt') {}
+/**
+ * A compare-and-swap of the state file or of a window's commit record kept losing to another writer: the
+ * file is readable, only busy, so a retry (after the other writer is done) cures it.
+ */
+export class StateContended extends contractError('StateContended') {}
 /** Tenants of the tenant list failed; the others committed their hours. Raised once every tenant is done. */
 export class TenantsFailed extends contractError('TenantsFailed') {}
 
@@ -88,6 +94,7 @@ export const ERROR_CONTRACT = {
   CitrixTransient: 'retriable',
   CitrixAuthFailed: 'retriable',
   StorageTransient: 'retriable',
+  StateContended: 'retriable',
   BadConfiguration: 'fatal',
   CitrixBadQuery: 'fatal',
   ForeignNextLink: 'fatal',
