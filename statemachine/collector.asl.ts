@@ -5,7 +5,7 @@
  * errors and the retriable errors its handler can raise (`raises`), nothing else: no `States.ALL`, so a bug
  * (a TypeError, say) fails the Task at once, as does every fatal error of functions/domain/errors.ts.
  */
-import { ERROR_CONTRACT, type ErrorName, HANDED_ON } from '../functions/domain/errors.ts';
+import { ERROR_CONTRACT, type ErrorName, HANDED_ON, RETRIABLE_ERRORS } from '../functions/domain/errors.ts';
 import { REVISION_FIELD, revisionOf } from '../functions/domain/revision.ts';
 
 /**
@@ -57,7 +57,7 @@ interface Backoff {
 }
 
 type RetriableError = {
-  [N in ErrorName]: (typeof ERROR_CONTRACT)[N] extends 'retriable' ? N : never;
+  [N in ErrorName]: (typeof ERROR_CONTRACT)[N]['treatment'] extends 'retriable' ? N : never;
 }[ErrorName];
 
 /**
@@ -163,7 +163,7 @@ export type TaskName = keyof typeof RAISES;
  * Report retries Lambda's service errors and throttling alone, as before: the errors it raises are failures
  * that had their retries already, and a failed Report is redriven.
  */
-const RETRIES_NONE_OF_OURS: readonly TaskName[] = ['Report'];
+export const RETRIES_NONE_OF_OURS: readonly TaskName[] = ['Report'];
 
 /**
  * A Task's Retry: Lambda's errors and its throttling, an interrupted invocation, then one retrier per
@@ -176,7 +176,7 @@ export function retryOf(task: TaskName, timeout = false) {
     { ErrorEquals: [LAMBDA_THROTTLED], ...RETRIERS.lambdaThrottled },
   ];
   if (RETRIES_NONE_OF_OURS.includes(task)) return lambda;
-  const own = RAISES[task].filter((e): e is RetriableError => ERROR_CONTRACT[e] === 'retriable');
+  const own = RAISES[task].filter((e): e is RetriableError => ERROR_CONTRACT[e].treatment === 'retriable');
   return [
     ...lambda,
     { ErrorEquals: [...INTERRUPTED_ERRORS, ...(timeout ? [TASK_TIMEOUT] : [])], ...RETRIERS.interrupted },
@@ -208,7 +208,7 @@ export const HANDED_ON_ERRORS = [
   ...LAMBDA_SERVICE_ERRORS,
   ...INTERRUPTED_ERRORS,
   TASK_TIMEOUT,
-  ...(Object.keys(ERROR_CONTRACT) as ErrorName[]).filter((e) => ERROR_CONTRACT[e] === 'retriable'),
+  ...RETRIABLE_ERRORS,
 ] as const;
 
 /** A Task state served by the serverless.yml function `fn` (its ARN resolved at package time). */

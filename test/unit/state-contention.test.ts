@@ -46,6 +46,6 @@ describe('a state file that keeps changing while a window is committed', () => {
       name: 'StateContended',
       message: expect.stringMatching(/kept changing.*run again/),
     });
-    expect(ERROR_CONTRACT.StateContended).toBe('retriable');
+    expect(ERROR_CONTRACT.StateContended.treatment).toBe('retriable');
   });
 });
