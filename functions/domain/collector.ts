@@ -298,6 +298,7 @@ function stallsAfter(c: Collector, task: FetchTask, label: string, pages: Entity
   if (pages.resumeAt && stalls >= MAX_STALLS) {
     throw new CitrixTransient(
       `${label}, entity ${task.entity}: no Citrix page came in ${stalls} invocations in a row, each ending its time budget (FETCH_BUDGET_SECONDS=${c.config.fetchBudgetSeconds}) on a page still being requested or retried; the state machine retries the step later. Nothing was lost: the window is not committed.`,
+      { window: task.hour, entity: task.entity },
     );
   }
   return stalls;

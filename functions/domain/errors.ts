@@ -7,6 +7,16 @@
  */
 export abstract class CollectorError extends Error {
   abstract override readonly name: string;
+  /** The start of the window the error was raised in (as its Task has it), when the raiser knows it. */
+  readonly window: string | undefined;
+  /** The entity the error was raised fetching, when the raiser knows it. */
+  readonly entity: string | undefined;
+
+  constructor(message: string, options: ErrorOptions & { window?: string; entity?: string } = {}) {
+    super(message, 'cause' in options ? { cause: options.cause } : undefined);
+    this.window = options.window;
+    this.entity = options.entity;
+  }
 }
 
 /** A class of the contract: its `name`, one of {@link ERROR_CONTRACT}, is what the state machine's Retry and Catch match. */
