@@ -9,7 +9,7 @@
  *   credentials missing, expired or refused among them, whichever call meets them), CitrixAuthFailed,
  *   UnknownTenant, StateMachineNotFound);
  * - 3 busy or unavailable, try later (another run holds a window, CitrixTransient, CitrixThrottled,
- *   StorageTransient, AwsCallFailed).
+ *   StorageTransient, StateContended, AwsCallFailed).
  *
  * Erasable TypeScript with no imports: `citrix-monitor` loads it without dev dependencies.
  */
@@ -27,6 +27,7 @@ const CODE_OF_ERROR: Readonly<Record<string, ExitCode>> = {
   CitrixTransient: EXIT.unavailable,
   CitrixThrottled: EXIT.unavailable,
   StorageTransient: EXIT.unavailable,
+  StateContended: EXIT.unavailable,
   AwsCallFailed: EXIT.unavailable,
 };
 

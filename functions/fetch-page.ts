@@ -2,36 +2,16 @@ import type middy from '@middy/core';
 import { loggedFailure, taskHandler } from './adapters/events.ts';
 import { fromLambdaEnvironment, lambdaMiddlewares } from './adapters/lambda.ts';
 import type { FetchResult } from './domain/collector.ts';
-import { CollectorError } from './domain/errors.ts';
-import { type FetchTask, fetchTaskSchema } from './domain/schemas.ts';
+import { fetchTaskSchema } from './domain/schemas.ts';
 import { FETCH_SAFETY_SECONDS } from './domain/settings/registry.ts';
 import type { Fleet } from './domain/tenants.ts';
 import { fetchWithinTimeBox } from './domain/time-box.ts';
-import { describeWindow, windowOf } from './domain/windows.ts';
 
 /**
  * Time kept back from the Lambda timeout to finish the last object's write and return the continuation:
  * a minute, or a quarter of a shorter timeout. FETCH_BUDGET_SECONDS's maximum is the Lambda's timeout less it.
  */
 const SAFETY_MS = FETCH_SAFETY_SECONDS * 1000;
-
-/**
- * The error, its message led by the window and entity when it does not name them yet (a refused token,
- * say): an operator reading a failed execution sees which entity-window of which tenant failed.
- */
-function located(err: unknown, task: FetchTask): unknown {
-  if (!(err instanceof CollectorError)) return err;
-  let window: string;
-  try {
-    window = describeWindow(windowOf(task.hour, task.end, 'The task window'));
-  } catch {
-    return err;
-  }
-  const where = `${window}, entity ${task.entity}`;
-  if (err.message.includes(where)) return err;
-  err.message = `${where}: ${err.message}`;
-  return err;
-}
 
 export const fetchPageHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareObj[] = []) =>
   taskHandler('FetchPages', fetchTaskSchema, middlewares, async (task, context): Promise<FetchResult> => {
@@ -42,7 +22,7 @@ export const fetchPageHandler = (fleet: () => Fleet, middlewares: middy.Middlewa
       remaining - Math.min(SAFETY_MS, remaining / 4),
     );
     return fetchWithinTimeBox(c, task, budget).catch((err: unknown) => {
-      throw loggedFailure(c.log, 'FetchPages', located(err, task), {
+      throw loggedFailure(c.log, 'FetchPages', err, {
         execution: task.runId,
         hour: task.hour,
         entity: task.entity,

@@ -5,8 +5,9 @@
  * errors and the retriable errors its handler can raise (`raises`), nothing else: no `States.ALL`, so a bug
  * (a TypeError, say) fails the Task at once, as does every fatal error of functions/domain/errors.ts.
  */
-import { ERROR_CONTRACT, type ErrorName, HANDED_ON } from '../functions/domain/errors.ts';
+import { ERROR_CONTRACT, type ErrorName, HANDED_ON, RETRIABLE_ERRORS } from '../functions/domain/errors.ts';
 import { REVISION_FIELD, revisionOf } from '../functions/domain/revision.ts';
+import { FAILED_AT } from '../functions/domain/schemas.ts';
 
 /**
  * The errors of the Lambda service itself, as AWS's "Handle Lambda service exceptions" lists them (a 500 of
@@ -57,7 +58,7 @@ interface Backoff {
 }
 
 type RetriableError = {
-  [N in ErrorName]: (typeof ERROR_CONTRACT)[N] extends 'retriable' ? N : never;
+  [N in ErrorName]: (typeof ERROR_CONTRACT)[N]['treatment'] extends 'retriable' ? N : never;
 }[ErrorName];
 
 /**
@@ -112,6 +113,11 @@ export const RETRIERS: {
     JitterStrategy: 'FULL',
   },
   CitrixAuthFailed: { IntervalSeconds: 10, MaxAttempts: 2, BackoffRate: 2, JitterStrategy: 'FULL' },
+  /**
+   * Another writer kept winning the compare-and-swap of the state file or a commit record (a second run on
+   * the same tenant): it is done within seconds, so a few short retries, 2, 4, 8, 16 s, 30 s at most in all.
+   */
+  StateContended: { IntervalSeconds: 2, MaxAttempts: 4, BackoffRate: 2, JitterStrategy: 'FULL' },
 };
 
 /**
@@ -142,7 +148,7 @@ export const RAISES = {
     'ForeignNextLink',
   ],
   /** TimeBoxClosed in an Express child alone: a window its time box closed on is handed on, not committed. */
-  Commit: ['BadConfiguration', 'StateCorrupt', 'StorageTransient', 'TimeBoxClosed'],
+  Commit: ['BadConfiguration', 'StateCorrupt', 'StateContended', 'StorageTransient', 'TimeBoxClosed'],
   Failed: ['BadConfiguration', 'StorageTransient'],
   /**
    * Report also raises again, under its own name, the failure of the environment's one tenant, which had
@@ -158,7 +164,7 @@ export type TaskName = keyof typeof RAISES;
  * Report retries Lambda's service errors and throttling alone, as before: the errors it raises are failures
  * that had their retries already, and a failed Report is redriven.
  */
-const RETRIES_NONE_OF_OURS: readonly TaskName[] = ['Report'];
+export const RETRIES_NONE_OF_OURS: readonly TaskName[] = ['Report'];
 
 /**
  * A Task's Retry: Lambda's errors and its throttling, an interrupted invocation, then one retrier per
@@ -171,7 +177,7 @@ export function retryOf(task: TaskName, timeout = false) {
     { ErrorEquals: [LAMBDA_THROTTLED], ...RETRIERS.lambdaThrottled },
   ];
   if (RETRIES_NONE_OF_OURS.includes(task)) return lambda;
-  const own = RAISES[task].filter((e): e is RetriableError => ERROR_CONTRACT[e] === 'retriable');
+  const own = RAISES[task].filter((e): e is RetriableError => ERROR_CONTRACT[e].treatment === 'retriable');
   return [
     ...lambda,
     { ErrorEquals: [...INTERRUPTED_ERRORS, ...(timeout ? [TASK_TIMEOUT] : [])], ...RETRIERS.interrupted },
@@ -203,7 +209,7 @@ export const HANDED_ON_ERRORS = [
   ...LAMBDA_SERVICE_ERRORS,
   ...INTERRUPTED_ERRORS,
   TASK_TIMEOUT,
-  ...(Object.keys(ERROR_CONTRACT) as ErrorName[]).filter((e) => ERROR_CONTRACT[e] === 'retriable'),
+  ...RETRIABLE_ERRORS,
 ] as const;
 
 /** A Task state served by the serverless.yml function `fn` (its ARN resolved at package time). */
@@ -238,10 +244,51 @@ function task(
  */
 const UNREVISED: string = '';
 
+/**
+ * What a Task's failure leaves the window it failed in: a Catch keeps the Task's own input beside the
+ * caught error (ResultPath), and three states carry both out of the maps, whose only way out is an error's
+ * name and cause. `<step> caught` keeps the window and entity as fields ({@link FAILED_AT}) beside the
+ * error, `<step> failure` leads the caught cause with their JSON, and `<step> failed` raises the error
+ * again under its own name with that cause: the tenant's Catch hands it on or records it, and the Failed
+ * step reads the fields back (functions/domain/failure-records.ts). The JSON of the fields leads the cause
+ * rather than holding it: the local runner's intrinsic functions drop the backslashes of their results,
+ * so a cause inside a JSON string would not come out as JSON.
+ */
+function failedAt(kind: ChildKind, step: 'FetchPages' | 'Commit', entity: string | null) {
+  const n = (name: string) => named(kind, name);
+  return {
+    catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: n(`${step} caught`) }],
+    states: {
+      [n(`${step} caught`)]: {
+        Type: 'Pass',
+        Parameters: {
+          [FAILED_AT]: {
+            'start.$': '$.hour',
+            'end.$': '$.end',
+            ...(entity === null ? { entity: null } : { 'entity.$': entity }),
+          },
+          'failure.$': '$.failure',
+        },
+        Next: n(`${step} failure`),
+      },
+      [n(`${step} failure`)]: {
+        Type: 'Pass',
+        Parameters: {
+          'Error.$': '$.failure.Error',
+          'Cause.$': `States.Format('{} {}', States.JsonToString($.${FAILED_AT}), $.failure.Cause)`,
+        },
+        Next: n(`${step} failed`),
+      },
+      [n(`${step} failed`)]: { Type: 'Fail', ErrorPath: '$.Error', CausePath: '$.Cause' },
+    },
+  };
+}
+
 function fetchPagesStates(kind: ChildKind) {
   const n = (name: string) => named(kind, name);
   const timeBox =
     kind === 'express' ? [{ Variable: '$.timeBoxClosed', BooleanEquals: true, Next: n('Entity cut') }] : [];
+  const failed = failedAt(kind, 'FetchPages', '$.entity');
   return {
     [n('FetchPages')]: task(
       'FetchPages',
@@ -252,10 +299,12 @@ function fetchPagesStates(kind: ChildKind) {
             ? "Pages the entity-window by key (or by @odata.nextLink), staging the pages, until the last page, its time budget or the child's deadline (the Plan's), when it hands back its continuation with timeBoxClosed (at once, past the deadline)."
             : 'Pages the entity-hour by key (or by @odata.nextLink for NEXTLINK_PAGING entities), staging the pages, until the last page or its time budget; then returns a continuation (the cursor of the first page not received).',
         TimeoutSeconds: 900,
+        Catch: failed.catch,
         Next: n('More pages?'),
       },
       kind,
     ),
+    ...failed.states,
     [n('More pages?')]: {
       Type: 'Choice',
       Choices: [...timeBox, { Variable: '$.done', BooleanEquals: false, Next: n('FetchPages') }],
@@ -278,6 +327,7 @@ function windowStates(kind: ChildKind) {
   const n = (name: string) => named(kind, name);
   // An Express child's fetches stop at its deadline; a Standard child's carry on from what one kept.
   const deadline = kind === 'express' ? { 'deadline.$': '$.deadline' } : { 'carryOn.$': '$.carryOn' };
+  const failed = failedAt(kind, 'Commit', null);
   return {
     [n('Already published?')]: {
       Type: 'Choice',
@@ -325,10 +375,12 @@ function windowStates(kind: ChildKind) {
         TimeoutSeconds: 900,
         // The window's output is its start alone: the Hours map's output, one per window, stays small.
         ResultSelector: { 'hour.$': '$.hour' },
+        Catch: failed.catch,
         End: true,
       },
       kind,
     ),
+    ...failed.states,
   };
 }
 

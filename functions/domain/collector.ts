@@ -103,26 +103,7 @@ export async function plan(
   const { config } = c;
   const dueEnd = newestDueEnd(clock, config.windowMinutes, config.settleMinutes);
   const state = await readState(c.work, config);
-  let windows: Array<Window & { published: boolean }>;
-  if (input.hour !== undefined && input.hour !== null) {
-    const hour = hourOf(input.hour, 'The execution input "hour"');
-    if (hour >= dueEnd) {
-      throw new BadConfiguration(
-        `Hour ${formatHour(hour)} is not due yet: a window is due ${config.settleMinutes} minutes after it ends (WINDOW_MINUTES=${config.windowMinutes}, SETTLE_MINUTES=${config.settleMinutes}), and the newest due one ends at ${formatMinute(dueEnd)}.`,
-      );
-    }
-    windows = await walk(
-      c,
-      hour,
-      Math.min(hour + HOUR_MS, dueEnd),
-      Number.POSITIVE_INFINITY,
-      Number.POSITIVE_INFINITY,
-    );
-  } else {
-    const from = state.end ?? dueEnd - config.windowMinutes * MINUTE_MS;
-    const budgetMs = Math.min(config.maxHoursPerRun, maxHours) * HOUR_MS;
-    windows = await walk(c, from, dueEnd, budgetMs, windowsPerRun(config.entities.length));
-  }
+  const windows = await dueWindows(c, input, state.end, dueEnd, maxHours);
   const planned = windows.map((w) => ({
     hour: formatMinute(w.start),
     end: formatMinute(w.end),
@@ -144,6 +125,33 @@ export async function plan(
     entities: config.entities,
     maxConcurrency: config.maxConcurrency,
   };
+}
+
+/**
+ * The windows a plan takes on: the due windows of the input's "hour" not published yet, or those from the
+ * state's end (`stateEnd`) on, within the hours and the history a run may take.
+ */
+async function dueWindows(
+  c: Collector,
+  input: { hour?: unknown },
+  stateEnd: number | null,
+  dueEnd: number,
+  maxHours: number,
+): Promise<Array<Window & { published: boolean }>> {
+  const { config } = c;
+  if (input.hour === undefined || input.hour === null) {
+    const from = stateEnd ?? dueEnd - config.windowMinutes * MINUTE_MS;
+    const budgetMs = Math.min(config.maxHoursPerRun, maxHours) * HOUR_MS;
+    return walk(c, from, dueEnd, budgetMs, windowsPerRun(config.entities.length));
+  }
+  const hour = hourOf(input.hour, 'The execution input "hour"');
+  if (hour >= dueEnd) {
+    throw new BadConfiguration(
+      `Hour ${formatHour(hour)} is not due yet: a window is due ${config.settleMinutes} minutes after it ends (WINDOW_MINUTES=${config.windowMinutes}, SETTLE_MINUTES=${config.settleMinutes}), and the newest due one ends at ${formatMinute(dueEnd)}.`,
+    );
+  }
+  const end = Math.min(hour + HOUR_MS, dueEnd);
+  return walk(c, hour, end, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY);
 }
 
 /**
@@ -241,27 +249,35 @@ export async function fetchPages(c: Collector, task: FetchTask, deadlineMs: numb
     await staging.add(page.rows, before.requests + pages.received - 1);
   }
   await staging.finish();
+  const result = fetchResult(c, task, label, pages, staging.objects, { rows, bytes });
   const requests = before.requests + pages.received;
+  reportFetch(c, task, result, { pages: pages.received, requests, seconds: (Date.now() - started) / 1000 });
+  return result;
+}
+
+/**
+ * What a fetch hands back once its pages are staged (`objects` objects, `totals` the entity-window's rows
+ * and bytes so far): the continuation of the first page not received, or none when the last page came.
+ */
+function fetchResult(
+  c: Collector,
+  task: FetchTask,
+  label: string,
+  pages: EntityPages,
+  objects: number,
+  totals: { rows: number; bytes: number },
+): FetchResult {
+  const requests = (task.continuation?.requests ?? 0) + pages.received;
   const stalls = stallsAfter(c, task, label, pages);
-  const continuation = pages.resumeAt && {
-    ...pages.resumeAt,
-    objects: staging.objects,
-    requests,
-    rows,
-    bytes,
-    stalls,
-  };
-  const result = {
+  const continuation = pages.resumeAt && { ...pages.resumeAt, objects, requests, ...totals, stalls };
+  return {
     ...task,
     continuation,
     done: continuation === null,
     timeBoxClosed: false,
-    objects: staging.objects,
-    rows,
-    bytes,
+    objects,
+    ...totals,
   };
-  reportFetch(c, task, result, { pages: pages.received, requests, seconds: (Date.now() - started) / 1000 });
-  return result;
 }
 
 /** A task names an entity of ENTITIES, or it is a state machine and functions deployed apart. */
@@ -282,6 +298,7 @@ function stallsAfter(c: Collector, task: FetchTask, label: string, pages: Entity
   if (pages.resumeAt && stalls >= MAX_STALLS) {
     throw new CitrixTransient(
       `${label}, entity ${task.entity}: no Citrix page came in ${stalls} invocations in a row, each ending its time budget (FETCH_BUDGET_SECONDS=${c.config.fetchBudgetSeconds}) on a page still being requested or retried; the state machine retries the step later. Nothing was lost: the window is not committed.`,
+      { window: task.hour, entity: task.entity },
     );
   }
   return stalls;

@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { StateCorrupt } from './errors.ts';
 import { type Fleet, runPrefix, type TenantRef } from './fleet.ts';
-import { describeIssues, type Tenant, type TenantFailure, tenantFailureSchema } from './schemas.ts';
+import {
+  describeIssues,
+  type FailedAt,
+  failedAtSchema,
+  type Tenant,
+  type TenantFailure,
+  tenantFailureSchema,
+} from './schemas.ts';
 import { tenantOf } from './tenant-list.ts';
 
 /** Where the run's failure records are: one per failed tenant. */
@@ -23,16 +30,31 @@ export async function clearFailure(fleet: Fleet, runId: string, tenant: Tenant |
 /** A Lambda's failure as Step Functions catches it: its error JSON. */
 const lambdaErrorSchema = z.looseObject({ errorMessage: z.string() });
 
+/** The JSON a cause holds, or undefined when it holds none. */
+function jsonOf(cause: string | undefined): unknown {
+  try {
+    return JSON.parse(cause ?? '');
+  } catch {
+    return undefined;
+  }
+}
+
 /** The message of a caught failure: the Lambda's error message when its cause is the Lambda's JSON. */
 function causeText(cause: string | undefined): string {
-  let json: unknown;
-  try {
-    json = JSON.parse(cause ?? '');
-  } catch {
-    return cause ?? ''; // not JSON: the cause is the message itself
-  }
-  const parsed = lambdaErrorSchema.safeParse(json);
-  return parsed.success ? parsed.data.errorMessage : (cause ?? '');
+  const parsed = lambdaErrorSchema.safeParse(jsonOf(cause));
+  return parsed.success ? parsed.data.errorMessage : (cause ?? ''); // not the Lambda's: the cause is the message
+}
+
+/**
+ * The window and entity of a caught failure, and the cause caught in the Task: when a window's FetchPages
+ * or Commit failed, the state machine leads the cause with the JSON of the fields it kept beside the error
+ * (statemachine/collector.asl.ts, `failedAt`; that JSON holds no nested object, so it ends at the first
+ * `}`). Null for a failure outside them (a Plan's, say).
+ */
+function failedAtOf(cause: string | undefined): { at: FailedAt; cause: string } | null {
+  const end = (cause ?? '').indexOf('}') + 1;
+  const parsed = end > 0 ? failedAtSchema.safeParse(jsonOf(cause?.slice(0, end))) : null;
+  return parsed?.success ? { at: parsed.data, cause: (cause ?? '').slice(end + 1) } : null;
 }
 
 /** Longest cause kept in a failure record: a Lambda's error message can be long, and 5,000 of them are read at once. */
@@ -62,15 +84,19 @@ export async function recordFailure(
   failure: { readonly Error?: string | undefined; readonly Cause?: string | undefined },
 ): Promise<TenantFailure> {
   const tenant = await failedTenantId(fleet, runId, ref);
+  const located = failedAtOf(failure.Cause);
   const record: TenantFailure = {
     tenant,
     index: typeof ref === 'number' ? ref : null,
     error: failure.Error ?? 'Error',
-    cause: cut(causeText(failure.Cause), MAX_CAUSE),
+    cause: cut(causeText(located ? located.cause : failure.Cause), MAX_CAUSE),
+    window: located && { start: located.at.start, end: located.at.end },
+    entity: located?.at.entity ?? null,
     at: new Date().toISOString(),
   };
   await fleet.work.put(failureKey(fleet, runId, tenant), JSON.stringify(record), 'application/json');
-  fleet.log('tenant failed', { execution: runId, tenant, error: record.error, cause: record.cause });
+  const { error, cause, window, entity } = record;
+  fleet.log('tenant failed', { execution: runId, tenant, error, cause, window, entity });
   return record;
 }
 

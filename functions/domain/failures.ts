@@ -7,18 +7,21 @@
 import { z } from 'zod';
 import { formatHour, HOUR_MS } from './hours.ts';
 import type { TenantFailure } from './schemas.ts';
-import { parseMinute } from './windows.ts';
+import { describeWindow, parseMinute } from './windows.ts';
 
 /** One failed tenant as the Cause names it. */
 export const failedTenantSchema = z.object({
   /** The listed tenant's id; null for the environment's one tenant. */
   tenant: z.string().nullable(),
-  /** Its own error's name (CitrixAuthFailed, …) and message (cut to {@link CAUSE_IN_CAUSE} for a listed tenant). */
+  /**
+   * Its own error's name (CitrixAuthFailed, …) and message, led by the window and entity it failed in
+   * ({@link failureLine}), cut to {@link CAUSE_IN_CAUSE} for a listed tenant.
+   */
   error: z.string(),
   cause: z.string(),
-  /** The whole UTC hour of the window it failed in (what `backfill --from` takes), when its error names one. */
+  /** The whole UTC hour of the window it failed in (what `backfill --from` takes), when it failed in one. */
   hour: z.string().nullable(),
-  /** The entity it failed on, when its error names one. */
+  /** The entity it failed on, when it failed fetching one. */
   entity: z.string().nullable(),
 });
 export type FailedTenant = z.infer<typeof failedTenantSchema>;
@@ -50,30 +53,36 @@ export const MAX_ESCAPED = 15_000;
 
 const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}…` : text);
 
+/** The whole UTC hour a window starts in (what `backfill --from` takes). */
+const hourOf = (window: TenantFailure['window']) => {
+  const start = window ? parseMinute(window.start) : null;
+  return start === null ? null : formatHour(Math.floor(start / HOUR_MS) * HOUR_MS);
+};
+
 /**
- * The first window a tenant's error names, as describeWindow (windows.ts) writes it, and the entity after
- * it, as the fetch step leads its errors (`Hour 2026-11-24T10:00:00Z, entity Sessions: …`,
- * `Window 2026-11-24T10:05:00Z..10:10:00Z, entity …`, functions/fetch-page.ts `located`; the plan and
- * commit steps name the window alone): the hour it is in, and the entity. Read once, where the Report
- * step records the failure, so that the CLI reads them as data.
+ * Where a tenant failed, as a person reads it (`Hour 2026-11-24T10:00:00Z, entity Sessions`, `Window
+ * 2026-11-24T10:05:00Z..10:10:00Z`), from the record's fields; null when it failed outside a window.
  */
-export function whereFailed(cause: string): { hour: string | null; entity: string | null } {
-  const lead =
-    /\b(?:Hour|Window) (\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?Z)(?:\.\.[\d:]+Z)?(?:, entity ([A-Za-z]\w*))?/.exec(
-      cause,
-    );
-  const start = lead?.[1] ? parseMinute(lead[1]) : null;
-  return {
-    hour: start === null ? null : formatHour(Math.floor(start / HOUR_MS) * HOUR_MS),
-    entity: start === null ? null : (lead?.[2] ?? null),
-  };
+export function placeOf(f: Pick<TenantFailure, 'window' | 'entity'>): string | null {
+  const start = f.window ? parseMinute(f.window.start) : null;
+  const end = f.window ? parseMinute(f.window.end) : null;
+  if (start === null || end === null || end <= start) return null;
+  const window = describeWindow({ start, end });
+  return f.entity === null ? window : `${window}, entity ${f.entity}`;
+}
+
+/** A failure's message led by where it failed, unless the message names that already (a page's error does). */
+export function failureLine(f: Pick<TenantFailure, 'window' | 'entity' | 'cause'>): string {
+  const place = placeOf(f);
+  return place === null || f.cause.includes(place) ? f.cause : `${place}: ${f.cause}`;
 }
 
 const failedTenant = (f: TenantFailure, maxCause: number): FailedTenant => ({
   tenant: f.tenant,
   error: f.error,
-  cause: cut(f.cause, maxCause),
-  ...whereFailed(f.cause),
+  cause: cut(failureLine(f), maxCause),
+  hour: hourOf(f.window),
+  entity: f.window ? f.entity : null,
 });
 
 const escapedLength = (doc: Failures) => JSON.stringify(JSON.stringify(doc)).length;

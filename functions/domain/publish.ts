@@ -1,6 +1,6 @@
 import type { Collector, LeaseOwner } from './collector.ts';
 import { readRecord } from './commit-records.ts';
-import { StateCorrupt } from './errors.ts';
+import { StateContended, StateCorrupt } from './errors.ts';
 import { formatHour, HOUR_MS } from './hours.ts';
 import { commitHourPrefix, commitKey, publishedKey, stagingKey, startOfCommitKey } from './keys.ts';
 import type { CommitRecord, CommitTask, EntityCounts, Lease } from './schemas.ts';
@@ -237,7 +237,7 @@ async function acquire(c: Collector, window: Window, task: CommitTask): Promise<
       ? { kind: 'other-window', record: cleared.other }
       : { kind: 'resumed', ...cleared };
   }
-  throw new StateCorrupt(
+  throw new StateContended(
     `The commit record of ${describeWindow(window)} kept changing while this run tried to take it; run again.`,
   );
 }
@@ -474,5 +474,5 @@ async function advanceState(c: Collector, window: Window, task: CommitTask): Pro
       return { lastHour, moved: true, reason: `advanced from ${at} to ${to}`, from, to };
     }
   }
-  throw new StateCorrupt(`The state file kept changing while ${label} was being committed; run again.`);
+  throw new StateContended(`The state file kept changing while ${label} was being committed; run again.`);
 }

@@ -145,12 +145,31 @@ export const failedEventSchema = z.object({
 });
 export type FailedEvent = z.infer<typeof failedEventSchema>;
 
-/** One failed tenant of a run, as the Failed step records it (WORK_PREFIX/runs/{run}/failed/) for the Report step. */
+/**
+ * The field under which the state machine keeps a failed Task's window and entity beside its caught error
+ * (statemachine/collector.asl.ts, `failedAt`); their JSON leads the cause it raises again out of the maps.
+ */
+export const FAILED_AT = 'failedAt';
+
+/** The window a Task failed in (its start and end, as the Task had them). */
+const failedWindow = { start: minuteText, end: minuteText };
+
+/** Where a window's FetchPages or Commit failed: its window, and the entity it fetched (null: Commit). */
+export const failedAtSchema = z.object({ ...failedWindow, entity: z.string().nullable() });
+export type FailedAt = z.infer<typeof failedAtSchema>;
+
+/**
+ * One failed tenant of a run, as the Failed step records it (WORK_PREFIX/runs/{run}/failed/) for the Report
+ * step: its error's name and message, and where it failed, as fields: the window (null when the failure was
+ * not in a window's steps: its plan, say) and the entity (null outside the fetch of one).
+ */
 export const tenantFailureSchema = z.object({
   tenant: z.string().nullable(),
   index: z.number().int().nonnegative().nullable(),
   error: z.string(),
   cause: z.string(),
+  window: z.object(failedWindow).nullable(),
+  entity: z.string().nullable(),
   at: z.string(),
 });
 export type TenantFailure = z.infer<typeof tenantFailureSchema>;

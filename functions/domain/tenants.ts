@@ -9,6 +9,7 @@ export {
   describeFailures,
   type FailedTenant,
   type Failures,
+  failureLine,
   failuresSchema,
   parseFailures,
 } from './failures.ts';

@@ -16,6 +16,7 @@ describe('the exit code of an execution', () => {
     ['CitrixAuthFailed', 2],
     ['CitrixTransient', 3],
     ['CitrixThrottled', 3],
+    ['StateContended', 3],
     ['StorageTransient', 3],
     ['CitrixBadQuery', 1],
     ['ForeignNextLink', 1],

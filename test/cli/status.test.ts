@@ -42,10 +42,10 @@ function executionsWithTwoFailures(): void {
     startDate: at('2026-11-24T13:20:00Z'),
     stopDate: at('2026-11-24T13:31:40Z'),
     error: 'CitrixAuthFailed',
-    cause: environmentFailure(
-      'CitrixAuthFailed',
-      'Hour 2026-11-24T12:00:00Z, entity Sessions: the token endpoint refused the client (401).',
-    ),
+    cause: environmentFailure('CitrixAuthFailed', 'the token endpoint refused the client (401).', {
+      window: { start: '2026-11-24T12:00:00Z', end: '2026-11-24T13:00:00Z' },
+      entity: 'Sessions',
+    }),
     redriveStatus: 'REDRIVABLE',
   });
   sfnMock.on(DescribeExecutionCommand, { executionArn: execArn('backfill-2026-11-01T05') }).resolves({

@@ -23,7 +23,7 @@ import {
   reportTenants,
   runTenantsKey,
 } from '../../functions/domain/tenants.ts';
-import { lambdaError } from '../fixtures/causes.ts';
+import { caughtFailure, type FailedWhere, lambdaError } from '../fixtures/causes.ts';
 import { MemoryStore } from '../fixtures/memory-store.ts';
 import { at, deployedStages, execArn, SM_ARN, sfnMock, startS3, stopS3, world } from './world.ts';
 
@@ -47,7 +47,7 @@ const tenantOf = (id: string): Tenant => ({
  */
 async function tenantsFailed(
   tenants: string[],
-  failed: Record<string, [error: string, message: string]>,
+  failed: Record<string, [error: string, message: string, where?: FailedWhere]>,
 ): Promise<string> {
   const fleet = {
     settings: loadLayout({ S3_BUCKET: 'logs-bucket' }),
@@ -60,7 +60,7 @@ async function tenantsFailed(
   await fleet.work.put(runTenantsKey(fleet, 'run'), JSON.stringify({ tenants: tenants.map(tenantOf) }));
   for (const [i, id] of tenants.entries()) {
     const failure = failed[id];
-    if (failure) await recordFailure(fleet, 'run', i, { Error: failure[0], Cause: lambdaError(...failure) });
+    if (failure) await recordFailure(fleet, 'run', i, caughtFailure(...failure));
   }
   const state: CollectedState = {
     runId: 'run',
@@ -78,13 +78,16 @@ async function tenantsFailed(
   return lambdaError(err.name, err.message);
 }
 
-const authFailed: [string, string] = [
+const HOUR_12 = { start: '2026-11-24T12:00:00Z', end: '2026-11-24T13:00:00Z' };
+const authFailed: [string, string, FailedWhere] = [
   'CitrixAuthFailed',
-  'Hour 2026-11-24T12:00:00Z, entity Sessions: the token endpoint refused the client (401).',
+  'the token endpoint refused the client (401).',
+  { ...HOUR_12, entity: 'Sessions' },
 ];
-const transient: [string, string] = [
+const transient: [string, string, FailedWhere] = [
   'CitrixTransient',
-  'Hour 2026-11-24T12:00:00Z, entity Machines: Citrix answered 503 after all retries.',
+  'Citrix answered 503 after all retries.',
+  { ...HOUR_12, entity: 'Machines' },
 ];
 
 /** acme is current (12:00), beta 5 hours behind with its 09:00 half published; beta's last run failed. */
@@ -224,7 +227,8 @@ describe('status with a tenant list', () => {
     const cause = await tenantsFailed(['acme', 'beta'], {
       beta: [
         'CitrixTransient',
-        'Window 2026-11-24T11:05:00Z..11:10:00Z, entity Machines: Citrix answered 503.',
+        'Citrix answered 503.',
+        { start: '2026-11-24T11:05:00Z', end: '2026-11-24T11:10:00Z', entity: 'Machines' },
       ],
     });
     expect(JSON.parse(JSON.parse(cause).errorMessage)).toMatchObject({
@@ -468,7 +472,11 @@ describe('redrive with a tenant list', () => {
         input: '{"hour":"2026-11-02T07:00:00Z","tenants":["beta"]}',
         error: 'TenantsFailed',
         cause: await tenantsFailed(['beta'], {
-          beta: ['CitrixTransient', 'Hour 2026-11-02T07:00:00Z: 503.'],
+          beta: [
+            'CitrixTransient',
+            '503.',
+            { start: '2026-11-02T07:00:00Z', end: '2026-11-02T08:00:00Z', entity: null },
+          ],
         }),
         redriveStatus: 'NOT_REDRIVABLE' as const,
       },

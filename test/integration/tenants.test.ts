@@ -146,6 +146,12 @@ describe('three tenants, one of them failing', () => {
     expect(failed.cause).toContain('1 of 3 tenants failed; the others committed their hours.');
     expect(failed.cause).toContain(`tenant "beta": CitrixTransient: Hour ${iso(hour)}, entity Sessions`);
     expect(failed.cause).not.toMatch(/tenant "(alpha|gamma)"/);
+    // Its failure record holds where it failed as fields, from the failing Task's own input.
+    expect(failed.results?.find((r) => r.tenant?.id === 'beta')?.failure).toMatchObject({
+      Error: 'CitrixTransient',
+      window: { start: iso(hour), end: iso(hour + HOUR) },
+      entity: 'Sessions',
+    });
     for (const id of ['alpha', 'gamma'] as const) {
       expect(await w.published(id, hour), id).toEqual(truth(w.citrix[id], hour));
       expect(await w.state(id), id).toBe(iso(hour));

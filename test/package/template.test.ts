@@ -764,10 +764,42 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
       LogGroupName: '/aws/vendedlogs/states/citrix-monitor-collector-ci',
       RetentionInDays: 30,
     });
-    // No Pass or Fail state of the definition copies data into what ERROR logs: a Fail state's cause is a
-    // constant, and no state has a CausePath or ErrorPath that could carry a row.
+    // No Pass or Fail state of the definition copies a state's data into what ERROR logs: a Fail state raises
+    // again the error a Task caught (its own cause, which the failed Task logged already) led by the window
+    // and entity the Task had, and the states before it read nothing else (no rows, no continuation).
     const text = JSON.stringify(definition());
-    expect(text).not.toMatch(/"(CausePath|ErrorPath)"/);
+    const paths = [...text.matchAll(/"(?:CausePath|ErrorPath)":"([^"]*)"/g)].map(([, path]) => path);
+    expect(new Set(paths)).toEqual(new Set(['$.Error', '$.Cause']));
+    interface AnyState {
+      readonly Parameters?: unknown;
+      readonly ItemProcessor?: { readonly States: Record<string, AnyState> };
+      readonly Branches?: ReadonlyArray<{ readonly States: Record<string, AnyState> }>;
+    }
+    const all = (states: Record<string, AnyState>): Array<[string, AnyState]> =>
+      Object.entries(states).flatMap(
+        ([name, state]): Array<[string, AnyState]> => [
+          [name, state],
+          ...(state.ItemProcessor ? all(state.ItemProcessor.States) : []),
+          ...(state.Branches ?? []).flatMap((branch) => all(branch.States)),
+        ],
+      );
+    const failing = all(definition().States).filter(([name]) =>
+      / (caught|failure)( \(on time\))?$/.test(name),
+    );
+    const read = failing.flatMap(([, state]) =>
+      [...JSON.stringify(state.Parameters).matchAll(/":"([^"]*\$[^"]*)"/g)].map(([, path]) => path),
+    );
+    expect(failing.length).toBeGreaterThan(0);
+    expect(new Set(read)).toEqual(
+      new Set([
+        '$.hour',
+        '$.end',
+        '$.entity',
+        '$.failure',
+        '$.failure.Error',
+        "States.Format('{} {}', States.JsonToString($.failedAt), $.failure.Cause)",
+      ]),
+    );
   });
 
   it("hands the children what they need of the parent through ItemSelector: no state of a child reads $$.Execution, which in AWS is the child's own", () => {

@@ -60,6 +60,7 @@ describe('fetchPages when no page comes within a budget', () => {
     }
 
     expect(failure).toBeInstanceOf(CitrixTransient);
+    expect(failure).toMatchObject({ window: HOUR, entity: 'Sessions' });
     expect((failure as Error).message).toContain(
       `Hour ${HOUR}, entity Sessions: no Citrix page came in ${MAX_STALLS} invocations`,
     );

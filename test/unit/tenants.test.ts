@@ -13,6 +13,7 @@ import {
   type Fleet,
   parseFailures,
   planTenants,
+  readFailures,
   readTenantList,
   recordFailure,
   reportTenants,
@@ -20,6 +21,7 @@ import {
   tenantOf,
 } from '../../functions/domain/tenants.ts';
 import { ASL_JSON_PATH } from '../../statemachine/collector.asl.ts';
+import { caughtFailure } from '../fixtures/causes.ts';
 import { MemoryStore } from '../fixtures/memory-store.ts';
 
 /** As much of the deployed ASL file as the hand-on test reads. */
@@ -333,8 +335,12 @@ describe('the report after the tenants', () => {
     total,
     collectedAtRedrive,
   });
-  const lambdaCause = (message: string) =>
-    JSON.stringify({ errorType: 'CitrixAuthFailed', errorMessage: message, trace: [] });
+  /** A token refused while the hour 10:00 of Sessions was fetched, as the Failed step gets it. */
+  const AUTH_FAILED_IN_SESSIONS = caughtFailure('CitrixAuthFailed', 'Citrix refused the client credentials', {
+    start: '2026-11-25T10:00:00Z',
+    end: '2026-11-25T11:00:00Z',
+    entity: 'Sessions',
+  });
   /** A fleet whose run "run-1" collects `tenants`. */
   async function run(tenants: readonly Tenant[]): Promise<Fleet> {
     const { fleet } = await fleetWith({ tenants });
@@ -350,10 +356,7 @@ describe('the report after the tenants', () => {
 
   it('fails naming each failed tenant with its hour, entity and cause as data, once the others are done', async () => {
     const fleet = await run([ACME, BETA]);
-    await recordFailure(fleet, 'run-1', 1, {
-      Error: 'CitrixAuthFailed',
-      Cause: lambdaCause('Hour 2026-11-25T10:00:00Z, entity Sessions: Citrix refused the client credentials'),
-    });
+    await recordFailure(fleet, 'run-1', 1, AUTH_FAILED_IN_SESSIONS);
 
     const error = (await reportTenants(fleet, collected(2), 0).catch((e: unknown) => e)) as Error;
 
@@ -377,25 +380,70 @@ describe('the report after the tenants', () => {
     );
   });
 
-  it('names the hour a shorter window is in, the hour a commit names, and none when the cause names none', async () => {
+  it('names the hour a shorter window is in, the window of a failed commit, and none for a failure outside a window', async () => {
     const fleet = await run([ACME, BETA, { ...ACME, id: 'gamma' }]);
-    await recordFailure(fleet, 'run-1', 0, {
-      Error: 'CitrixTransient',
-      Cause: lambdaCause('Window 2026-11-25T10:05:00Z..10:10:00Z, entity Machines: Citrix answered 503'),
-    });
+    await recordFailure(
+      fleet,
+      'run-1',
+      0,
+      caughtFailure('CitrixTransient', 'Citrix answered 503', {
+        start: '2026-11-25T10:05:00Z',
+        end: '2026-11-25T10:10:00Z',
+        entity: 'Machines',
+      }),
+    );
     await recordFailure(fleet, 'run-1', 1, { Error: 'BadConfiguration', Cause: 'clientSecretEnv names X' });
-    await recordFailure(fleet, 'run-1', 2, {
-      Error: 'StateCorrupt',
-      Cause: 'The commit record of Hour 2026-11-25T09:00:00Z changed while this run held its lease',
-    });
+    await recordFailure(
+      fleet,
+      'run-1',
+      2,
+      caughtFailure('StateCorrupt', 'The commit record changed while this run held its lease', {
+        start: '2026-11-25T09:00:00Z',
+        end: '2026-11-25T10:00:00Z',
+        entity: null,
+      }),
+    );
 
     const error = (await reportTenants(fleet, collected(3), 0).catch((e: unknown) => e)) as Error;
 
-    expect(parseFailures(error.message)?.tenants).toMatchObject([
-      { tenant: 'acme', hour: '2026-11-25T10:00:00Z', entity: 'Machines' },
-      { tenant: 'beta', hour: null, entity: null },
-      { tenant: 'gamma', hour: '2026-11-25T09:00:00Z', entity: null },
+    expect(parseFailures(error.message)?.tenants).toEqual([
+      {
+        tenant: 'acme',
+        error: 'CitrixTransient',
+        cause: 'Window 2026-11-25T10:05:00Z..10:10:00Z, entity Machines: Citrix answered 503',
+        hour: '2026-11-25T10:00:00Z',
+        entity: 'Machines',
+      },
+      {
+        tenant: 'beta',
+        error: 'BadConfiguration',
+        cause: 'clientSecretEnv names X',
+        hour: null,
+        entity: null,
+      },
+      {
+        tenant: 'gamma',
+        error: 'StateCorrupt',
+        cause: 'Hour 2026-11-25T09:00:00Z: The commit record changed while this run held its lease',
+        hour: '2026-11-25T09:00:00Z',
+        entity: null,
+      },
     ]);
+  });
+
+  it('keeps the window and entity of a failure as fields of its record', async () => {
+    const fleet = await run([ACME, BETA]);
+
+    const record = await recordFailure(fleet, 'run-1', 1, AUTH_FAILED_IN_SESSIONS);
+
+    expect(record).toMatchObject({
+      tenant: 'beta',
+      error: 'CitrixAuthFailed',
+      cause: 'Citrix refused the client credentials',
+      window: { start: '2026-11-25T10:00:00Z', end: '2026-11-25T11:00:00Z' },
+      entity: 'Sessions',
+    });
+    expect(await readFailures(fleet, 'run-1')).toEqual([record]);
   });
 
   it('on a redrive, hands back the failed tenants alone; a tenant that begins again has no failure', async () => {
@@ -413,9 +461,9 @@ describe('the report after the tenants', () => {
     const many = Array.from({ length: 3000 }, (_, i) => ({ ...ACME, id: `customer-${i}` }));
     const fleet = await run(many);
     // Quotes and newlines grow when the document is escaped into the Lambda's error JSON.
-    const cause = lambdaCause(`Hour 2026-11-25T10:00:00Z, entity Sessions: ${'"x"\n'.repeat(1500)}`);
-    for (let i = 0; i < 3000; i++)
-      await recordFailure(fleet, 'run-1', i, { Error: 'CitrixTransient', Cause: cause });
+    const where = { start: '2026-11-25T10:00:00Z', end: '2026-11-25T11:00:00Z', entity: 'Sessions' };
+    const caught = caughtFailure('CitrixTransient', '"x"\n'.repeat(1500), where);
+    for (let i = 0; i < 3000; i++) await recordFailure(fleet, 'run-1', i, caught);
 
     const error = (await reportTenants(fleet, collected(3000), 0).catch((e: unknown) => e)) as Error;
     // What Step Functions records: the Lambda runtime's error JSON, whose trace begins with the message.

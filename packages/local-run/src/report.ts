@@ -2,7 +2,6 @@ import { hostname } from 'node:os';
 import type { ExecutionOutcome, TenantResult } from '@citrix-monitor/testkit/workflow';
 import { type ExitCode, exitCodeOfExecution } from '../../../cli/exit-codes.ts';
 import type { Config } from '../../../functions/domain/config.ts';
-import { whereFailed } from '../../../functions/domain/failures.ts';
 import type { CommitResult } from '../../../functions/domain/publish.ts';
 import type { Tenant } from '../../../functions/domain/schemas.ts';
 import { describeWindow, windowOf } from '../../../functions/domain/windows.ts';
@@ -96,11 +95,10 @@ function describeFailure(result: TenantResult, indent: string): string[] {
   const failure = result.failure;
   if (!failure) return [];
   const lines = result.tenant ? [`${indent}Failed: ${failure.Error}: ${failure.Cause}`] : [];
-  const where = whereFailed(failure.Cause);
   // The fetch step names the entity: the window was never claimed, so nothing of it is published.
-  if (where.entity !== null)
+  if (failure.entity !== null)
     lines.push(`${indent}Nothing of that window was published, and the state did not move past it.`);
-  else if (where.hour !== null) lines.push(`${indent}The state did not move past that window.`);
+  else if (failure.window !== null) lines.push(`${indent}The state did not move past that window.`);
   return lines;
 }
 

@@ -18,6 +18,7 @@ import {
   type CollectedState,
   describeFailures,
   type Fleet,
+  failureLine,
   runTenants,
   type TenantFailure,
   type TenantsPlan,
@@ -72,7 +73,10 @@ export type TenantOutput = Plan & { committed: CommitResult[] };
  */
 export type TenantResult = Partial<TenantOutput> & {
   readonly tenant: Tenant | null;
-  readonly failure?: { readonly Error: string; readonly Cause: string };
+  readonly failure?: { readonly Error: string; readonly Cause: string } & Pick<
+    TenantFailure,
+    'window' | 'entity'
+  >;
 };
 
 /**
@@ -783,7 +787,12 @@ function gatherResults() {
             ...plan,
             tenant,
             committed,
-            failure: { Error: failure?.error ?? 'Error', Cause: failure?.cause ?? '' },
+            failure: {
+              Error: failure?.error ?? 'Error',
+              Cause: failure ? failureLine(failure) : '',
+              window: failure?.window ?? null,
+              entity: failure?.entity ?? null,
+            },
           };
         }),
       );
