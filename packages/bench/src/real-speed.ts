@@ -23,8 +23,6 @@
  * Options: --rows-per-second 35  --rows 1000 (per entity-hour)  --server-page-size 100
  *          --cpu-rows 100000 (0 to skip)  --memory 128,256,512,1024.
  */
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadDefinition } from '@citrix-monitor/testkit/workflow';
 import {
   billable,
@@ -48,18 +46,16 @@ import {
 } from './cost.ts';
 import { type Footprint, footprints } from './footprint.ts';
 import type { Call, RealSpeedRunResult } from './real-speed-run.ts';
-import { rowsOnDisk, runChild, runIfMain } from './result.ts';
+import { runChild, runIfMain, stringOptions } from './result.ts';
 import type { S3Requests } from './s3-counter.ts';
 import {
-  BUCKET,
   checkOneAtATime,
   ENTITIES,
   HOUR_MS,
   iso,
   PAGE_SIZE,
-  PREFIX,
-  STATE_KEY,
-  stateBefore,
+  publishedOnDisk,
+  putStateBefore,
   withServers,
 } from './servers.ts';
 import { childDurations, stateScopes } from './windows-cost.ts';
@@ -107,7 +103,7 @@ function measure(
 ): Promise<Measured> {
   const standinOptions = { rowsPerHour: rowsPerEntity, serverPageSize, latencyMs };
   return withServers(standinOptions, hour, async ({ standin, dir, store, counter, env }) => {
-    await store.put(STATE_KEY, stateBefore(hour), 'application/json');
+    await putStateBefore(store, hour);
     counter.reset();
     const child = await runChild<RealSpeedRunResult>(
       'real-speed-run.ts',
@@ -118,7 +114,7 @@ function measure(
     // The hour published, once, with every row: else the figures mean nothing.
     const expected = sum(ENTITIES.map((e) => standin.countFor(e, hour, hour + HOUR_MS)));
     const commit = child.committed[0];
-    const onDisk = rowsOnDisk(join(dir, BUCKET, PREFIX)).rows;
+    const onDisk = publishedOnDisk(dir).rows;
     if (
       child.committed.length !== 1 ||
       commit?.hour !== iso(hour) ||
@@ -434,21 +430,19 @@ export async function runRealSpeedBench(options: RealSpeedOptions = {}): Promise
 
 /** The command line's options, or the usage. */
 function parseOptions(): RealSpeedOptions | string {
-  const { values } = parseArgs({
-    options: {
-      'rows-per-second': { type: 'string', default: '35' },
-      rows: { type: 'string', default: '1000' },
-      'server-page-size': { type: 'string', default: '100' },
-      'cpu-rows': { type: 'string', default: '100000' },
-      memory: { type: 'string', default: '128,256,512,1024' },
-    },
+  const value = stringOptions({
+    'rows-per-second': '35',
+    rows: '1000',
+    'server-page-size': '100',
+    'cpu-rows': '100000',
+    memory: '128,256,512,1024',
   });
   const options = {
-    rowsPerSecond: Number(values['rows-per-second']),
-    rows: Number(values.rows),
-    serverPageSize: Number(values['server-page-size']),
-    cpuRows: Number(values['cpu-rows']),
-    memory: values.memory.split(',').map(Number),
+    rowsPerSecond: Number(value('rows-per-second')),
+    rows: Number(value('rows')),
+    serverPageSize: Number(value('server-page-size')),
+    cpuRows: Number(value('cpu-rows')),
+    memory: value('memory').split(',').map(Number),
   };
   if (
     !(options.rowsPerSecond > 0) ||

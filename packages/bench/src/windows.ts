@@ -31,40 +31,30 @@
  */
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { PageLogEntry, StandinTenant } from '@citrix-monitor/testkit/citrix-standin';
 import { loadDefinition } from '@citrix-monitor/testkit/workflow';
 import { formatMinute, MINUTE_MS, WINDOW_SIZES } from '../../../functions/domain/windows.ts';
 import {
   billable,
-  EXPRESS_PER_GB_SECOND,
-  EXPRESS_PER_REQUEST,
   HOURS_PER_MONTH,
   heapFor,
-  LAMBDA_PER_GB_SECOND,
-  LAMBDA_PER_REQUEST,
   memorySizes,
-  S3_TIER1,
-  S3_TIER2,
-  SFN_PER_TRANSITION,
+  PRICES,
   serverlessYml,
   sum,
   table,
 } from './cost.ts';
-import { rowsOnDisk, runChild, runIfMain, runNode } from './result.ts';
+import { runChild, runIfMain, runNode, stringOptions } from './result.ts';
 import {
-  BUCKET,
   checkOneAtATime,
   ENTITIES,
   HOUR_MS,
   PAGE_SIZE,
-  PREFIX,
+  publishedOnDisk,
+  putStateBefore,
   putTenants,
-  STATE_KEY,
   standinTenant,
-  stateBefore,
   tenantIds,
   withServers,
 } from './servers.ts';
@@ -294,7 +284,7 @@ export function measure({
           ? ids.map((id) => ({ id, citrix: standin.tenant(`${id}cust`) }))
           : [{ citrix: standin }];
       const secrets = ids.length > 0 ? await putTenants(store, ids, h0) : {};
-      if (ids.length === 0) await store.put(STATE_KEY, stateBefore(h0), 'application/json');
+      if (ids.length === 0) await putStateBefore(store, h0);
       counter.reset();
       for (const t of bench) t.citrix.resetStats();
       standin.resetStats();
@@ -330,7 +320,7 @@ export function measure({
           e.committed.filter((c) => c.tenant === t.id).map((c) => ({ ...c, by: e.startMs })),
         );
         const expected = sum(ENTITIES.map((e) => t.citrix.countFor(e, h0, h0 + HOUR_MS)));
-        const onDisk = rowsOnDisk(join(dir, BUCKET, PREFIX, t.id ?? ''));
+        const onDisk = publishedOnDisk(dir, t.id);
         const wrong = plan.windows.filter((w, j) => {
           const c = published[j];
           return (
@@ -637,7 +627,7 @@ export async function runWindowsBench(options: WindowsOptions = {}): Promise<voi
   const w5 = totalOf(most, fresh);
   const w60 = totalOf(most, BASELINE);
   console.log(
-    `\nHow these are counted. Standard transitions: the states the parent and the Standard children entered (aws-local-stepfunctions' event log, StateEntered, and what the handler invocations imply, the higher of the two for each), plus retries, plus one per child execution a Distributed Map started (AWS, "Transitions in Distributed Map"); the Express children's states are not billed. Express: one request per child, and its duration at real speed (its wall time here with each Lambda invocation's replaced by that invocation's modelled duration; Step Functions' own time between states is this machine's) rounded up to 100 ms, at the memory AWS's estimate gives it (50 MB + the ${fmt(definitionBytes / 1024, 1)}-KB definition + the largest state output × its Map and Parallel states: one 64-MB chunk). Lambda: each invocation's wall time, each Citrix request's ${setup.latencyMs} ms at the stand-in replaced by ${fmt(model.realRequestMs)} ms (a ${setup.serverPageSize}-row page at ${setup.rowsPerSecond} rows/s), plus its CPU time × (1769/M − 1) for its memory M, rounded up to the ms; the other functions' wall time is against s3rver on this machine. Cold starts not counted. Per tenant-month: the hour's cost over the tenants, × ${HOURS_PER_MONTH}. Prices: Step Functions Standard $${(SFN_PER_TRANSITION * 1000).toFixed(3)} per 1,000 transitions; Express $${(EXPRESS_PER_REQUEST * 1e6).toFixed(2)} per 1M requests + $${EXPRESS_PER_GB_SECOND} per GB-s (first tier); Lambda arm64 $${LAMBDA_PER_GB_SECOND} per GB-s + $${(LAMBDA_PER_REQUEST * 1e6).toFixed(2)} per 1M requests; S3 $${(S3_TIER1 * 1000).toFixed(4)} per 1,000 PUT-tier and $${(S3_TIER2 * 1000).toFixed(4)} per 1,000 GET-tier requests (us-east-1, no free tier; Secrets Manager, CloudWatch and storage not included).`,
+    `\nHow these are counted. Standard transitions: the states the parent and the Standard children entered (aws-local-stepfunctions' event log, StateEntered, and what the handler invocations imply, the higher of the two for each), plus retries, plus one per child execution a Distributed Map started (AWS, "Transitions in Distributed Map"); the Express children's states are not billed. Express: one request per child, and its duration at real speed (its wall time here with each Lambda invocation's replaced by that invocation's modelled duration; Step Functions' own time between states is this machine's) rounded up to 100 ms, at the memory AWS's estimate gives it (50 MB + the ${fmt(definitionBytes / 1024, 1)}-KB definition + the largest state output × its Map and Parallel states: one 64-MB chunk). Lambda: each invocation's wall time, each Citrix request's ${setup.latencyMs} ms at the stand-in replaced by ${fmt(model.realRequestMs)} ms (a ${setup.serverPageSize}-row page at ${setup.rowsPerSecond} rows/s), plus its CPU time × (1769/M − 1) for its memory M, rounded up to the ms; the other functions' wall time is against s3rver on this machine. Cold starts not counted. Per tenant-month: the hour's cost over the tenants, × ${HOURS_PER_MONTH}. ${PRICES}`,
   );
   if (w5 !== undefined && w60 !== undefined) {
     const ok5 = w5 <= 2 * TODAY_W60;
@@ -653,27 +643,25 @@ export async function runWindowsBench(options: WindowsOptions = {}): Promise<voi
 
 /** The command line's options, or the usage. */
 function parseOptions(): WindowsOptions | string {
-  const { values } = parseArgs({
-    options: {
-      tenants: { type: 'string', default: '1,100' },
-      minutes: { type: 'string', default: '5,15,60' },
-      'baseline-runs': { type: 'string', default: '1' },
-      parallel: { type: 'string', default: '2' },
-      'latency-ms': { type: 'string', default: '1' },
-      rows: { type: 'string', default: '1000' },
-      'server-page-size': { type: 'string', default: '100' },
-      'rows-per-second': { type: 'string', default: '35' },
-    },
+  const value = stringOptions({
+    tenants: '1,100',
+    minutes: '5,15,60',
+    'baseline-runs': '1',
+    parallel: '2',
+    'latency-ms': '1',
+    rows: '1000',
+    'server-page-size': '100',
+    'rows-per-second': '35',
   });
   const options = {
-    tenants: values.tenants.split(',').map(Number),
-    minutes: values.minutes.split(',').map(Number),
-    baselineRuns: values['baseline-runs'] === '0' ? [] : values['baseline-runs'].split(',').map(Number),
-    parallel: Number(values.parallel),
-    latencyMs: Number(values['latency-ms']),
-    rows: Number(values.rows),
-    serverPageSize: Number(values['server-page-size']),
-    rowsPerSecond: Number(values['rows-per-second']),
+    tenants: value('tenants').split(',').map(Number),
+    minutes: value('minutes').split(',').map(Number),
+    baselineRuns: value('baseline-runs') === '0' ? [] : value('baseline-runs').split(',').map(Number),
+    parallel: Number(value('parallel')),
+    latencyMs: Number(value('latency-ms')),
+    rows: Number(value('rows')),
+    serverPageSize: Number(value('server-page-size')),
+    rowsPerSecond: Number(value('rows-per-second')),
   };
   if (
     !options.tenants.every((n) => Number.isInteger(n) && n >= 1 && n <= 999) ||
