@@ -9,6 +9,7 @@
  * a Guid or an integer), PAGE_SIZE and the API_BASE/CITRIX_* of the stand-in. Prints one JSON line (see
  * result.ts).
  */
+import { z } from 'zod';
 import { fail, finish, need } from './result.ts';
 
 const apiBase = need('API_BASE');
@@ -19,6 +20,28 @@ const pageSize = Number(need('PAGE_SIZE'));
 const from = new Date(need('BENCH_HOUR'));
 const to = new Date(from.getTime() + 3_600_000);
 const instant = (d: Date) => d.toISOString().replace('.000Z', 'Z');
+const tokenSchema = z.object({ access_token: z.string() });
+
+/**
+ * An OData page's rows, its last row's key and whether it links a next page. Only the envelope and the last
+ * row are checked: the yardstick parses each page, it does not walk the rows a second time.
+ */
+function readPage(text: string): { rows: number; last: string | number | undefined; nextLink: boolean } {
+  const body: unknown = JSON.parse(text);
+  if (typeof body !== 'object' || body === null || !('value' in body) || !Array.isArray(body.value)) {
+    throw new Error(`a page without a value array: ${text.slice(0, 200)}`);
+  }
+  const lastRow: unknown = body.value.at(-1);
+  const last =
+    typeof lastRow === 'object' && lastRow !== null
+      ? Object.entries(lastRow).find(([k]) => k === key)?.[1]
+      : undefined;
+  return {
+    rows: body.value.length,
+    last: typeof last === 'string' || typeof last === 'number' ? last : undefined,
+    nextLink: '@odata.nextLink' in body && body['@odata.nextLink'] !== undefined,
+  };
+}
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -32,7 +55,7 @@ async function main(): Promise<void> {
     }),
   });
   if (!tokenRes.ok) throw new Error(`token request answered HTTP ${tokenRes.status}`);
-  const { access_token: token } = (await tokenRes.json()) as { access_token: string };
+  const { access_token: token } = tokenSchema.parse(await tokenRes.json());
   const headers = {
     Authorization: `CWSAuth bearer=${token}`,
     'Citrix-CustomerId': customerId,
@@ -55,11 +78,11 @@ async function main(): Promise<void> {
     const text = await res.text();
     if (res.status !== 200)
       throw new Error(`page ${pages} answered HTTP ${res.status}: ${text.slice(0, 200)}`);
-    const body = JSON.parse(text) as { value: Record<string, string | number>[]; '@odata.nextLink'?: string };
-    rows += body.value.length;
+    const page = readPage(text);
+    rows += page.rows;
     pages += 1;
-    const last = body.value.at(-1)?.[key];
-    const more = body['@odata.nextLink'] !== undefined || body.value.length >= pageSize;
+    const { last } = page;
+    const more = page.nextLink || page.rows >= pageSize;
     url = more && last !== undefined ? urlAfter(last) : null;
   }
   finish({ rows, pages, seconds: (performance.now() - started) / 1000 });

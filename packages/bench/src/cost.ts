@@ -56,6 +56,8 @@ export const LAMBDA_PER_REQUEST = 0.2 / 1_000_000;
 // DeleteObjects (multi-object delete) is an HTTP POST: priced here with POST, which can only overstate.
 export const S3_TIER1 = 0.005 / 1000;
 export const S3_TIER2 = 0.0004 / 1000;
+/** The prices above, as a sentence of the benches' notes. */
+export const PRICES = `Prices: Step Functions Standard $${(SFN_PER_TRANSITION * 1000).toFixed(3)} per 1,000 transitions; Express $${(EXPRESS_PER_REQUEST * 1e6).toFixed(2)} per 1M requests + $${EXPRESS_PER_GB_SECOND} per GB-s (first tier); Lambda arm64 $${LAMBDA_PER_GB_SECOND} per GB-s + $${(LAMBDA_PER_REQUEST * 1e6).toFixed(2)} per 1M requests; S3 $${(S3_TIER1 * 1000).toFixed(4)} per 1,000 PUT-tier and $${(S3_TIER2 * 1000).toFixed(4)} per 1,000 GET-tier requests (us-east-1, no free tier; Secrets Manager, CloudWatch and storage not included).`;
 /**
  * Lambda gives CPU in proportion to memory: "at 1,769 MB, a function has the equivalent of one vCPU"
  * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).

@@ -23,8 +23,6 @@
  * Options: --rows-per-second 35  --rows 1000 (per entity-hour)  --server-page-size 100
  *          --cpu-rows 100000 (0 to skip)  --memory 128,256,512,1024.
  */
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadDefinition } from '@citrix-monitor/testkit/workflow';
 import {
   billable,
@@ -48,18 +46,16 @@ import {
 } from './cost.ts';
 import { type Footprint, footprints } from './footprint.ts';
 import type { Call, RealSpeedRunResult } from './real-speed-run.ts';
-import { rowsOnDisk, runChild, runIfMain } from './result.ts';
+import { runChild, runIfMain, stringOptions } from './result.ts';
 import type { S3Requests } from './s3-counter.ts';
 import {
-  BUCKET,
   checkOneAtATime,
   ENTITIES,
   HOUR_MS,
   iso,
   PAGE_SIZE,
-  PREFIX,
-  STATE_KEY,
-  stateBefore,
+  publishedOnDisk,
+  putStateBefore,
   withServers,
 } from './servers.ts';
 import { childDurations, stateScopes } from './windows-cost.ts';
@@ -107,7 +103,7 @@ function measure(
 ): Promise<Measured> {
   const standinOptions = { rowsPerHour: rowsPerEntity, serverPageSize, latencyMs };
   return withServers(standinOptions, hour, async ({ standin, dir, store, counter, env }) => {
-    await store.put(STATE_KEY, stateBefore(hour), 'application/json');
+    await putStateBefore(store, hour);
     counter.reset();
     const child = await runChild<RealSpeedRunResult>(
       'real-speed-run.ts',
@@ -118,7 +114,7 @@ function measure(
     // The hour published, once, with every row: else the figures mean nothing.
     const expected = sum(ENTITIES.map((e) => standin.countFor(e, hour, hour + HOUR_MS)));
     const commit = child.committed[0];
-    const onDisk = rowsOnDisk(join(dir, BUCKET, PREFIX)).rows;
+    const onDisk = publishedOnDisk(dir).rows;
     if (
       child.committed.length !== 1 ||
       commit?.hour !== iso(hour) ||
@@ -169,24 +165,53 @@ export interface RealSpeedOptions {
   readonly memory?: readonly number[];
 }
 
-/** Runs the real-speed bench and prints its tables and choices; throws when a run fails. */
-export async function runRealSpeedBench(options: RealSpeedOptions = {}): Promise<void> {
-  const started = Date.now();
-  const setup: Setup = {
+/** What the bench measured, and what its tables are figured from. */
+interface Runs {
+  readonly setup: Setup;
+  /** The real-speed run's page latency, ms; and the API's time to serve a PAGE_SIZE page at real speed. */
+  readonly latencyMs: number;
+  readonly pageWaitMs: number;
+  /** The smallest memory size considered, MB. */
+  readonly smallest: number;
+  /** serverless.yml's memory sizes, by function. */
+  readonly today: Record<string, number>;
+  readonly functions: readonly string[];
+  readonly footprint: Record<string, Footprint>;
+  readonly real: Measured;
+  /** The 0-ms runs by memory size (none with --cpu-rows 0). */
+  readonly fast: ReadonlyMap<number, Measured>;
+}
+
+/** The bench's setup: the options given, the defaults for the others. */
+function setupOf(options: RealSpeedOptions): Setup {
+  return {
     rowsPerSecond: options.rowsPerSecond ?? 35,
     rows: options.rows ?? 1000,
     serverPageSize: options.serverPageSize ?? 100,
     cpuRows: options.cpuRows ?? 100_000,
     memory: [...(options.memory ?? [128, 256, 512, 1024])].sort((a, b) => a - b),
   };
+}
+
+/** Runs the real-speed bench and prints its tables and choices; throws when a run fails. */
+export async function runRealSpeedBench(options: RealSpeedOptions = {}): Promise<void> {
+  const started = Date.now();
+  const runs = await measureAll(setupOf(options));
+  printRun(runs);
+  printFetchCpu(runs);
+  printFootprint(runs);
+  printGbSeconds(runs);
+  const choices = chooseMemory(runs);
+  printCost(runs, choices);
+  console.log(`Real-speed bench time: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+}
+
+/** The footprints, the real-speed run and the 0-ms run at each memory size. */
+async function measureAll(setup: Setup): Promise<Runs> {
   // An hour inside the stand-in's data span (the 72 hours before the current one) and long finished.
   const hour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS - 2 * HOUR_MS;
   const latencyMs = (1000 * setup.serverPageSize) / setup.rowsPerSecond;
   const smallest = setup.memory[0] ?? 128;
-  const today = memorySizes();
-  const functions = Object.values(FUNCTION);
-  const pageWaitMs = (1000 * PAGE_SIZE) / setup.rowsPerSecond;
-
   console.log(
     `\nReal speed: 1 tenant × ${ENTITIES.length} entities × ${fmt(setup.rows)} rows per entity-hour (${fmt(setup.rows * ENTITIES.length)} rows in the tenant-hour), the stand-in serving ${setup.rowsPerSecond} rows/s (third-party measurements give about 35 on the real Citrix API): pages of ${setup.serverPageSize} rows (its cap, with a nextLink; the collector asks for ${PAGE_SIZE} as deployed) at ${fmt(latencyMs)} ms each. One scheduled run (state one hour behind) of the real state machine and handlers in a child process (V8 heap limit ${heapFor(smallest)} MB, as at ${smallest} MB), s3rver behind a counting proxy.`,
   );
@@ -201,8 +226,21 @@ export async function runRealSpeedBench(options: RealSpeedOptions = {}): Promise
       );
     }
   }
+  return {
+    setup,
+    latencyMs,
+    pageWaitMs: (1000 * PAGE_SIZE) / setup.rowsPerSecond,
+    smallest,
+    today: memorySizes(),
+    functions: Object.values(FUNCTION),
+    footprint,
+    real,
+    fast,
+  };
+}
 
-  // --- the run ---
+/** The real-speed run, invocation by invocation. */
+function printRun({ real }: Runs): void {
   const { child } = real;
   const handlersCpuS = cpuS(child.calls);
   const invocationRows: Array<[string, ...string[]]> = child.calls.map((c) => [
@@ -219,8 +257,11 @@ export async function runRealSpeedBench(options: RealSpeedOptions = {}): Promise
   console.log(
     `  CPU of the execution ${child.runCpuSeconds.toFixed(2)} s, of it ${handlersCpuS.toFixed(2)} s in the handlers and ${(child.runCpuSeconds - handlersCpuS).toFixed(2)} s in the local runner between them (Step Functions' side, not Lambda's). CPU above wall time: V8's and libuv's helper threads.`,
   );
+}
 
-  // --- fetch CPU ---
+/** Fetch CPU per 1,000 rows, at real speed and at each heap limit. */
+function printFetchCpu({ setup, real, fast, smallest, latencyMs }: Runs): void {
+  const { child } = real;
   const cpuRows: Array<[string, ...string[]]> = [
     [
       `real speed, ${fmt(real.rows)} rows, ${setup.serverPageSize}-row pages`,
@@ -248,16 +289,21 @@ export async function runRealSpeedBench(options: RealSpeedOptions = {}): Promise
       `  At real speed the first FetchPages invocation took ${fmt(first.cpuMs)} ms of CPU for ${fmt(first.rows ?? 0)} rows (cold code, the token, the first S3 requests), the other ${others.length} invocations ${fmt((1e6 * cpuS(others)) / othersRows)} ms per 1,000 rows: ${setup.serverPageSize}-row pages mean ${PAGE_SIZE / setup.serverPageSize} requests per 1,000 rows, and the process idles ${fmt(latencyMs)} ms before each page. The 0-ms runs give the cost of the work itself, warm and back to back.`,
     );
   }
+}
 
-  // --- footprint ---
-  const growthOf = (run: Measured) => run.child.maxRssMB - run.child.rssBeforeMB;
-  /** Estimated peak RSS of a function at a memory size: its bundle loaded, plus what a run grew the child by. */
-  const peakRssMB = (fn: string, memoryMB: number): number | undefined => {
-    const loaded = footprint[fn]?.loadedRssMB ?? 0;
-    // Without the fast runs (--cpu-rows 0), the fetch's estimate is the real-speed run's too.
-    const run = fn === 'fetchPage' && fast.size > 0 ? fast.get(memoryMB) : real;
-    return run ? loaded + growthOf(run) : undefined;
-  };
+const growthOf = (run: Measured) => run.child.maxRssMB - run.child.rssBeforeMB;
+
+/** Estimated peak RSS of a function at a memory size: its bundle loaded, plus what a run grew the child by. */
+function peakRssMB({ footprint, fast, real }: Runs, fn: string, memoryMB: number): number | undefined {
+  const loaded = footprint[fn]?.loadedRssMB ?? 0;
+  // Without the fast runs (--cpu-rows 0), the fetch's estimate is the real-speed run's too.
+  const run = fn === 'fetchPage' && fast.size > 0 ? fast.get(memoryMB) : real;
+  return run ? loaded + growthOf(run) : undefined;
+}
+
+/** Each function's bundle loaded, and its estimated peak RSS at each memory size. */
+function printFootprint(runs: Runs): void {
+  const { footprint, fast, setup, functions } = runs;
   console.log(
     `\nFootprint: each function's handler bundled as serverless package bundles it (${(footprint.fetchPage?.bundleMB ?? 0).toFixed(1)} MB) and loaded by Node with the deployed NODE_OPTIONS (source maps on), as a cold start loads it. Estimated peak RSS = loaded + what a run grew its child by from the start of the execution (fetchPage: ${fast.size > 0 ? `the ${fmt(setup.cpuRows)}-row run at the memory's heap limit` : 'the real-speed run'}; the others: the real-speed run, every function's work in one process, so an upper bound).\n`,
   );
@@ -268,15 +314,18 @@ export async function runRealSpeedBench(options: RealSpeedOptions = {}): Promise
         `${(footprint[fn]?.loadedRssMB ?? 0).toFixed(0)} MB`,
         `${(footprint[fn]?.loadCpuMs ?? 0).toFixed(0)} ms`,
         ...setup.memory.map((m) => {
-          const peak = peakRssMB(fn, m);
+          const peak = peakRssMB(runs, fn, m);
           return peak === undefined ? '' : `${peak.toFixed(0)} MB`;
         }),
       ]),
       ['function', 'loaded RSS', 'load CPU', ...setup.memory.map((m) => `est. peak at ${m} MB`)],
     ),
   );
+}
 
-  // --- GB-s by function and memory ---
+/** Lambda GB-s per tenant-hour, by function and memory size. */
+function printGbSeconds({ real, setup, functions }: Runs): void {
+  const { child } = real;
   console.log(
     `\nGB-s per tenant-hour. Model: Lambda gives CPU in proportion to memory (${fmt(ONE_VCPU_MB)} MB is one vCPU), so an invocation at M MB lasts its measured wall time plus its CPU time × (${ONE_VCPU_MB}/M − 1) below ${fmt(ONE_VCPU_MB)} MB, billed rounded up to the ms; an upper bound for the fetch, whose encoding mostly overlaps the wait for the next page. Cold starts not counted.\n`,
   );
@@ -313,41 +362,46 @@ export async function runRealSpeedBench(options: RealSpeedOptions = {}): Promise
   console.log(
     table(gbRows, ['function', 'invocations', 'wall s', 'CPU s', ...setup.memory.map((m) => `${m} MB`)]),
   );
+}
 
-  // --- choices ---
+/** Both rules for one function at one memory size, each with its figures. */
+function judge(runs: Runs, fn: string, m: number): Judgement {
+  const { setup, real, fast, pageWaitMs } = runs;
   const citrixS = real.citrixMs / 1000;
-  /** Both rules for one function at one memory size, each with its figures. */
-  const judge = (fn: string, m: number): Judgement => {
-    const peak = peakRssMB(fn, m);
-    const rssOk = peak !== undefined && HEADROOM * peak <= m;
-    const rss =
-      peak === undefined
-        ? `no ${fmt(setup.cpuRows)}-row run at ${m} MB`
-        : `est. peak RSS ${peak.toFixed(0)} MB × ${HEADROOM} = ${(HEADROOM * peak).toFixed(0)} MB ${rssOk ? '≤' : '>'} ${m} MB`;
-    if (fn === 'fetchPage') {
-      // The larger of the real-speed run's and the fast run's at this heap limit.
-      const per1000 = Math.max(real.fetchCpuPer1000Ms, fast.get(m)?.fetchCpuPer1000Ms ?? 0);
-      const stretched = per1000 * (1 + stretch(m));
-      const cpuOk = stretched < CPU_SHARE_OF_WAIT * pageWaitMs;
-      const cpu = `a ${fmt(PAGE_SIZE)}-row page's ${(per1000 / 1000).toFixed(3)} s of CPU take ${(stretched / 1000).toFixed(2)} s at ${m} MB's share, ${((100 * stretched) / pageWaitMs).toFixed(1)} % of the ${(pageWaitMs / 1000).toFixed(1)} s the API takes to serve the page (limit ${100 * CPU_SHARE_OF_WAIT} %)`;
-      return { ok: cpuOk && rssOk, cpuOk, rssOk, cpu, rss };
-    }
-    const used = cpuS(callsOf(real, fn));
-    const stretched = used * (1 + stretch(m));
-    const cpuOk = stretched < CPU_SHARE_OF_WAIT * citrixS;
-    const cpu = `its ${used.toFixed(3)} s of CPU per tenant-hour take ${stretched.toFixed(2)} s at ${m} MB's share, ${((100 * stretched) / citrixS).toFixed(1)} % of the tenant-hour's ${citrixS.toFixed(0)} s of Citrix time (limit ${100 * CPU_SHARE_OF_WAIT} %)`;
+  const peak = peakRssMB(runs, fn, m);
+  const rssOk = peak !== undefined && HEADROOM * peak <= m;
+  const rss =
+    peak === undefined
+      ? `no ${fmt(setup.cpuRows)}-row run at ${m} MB`
+      : `est. peak RSS ${peak.toFixed(0)} MB × ${HEADROOM} = ${(HEADROOM * peak).toFixed(0)} MB ${rssOk ? '≤' : '>'} ${m} MB`;
+  if (fn === 'fetchPage') {
+    // The larger of the real-speed run's and the fast run's at this heap limit.
+    const per1000 = Math.max(real.fetchCpuPer1000Ms, fast.get(m)?.fetchCpuPer1000Ms ?? 0);
+    const stretched = per1000 * (1 + stretch(m));
+    const cpuOk = stretched < CPU_SHARE_OF_WAIT * pageWaitMs;
+    const cpu = `a ${fmt(PAGE_SIZE)}-row page's ${(per1000 / 1000).toFixed(3)} s of CPU take ${(stretched / 1000).toFixed(2)} s at ${m} MB's share, ${((100 * stretched) / pageWaitMs).toFixed(1)} % of the ${(pageWaitMs / 1000).toFixed(1)} s the API takes to serve the page (limit ${100 * CPU_SHARE_OF_WAIT} %)`;
     return { ok: cpuOk && rssOk, cpuOk, rssOk, cpu, rss };
-  };
+  }
+  const used = cpuS(callsOf(real, fn));
+  const stretched = used * (1 + stretch(m));
+  const cpuOk = stretched < CPU_SHARE_OF_WAIT * citrixS;
+  const cpu = `its ${used.toFixed(3)} s of CPU per tenant-hour take ${stretched.toFixed(2)} s at ${m} MB's share, ${((100 * stretched) / citrixS).toFixed(1)} % of the tenant-hour's ${citrixS.toFixed(0)} s of Citrix time (limit ${100 * CPU_SHARE_OF_WAIT} %)`;
+  return { ok: cpuOk && rssOk, cpuOk, rssOk, cpu, rss };
+}
+
+/** The smallest memory size meeting both rules, by function, printed with the figures. */
+function chooseMemory(runs: Runs): Record<string, number> {
+  const { setup, functions, today } = runs;
   const largest = setup.memory.at(-1) ?? 1024;
   const choices: Record<string, number> = {};
   console.log(
     `\nChosen memory: the smallest size whose CPU share keeps the CPU work off the critical path (fetchPage: a page's CPU at that share under ${100 * CPU_SHARE_OF_WAIT} % of the time the API takes to serve the page, so encoding hides in the wait; the others: their CPU per tenant-hour under ${100 * CPU_SHARE_OF_WAIT} % of its Citrix time) and that holds the estimated peak RSS ${HEADROOM} times.`,
   );
   for (const fn of functions) {
-    const index = setup.memory.findIndex((m) => judge(fn, m).ok);
+    const index = setup.memory.findIndex((m) => judge(runs, fn, m).ok);
     const memoryMB = index === -1 ? largest : (setup.memory[index] ?? largest);
     choices[fn] = memoryMB;
-    const at = judge(fn, memoryMB);
+    const at = judge(runs, fn, memoryMB);
     console.log(
       `  ${fn} ${memoryMB} MB (today ${today[fn]} MB)${index === -1 ? ': no size considered meets both rules' : ''}`,
     );
@@ -355,15 +409,18 @@ export async function runRealSpeedBench(options: RealSpeedOptions = {}): Promise
     console.log(`    RSS ${at.rssOk ? 'ok' : 'NOT ok'}: ${at.rss}`);
     const below = index > 0 ? setup.memory[index - 1] : undefined;
     if (below !== undefined) {
-      const no = judge(fn, below);
+      const no = judge(runs, fn, below);
       console.log(
         `    not ${below} MB: ${[no.cpuOk ? '' : no.cpu, no.rssOk ? '' : no.rss].filter(Boolean).join('; ')}`,
       );
     }
   }
 
-  // --- today vs chosen ---
-  const s3 = s3Tiers(real.s3);
+  return choices;
+}
+
+/** Standard transitions of the real-speed run (billed), and its Express children. */
+function transitionsOf(child: RealSpeedRunResult): { transitions: number; expressChildren: number } {
   const ok = (name: string) => child.calls.filter((c) => c.stateName === name && !c.failed).length;
   const derived = derivedEntered(ok, child.plans, true);
   // Billed per transition: the parent's and the Standard children's states, their retries, and one per child
@@ -379,20 +436,33 @@ export async function runRealSpeedBench(options: RealSpeedOptions = {}): Promise
     sum(Object.entries(derived.entered).flatMap(([name, n]) => (standard(name) ? [n] : []))) +
     retries +
     childTypes.size;
+  return { transitions, expressChildren };
+}
+
+/** What the real-speed run costs per tenant-hour at the memory sizes given. */
+function accountAt({ real, functions }: Runs, memory: Record<string, number>, transitions: number) {
+  const { child } = real;
+  const s3 = s3Tiers(real.s3);
+  const gb = sum(functions.map((fn) => gbSeconds(callsOf(real, fn), memory[fn] ?? 0)));
+  const lambda = gb * LAMBDA_PER_GB_SECOND + child.calls.length * LAMBDA_PER_REQUEST;
+  const modelled = child.calls.map((c) => billedMs(c, memory[FUNCTION[c.state]] ?? 0));
+  const express = childDurations(child, modelled).filter((c) => c.type === 'EXPRESS');
+  // 64 MB: the windows bench's estimate of an Express child's billed memory (AWS's formula, one chunk).
+  const sfn =
+    transitions * SFN_PER_TRANSITION +
+    express.length * EXPRESS_PER_REQUEST +
+    sum(express.map((c) => expressGbSeconds(c.ms, EXPRESS_MEMORY_CHUNK_MB))) * EXPRESS_PER_GB_SECOND;
+  return { gb, lambda, sfn, s3: s3.dollars, total: lambda + sfn + s3.dollars };
+}
+
+/** The cost per tenant-hour and tenant-month at today's memory sizes and at the chosen ones. */
+function printCost(runs: Runs, choices: Record<string, number>): void {
+  const { real, functions, today, footprint } = runs;
+  const { child } = real;
+  const s3 = s3Tiers(real.s3);
+  const { transitions, expressChildren } = transitionsOf(child);
   const sizes = { today, chosen: choices };
-  const account = (memory: Record<string, number>) => {
-    const gb = sum(functions.map((fn) => gbSeconds(callsOf(real, fn), memory[fn] ?? 0)));
-    const lambda = gb * LAMBDA_PER_GB_SECOND + child.calls.length * LAMBDA_PER_REQUEST;
-    const modelled = child.calls.map((c) => billedMs(c, memory[FUNCTION[c.state]] ?? 0));
-    const express = childDurations(child, modelled).filter((c) => c.type === 'EXPRESS');
-    // 64 MB: the windows bench's estimate of an Express child's billed memory (AWS's formula, one chunk).
-    const sfn =
-      transitions * SFN_PER_TRANSITION +
-      express.length * EXPRESS_PER_REQUEST +
-      sum(express.map((c) => expressGbSeconds(c.ms, EXPRESS_MEMORY_CHUNK_MB))) * EXPRESS_PER_GB_SECOND;
-    return { gb, lambda, sfn, s3: s3.dollars, total: lambda + sfn + s3.dollars };
-  };
-  const columns = [account(sizes.today), account(sizes.chosen)];
+  const columns = [accountAt(runs, sizes.today, transitions), accountAt(runs, sizes.chosen, transitions)];
   const month = (x: number) => usd(HOURS_PER_MONTH * x);
   const rows: Array<[string, ...string[]]> = [
     [
@@ -429,26 +499,23 @@ export async function runRealSpeedBench(options: RealSpeedOptions = {}): Promise
   console.log(
     `Not counted above: cold starts. Loading the five bundles took ${loadCpuS.toFixed(2)} s of CPU here; Lambda bills the init phase, and below ${fmt(ONE_VCPU_MB)} MB CPU-bound work costs the same GB-s at any memory (${loadCpuS.toFixed(2)} s × ${ONE_VCPU_MB}/1024 = ${((loadCpuS * ONE_VCPU_MB) / 1024).toFixed(2)} GB-s): ${month(((loadCpuS * ONE_VCPU_MB) / 1024) * LAMBDA_PER_GB_SECOND)} per tenant-month if all five start cold every hour.`,
   );
-  console.log(`Real-speed bench time: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
 }
 
 /** The command line's options, or the usage. */
 function parseOptions(): RealSpeedOptions | string {
-  const { values } = parseArgs({
-    options: {
-      'rows-per-second': { type: 'string', default: '35' },
-      rows: { type: 'string', default: '1000' },
-      'server-page-size': { type: 'string', default: '100' },
-      'cpu-rows': { type: 'string', default: '100000' },
-      memory: { type: 'string', default: '128,256,512,1024' },
-    },
+  const value = stringOptions({
+    'rows-per-second': '35',
+    rows: '1000',
+    'server-page-size': '100',
+    'cpu-rows': '100000',
+    memory: '128,256,512,1024',
   });
   const options = {
-    rowsPerSecond: Number(values['rows-per-second']),
-    rows: Number(values.rows),
-    serverPageSize: Number(values['server-page-size']),
-    cpuRows: Number(values['cpu-rows']),
-    memory: values.memory.split(',').map(Number),
+    rowsPerSecond: Number(value('rows-per-second')),
+    rows: Number(value('rows')),
+    serverPageSize: Number(value('server-page-size')),
+    cpuRows: Number(value('cpu-rows')),
+    memory: value('memory').split(',').map(Number),
   };
   if (
     !(options.rowsPerSecond > 0) ||

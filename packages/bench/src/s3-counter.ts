@@ -4,7 +4,6 @@
  * untouched and the Host header is kept, so SigV4 signatures still verify.
  */
 import { Agent, createServer, type IncomingHttpHeaders, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 /** Requests by kind. AWS bills PUT, COPY, POST and LIST requests in one tier, GET and all others in another. */
 export interface S3Requests {
@@ -111,7 +110,10 @@ export async function startS3Counter(target: string): Promise<S3Counter> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
+  const address = server.address();
+  if (address === null || typeof address === 'string')
+    throw new Error('the S3 counter is not listening on a port');
+  const { port } = address;
   return {
     endpoint: `http://127.0.0.1:${port}`,
     get counts() {

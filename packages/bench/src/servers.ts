@@ -12,6 +12,7 @@ import { startLocalS3 } from '@citrix-monitor/testkit/s3';
 import { s3ClientFromEnv } from '../../../functions/adapters/collectors.ts';
 import { s3Store } from '../../../functions/adapters/s3-store.ts';
 import type { ObjectStore } from '../../../functions/domain/ports.ts';
+import { rowsOnDisk } from './result.ts';
 import { type S3Counter, startS3Counter } from './s3-counter.ts';
 
 export const HOUR_MS = 3_600_000;
@@ -30,6 +31,14 @@ export const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 13)}:0
 
 /** A state file whose last published hour is the one before `hour`: a scheduled run collects `hour`. */
 export const stateBefore = (hour: number) => JSON.stringify({ last_hour_utc: iso(hour - HOUR_MS) });
+
+/** Puts the environment's one tenant's state file: a scheduled run collects `hour`. */
+export const putStateBefore = (store: ObjectStore, hour: number) =>
+  store.put(STATE_KEY, stateBefore(hour), 'application/json');
+
+/** The published objects and rows s3rver holds in `s3Dir`, of one listed tenant or (no id) of them all. */
+export const publishedOnDisk = (s3Dir: string, tenantId = '') =>
+  rowsOnDisk(join(s3Dir, BUCKET, PREFIX, tenantId));
 
 /** The tenant list of a bench with many tenants, in the work bucket (TENANTS_KEY's default). */
 export const LIST_KEY = `${WORK_PREFIX}/tenants.json`;

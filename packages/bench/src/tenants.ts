@@ -24,8 +24,6 @@
  *
  * Options: --tenants 20  --latency-ms 50  --rows 2000 (per entity-hour)  --page-size 100  --heap-mb 128.
  */
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadDefinition } from '@citrix-monitor/testkit/workflow';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { PlannedHour } from '../../../functions/domain/collector.ts';
@@ -44,14 +42,13 @@ import {
   TASK_STATES,
   table,
 } from './cost.ts';
-import { rowsOnDisk, runChild, runIfMain } from './result.ts';
+import { runChild, runIfMain, stringOptions } from './result.ts';
 import type { S3Requests } from './s3-counter.ts';
 import {
-  BUCKET,
   ENTITIES,
   HOUR_MS,
   iso,
-  PREFIX,
+  publishedOnDisk,
   putTenants,
   standinTenant,
   tenantIds,
@@ -114,7 +111,7 @@ interface TenantRun {
 }
 
 /** Rows published on disk by s3rver under a tenant's prefix: one NDJSON line per row. */
-const publishedRows = (s3Dir: string, id: string) => rowsOnDisk(join(s3Dir, BUCKET, PREFIX, id)).rows;
+const publishedRows = (s3Dir: string, id: string) => publishedOnDisk(s3Dir, id).rows;
 
 interface Setup {
   readonly tenants: number;
@@ -465,21 +462,19 @@ export async function runTenantBench(options: TenantBenchOptions = {}): Promise<
 
 /** The command line's options, or the usage. */
 function parseOptions(): TenantBenchOptions | string {
-  const { values } = parseArgs({
-    options: {
-      tenants: { type: 'string', default: '20' },
-      'latency-ms': { type: 'string', default: '50' },
-      rows: { type: 'string', default: '2000' },
-      'page-size': { type: 'string', default: '100' },
-      'heap-mb': { type: 'string', default: '128' },
-    },
+  const value = stringOptions({
+    tenants: '20',
+    'latency-ms': '50',
+    rows: '2000',
+    'page-size': '100',
+    'heap-mb': '128',
   });
   const options = {
-    tenants: Number(values.tenants),
-    latencyMs: Number(values['latency-ms']),
-    rows: Number(values.rows),
-    pageSize: Number(values['page-size']),
-    heapMB: Number(values['heap-mb']),
+    tenants: Number(value('tenants')),
+    latencyMs: Number(value('latency-ms')),
+    rows: Number(value('rows')),
+    pageSize: Number(value('page-size')),
+    heapMB: Number(value('heap-mb')),
   };
   if (
     !Number.isInteger(options.tenants) ||

@@ -5,9 +5,9 @@
  * {@link SizeRun}.
  */
 import { fail, need } from './result.ts';
-import { type MeasureJob, measure } from './windows.ts';
+import { measure, measureJobSchema } from './windows.ts';
 
-const job = JSON.parse(need('BENCH_JOB')) as MeasureJob;
+const job = measureJobSchema.parse(JSON.parse(need('BENCH_JOB')));
 measure(job).then(
   // A pipe takes a write asynchronously: exit once the whole line is out, or the parent reads part of it.
   (run) => process.stdout.write(`${JSON.stringify(run)}\n`, () => process.exit(0)),

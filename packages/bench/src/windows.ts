@@ -31,40 +31,33 @@
  */
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { PageLogEntry, StandinTenant } from '@citrix-monitor/testkit/citrix-standin';
 import { loadDefinition } from '@citrix-monitor/testkit/workflow';
+import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import { z } from 'zod';
 import { formatMinute, MINUTE_MS, WINDOW_SIZES } from '../../../functions/domain/windows.ts';
 import {
   billable,
-  EXPRESS_PER_GB_SECOND,
-  EXPRESS_PER_REQUEST,
   HOURS_PER_MONTH,
   heapFor,
-  LAMBDA_PER_GB_SECOND,
-  LAMBDA_PER_REQUEST,
   memorySizes,
-  S3_TIER1,
-  S3_TIER2,
-  SFN_PER_TRANSITION,
+  PRICES,
   serverlessYml,
   sum,
   table,
 } from './cost.ts';
-import { rowsOnDisk, runChild, runIfMain, runNode } from './result.ts';
+import { runChild, runIfMain, runNode, stringOptions } from './result.ts';
 import {
-  BUCKET,
+  type BenchServers,
   checkOneAtATime,
   ENTITIES,
   HOUR_MS,
   PAGE_SIZE,
-  PREFIX,
+  publishedOnDisk,
+  putStateBefore,
   putTenants,
-  STATE_KEY,
   standinTenant,
-  stateBefore,
   tenantIds,
   withServers,
 } from './servers.ts';
@@ -144,7 +137,7 @@ export function cronMinutes(expression: string): number[] {
 }
 
 /** The schedule's times from `from` (inclusive) on, epoch ms; `from` on a whole hour. */
-function* fires(hourStart: number, minutes: readonly number[], from: number): Generator<number> {
+function* fires(hourStart: number, minutes: readonly number[], from: number): Generator<number, never> {
   for (let hour = hourStart; ; hour += HOUR_MS) {
     for (const m of minutes) {
       const t = hour + m * MINUTE_MS;
@@ -166,7 +159,7 @@ export function hourOfRuns(
 ): { starts: number[]; windows: Array<{ start: number; end: number; publishedAt: number }> } {
   const size = windowMinutes * MINUTE_MS;
   const settle = settleMinutes * MINUTE_MS;
-  const firstAt = (t: number) => fires(h0, minutes, t).next().value as number;
+  const firstAt = (t: number) => fires(h0, minutes, t).next().value;
   const windows = Array.from({ length: HOUR_MS / size }, (_, j) => {
     const start = h0 + j * size;
     return { start, end: start + size, publishedAt: firstAt(start + size + settle) };
@@ -258,18 +251,30 @@ export interface MeasureJob {
   readonly variant: Variant;
 }
 
+/** A {@link MeasureJob} as windows-measure.ts reads it from its environment. */
+export const measureJobSchema = z.object({
+  setup: z.object({
+    tenants: z.array(z.number()),
+    minutes: z.array(z.number()),
+    baselineRuns: z.array(z.number()),
+    parallel: z.number(),
+    latencyMs: z.number(),
+    rows: z.number(),
+    serverPageSize: z.number(),
+    rowsPerSecond: z.number(),
+  }),
+  windowMinutes: z.number(),
+  schedule: z.string(),
+  h0: z.number(),
+  tenants: z.number(),
+  variant: z.enum(['deployed', 'standard']),
+}) satisfies z.ZodType<MeasureJob>;
+
 /** s3rver keeps every object and its metadata in files of their own: a memory-backed folder makes each request cheaper. */
 const S3_FOLDER = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 
-/** The executions of one window size over one hour of `tenants` tenants' data, counted. */
-export function measure({
-  setup,
-  windowMinutes,
-  schedule,
-  h0,
-  tenants,
-  variant,
-}: MeasureJob): Promise<SizeRun> {
+/** The schedule's hour of executions from `h0`; throws unless each execution publishes one window of the hour. */
+function planHour(windowMinutes: number, schedule: string, h0: number) {
   const minutes = cronMinutes(schedule);
   const plan = hourOfRuns(h0, windowMinutes, SETTLE_MINUTES, minutes);
   if (plan.starts.length !== minutes.length) {
@@ -277,7 +282,15 @@ export function measure({
       `W=${windowMinutes}: ${schedule} starts ${minutes.length} executions an hour, but ${plan.starts.length} publish the hour's windows: not one window per execution, so one hour of data is not one hour of executions`,
     );
   }
-  const what = `W=${windowMinutes}, ${plural(tenants, 'tenant')}${variant === 'standard' ? ', all Standard' : ''}: `;
+  return { perHour: minutes.length, ...plan };
+}
+
+type HourPlan = ReturnType<typeof planHour>;
+
+/** The executions of one window size over one hour of `tenants` tenants' data, counted. */
+export function measure(job: MeasureJob): Promise<SizeRun> {
+  const { setup, windowMinutes, schedule, h0, tenants } = job;
+  const plan = planHour(windowMinutes, schedule, h0);
   const ids = tenants === 1 ? [] : tenantIds(tenants);
   const standinOptions = {
     rowsPerHour: setup.rows,
@@ -285,106 +298,142 @@ export function measure({
     latencyMs: setup.latencyMs,
     ...(ids.length > 0 ? { tenants: ids.map(standinTenant) } : {}),
   };
-  return withServers(
-    standinOptions,
-    h0,
-    async ({ standin, dir, store, counter, env }) => {
-      const bench: BenchTenant[] =
-        ids.length > 0
-          ? ids.map((id) => ({ id, citrix: standin.tenant(`${id}cust`) }))
-          : [{ citrix: standin }];
-      const secrets = ids.length > 0 ? await putTenants(store, ids, h0) : {};
-      if (ids.length === 0) await store.put(STATE_KEY, stateBefore(h0), 'application/json');
-      counter.reset();
-      for (const t of bench) t.citrix.resetStats();
-      standin.resetStats();
-      const started = Date.now();
-      const child = await runChild<WindowsRunResult>(
-        'windows-run.ts',
-        {
-          ...env,
-          ...(ids.length > 0 ? { API_BASE: standin.url } : standin.collectorEnv()),
-          ...secrets,
-          PAGE_SIZE: String(PAGE_SIZE),
-          WINDOW_MINUTES: String(windowMinutes),
-          SETTLE_MINUTES: String(SETTLE_MINUTES),
-          TENANT_CONCURRENCY: '1',
-          BENCH_STARTS_MS: plan.starts.join(','),
-          ...(variant === 'standard' ? { BENCH_ALL_STANDARD: '1' } : {}),
-        },
-        ids.length > 0 ? MANY_TENANTS_HEAP_MB : heapFor(memorySizes().fetchPage ?? 256),
-      );
-      const seconds = (Date.now() - started) / 1000;
-      const failed = child.executions.find((e) => e.status !== 'SUCCEEDED');
-      if (failed || child.executions.length !== plan.starts.length) {
-        throw new Error(
-          `${what}execution at ${at(h0, failed?.startMs ?? h0)} ${failed?.status}: ${failed?.error}: ${failed?.cause}`,
-        );
-      }
-      // Every tenant's windows of the hour published once, by the execution the schedule says, with every row.
-      let rows = 0;
-      let objects = 0;
-      let windows = 0;
-      for (const t of bench) {
-        const published = child.executions.flatMap((e) =>
-          e.committed.filter((c) => c.tenant === t.id).map((c) => ({ ...c, by: e.startMs })),
-        );
-        const expected = sum(ENTITIES.map((e) => t.citrix.countFor(e, h0, h0 + HOUR_MS)));
-        const onDisk = rowsOnDisk(join(dir, BUCKET, PREFIX, t.id ?? ''));
-        const wrong = plan.windows.filter((w, j) => {
-          const c = published[j];
-          return (
-            c?.hour !== formatMinute(w.start) ||
-            (c.end ?? formatMinute(w.start + HOUR_MS)) !== formatMinute(w.end) ||
-            c.outcome !== 'published' ||
-            c.by !== w.publishedAt
-          );
-        });
-        if (
-          wrong.length > 0 ||
-          published.length !== plan.windows.length ||
-          sum(published.map((c) => c.rows)) !== expected ||
-          onDisk.rows !== expected
-        ) {
-          throw new Error(
-            `${what}expected the ${plan.windows.length} windows of ${formatMinute(h0)} of ${t.id ?? 'the one tenant'} each published once by the first execution after it settled, ${expected} rows; committed ${JSON.stringify(published.map((c) => [c.hour, c.outcome, c.rows, at(h0, c.by)]))}, ${onDisk.rows} rows on disk`,
-          );
-        }
-        const { stats } = t.citrix;
-        if (stats.maxInFlight > 1 || stats.throttled > 0 || stats.dataRequests !== stats.pages.length) {
-          throw new Error(
-            `${what}${t.id ?? 'the one tenant'}: ${stats.maxInFlight} Citrix calls at once, ${stats.throttled} answered 429, ${stats.dataRequests} data requests for ${stats.pages.length} pages answered`,
-          );
-        }
-        rows += expected;
-        objects += onDisk.objects;
-        windows += published.length;
-      }
-      checkOneAtATime(standin, child.maxInFlight, what);
-      const delays = plan.windows.flatMap((w) => [w.publishedAt - w.end, w.publishedAt - w.start]);
-      return {
-        tenants,
-        windowMinutes,
-        variant,
-        schedule,
-        perHour: minutes.length,
-        executions: child.executions,
-        requestsPerCall: requestsByCall(
-          child,
-          bench.flatMap((t) => t.citrix.stats.pages.map((page) => ({ tenant: t.id, page }))),
-        ),
-        s3: billable(counter.counts, counter.serverErrors),
-        dataRequests: sum(bench.map((t) => t.citrix.stats.dataRequests)),
-        tokenRequests: sum(bench.map((t) => t.citrix.stats.tokenRequests)),
-        rows,
-        windows,
-        objects,
-        freshness: { min: Math.min(...delays) / MINUTE_MS, max: Math.max(...delays) / MINUTE_MS },
-        seconds,
-      };
+  return withServers(standinOptions, h0, (servers) => measureOn(servers, job, plan, ids), S3_FOLDER);
+}
+
+/** How a measurement names itself in an error. */
+const jobName = ({ windowMinutes, tenants, variant }: MeasureJob) =>
+  `W=${windowMinutes}, ${plural(tenants, 'tenant')}${variant === 'standard' ? ', all Standard' : ''}: `;
+
+/** The measurement on its servers: the tenants' state put, the hour's executions run, checked and counted. */
+async function measureOn(
+  servers: BenchServers,
+  job: MeasureJob,
+  plan: HourPlan,
+  ids: string[],
+): Promise<SizeRun> {
+  const { standin, counter } = servers;
+  const bench: BenchTenant[] =
+    ids.length > 0 ? ids.map((id) => ({ id, citrix: standin.tenant(`${id}cust`) })) : [{ citrix: standin }];
+  const secrets = ids.length > 0 ? await putTenants(servers.store, ids, job.h0) : {};
+  if (ids.length === 0) await putStateBefore(servers.store, job.h0);
+  counter.reset();
+  for (const t of bench) t.citrix.resetStats();
+  standin.resetStats();
+  const started = Date.now();
+  const child = await runExecutions(servers, job, plan, secrets, ids.length > 0);
+  const seconds = (Date.now() - started) / 1000;
+  const published = checkPublished(bench, child, plan, servers.dir, job);
+  checkOneAtATime(standin, child.maxInFlight, jobName(job));
+  const delays = plan.windows.flatMap((w) => [w.publishedAt - w.end, w.publishedAt - w.start]);
+  const { tenants, windowMinutes, variant, schedule } = job;
+  return {
+    tenants,
+    windowMinutes,
+    variant,
+    schedule,
+    perHour: plan.perHour,
+    executions: child.executions,
+    requestsPerCall: requestsByCall(
+      child,
+      bench.flatMap((t) => t.citrix.stats.pages.map((page) => ({ tenant: t.id, page }))),
+    ),
+    s3: billable(counter.counts, counter.serverErrors),
+    dataRequests: sum(bench.map((t) => t.citrix.stats.dataRequests)),
+    tokenRequests: sum(bench.map((t) => t.citrix.stats.tokenRequests)),
+    ...published,
+    freshness: { min: Math.min(...delays) / MINUTE_MS, max: Math.max(...delays) / MINUTE_MS },
+    seconds,
+  };
+}
+
+/** The hour's executions in a collector child (windows-run.ts); throws unless every one succeeded. */
+async function runExecutions(
+  { standin, env }: BenchServers,
+  { windowMinutes, variant, h0, ...job }: MeasureJob,
+  plan: HourPlan,
+  secrets: Record<string, string>,
+  listed: boolean,
+): Promise<WindowsRunResult> {
+  const child = await runChild<WindowsRunResult>(
+    'windows-run.ts',
+    {
+      ...env,
+      ...(listed ? { API_BASE: standin.url } : standin.collectorEnv()),
+      ...secrets,
+      PAGE_SIZE: String(PAGE_SIZE),
+      WINDOW_MINUTES: String(windowMinutes),
+      SETTLE_MINUTES: String(SETTLE_MINUTES),
+      TENANT_CONCURRENCY: '1',
+      BENCH_STARTS_MS: plan.starts.join(','),
+      ...(variant === 'standard' ? { BENCH_ALL_STANDARD: '1' } : {}),
     },
-    S3_FOLDER,
+    listed ? MANY_TENANTS_HEAP_MB : heapFor(memorySizes().fetchPage ?? 256),
   );
+  const failed = child.executions.find((e) => e.status !== 'SUCCEEDED');
+  if (failed || child.executions.length !== plan.starts.length) {
+    throw new Error(
+      `${jobName({ windowMinutes, variant, h0, ...job })}execution at ${at(h0, failed?.startMs ?? h0)} ${failed?.status}: ${failed?.error}: ${failed?.cause}`,
+    );
+  }
+  return child;
+}
+
+/**
+ * Every tenant's windows of the hour published once, by the execution the schedule says, with every row, and
+ * its Citrix calls one at a time; throws otherwise. The rows, windows and objects over every tenant.
+ */
+function checkPublished(
+  bench: readonly BenchTenant[],
+  child: WindowsRunResult,
+  plan: HourPlan,
+  dir: string,
+  job: MeasureJob,
+): { rows: number; windows: number; objects: number } {
+  let rows = 0;
+  let objects = 0;
+  let windows = 0;
+  for (const t of bench) {
+    const published = child.executions.flatMap((e) =>
+      e.committed.filter((c) => c.tenant === t.id).map((c) => ({ ...c, by: e.startMs })),
+    );
+    const expected = sum(ENTITIES.map((e) => t.citrix.countFor(e, job.h0, job.h0 + HOUR_MS)));
+    const onDisk = publishedOnDisk(dir, t.id);
+    const wrong = plan.windows.filter((w, j) => {
+      const c = published[j];
+      return (
+        c?.hour !== formatMinute(w.start) ||
+        (c.end ?? formatMinute(w.start + HOUR_MS)) !== formatMinute(w.end) ||
+        c.outcome !== 'published' ||
+        c.by !== w.publishedAt
+      );
+    });
+    if (
+      wrong.length > 0 ||
+      published.length !== plan.windows.length ||
+      sum(published.map((c) => c.rows)) !== expected ||
+      onDisk.rows !== expected
+    ) {
+      throw new Error(
+        `${jobName(job)}expected the ${plan.windows.length} windows of ${formatMinute(job.h0)} of ${t.id ?? 'the one tenant'} each published once by the first execution after it settled, ${expected} rows; committed ${JSON.stringify(published.map((c) => [c.hour, c.outcome, c.rows, at(job.h0, c.by)]))}, ${onDisk.rows} rows on disk`,
+      );
+    }
+    checkTenantCalls(t, job);
+    rows += expected;
+    objects += onDisk.objects;
+    windows += published.length;
+  }
+  return { rows, windows, objects };
+}
+
+/** A tenant's Citrix calls one at a time, none throttled, one data request per page answered; throws otherwise. */
+function checkTenantCalls(t: BenchTenant, job: MeasureJob): void {
+  const { stats } = t.citrix;
+  if (stats.maxInFlight > 1 || stats.throttled > 0 || stats.dataRequests !== stats.pages.length) {
+    throw new Error(
+      `${jobName(job)}${t.id ?? 'the one tenant'}: ${stats.maxInFlight} Citrix calls at once, ${stats.throttled} answered 429, ${stats.dataRequests} data requests for ${stats.pages.length} pages answered`,
+    );
+  }
 }
 
 /** One tenant count's runs, both variants, and their accounts. */
@@ -408,14 +457,32 @@ const month = (p: Priced) => {
   };
 };
 
+type Row = [string, ...string[]];
+
+/** A table row's cells, one per priced run. */
+type Column = (f: (p: Priced) => string) => string[];
+
+const perTenantHour = (p: Priced, x: number, digits = 0) => fmt(x / p.run.tenants, digits);
+
 /** The table of one tenant count: per window size, as deployed and all Standard, side by side. */
 function tenantTable(priced: readonly Priced[], setup: Setup): string {
-  const perTenantHour = (p: Priced, x: number, digits = 0) => fmt(x / p.run.tenants, digits);
-  const col = (f: (p: Priced) => string) => priced.map(f);
+  const col: Column = (f) => priced.map(f);
   const base = priced.find(
     (p) => p.run.windowMinutes === BASELINE && (p.run.variant === 'standard' || p.repriced),
   );
-  const rows: Array<[string, ...string[]]> = [
+  const rows: Row[] = [...scheduleRows(col), ...tenantHourRows(col, setup), ...tenantMonthRows(col, base)];
+  return table(rows, [
+    '',
+    ...priced.map(
+      (p) =>
+        `W=${p.run.windowMinutes}${p.run.variant === 'standard' || p.repriced ? ' all Std' : ' deployed'}`,
+    ),
+  ]);
+}
+
+/** The rows of the schedule: how fresh, how many executions, how long the longest child. */
+function scheduleRows(col: Column): Row[] {
+  return [
     ['schedule', ...col((p) => p.run.schedule)],
     [
       'a row reaches S3 after its change (min)',
@@ -428,6 +495,12 @@ function tenantTable(priced: readonly Priced[], setup: Setup): string {
         (p) => `${p.account.longestChildS.toFixed(0)} (${p.account.longestChildLocalS.toFixed(1)} here)`,
       ),
     ],
+  ];
+}
+
+/** The rows of what a tenant-hour uses: executions, transitions, requests, GB-s. */
+function tenantHourRows(col: Column, setup: Setup): Row[] {
+  return [
     ['per tenant-hour:', ...col(() => '')],
     [
       'child executions: Express / Standard',
@@ -471,6 +544,12 @@ function tenantTable(priced: readonly Priced[], setup: Setup): string {
       ...col((p) => `${perTenantHour(p, p.account.s3.tier1)} / ${perTenantHour(p, p.account.s3.tier2)}`),
     ],
     ['Citrix data requests', ...col((p) => perTenantHour(p, p.run.dataRequests))],
+  ];
+}
+
+/** The rows of what a tenant-month costs, by service, and against the baseline and today's W=60. */
+function tenantMonthRows(col: Column, base: Priced | undefined): Row[] {
+  return [
     [`per tenant-month (${HOURS_PER_MONTH} h):`, ...col(() => '')],
     ['Step Functions Standard', ...col((p) => usd(month(p).standard))],
     ['Step Functions Express', ...col((p) => usd(month(p).express))],
@@ -486,13 +565,6 @@ function tenantTable(priced: readonly Priced[], setup: Setup): string {
       ...col((p) => `${(month(p).total / TODAY_W60).toFixed(2)}×`),
     ],
   ];
-  return table(rows, [
-    '',
-    ...priced.map(
-      (p) =>
-        `W=${p.run.windowMinutes}${p.run.variant === 'standard' || p.repriced ? ' all Std' : ' deployed'}`,
-    ),
-  ]);
 }
 
 /**
@@ -508,7 +580,7 @@ async function runJobs(
   const results: SizeRun[] = new Array(jobs.length);
   // Longest first: a tenant-window of work for each execution's tenant, the hour's fetch for each tenant.
   const order = jobs
-    .map((job, i) => ({ i, weight: job.tenants * (60 / job.windowMinutes + 2) }))
+    .map((job, i) => ({ i, job, weight: job.tenants * (60 / job.windowMinutes + 2) }))
     .sort((x, y) => y.weight - x.weight);
   const env = {
     PATH: process.env.PATH ?? '',
@@ -517,7 +589,7 @@ async function runJobs(
   };
   const worker = async () => {
     for (let next = order.shift(); next; next = order.shift()) {
-      const job = jobs[next.i] as MeasureJob;
+      const { job } = next;
       const run = await runNode<SizeRun>(
         ['--import', 'tsx', fileURLToPath(new URL('./windows-measure.ts', import.meta.url))],
         { ...env, BENCH_JOB: JSON.stringify(job) },
@@ -531,10 +603,9 @@ async function runJobs(
   return results;
 }
 
-/** Runs the bench for each tenant count and window size, and prints the tables; throws when a run fails. */
-export async function runWindowsBench(options: WindowsOptions = {}): Promise<void> {
-  const started = Date.now();
-  const setup: Setup = {
+/** The bench's setup: the options given, the defaults for the others. */
+function setupOf(options: WindowsOptions): Setup {
+  return {
     tenants: [...new Set(options.tenants ?? [1, 100])].sort((a, b) => a - b),
     minutes: [...new Set([...(options.minutes ?? [5, 15]), BASELINE])].sort((a, b) => a - b),
     baselineRuns: options.baselineRuns ?? [1],
@@ -544,6 +615,33 @@ export async function runWindowsBench(options: WindowsOptions = {}): Promise<voi
     serverPageSize: options.serverPageSize ?? 100,
     rowsPerSecond: options.rowsPerSecond ?? 35,
   };
+}
+
+/** The definitions a run is priced with, and what an account needs besides. */
+interface Pricing {
+  readonly definitions: Record<Variant, StateMachineDefinition>;
+  readonly model: SpeedModel;
+  /** The definition's size as deployed: the ASL file, without its formatting. */
+  readonly definitionBytes: number;
+}
+
+function pricingOf(setup: Setup): Pricing {
+  const deployed = loadDefinition();
+  return {
+    definitions: { deployed, standard: allStandard(deployed) },
+    model: {
+      realRequestMs: (1000 * setup.serverPageSize) / setup.rowsPerSecond,
+      standinRequestMs: setup.latencyMs,
+      memory: memorySizes(),
+    },
+    definitionBytes: Buffer.byteLength(JSON.stringify(deployed)),
+  };
+}
+
+/** Runs the bench for each tenant count and window size, and prints the tables; throws when a run fails. */
+export async function runWindowsBench(options: WindowsOptions = {}): Promise<void> {
+  const started = Date.now();
+  const setup = setupOf(options);
   const all = schedules();
   for (const w of setup.minutes) {
     if (!all[w]) throw new Error(`serverless.yml custom.schedules has no schedule for ${w}-minute windows`);
@@ -551,37 +649,46 @@ export async function runWindowsBench(options: WindowsOptions = {}): Promise<voi
   // An hour inside the stand-in's data span (the 72 hours before the current one) whose executions,
   // up to 80 minutes after it starts, are all in the past.
   const h0 = Math.floor(Date.now() / HOUR_MS) * HOUR_MS - 3 * HOUR_MS;
-  const model: SpeedModel = {
-    realRequestMs: (1000 * setup.serverPageSize) / setup.rowsPerSecond,
-    standinRequestMs: setup.latencyMs,
-    memory: memorySizes(),
-  };
-  const deployed = loadDefinition();
-  const definitions: Record<Variant, typeof deployed> = { deployed, standard: allStandard(deployed) };
-  // The definition's size as deployed: the ASL file, without its formatting.
-  const definitionBytes = Buffer.byteLength(JSON.stringify(deployed));
-  const ran = (n: number) => setup.baselineRuns.includes(n);
+  const pricing = pricingOf(setup);
+  printIntro(setup, h0);
+  const runs = await runJobs(jobsOf(setup, all, h0), setup.parallel, (run) => printRun(run, h0));
+  const byTenants = priceRuns(setup, runs, pricing);
+  for (const [n, priced] of byTenants) printTenantCount(n, priced, setup, pricing);
+  printCounting(setup, pricing);
+  printVerdict(setup, byTenants);
+  console.log(`Windows bench time: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+}
+
+const baselineRun = (setup: Setup, tenants: number) => setup.baselineRuns.includes(tenants);
+
+function printIntro(setup: Setup, h0: number): void {
   console.log(
     `\nFreshness against cost: ${setup.tenants.map((n) => plural(n, 'tenant')).join(' and ')}, each 5 entities × ${fmt(setup.rows)} rows per entity-hour (${fmt(setup.rows * ENTITIES.length)} rows per tenant-hour; one tenant: the environment's own, more: a tenant list, each its own stand-in customer and state). For each window size W, every tenant's state at H0 = ${formatMinute(h0)} and the executions W's schedule (serverless.yml custom.schedules) starts from the one that publishes [H0, H0+W) to the one that publishes the window ending H0+60, each at its simulated start time (SETTLE_MINUTES ${SETTLE_MINUTES}), one after another, in a child process running the real state machine and handlers, tenants one at a time; the stand-in serving ${setup.serverPageSize}-row pages at ${setup.latencyMs} ms each (PAGE_SIZE ${PAGE_SIZE} as deployed); s3rver behind a counting proxy; ${setup.parallel} measurements at a time, each in a process of its own. As deployed (tenants on time in Express children) and, at ${setup.baselineRuns.map((n) => plural(n, 'tenant')).join(' and ') || 'no tenant count'}, run again all Standard (the same definition, every Distributed Map's children Standard: the baseline).`,
   );
-  const jobs: MeasureJob[] = setup.tenants.flatMap((tenants) =>
+}
+
+/** The measurements: each tenant count and window size as deployed, and all Standard where the baseline runs. */
+function jobsOf(setup: Setup, all: Record<number, string>, h0: number): MeasureJob[] {
+  return setup.tenants.flatMap((tenants) =>
     setup.minutes.flatMap((windowMinutes) =>
-      (ran(tenants) ? (['deployed', 'standard'] as const) : (['deployed'] as const)).map((variant) => ({
-        setup,
-        windowMinutes,
-        schedule: all[windowMinutes] ?? '',
-        h0,
-        tenants,
-        variant,
-      })),
+      (baselineRun(setup, tenants) ? (['deployed', 'standard'] as const) : (['deployed'] as const)).map(
+        (variant) => ({ setup, windowMinutes, schedule: all[windowMinutes] ?? '', h0, tenants, variant }),
+      ),
     ),
   );
-  const runs = await runJobs(jobs, setup.parallel, (run) => {
-    const when = run.executions.map((e) => at(h0, e.startMs));
-    console.log(
-      `  ${plural(run.tenants, 'tenant')}, W=${run.windowMinutes}, ${run.variant === 'deployed' ? 'as deployed' : 'all Standard'}: ${run.schedule}, ${plural(when.length, 'execution')} (${when.length > 2 ? `${when[0]}, ${when[1]} … ${when.at(-1)}` : when.join(', ')} min), ${fmt(run.rows)} rows in ${plural(run.windows, 'window')}, each published once by the first execution after it settled (${run.objects} objects); ${run.dataRequests} Citrix data requests; ${run.seconds.toFixed(1)} s.`,
-    );
-  });
+}
+
+/** One line for a measurement done. */
+function printRun(run: SizeRun, h0: number): void {
+  const when = run.executions.map((e) => at(h0, e.startMs));
+  console.log(
+    `  ${plural(run.tenants, 'tenant')}, W=${run.windowMinutes}, ${run.variant === 'deployed' ? 'as deployed' : 'all Standard'}: ${run.schedule}, ${plural(when.length, 'execution')} (${when.length > 2 ? `${when[0]}, ${when[1]} … ${when.at(-1)}` : when.join(', ')} min), ${fmt(run.rows)} rows in ${plural(run.windows, 'window')}, each published once by the first execution after it settled (${run.objects} objects); ${run.dataRequests} Citrix data requests; ${run.seconds.toFixed(1)} s.`,
+  );
+}
+
+/** Each tenant count's runs priced, each window size as deployed and all Standard (run or repriced). */
+function priceRuns(setup: Setup, runs: readonly SizeRun[], pricing: Pricing): Map<number, Priced[]> {
+  const { definitions, model, definitionBytes } = pricing;
   const byTenants = new Map<number, Priced[]>();
   for (const n of setup.tenants) {
     const priced: Priced[] = [];
@@ -590,7 +697,10 @@ export async function runWindowsBench(options: WindowsOptions = {}): Promise<voi
         runs.find((r) => r.tenants === n && r.windowMinutes === w && r.variant === variant);
       const asDeployed = own('deployed');
       if (!asDeployed) continue;
-      priced.push({ run: asDeployed, account: account(asDeployed, deployed, model, definitionBytes) });
+      priced.push({
+        run: asDeployed,
+        account: account(asDeployed, definitions.deployed, model, definitionBytes),
+      });
       const baseline = own('standard');
       priced.push(
         baseline
@@ -604,27 +714,41 @@ export async function runWindowsBench(options: WindowsOptions = {}): Promise<voi
     }
     byTenants.set(n, priced);
   }
-  for (const [n, priced] of byTenants) {
-    console.log(
-      `\n${plural(n, 'tenant')}${n === 1 ? " (the environment's one tenant)" : ' (a tenant list)'}${ran(n) ? '' : ': "all Std" prices the deployed run\'s executions with every child a Standard one (not run again)'}:\n`,
-    );
-    console.log(tenantTable(priced, setup));
-    if (ran(n)) {
-      // The baseline run against the deployed run priced as all Standard: what "not run again" stands for.
-      const check = priced
-        .filter((p) => p.run.variant === 'deployed')
-        .map((p) => {
-          const repriced = account(p.run, definitions.standard, model, definitionBytes);
-          const own = priced.find(
-            (q) => q.run.variant === 'standard' && q.run.windowMinutes === p.run.windowMinutes,
-          );
-          return `W=${p.run.windowMinutes} ${usd(perTenantMonth(repriced.dollars.total, n))} (${fmt(repriced.transitions / n)} transitions) vs ${own ? `${usd(month(own).total)} (${fmt(own.account.transitions / n)})` : '?'}`;
-        });
-      console.log(
-        `  The deployed runs priced as all Standard, against the all-Standard runs: ${check.join('; ')}.`,
+  return byTenants;
+}
+
+/** One tenant count's table and, where the baseline ran, the check of the repricing against it. */
+function printTenantCount(n: number, priced: readonly Priced[], setup: Setup, pricing: Pricing): void {
+  const ran = baselineRun(setup, n);
+  console.log(
+    `\n${plural(n, 'tenant')}${n === 1 ? " (the environment's one tenant)" : ' (a tenant list)'}${ran ? '' : ': "all Std" prices the deployed run\'s executions with every child a Standard one (not run again)'}:\n`,
+  );
+  console.log(tenantTable(priced, setup));
+  if (!ran) return;
+  // The baseline run against the deployed run priced as all Standard: what "not run again" stands for.
+  const check = priced
+    .filter((p) => p.run.variant === 'deployed')
+    .map((p) => {
+      const repriced = account(p.run, pricing.definitions.standard, pricing.model, pricing.definitionBytes);
+      const own = priced.find(
+        (q) => q.run.variant === 'standard' && q.run.windowMinutes === p.run.windowMinutes,
       );
-    }
-  }
+      return `W=${p.run.windowMinutes} ${usd(perTenantMonth(repriced.dollars.total, n))} (${fmt(repriced.transitions / n)} transitions) vs ${own ? `${usd(month(own).total)} (${fmt(own.account.transitions / n)})` : '?'}`;
+    });
+  console.log(
+    `  The deployed runs priced as all Standard, against the all-Standard runs: ${check.join('; ')}.`,
+  );
+}
+
+/** How the figures are counted and priced. */
+function printCounting(setup: Setup, { model, definitionBytes }: Pricing): void {
+  console.log(
+    `\nHow these are counted. Standard transitions: the states the parent and the Standard children entered (aws-local-stepfunctions' event log, StateEntered, and what the handler invocations imply, the higher of the two for each), plus retries, plus one per child execution a Distributed Map started (AWS, "Transitions in Distributed Map"); the Express children's states are not billed. Express: one request per child, and its duration at real speed (its wall time here with each Lambda invocation's replaced by that invocation's modelled duration; Step Functions' own time between states is this machine's) rounded up to 100 ms, at the memory AWS's estimate gives it (50 MB + the ${fmt(definitionBytes / 1024, 1)}-KB definition + the largest state output × its Map and Parallel states: one 64-MB chunk). Lambda: each invocation's wall time, each Citrix request's ${setup.latencyMs} ms at the stand-in replaced by ${fmt(model.realRequestMs)} ms (a ${setup.serverPageSize}-row page at ${setup.rowsPerSecond} rows/s), plus its CPU time × (1769/M − 1) for its memory M, rounded up to the ms; the other functions' wall time is against s3rver on this machine. Cold starts not counted. Per tenant-month: the hour's cost over the tenants, × ${HOURS_PER_MONTH}. ${PRICES}`,
+  );
+}
+
+/** The issue's target, at the most tenants: W=5 at most twice today's W=60, W=60 no dearer. */
+function printVerdict(setup: Setup, byTenants: ReadonlyMap<number, readonly Priced[]>): void {
   const totalOf = (n: number, w: number) => {
     const p = byTenants
       .get(n)
@@ -636,50 +760,43 @@ export async function runWindowsBench(options: WindowsOptions = {}): Promise<voi
   const fresh = Math.min(...setup.minutes);
   const w5 = totalOf(most, fresh);
   const w60 = totalOf(most, BASELINE);
+  if (w5 === undefined || w60 === undefined) return;
+  const ok5 = w5 <= 2 * TODAY_W60;
+  const ok60 = w60 <= TODAY_W60;
+  const one5 = totalOf(fewest, fresh);
+  const one60 = totalOf(fewest, BASELINE);
   console.log(
-    `\nHow these are counted. Standard transitions: the states the parent and the Standard children entered (aws-local-stepfunctions' event log, StateEntered, and what the handler invocations imply, the higher of the two for each), plus retries, plus one per child execution a Distributed Map started (AWS, "Transitions in Distributed Map"); the Express children's states are not billed. Express: one request per child, and its duration at real speed (its wall time here with each Lambda invocation's replaced by that invocation's modelled duration; Step Functions' own time between states is this machine's) rounded up to 100 ms, at the memory AWS's estimate gives it (50 MB + the ${fmt(definitionBytes / 1024, 1)}-KB definition + the largest state output × its Map and Parallel states: one 64-MB chunk). Lambda: each invocation's wall time, each Citrix request's ${setup.latencyMs} ms at the stand-in replaced by ${fmt(model.realRequestMs)} ms (a ${setup.serverPageSize}-row page at ${setup.rowsPerSecond} rows/s), plus its CPU time × (1769/M − 1) for its memory M, rounded up to the ms; the other functions' wall time is against s3rver on this machine. Cold starts not counted. Per tenant-month: the hour's cost over the tenants, × ${HOURS_PER_MONTH}. Prices: Step Functions Standard $${(SFN_PER_TRANSITION * 1000).toFixed(3)} per 1,000 transitions; Express $${(EXPRESS_PER_REQUEST * 1e6).toFixed(2)} per 1M requests + $${EXPRESS_PER_GB_SECOND} per GB-s (first tier); Lambda arm64 $${LAMBDA_PER_GB_SECOND} per GB-s + $${(LAMBDA_PER_REQUEST * 1e6).toFixed(2)} per 1M requests; S3 $${(S3_TIER1 * 1000).toFixed(4)} per 1,000 PUT-tier and $${(S3_TIER2 * 1000).toFixed(4)} per 1,000 GET-tier requests (us-east-1, no free tier; Secrets Manager, CloudWatch and storage not included).`,
+    `\nAt ${plural(most, 'tenant')}: W=${fresh} ${usd(w5)} per tenant-month, ${ok5 ? 'at most' : 'MORE than'} 2 × today's W=${BASELINE} ${usd(TODAY_W60)} = ${usd(2 * TODAY_W60)}; W=${BASELINE} ${usd(w60)}, ${ok60 ? 'no dearer than' : 'DEARER than'} today's ${usd(TODAY_W60)}: ${ok5 && ok60 ? 'PASS' : 'FAIL'}.${most !== fewest && one5 !== undefined && one60 !== undefined ? ` At ${plural(fewest, 'tenant')}: W=${fresh} ${usd(one5)}, W=${BASELINE} ${usd(one60)}.` : ''}`,
   );
-  if (w5 !== undefined && w60 !== undefined) {
-    const ok5 = w5 <= 2 * TODAY_W60;
-    const ok60 = w60 <= TODAY_W60;
-    const one5 = totalOf(fewest, fresh);
-    const one60 = totalOf(fewest, BASELINE);
-    console.log(
-      `\nAt ${plural(most, 'tenant')}: W=${fresh} ${usd(w5)} per tenant-month, ${ok5 ? 'at most' : 'MORE than'} 2 × today's W=${BASELINE} ${usd(TODAY_W60)} = ${usd(2 * TODAY_W60)}; W=${BASELINE} ${usd(w60)}, ${ok60 ? 'no dearer than' : 'DEARER than'} today's ${usd(TODAY_W60)}: ${ok5 && ok60 ? 'PASS' : 'FAIL'}.${most !== fewest && one5 !== undefined && one60 !== undefined ? ` At ${plural(fewest, 'tenant')}: W=${fresh} ${usd(one5)}, W=${BASELINE} ${usd(one60)}.` : ''}`,
-    );
-  }
-  console.log(`Windows bench time: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
 }
 
 /** The command line's options, or the usage. */
 function parseOptions(): WindowsOptions | string {
-  const { values } = parseArgs({
-    options: {
-      tenants: { type: 'string', default: '1,100' },
-      minutes: { type: 'string', default: '5,15,60' },
-      'baseline-runs': { type: 'string', default: '1' },
-      parallel: { type: 'string', default: '2' },
-      'latency-ms': { type: 'string', default: '1' },
-      rows: { type: 'string', default: '1000' },
-      'server-page-size': { type: 'string', default: '100' },
-      'rows-per-second': { type: 'string', default: '35' },
-    },
+  const value = stringOptions({
+    tenants: '1,100',
+    minutes: '5,15,60',
+    'baseline-runs': '1',
+    parallel: '2',
+    'latency-ms': '1',
+    rows: '1000',
+    'server-page-size': '100',
+    'rows-per-second': '35',
   });
   const options = {
-    tenants: values.tenants.split(',').map(Number),
-    minutes: values.minutes.split(',').map(Number),
-    baselineRuns: values['baseline-runs'] === '0' ? [] : values['baseline-runs'].split(',').map(Number),
-    parallel: Number(values.parallel),
-    latencyMs: Number(values['latency-ms']),
-    rows: Number(values.rows),
-    serverPageSize: Number(values['server-page-size']),
-    rowsPerSecond: Number(values['rows-per-second']),
+    tenants: value('tenants').split(',').map(Number),
+    minutes: value('minutes').split(',').map(Number),
+    baselineRuns: value('baseline-runs') === '0' ? [] : value('baseline-runs').split(',').map(Number),
+    parallel: Number(value('parallel')),
+    latencyMs: Number(value('latency-ms')),
+    rows: Number(value('rows')),
+    serverPageSize: Number(value('server-page-size')),
+    rowsPerSecond: Number(value('rows-per-second')),
   };
   if (
     !options.tenants.every((n) => Number.isInteger(n) && n >= 1 && n <= 999) ||
     !options.baselineRuns.every((n) => options.tenants.includes(n)) ||
     !(Number.isInteger(options.parallel) && options.parallel >= 1) ||
-    !options.minutes.every((m) => (WINDOW_SIZES as readonly number[]).includes(m)) ||
+    !options.minutes.every((m) => WINDOW_SIZES.some((size) => size === m)) ||
     !(options.latencyMs >= 0) ||
     !(Number.isInteger(options.rows) && options.rows >= 1) ||
     !(
