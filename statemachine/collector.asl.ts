@@ -323,10 +323,65 @@ function fetchPagesStates(kind: ChildKind) {
   };
 }
 
-function windowStates(kind: ChildKind) {
+/** A window's entities, each fetched by its own FetchPages loop. */
+function entitiesState(kind: ChildKind) {
   const n = (name: string) => named(kind, name);
   // An Express child's fetches stop at its deadline; a Standard child's carry on from what one kept.
   const deadline = kind === 'express' ? { 'deadline.$': '$.deadline' } : { 'carryOn.$': '$.carryOn' };
+  return {
+    Type: 'Map',
+    Comment:
+      'MAX_CONCURRENCY entities at a time (default 1: Citrix allows one call per tenant at a time; more only adds 429s, which are retried).',
+    ItemsPath: '$.entities',
+    MaxConcurrencyPath: '$.maxConcurrency',
+    ItemSelector: {
+      'tenant.$': '$.tenant',
+      'hour.$': '$.hour',
+      'end.$': '$.end',
+      'runId.$': '$.runId',
+      'entity.$': '$$.Map.Item.Value',
+      continuation: null,
+      ...deadline,
+    },
+    ItemProcessor: {
+      ProcessorConfig: { Mode: 'INLINE' },
+      StartAt: n('FetchPages'),
+      States: fetchPagesStates(kind),
+    },
+    ResultPath: '$.fetched',
+    Next: n('Commit'),
+  };
+}
+
+/** A window's Commit Task, its failure caught by `caught`. */
+function commitState(kind: ChildKind, caught: ReturnType<typeof failedAt>['catch']) {
+  return task(
+    'Commit',
+    'commit',
+    {
+      Comment:
+        'Claims the window, publishes its staged pages once each (If-None-Match), then advances the state by compare-and-swap.',
+      Parameters: {
+        'tenant.$': '$.tenant',
+        'hour.$': '$.hour',
+        'end.$': '$.end',
+        'runId.$': '$.runId',
+        'mode.$': '$.mode',
+        'fetched.$': '$.fetched',
+      },
+      TimeoutSeconds: 900,
+      // The window's output is its start alone: the Hours map's output, one per window, stays small.
+      ResultSelector: { 'hour.$': '$.hour' },
+      Catch: caught,
+      End: true,
+    },
+    kind,
+  );
+}
+
+/** The states of one window: skip it if published, fetch each entity, commit it. */
+function windowStates(kind: ChildKind) {
+  const n = (name: string) => named(kind, name);
   const failed = failedAt(kind, 'Commit', null);
   return {
     [n('Already published?')]: {
@@ -335,51 +390,8 @@ function windowStates(kind: ChildKind) {
       Default: n('Entities'),
     },
     [n('Nothing to fetch')]: { Type: 'Pass', Result: [], ResultPath: '$.fetched', Next: n('Commit') },
-    [n('Entities')]: {
-      Type: 'Map',
-      Comment:
-        'MAX_CONCURRENCY entities at a time (default 1: Citrix allows one call per tenant at a time; more only adds 429s, which are retried).',
-      ItemsPath: '$.entities',
-      MaxConcurrencyPath: '$.maxConcurrency',
-      ItemSelector: {
-        'tenant.$': '$.tenant',
-        'hour.$': '$.hour',
-        'end.$': '$.end',
-        'runId.$': '$.runId',
-        'entity.$': '$$.Map.Item.Value',
-        continuation: null,
-        ...deadline,
-      },
-      ItemProcessor: {
-        ProcessorConfig: { Mode: 'INLINE' },
-        StartAt: n('FetchPages'),
-        States: fetchPagesStates(kind),
-      },
-      ResultPath: '$.fetched',
-      Next: n('Commit'),
-    },
-    [n('Commit')]: task(
-      'Commit',
-      'commit',
-      {
-        Comment:
-          'Claims the window, publishes its staged pages once each (If-None-Match), then advances the state by compare-and-swap.',
-        Parameters: {
-          'tenant.$': '$.tenant',
-          'hour.$': '$.hour',
-          'end.$': '$.end',
-          'runId.$': '$.runId',
-          'mode.$': '$.mode',
-          'fetched.$': '$.fetched',
-        },
-        TimeoutSeconds: 900,
-        // The window's output is its start alone: the Hours map's output, one per window, stays small.
-        ResultSelector: { 'hour.$': '$.hour' },
-        Catch: failed.catch,
-        End: true,
-      },
-      kind,
-    ),
+    [n('Entities')]: entitiesState(kind),
+    [n('Commit')]: commitState(kind, failed.catch),
     ...failed.states,
   };
 }
@@ -409,88 +421,107 @@ function planState(kind: ChildKind) {
   );
 }
 
-/** One tenant's child execution, of either kind. */
-function tenantChild(kind: ChildKind) {
+/** The Parallel state of a child: its tenant's windows, every failure caught (handed on or recorded). */
+function tenantState(kind: ChildKind) {
   const n = (name: string) => named(kind, name);
   const express = kind === 'express';
   return {
-    [n('Tenant')]: {
-      Type: 'Parallel',
-      Comment: express
-        ? "One tenant that is on time, in an Express child: plan its due windows, then fetch and commit each, as a Standard child does, within the time box. What a retry may cure, and the time box closing, hand the tenant on to a Standard child of the same run; any other failure is recorded for the Report step. The child's output is {} or the tenant handed on: the map's output holds one per tenant."
-        : "One tenant: plan its due hours, then fetch and commit each hour, as a one-tenant deployment does. Any failure is caught and recorded once every tenant is done. The child's output is a constant: the map's output holds one per tenant.",
-      Branches: [
-        {
-          StartAt: n('Plan'),
-          States: {
-            [n('Plan')]: planState(kind),
-            [n('Hours')]: {
-              Type: 'Map',
-              Comment:
-                'Oldest window first, one at a time: a window (WINDOW_MINUTES; "hour" is its start, "end" its end) is committed before the next one starts, so the state never skips one.',
-              ItemsPath: '$.hours',
-              MaxConcurrency: 1,
-              ItemSelector: {
-                'tenant.$': '$.tenant',
-                'hour.$': '$$.Map.Item.Value.hour',
-                'end.$': '$$.Map.Item.Value.end',
-                'published.$': '$$.Map.Item.Value.published',
-                'runId.$': '$.runId',
-                'mode.$': '$.mode',
-                'entities.$': '$.entities',
-                'maxConcurrency.$': '$.maxConcurrency',
-                ...(express ? { 'deadline.$': '$.deadline' } : { 'carryOn.$': '$.carryOn' }),
-              },
-              ItemProcessor: {
-                ProcessorConfig: { Mode: 'INLINE' },
-                StartAt: n('Already published?'),
-                States: windowStates(kind),
-              },
-              ResultPath: null,
-              End: true,
-            },
-          },
-        },
-      ],
-      Catch: [
-        ...(express
-          ? [{ ErrorEquals: [...HANDED_ON_ERRORS], ResultPath: '$.handedOn', Next: n('Hand on') }]
-          : []),
-        { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: n('Failed') },
-      ],
-      End: true,
-      ResultSelector: express ? {} : { collected: true },
-      ResultPath: '$',
-    },
-    [n('Failed')]: task(
-      'Failed',
-      'failed',
+    Type: 'Parallel',
+    Comment: express
+      ? "One tenant that is on time, in an Express child: plan its due windows, then fetch and commit each, as a Standard child does, within the time box. What a retry may cure, and the time box closing, hand the tenant on to a Standard child of the same run; any other failure is recorded for the Report step. The child's output is {} or the tenant handed on: the map's output holds one per tenant."
+      : "One tenant: plan its due hours, then fetch and commit each hour, as a one-tenant deployment does. Any failure is caught and recorded once every tenant is done. The child's output is a constant: the map's output holds one per tenant.",
+    Branches: [
       {
-        Comment:
-          "Records the tenant's failure (WORK_PREFIX/runs/<run>/failed/<tenant>.json) for the Report step; the tenant's state has not moved." +
-          (express
-            ? ' When the record cannot be written, the tenant is handed on: its Standard child fails again and records it, with the full retries.'
-            : ''),
-        Parameters: { 'tenant.$': '$.tenant', 'runId.$': '$.runId', 'failure.$': '$.failure' },
-        ResultSelector: express ? {} : { collected: false },
-        ...(express
-          ? { Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.handedOn', Next: n('Hand on') }] }
-          : {}),
-        End: true,
+        StartAt: n('Plan'),
+        States: {
+          [n('Plan')]: planState(kind),
+          [n('Hours')]: hoursState(kind),
+        },
       },
-      kind,
-    ),
-    ...(express
-      ? {
-          [n('Hand on')]: {
-            Type: 'Pass',
-            Comment:
-              "The child's output when it hands the tenant on: the tenant's index alone ({\"h\": 12}), for the HandOn step. The map's output holds one per tenant on time, so it stays a few bytes: at 5,000 tenants all handed on, under 60 KB. Why it was handed on is in the log group (the caught error, at ERROR) and the Lambda logs.",
-            Parameters: { 'h.$': '$.tenant' },
-            End: true,
-          },
-        }
-      : {}),
+    ],
+    Catch: [
+      ...(express
+        ? [{ ErrorEquals: [...HANDED_ON_ERRORS], ResultPath: '$.handedOn', Next: n('Hand on') }]
+        : []),
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: n('Failed') },
+    ],
+    End: true,
+    ResultSelector: express ? {} : { collected: true },
+    ResultPath: '$',
+  };
+}
+
+/** The child's windows, oldest first, one at a time. */
+function hoursState(kind: ChildKind) {
+  const n = (name: string) => named(kind, name);
+  const express = kind === 'express';
+  return {
+    Type: 'Map',
+    Comment:
+      'Oldest window first, one at a time: a window (WINDOW_MINUTES; "hour" is its start, "end" its end) is committed before the next one starts, so the state never skips one.',
+    ItemsPath: '$.hours',
+    MaxConcurrency: 1,
+    ItemSelector: {
+      'tenant.$': '$.tenant',
+      'hour.$': '$$.Map.Item.Value.hour',
+      'end.$': '$$.Map.Item.Value.end',
+      'published.$': '$$.Map.Item.Value.published',
+      'runId.$': '$.runId',
+      'mode.$': '$.mode',
+      'entities.$': '$.entities',
+      'maxConcurrency.$': '$.maxConcurrency',
+      ...(express ? { 'deadline.$': '$.deadline' } : { 'carryOn.$': '$.carryOn' }),
+    },
+    ItemProcessor: {
+      ProcessorConfig: { Mode: 'INLINE' },
+      StartAt: n('Already published?'),
+      States: windowStates(kind),
+    },
+    ResultPath: null,
+    End: true,
+  };
+}
+
+/** The Failed Task of a child: records the tenant's failure for the Report step. */
+function failedState(kind: ChildKind) {
+  const n = (name: string) => named(kind, name);
+  const express = kind === 'express';
+  return task(
+    'Failed',
+    'failed',
+    {
+      Comment:
+        "Records the tenant's failure (WORK_PREFIX/runs/<run>/failed/<tenant>.json) for the Report step; the tenant's state has not moved." +
+        (express
+          ? ' When the record cannot be written, the tenant is handed on: its Standard child fails again and records it, with the full retries.'
+          : ''),
+      Parameters: { 'tenant.$': '$.tenant', 'runId.$': '$.runId', 'failure.$': '$.failure' },
+      ResultSelector: express ? {} : { collected: false },
+      ...(express
+        ? { Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.handedOn', Next: n('Hand on') }] }
+        : {}),
+      End: true,
+    },
+    kind,
+  );
+}
+
+/** The Express child's output when it hands its tenant on. */
+const HAND_ON_STATE = {
+  Type: 'Pass',
+  Comment:
+    "The child's output when it hands the tenant on: the tenant's index alone ({\"h\": 12}), for the HandOn step. The map's output holds one per tenant on time, so it stays a few bytes: at 5,000 tenants all handed on, under 60 KB. Why it was handed on is in the log group (the caught error, at ERROR) and the Lambda logs.",
+  Parameters: { 'h.$': '$.tenant' },
+  End: true,
+};
+
+/** One tenant's child execution, of either kind. */
+function tenantChild(kind: ChildKind) {
+  const n = (name: string) => named(kind, name);
+  return {
+    [n('Tenant')]: tenantState(kind),
+    [n('Failed')]: failedState(kind),
+    ...(kind === 'express' ? { [n('Hand on')]: HAND_ON_STATE } : {}),
   };
 }
 

@@ -12,16 +12,20 @@ const { RAISES, RETRIERS, RETRIES_NONE_OF_OURS, longestWaitSeconds } = asl;
 export const ERROR_TABLES_PATH = new URL('../docs/design.md', import.meta.url);
 
 type Policy = keyof typeof RETRIERS;
-type TaskName = asl.TaskName;
 type Backoff = (typeof RETRIERS)[Policy];
 
 const code = (name: string) => `\`${name}\``;
-const TASKS = Object.keys(RAISES) as TaskName[];
+/** The own keys of a constant object, typed as its keys (a filter with a guard, not a cast). */
+const keysOf = <T extends object>(o: T): Extract<keyof T, string>[] =>
+  Object.keys(o).filter((key): key is Extract<keyof T, string> => Object.hasOwn(o, key));
+const TASKS = keysOf(RAISES);
+const raises = (task: keyof typeof RAISES, error: ErrorName) =>
+  RAISES[task].some((raised) => raised === error);
 const isPolicy = (name: string): name is Policy => Object.hasOwn(RETRIERS, name);
 
 /** The Tasks whose handler raises `error`, or "every step". */
 function raisedBy(error: ErrorName): string {
-  const tasks = TASKS.filter((task) => (RAISES[task] as readonly ErrorName[]).includes(error));
+  const tasks = TASKS.filter((task) => raises(task, error));
   return tasks.length === TASKS.length ? 'every step' : tasks.join(', ');
 }
 
@@ -32,9 +36,7 @@ function treatmentOf(error: ErrorName): string {
   if (treatment === 'handed-on') return 'hands the tenant on to a Standard child of the same run';
   const policy = isPolicy(error) ? RETRIERS[error] : undefined;
   const retries = policy ? `retries ${policy.MaxAttempts} times (policy ${code(error)} below)` : 'retries';
-  const unretried = RETRIES_NONE_OF_OURS.filter((task) =>
-    (RAISES[task] as readonly string[]).includes(error),
-  );
+  const unretried = RETRIES_NONE_OF_OURS.filter((task) => raises(task, error));
   return unretried.length ? `${retries}, not in ${unretried.join(', ')}` : retries;
 }
 
@@ -68,7 +70,7 @@ function longestOf(backoff: Backoff): string {
 
 /** The retry policy table: a row per retrier of RETRIERS, its errors and its backoff. */
 export function retryPolicyTable(): string {
-  const rows = (Object.keys(RETRIERS) as Policy[]).map((policy) => {
+  const rows = keysOf(RETRIERS).map((policy) => {
     const backoff = RETRIERS[policy];
     const errors = (LAMBDA_POLICIES[policy] ?? [policy]).map(code).join(', ');
     return `| ${code(policy)} | ${errors} | ${delaysOf(backoff)} | ${backoff.MaxAttempts} | ${longestOf(backoff)} |`;
@@ -98,7 +100,7 @@ export function tableAfter(page: string, marker: string): string {
 /** The page with the table after each marker written anew. */
 export function withTables(page: string): string {
   const tables = { errors: errorTable(), retries: retryPolicyTable() };
-  return (Object.keys(TABLE_MARKERS) as Array<keyof typeof TABLE_MARKERS>).reduce(
+  return keysOf(TABLE_MARKERS).reduce(
     (text, which) =>
       text.replace(`${TABLE_MARKERS[which]}\n${tableAfter(text, TABLE_MARKERS[which])}`, () =>
         [TABLE_MARKERS[which], tables[which]].join('\n'),
