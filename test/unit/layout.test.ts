@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 
 const folder = (name: string) => new URL(`../../functions/${name}/`, import.meta.url);
 const imports = (name: string) =>
-  readdirSync(folder(name))
+  readdirSync(folder(name), { recursive: true, encoding: 'utf8' })
     .filter((file) => file.endsWith('.ts'))
     .flatMap((file) =>
       [...readFileSync(new URL(file, folder(name)), 'utf8').matchAll(/from '([^']+)'/g)].map(
@@ -16,9 +16,13 @@ const imports = (name: string) =>
     );
 
 describe('the layout of functions/', () => {
+  it('reads the domain with its subfolders', () => {
+    expect(imports('domain').some((line) => line.startsWith('domain/settings/'))).toBe(true);
+  });
+
   it('keeps the domain free of adapters and of AWS and Powertools packages', () => {
     const outward = imports('domain').filter((line) =>
-      /-> (\.\.\/adapters\/|@aws-sdk\/|@aws-lambda-powertools\/|@middy\/)/.test(line),
+      /-> ((\.\.\/)+adapters\/|@aws-sdk\/|@aws-lambda-powertools\/|@middy\/)/.test(line),
     );
 
     expect(outward).toEqual([]);
