@@ -98,7 +98,18 @@ export interface BackfillReport {
  * The hours from `from` to `to`, oldest first, refused when the range is reversed, not due or too long.
  * `newestDue` is the newest hour with a due window (see {@link newestDueHourOf}).
  */
-export function backfillHours(from: number, to: number, newestDue: number, yes: boolean): number[] {
+export function backfillHours({
+  from,
+  to,
+  newestDue,
+  yes,
+}: {
+  readonly from: number;
+  readonly to: number;
+  readonly newestDue: number;
+  /** --yes: a range longer than a day is wanted. */
+  readonly yes: boolean;
+}): number[] {
   if (from > to)
     throw new UsageError(
       `--from ${formatHour(from)} is after --to ${formatHour(to)}: give the older hour first.`,

@@ -350,12 +350,12 @@ const statusExitCode = (report: ExecutionsPart): number =>
 
 async function backfillCommand(ctx: Context): Promise<number> {
   const config = loadLayout(ctx.env);
-  const hours = backfillHours(
-    hourOption(ctx.values, 'from'),
-    hourOption(ctx.values, 'to'),
-    newestDueHourOf(newestDueEnd(ctx.now(), config.windowMinutes, config.settleMinutes)),
-    flag(ctx.values, 'yes'),
-  );
+  const hours = backfillHours({
+    from: hourOption(ctx.values, 'from'),
+    to: hourOption(ctx.values, 'to'),
+    newestDue: newestDueHourOf(newestDueEnd(ctx.now(), config.windowMinutes, config.settleMinutes)),
+    yes: flag(ctx.values, 'yes'),
+  });
   const concurrency = wholeNumber(text(ctx.values, 'concurrency'), '--concurrency', 2, 1, 10);
   const where = target(ctx);
   const work = workStore(ctx, config, where.region);

@@ -220,7 +220,7 @@ function standing(state: State, dueEnd: number, w: Windowing, claimed: readonly 
   const from = startOf(state, dueEnd, w);
   const hourEnd = Math.floor(from / HOUR_MS) * HOUR_MS + HOUR_MS;
   const end =
-    windowsBetween(from, hourEnd, w.windowMinutes, Number.POSITIVE_INFINITY, claimed)[0]?.end ??
+    windowsBetween({ from, until: hourEnd, windowMinutes: w.windowMinutes, claimed })[0]?.end ??
     nextGridPoint(from, w.windowMinutes);
   return {
     lagMinutes: state.end === null ? null : Math.max(0, dueEnd - state.end) / MINUTE_MS,

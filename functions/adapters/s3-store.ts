@@ -86,7 +86,14 @@ export function isTransientAwsFailure(err: Error): boolean {
  * missing or refused credentials and a missing region. The collector's own errors, and anything else (a bug),
  * go through unchanged. `action` says what was being done, e.g. `PUT runs/x.json`.
  */
-export function s3Failure(err: unknown, bucket: string, endpoint: string, action: string): unknown {
+export function s3Failure(
+  err: unknown,
+  {
+    bucket,
+    endpoint,
+    action,
+  }: { readonly bucket: string; readonly endpoint: string; readonly action: string },
+): unknown {
   if (!(err instanceof Error) || err instanceof CollectorError) return err;
   const where = `${action} in bucket ${bucket} at ${endpoint}`;
   const cause = { cause: err };
@@ -195,7 +202,7 @@ export function s3Store(client: S3Client, bucket: string): ObjectStore {
       try {
         return await method(...args);
       } catch (err) {
-        throw s3Failure(err, bucket, await describeEndpoint(client), action(...args));
+        throw s3Failure(err, { bucket, endpoint: await describeEndpoint(client), action: action(...args) });
       }
     };
   return {

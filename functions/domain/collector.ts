@@ -171,7 +171,13 @@ async function walk(
   while (cursor < until && budget > 0 && windows.length < maxWindows) {
     const hour = Math.floor(cursor / HOUR_MS) * HOUR_MS;
     const end = Math.min(hour + HOUR_MS, until);
-    const found = windowsBetween(cursor, end, c.config.windowMinutes, budget, await claimedIn(c, hour));
+    const found = windowsBetween({
+      from: cursor,
+      until: end,
+      windowMinutes: c.config.windowMinutes,
+      budgetMs: budget,
+      claimed: await claimedIn(c, hour),
+    });
     windows.push(...found);
     const reached = found.at(-1)?.end ?? cursor;
     budget -= reached - cursor;

@@ -100,6 +100,17 @@ export interface Claimed extends Window {
   readonly published: boolean;
 }
 
+/** What {@link windowsBetween} lays windows over. */
+export interface WindowSpan {
+  readonly from: number;
+  readonly until: number;
+  readonly windowMinutes: number;
+  /** At most this much time in all (default: no limit). */
+  readonly budgetMs?: number;
+  /** The windows claimed already in the span (default: none). */
+  readonly claimed?: readonly Claimed[];
+}
+
 /**
  * The windows from `from` up to `until`, oldest first, at most `budgetMs` of time in all: on the grid of
  * `windowMinutes`, except where a window was claimed already (a run of another window size, a run ahead
@@ -107,13 +118,13 @@ export interface Claimed extends Window {
  * one starts. So windows never overlap, whatever the window sizes of the runs that made them, and a
  * changed window size starts at the state's end and meets the new grid at its next point.
  */
-export function windowsBetween(
-  from: number,
-  until: number,
-  windowMinutes: number,
-  budgetMs: number,
-  claimed: readonly Claimed[],
-): Array<Window & { published: boolean }> {
+export function windowsBetween({
+  from,
+  until,
+  windowMinutes,
+  budgetMs = Number.POSITIVE_INFINITY,
+  claimed = [],
+}: WindowSpan): Array<Window & { published: boolean }> {
   const windows: Array<Window & { published: boolean }> = [];
   let cursor = from;
   let spent = 0;

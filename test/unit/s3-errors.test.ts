@@ -190,12 +190,16 @@ describe('an error that is not S3 failing', () => {
   it("goes through unchanged when it is one of the collector's own", () => {
     const own = new StateCorrupt('the state file is not JSON');
 
-    expect(s3Failure(own, 'data', 'AWS S3 in us-east-1', 'GET state.json')).toBe(own);
+    expect(
+      s3Failure(own, { bucket: 'data', endpoint: 'AWS S3 in us-east-1', action: 'GET state.json' }),
+    ).toBe(own);
   });
 
   it('goes through unchanged when it is a bug', () => {
     const bug = new TypeError("Cannot read properties of undefined (reading 'length')");
 
-    expect(s3Failure(bug, 'data', 'AWS S3 in us-east-1', 'GET state.json')).toBe(bug);
+    expect(
+      s3Failure(bug, { bucket: 'data', endpoint: 'AWS S3 in us-east-1', action: 'GET state.json' }),
+    ).toBe(bug);
   });
 });

@@ -47,14 +47,24 @@ describe('the newest due window', () => {
 
 describe('the windows between two instants', () => {
   it('follow the grid of the window size, oldest first', () => {
-    const windows = windowsBetween(at('2026-11-24T10:00:00Z'), at('2026-11-24T10:20:00Z'), 5, Infinity, []);
+    const windows = windowsBetween({
+      from: at('2026-11-24T10:00:00Z'),
+      until: at('2026-11-24T10:20:00Z'),
+      windowMinutes: 5,
+    });
 
     expect(shown(windows)).toEqual(['10:00-10:05', '10:05-10:10', '10:10-10:15', '10:15-10:20']);
   });
 
   it('start where the state is and meet a new grid at its next point, when the window size changed', () => {
     expect(
-      shown(windowsBetween(at('2026-11-24T10:25:00Z'), at('2026-11-24T12:00:00Z'), 60, Infinity, [])),
+      shown(
+        windowsBetween({
+          from: at('2026-11-24T10:25:00Z'),
+          until: at('2026-11-24T12:00:00Z'),
+          windowMinutes: 60,
+        }),
+      ),
     ).toEqual(['10:25-11:00', '11:00-12:00']);
   });
 
@@ -64,34 +74,40 @@ describe('the windows between two instants', () => {
       { ...span('2026-11-24T10:10:00Z', '2026-11-24T10:25:00Z'), published: false },
     ];
 
-    const windows = windowsBetween(
-      at('2026-11-24T10:00:00Z'),
-      at('2026-11-24T10:30:00Z'),
-      30,
-      Infinity,
+    const windows = windowsBetween({
+      from: at('2026-11-24T10:00:00Z'),
+      until: at('2026-11-24T10:30:00Z'),
+      windowMinutes: 30,
       claimed,
-    );
+    });
 
     expect(shown(windows)).toEqual(['10:00-10:05 published', '10:05-10:10', '10:10-10:25', '10:25-10:30']);
   });
 
   it('are none when the state is at or ahead of the newest due window', () => {
-    expect(windowsBetween(at('2026-11-24T10:20:00Z'), at('2026-11-24T10:20:00Z'), 5, Infinity, [])).toEqual(
-      [],
-    );
-    expect(windowsBetween(at('2026-11-24T11:00:00Z'), at('2026-11-24T10:20:00Z'), 60, Infinity, [])).toEqual(
-      [],
-    );
+    expect(
+      windowsBetween({
+        from: at('2026-11-24T10:20:00Z'),
+        until: at('2026-11-24T10:20:00Z'),
+        windowMinutes: 5,
+      }),
+    ).toEqual([]);
+    expect(
+      windowsBetween({
+        from: at('2026-11-24T11:00:00Z'),
+        until: at('2026-11-24T10:20:00Z'),
+        windowMinutes: 60,
+      }),
+    ).toEqual([]);
   });
 
   it('stop at the budget of time, never splitting a window', () => {
-    const windows = windowsBetween(
-      at('2026-11-24T10:00:00Z'),
-      at('2026-11-24T11:00:00Z'),
-      15,
-      40 * 60_000,
-      [],
-    );
+    const windows = windowsBetween({
+      from: at('2026-11-24T10:00:00Z'),
+      until: at('2026-11-24T11:00:00Z'),
+      windowMinutes: 15,
+      budgetMs: 40 * 60_000,
+    });
 
     expect(shown(windows)).toEqual(['10:00-10:15', '10:15-10:30']);
   });
