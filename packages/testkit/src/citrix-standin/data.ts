@@ -37,7 +37,9 @@ export class Rng {
     return this.next() % n;
   }
   pick<T>(items: readonly T[]): T {
-    return items[this.below(items.length)] as T;
+    const item = items[this.below(items.length)];
+    if (item === undefined) throw new Error('Rng.pick: nothing to pick from');
+    return item;
   }
 }
 

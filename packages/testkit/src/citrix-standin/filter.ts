@@ -92,6 +92,7 @@ export function toComparable(type: EdmType, value: unknown): Comparable | null {
 
 export type Op = 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le';
 const OPS = new Set<string>(['eq', 'ne', 'gt', 'ge', 'lt', 'le']);
+const isOp = (word: string): word is Op => OPS.has(word);
 const OP_KIND: Record<Op | 'and' | 'or', string> = {
   eq: 'Equal',
   ne: 'NotEqual',
@@ -284,10 +285,10 @@ export function parseFilter(text: string, schema: Schema): Filter {
       if (OTHER_OPS.has(tok.text)) {
         throw new QueryError(`The operator '${tok.text}' is not supported by the stand-in (in '${text}').`);
       }
-      if (!OPS.has(tok.text)) {
-        fail(tok.at, `'${tok.text}' is not an operator (expected eq, ne, gt, ge, lt, le, and, or)`);
+      const op = tok.text;
+      if (!isOp(op)) {
+        return fail(tok.at, `'${op}' is not an operator (expected eq, ne, gt, ge, lt, le, and, or)`);
       }
-      const op = tok.text as Op;
       pos++;
       const r = unary();
       const kinds = new Set([l.kind, r.kind]);
@@ -442,7 +443,8 @@ function describe(node: Node, schema: Schema): Conjunct {
       : r.t === 'prop' && l.t === 'lit'
         ? [r, l, FLIP[node.op]]
         : [null, null, node.op];
-  if (!prop || !lit || lit.value === null) return { node };
+  const value = lit?.value ?? null;
+  if (!prop || !lit || value === null) return { node };
   if (lit.instant) {
     const at = lit.instant;
     const lo = op === 'ge' || op === 'eq' ? at : op === 'gt' ? addTicks(at, 1) : null;
@@ -450,7 +452,7 @@ function describe(node: Node, schema: Schema): Conjunct {
     return { node, prop: prop.name, time: { lo, hi } };
   }
   if (prop.name !== schema.key) return { node, prop: prop.name };
-  const bound = (inclusive: boolean): KeyBound => ({ value: lit.value as Comparable, inclusive });
+  const bound = (inclusive: boolean): KeyBound => ({ value, inclusive });
   const lo = op === 'gt' ? bound(false) : op === 'ge' || op === 'eq' ? bound(true) : null;
   const hi = op === 'lt' ? bound(false) : op === 'le' || op === 'eq' ? bound(true) : null;
   return { node, prop: prop.name, key: { lo, hi } };

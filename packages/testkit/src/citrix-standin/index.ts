@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { Dataset } from './data.ts';
@@ -583,7 +582,10 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     server.once('error', reject);
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
   });
-  origin = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const address = server.address();
+  if (address === null || typeof address === 'string')
+    throw new Error('stand-in: no TCP address to serve on');
+  origin = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${address.port}`;
   log('listening on', origin);
 
   return {

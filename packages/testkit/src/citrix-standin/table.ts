@@ -553,7 +553,9 @@ export class LiveTable {
 
   private change(def: EntityDef, c: Candidate): Change {
     const before = this.rowOf(def, c);
-    const key = before[def.key] as string | number;
+    const key = before[def.key];
+    if (typeof key !== 'string' && typeof key !== 'number')
+      throw new Error(`${def.name}: the row's key ${def.key} is neither a string nor a number`);
     if (!c.live) {
       let hours = this.removed.get(def.name);
       if (!hours) {
@@ -603,8 +605,10 @@ export class LiveTable {
     for (let k = 0; k < Math.min(churn.rowsPerPage, pool.length); k++) {
       const j = k + churn.rng.below(pool.length - k);
       const picked = pool[j];
-      pool[j] = pool[k] as Candidate;
-      if (picked) this.change(def, picked);
+      const current = pool[k];
+      if (!picked || !current) return;
+      pool[j] = current;
+      this.change(def, picked);
     }
   }
 }
