@@ -131,6 +131,24 @@ const DATE = /\d{4}-\d{2}-\d{2}(?:T[0-9:.]*(?:[Zz]|[+-]\d{2}:\d{2})?)?(?![\w.:-]
 const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?![\w.])/y;
 const WORD = /[A-Za-z_][A-Za-z0-9_]*/y;
 
+/** The string literal opening at `at` (a doubled quote stands for one), and where it ends. */
+function stringLiteral(
+  text: string,
+  at: number,
+  fail: (at: number, why: string) => never,
+): { value: string; end: number } {
+  let end = at + 1;
+  let value = '';
+  for (;;) {
+    const q = text.indexOf("'", end);
+    if (q < 0) return fail(at, 'unterminated string literal');
+    value += text.slice(end, q);
+    if (text[q + 1] !== "'") return { value, end: q + 1 };
+    value += "'";
+    end = q + 2;
+  }
+}
+
 function lex(text: string, fail: (at: number, why: string) => never): Token[] {
   const tokens: Token[] = [];
   let at = 0;
@@ -150,20 +168,7 @@ function lex(text: string, fail: (at: number, why: string) => never): Token[] {
       tokens.push({ text: ch, at, type: 'punct' });
       at++;
     } else if (ch === "'") {
-      let end = at + 1;
-      let value = '';
-      for (;;) {
-        const q = text.indexOf("'", end);
-        if (q < 0) fail(at, 'unterminated string literal');
-        value += text.slice(end, q);
-        if (text[q + 1] === "'") {
-          value += "'";
-          end = q + 2;
-        } else {
-          end = q + 1;
-          break;
-        }
-      }
+      const { value, end } = stringLiteral(text, at, fail);
       tokens.push({ text: value, at, type: 'string' });
       at = end;
     } else if (!take(GUID, 'guid') && !take(DATE, 'date') && !take(NUMBER, 'number') && !take(WORD, 'word')) {

@@ -60,7 +60,14 @@ export class DataEndpoint {
     this.tokens = tokens;
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse, reply: Reply, path: string, query: string) {
+  /** Counts the request against the tenant it names, then refuses it or serves it. */
+  async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    reply: Reply,
+    path: string,
+    query: string,
+  ): Promise<void> {
     const ex: Exchange = { req, res, reply, name: path.slice(PREFIX.length), path, query };
     const named = this.tenants.ofCustomer(String(req.headers['citrix-customerid'] ?? ''));
     const { stats } = named ?? this.tenants.main;
@@ -130,7 +137,12 @@ export class DataEndpoint {
     if (run) await this.respond(ex, tenant, q, run, fault, startedMs);
   }
 
-  private async answerInstead({ req, res, reply }: Exchange, answer: FaultAnswer, release: () => void) {
+  /** Answers with what a fault says instead of data (a reset connection is released at once). */
+  private async answerInstead(
+    { req, res, reply }: Exchange,
+    answer: FaultAnswer,
+    release: () => void,
+  ): Promise<void> {
     if (answer.kind === 'reset') {
       release();
       req.socket.destroy();
@@ -181,7 +193,7 @@ export class DataEndpoint {
     run: PageRun,
     fault: Fault | undefined,
     startedMs: number,
-  ) {
+  ): Promise<void> {
     const { page, pageSize, preferred } = run;
     const body: Record<string, unknown> = {
       '@odata.context': `${this.settings.origin()}/monitorodata/$metadata#${ex.name}`,
@@ -210,7 +222,12 @@ export class DataEndpoint {
   }
 
   /** The page's nextLink: none on the last page, a foreign origin under a 'foreign-nextlink' fault. */
-  private nextLinkOf({ name, path }: Exchange, q: QueryOptions, run: PageRun, fault: Fault | undefined) {
+  private nextLinkOf(
+    { name, path }: Exchange,
+    q: QueryOptions,
+    run: PageRun,
+    fault: Fault | undefined,
+  ): string | undefined {
     const { page, pageSize } = run;
     const nextQuery = nextPageQuery(q, pageSize);
     if (fault?.kind === 'foreign-nextlink') {
