@@ -37,7 +37,9 @@ export class Rng {
     return this.next() % n;
   }
   pick<T>(items: readonly T[]): T {
-    return items[this.below(items.length)] as T;
+    const item = items[this.below(items.length)];
+    if (item === undefined) throw new Error('Rng.pick: nothing to pick from');
+    return item;
   }
 }
 
@@ -102,6 +104,7 @@ interface EntitySpec {
   props: Record<string, EdmType>;
   /** Time properties that hold the row's creation instant (they trail ModifiedDate by < MAX_LAG_MS). */
   created: string[];
+  /** The row's own fields, in the order served; Dataset.row appends CreatedDate and ModifiedDate. */
   build(c: RowCtx): Row;
   /** The fields a change rewrites (ModifiedDate aside), given the row before and now as .NET text. */
   change(row: Row, now: string): Row;
@@ -123,13 +126,26 @@ const LAST = ['Silva', 'Novak', 'Okafor', 'Larsen', 'Tanaka', 'Moreau', 'Fischer
 const APPS = ['Microsoft Word', 'Microsoft Excel', 'Outlook', 'SAP GUI', 'Notepad++', 'Chrome', 'Teams'];
 const FAILURES = [1, 2, 3, 4, 5, 8, 10];
 const DATE: EdmType = 'Edm.DateTimeOffset';
-const STAMPS = { CreatedDate: DATE, ModifiedDate: DATE } as const;
+
+/**
+ * An entity's properties with the two stamps every Monitor entity ends with, and its creation properties:
+ * `createdAlso` (e.g. StartDate), then CreatedDate.
+ */
+function stamped(
+  props: Record<string, EdmType>,
+  ...createdAlso: string[]
+): Pick<EntitySpec, 'props' | 'created'> {
+  return {
+    props: { ...props, CreatedDate: DATE, ModifiedDate: DATE },
+    created: [...createdAlso, 'CreatedDate'],
+  };
+}
 
 // Appending an entity keeps the others' rows: an entity's seed is its position here.
 const SPECS: Record<string, EntitySpec> = {
   Machines: {
     key: 'Id',
-    props: {
+    ...stamped({
       Id: 'Edm.Guid',
       Name: 'Edm.String',
       DnsName: 'Edm.String',
@@ -138,9 +154,7 @@ const SPECS: Record<string, EntitySpec> = {
       CurrentRegistrationState: 'Edm.Int32',
       IsInMaintenanceMode: 'Edm.Boolean',
       LifecycleState: 'Edm.Int32',
-      ...STAMPS,
-    },
-    created: ['CreatedDate'],
+    }),
     build: (c) => {
       const n = pad4(c.rng.below(10_000));
       return {
@@ -152,8 +166,6 @@ const SPECS: Record<string, EntitySpec> = {
         CurrentRegistrationState: c.rng.pick([2, 2, 2, 0, 1, 3]),
         IsInMaintenanceMode: c.rng.below(10) === 0,
         LifecycleState: c.rng.pick([0, 0, 0, 0, 1, 2]),
-        CreatedDate: c.created,
-        ModifiedDate: c.modified,
       };
     },
     // The machine registers, or drops its registration.
@@ -161,18 +173,19 @@ const SPECS: Record<string, EntitySpec> = {
   },
   Sessions: {
     key: 'SessionKey',
-    props: {
-      SessionKey: 'Edm.Guid',
-      StartDate: DATE,
-      EndDate: DATE,
-      ConnectionState: 'Edm.Int32',
-      CurrentConnectionId: 'Edm.Int64',
-      UserId: 'Edm.Int32',
-      MachineId: 'Edm.Guid',
-      SessionType: 'Edm.Int32',
-      ...STAMPS,
-    },
-    created: ['StartDate', 'CreatedDate'],
+    ...stamped(
+      {
+        SessionKey: 'Edm.Guid',
+        StartDate: DATE,
+        EndDate: DATE,
+        ConnectionState: 'Edm.Int32',
+        CurrentConnectionId: 'Edm.Int64',
+        UserId: 'Edm.Int32',
+        MachineId: 'Edm.Guid',
+        SessionType: 'Edm.Int32',
+      },
+      'StartDate',
+    ),
     build: (c) => {
       const state = c.rng.pick([5, 5, 5, 1, 2, 3, 3]);
       return {
@@ -184,8 +197,6 @@ const SPECS: Record<string, EntitySpec> = {
         UserId: 1 + c.rng.below(5000),
         MachineId: c.ref('Machines', 500),
         SessionType: c.rng.below(2),
-        CreatedDate: c.created,
-        ModifiedDate: c.modified,
       };
     },
     // The session logs off (3 = Terminated): the change that moves most rows out of past hours.
@@ -193,20 +204,21 @@ const SPECS: Record<string, EntitySpec> = {
   },
   Connections: {
     key: 'Id',
-    props: {
-      Id: 'Edm.Int64',
-      SessionKey: 'Edm.Guid',
-      ClientName: 'Edm.String',
-      ClientAddress: 'Edm.String',
-      ClientVersion: 'Edm.String',
-      ConnectedViaHostName: 'Edm.String',
-      LaunchedViaHostName: 'Edm.String',
-      IsReconnect: 'Edm.Boolean',
-      ProtocolType: 'Edm.Int32',
-      BrokeringDate: DATE,
-      ...STAMPS,
-    },
-    created: ['BrokeringDate', 'CreatedDate'],
+    ...stamped(
+      {
+        Id: 'Edm.Int64',
+        SessionKey: 'Edm.Guid',
+        ClientName: 'Edm.String',
+        ClientAddress: 'Edm.String',
+        ClientVersion: 'Edm.String',
+        ConnectedViaHostName: 'Edm.String',
+        LaunchedViaHostName: 'Edm.String',
+        IsReconnect: 'Edm.Boolean',
+        ProtocolType: 'Edm.Int32',
+        BrokeringDate: DATE,
+      },
+      'BrokeringDate',
+    ),
     build: (c) => ({
       Id: c.id,
       SessionKey: c.ref('Sessions', 5000),
@@ -218,8 +230,6 @@ const SPECS: Record<string, EntitySpec> = {
       IsReconnect: c.rng.below(4) === 0,
       ProtocolType: c.rng.pick([1, 1, 1, 2]),
       BrokeringDate: c.created,
-      CreatedDate: c.created,
-      ModifiedDate: c.modified,
     }),
     // The client reconnects through the next gateway.
     change: (row) => {
@@ -229,15 +239,13 @@ const SPECS: Record<string, EntitySpec> = {
   },
   Applications: {
     key: 'Id',
-    props: {
+    ...stamped({
       Id: 'Edm.Guid',
       Name: 'Edm.String',
       PublishedName: 'Edm.String',
       ApplicationType: 'Edm.Int32',
       Path: 'Edm.String',
-      ...STAMPS,
-    },
-    created: ['CreatedDate'],
+    }),
     build: (c) => {
       const app = c.rng.pick(APPS);
       return {
@@ -246,8 +254,6 @@ const SPECS: Record<string, EntitySpec> = {
         PublishedName: app,
         ApplicationType: c.rng.below(2),
         Path: `C:\\Program Files\\${app}\\app${c.rng.below(100)}.exe`,
-        CreatedDate: c.created,
-        ModifiedDate: c.modified,
       };
     },
     // An administrator points the application at a newer executable.
@@ -257,16 +263,14 @@ const SPECS: Record<string, EntitySpec> = {
   },
   Users: {
     key: 'Id',
-    props: {
+    ...stamped({
       Id: 'Edm.Int64',
       Sid: 'Edm.String',
       UserName: 'Edm.String',
       FullName: 'Edm.String',
       Domain: 'Edm.String',
       Upn: 'Edm.String',
-      ...STAMPS,
-    },
-    created: ['CreatedDate'],
+    }),
     build: (c) => {
       const first = c.rng.pick(FIRST);
       const last = c.rng.pick(LAST);
@@ -278,8 +282,6 @@ const SPECS: Record<string, EntitySpec> = {
         FullName: `${first} ${last}`,
         Domain: 'CORP',
         Upn: `${login}@corp.example.com`,
-        CreatedDate: c.created,
-        ModifiedDate: c.modified,
       };
     },
     // The directory moves the user's UPN suffix (and back).
@@ -292,16 +294,17 @@ const SPECS: Record<string, EntitySpec> = {
   },
   ConnectionFailureLogs: {
     key: 'Id',
-    props: {
-      Id: 'Edm.Int64',
-      SessionKey: 'Edm.Guid',
-      FailureDate: DATE,
-      ConnectionFailureEnumValue: 'Edm.Int32',
-      UserId: 'Edm.Int32',
-      MachineId: 'Edm.Guid',
-      ...STAMPS,
-    },
-    created: ['FailureDate', 'CreatedDate'],
+    ...stamped(
+      {
+        Id: 'Edm.Int64',
+        SessionKey: 'Edm.Guid',
+        FailureDate: DATE,
+        ConnectionFailureEnumValue: 'Edm.Int32',
+        UserId: 'Edm.Int32',
+        MachineId: 'Edm.Guid',
+      },
+      'FailureDate',
+    ),
     build: (c) => ({
       Id: c.id,
       SessionKey: c.ref('Sessions', 5000),
@@ -309,8 +312,6 @@ const SPECS: Record<string, EntitySpec> = {
       ConnectionFailureEnumValue: c.rng.pick(FAILURES),
       UserId: 1 + c.rng.below(5000),
       MachineId: c.ref('Machines', 500),
-      CreatedDate: c.created,
-      ModifiedDate: c.modified,
     }),
     // The failure is reclassified.
     change: (row) => {
@@ -320,15 +321,16 @@ const SPECS: Record<string, EntitySpec> = {
   },
   MachineFailureLogs: {
     key: 'Id',
-    props: {
-      Id: 'Edm.Int64',
-      MachineId: 'Edm.Guid',
-      FailureStartDate: DATE,
-      FailureEndDate: DATE,
-      FaultState: 'Edm.Int32',
-      ...STAMPS,
-    },
-    created: ['FailureStartDate', 'CreatedDate'],
+    ...stamped(
+      {
+        Id: 'Edm.Int64',
+        MachineId: 'Edm.Guid',
+        FailureStartDate: DATE,
+        FailureEndDate: DATE,
+        FaultState: 'Edm.Int32',
+      },
+      'FailureStartDate',
+    ),
     build: (c) => {
       const ended = c.rng.below(3) !== 0;
       return {
@@ -337,8 +339,6 @@ const SPECS: Record<string, EntitySpec> = {
         FailureStartDate: c.created,
         FailureEndDate: ended ? c.modified : null,
         FaultState: c.rng.pick([1, 2, 3, 4, 6]),
-        CreatedDate: c.created,
-        ModifiedDate: c.modified,
       };
     },
     // The machine recovers: the failure ends now.
@@ -474,7 +474,11 @@ export class Dataset {
     const created = t - this.lag(rng);
     const modified = formatInstant(pos.h, t);
     const createdText = created === t ? modified : formatInstant(pos.h, created);
-    return def.build(new RowCtx(this, rng, es, pos.h / HOUR_MS, pos.i, modified, createdText));
+    const row = def.build(new RowCtx(this, rng, es, pos.h / HOUR_MS, pos.i, modified, createdText));
+    // Added last, in place: every entity's rows end with the two stamps (no copy per row).
+    row.CreatedDate = createdText;
+    row.ModifiedDate = modified;
+    return row;
   }
 
   /** The key of the row at (hour start, index), without building the row. */

@@ -92,6 +92,7 @@ export function toComparable(type: EdmType, value: unknown): Comparable | null {
 
 export type Op = 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le';
 const OPS = new Set<string>(['eq', 'ne', 'gt', 'ge', 'lt', 'le']);
+const isOp = (word: string): word is Op => OPS.has(word);
 const OP_KIND: Record<Op | 'and' | 'or', string> = {
   eq: 'Equal',
   ne: 'NotEqual',
@@ -130,6 +131,24 @@ const DATE = /\d{4}-\d{2}-\d{2}(?:T[0-9:.]*(?:[Zz]|[+-]\d{2}:\d{2})?)?(?![\w.:-]
 const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?![\w.])/y;
 const WORD = /[A-Za-z_][A-Za-z0-9_]*/y;
 
+/** The string literal opening at `at` (a doubled quote stands for one), and where it ends. */
+function stringLiteral(
+  text: string,
+  at: number,
+  fail: (at: number, why: string) => never,
+): { value: string; end: number } {
+  let end = at + 1;
+  let value = '';
+  for (;;) {
+    const q = text.indexOf("'", end);
+    if (q < 0) return fail(at, 'unterminated string literal');
+    value += text.slice(end, q);
+    if (text[q + 1] !== "'") return { value, end: q + 1 };
+    value += "'";
+    end = q + 2;
+  }
+}
+
 function lex(text: string, fail: (at: number, why: string) => never): Token[] {
   const tokens: Token[] = [];
   let at = 0;
@@ -149,20 +168,7 @@ function lex(text: string, fail: (at: number, why: string) => never): Token[] {
       tokens.push({ text: ch, at, type: 'punct' });
       at++;
     } else if (ch === "'") {
-      let end = at + 1;
-      let value = '';
-      for (;;) {
-        const q = text.indexOf("'", end);
-        if (q < 0) fail(at, 'unterminated string literal');
-        value += text.slice(end, q);
-        if (text[q + 1] === "'") {
-          value += "'";
-          end = q + 2;
-        } else {
-          end = q + 1;
-          break;
-        }
-      }
+      const { value, end } = stringLiteral(text, at, fail);
       tokens.push({ text: value, at, type: 'string' });
       at = end;
     } else if (!take(GUID, 'guid') && !take(DATE, 'date') && !take(NUMBER, 'number') && !take(WORD, 'word')) {
@@ -180,153 +186,207 @@ export interface Filter {
 
 /** Parses and type-checks a `$filter` against an entity. Throws QueryError. */
 export function parseFilter(text: string, schema: Schema): Filter {
-  const fail = (at: number, why: string): never => {
-    throw new QueryError(`Syntax error at position ${at} in '${text}': ${why}.`);
-  };
-  const tokens = lex(text, fail);
-  let pos = 0;
-  const peek = (): Token | undefined => tokens[pos];
-  const end = (): number => text.length;
+  return new FilterParser(text, schema).parse();
+}
 
-  const incompatible = (l: Node, r: Node, op: Op | 'and' | 'or', hint = ''): never => {
-    throw new QueryError(
-      `A binary operator with incompatible types was detected. Found operand types '${l.edm}' and '${r.edm}' for operator kind '${OP_KIND[op]}'.${hint}`,
-    );
-  };
+const BOOLEAN = { kind: 'Boolean', edm: 'Edm.Boolean' } as const;
 
-  const literal = (tok: Token): Node => {
-    const at = tok.at;
-    if (tok.type === 'string')
-      return { t: 'lit', kind: 'String', edm: 'Edm.String', value: tok.text, text: tok.text };
-    if (tok.type === 'guid') {
-      return { t: 'lit', kind: 'Guid', edm: 'Edm.Guid', value: sqlGuidKey(tok.text), text: tok.text };
-    }
-    if (tok.type === 'date') {
-      const instant = parseInstant(tok.text);
-      if (!instant) {
-        throw new QueryError(
-          `Unrecognized 'Edm.DateTimeOffset' literal '${tok.text}' at '${at}' in '${text}' (expected e.g. 2026-11-24T10:00:00Z, up to 7 fraction digits).`,
-        );
-      }
-      return {
-        t: 'lit',
-        kind: 'DateTimeOffset',
-        edm: 'Edm.DateTimeOffset',
-        value: instantKey(instant),
-        instant,
-        text: tok.text,
-      };
-    }
-    const n = Number(tok.text);
-    const whole = /^-?\d+$/.test(tok.text);
-    const edm = !whole ? 'Edm.Double' : Math.abs(n) <= 2 ** 31 ? 'Edm.Int32' : 'Edm.Int64';
-    if (whole && !Number.isSafeInteger(n)) fail(at, `the integer literal '${tok.text}' is out of range`);
-    return { t: 'lit', kind: 'Number', edm, value: n, text: tok.text };
-  };
+function incompatible(l: Node, r: Node, op: Op | 'and' | 'or', hint = ''): never {
+  throw new QueryError(
+    `A binary operator with incompatible types was detected. Found operand types '${l.edm}' and '${r.edm}' for operator kind '${OP_KIND[op]}'.${hint}`,
+  );
+}
 
-  const primary = (): Node => {
-    const tok = peek();
-    if (!tok) return fail(end(), 'an operand was expected, found the end of the expression');
-    pos++;
-    if (tok.text === '(') {
-      const inner = or();
-      if (peek()?.text !== ')') fail(peek()?.at ?? end(), "')' expected");
-      pos++;
-      return inner;
+/** Type-checks `l op r`: null only with eq and ne, both sides of one kind, Booleans only with eq and ne. */
+function checkComparison(l: Node, op: Op, r: Node, text: string): void {
+  const kinds = new Set([l.kind, r.kind]);
+  if (kinds.has('Null')) {
+    if (op !== 'eq' && op !== 'ne') {
+      throw new QueryError(
+        `The operator '${op}' cannot compare with null: only eq and ne can (in '${text}').`,
+      );
     }
-    if (tok.type === 'punct') return fail(tok.at, `an operand was expected, found '${tok.text}'`);
-    if (tok.type !== 'word') return literal(tok);
+  } else if (kinds.size > 1) {
+    const quoted = kinds.has('String') && (kinds.has('Guid') || kinds.has('DateTimeOffset'));
+    incompatible(l, r, op, quoted ? ' Guid and DateTimeOffset literals are written unquoted.' : '');
+  } else if (l.kind === 'Boolean' && op !== 'eq' && op !== 'ne') {
+    incompatible(l, r, op, ' Booleans only compare with eq and ne.');
+  }
+}
+
+/**
+ * A recursive-descent parser of `$filter`, one method per rule, loosest binding first:
+ * or := and ('or' and)*; and := comparison ('and' comparison)*; comparison := unary (op unary)*;
+ * unary := 'not' unary | primary; primary := '(' or ')' | literal | property.
+ */
+class FilterParser {
+  private readonly text: string;
+  private readonly schema: Schema;
+  private readonly tokens: Token[];
+  private pos = 0;
+
+  constructor(text: string, schema: Schema) {
+    this.text = text;
+    this.schema = schema;
+    this.tokens = lex(text, (at, why) => this.fail(at, why));
+  }
+
+  parse(): Filter {
+    if (this.tokens.length === 0) this.fail(0, 'the expression is empty');
+    const root = this.or();
+    const rest = this.peek();
+    if (rest) this.fail(rest.at, `unexpected '${rest.text}'`);
+    if (root.kind !== 'Boolean')
+      throw new QueryError('The $filter expression must evaluate to a single boolean value.');
+    return { text: this.text, root };
+  }
+
+  private fail(at: number, why: string): never {
+    throw new QueryError(`Syntax error at position ${at} in '${this.text}': ${why}.`);
+  }
+
+  private peek(): Token | undefined {
+    return this.tokens[this.pos];
+  }
+
+  private or(): Node {
+    return this.chain('or', () => this.and());
+  }
+
+  private and(): Node {
+    return this.chain('and', () => this.comparison());
+  }
+
+  /** operand (word operand)*, both sides Boolean. */
+  private chain(word: 'and' | 'or', operand: () => Node): Node {
+    let l = operand();
+    while (this.peek()?.text === word) {
+      this.pos++;
+      const r = operand();
+      if (l.kind !== 'Boolean' || r.kind !== 'Boolean') incompatible(l, r, word);
+      l = { t: word, ...BOOLEAN, l, r };
+    }
+    return l;
+  }
+
+  private comparison(): Node {
+    let l = this.unary();
+    for (;;) {
+      const tok = this.peek();
+      if (tok?.type !== 'word' || tok.text === 'and' || tok.text === 'or') return l;
+      const op = this.operator(tok);
+      this.pos++;
+      const r = this.unary();
+      checkComparison(l, op, r, this.text);
+      l = { t: 'cmp', ...BOOLEAN, op, l, r };
+    }
+  }
+
+  /** The comparison operator a word names; other OData operators are named as unsupported. */
+  private operator(tok: Token): Op {
+    const word = tok.text;
+    if (OTHER_OPS.has(word)) {
+      throw new QueryError(`The operator '${word}' is not supported by the stand-in (in '${this.text}').`);
+    }
+    if (!isOp(word)) {
+      return this.fail(tok.at, `'${word}' is not an operator (expected eq, ne, gt, ge, lt, le, and, or)`);
+    }
+    return word;
+  }
+
+  private unary(): Node {
+    if (this.peek()?.text !== 'not') return this.primary();
+    this.pos++;
+    const e = this.unary();
+    if (e.kind !== 'Boolean') {
+      throw new QueryError(
+        `A unary operator with an incompatible type was detected. Found operand type '${e.edm}' for operator kind 'Not' ('not' applies to the operand right after it: write not (A eq B)).`,
+      );
+    }
+    return { t: 'not', ...BOOLEAN, e };
+  }
+
+  private primary(): Node {
+    const tok = this.peek();
+    if (!tok) return this.fail(this.text.length, 'an operand was expected, found the end of the expression');
+    this.pos++;
+    if (tok.text === '(') return this.group();
+    if (tok.type === 'punct') return this.fail(tok.at, `an operand was expected, found '${tok.text}'`);
+    if (tok.type !== 'word') return this.literal(tok);
+    return this.word(tok);
+  }
+
+  /** The rest of a parenthesized expression, after its '('. */
+  private group(): Node {
+    const inner = this.or();
+    if (this.peek()?.text !== ')') this.fail(this.peek()?.at ?? this.text.length, "')' expected");
+    this.pos++;
+    return inner;
+  }
+
+  /** A word in operand position: null, true, false or a property of the entity. */
+  private word(tok: Token): Node {
     const word = tok.text;
     if (OPS.has(word) || OTHER_OPS.has(word) || word === 'and' || word === 'or') {
-      fail(tok.at, `an operand was expected, found '${word}'`);
+      this.fail(tok.at, `an operand was expected, found '${word}'`);
     }
     if (word === 'null') return { t: 'lit', kind: 'Null', edm: 'null', value: null, text: word };
     if (word === 'true' || word === 'false') {
-      return { t: 'lit', kind: 'Boolean', edm: 'Edm.Boolean', value: word === 'true' ? 1 : 0, text: word };
+      return { t: 'lit', ...BOOLEAN, value: word === 'true' ? 1 : 0, text: word };
     }
-    const next = tokens[pos];
+    this.rejectNonProperty(tok);
+    const type = this.schema.props[word];
+    if (!type)
+      throw new QueryError(`Could not find a property named '${word}' on type '${this.schema.typeName}'.`);
+    return { t: 'prop', kind: KIND[type], edm: type, name: word, type };
+  }
+
+  /** A word followed by a quote, a '(' or a '/': a v3 literal, a function call or a navigation path. */
+  private rejectNonProperty(tok: Token): void {
+    const word = tok.text;
+    const next = this.tokens[this.pos];
     if (next?.type === 'string' && next.at === tok.at + word.length) {
-      fail(
+      this.fail(
         tok.at,
         `${word}'${next.text.replaceAll("'", "''")}' is not an OData v4 literal (Guid and DateTimeOffset literals are unquoted)`,
       );
     }
     if (next?.text === '(') {
-      throw new QueryError(`The function '${word}' is not supported by the stand-in (in '${text}').`);
+      throw new QueryError(`The function '${word}' is not supported by the stand-in (in '${this.text}').`);
     }
-    if (text[tok.at + word.length] === '/')
-      fail(tok.at, `navigation paths such as '${word}/…' are not supported`);
-    const type = schema.props[word];
-    if (!type)
-      throw new QueryError(`Could not find a property named '${word}' on type '${schema.typeName}'.`);
-    return { t: 'prop', kind: KIND[type], edm: type, name: word, type };
-  };
+    if (this.text[tok.at + word.length] === '/')
+      this.fail(tok.at, `navigation paths such as '${word}/…' are not supported`);
+  }
 
-  const unary = (): Node => {
-    if (peek()?.text === 'not') {
-      pos++;
-      const e = unary();
-      if (e.kind !== 'Boolean') {
-        throw new QueryError(
-          `A unary operator with an incompatible type was detected. Found operand type '${e.edm}' for operator kind 'Not' ('not' applies to the operand right after it: write not (A eq B)).`,
-        );
-      }
-      return { t: 'not', kind: 'Boolean', edm: 'Edm.Boolean', e };
+  private literal(tok: Token): Node {
+    if (tok.type === 'string')
+      return { t: 'lit', kind: 'String', edm: 'Edm.String', value: tok.text, text: tok.text };
+    if (tok.type === 'guid') {
+      return { t: 'lit', kind: 'Guid', edm: 'Edm.Guid', value: sqlGuidKey(tok.text), text: tok.text };
     }
-    return primary();
-  };
+    if (tok.type === 'date') return this.dateLiteral(tok);
+    return this.numberLiteral(tok);
+  }
 
-  const comparison = (): Node => {
-    let l = unary();
-    for (;;) {
-      const tok = peek();
-      if (tok?.type !== 'word' || tok.text === 'and' || tok.text === 'or') return l;
-      if (OTHER_OPS.has(tok.text)) {
-        throw new QueryError(`The operator '${tok.text}' is not supported by the stand-in (in '${text}').`);
-      }
-      if (!OPS.has(tok.text)) {
-        fail(tok.at, `'${tok.text}' is not an operator (expected eq, ne, gt, ge, lt, le, and, or)`);
-      }
-      const op = tok.text as Op;
-      pos++;
-      const r = unary();
-      const kinds = new Set([l.kind, r.kind]);
-      if (kinds.has('Null')) {
-        if (op !== 'eq' && op !== 'ne') {
-          throw new QueryError(
-            `The operator '${op}' cannot compare with null: only eq and ne can (in '${text}').`,
-          );
-        }
-      } else if (kinds.size > 1) {
-        const quoted = kinds.has('String') && (kinds.has('Guid') || kinds.has('DateTimeOffset'));
-        incompatible(l, r, op, quoted ? ' Guid and DateTimeOffset literals are written unquoted.' : '');
-      } else if (l.kind === 'Boolean' && op !== 'eq' && op !== 'ne') {
-        incompatible(l, r, op, ' Booleans only compare with eq and ne.');
-      }
-      l = { t: 'cmp', kind: 'Boolean', edm: 'Edm.Boolean', op, l, r };
+  private dateLiteral(tok: Token): Node {
+    const instant = parseInstant(tok.text);
+    if (!instant) {
+      throw new QueryError(
+        `Unrecognized 'Edm.DateTimeOffset' literal '${tok.text}' at '${tok.at}' in '${this.text}' (expected e.g. 2026-11-24T10:00:00Z, up to 7 fraction digits).`,
+      );
     }
-  };
+    const value = instantKey(instant);
+    return { t: 'lit', kind: 'DateTimeOffset', edm: 'Edm.DateTimeOffset', value, instant, text: tok.text };
+  }
 
-  const chain = (word: 'and' | 'or', operand: () => Node) => (): Node => {
-    let l = operand();
-    while (peek()?.text === word) {
-      pos++;
-      const r = operand();
-      if (l.kind !== 'Boolean' || r.kind !== 'Boolean') incompatible(l, r, word);
-      l = { t: word, kind: 'Boolean', edm: 'Edm.Boolean', l, r };
-    }
-    return l;
-  };
-  const and = chain('and', comparison);
-  const or = chain('or', and);
-
-  if (tokens.length === 0) fail(0, 'the expression is empty');
-  const root = or();
-  const rest = peek();
-  if (rest) fail(rest.at, `unexpected '${rest.text}'`);
-  if (root.kind !== 'Boolean')
-    throw new QueryError('The $filter expression must evaluate to a single boolean value.');
-  return { text, root };
+  private numberLiteral(tok: Token): Node {
+    const n = Number(tok.text);
+    const whole = /^-?\d+$/.test(tok.text);
+    const edm = !whole ? 'Edm.Double' : Math.abs(n) <= 2 ** 31 ? 'Edm.Int32' : 'Edm.Int64';
+    if (whole && !Number.isSafeInteger(n))
+      this.fail(tok.at, `the integer literal '${tok.text}' is out of range`);
+    return { t: 'lit', kind: 'Number', edm, value: n, text: tok.text };
+  }
 }
 
 /** A compiled boolean expression over a row. */
@@ -442,7 +502,8 @@ function describe(node: Node, schema: Schema): Conjunct {
       : r.t === 'prop' && l.t === 'lit'
         ? [r, l, FLIP[node.op]]
         : [null, null, node.op];
-  if (!prop || !lit || lit.value === null) return { node };
+  const value = lit?.value ?? null;
+  if (!prop || !lit || value === null) return { node };
   if (lit.instant) {
     const at = lit.instant;
     const lo = op === 'ge' || op === 'eq' ? at : op === 'gt' ? addTicks(at, 1) : null;
@@ -450,7 +511,7 @@ function describe(node: Node, schema: Schema): Conjunct {
     return { node, prop: prop.name, time: { lo, hi } };
   }
   if (prop.name !== schema.key) return { node, prop: prop.name };
-  const bound = (inclusive: boolean): KeyBound => ({ value: lit.value as Comparable, inclusive });
+  const bound = (inclusive: boolean): KeyBound => ({ value, inclusive });
   const lo = op === 'gt' ? bound(false) : op === 'ge' || op === 'eq' ? bound(true) : null;
   const hi = op === 'lt' ? bound(false) : op === 'le' || op === 'eq' ? bound(true) : null;
   return { node, prop: prop.name, key: { lo, hi } };

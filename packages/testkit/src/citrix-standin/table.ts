@@ -6,6 +6,7 @@ import {
   compile,
   conjuncts,
   type Filter,
+  type Node as FilterNode,
   intersectTime,
   type KeyBound,
   type OrderItem,
@@ -165,6 +166,71 @@ function* merge(streams: Iterator<Candidate>[], cmp: (a: Candidate, b: Candidate
   }
 }
 
+type TimeRange = { lo: Instant | null; hi: Instant | null };
+
+/** What a filter's top-level conjuncts say that an index can use, and the conjuncts left to test. */
+interface FilterBounds {
+  mod: TimeRange;
+  created: TimeRange | null;
+  keyLo: KeyBound | null;
+  keyHi: KeyBound | null;
+  rest: FilterNode[];
+}
+
+function filterBounds(def: EntityDef, filter: Filter | null): FilterBounds {
+  const b: FilterBounds = { mod: { lo: null, hi: null }, created: null, keyLo: null, keyHi: null, rest: [] };
+  for (const c of conjuncts(filter, def)) {
+    if (c.time && c.prop === 'ModifiedDate') {
+      b.mod = intersectTime(b.mod, c.time);
+    } else if (c.key) {
+      b.keyLo = tighter(b.keyLo, c.key.lo, 1);
+      b.keyHi = tighter(b.keyHi, c.key.hi, -1);
+    } else {
+      if (c.time && c.prop && def.created.includes(c.prop))
+        b.created = intersectTime(b.created ?? { lo: null, hi: null }, c.time);
+      b.rest.push(c.node);
+    }
+  }
+  return b;
+}
+
+/** An hour of a Guid-keyed entity in key order: positions in that order, found by binary search. */
+class HourKeyOrder {
+  private readonly order: Uint32Array;
+  private readonly keyOrd: (i: number) => Comparable;
+
+  constructor(order: Uint32Array, keyOrd: (i: number) => Comparable) {
+    this.order = order;
+    this.keyOrd = keyOrd;
+  }
+
+  /** The row index at a key-order position. */
+  indexAt(pos: number): number {
+    return this.order[pos] ?? 0;
+  }
+
+  /** The first position whose key is `past` (a predicate false then true along the order). */
+  search(past: (v: Comparable) => boolean): number {
+    let lo = 0;
+    let hi = this.order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (past(this.keyOrd(this.indexAt(mid)))) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
+  /** The positions [start, end) the key bounds allow. */
+  range(keyLo: KeyBound | null, keyHi: KeyBound | null): { start: number; end: number } {
+    const start = keyLo ? this.search((v) => v > keyLo.value || (keyLo.inclusive && v === keyLo.value)) : 0;
+    const end = keyHi
+      ? this.search((v) => v > keyHi.value || (!keyHi.inclusive && v === keyHi.value))
+      : this.order.length;
+    return { start, end };
+  }
+}
+
 /** The generated rows and their changes, queried like the database. */
 export class LiveTable {
   private readonly removed = new Map<string, Map<number, Set<number>>>();
@@ -208,25 +274,26 @@ export class LiveTable {
   }
 
   private plan(def: EntityDef, filter: Filter | null): Plan {
-    let mod: { lo: Instant | null; hi: Instant | null } = { lo: null, hi: null };
-    let created: { lo: Instant | null; hi: Instant | null } | null = null;
-    let keyLo: KeyBound | null = null;
-    let keyHi: KeyBound | null = null;
-    const rest = [];
-    for (const c of conjuncts(filter, def)) {
-      if (c.time && c.prop === 'ModifiedDate') {
-        mod = intersectTime(mod, c.time);
-        continue;
-      }
-      if (c.key) {
-        keyLo = tighter(keyLo, c.key.lo, 1);
-        keyHi = tighter(keyHi, c.key.hi, -1);
-        continue;
-      }
-      if (c.time && c.prop && def.created.includes(c.prop))
-        created = intersectTime(created ?? { lo: null, hi: null }, c.time);
-      rest.push(c.node);
+    const bounds = filterBounds(def, filter);
+    const hours: HourRange[] = [];
+    const { first, end } = this.hourSpan(bounds);
+    for (let h = first; h < end; h += HOUR_MS) {
+      const range = this.hourRange(def, h, bounds);
+      if (range) hours.push(range);
     }
+    return {
+      def,
+      hours,
+      keyLo: bounds.keyLo,
+      keyHi: bounds.keyHi,
+      created: bounds.created,
+      residual: compile(bounds.rest),
+      full: filter ? compile([filter.root]) : null,
+    };
+  }
+
+  /** The data hours [first, end) the ModifiedDate and creation bounds leave. */
+  private hourSpan({ mod, created }: FilterBounds): { first: number; end: number } {
     // Generated rows were created less than maxLagMs before their ModifiedDate: creation bounds bound hours.
     let first = this.data.fromMs;
     let end = this.data.toMs;
@@ -234,35 +301,28 @@ export class LiveTable {
     if (mod.hi) end = Math.min(end, floorHour(mod.hi.ms) + HOUR_MS);
     if (created?.lo) first = Math.max(first, floorHour(created.lo.ms));
     if (created?.hi) end = Math.min(end, floorHour(created.hi.ms + this.data.maxLagMs) + HOUR_MS);
-    const hours: HourRange[] = [];
-    for (let h = first; h < end; h += HOUR_MS) {
-      const n = this.data.rowsIn(def.name, h);
-      if (n === 0) continue;
-      let lo = mod.lo ? this.data.lowerBound(def, h, n, ticksSince(mod.lo, h)) : 0;
-      let hi = mod.hi ? this.data.lowerBound(def, h, n, ticksSince(mod.hi, h)) : n;
-      if (def.keyKind === 'int') {
-        // Integer keys are hour * MAX_ROWS_PER_HOUR + index: a key range is an index range.
-        const base = Number(this.data.keyAt(def, h, 0));
-        if (keyLo) {
-          const v = Number(keyLo.value);
-          lo = Math.max(lo, (keyLo.inclusive ? Math.ceil(v) : Math.floor(v) + 1) - base);
-        }
-        if (keyHi) {
-          const v = Number(keyHi.value);
-          hi = Math.min(hi, (keyHi.inclusive ? Math.floor(v) + 1 : Math.ceil(v)) - base);
-        }
+    return { first, end };
+  }
+
+  /** The index range of hour `h` the ModifiedDate bounds (and an integer key's bounds) allow; null if empty. */
+  private hourRange(def: EntityDef, h: number, { mod, keyLo, keyHi }: FilterBounds): HourRange | null {
+    const n = this.data.rowsIn(def.name, h);
+    if (n === 0) return null;
+    let lo = mod.lo ? this.data.lowerBound(def, h, n, ticksSince(mod.lo, h)) : 0;
+    let hi = mod.hi ? this.data.lowerBound(def, h, n, ticksSince(mod.hi, h)) : n;
+    if (def.keyKind === 'int') {
+      // Integer keys are hour * MAX_ROWS_PER_HOUR + index: a key range is an index range.
+      const base = Number(this.data.keyAt(def, h, 0));
+      if (keyLo) {
+        const v = Number(keyLo.value);
+        lo = Math.max(lo, (keyLo.inclusive ? Math.ceil(v) : Math.floor(v) + 1) - base);
       }
-      if (lo < hi) hours.push({ h, n, lo, hi });
+      if (keyHi) {
+        const v = Number(keyHi.value);
+        hi = Math.min(hi, (keyHi.inclusive ? Math.floor(v) + 1 : Math.ceil(v)) - base);
+      }
     }
-    return {
-      def,
-      hours,
-      keyLo,
-      keyHi,
-      created,
-      residual: compile(rest),
-      full: filter ? compile([filter.root]) : null,
-    };
+    return lo < hi ? { h, n, lo, hi } : null;
   }
 
   /** Whether a generated candidate passes what the index ranges did not decide. */
@@ -348,42 +408,14 @@ export class LiveTable {
     desc: boolean,
     skip: SkipState | null = null,
   ): Generator<Candidate> {
-    const order = this.data.keyOrder(p.def, r.h, r.n);
-    const ord = (pos: number): Comparable => this.data.keyOrd(p.def, r.h, order[pos] ?? 0);
-    const search = (past: (v: Comparable) => boolean): number => {
-      let lo = 0;
-      let hi = order.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (past(ord(mid))) hi = mid;
-        else lo = mid + 1;
-      }
-      return lo;
-    };
-    const { keyLo, keyHi } = p;
-    const start = keyLo ? search((v) => v > keyLo.value || (keyLo.inclusive && v === keyLo.value)) : 0;
-    const end = keyHi
-      ? search((v) => v > keyHi.value || (!keyHi.inclusive && v === keyHi.value))
-      : order.length;
+    const keys = new HourKeyOrder(this.data.keyOrder(p.def, r.h, r.n), (i) =>
+      this.data.keyOrd(p.def, r.h, i),
+    );
+    const { start, end } = keys.range(p.keyLo, p.keyHi);
     let first = desc ? end - 1 : start;
     // A whole hour with no other test: only changed rows are missing, found by their key.
     if (skip && skip.left > 0 && !p.residual && !p.created && r.lo === 0 && r.hi === r.n) {
-      let positions = this.keyPositions.get(`${p.def.name}@${r.h}/${r.n}`);
-      if (!positions) {
-        positions = new Map();
-        this.keyPositions.set(`${p.def.name}@${r.h}/${r.n}`, positions);
-      }
-      const memo = positions;
-      const gone = [...(this.removedIn(p.def, r.h) ?? [])]
-        .map((i) => {
-          let pos = memo.get(i);
-          if (pos === undefined) {
-            const v = this.data.keyOrd(p.def, r.h, i);
-            pos = search((w) => w >= v);
-            memo.set(i, pos);
-          }
-          return pos;
-        })
+      const gone = this.goneByKey(p, r, keys)
         .filter((pos) => pos >= start && pos < end)
         .sort((a, b) => (desc ? b - a : a - b));
       const at = LiveTable.skipOver(skip, start, end, gone, desc);
@@ -392,11 +424,31 @@ export class LiveTable {
     }
     const count = desc ? first - start + 1 : end - first;
     for (let k = 0; k < count; k++) {
-      const i = order[desc ? first - k : first + k] ?? 0;
+      const i = keys.indexAt(desc ? first - k : first + k);
       if (i < r.lo || i >= r.hi) continue;
       const c = new Candidate(r.h, i, r.n, null);
       if (this.accepts(p, c, false)) yield c;
     }
+  }
+
+  /** Key-order positions of the hour's changed rows (memoized: found once, they never move). */
+  private goneByKey(p: Plan, r: HourRange, keys: HourKeyOrder): number[] {
+    const memoKey = `${p.def.name}@${r.h}/${r.n}`;
+    let memo = this.keyPositions.get(memoKey);
+    if (!memo) {
+      memo = new Map();
+      this.keyPositions.set(memoKey, memo);
+    }
+    const positions = memo;
+    return [...(this.removedIn(p.def, r.h) ?? [])].map((i) => {
+      let pos = positions.get(i);
+      if (pos === undefined) {
+        const v = this.data.keyOrd(p.def, r.h, i);
+        pos = keys.search((w) => w >= v);
+        positions.set(i, pos);
+      }
+      return pos;
+    });
   }
 
   private changedMatching(p: Plan): Candidate[] {
@@ -553,7 +605,9 @@ export class LiveTable {
 
   private change(def: EntityDef, c: Candidate): Change {
     const before = this.rowOf(def, c);
-    const key = before[def.key] as string | number;
+    const key = before[def.key];
+    if (typeof key !== 'string' && typeof key !== 'number')
+      throw new Error(`${def.name}: the row's key ${def.key} is neither a string nor a number`);
     if (!c.live) {
       let hours = this.removed.get(def.name);
       if (!hours) {
@@ -603,8 +657,10 @@ export class LiveTable {
     for (let k = 0; k < Math.min(churn.rowsPerPage, pool.length); k++) {
       const j = k + churn.rng.below(pool.length - k);
       const picked = pool[j];
-      pool[j] = pool[k] as Candidate;
-      if (picked) this.change(def, picked);
+      const current = pool[k];
+      if (!picked || !current) return;
+      pool[j] = current;
+      this.change(def, picked);
     }
   }
 }
