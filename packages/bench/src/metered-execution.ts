@@ -11,12 +11,11 @@ import {
   type RunOptions,
   runExecution,
 } from '@citrix-monitor/testkit/workflow';
-import type { FetchResult } from '../../../functions/domain/collector.ts';
+import { z } from 'zod';
 import type { CommitResult } from '../../../functions/domain/publish.ts';
 import type { Fleet } from '../../../functions/domain/tenants.ts';
-import type { TenantPlan } from '../../../functions/plan.ts';
 import type { PlannedTenant, TaskState } from './cost.ts';
-import type { ExecutionSpan, HandlerMeter } from './handler-cpu.ts';
+import type { ExecutionSpan, HandlerMeter, MeasuredCall } from './handler-cpu.ts';
 
 export interface Call {
   readonly state: TaskState;
@@ -59,23 +58,36 @@ export interface MeteredExecution {
   readonly executions: readonly ExecutionSpan[];
 }
 
+const namesTenant = z.object({ tenant: z.object({ id: z.string() }) });
+
 /** The tenant an event names by its list entry (`tenant: { id }`); a Plan's event names it by index alone. */
-const tenantOf = (event: unknown): string | undefined => {
-  const tenant = (event as { tenant?: unknown } | null)?.tenant;
-  const id = (tenant as { id?: unknown } | null)?.id;
-  return typeof id === 'string' ? id : undefined;
+export const tenantOf = (event: unknown): string | undefined => {
+  const parsed = namesTenant.safeParse(event);
+  return parsed.success ? parsed.data.tenant.id : undefined;
 };
 
-/**
- * Runs one execution with `options`, each invocation measured by `meter` (started once in the process,
- * before the first execution). The invocations must run one after another: only then is each
- * invocation's CPU its own, and do the runner's and the meter's records pair up in order.
- */
-export async function meteredExecution(
-  fleet: Fleet,
-  meter: HandlerMeter,
-  options: RunOptions = {},
-): Promise<MeteredExecution> {
+/** The parts of a FetchPages, Plan and Commit result (FetchResult, TenantPlan, CommitResult) recorded. */
+const fetched = z.object({ entity: z.string(), rows: z.number(), done: z.boolean() });
+const planned = z.object({
+  hours: z.array(z.looseObject({ hour: z.string(), end: z.string(), published: z.boolean() })),
+  entities: z.array(z.string()),
+});
+const commitResult = z.object({
+  hour: z.string(),
+  end: z.string().optional(),
+  outcome: z.enum(['published', 'already-published', 'publishing-elsewhere']),
+  rows: z.number(),
+  objects: z.number(),
+});
+
+/** The runner's invocations and the meter's calls of one execution, and its own time and CPU. */
+type Timed = Pick<MeteredExecution, 'outcome' | 'wallMs' | 'cpuSeconds' | 'executions'> & {
+  readonly timed: readonly Invocation[];
+  readonly measured: readonly MeasuredCall[];
+};
+
+/** Runs one execution, keeping the runner's record of each invocation and the meter's. */
+async function timedExecution(fleet: Fleet, meter: HandlerMeter, options: RunOptions): Promise<Timed> {
   const timed: Invocation[] = [];
   const from = meter.calls.length;
   const executionsFrom = meter.executions.length;
@@ -90,7 +102,74 @@ export async function meteredExecution(
   });
   const wallMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
-  const measured = meter.calls.slice(from);
+  return {
+    outcome,
+    wallMs,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    timed,
+    measured: meter.calls.slice(from),
+    executions: meter.executions.slice(executionsFrom),
+  };
+}
+
+/** The invocation `t` with the meter's record of it, `m`: its CPU time and, for a page fetch, what it fetched. */
+function callOf(t: Invocation, m: MeasuredCall): Call {
+  const call = {
+    state: t.state,
+    stateName: t.stateName,
+    execution: t.execution,
+    tenant: tenantOf(t.event),
+    startedMs: t.startedMs,
+    endedMs: t.endedMs,
+    cpuMs: m.cpuMs,
+    failed: t.failed,
+  };
+  if (t.state !== 'FetchPages' || t.failed) return call;
+  const r = fetched.parse(m.result);
+  return { ...call, entity: r.entity, rows: r.rows, done: r.done };
+}
+
+/** What a successful Plan invocation planned. */
+function planOf(t: Invocation, m: MeasuredCall): PlannedTenant {
+  const p = planned.parse(m.result);
+  return {
+    hours: p.hours,
+    entities: p.entities,
+    failed: false,
+    plan: t.stateName,
+    execution: t.execution.type,
+    tenant: tenantOf(m.result),
+  };
+}
+
+/** What a successful Commit invocation of `call` did. */
+function committedOf(call: Call, m: MeasuredCall): Committed {
+  const c = commitResult.parse(m.result);
+  return {
+    hour: c.hour,
+    end: c.end,
+    outcome: c.outcome,
+    rows: c.rows,
+    objects: c.objects,
+    tenant: call.tenant,
+  };
+}
+
+/**
+ * Runs one execution with `options`, each invocation measured by `meter` (started once in the process,
+ * before the first execution). The invocations must run one after another: only then is each
+ * invocation's CPU its own, and do the runner's and the meter's records pair up in order.
+ */
+export async function meteredExecution(
+  fleet: Fleet,
+  meter: HandlerMeter,
+  options: RunOptions = {},
+): Promise<MeteredExecution> {
+  const { outcome, wallMs, cpuSeconds, timed, measured, executions } = await timedExecution(
+    fleet,
+    meter,
+    options,
+  );
   // Both lists are appended as each invocation settles, the runner's first: with invocations one after
   // another they pair up in order.
   if (timed.length !== measured.length || timed.some((t, i) => t.stateName !== measured[i]?.state)) {
@@ -104,52 +183,10 @@ export async function meteredExecution(
   for (const [i, t] of timed.entries()) {
     const m = measured[i];
     if (!m) continue;
-    const call = {
-      state: t.state,
-      stateName: t.stateName,
-      execution: t.execution,
-      tenant: tenantOf(t.event),
-      startedMs: t.startedMs,
-      endedMs: t.endedMs,
-      cpuMs: m.cpuMs,
-      failed: t.failed,
-    };
-    if (t.state === 'FetchPages' && !t.failed) {
-      const r = m.result as FetchResult;
-      calls.push({ ...call, entity: r.entity, rows: r.rows, done: r.done });
-      continue;
-    }
+    const call = callOf(t, m);
     calls.push(call);
-    if (t.state === 'Plan' && !t.failed) {
-      const p = m.result as TenantPlan;
-      plans.push({
-        hours: p.hours,
-        entities: p.entities,
-        failed: false,
-        plan: t.stateName,
-        execution: t.execution.type,
-        tenant: tenantOf(p),
-      });
-    }
-    if (t.state === 'Commit' && !t.failed) {
-      const c = m.result as CommitResult;
-      committed.push({
-        hour: c.hour,
-        end: c.end,
-        outcome: c.outcome,
-        rows: c.rows,
-        objects: c.objects,
-        tenant: call.tenant,
-      });
-    }
+    if (t.state === 'Plan' && !t.failed) plans.push(planOf(t, m));
+    if (t.state === 'Commit' && !t.failed) committed.push(committedOf(call, m));
   }
-  return {
-    outcome,
-    wallMs,
-    cpuSeconds: (cpu.user + cpu.system) / 1e6,
-    calls,
-    plans,
-    committed,
-    executions: meter.executions.slice(executionsFrom),
-  };
+  return { outcome, wallMs, cpuSeconds, calls, plans, committed, executions };
 }

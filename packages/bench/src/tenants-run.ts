@@ -7,6 +7,7 @@
  */
 import type { TenantResult } from '@citrix-monitor/testkit/workflow';
 import { type ExecutionOutcome, type Invocation, runExecution } from '@citrix-monitor/testkit/workflow';
+import { tenantOf } from './metered-execution.ts';
 import { fail } from './result.ts';
 import { type ScheduledRun, scheduledFleet } from './scheduled-run.ts';
 
@@ -53,8 +54,8 @@ function plannedBy(children: Map<string, { plan?: string; tenant?: string }>): R
   return out;
 }
 
-async function main(): Promise<void> {
-  const { fleet, startTime } = scheduledFleet();
+/** What the run's handler invocations tell, recorded as each settles (`onInvocation`). */
+function invocationRecorder() {
   const failedInvocations = zero();
   const billedMs = zero();
   const spans = new Map<string, { start: number; end: number }>();
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
     billedMs[call.state] += Math.ceil(call.endedMs - call.startedMs);
     if (call.failed) failedInvocations[call.state] += 1;
     else succeededByState[call.stateName] = (succeededByState[call.stateName] ?? 0) + 1;
-    const id = (call.event as { tenant?: { id?: string } | null }).tenant?.id;
+    const id = tenantOf(call.event);
     const child = children.get(call.execution.name) ?? {};
     if (call.state === 'Plan' && !call.failed) child.plan = call.stateName;
     if (id !== undefined) child.tenant = id;
@@ -77,9 +78,19 @@ async function main(): Promise<void> {
     if (call.state === 'Commit') span.end = Math.max(span.end, call.endedMs);
     spans.set(id, span);
   };
+  return { onInvocation, failedInvocations, billedMs, spans, succeededByState, children };
+}
+
+async function main(): Promise<void> {
+  const { fleet, startTime } = scheduledFleet();
+  const recorded = invocationRecorder();
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
-  const outcome = await runExecution(fleet, { startTime, countEvents: true, onInvocation });
+  const outcome = await runExecution(fleet, {
+    startTime,
+    countEvents: true,
+    onInvocation: recorded.onInvocation,
+  });
   const wallMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   const usage = process.resourceUsage();
@@ -90,13 +101,13 @@ async function main(): Promise<void> {
     wallMs,
     results: outcome.results ?? [],
     invocations: outcome.invocations,
-    failedInvocations,
-    succeededByState,
-    plannedBy: plannedBy(children),
-    billedMs,
+    failedInvocations: recorded.failedInvocations,
+    succeededByState: recorded.succeededByState,
+    plannedBy: plannedBy(recorded.children),
+    billedMs: recorded.billedMs,
     events: outcome.events ?? {},
     statesEntered: outcome.statesEntered ?? {},
-    spansMs: Object.fromEntries([...spans].map(([id, s]) => [id, s.end - s.start])),
+    spansMs: Object.fromEntries([...recorded.spans].map(([id, s]) => [id, s.end - s.start])),
     maxRssMB: Math.round(usage.maxRSS / 1024),
     cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
     runCpuSeconds: (cpu.user + cpu.system) / 1e6,

@@ -26,8 +26,6 @@
  */
 import { loadDefinition } from '@citrix-monitor/testkit/workflow';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
-import type { PlannedHour } from '../../../functions/domain/collector.ts';
-import type { CommitResult } from '../../../functions/domain/publish.ts';
 import {
   billable,
   derivedEntered,
@@ -45,6 +43,7 @@ import {
 import { runChild, runIfMain, stringOptions } from './result.ts';
 import type { S3Requests } from './s3-counter.ts';
 import {
+  type BenchServers,
   ENTITIES,
   HOUR_MS,
   iso,
@@ -55,6 +54,7 @@ import {
   withServers,
 } from './servers.ts';
 import type { TenantsRunResult } from './tenants-run.ts';
+import { type AslStates, aslStates } from './windows-cost.ts';
 
 /** Step Functions' limit on one execution's history (inline Map iterations count in it). */
 const HISTORY_LIMIT = 25_000;
@@ -69,22 +69,16 @@ interface StateInfo {
 /** Every state of the definition by name (the ASL's names are unique), with its type and depth. */
 function statesOf(definition: StateMachineDefinition): Map<string, StateInfo> {
   const found = new Map<string, StateInfo>();
-  const walk = (states: Record<string, unknown>, maps: number) => {
-    for (const [name, raw] of Object.entries(states)) {
-      const state = raw as {
-        Type: string;
-        ItemProcessor?: { States: Record<string, unknown> };
-        Iterator?: { States: Record<string, unknown> };
-        Branches?: { States: Record<string, unknown> }[];
-      };
+  const walk = (machine: AslStates, maps: number) => {
+    for (const [name, state] of Object.entries(machine.States)) {
       if (found.has(name)) throw new Error(`state name ${name} is used twice: counts by name would mix`);
       found.set(name, { type: state.Type, maps });
       const inner = state.ItemProcessor ?? state.Iterator;
-      if (inner) walk(inner.States, maps + 1);
-      for (const branch of state.Branches ?? []) walk(branch.States, maps);
+      if (inner) walk(inner, maps + 1);
+      for (const branch of state.Branches ?? []) walk(branch, maps);
     }
   };
-  walk(definition.States as Record<string, unknown>, 0);
+  walk(aslStates.parse(definition), 0);
   return found;
 }
 
@@ -132,70 +126,92 @@ async function measure(label: string, concurrency: string, setup: Setup): Promis
     latencyMs: setup.latencyMs,
     tenants: ids.map((id, i) => ({ ...standinTenant(id, i), latencyMs: setup.latencyMs })),
   };
-  return withServers(standinOptions, setup.hour, async ({ standin, dir, store, counter, env }) => {
-    const secrets = await putTenants(store, ids, setup.hour);
-    counter.reset();
-    const childEnv: Record<string, string> = {
-      ...env,
+  return withServers(standinOptions, setup.hour, async (servers) => {
+    const secrets = await putTenants(servers.store, ids, setup.hour);
+    servers.counter.reset();
+    const { child, serverCpuSeconds } = await runCollector(label, setup.heapMB, {
+      ...servers.env,
       PAGE_SIZE: String(setup.pageSize),
       ...(concurrency === 'default' ? {} : { TENANT_CONCURRENCY: concurrency }),
       ...secrets,
-    };
-    const cpuBefore = process.cpuUsage();
-    const child = await runChild<TenantsRunResult>('tenants-run.ts', childEnv, setup.heapMB);
-    const cpu = process.cpuUsage(cpuBefore);
-    if (child.status !== 'SUCCEEDED') {
-      throw new Error(`${label} run ${child.status}: ${child.error}: ${child.cause}`);
-    }
+    });
     // Every tenant's hour published, once, with every row: else the figures mean nothing.
-    const problems: string[] = [];
-    for (const id of ids) {
-      const result = child.results.find((r) => r.tenant?.id === id);
-      const committed = (result?.committed ?? []) as CommitResult[];
-      const citrix = standin.tenant(`${id}cust`);
-      const expected = ENTITIES.reduce((n, e) => n + citrix.countFor(e, setup.hour, setup.hour + HOUR_MS), 0);
-      const onDisk = committed.length > 0 ? publishedRows(dir, id) : 0;
-      if (
-        committed.length !== 1 ||
-        committed[0]?.hour !== iso(setup.hour) ||
-        committed[0]?.outcome !== 'published' ||
-        committed[0]?.rows !== expected ||
-        onDisk !== expected
-      ) {
-        problems.push(
-          `${id}: committed ${JSON.stringify(committed.map((c) => ({ hour: c.hour, outcome: c.outcome, rows: c.rows })))}, ${onDisk} rows on disk, expected hour ${iso(setup.hour)} published with ${expected} rows${result?.failure ? ` (failure: ${JSON.stringify(result.failure)})` : ''}`,
-        );
-      }
-      if (citrix.stats.maxInFlight > 1 || citrix.stats.throttled > 0) {
-        problems.push(
-          `${id}: ${citrix.stats.maxInFlight} Citrix calls at once, ${citrix.stats.throttled} answered 429`,
-        );
-      }
-    }
+    const problems = ids.flatMap((id) => tenantProblems(id, child, servers, setup));
     if (problems.length > 0) {
       throw new Error(`${label} run: not every tenant's hour was published:\n  ${problems.join('\n  ')}`);
     }
-    const tenants = ids.map((id) => standin.tenant(`${id}cust`));
-    return {
-      label,
-      concurrency,
-      child,
-      s3: { ...counter.counts },
-      s3ServerErrors: { ...counter.serverErrors },
-      pages: tenants.reduce((n, t) => n + t.stats.pages.length, 0),
-      emptyPages: tenants.reduce((n, t) => n + t.stats.pages.filter((p) => p.rows === 0).length, 0),
-      maxTenantsInFlight: standin.stats.maxTenantsInFlight,
-      citrixSpansMs: tenants.map((t) => {
-        const pages = t.stats.pages;
-        return (pages.at(-1)?.endedMs ?? 0) - (pages[0]?.startedMs ?? 0);
-      }),
-      serverCpuSeconds: (cpu.user + cpu.system) / 1e6,
-      tenantHours: child.results.reduce(
-        (n, r) => n + ((r.committed as unknown[] | undefined)?.length ?? 0),
-        0,
-      ),
-    };
+    return tenantRunOf(label, concurrency, ids, child, servers, serverCpuSeconds);
   });
+}
+
+/** The collector's run in a child process with `childEnv`, and this process's CPU time meanwhile, s. */
+async function runCollector(
+  label: string,
+  heapMB: number,
+  childEnv: Record<string, string>,
+): Promise<{ child: TenantsRunResult; serverCpuSeconds: number }> {
+  const cpuBefore = process.cpuUsage();
+  const child = await runChild<TenantsRunResult>('tenants-run.ts', childEnv, heapMB);
+  const cpu = process.cpuUsage(cpuBefore);
+  if (child.status !== 'SUCCEEDED') {
+    throw new Error(`${label} run ${child.status}: ${child.error}: ${child.cause}`);
+  }
+  return { child, serverCpuSeconds: (cpu.user + cpu.system) / 1e6 };
+}
+
+/** What is wrong with tenant `id`'s run: its hour not published once with every row, or Citrix overrun. */
+function tenantProblems(id: string, child: TenantsRunResult, servers: BenchServers, setup: Setup): string[] {
+  const problems: string[] = [];
+  const result = child.results.find((r) => r.tenant?.id === id);
+  const committed = result?.committed ?? [];
+  const citrix = servers.standin.tenant(`${id}cust`);
+  const expected = ENTITIES.reduce((n, e) => n + citrix.countFor(e, setup.hour, setup.hour + HOUR_MS), 0);
+  const onDisk = committed.length > 0 ? publishedRows(servers.dir, id) : 0;
+  if (
+    committed.length !== 1 ||
+    committed[0]?.hour !== iso(setup.hour) ||
+    committed[0]?.outcome !== 'published' ||
+    committed[0]?.rows !== expected ||
+    onDisk !== expected
+  ) {
+    problems.push(
+      `${id}: committed ${JSON.stringify(committed.map((c) => ({ hour: c.hour, outcome: c.outcome, rows: c.rows })))}, ${onDisk} rows on disk, expected hour ${iso(setup.hour)} published with ${expected} rows${result?.failure ? ` (failure: ${JSON.stringify(result.failure)})` : ''}`,
+    );
+  }
+  if (citrix.stats.maxInFlight > 1 || citrix.stats.throttled > 0) {
+    problems.push(
+      `${id}: ${citrix.stats.maxInFlight} Citrix calls at once, ${citrix.stats.throttled} answered 429`,
+    );
+  }
+  return problems;
+}
+
+/** The run's figures: the child's, the S3 requests counted, and the stand-in's pages per tenant. */
+function tenantRunOf(
+  label: string,
+  concurrency: string,
+  ids: readonly string[],
+  child: TenantsRunResult,
+  { standin, counter }: BenchServers,
+  serverCpuSeconds: number,
+): TenantRun {
+  const tenants = ids.map((id) => standin.tenant(`${id}cust`));
+  return {
+    label,
+    concurrency,
+    child,
+    s3: { ...counter.counts },
+    s3ServerErrors: { ...counter.serverErrors },
+    pages: tenants.reduce((n, t) => n + t.stats.pages.length, 0),
+    emptyPages: tenants.reduce((n, t) => n + t.stats.pages.filter((p) => p.rows === 0).length, 0),
+    maxTenantsInFlight: standin.stats.maxTenantsInFlight,
+    citrixSpansMs: tenants.map((t) => {
+      const pages = t.stats.pages;
+      return (pages.at(-1)?.endedMs ?? 0) - (pages[0]?.startedMs ?? 0);
+    }),
+    serverCpuSeconds,
+    tenantHours: child.results.reduce((n, r) => n + (r.committed?.length ?? 0), 0),
+  };
 }
 
 /** What the handler invocations and the map iterations imply each state was entered, by state name. */
@@ -203,8 +219,8 @@ function enteredFromInvocations(child: TenantsRunResult): ReturnType<typeof deri
   const ok = (name: string) => child.succeededByState[name] ?? 0;
   const tenants: PlannedTenant[] = child.results.flatMap((r) =>
     (child.plannedBy[r.tenant?.id ?? ''] ?? ['Plan']).map((plan) => ({
-      hours: (r.hours ?? []) as PlannedHour[],
-      entities: (r.entities ?? []) as string[],
+      hours: r.hours ?? [],
+      entities: r.entities ?? [],
       failed: r.failure !== undefined,
       plan,
     })),
@@ -237,33 +253,37 @@ interface Accounts {
   };
 }
 
-function account(run: TenantRun, memory: Record<string, number>, states: Map<string, StateInfo>): Accounts {
-  const { child } = run;
+/** States entered, map iterations and retries of a run, and the transitions billed for them. */
+function countsOf(child: TenantsRunResult) {
   const derived = enteredFromInvocations(child);
   const enteredLog = sum(Object.values(child.statesEntered));
   const enteredDerived = sum(Object.values(derived.entered));
-  // The higher of the two counts, state by state from the same source.
-  const entered = enteredLog >= enteredDerived ? child.statesEntered : derived.entered;
   const iterationsLog = child.events.MapIterationStarted ?? 0;
-  const iterations = Math.max(iterationsLog, derived.iterations);
   const retries = Math.max(child.events.StateRetried ?? 0, sum(Object.values(child.failedInvocations)));
-  const transitions = Math.max(enteredLog, enteredDerived) + retries;
+  return {
+    // The higher of the two counts, state by state from the same source.
+    entered: enteredLog >= enteredDerived ? child.statesEntered : derived.entered,
+    enteredLog,
+    enteredDerived,
+    iterations: Math.max(iterationsLog, derived.iterations),
+    iterationsLog,
+    iterationsDerived: derived.iterations,
+    retries,
+    transitions: Math.max(enteredLog, enteredDerived) + retries,
+  };
+}
 
-  const gbSeconds = sum(
-    TASK_STATES.map((s) => (child.billedMs[s] / 1000) * ((memory[FUNCTION[s]] ?? 0) / 1024)),
-  );
-  const lambdaRequests = sum(Object.values(child.invocations));
-  const s3 = s3Tiers(billable(run.s3, run.s3ServerErrors));
-  const perTenantHour = (x: number) => x / run.tenantHours;
-  const sfn = perTenantHour(transitions * SFN_PER_TRANSITION);
-  const lambda = perTenantHour(gbSeconds * LAMBDA_PER_GB_SECOND + lambdaRequests * LAMBDA_PER_REQUEST);
-  const s3Cost = perTenantHour(s3.dollars);
-
-  // History: 2 for the execution, per state entered by its type, 2 per map iteration, 3 per retried attempt.
+/** History: 2 for the execution, per state entered by its type, 2 per map iteration, 3 per retried attempt. */
+function historyOf(
+  counts: ReturnType<typeof countsOf>,
+  states: Map<string, StateInfo>,
+  tenants: number,
+  tenantHours: number,
+): Accounts['history'] {
   let fixed = 2;
   let tenantPart = 0;
-  let hourPart = 3 * retries;
-  for (const [name, n] of Object.entries(entered)) {
+  let hourPart = 3 * counts.retries;
+  for (const [name, n] of Object.entries(counts.entered)) {
     const info = states.get(name);
     if (!info) throw new Error(`state ${name} is not in the definition`);
     const events = n * eventsPerState(info.type);
@@ -271,28 +291,42 @@ function account(run: TenantRun, memory: Record<string, number>, states: Map<str
     else if (info.maps === 1) tenantPart += events;
     else hourPart += events;
   }
-  const tenants = child.results.length;
   tenantPart += 2 * tenants;
-  hourPart += 2 * (iterations - tenants);
+  hourPart += 2 * (counts.iterations - tenants);
   return {
-    enteredLog,
-    enteredDerived,
-    iterationsLog,
-    iterationsDerived: derived.iterations,
-    retries,
-    transitions,
+    total: fixed + tenantPart + hourPart,
+    fixed,
+    perTenant: tenantPart / tenants,
+    perHour: hourPart / tenantHours,
+  };
+}
+
+function account(run: TenantRun, memory: Record<string, number>, states: Map<string, StateInfo>): Accounts {
+  const { child } = run;
+  const counts = countsOf(child);
+  const gbSeconds = sum(
+    TASK_STATES.map((s) => (child.billedMs[s] / 1000) * ((memory[FUNCTION[s]] ?? 0) / 1024)),
+  );
+  const lambdaRequests = sum(Object.values(child.invocations));
+  const s3 = s3Tiers(billable(run.s3, run.s3ServerErrors));
+  const perTenantHour = (x: number) => x / run.tenantHours;
+  const sfn = perTenantHour(counts.transitions * SFN_PER_TRANSITION);
+  const lambda = perTenantHour(gbSeconds * LAMBDA_PER_GB_SECOND + lambdaRequests * LAMBDA_PER_REQUEST);
+  const s3Cost = perTenantHour(s3.dollars);
+  return {
+    enteredLog: counts.enteredLog,
+    enteredDerived: counts.enteredDerived,
+    iterationsLog: counts.iterationsLog,
+    iterationsDerived: counts.iterationsDerived,
+    retries: counts.retries,
+    transitions: counts.transitions,
     gbSeconds,
     lambdaRequests,
     s3Tier1: s3.tier1,
     s3Tier2: s3.tier2,
     s3Free: s3.free,
     cost: { sfn, lambda, s3: s3Cost, total: sfn + lambda + s3Cost },
-    history: {
-      total: fixed + tenantPart + hourPart,
-      fixed,
-      perTenant: tenantPart / tenants,
-      perHour: hourPart / run.tenantHours,
-    },
+    history: historyOf(counts, states, child.results.length, run.tenantHours),
   };
 }
 
@@ -316,12 +350,16 @@ export interface TenantBenchOptions {
   readonly heapMB?: number;
 }
 
-/** Runs the many-tenant bench and prints its table and verdict; throws when a run fails. */
-export async function runTenantBench(options: TenantBenchOptions = {}): Promise<void> {
-  const started = Date.now();
+/** A table row: its label, then one cell per run. */
+type Row = [string, ...string[]];
+/** One cell per run, from the run, its accounts and its index. */
+type Column = <T>(f: (run: TenantRun, a: Accounts, i: number) => T) => T[];
+
+/** The options with their defaults, and the hour every tenant collects. */
+function setupOf(options: TenantBenchOptions): Setup {
   // An hour inside the stand-in's data span (the 72 hours before the current one) and long finished.
   const hour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS - 2 * HOUR_MS;
-  const setup: Setup = {
+  return {
     tenants: options.tenants ?? 20,
     latencyMs: options.latencyMs ?? 50,
     rows: options.rows ?? 2000,
@@ -329,23 +367,18 @@ export async function runTenantBench(options: TenantBenchOptions = {}): Promise<
     heapMB: options.heapMB ?? 128,
     hour,
   };
-  const memory = memorySizes();
-  const states = statesOf(loadDefinition());
+}
+
+function printIntro(setup: Setup): void {
   const pagesPerEntity = Math.ceil(setup.rows / setup.pageSize);
   console.log(
-    `\nMany tenants: ${setup.tenants} tenants × ${ENTITIES.length} entities, ${fmt(setup.rows)} rows per entity-hour in ${setup.pageSize}-row pages (${pagesPerEntity} with rows per entity), stand-in ${setup.latencyMs} ms per page, one call per tenant at a time; one scheduled run collecting hour ${iso(hour)} of every tenant (state one hour behind). Each run in a child process (V8 heap limit ${setup.heapMB} MB) with a fresh s3rver and stand-in.`,
+    `\nMany tenants: ${setup.tenants} tenants × ${ENTITIES.length} entities, ${fmt(setup.rows)} rows per entity-hour in ${setup.pageSize}-row pages (${pagesPerEntity} with rows per entity), stand-in ${setup.latencyMs} ms per page, one call per tenant at a time; one scheduled run collecting hour ${iso(setup.hour)} of every tenant (state one hour behind). Each run in a child process (V8 heap limit ${setup.heapMB} MB) with a fresh s3rver and stand-in.`,
   );
-  // Untimed: warms this process's stand-in and s3rver code, which serve both measured runs.
-  await measure('warm-up', 'default', { ...setup, tenants: 2 });
-  const parallel = await measure('parallel', 'default', setup);
-  const serial = await measure('serial', '1', setup);
-  const runs = [parallel, serial];
-  const acc = runs.map((r) => account(r, memory, states));
-  const spans = runs.map((r) => Object.values(r.child.spansMs));
-  const column = <T>(f: (run: TenantRun, a: Accounts, i: number) => T) =>
-    runs.map((r, i) => f(r, acc[i] as Accounts, i));
+}
 
-  const rows: Array<[string, ...string[]]> = [
+/** The runs' times, tenants and Citrix pages. `spans[i]`: run i's tenant spans, first page fetch → last Commit end. */
+function timingRows(column: Column, spans: readonly number[][]): Row[] {
+  return [
     ['execution wall time (state machine start to end)', ...column((r) => secs(r.child.wallMs))],
     [
       'tenant span, slowest (first page fetch → last Commit end)',
@@ -356,6 +389,12 @@ export async function runTenantBench(options: TenantBenchOptions = {}): Promise<
     ['most tenants calling Citrix at once', ...column((r) => String(r.maxTenantsInFlight))],
     ['tenant-hours published', ...column((r) => String(r.tenantHours))],
     ['Citrix pages (of them empty)', ...column((r) => `${fmt(r.pages)} (${fmt(r.emptyPages)})`)],
+  ];
+}
+
+/** What the runs used: invocations, states, transitions, GB-s, S3 requests. */
+function usageRows(column: Column): Row[] {
+  return [
     [
       `Lambda invocations (${TASK_STATES.join('/')})`,
       ...column((r) => TASK_STATES.map((s) => r.child.invocations[s]).join('/')),
@@ -390,11 +429,23 @@ export async function runTenantBench(options: TenantBenchOptions = {}): Promise<
       "S3 answers 5xx (s3rver's faults, retried; not billed)",
       ...column((r) => fmt(sum(Object.values(r.s3ServerErrors)))),
     ],
+  ];
+}
+
+/** The cost per tenant-hour and per tenant-month. */
+function costRows(column: Column): Row[] {
+  return [
     ['cost per tenant-hour: Step Functions', ...column((_r, a) => usd(a.cost.sfn))],
     ['cost per tenant-hour: Lambda (arm64)', ...column((_r, a) => usd(a.cost.lambda))],
     ['cost per tenant-hour: S3 requests', ...column((_r, a) => usd(a.cost.s3))],
     ['cost per tenant-hour: total', ...column((_r, a) => usd(a.cost.total))],
     ['cost per tenant-month (730 h)', ...column((_r, a) => `$${(a.cost.total * 730).toFixed(4)}`)],
+  ];
+}
+
+/** The history events, and the hours a child execution holds under the limit. */
+function historyRows(column: Column): Row[] {
+  return [
     ['history events, whole execution', ...column((_r, a) => fmt(a.history.total))],
     [
       'history events per tenant-hour (incl. share of fixed)',
@@ -412,12 +463,28 @@ export async function runTenantBench(options: TenantBenchOptions = {}): Promise<
       `hours a child holds ≤ ${fmt(HISTORY_LIMIT)} events (MAX_HOURS_PER_RUN ≤ 168; ${MAX_HOURS_PER_RUN} by default)`,
       ...column((_r, a) => fmt(childHours(a))),
     ],
+  ];
+}
+
+/** This machine's CPU and memory during the runs. */
+function machineRows(column: Column): Row[] {
+  return [
     [
       'collector CPU during the execution (1 core = wall)',
       ...column((r) => `${r.child.runCpuSeconds.toFixed(2)} s`),
     ],
     ['stand-in + s3rver CPU (the other core)', ...column((r) => `${r.serverCpuSeconds.toFixed(2)} s`)],
     ['collector child peak RSS', ...column((r) => `${r.child.maxRssMB} MB`)],
+  ];
+}
+
+function printTable(setup: Setup, column: Column, spans: readonly number[][]): void {
+  const rows = [
+    ...timingRows(column, spans),
+    ...usageRows(column),
+    ...costRows(column),
+    ...historyRows(column),
+    ...machineRows(column),
   ];
   console.log(
     `\n${table(rows, [
@@ -426,13 +493,21 @@ export async function runTenantBench(options: TenantBenchOptions = {}): Promise<
       'serial (TENANT_CONCURRENCY=1)',
     ])}`,
   );
-  for (const [i, a] of acc.entries()) {
+}
+
+/** A note for each run whose event log and invocations disagree. */
+function printDisagreements(accounted: readonly { run: TenantRun; a: Accounts }[]): void {
+  for (const { run, a } of accounted) {
     if (a.enteredLog !== a.enteredDerived || a.iterationsLog !== a.iterationsDerived) {
       console.log(
-        `Note (${runs[i]?.label}): the local event log counted ${a.enteredLog} states entered and ${a.iterationsLog} map iterations, the invocations imply ${a.enteredDerived} and ${a.iterationsDerived}: the cost and history use the higher.`,
+        `Note (${run.label}): the local event log counted ${a.enteredLog} states entered and ${a.iterationsLog} map iterations, the invocations imply ${a.enteredDerived} and ${a.iterationsDerived}: the cost and history use the higher.`,
       );
     }
   }
+}
+
+/** How the figures were counted and priced. */
+function printMethod(memory: Record<string, number>): void {
   console.log(
     `\nCounted: states entered from aws-local-stepfunctions' event log (StateEntered, MapIterationStarted, StateRetried), cross-checked against the handler invocations (each Task entry one successful invocation; "More pages?" once per FetchPages, "Entity fetched" once per entity-hour, 3 states per tenant and per hour, 6 at the top); billed transitions = states entered + retries.`,
   );
@@ -448,8 +523,16 @@ export async function runTenantBench(options: TenantBenchOptions = {}): Promise<
         ', ',
       )}) / 1024. Local times are not Lambda's: here the handlers of all tenants share one process and two cores with the stand-in and s3rver (the parallel run's times include that waiting: the serial run's are nearer Lambda's), and no cold start is counted. S3: every request that reached s3rver, through a counting proxy, less those s3rver failed with 5xx (a DeleteObjects of several keys fails once there, removing the emptied folder twice; the SDK retries it). Prices: us-east-1 list prices, no free tier; Secrets Manager, CloudWatch and storage not included.`,
   );
+}
 
-  const slowestAlone = max(spans[1] ?? []);
+/** The verdict: the tenants side by side against the slowest tenant alone (the serial run's spans). */
+function printVerdict(
+  setup: Setup,
+  parallel: TenantRun,
+  serial: TenantRun,
+  serialSpans: readonly number[],
+): void {
+  const slowestAlone = max([...serialSpans]);
   const ratio = parallel.child.wallMs / slowestAlone;
   console.log(
     `\nTenants:    ${ratio <= 1.5 ? 'PASS' : 'FAIL'}, ${setup.tenants} tenants side by side took ${secs(parallel.child.wallMs)}, ${ratio.toFixed(2)} × the slowest tenant alone (${secs(slowestAlone)}, first page fetch → last Commit end in the serial run; target ≤ 1.5 ×); one after another they took ${secs(serial.child.wallMs)}.`,
@@ -457,6 +540,26 @@ export async function runTenantBench(options: TenantBenchOptions = {}): Promise<
   console.log(
     `            Here every tenant's handlers share one Node thread (in Lambda each invocation has its own CPU): the collector spent ${parallel.child.runCpuSeconds.toFixed(2)} s of CPU during the parallel run (${((100 * parallel.child.runCpuSeconds) / (parallel.child.wallMs / 1000)).toFixed(0)} % of its wall time), ${((1000 * serial.child.runCpuSeconds) / serial.tenantHours).toFixed(0)} ms per tenant-hour in the serial run, and the stand-in and s3rver ${parallel.serverCpuSeconds.toFixed(2)} s on the other core.`,
   );
+}
+
+/** Runs the many-tenant bench and prints its table and verdict; throws when a run fails. */
+export async function runTenantBench(options: TenantBenchOptions = {}): Promise<void> {
+  const started = Date.now();
+  const setup = setupOf(options);
+  const memory = memorySizes();
+  const states = statesOf(loadDefinition());
+  printIntro(setup);
+  // Untimed: warms this process's stand-in and s3rver code, which serve both measured runs.
+  await measure('warm-up', 'default', { ...setup, tenants: 2 });
+  const parallel = await measure('parallel', 'default', setup);
+  const serial = await measure('serial', '1', setup);
+  const accounted = [parallel, serial].map((run) => ({ run, a: account(run, memory, states) }));
+  const spans = [parallel, serial].map((r) => Object.values(r.child.spansMs));
+  const column: Column = (f) => accounted.map(({ run, a }, i) => f(run, a, i));
+  printTable(setup, column, spans);
+  printDisagreements(accounted);
+  printMethod(memory);
+  printVerdict(setup, parallel, serial, spans[1] ?? []);
   console.log(`Tenant bench time: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
 }
 

@@ -15,6 +15,7 @@
  */
 import type { ExecutionRef } from '@citrix-monitor/testkit/workflow';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import { z } from 'zod';
 import {
   derivedEntered,
   EXPRESS_PER_GB_SECOND,
@@ -36,33 +37,56 @@ import type { WindowsExecution } from './windows-run.ts';
 
 type Scope = ExecutionRef['type'];
 
+/** A Distributed or inline Map's item processor config: the parts the benches read, the rest kept. */
+const processorConfig = z.looseObject({ Mode: z.string().optional(), ExecutionType: z.string().optional() });
+
+/** The parts of a state machine definition (statemachine/collector.asl.json) the benches read. */
+export interface AslStates {
+  readonly States: Record<string, AslState>;
+}
+export interface AslState {
+  readonly Type: string;
+  readonly ItemProcessor?:
+    | (AslStates & { readonly ProcessorConfig?: z.infer<typeof processorConfig> })
+    | undefined;
+  readonly Iterator?: AslStates | undefined;
+  readonly Branches?: readonly AslStates[] | undefined;
+}
+export const aslState: z.ZodType<AslState> = z.lazy(() =>
+  z.object({
+    Type: z.string(),
+    ItemProcessor: z
+      .object({ States: z.record(z.string(), aslState), ProcessorConfig: processorConfig.optional() })
+      .optional(),
+    Iterator: aslStates.optional(),
+    Branches: z.array(aslStates).optional(),
+  }),
+);
+export const aslStates: z.ZodType<AslStates> = z.lazy(() =>
+  z.object({ States: z.record(z.string(), aslState) }),
+);
+
+/** The execution type a state's item processor runs its items in: a Distributed Map's children's, else `scope`. */
+const innerScope = (state: AslState, scope: Scope): Scope => {
+  const config = state.ItemProcessor?.ProcessorConfig;
+  if (config?.Mode !== 'DISTRIBUTED') return scope;
+  return config.ExecutionType === 'EXPRESS' ? 'EXPRESS' : 'STANDARD';
+};
+
 /**
  * The execution each state of `definition` runs in, by state name (the ASL's names are unique): the parent's
  * own states, and each Distributed Map's item states, in a child of that map's ExecutionType.
  */
 export function stateScopes(definition: StateMachineDefinition): Map<string, Scope> {
   const scopes = new Map<string, Scope>();
-  const walk = (states: unknown, scope: Scope): void => {
-    if (typeof states !== 'object' || states === null) return;
-    for (const [name, raw] of Object.entries(states)) {
-      const state = raw as {
-        Branches?: { States?: unknown }[];
-        ItemProcessor?: { States?: unknown; ProcessorConfig?: { Mode?: string; ExecutionType?: string } };
-        Iterator?: { States?: unknown };
-      };
+  const walk = (states: AslStates | undefined, scope: Scope): void => {
+    for (const [name, state] of Object.entries(states?.States ?? {})) {
       scopes.set(name, scope);
-      for (const branch of state.Branches ?? []) walk(branch.States, scope);
-      const config = state.ItemProcessor?.ProcessorConfig;
-      const inner =
-        config?.Mode === 'DISTRIBUTED'
-          ? config.ExecutionType === 'EXPRESS'
-            ? 'EXPRESS'
-            : 'STANDARD'
-          : scope;
-      walk((state.ItemProcessor ?? state.Iterator)?.States, inner);
+      for (const branch of state.Branches ?? []) walk(branch, scope);
+      walk(state.ItemProcessor ?? state.Iterator, innerScope(state, scope));
     }
   };
-  walk(definition.States, 'PARENT');
+  walk(aslStates.parse(definition), 'PARENT');
   return scopes;
 }
 
@@ -147,6 +171,116 @@ export interface Account {
   };
 }
 
+/** What one hour of executions used, counted execution by execution. */
+interface Usage {
+  parent: number;
+  standardChildren: number;
+  enteredLog: number;
+  enteredDerived: number;
+  expressEntered: number;
+  retries: number;
+  readonly children: { express: number; standard: number };
+  readonly expressMs: number[];
+  longest: { readonly ms: number; readonly localMs: number };
+  expressSteps: number;
+  dataBytes: number;
+  readonly invocations: Record<string, number>;
+  readonly gbSeconds: Record<string, number>;
+}
+
+type ScopeOf = (name: string) => Scope;
+
+/** The states `e` entered, by scope: each scope at the higher of the event log's and the invocations' count. */
+function addEntered(u: Usage, e: WindowsExecution, scopeOf: ScopeOf): void {
+  const ok = (name: string) => e.calls.filter((c) => c.stateName === name && !c.failed).length;
+  const derived = derivedEntered(ok, e.plans, e.status === 'SUCCEEDED').entered;
+  const scoped = (entered: Record<string, number>, scope: Scope) =>
+    sum(Object.entries(entered).flatMap(([name, n]) => (scopeOf(name) === scope ? [n] : [])));
+  // Each scope at the higher of its two counts (the log can drop the last events of a map iteration).
+  const higher = (scope: Scope) => Math.max(scoped(e.statesEntered, scope), scoped(derived, scope));
+  u.parent += higher('PARENT');
+  u.standardChildren += higher('STANDARD');
+  u.expressEntered += higher('EXPRESS');
+  const billed = (entered: Record<string, number>) => scoped(entered, 'PARENT') + scoped(entered, 'STANDARD');
+  u.enteredLog += billed(e.statesEntered);
+  u.enteredDerived += billed(derived);
+  u.retries += e.calls.filter((c) => c.failed && scopeOf(c.stateName) !== 'EXPRESS').length;
+}
+
+/** Each invocation of `calls`, by function, and its GB-s at its modelled duration (`modelled[j]` is `calls[j]`'s). */
+function addInvocations(
+  u: Usage,
+  calls: readonly Call[],
+  modelled: readonly number[],
+  memory: SpeedModel['memory'],
+): void {
+  for (const [j, c] of calls.entries()) {
+    const fn = FUNCTION[c.state];
+    const ms = Math.ceil(modelled[j] ?? 0);
+    u.invocations[fn] = (u.invocations[fn] ?? 0) + 1;
+    u.gbSeconds[fn] = (u.gbSeconds[fn] ?? 0) + (ms / 1000) * ((memory[fn] ?? 0) / 1024);
+  }
+}
+
+/** The children `e` started, by type, the Express ones' durations and the longest at real speed. */
+function addChildren(u: Usage, e: WindowsExecution, modelled: readonly number[], scopeOf: ScopeOf): void {
+  const durations = childDurations(e, modelled);
+  const started = e.express.children + e.standardChildren;
+  if (durations.length !== started) {
+    throw new Error(
+      `${e.name}: the run started ${started} children, ${durations.length} of them invoked handlers`,
+    );
+  }
+  for (const child of durations) {
+    const stateName = e.calls.find((c) => c.execution.name === child.name)?.stateName ?? '';
+    if (scopeOf(stateName) === 'EXPRESS') {
+      u.children.express += 1;
+      u.expressMs.push(child.ms);
+    } else u.children.standard += 1;
+    if (child.ms > u.longest.ms) u.longest = child;
+  }
+}
+
+/**
+ * AWS's memory estimate per Express child: its Parallel (Tenant), its Hours map, an Entities map per
+ * window not yet published; each holding at most the run's largest state output.
+ */
+function addExpressMemory(u: Usage, e: WindowsExecution, scopeOf: ScopeOf): void {
+  for (const p of e.plans.filter((x) => scopeOf(x.plan ?? 'Plan') === 'EXPRESS')) {
+    u.expressSteps = Math.max(u.expressSteps, 2 + p.hours.filter((h) => !h.published).length);
+  }
+  u.dataBytes = Math.max(u.dataBytes, e.largestOutputBytes);
+}
+
+/** What `run`'s executions used, each state priced in the scope `definition` gives it. */
+function usageOf(run: HourRun, definition: StateMachineDefinition, model: SpeedModel): Usage {
+  const scopes = stateScopes(definition);
+  const scopeOf = (name: string): Scope => scopes.get(name) ?? 'PARENT';
+  const u: Usage = {
+    parent: 0,
+    standardChildren: 0,
+    enteredLog: 0,
+    enteredDerived: 0,
+    expressEntered: 0,
+    retries: 0,
+    children: { express: 0, standard: 0 },
+    expressMs: [],
+    longest: { ms: 0, localMs: 0 },
+    expressSteps: 0,
+    dataBytes: 0,
+    invocations: {},
+    gbSeconds: {},
+  };
+  for (const [i, e] of run.executions.entries()) {
+    addEntered(u, e, scopeOf);
+    const modelled = e.calls.map((c, j) => modelledMs(c, run.requestsPerCall[i]?.[j] ?? 0, model));
+    addInvocations(u, e.calls, modelled, model.memory);
+    addChildren(u, e, modelled, scopeOf);
+    addExpressMemory(u, e, scopeOf);
+  }
+  return u;
+}
+
 /**
  * Prices one hour of executions as if run with `definition`: a child is billed as an Express execution only
  * if the Distributed Map whose states it entered says EXPRESS there. The run's own definition gives what it
@@ -158,69 +292,11 @@ export function account(
   model: SpeedModel,
   definitionBytes: number,
 ): Account {
-  const scopes = stateScopes(definition);
-  const scopeOf = (name: string): Scope => scopes.get(name) ?? 'PARENT';
-  const invocations: Record<string, number> = {};
-  const gbSeconds: Record<string, number> = {};
-  let parent = 0;
-  let standardChildren = 0;
-  let enteredLog = 0;
-  let enteredDerived = 0;
-  let expressEntered = 0;
-  let retries = 0;
-  const children = { express: 0, standard: 0 };
-  const expressMs: number[] = [];
-  let longest = { ms: 0, localMs: 0 };
-  let expressSteps = 0;
-  let dataBytes = 0;
-  for (const [i, e] of run.executions.entries()) {
-    const ok = (name: string) => e.calls.filter((c) => c.stateName === name && !c.failed).length;
-    const derived = derivedEntered(ok, e.plans, e.status === 'SUCCEEDED').entered;
-    const scoped = (entered: Record<string, number>, scope: Scope) =>
-      sum(Object.entries(entered).flatMap(([name, n]) => (scopeOf(name) === scope ? [n] : [])));
-    // Each scope at the higher of its two counts (the log can drop the last events of a map iteration).
-    const higher = (scope: Scope) => Math.max(scoped(e.statesEntered, scope), scoped(derived, scope));
-    parent += higher('PARENT');
-    standardChildren += higher('STANDARD');
-    expressEntered += higher('EXPRESS');
-    const billed = (entered: Record<string, number>) =>
-      scoped(entered, 'PARENT') + scoped(entered, 'STANDARD');
-    enteredLog += billed(e.statesEntered);
-    enteredDerived += billed(derived);
-    retries += e.calls.filter((c) => c.failed && scopeOf(c.stateName) !== 'EXPRESS').length;
-    const modelled = e.calls.map((c, j) => modelledMs(c, run.requestsPerCall[i]?.[j] ?? 0, model));
-    for (const [j, c] of e.calls.entries()) {
-      const fn = FUNCTION[c.state];
-      const ms = Math.ceil(modelled[j] ?? 0);
-      invocations[fn] = (invocations[fn] ?? 0) + 1;
-      gbSeconds[fn] = (gbSeconds[fn] ?? 0) + (ms / 1000) * ((model.memory[fn] ?? 0) / 1024);
-    }
-    const durations = childDurations(e, modelled);
-    const started = e.express.children + e.standardChildren;
-    if (durations.length !== started) {
-      throw new Error(
-        `${e.name}: the run started ${started} children, ${durations.length} of them invoked handlers`,
-      );
-    }
-    for (const child of durations) {
-      const stateName = e.calls.find((c) => c.execution.name === child.name)?.stateName ?? '';
-      if (scopeOf(stateName) === 'EXPRESS') {
-        children.express += 1;
-        expressMs.push(child.ms);
-      } else children.standard += 1;
-      if (child.ms > longest.ms) longest = child;
-    }
-    // AWS's memory estimate per Express child: its Parallel (Tenant), its Hours map, an Entities map per
-    // window not yet published; each holding at most the run's largest state output.
-    for (const p of e.plans.filter((x) => scopeOf(x.plan ?? 'Plan') === 'EXPRESS')) {
-      expressSteps = Math.max(expressSteps, 2 + p.hours.filter((h) => !h.published).length);
-    }
-    dataBytes = Math.max(dataBytes, e.largestOutputBytes);
-  }
-  const childStarts = children.express + children.standard;
-  const transitions = parent + standardChildren + retries + childStarts;
-  const memoryMB = expressMemoryMB(definitionBytes, dataBytes, expressSteps);
-  const expressGb = sum(expressMs.map((ms) => expressGbSeconds(ms, memoryMB)));
+  const u = usageOf(run, definition, model);
+  const { children, parent, standardChildren, retries, invocations, gbSeconds } = u;
+  const transitions = parent + standardChildren + retries + children.express + children.standard;
+  const memoryMB = expressMemoryMB(definitionBytes, u.dataBytes, u.expressSteps);
+  const expressGb = sum(u.expressMs.map((ms) => expressGbSeconds(ms, memoryMB)));
   const s3 = s3Tiers(run.s3);
   const standard = transitions * SFN_PER_TRANSITION;
   const express = children.express * EXPRESS_PER_REQUEST + expressGb * EXPRESS_PER_GB_SECOND;
@@ -231,15 +307,15 @@ export function account(
     executions: run.executions.length,
     children,
     entered: { parent, standardChildren },
-    enteredLog,
-    enteredDerived,
-    expressEntered,
+    enteredLog: u.enteredLog,
+    enteredDerived: u.enteredDerived,
+    expressEntered: u.expressEntered,
     retries,
     transitions,
     expressMemoryMB: memoryMB,
     expressGbSeconds: expressGb,
-    longestChildS: longest.ms / 1000,
-    longestChildLocalS: longest.localMs / 1000,
+    longestChildS: u.longest.ms / 1000,
+    longestChildLocalS: u.longest.localMs / 1000,
     invocations,
     gbSeconds,
     s3,

@@ -15,9 +15,11 @@ import { type ExecutionOutcome, loadDefinition } from '@citrix-monitor/testkit/w
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { fleetFromEnv } from '../../../functions/adapters/lambda.ts';
 import { silentTelemetry } from '../../../functions/adapters/telemetry.ts';
+import type { Fleet } from '../../../functions/domain/tenants.ts';
 import { meterHandlers } from './handler-cpu.ts';
 import { type MeteredExecution, meteredExecution } from './metered-execution.ts';
 import { fail, need } from './result.ts';
+import { aslState } from './windows-cost.ts';
 
 export interface WindowsExecution
   extends Pick<MeteredExecution, 'wallMs' | 'calls' | 'plans' | 'committed' | 'executions'>,
@@ -50,10 +52,10 @@ export interface WindowsRunResult {
 export function allStandard(definition: StateMachineDefinition = loadDefinition()): StateMachineDefinition {
   const copy = structuredClone(definition);
   for (const state of Object.values(copy.States)) {
-    const config = (
-      state as { ItemProcessor?: { ProcessorConfig?: { Mode?: string; ExecutionType?: string } } }
-    ).ItemProcessor?.ProcessorConfig;
-    if (config?.Mode === 'DISTRIBUTED') config.ExecutionType = 'STANDARD';
+    const config = aslState.parse(state).ItemProcessor?.ProcessorConfig;
+    if (config?.Mode === 'DISTRIBUTED' && state.Type === 'Map' && state.ItemProcessor) {
+      Object.assign(state.ItemProcessor, { ProcessorConfig: { ...config, ExecutionType: 'STANDARD' } });
+    }
   }
   return copy;
 }
@@ -66,12 +68,30 @@ const summary = (
   express: outcome.express,
 });
 
-async function main(): Promise<void> {
-  const starts = need('BENCH_STARTS_MS').split(',').map(Number);
-  const baseline = process.env.BENCH_ALL_STANDARD === '1';
-  const name = `windows-${need('WINDOW_MINUTES')}${baseline ? '-standard' : ''}`;
-  const definition = baseline ? allStandard() : undefined;
-  let simulatedStart = starts[0] ?? 0;
+/** One execution's record, as windows.ts reads it. */
+const executionRecord = (startMs: number, run: MeteredExecution): WindowsExecution => {
+  const { outcome } = run;
+  return {
+    startMs,
+    name: outcome.executionName,
+    status: outcome.status,
+    error: outcome.error,
+    cause: outcome.cause,
+    invocations: outcome.invocations,
+    events: outcome.events ?? {},
+    statesEntered: outcome.statesEntered ?? {},
+    ...summary(outcome),
+    wallMs: run.wallMs,
+    calls: run.calls,
+    plans: run.plans,
+    committed: run.committed,
+    executions: run.executions,
+  };
+};
+
+/** The collector's fleet, its clock at the simulated start time `startAt` last set, running on from there. */
+function simulatedFleet(firstStartMs: number): { fleet: Fleet; startAt: (ms: number) => void } {
+  let simulatedStart = firstStartMs;
   let realStart = Date.now();
   const now = () => simulatedStart + (Date.now() - realStart);
   const fleet = fleetFromEnv({
@@ -80,35 +100,31 @@ async function main(): Promise<void> {
     inAws: false,
     overrides: { now },
   });
+  const startAt = (ms: number) => {
+    simulatedStart = ms;
+    realStart = Date.now();
+  };
+  return { fleet, startAt };
+}
+
+async function main(): Promise<void> {
+  const starts = need('BENCH_STARTS_MS').split(',').map(Number);
+  const baseline = process.env.BENCH_ALL_STANDARD === '1';
+  const name = `windows-${need('WINDOW_MINUTES')}${baseline ? '-standard' : ''}`;
+  const definition = baseline ? allStandard() : undefined;
+  const { fleet, startAt } = simulatedFleet(starts[0] ?? 0);
   const meter = meterHandlers();
   const executions: WindowsExecution[] = [];
   for (const [k, startMs] of starts.entries()) {
-    simulatedStart = startMs;
-    realStart = Date.now();
+    startAt(startMs);
     const run = await meteredExecution(fleet, meter, {
       startTime: startMs,
       executionName: `${name}-${k}`,
       countEvents: true,
       ...(definition ? { definition } : {}),
     });
-    const { outcome } = run;
-    executions.push({
-      startMs,
-      name: outcome.executionName,
-      status: outcome.status,
-      error: outcome.error,
-      cause: outcome.cause,
-      invocations: outcome.invocations,
-      events: outcome.events ?? {},
-      statesEntered: outcome.statesEntered ?? {},
-      ...summary(outcome),
-      wallMs: run.wallMs,
-      calls: run.calls,
-      plans: run.plans,
-      committed: run.committed,
-      executions: run.executions,
-    });
-    if (outcome.status !== 'SUCCEEDED') break;
+    executions.push(executionRecord(startMs, run));
+    if (run.outcome.status !== 'SUCCEEDED') break;
   }
   const result: WindowsRunResult = {
     executions,
