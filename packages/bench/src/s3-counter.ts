@@ -4,23 +4,25 @@
  * untouched and the Host header is kept, so SigV4 signatures still verify.
  */
 import { Agent, createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
+import { z } from 'zod';
 
 /** Requests by kind. AWS bills PUT, COPY, POST and LIST requests in one tier, GET and all others in another. */
-export interface S3Requests {
-  put: number;
-  copy: number;
+export const s3Requests = z.object({
+  put: z.number(),
+  copy: z.number(),
   /** POST other than a multi-object delete. */
-  post: number;
+  post: z.number(),
   /** ListObjects(V2), ListObjectVersions, ListMultipartUploads: GET on the bucket itself. */
-  list: number;
+  list: z.number(),
   /** DeleteObjects (POST ?delete). */
-  deleteObjects: number;
-  get: number;
-  head: number;
+  deleteObjects: z.number(),
+  get: z.number(),
+  head: z.number(),
   /** DELETE of one object (free on AWS). */
-  delete: number;
-  other: number;
-}
+  delete: z.number(),
+  other: z.number(),
+});
+export type S3Requests = z.infer<typeof s3Requests>;
 
 export const noRequests = (): S3Requests => ({
   put: 0,
@@ -34,10 +36,8 @@ export const noRequests = (): S3Requests => ({
   other: 0,
 });
 
-const isRequestKind = (key: string): key is keyof S3Requests => key in noRequests();
-
 /** Every kind of request, in the order of `S3Requests`. */
-export const REQUEST_KINDS: readonly (keyof S3Requests)[] = Object.keys(noRequests()).filter(isRequestKind);
+export const REQUEST_KINDS: readonly (keyof S3Requests)[] = s3Requests.keyof().options;
 
 /** The kind of one path-style request (`/bucket` or `/bucket/key`). */
 export function classify(method: string, url: string, headers: IncomingHttpHeaders): keyof S3Requests {
