@@ -49,7 +49,7 @@ import { type Standin, startStandin } from '@citrix-monitor/testkit/citrix-stand
 import { startLocalS3 } from '@citrix-monitor/testkit/s3';
 import { WINDOW_SIZES } from '../../../functions/domain/windows.ts';
 import { runRealSpeedBench } from './real-speed.ts';
-import { type ChildResult, rowsOnDisk, runChild } from './result.ts';
+import { type ChildResult, childResult, rowsOnDisk, runChild } from './result.ts';
 import { runTenantBench } from './tenants.ts';
 import { runWindowsBench } from './windows.ts';
 
@@ -110,14 +110,9 @@ function desAvailable(): boolean {
 /** Rows published on disk by s3rver under the entity's prefix: one NDJSON line per row. */
 const publishedRows = (s3Dir: string) => rowsOnDisk(join(s3Dir, BUCKET, PREFIX, ENTITY));
 
-async function measure(
-  kind: Kind,
-  standin: Standin,
-  hour: number,
-  expected: number,
-  baseEnv: Record<string, string>,
-): Promise<Run> {
-  const common = {
+/** The environment of a child measuring one run: the stand-in's tenant, the hour and the entity. */
+function childEnv(standin: Standin, hour: number, baseEnv: Record<string, string>): Record<string, string> {
+  return {
     ...baseEnv,
     API_BASE: standin.url,
     CITRIX_CUSTOMER_ID: standin.customerId,
@@ -128,45 +123,69 @@ async function measure(
     BENCH_ENTITY: ENTITY,
     BENCH_KEY: KEY,
   };
-  standin.resetStats();
-  let result: ChildResult;
-  if (kind === 'baseline') {
-    result = await runChild<ChildResult>('bare-fetch.ts', common, heapMB);
-  } else {
-    // A fresh bucket per run: a second run of the same hour would find it published and fetch nothing.
-    const dir = mkdtempSync(join(tmpdir(), 'citrix-collector-bench-'));
-    const s3 = await startLocalS3(dir, BUCKET);
-    try {
-      result = await runChild<ChildResult>(
-        'collector-run.ts',
-        {
-          ...common,
-          ...s3.env,
-          S3_BUCKET: BUCKET,
-          S3_PREFIX: PREFIX,
-          ENTITIES: ENTITY,
-          ...(kind === 'nextlink' ? { NEXTLINK_PAGING: ENTITY } : {}),
-        },
-        heapMB,
+}
+
+/** Runs the collector (by key or by nextLink) into a fresh S3, and checks the rows it published there. */
+async function runCollector(
+  kind: Exclude<Kind, 'baseline'>,
+  common: Record<string, string>,
+  expected: number,
+): Promise<ChildResult> {
+  // A fresh bucket per run: a second run of the same hour would find it published and fetch nothing.
+  const dir = mkdtempSync(join(tmpdir(), 'citrix-collector-bench-'));
+  const s3 = await startLocalS3(dir, BUCKET);
+  try {
+    const result = await runChild(
+      'collector-run.ts',
+      {
+        ...common,
+        ...s3.env,
+        S3_BUCKET: BUCKET,
+        S3_PREFIX: PREFIX,
+        ENTITIES: ENTITY,
+        ...(kind === 'nextlink' ? { NEXTLINK_PAGING: ENTITY } : {}),
+      },
+      heapMB,
+      childResult,
+    );
+    const onDisk = publishedRows(dir);
+    if (onDisk.rows !== expected) {
+      throw new Error(
+        `the collector reported ${result.rows} rows but ${onDisk.rows} rows (${onDisk.objects} objects) are published; expected ${expected}`,
       );
-      const onDisk = publishedRows(dir);
-      if (onDisk.rows !== expected) {
-        throw new Error(
-          `the collector reported ${result.rows} rows but ${onDisk.rows} rows (${onDisk.objects} objects) are published; expected ${expected}`,
-        );
-      }
-    } finally {
-      await s3.stop();
-      rmSync(dir, { recursive: true, force: true });
     }
+    return result;
+  } finally {
+    await s3.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
-  if (result.rows !== expected) throw new Error(`${kind}: ${result.rows} rows, expected ${expected}`);
-  const { stats } = standin;
+}
+
+/** Throws unless the stand-in served the run one call at a time, none of them throttled. */
+function checkOneCallAtATime(kind: Kind, stats: Standin['stats']): void {
   if (stats.maxInFlight > 1 || stats.throttled > 0) {
     throw new Error(
       `${kind}: ${stats.maxInFlight} calls in flight at once, ${stats.throttled} answered 429: not one call at a time`,
     );
   }
+}
+
+async function measure(
+  kind: Kind,
+  standin: Standin,
+  hour: number,
+  expected: number,
+  baseEnv: Record<string, string>,
+): Promise<Run> {
+  const common = childEnv(standin, hour, baseEnv);
+  standin.resetStats();
+  const result =
+    kind === 'baseline'
+      ? await runChild('bare-fetch.ts', common, heapMB, childResult)
+      : await runCollector(kind, common, expected);
+  if (result.rows !== expected) throw new Error(`${kind}: ${result.rows} rows, expected ${expected}`);
+  const { stats } = standin;
+  checkOneCallAtATime(kind, stats);
   const gaps = pageGaps(stats.pages);
   return {
     ...result,
@@ -274,7 +293,23 @@ function table(rows: readonly Row[]): string {
   return [line(head), ...body.map(line)].join('\n');
 }
 
-async function main(): Promise<number> {
+interface Options {
+  readonly sizes: readonly number[];
+  readonly runs: number;
+  readonly latencyMs: number;
+  readonly msPerSkippedRow: number;
+  readonly stressSize: number;
+  readonly heapMB: number;
+  readonly tenants: number;
+  readonly realSpeed: number;
+  readonly windows: readonly number[];
+}
+
+const USAGE =
+  'Usage: npm run bench -- [--sizes 100000,1000000] [--runs 2] [--latency-ms 50] [--skip-cost-ms N] [--stress-size 100000] [--tenants 20] [--real-speed 35] [--windows 5,15,60 or 0]';
+
+/** The command line's options, or undefined if one is out of range. */
+function readOptions(): Options | undefined {
   const { values } = parseArgs({
     options: {
       sizes: { type: 'string', default: '100000,1000000' },
@@ -288,45 +323,39 @@ async function main(): Promise<number> {
       windows: { type: 'string', default: '5,15,60' },
     },
   });
-  const sizes = values.sizes.split(',').map(Number);
-  const runs = Number(values.runs);
   const latencyMs = Number(values['latency-ms']);
-  const stressSize = Number(values['stress-size']);
-  heapMB = Number(values['heap-mb']);
-  const tenants = Number(values.tenants);
-  const realSpeed = Number(values['real-speed']);
-  const windows = values.windows === '0' ? [] : values.windows.split(',').map(Number);
-  // Page time ×2.7 over 300,000 skipped rows, the shape measured on Citrix Cloud (35 → 13 rows/s).
-  const msPerSkippedRow =
-    values['skip-cost-ms'] === undefined
-      ? (1.7 * latencyMs) / 300_000
-      : Number(values['skip-cost-ms']) / 1000;
-  if (
-    sizes.some((n) => !Number.isInteger(n) || n < PAGE_SIZE) ||
-    !(runs >= 1) ||
-    !(latencyMs >= 0) ||
-    !(Number.isInteger(tenants) && tenants >= 0) ||
-    !(realSpeed >= 0) ||
-    !windows.every((w) => (WINDOW_SIZES as readonly number[]).includes(w)) ||
-    !(msPerSkippedRow >= 0)
-  ) {
-    console.error(
-      'Usage: npm run bench -- [--sizes 100000,1000000] [--runs 2] [--latency-ms 50] [--skip-cost-ms N] [--stress-size 100000] [--tenants 20] [--real-speed 35] [--windows 5,15,60 or 0]',
-    );
-    return 2;
-  }
-  if (Math.max(...sizes, stressSize) > 1000 * PAGE_SIZE && !desAvailable()) {
-    console.error(
-      'More than 1000 pages stage more than 1000 objects, and listing them makes s3rver fail (HTTP 500) unless Node runs with NODE_OPTIONS=--openssl-legacy-provider.',
-    );
-    return 2;
-  }
-  // An hour well inside the stand-in's data span (the 72 hours before the current one) and long due.
-  const hour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS - 3 * HOUR_MS;
-  // Children get no inherited configuration (S3_PREFIX, AWS_PROFILE, NODE_OPTIONS, …) that could skew them.
-  const baseEnv: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? ROOT };
-  const smallestSize = Math.min(...sizes);
-  const scenarios: Scenario[] = sizes.map((size) => ({
+  const options: Options = {
+    sizes: values.sizes.split(',').map(Number),
+    runs: Number(values.runs),
+    latencyMs,
+    // Page time ×2.7 over 300,000 skipped rows, the shape measured on Citrix Cloud (35 → 13 rows/s).
+    msPerSkippedRow:
+      values['skip-cost-ms'] === undefined
+        ? (1.7 * latencyMs) / 300_000
+        : Number(values['skip-cost-ms']) / 1000,
+    stressSize: Number(values['stress-size']),
+    heapMB: Number(values['heap-mb']),
+    tenants: Number(values.tenants),
+    realSpeed: Number(values['real-speed']),
+    windows: values.windows === '0' ? [] : values.windows.split(',').map(Number),
+  };
+  const valid =
+    options.sizes.every((n) => Number.isInteger(n) && n >= PAGE_SIZE) &&
+    options.runs >= 1 &&
+    options.latencyMs >= 0 &&
+    Number.isInteger(options.tenants) &&
+    options.tenants >= 0 &&
+    options.realSpeed >= 0 &&
+    options.windows.every((w) => WINDOW_SIZES.some((size) => size === w)) &&
+    options.msPerSkippedRow >= 0;
+  return valid ? options : undefined;
+}
+
+/** The measured scenarios: each size at the given latency (nextLinks on the smallest), and the stress row. */
+function scenariosOf(options: Options): Scenario[] {
+  const smallestSize = Math.min(...options.sizes);
+  const { latencyMs, msPerSkippedRow, stressSize } = options;
+  const scenarios: Scenario[] = options.sizes.map((size) => ({
     size,
     latencyMs,
     msPerSkippedRow,
@@ -334,22 +363,37 @@ async function main(): Promise<number> {
   }));
   if (stressSize > 0 && latencyMs > 0)
     scenarios.push({ size: stressSize, latencyMs: 0, msPerSkippedRow: 0, nextLink: false });
+  return scenarios;
+}
 
-  console.log(
-    `Collector vs bare serial fetch: ${ENTITY}, ${PAGE_SIZE}-row pages, one call at a time; Node ${process.version}, V8 heap limit ${heapMB} MB in both, ${runs} run(s) of each, alternating.`,
-  );
-  const started = Date.now();
+/** Runs the warm-up, untimed, then each scenario; their rows. */
+async function runScenarios(options: Options, hour: number, baseEnv: Record<string, string>): Promise<Row[]> {
   // Untimed: warms this process's stand-in code, which serves every measured run.
   await runScenario(
-    { size: smallestSize, latencyMs: 0, msPerSkippedRow: 0, nextLink: false },
+    { size: Math.min(...options.sizes), latencyMs: 0, msPerSkippedRow: 0, nextLink: false },
     1,
     hour,
     baseEnv,
     ' (warm-up, not counted)',
   );
   const rows: Row[] = [];
-  for (const scenario of scenarios) rows.push(await runScenario(scenario, runs, hour, baseEnv));
+  for (const scenario of scenariosOf(options))
+    rows.push(await runScenario(scenario, options.runs, hour, baseEnv));
+  return rows;
+}
 
+/** The nextLink comparison, on the headline row that has it. */
+function printByNextLink(headline: readonly Row[]): void {
+  const offsets = headline.find((r) => r.nextlink);
+  if (!offsets?.nextlink) return;
+  const n = offsets.nextlink;
+  console.log(
+    `By nextLink: ${fmt(n.rowsPerSecond)} rows/s vs ${fmt(offsets.collector.rowsPerSecond)} rows/s by key at ${fmt(offsets.scenario.size)} rows; a page every ${n.firstPagesMs.toFixed(0)} ms over the first tenth, ${n.lastPagesMs.toFixed(0)} ms over the last, as $skip grows (and a row lost for every delivered row that changes meanwhile).`,
+  );
+}
+
+/** The table of the fastest runs, and the verdicts on throughput, page time and memory. */
+function printVerdicts(rows: readonly Row[], latencyMs: number): void {
   const headline = rows.filter((r) => r.scenario.latencyMs === latencyMs);
   const stress = rows.find((r) => r.scenario.latencyMs === 0 && latencyMs > 0);
   const ratios = headline.map((r) => r.collector.rowsPerSecond / r.baseline.rowsPerSecond);
@@ -361,7 +405,6 @@ async function main(): Promise<number> {
   // Flat: the last tenth of the pages comes no more than 10 % slower than the first tenth.
   const flat = headline.map((r) => r.collector.lastPagesMs / r.collector.firstPagesMs);
   const flatOk = flat.every((f) => f <= 1.1);
-  const offsets = headline.find((r) => r.nextlink);
   console.log(
     `\nFastest run of each kind (rows/s: rows over the child's wall time; collector: state machine start to hour published;`,
   );
@@ -375,12 +418,7 @@ async function main(): Promise<number> {
   console.log(
     `Page time:  ${flatOk ? 'PASS' : 'FAIL'}, paging by key the last tenth of the pages took ${flat.map((f) => `${(100 * f).toFixed(0)} %`).join(', ')} of the time of the first tenth (target ≤ 110 %: flat).`,
   );
-  if (offsets?.nextlink) {
-    const n = offsets.nextlink;
-    console.log(
-      `By nextLink: ${fmt(n.rowsPerSecond)} rows/s vs ${fmt(offsets.collector.rowsPerSecond)} rows/s by key at ${fmt(offsets.scenario.size)} rows; a page every ${n.firstPagesMs.toFixed(0)} ms over the first tenth, ${n.lastPagesMs.toFixed(0)} ms over the last, as $skip grows (and a row lost for every delivered row that changes meanwhile).`,
-    );
-  }
+  printByNextLink(headline);
   if (stress) {
     console.log(
       `Stress:     collector at ${((100 * stress.collector.rowsPerSecond) / stress.baseline.rowsPerSecond).toFixed(1)} % of the bare fetch with 0 ms per page: there the stand-in, s3rver and the collector share this machine's cores, and encoding and signing the S3 writes cost CPU the bare fetch does not spend.`,
@@ -389,9 +427,35 @@ async function main(): Promise<number> {
   console.log(
     `Memory:     ${memoryOk ? 'PASS' : 'FAIL'}, collector peak RSS ${largest.collectorRssMB} MB at ${fmt(largest.scenario.size)} rows vs ${smallest.collectorRssMB} MB at ${fmt(smallest.scenario.size)} rows (${growth >= 0 ? '+' : ''}${(100 * growth).toFixed(1)} %, target ≤ +25 %).`,
   );
+}
+
+async function main(): Promise<number> {
+  const options = readOptions();
+  if (!options) {
+    console.error(USAGE);
+    return 2;
+  }
+  heapMB = options.heapMB;
+  if (Math.max(...options.sizes, options.stressSize) > 1000 * PAGE_SIZE && !desAvailable()) {
+    console.error(
+      'More than 1000 pages stage more than 1000 objects, and listing them makes s3rver fail (HTTP 500) unless Node runs with NODE_OPTIONS=--openssl-legacy-provider.',
+    );
+    return 2;
+  }
+  const { runs, latencyMs, tenants, realSpeed, windows } = options;
+  // An hour well inside the stand-in's data span (the 72 hours before the current one) and long due.
+  const hour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS - 3 * HOUR_MS;
+  // Children get no inherited configuration (S3_PREFIX, AWS_PROFILE, NODE_OPTIONS, …) that could skew them.
+  const baseEnv: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? ROOT };
+  console.log(
+    `Collector vs bare serial fetch: ${ENTITY}, ${PAGE_SIZE}-row pages, one call at a time; Node ${process.version}, V8 heap limit ${heapMB} MB in both, ${runs} run(s) of each, alternating.`,
+  );
+  const started = Date.now();
+  printVerdicts(await runScenarios(options, hour, baseEnv), latencyMs);
   if (tenants > 0) await runTenantBench({ tenants, latencyMs, heapMB });
   if (realSpeed > 0) await runRealSpeedBench({ rowsPerSecond: realSpeed });
-  if (windows.length > 0) await runWindowsBench({ minutes: windows, rowsPerSecond: realSpeed || undefined });
+  if (windows.length > 0)
+    await runWindowsBench({ minutes: [...windows], rowsPerSecond: realSpeed || undefined });
   console.log(`Bench time: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
   return 0;
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ExecutionOutcome, TASKS } from '@citrix-monitor/testkit/workflow';
 import type { PlannedHour } from '../../../functions/domain/collector.ts';
-import type { S3Requests } from './s3-counter.ts';
+import { REQUEST_KINDS, type S3Requests } from './s3-counter.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -139,7 +139,7 @@ export function deployedNodeOptions(): string {
 /** Requests that reached the S3 server less those it failed with 5xx (the SDK's retries of its own faults). */
 export function billable(counts: S3Requests, serverErrors: S3Requests): S3Requests {
   const out = { ...counts };
-  for (const kind of Object.keys(out) as (keyof S3Requests)[]) out[kind] -= serverErrors[kind];
+  for (const kind of REQUEST_KINDS) out[kind] -= serverErrors[kind];
   return out;
 }
 

@@ -10,19 +10,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { z } from 'zod';
 import { deployedNodeOptions, functionSettings } from './cost.ts';
 import { runNode } from './result.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-export interface Footprint {
+/** What the child that loads a bundle prints (LOAD below). */
+const loaded = z.object({
   /** Resident set of the process once the handler module is loaded, MB. */
-  readonly loadedRssMB: number;
+  loadedRssMB: z.number(),
   /** CPU time (user + system) of loading the module, ms (the process's own start excluded). */
-  readonly loadCpuMs: number;
-  /** The bundle's size, MB. */
-  readonly bundleMB: number;
-}
+  loadCpuMs: z.number(),
+});
+
+export type Footprint = Readonly<
+  z.infer<typeof loaded> & {
+    /** The bundle's size, MB. */
+    bundleMB: number;
+  }
+>;
 
 // CommonJS, run by `node -e`: the bundle's path is the first argument.
 const LOAD = `
@@ -35,10 +42,11 @@ process.stdout.write(JSON.stringify({
 }));`;
 
 const load = (bundle: string, nodeOptions: string) =>
-  runNode<Omit<Footprint, 'bundleMB'>>(
+  runNode(
     ['-e', LOAD, bundle],
     { PATH: process.env.PATH ?? '', NODE_OPTIONS: nodeOptions },
     `loading ${bundle}`,
+    loaded,
   );
 
 /** Each function's footprint, by serverless.yml function name. */

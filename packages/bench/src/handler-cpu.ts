@@ -15,6 +15,7 @@
  */
 import { loadDefinition } from '@citrix-monitor/testkit/workflow';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { z } from 'zod';
 
 type Run = StateMachine['run'];
 type Handlers = NonNullable<
@@ -46,24 +47,42 @@ export interface HandlerMeter {
   readonly maxInFlight: number;
 }
 
+/** The parts of an ASL state this file reads; a branch's or an item processor's `States` is walked in turn. */
+const nestedStates = z.object({ States: z.unknown().optional() });
+const aslState = z.looseObject({
+  Type: z.string().optional(),
+  Branches: z.array(nestedStates).optional(),
+  ItemProcessor: nestedStates.optional(),
+  Iterator: nestedStates.optional(),
+});
+type AslState = z.infer<typeof aslState>;
+
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
+
+/**
+ * Calls `visit` on each state of `states` and of the states nested in them (Parallel branches, Map item
+ * processors), with its name, its parsed shape and the object itself (for a caller that edits it in place).
+ */
+function eachState(
+  states: unknown,
+  visit: (name: string, state: AslState, raw: Record<string, unknown>) => void,
+): void {
+  if (!isRecord(states)) return;
+  for (const [name, raw] of Object.entries(states)) {
+    if (!isRecord(raw)) continue;
+    const state = aslState.parse(raw);
+    visit(name, state, raw);
+    for (const branch of state.Branches ?? []) eachState(branch.States, visit);
+    eachState((state.ItemProcessor ?? state.Iterator)?.States, visit);
+  }
+}
+
 /** The names of the definition's Task states, wherever they are (Parallel branches, Map iterators). */
 export function taskStateNames(definition: StateMachineDefinition): Set<string> {
   const names = new Set<string>();
-  const walk = (states: unknown): void => {
-    if (typeof states !== 'object' || states === null) return;
-    for (const [name, raw] of Object.entries(states)) {
-      const state = raw as {
-        Type?: string;
-        Branches?: { States?: unknown }[];
-        ItemProcessor?: { States?: unknown };
-        Iterator?: { States?: unknown };
-      };
-      if (state.Type === 'Task') names.add(name);
-      for (const branch of state.Branches ?? []) walk(branch.States);
-      walk((state.ItemProcessor ?? state.Iterator)?.States);
-    }
-  };
-  walk(definition.States);
+  eachState(definition.States, (name, state) => {
+    if (state.Type === 'Task') names.add(name);
+  });
   return names;
 }
 
@@ -82,26 +101,67 @@ const NO_TASK_TIMEOUT_SECONDS = 2_147_483;
  * runner's to enforce, and it does.
  */
 function withTaskTimeouts(machine: StateMachine): void {
-  const walk = (states: unknown): void => {
-    if (typeof states !== 'object' || states === null) return;
-    for (const raw of Object.values(states)) {
-      const state = raw as Record<string, unknown> & {
-        Branches?: { States?: unknown }[];
-        ItemProcessor?: { States?: unknown };
-        Iterator?: { States?: unknown };
-      };
-      if (
-        state.Type === 'Task' &&
-        state.TimeoutSeconds === undefined &&
-        state.TimeoutSecondsPath === undefined
-      ) {
-        state.TimeoutSeconds = NO_TASK_TIMEOUT_SECONDS;
-      }
-      for (const branch of state.Branches ?? []) walk(branch.States);
-      walk((state.ItemProcessor ?? state.Iterator)?.States);
+  // `definition` is private to StateMachine: read as the object it is at run time.
+  const definition: unknown = Reflect.get(machine, 'definition');
+  eachState(isRecord(definition) ? definition.States : undefined, (_name, state, raw) => {
+    if (state.Type === 'Task' && raw.TimeoutSeconds === undefined && raw.TimeoutSecondsPath === undefined) {
+      raw.TimeoutSeconds = NO_TASK_TIMEOUT_SECONDS;
+    }
+  });
+}
+
+type Handler = Handlers[string];
+
+/** What the wrappers record, and how many invocations run now. */
+interface Recording {
+  readonly calls: MeasuredCall[];
+  readonly executions: ExecutionSpan[];
+  inFlight: number;
+  maxInFlight: number;
+}
+
+/** `handler`, recording the CPU time, the outcome and the result of each of its invocations as `state`'s. */
+function measuredHandler(state: string, handler: Handler, recording: Recording): Handler {
+  return async (event) => {
+    recording.inFlight += 1;
+    recording.maxInFlight = Math.max(recording.maxInFlight, recording.inFlight);
+    const before = process.cpuUsage();
+    let failed = true;
+    let result: unknown;
+    try {
+      const out = await handler(event);
+      result = out;
+      failed = false;
+      return out;
+    } finally {
+      const cpu = process.cpuUsage(before);
+      recording.inFlight -= 1;
+      recording.calls.push({ state, cpuMs: (cpu.user + cpu.system) / 1000, failed, result });
     }
   };
-  walk((machine as unknown as { definition: StateMachineDefinition }).definition.States);
+}
+
+/** `handlers`, those of the states in `tasks` measured, the others as they are. */
+function measuredHandlers(handlers: Handlers, tasks: ReadonlySet<string>, recording: Recording): Handlers {
+  const wrapped: Handlers = {};
+  for (const [state, handler] of Object.entries(handlers)) {
+    wrapped[state] = tasks.has(state) ? measuredHandler(state, handler, recording) : handler;
+  }
+  return wrapped;
+}
+
+/** Records the span of `execution`, named `name`, from `startedMs` to when its result settles. */
+function timeExecution(
+  execution: ReturnType<Run>,
+  name: string,
+  startedMs: number,
+  recording: Recording,
+): void {
+  const settled = () => {
+    recording.executions.push({ name, startedMs, endedMs: performance.now() });
+  };
+  // Both branches: a rejection stays the runner's to handle, on the promise it holds.
+  execution.result.then(settled, settled);
 }
 
 /**
@@ -109,40 +169,14 @@ function withTaskTimeouts(machine: StateMachine): void {
  * on in this process. `tasks`: the Task states to measure (default: those of the deployed definition).
  */
 export function meterHandlers(tasks: ReadonlySet<string> = taskStateNames(loadDefinition())): HandlerMeter {
-  const calls: MeasuredCall[] = [];
-  const executions: ExecutionSpan[] = [];
-  let inFlight = 0;
-  let maxInFlight = 0;
+  const recording: Recording = { calls: [], executions: [], inFlight: 0, maxInFlight: 0 };
   const measured = new WeakSet<Handlers>();
   const run: Run = StateMachine.prototype.run;
   StateMachine.prototype.run = function (this: StateMachine, input, options) {
     const handlers = options?.overrides?.taskResourceLocalHandlers;
     // A Map's or Parallel's inner runs get the same options, handlers already wrapped.
     if (!handlers || measured.has(handlers)) return run.call(this, input, options);
-    const wrapped: Handlers = {};
-    for (const [state, handler] of Object.entries(handlers)) {
-      if (!tasks.has(state)) {
-        wrapped[state] = handler;
-        continue;
-      }
-      wrapped[state] = async (event) => {
-        inFlight += 1;
-        maxInFlight = Math.max(maxInFlight, inFlight);
-        const before = process.cpuUsage();
-        let failed = true;
-        let result: unknown;
-        try {
-          const out = await handler(event);
-          result = out;
-          failed = false;
-          return out;
-        } finally {
-          const cpu = process.cpuUsage(before);
-          inFlight -= 1;
-          calls.push({ state, cpuMs: (cpu.user + cpu.system) / 1000, failed, result });
-        }
-      };
-    }
+    const wrapped = measuredHandlers(handlers, tasks, recording);
     measured.add(wrapped);
     withTaskTimeouts(this);
     const name = String(options?.context?.Execution?.Name ?? '');
@@ -151,18 +185,14 @@ export function meterHandlers(tasks: ReadonlySet<string> = taskStateNames(loadDe
       ...options,
       overrides: { ...options?.overrides, taskResourceLocalHandlers: wrapped },
     });
-    const settled = () => {
-      executions.push({ name, startedMs, endedMs: performance.now() });
-    };
-    // Both branches: a rejection stays the runner's to handle, on the promise it holds.
-    execution.result.then(settled, settled);
+    timeExecution(execution, name, startedMs, recording);
     return execution;
   };
   return {
-    calls,
-    executions,
+    calls: recording.calls,
+    executions: recording.executions,
     get maxInFlight() {
-      return maxInFlight;
+      return recording.maxInFlight;
     },
   };
 }

@@ -3,22 +3,24 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { z } from 'zod';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CHILD_TIMEOUT_MS = 10 * 60_000;
 
 /** What each bench child prints on its last line: the parent reads nothing else from it. */
-export interface ChildResult {
-  readonly rows: number;
-  readonly pages: number;
-  readonly seconds: number;
+export const childResult = z.object({
+  rows: z.number(),
+  pages: z.number(),
+  seconds: z.number(),
   /** Peak resident set size of the child process, from `process.resourceUsage().maxRSS`. */
-  readonly maxRssMB: number;
+  maxRssMB: z.number(),
   /** Collector only: seconds until the last page was staged, i.e. before publishing and cleanup. */
-  readonly fetchSeconds?: number;
+  fetchSeconds: z.number().optional(),
   /** CPU time (user + system) of the child, in seconds. */
-  readonly cpuSeconds: number;
-}
+  cpuSeconds: z.number(),
+});
+export type ChildResult = Readonly<z.infer<typeof childResult>>;
 
 /** Objects s3rver stores on disk under `root` (a folder of its bucket), and their NDJSON lines (rows). */
 export function rowsOnDisk(root: string): { rows: number; objects: number } {
@@ -101,10 +103,15 @@ export function fail(err: unknown): never {
 }
 
 /**
- * Runs `node` with `args` to completion (killed after 10 minutes); its last stdout line, JSON, is its result.
- * `what` names it in an error.
+ * Runs `node` with `args` to completion (killed after 10 minutes); its last stdout line, JSON, is its result,
+ * parsed with `schema`. `what` names it in an error.
  */
-export function runNode<T>(args: string[], env: Record<string, string>, what: string): Promise<T> {
+export function runNode<T>(
+  args: string[],
+  env: Record<string, string>,
+  what: string,
+  schema: z.ZodType<T>,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -122,9 +129,14 @@ export function runNode<T>(args: string[], env: Record<string, string>, what: st
       const last = out.trim().split('\n').at(-1) ?? '';
       if (code === 0) {
         try {
-          return resolve(JSON.parse(last) as T);
-        } catch {
-          // falls through to the rejection below
+          return resolve(schema.parse(JSON.parse(last)));
+        } catch (parseError) {
+          if (parseError instanceof z.ZodError) {
+            return reject(
+              new Error(`${what} printed a result not of its shape: ${z.prettifyError(parseError)}`),
+            );
+          }
+          // not JSON: falls through to the rejection below
         }
       }
       reject(new Error(`${what} exited with ${signal ?? code}: ${(err || out).trim().slice(-2000)}`));
@@ -133,11 +145,23 @@ export function runNode<T>(args: string[], env: Record<string, string>, what: st
 }
 
 /**
- * Runs a bench child (a script of packages/bench/src) to completion, with the heap limit given and the young
- * generation of the deployed functions (serverless.yml NODE_OPTIONS); its last stdout line is its result.
+ * Its result's type, unchecked: for the callers of runChild that give no schema yet (tenants.ts, real-speed.ts,
+ * and windows.ts for windows-run.ts's result, whose types live in files edited elsewhere). To go once they do.
  */
-export function runChild<T>(script: string, env: Record<string, string>, heapMB: number): Promise<T> {
-  return runNode<T>(
+const unchecked = <T>(): z.ZodType<T> => z.custom<T>();
+
+/**
+ * Runs a bench child (a script of packages/bench/src) to completion, with the heap limit given and the young
+ * generation of the deployed functions (serverless.yml NODE_OPTIONS); its last stdout line is its result,
+ * parsed with `schema`.
+ */
+export function runChild<T>(
+  script: string,
+  env: Record<string, string>,
+  heapMB: number,
+  schema: z.ZodType<T> = unchecked<T>(),
+): Promise<T> {
+  return runNode(
     [
       `--max-old-space-size=${heapMB}`,
       '--max-semi-space-size=16',
@@ -147,5 +171,6 @@ export function runChild<T>(script: string, env: Record<string, string>, heapMB:
     ],
     env,
     script,
+    schema,
   );
 }

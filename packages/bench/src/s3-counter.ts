@@ -3,24 +3,26 @@
  * reaches the server through it and is counted by the kind S3 bills it as. Bodies are streamed through
  * untouched and the Host header is kept, so SigV4 signatures still verify.
  */
-import { Agent, createServer, type IncomingHttpHeaders, request } from 'node:http';
+import { Agent, createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
+import { z } from 'zod';
 
 /** Requests by kind. AWS bills PUT, COPY, POST and LIST requests in one tier, GET and all others in another. */
-export interface S3Requests {
-  put: number;
-  copy: number;
+export const s3Requests = z.object({
+  put: z.number(),
+  copy: z.number(),
   /** POST other than a multi-object delete. */
-  post: number;
+  post: z.number(),
   /** ListObjects(V2), ListObjectVersions, ListMultipartUploads: GET on the bucket itself. */
-  list: number;
+  list: z.number(),
   /** DeleteObjects (POST ?delete). */
-  deleteObjects: number;
-  get: number;
-  head: number;
+  deleteObjects: z.number(),
+  get: z.number(),
+  head: z.number(),
   /** DELETE of one object (free on AWS). */
-  delete: number;
-  other: number;
-}
+  delete: z.number(),
+  other: z.number(),
+});
+export type S3Requests = z.infer<typeof s3Requests>;
 
 export const noRequests = (): S3Requests => ({
   put: 0,
@@ -33,6 +35,9 @@ export const noRequests = (): S3Requests => ({
   delete: 0,
   other: 0,
 });
+
+/** Every kind of request, in the order of `S3Requests`. */
+export const REQUEST_KINDS: readonly (keyof S3Requests)[] = s3Requests.keyof().options;
 
 /** The kind of one path-style request (`/bucket` or `/bucket/key`). */
 export function classify(method: string, url: string, headers: IncomingHttpHeaders): keyof S3Requests {
@@ -74,15 +79,18 @@ export interface S3Counter {
   stop(): Promise<void>;
 }
 
-export async function startS3Counter(target: string): Promise<S3Counter> {
-  const upstream = new URL(target);
-  const agent = new Agent({ keepAlive: true });
-  let counts = noRequests();
-  let serverErrors = noRequests();
-  const server = createServer((req, res) => {
+/** The counts a proxy keeps, replaced by `reset()`. */
+interface Tally {
+  counts: S3Requests;
+  serverErrors: S3Requests;
+}
+
+/** A server that passes each request on to `upstream`, counting it by kind in `tally` (and its 5xx answers). */
+function countingProxy(upstream: URL, agent: Agent, tally: Tally): Server {
+  return createServer((req, res) => {
     const method = req.method ?? 'GET';
     const kind = classify(method, req.url ?? '/', req.headers);
-    counts[kind] += 1;
+    tally.counts[kind] += 1;
     // `expect` is never signed (SigV4 leaves it out): the proxy answers 100-continue itself.
     const { expect: _, ...headers } = req.headers;
     const out = request(
@@ -95,7 +103,7 @@ export async function startS3Counter(target: string): Promise<S3Counter> {
         headers,
       },
       (back) => {
-        if ((back.statusCode ?? 0) >= 500) serverErrors[kind] += 1;
+        if ((back.statusCode ?? 0) >= 500) tally.serverErrors[kind] += 1;
         res.writeHead(back.statusCode ?? 502, back.headers);
         back.pipe(res);
       },
@@ -106,6 +114,10 @@ export async function startS3Counter(target: string): Promise<S3Counter> {
     });
     req.pipe(out);
   });
+}
+
+/** Listens on a free port of 127.0.0.1, and returns it. */
+async function listenLocally(server: Server): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -113,18 +125,26 @@ export async function startS3Counter(target: string): Promise<S3Counter> {
   const address = server.address();
   if (address === null || typeof address === 'string')
     throw new Error('the S3 counter is not listening on a port');
-  const { port } = address;
+  return address.port;
+}
+
+export async function startS3Counter(target: string): Promise<S3Counter> {
+  const upstream = new URL(target);
+  const agent = new Agent({ keepAlive: true });
+  const tally: Tally = { counts: noRequests(), serverErrors: noRequests() };
+  const server = countingProxy(upstream, agent, tally);
+  const port = await listenLocally(server);
   return {
     endpoint: `http://127.0.0.1:${port}`,
     get counts() {
-      return counts;
+      return tally.counts;
     },
     get serverErrors() {
-      return serverErrors;
+      return tally.serverErrors;
     },
     reset() {
-      counts = noRequests();
-      serverErrors = noRequests();
+      tally.counts = noRequests();
+      tally.serverErrors = noRequests();
     },
     stop: () =>
       new Promise<void>((resolve) => {

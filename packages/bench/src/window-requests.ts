@@ -11,6 +11,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { z } from 'zod';
 import { s3ClientFromEnv } from '../../../functions/adapters/collectors.ts';
 import { collectorFromEnv } from '../../../functions/adapters/lambda.ts';
 import { silentTelemetry } from '../../../functions/adapters/telemetry.ts';
@@ -77,6 +78,15 @@ interface Counted {
   readonly byPurpose: Map<string, number>;
 }
 
+/** The parts of the SDK's HTTP request (`@smithy/protocol-http` HttpRequest) the purpose is told from. */
+const sentRequest = z.object({
+  method: z.string(),
+  path: z.string(),
+  query: z.record(z.string(), z.union([z.string(), z.array(z.string()), z.null()])).optional(),
+  headers: z.record(z.string(), z.string()),
+  body: z.unknown().optional(),
+});
+
 /**
  * An S3 client that records each HTTP attempt it sends under its purpose, while `step()` says which
  * operation runs.
@@ -85,13 +95,7 @@ function purposeClient(env: Record<string, string>, step: () => Step, counted: (
   const client = s3ClientFromEnv(env);
   client.middlewareStack.add(
     (next) => async (args) => {
-      const request = args.request as {
-        method: string;
-        path: string;
-        query?: Record<string, string | string[] | null>;
-        headers: Record<string, string>;
-        body?: unknown;
-      };
+      const request = sentRequest.parse(args.request);
       const query = new URLSearchParams();
       for (const [k, v] of Object.entries(request.query ?? {}))
         for (const one of Array.isArray(v) ? v : [v ?? '']) query.append(k, one);

@@ -48,6 +48,7 @@ import {
   table,
 } from './cost.ts';
 import { runChild, runIfMain, runNode, stringOptions } from './result.ts';
+import { s3Requests } from './s3-counter.ts';
 import {
   type BenchServers,
   checkOneAtATime,
@@ -62,7 +63,7 @@ import {
   withServers,
 } from './servers.ts';
 import { type Account, account, type HourRun, perTenantMonth, type SpeedModel } from './windows-cost.ts';
-import { allStandard, type WindowsRunResult } from './windows-run.ts';
+import { allStandard, type WindowsExecution, type WindowsRunResult } from './windows-run.ts';
 
 /** SETTLE_MINUTES as deployed: serverless.yml's settleMinutes, 15. */
 const SETTLE_MINUTES = 15;
@@ -95,7 +96,8 @@ export interface WindowsOptions {
 export type Setup = Required<WindowsOptions>;
 
 /** The deployed definition (its tenants on time in Express children) or the baseline, every child Standard. */
-export type Variant = 'deployed' | 'standard';
+const variants = z.enum(['deployed', 'standard']);
+export type Variant = z.infer<typeof variants>;
 
 /** serverless.yml `custom.schedules`: window minutes → the schedule's expression. */
 export function schedules(yml: string = serverlessYml()): Record<number, string> {
@@ -173,22 +175,33 @@ export function hourOfRuns(
   return { starts, windows };
 }
 
-export interface SizeRun extends HourRun {
-  readonly windowMinutes: number;
-  readonly variant: Variant;
-  readonly schedule: string;
+/**
+ * What windows-measure.ts prints: an HourRun and its figures. The executions are only checked to be objects:
+ * their schema belongs beside WindowsExecution (windows-run.ts).
+ */
+const sizeRun = z.object({
+  tenants: z.number(),
+  executions: z
+    .array(z.custom<WindowsExecution>((x) => typeof x === 'object' && x !== null, 'expected an execution'))
+    .readonly(),
+  requestsPerCall: z.array(z.array(z.number()).readonly()).readonly(),
+  s3: s3Requests,
+  windowMinutes: z.number(),
+  variant: variants,
+  schedule: z.string(),
   /** Executions the schedule starts per hour. */
-  readonly perHour: number;
-  readonly dataRequests: number;
-  readonly tokenRequests: number;
+  perHour: z.number(),
+  dataRequests: z.number(),
+  tokenRequests: z.number(),
   /** Rows, windows published and the objects they hold, over every tenant. */
-  readonly rows: number;
-  readonly windows: number;
-  readonly objects: number;
+  rows: z.number(),
+  windows: z.number(),
+  objects: z.number(),
   /** A row's delay from its change to the start of the execution that publishes it, min and max, minutes. */
-  readonly freshness: { readonly min: number; readonly max: number };
-  readonly seconds: number;
-}
+  freshness: z.object({ min: z.number(), max: z.number() }),
+  seconds: z.number(),
+}) satisfies z.ZodType<HourRun>;
+export type SizeRun = Readonly<z.infer<typeof sizeRun>>;
 
 const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -590,10 +603,11 @@ async function runJobs(
   const worker = async () => {
     for (let next = order.shift(); next; next = order.shift()) {
       const { job } = next;
-      const run = await runNode<SizeRun>(
+      const run = await runNode(
         ['--import', 'tsx', fileURLToPath(new URL('./windows-measure.ts', import.meta.url))],
         { ...env, BENCH_JOB: JSON.stringify(job) },
         `windows-measure.ts (W=${job.windowMinutes}, ${plural(job.tenants, 'tenant')}, ${job.variant})`,
+        sizeRun,
       );
       results[next.i] = run;
       onDone(run);
