@@ -14,7 +14,7 @@ import {
 import { z } from 'zod';
 import type { CommitResult } from '../../../functions/domain/publish.ts';
 import type { Fleet } from '../../../functions/domain/tenants.ts';
-import type { PlannedTenant, TaskState } from './cost.ts';
+import { type PlannedTenant, TASK_STATES, type TaskState } from './cost.ts';
 import type { ExecutionSpan, HandlerMeter, MeasuredCall } from './handler-cpu.ts';
 
 export interface Call {
@@ -58,6 +58,72 @@ export interface MeteredExecution {
   readonly executions: readonly ExecutionSpan[];
 }
 
+/** A task state, as the runner names it (cost.ts's TaskState). */
+export const taskStateSchema = z.enum(TASK_STATES) satisfies z.ZodType<TaskState>;
+
+/** Handler invocations (or their time) by task state: every state a key. */
+export const byTaskState = z.record(taskStateSchema, z.number()) satisfies z.ZodType<
+  Record<TaskState, number>
+>;
+
+const executionRef = z.object({
+  name: z.string(),
+  type: z.enum(['PARENT', 'STANDARD', 'EXPRESS']),
+}) satisfies z.ZodType<ExecutionRef>;
+
+/** A {@link Call}, as a bench child prints it. */
+export const callSchema = z.object({
+  state: taskStateSchema,
+  stateName: z.string(),
+  execution: executionRef,
+  tenant: z.string().optional(),
+  startedMs: z.number(),
+  endedMs: z.number(),
+  cpuMs: z.number(),
+  failed: z.boolean(),
+  entity: z.string().optional(),
+  rows: z.number().optional(),
+  done: z.boolean().optional(),
+}) satisfies z.ZodType<Call>;
+
+/** A {@link PlannedTenant}, as a bench child prints it. */
+export const plannedTenantSchema = z.object({
+  hours: z.array(z.object({ hour: z.string(), end: z.string(), published: z.boolean() })).readonly(),
+  entities: z.array(z.string()).readonly(),
+  failed: z.boolean(),
+  plan: z.string().optional(),
+  execution: executionRef.shape.type.optional(),
+  tenant: z.string().optional(),
+}) satisfies z.ZodType<PlannedTenant>;
+
+/** The outcomes of a commit (CommitResult's). */
+export const commitOutcome = z.enum(['published', 'already-published', 'publishing-elsewhere']);
+
+/** A {@link Committed}, as a bench child prints it. */
+export const committedSchema = z.object({
+  hour: z.string(),
+  end: z.string().optional(),
+  outcome: commitOutcome,
+  rows: z.number(),
+  objects: z.number(),
+  tenant: z.string().optional(),
+}) satisfies z.ZodType<Committed>;
+
+/** An {@link ExecutionSpan}, as a bench child prints it. */
+export const executionSpanSchema = z.object({
+  name: z.string(),
+  startedMs: z.number(),
+  endedMs: z.number(),
+}) satisfies z.ZodType<ExecutionSpan>;
+
+/** The parts of a {@link MeteredExecution} a bench child prints. */
+export const meteredShape = {
+  calls: z.array(callSchema).readonly(),
+  plans: z.array(plannedTenantSchema).readonly(),
+  committed: z.array(committedSchema).readonly(),
+  executions: z.array(executionSpanSchema).readonly(),
+};
+
 const namesTenant = z.object({ tenant: z.object({ id: z.string() }) });
 
 /** The tenant an event names by its list entry (`tenant: { id }`); a Plan's event names it by index alone. */
@@ -75,7 +141,7 @@ const planned = z.object({
 const commitResult = z.object({
   hour: z.string(),
   end: z.string().optional(),
-  outcome: z.enum(['published', 'already-published', 'publishing-elsewhere']),
+  outcome: commitOutcome,
   rows: z.number(),
   objects: z.number(),
 });

@@ -7,10 +7,12 @@
  * Each handler invocation is recorded (metered-execution.ts): its task state, wall time, CPU time and
  * result. Prints one JSON line, a {@link RealSpeedRunResult}.
  */
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
 import { meterHandlers } from './handler-cpu.ts';
-import { type MeteredExecution, meteredExecution } from './metered-execution.ts';
+import { type MeteredExecution, meteredExecution, meteredShape } from './metered-execution.ts';
 import { fail } from './result.ts';
-import { type ScheduledRun, scheduledFleet } from './scheduled-run.ts';
+import { type ScheduledRun, scheduledFleet, scheduledRunSchema } from './scheduled-run.ts';
 
 export type { Call } from './metered-execution.ts';
 
@@ -25,6 +27,15 @@ export interface RealSpeedRunResult
   /** CPU time (user + system) of the execution, s. */
   readonly runCpuSeconds: number;
 }
+
+/** A {@link RealSpeedRunResult}, as this child prints it. */
+export const realSpeedRunResult = scheduledRunSchema.extend({
+  ...meteredShape,
+  maxInFlight: z.number(),
+  rssBeforeMB: z.number(),
+  maxRssMB: z.number(),
+  runCpuSeconds: z.number(),
+}) satisfies z.ZodType<RealSpeedRunResult>;
 
 async function main(): Promise<void> {
   const { fleet, startTime } = scheduledFleet();
@@ -50,4 +61,5 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-main().catch(fail);
+// Imported by real-speed.ts for its result's schema: run only as a script.
+if (process.argv[1] === fileURLToPath(import.meta.url)) main().catch(fail);

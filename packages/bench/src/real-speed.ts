@@ -45,7 +45,7 @@ import {
   table,
 } from './cost.ts';
 import { type Footprint, footprints } from './footprint.ts';
-import type { Call, RealSpeedRunResult } from './real-speed-run.ts';
+import { type Call, type RealSpeedRunResult, realSpeedRunResult } from './real-speed-run.ts';
 import { runChild, runIfMain, stringOptions } from './result.ts';
 import type { S3Requests } from './s3-counter.ts';
 import {
@@ -105,10 +105,11 @@ function measure(
   return withServers(standinOptions, hour, async ({ standin, dir, store, counter, env }) => {
     await putStateBefore(store, hour);
     counter.reset();
-    const child = await runChild<RealSpeedRunResult>(
+    const child = await runChild(
       'real-speed-run.ts',
       { ...env, ...standin.collectorEnv(), PAGE_SIZE: String(PAGE_SIZE) },
       heapMB,
+      realSpeedRunResult,
     );
     if (child.status !== 'SUCCEEDED') throw new Error(`run ${child.status}: ${child.error}: ${child.cause}`);
     // The hour published, once, with every row: else the figures mean nothing.

@@ -145,12 +145,6 @@ export function runNode<T>(
 }
 
 /**
- * Its result's type, unchecked: for the callers of runChild that give no schema yet (tenants.ts, real-speed.ts,
- * and windows.ts for windows-run.ts's result, whose types live in files edited elsewhere). To go once they do.
- */
-const unchecked = <T>(): z.ZodType<T> => z.custom<T>();
-
-/**
  * Runs a bench child (a script of packages/bench/src) to completion, with the heap limit given and the young
  * generation of the deployed functions (serverless.yml NODE_OPTIONS); its last stdout line is its result,
  * parsed with `schema`.
@@ -159,7 +153,7 @@ export function runChild<T>(
   script: string,
   env: Record<string, string>,
   heapMB: number,
-  schema: z.ZodType<T> = unchecked<T>(),
+  schema: z.ZodType<T>,
 ): Promise<T> {
   return runNode(
     [

@@ -3,6 +3,7 @@
  * tenants on the schedule's clock, and the head of the result line.
  */
 import type { ExecutionOutcome } from '@citrix-monitor/testkit/workflow';
+import { z } from 'zod';
 import { fleetFromEnv } from '../../../functions/adapters/lambda.ts';
 import { silentTelemetry } from '../../../functions/adapters/telemetry.ts';
 import type { Fleet } from '../../../functions/domain/tenants.ts';
@@ -16,6 +17,14 @@ export interface ScheduledRun {
   /** State machine start to end, ms. */
   readonly wallMs: number;
 }
+
+/** A {@link ScheduledRun}, as a bench child prints it: the head of its result's schema. */
+export const scheduledRunSchema = z.object({
+  status: z.enum(['SUCCEEDED', 'FAILED', 'ABORTED']),
+  error: z.string().optional(),
+  cause: z.string().optional(),
+  wallMs: z.number(),
+}) satisfies z.ZodType<ScheduledRun>;
 
 /**
  * The tenants of the child's environment, their clock BENCH_CLOCK_MS at the start (set by the parent: the

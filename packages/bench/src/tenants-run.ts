@@ -5,16 +5,37 @@
  * the collector's clock at the start (the schedule's: 20 past the hour after the hour to collect), so the
  * due hour cannot move while the bench runs. Prints one JSON line, a {@link TenantsRunResult}.
  */
-import type { TenantResult } from '@citrix-monitor/testkit/workflow';
+import { fileURLToPath } from 'node:url';
 import { type ExecutionOutcome, type Invocation, runExecution } from '@citrix-monitor/testkit/workflow';
-import { tenantOf } from './metered-execution.ts';
+import { z } from 'zod';
+import { byTaskState, commitOutcome, tenantOf } from './metered-execution.ts';
 import { fail } from './result.ts';
-import { type ScheduledRun, scheduledFleet } from './scheduled-run.ts';
+import { type ScheduledRun, scheduledFleet, scheduledRunSchema } from './scheduled-run.ts';
 
 type TaskState = keyof ExecutionOutcome['invocations'];
 
+/**
+ * The parts of a TenantResult (@citrix-monitor/testkit/workflow) tenants.ts reads: the tenant's id, its planned
+ * hours and entities, its commits and its failure. The tenant, the result and its failure pass their other
+ * fields through unchecked; a planned hour and a commit keep only the fields read.
+ */
+const tenantResultSchema = z.looseObject({
+  tenant: z.looseObject({ id: z.string() }).nullable(),
+  hours: z
+    .array(z.object({ hour: z.string(), end: z.string(), published: z.boolean() }))
+    .readonly()
+    .optional(),
+  entities: z.array(z.string()).readonly().optional(),
+  committed: z
+    .array(z.object({ hour: z.string(), outcome: commitOutcome, rows: z.number() }))
+    .readonly()
+    .optional(),
+  failure: z.looseObject({ Error: z.string(), Cause: z.string() }).optional(),
+});
+export type TenantResultRead = z.infer<typeof tenantResultSchema>;
+
 export interface TenantsRunResult extends ScheduledRun {
-  readonly results: readonly TenantResult[];
+  readonly results: readonly TenantResultRead[];
   /** Handler invocations by task state, as the runner counts them (retried attempts included). */
   readonly invocations: Record<TaskState, number>;
   /** Invocations that failed (and were retried or failed their state). */
@@ -34,6 +55,22 @@ export interface TenantsRunResult extends ScheduledRun {
   readonly cpuSeconds: number;
   readonly runCpuSeconds: number;
 }
+
+/** A {@link TenantsRunResult}, as this child prints it. */
+export const tenantsRunResult = scheduledRunSchema.extend({
+  results: z.array(tenantResultSchema).readonly(),
+  invocations: byTaskState,
+  failedInvocations: byTaskState,
+  succeededByState: z.record(z.string(), z.number()),
+  plannedBy: z.record(z.string(), z.array(z.string())),
+  billedMs: byTaskState,
+  events: z.record(z.string(), z.number()),
+  statesEntered: z.record(z.string(), z.number()),
+  spansMs: z.record(z.string(), z.number()),
+  maxRssMB: z.number(),
+  cpuSeconds: z.number(),
+  runCpuSeconds: z.number(),
+}) satisfies z.ZodType<TenantsRunResult>;
 
 const zero = (): Record<TaskState, number> => ({
   Tenants: 0,
@@ -116,4 +153,5 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-main().catch(fail);
+// Imported by tenants.ts for its result's schema: run only as a script.
+if (process.argv[1] === fileURLToPath(import.meta.url)) main().catch(fail);

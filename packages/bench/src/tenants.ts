@@ -53,7 +53,7 @@ import {
   tenantIds,
   withServers,
 } from './servers.ts';
-import type { TenantsRunResult } from './tenants-run.ts';
+import { type TenantsRunResult, tenantsRunResult } from './tenants-run.ts';
 import { type AslStates, aslStates } from './windows-cost.ts';
 
 /** Step Functions' limit on one execution's history (inline Map iterations count in it). */
@@ -151,7 +151,7 @@ async function runCollector(
   childEnv: Record<string, string>,
 ): Promise<{ child: TenantsRunResult; serverCpuSeconds: number }> {
   const cpuBefore = process.cpuUsage();
-  const child = await runChild<TenantsRunResult>('tenants-run.ts', childEnv, heapMB);
+  const child = await runChild('tenants-run.ts', childEnv, heapMB, tenantsRunResult);
   const cpu = process.cpuUsage(cpuBefore);
   if (child.status !== 'SUCCEEDED') {
     throw new Error(`${label} run ${child.status}: ${child.error}: ${child.cause}`);

@@ -13,11 +13,12 @@
 import { fileURLToPath } from 'node:url';
 import { type ExecutionOutcome, loadDefinition } from '@citrix-monitor/testkit/workflow';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import { z } from 'zod';
 import { fleetFromEnv } from '../../../functions/adapters/lambda.ts';
 import { silentTelemetry } from '../../../functions/adapters/telemetry.ts';
 import type { Fleet } from '../../../functions/domain/tenants.ts';
 import { meterHandlers } from './handler-cpu.ts';
-import { type MeteredExecution, meteredExecution } from './metered-execution.ts';
+import { byTaskState, type MeteredExecution, meteredExecution, meteredShape } from './metered-execution.ts';
 import { fail, need } from './result.ts';
 import { aslState } from './windows-cost.ts';
 
@@ -44,6 +45,30 @@ export interface WindowsRunResult {
   /** `performance.timeOrigin`: the calls' `performance.now()` times plus this are epoch ms, as the stand-in logs its pages. */
   readonly timeOriginMs: number;
 }
+
+/** A {@link WindowsExecution}, as this child prints it. */
+export const windowsExecution = z.object({
+  ...meteredShape,
+  wallMs: z.number(),
+  status: z.enum(['SUCCEEDED', 'FAILED', 'ABORTED']),
+  error: z.string().optional(),
+  cause: z.string().optional(),
+  invocations: byTaskState,
+  express: z.object({ children: z.number(), longestMs: z.number() }),
+  startMs: z.number(),
+  name: z.string(),
+  events: z.record(z.string(), z.number()),
+  statesEntered: z.record(z.string(), z.number()),
+  standardChildren: z.number(),
+  largestOutputBytes: z.number(),
+}) satisfies z.ZodType<WindowsExecution>;
+
+/** A {@link WindowsRunResult}, as this child prints it. */
+export const windowsRunResult = z.object({
+  executions: z.array(windowsExecution),
+  maxInFlight: z.number(),
+  timeOriginMs: z.number(),
+}) satisfies z.ZodType<WindowsRunResult>;
 
 /**
  * The definition with every Distributed Map's children run as Standard executions: the same states, billed

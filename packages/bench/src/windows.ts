@@ -63,7 +63,7 @@ import {
   withServers,
 } from './servers.ts';
 import { type Account, account, type HourRun, perTenantMonth, type SpeedModel } from './windows-cost.ts';
-import { allStandard, type WindowsExecution, type WindowsRunResult } from './windows-run.ts';
+import { allStandard, type WindowsRunResult, windowsExecution, windowsRunResult } from './windows-run.ts';
 
 /** SETTLE_MINUTES as deployed: serverless.yml's settleMinutes, 15. */
 const SETTLE_MINUTES = 15;
@@ -175,15 +175,10 @@ export function hourOfRuns(
   return { starts, windows };
 }
 
-/**
- * What windows-measure.ts prints: an HourRun and its figures. The executions are only checked to be objects:
- * their schema belongs beside WindowsExecution (windows-run.ts).
- */
+/** What windows-measure.ts prints: an HourRun and its figures, its executions as windows-run.ts prints them. */
 const sizeRun = z.object({
   tenants: z.number(),
-  executions: z
-    .array(z.custom<WindowsExecution>((x) => typeof x === 'object' && x !== null, 'expected an execution'))
-    .readonly(),
+  executions: z.array(windowsExecution).readonly(),
   requestsPerCall: z.array(z.array(z.number()).readonly()).readonly(),
   s3: s3Requests,
   windowMinutes: z.number(),
@@ -368,7 +363,7 @@ async function runExecutions(
   secrets: Record<string, string>,
   listed: boolean,
 ): Promise<WindowsRunResult> {
-  const child = await runChild<WindowsRunResult>(
+  const child = await runChild(
     'windows-run.ts',
     {
       ...env,
@@ -382,6 +377,7 @@ async function runExecutions(
       ...(variant === 'standard' ? { BENCH_ALL_STANDARD: '1' } : {}),
     },
     listed ? MANY_TENANTS_HEAP_MB : heapFor(memorySizes().fetchPage ?? 256),
+    windowsRunResult,
   );
   const failed = child.executions.find((e) => e.status !== 'SUCCEEDED');
   if (failed || child.executions.length !== plan.starts.length) {
