@@ -525,6 +525,15 @@ function tenantChild(kind: ChildKind) {
   };
 }
 
+/** The run's own fields, which the parent's states after the maps over tenants carry on. */
+const RUN_FIELDS = {
+  'runId.$': '$.runId',
+  'input.$': '$.input',
+  'startTime.$': '$.startTime',
+  'tenantConcurrency.$': '$.tenantConcurrency',
+  'total.$': '$.total',
+};
+
 /**
  * What a child of either map over tenants gets of the parent: its tenant (an index into the run's list),
  * the execution input, the run id and the execution's start time. In AWS a child's $$.Execution is its own,
@@ -579,11 +588,7 @@ const unrevised = {
       Comment:
         'The tenants the Standard children collect: those found behind, and those an Express child handed on (logged by id; why, in the log group and the Lambda logs).',
       Parameters: {
-        'runId.$': '$.runId',
-        'input.$': '$.input',
-        'startTime.$': '$.startTime',
-        'tenantConcurrency.$': '$.tenantConcurrency',
-        'total.$': '$.total',
+        ...RUN_FIELDS,
         'tenants.$': '$.tenants',
         'handedOn.$': '$.handedOn',
       },
@@ -615,11 +620,7 @@ const unrevised = {
       Comment:
         'Stamps the run with the redrive count of the pass that collected it: a redrive of the Report step then knows its failures are from before it.',
       Parameters: {
-        'runId.$': '$.runId',
-        'input.$': '$.input',
-        'startTime.$': '$.startTime',
-        'tenantConcurrency.$': '$.tenantConcurrency',
-        'total.$': '$.total',
+        ...RUN_FIELDS,
         'collectedAtRedrive.$': '$$.Execution.RedriveCount',
       },
       Next: 'Report',
