@@ -12,7 +12,14 @@ import { fleetOf } from '../../../functions/adapters/lambda.ts';
 import { commitHandler } from '../../../functions/commit.ts';
 import type { Collector, Plan } from '../../../functions/domain/collector.ts';
 import type { CommitResult } from '../../../functions/domain/publish.ts';
-import type { Tenant } from '../../../functions/domain/schemas.ts';
+import {
+  commitTaskSchema,
+  describeIssues,
+  handOnEventSchema,
+  reportEventSchema,
+  type Tenant,
+  tenantFailureSchema,
+} from '../../../functions/domain/schemas.ts';
 import { EXPRESS_LIMIT_SECONDS } from '../../../functions/domain/settings/registry.ts';
 import {
   type CollectedState,
@@ -57,10 +64,14 @@ export const TASKS = {
 } as const;
 type TaskState = keyof typeof TASKS;
 
+const isTaskState = (name: string): name is TaskState => Object.hasOwn(TASKS, name);
+
 /** The Task kind of a serverless.yml function: the Express child's Tasks are served by the same functions. */
-const KIND_OF_FUNCTION = Object.fromEntries(
-  Object.entries(TASKS).map(([state, fn]) => [fn, state as TaskState]),
-) as Record<string, TaskState>;
+const KIND_OF_FUNCTION: Readonly<Record<string, TaskState>> = Object.fromEntries(
+  Object.keys(TASKS)
+    .filter(isTaskState)
+    .map((state) => [TASKS[state], state]),
+);
 
 /** One tenant's plan and what its commits did: what a one-tenant run outputs. */
 export type TenantOutput = Plan & { committed: CommitResult[] };
@@ -98,10 +109,27 @@ const LOCAL_ARN = (fn: string) => `arn:aws:lambda:us-east-1:000000000000:functio
  */
 export function loadDefinition(): StateMachineDefinition {
   const text = readFileSync(ASL_PATH, 'utf8');
-  return JSON.parse(text, (_key, value: unknown) => {
-    const getAtt = (value as { 'Fn::GetAtt'?: [string, string] } | null)?.['Fn::GetAtt'];
-    return getAtt ? LOCAL_ARN(getAtt[0]) : value;
-  }) as StateMachineDefinition;
+  const parsed: unknown = JSON.parse(text, (_key, value: unknown) => {
+    const getAtt = isJson(value) ? value['Fn::GetAtt'] : undefined;
+    return Array.isArray(getAtt) && typeof getAtt[0] === 'string' ? LOCAL_ARN(getAtt[0]) : value;
+  });
+  return definitionOf(parsed, 'statemachine/collector.asl.json');
+}
+
+/** A definition, as much of it as aws-local-stepfunctions needs to start (it validates none: noValidate). */
+const definitionSchema = z.looseObject({
+  StartAt: z.string(),
+  States: z.record(z.string(), z.looseObject({ Type: z.string() })),
+});
+
+const isDefinition = (value: unknown): value is StateMachineDefinition =>
+  definitionSchema.safeParse(value).success;
+
+/** `value` as a state machine definition, or an error that says what `what` lacks. */
+function definitionOf(value: unknown, what: string): StateMachineDefinition {
+  if (isDefinition(value)) return value;
+  const issues = definitionSchema.safeParse(value).error;
+  throw new Error(`${what} is not a state machine definition: ${issues ? describeIssues(issues) : ''}`);
 }
 
 export interface ExecutionOutcome {
@@ -220,13 +248,28 @@ class SandboxTimedout extends Error {
   override readonly name = 'Sandbox.Timedout';
 }
 
+/** The legacy callbacks of a Lambda context: the handlers are async and call none. */
+const noCallback = () => {
+  throw new Error('The local Lambda context has no callbacks: the handlers are async.');
+};
+
 function lambdaContext(name: string, timeoutMs: number): Context {
   const deadline = Date.now() + timeoutMs;
+  const functionName = `local-${name}`;
   return {
-    functionName: `local-${name}`,
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: LOCAL_ARN(name),
+    memoryLimitInMB: '1024',
     awsRequestId: `local-${Date.now()}`,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
     getRemainingTimeInMillis: () => deadline - Date.now(),
-  } as Context;
+    done: noCallback,
+    fail: noCallback,
+    succeed: noCallback,
+  };
 }
 
 /** The longest a runner's Task may wait for a child: the most a Node timer holds, in whole seconds. */
@@ -250,9 +293,6 @@ const mapSchema = z.looseObject({
     States: z.record(z.string(), z.unknown()),
   }),
 });
-
-/** A definition built here from parts of the deployed one (aws-local-stepfunctions validates none: noValidate). */
-const asDefinition = (value: Json): StateMachineDefinition => value as unknown as StateMachineDefinition;
 
 /** One Distributed Map's ItemProcessor, which the runner executes as a child execution per item. */
 export interface ChildDefinition {
@@ -297,14 +337,18 @@ export function splitAtDistributedMap(definition: StateMachineDefinition): {
     };
     states[map] = { ...inline, ItemProcessor: runner };
     const type = config.ExecutionType === 'EXPRESS' ? 'EXPRESS' : 'STANDARD';
-    children[map] = { definition: asDefinition(child), type, label: typeof label === 'string' ? label : map };
+    children[map] = {
+      definition: definitionOf(child, `The ItemProcessor of ${map}`),
+      type,
+      label: typeof label === 'string' ? label : map,
+    };
   }
   if (Object.keys(children).length === 0) {
     throw new Error(
       'The state machine has no Distributed Map: packages/testkit/src/workflow.ts runs its items as children.',
     );
   }
-  return { parent: asDefinition({ ...definition, States: states }), children };
+  return { parent: definitionOf({ ...definition, States: states }, 'The parent definition'), children };
 }
 
 /**
@@ -555,7 +599,7 @@ export async function runExecution(
   const context = {
     Id: `arn:aws:states:us-east-1:000000000000:execution:local:${executionName}`,
     Name: executionName,
-    Input: (options.redriveOf?.input ?? options.input ?? {}) as JSONValue,
+    Input: jsonOf(options.redriveOf?.input ?? options.input ?? {}),
     StartTime: startTime,
     RedriveCount: redriveCount,
   };
@@ -652,6 +696,10 @@ function childRunner(
   return { run, standard, express, largest: () => largest };
 }
 
+/** A tenant's result with its plan and commits: what a one-tenant run outputs. */
+const isTenantOutput = (result: TenantResult): result is TenantResult & TenantOutput =>
+  result.hours !== undefined && result.committed !== undefined;
+
 /** The outcome of a run, from how its parent execution settled. */
 async function outcomeOf(
   settled: Settled,
@@ -664,7 +712,7 @@ async function outcomeOf(
   if (settled.status === 'SUCCEEDED') {
     const results = await tasks.gathered.results(fleet, executionName);
     const only = results.length === 1 ? results[0] : undefined;
-    const output = only?.hours && only.committed ? (only as TenantOutput) : undefined;
+    const output = only && isTenantOutput(only) ? only : undefined;
     return { status: 'SUCCEEDED', executionName, output, results, ...counts };
   }
   if (settled.status === 'ABORTED') return { status: 'ABORTED', executionName, redrive, ...counts };
@@ -729,6 +777,11 @@ function lambdaRunner(real: ReturnType<typeof realHandlers>, lambdaTimeoutMs: nu
   };
 }
 
+/** What the Tenants and Hand on steps hand to the maps over tenants: the Hand on step's event, less what it reads of the children. */
+const tenantsPlanSchema = handOnEventSchema.omit({ handedOn: true }).extend({
+  onTime: handOnEventSchema.shape.tenants.optional(),
+});
+
 /**
  * Where a redrive of the run would start, kept as its Tasks run: at the Report step once it is entered, at
  * the map over on-time tenants once the Tenants step planned them, at the map over tenants once the Hand on
@@ -738,13 +791,15 @@ function redriveTracker(redriveOf: Redrive | undefined, count: number) {
   let redrive: Redrive | undefined = redriveOf && { ...redriveOf, count };
   return {
     entered(state: TaskState, event: unknown): void {
-      if (state === 'Report') {
-        redrive = { from: 'Report', input: (event as unknown as { state: CollectedState }).state, count };
-      }
+      if (state !== 'Report') return;
+      const report = reportEventSchema.shape.state.safeParse(isJson(event) ? event.state : undefined);
+      if (report.success) redrive = { from: 'Report', input: report.data, count };
     },
     succeeded(state: TaskState, result: unknown): void {
-      if (state === 'Tenants') redrive = { from: 'Any on time?', input: result as TenantsPlan, count };
-      if (state === 'HandOn') redrive = { from: 'Collect tenants', input: result as TenantsPlan, count };
+      if (state === 'Tenants')
+        redrive = { from: 'Any on time?', input: tenantsPlanSchema.parse(result), count };
+      if (state === 'HandOn')
+        redrive = { from: 'Collect tenants', input: tenantsPlanSchema.parse(result), count };
     },
     current: () => redrive,
   };
@@ -825,14 +880,15 @@ function invocationOf(
     try {
       // aws-local-stepfunctions 3.0.0 overwrites the context's Execution.StartTime with its own clock: the
       // Tenants step gets the execution's start time here, as $$.Execution.StartTime gives it in AWS.
-      const sent = state === 'Tenants' ? { ...(event as object), startTime: run.startTime } : event;
+      const sent =
+        state === 'Tenants' ? { ...(isJson(event) ? event : {}), startTime: run.startTime } : event;
       held(`input of Task ${state}`, sent, terminate);
       const result = await run.lambda.invoke(state, sent);
       held(`result of Task ${state}`, result, terminate);
       run.redrive.succeeded(state, result);
       run.gathered.add(state, event, result);
       failed = false;
-      return result as JSONValue;
+      return jsonOf(result);
     } finally {
       release();
       const endedMs = performance.now();
@@ -851,6 +907,35 @@ function held(what: string, value: unknown, terminate: Terminate): void {
   throw error;
 }
 
+/** The tenant of a Commit step's event, which its commits are gathered under. */
+const commitTenantSchema = commitTaskSchema.pick({ tenant: true });
+
+/** The Plan step's result (functions/plan.ts), recognised by the fields the results read. */
+function tenantPlanOf(result: unknown): TenantPlan {
+  const isPlan = (value: unknown): value is TenantPlan =>
+    isJson(value) && typeof value.runId === 'string' && Array.isArray(value.hours) && 'tenant' in value;
+  if (isPlan(result)) return result;
+  throw new Error('The Plan step returned no plan (runId, hours and tenant).');
+}
+
+/** The Commit step's result (functions/domain/publish.ts), recognised by the fields the results read. */
+function commitResultOf(result: unknown): CommitResult {
+  const isCommit = (value: unknown): value is CommitResult =>
+    isJson(value) && typeof value.hour === 'string' && typeof value.outcome === 'string';
+  if (isCommit(result)) return result;
+  throw new Error('The Commit step returned no commit result (hour and outcome).');
+}
+
+const jsonSchema = z.json();
+
+/**
+ * A value as Step Functions passes it on: JSON text, parsed (an execution's input, a Lambda function's
+ * result). Keys whose value is undefined are not in it.
+ */
+function jsonOf(value: unknown): JSONValue {
+  return jsonSchema.parse(JSON.parse(JSON.stringify(value) ?? 'null'));
+}
+
 /**
  * Each tenant's plan, commits and failure, from the results of its Plan, Commit and Failed invocations,
  * in the order of the run's tenant list.
@@ -865,15 +950,15 @@ function gatherResults() {
       if (state === 'Plan') {
         // A tenant an Express child handed on is planned again by its Standard child: the first plan has
         // every window the run found due, and the commits of both children count.
-        const plan = result as TenantPlan;
+        const plan = tenantPlanOf(result);
         if (!plans.has(idOf(plan.tenant))) plans.set(idOf(plan.tenant), plan);
         if (!commits.has(idOf(plan.tenant))) commits.set(idOf(plan.tenant), []);
         failures.delete(idOf(plan.tenant));
       } else if (state === 'Commit') {
-        const id = idOf((event as { tenant?: Tenant | null }).tenant);
-        commits.set(id, [...(commits.get(id) ?? []), result as CommitResult]);
+        const id = idOf(commitTenantSchema.parse(event).tenant);
+        commits.set(id, [...(commits.get(id) ?? []), commitResultOf(result)]);
       } else if (state === 'Failed') {
-        const failure = result as TenantFailure;
+        const failure = tenantFailureSchema.parse(result);
         failures.set(failure.tenant, failure);
       }
     },
