@@ -7,10 +7,10 @@
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startStandin } from '@citrix-monitor/testkit/citrix-standin';
+import { type Standin, type StandinOptions, startStandin } from '@citrix-monitor/testkit/citrix-standin';
 import { thisProcess } from '@citrix-monitor/testkit/lease-owner';
 import { ensureLoopback } from '@citrix-monitor/testkit/loopback';
-import { startLocalS3 } from '@citrix-monitor/testkit/s3';
+import { type LocalS3, startLocalS3 } from '@citrix-monitor/testkit/s3';
 import { runExecution } from '@citrix-monitor/testkit/workflow';
 import { UsageError } from '../../../cli/errors.ts';
 import { fleetFromEnv } from '../../../functions/adapters/lambda.ts';
@@ -19,6 +19,7 @@ import { wholeNumber } from '../../../functions/domain/config.ts';
 import { BadConfiguration } from '../../../functions/domain/errors.ts';
 import { parseAs } from '../../../functions/domain/settings/readers.ts';
 import { WINDOW_MINUTES } from '../../../functions/domain/settings/registry.ts';
+import type { Fleet } from '../../../functions/domain/tenants.ts';
 import { checkConfiguration, commandOptions, reportFailure } from './preflight.ts';
 import { describeOutcome, exitCode } from './report.ts';
 
@@ -59,6 +60,16 @@ function options(): { tenants: number; window: string | undefined; help: boolean
   };
 }
 
+/** What one `npm start` runs on: the stand-in, the embedded S3 server and its bucket, the tenants. */
+interface LocalRun {
+  readonly standin: Standin;
+  readonly s3: LocalS3;
+  readonly bucket: string;
+  /** The tenant list's ids: none for the one tenant of the environment. */
+  readonly ids: readonly string[];
+  readonly window: string | undefined;
+}
+
 async function main(): Promise<number> {
   const { tenants, window, help } = options();
   if (help) {
@@ -66,20 +77,33 @@ async function main(): Promise<number> {
     return 0;
   }
   // A tenant list changes what the bucket's runs collect: the many-tenant demo keeps a bucket of its own.
-  const BUCKET = tenants ? 'citrix-monitor-local-tenants' : 'citrix-monitor-local';
+  const bucket = tenants ? 'citrix-monitor-local-tenants' : 'citrix-monitor-local';
   mkdirSync(DATA_DIR, { recursive: true });
   await ensureLoopback();
   const ids = Array.from({ length: tenants }, (_, i) => `tenant${i + 1}`);
-  // Live data, as on the real Monitor Service: after each page of Sessions and Machines, one row it
-  // delivered changes and leaves the hour (its ModifiedDate moves to now).
-  const standin = await startStandin({
+  const standin = await startStandin(standinOptions(ids));
+  const s3 = await startLocalS3(resolve(DATA_DIR, 's3'), bucket);
+  try {
+    return await collect({ standin, s3, bucket, ids, window });
+  } finally {
+    await s3.stop();
+    await standin.stop();
+  }
+}
+
+/**
+ * Live data, as on the real Monitor Service: after each page of Sessions and Machines, one row it
+ * delivered changes and leaves the hour (its ModifiedDate moves to now). With `ids`, one customer each.
+ */
+function standinOptions(ids: readonly string[]): StandinOptions {
+  return {
     rowsPerHour: 1500,
     serverPageSize: 500,
     nextLinkStyle: 'alternate',
     churn: { entities: ['Sessions', 'Machines'], rowsPerPage: 1 },
     // Rows up to the end of the current hour, so that windows shorter than an hour (--window) have some.
     dataToMs: (Math.floor(Date.now() / 3_600_000) + 1) * 3_600_000,
-    ...(tenants
+    ...(ids.length > 0
       ? {
           tenants: ids.map((id) => ({
             customerId: `${id}cust`,
@@ -88,57 +112,72 @@ async function main(): Promise<number> {
           })),
         }
       : {}),
-  });
-  const s3 = await startLocalS3(resolve(DATA_DIR, 's3'), BUCKET);
-  try {
-    const env: Record<string, string | undefined> = {
-      ...process.env,
-      ...s3.env,
-      S3_BUCKET: BUCKET,
-      ...standin.collectorEnv(),
-      // A few hours at most per local run, so a first run stays quick.
-      MAX_HOURS_PER_RUN: process.env.MAX_HOURS_PER_RUN ?? '3',
-      ...(window === undefined ? {} : { WINDOW_MINUTES: window }),
-    };
-    for (const id of ids) env[`${id.toUpperCase()}_SECRET`] = `${id}-secret`;
-    const logFile = resolve(DATA_DIR, 'collector.log');
-    const telemetry = jsonLinesTelemetry((line) => appendFileSync(logFile, line));
-    const fleet = fleetFromEnv({ env, telemetry, inAws: false, overrides: thisProcess() });
-    if (tenants) {
-      const list = ids.map((id) => ({
-        id,
-        customerId: `${id}cust`,
-        clientId: `${id}-client`,
-        clientSecretEnv: `${id.toUpperCase()}_SECRET`,
-      }));
-      await fleet.work.put(fleet.settings.tenantsKey, JSON.stringify({ tenants: list }, null, 2));
-      console.log(`Tenant list:             s3://${BUCKET}/${fleet.settings.tenantsKey} (${ids.join(', ')})`);
-    }
-    await checkConfiguration(fleet);
+  };
+}
+
+/** The collector's environment: this process's, pointed at the stand-in and the embedded S3 server. */
+function collectorEnv(run: LocalRun): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    ...run.s3.env,
+    S3_BUCKET: run.bucket,
+    ...run.standin.collectorEnv(),
+    // A few hours at most per local run, so a first run stays quick.
+    MAX_HOURS_PER_RUN: process.env.MAX_HOURS_PER_RUN ?? '3',
+    ...(run.window === undefined ? {} : { WINDOW_MINUTES: run.window }),
+  };
+  for (const id of run.ids) env[`${id.toUpperCase()}_SECRET`] = `${id}-secret`;
+  return env;
+}
+
+/** Writes the tenant list of `ids` where the fleet reads it (nothing for the environment's one tenant). */
+async function writeTenantList(fleet: Fleet, run: LocalRun): Promise<void> {
+  if (run.ids.length === 0) return;
+  const list = run.ids.map((id) => ({
+    id,
+    customerId: `${id}cust`,
+    clientId: `${id}-client`,
+    clientSecretEnv: `${id.toUpperCase()}_SECRET`,
+  }));
+  await fleet.work.put(fleet.settings.tenantsKey, JSON.stringify({ tenants: list }, null, 2));
+  console.log(
+    `Tenant list:             s3://${run.bucket}/${fleet.settings.tenantsKey} (${run.ids.join(', ')})`,
+  );
+}
+
+/** Runs the state machine once against the stand-in and the embedded S3 server, and says what it did. */
+async function collect(run: LocalRun): Promise<number> {
+  const { standin, s3, bucket, ids } = run;
+  const logFile = resolve(DATA_DIR, 'collector.log');
+  const telemetry = jsonLinesTelemetry((line) => appendFileSync(logFile, line));
+  const fleet = fleetFromEnv({ env: collectorEnv(run), telemetry, inAws: false, overrides: thisProcess() });
+  await writeTenantList(fleet, run);
+  await checkConfiguration(fleet);
+  console.log(
+    `Citrix Monitor stand-in: ${standin.url} (${ids.length > 0 ? `${ids.length} customers` : `customer ${standin.customerId}`})`,
+  );
+  console.log(`Embedded S3 (s3rver):    ${s3.endpoint}, bucket ${bucket}, data in ${DATA_DIR}/s3`);
+  const started = Date.now();
+  const outcome = await runExecution(fleet, { retryIntervalMs: 200 });
+  console.log(describeOutcome(outcome, (t) => fleet.collector(t).config, (Date.now() - started) / 1000));
+  printAfterwords(run, fleet, logFile);
+  return exitCode(outcome);
+}
+
+/** What the run leaves behind: the stand-in's live changes, the files and the log, and what to do next. */
+function printAfterwords(run: LocalRun, fleet: Fleet, logFile: string): void {
+  const changed = run.standin.tenants.reduce((sum, t) => sum + t.changes().length, 0);
+  if (changed > 0) {
     console.log(
-      `Citrix Monitor stand-in: ${standin.url} (${tenants ? `${tenants} customers` : `customer ${standin.customerId}`})`,
+      `Live data: the stand-in changed ${changed} delivered rows of Sessions and Machines while their hours were paged (each left its hour, as rows do on the real service); the integration tests check that no other row is lost.`,
     );
-    console.log(`Embedded S3 (s3rver):    ${s3.endpoint}, bucket ${BUCKET}, data in ${DATA_DIR}/s3`);
-    const started = Date.now();
-    const outcome = await runExecution(fleet, { retryIntervalMs: 200 });
-    console.log(describeOutcome(outcome, (t) => fleet.collector(t).config, (Date.now() - started) / 1000));
-    const changed = standin.tenants.reduce((sum, t) => sum + t.changes().length, 0);
-    if (changed > 0) {
-      console.log(
-        `Live data: the stand-in changed ${changed} delivered rows of Sessions and Machines while their hours were paged (each left its hour, as rows do on the real service); the integration tests check that no other row is lost.`,
-      );
-    }
-    console.log(
-      `Files on disk: ${DATA_DIR}/s3/${BUCKET}/${fleet.settings.prefix}/${tenants ? '<tenant>/' : ''}   Log: ${logFile}`,
-    );
-    console.log(
-      `Run again to collect the ${window && window !== '60' ? 'windows' : 'hours'} that have become due since; delete ${DATA_DIR} to start over.`,
-    );
-    return exitCode(outcome);
-  } finally {
-    await s3.stop();
-    await standin.stop();
   }
+  console.log(
+    `Files on disk: ${DATA_DIR}/s3/${run.bucket}/${fleet.settings.prefix}/${run.ids.length > 0 ? '<tenant>/' : ''}   Log: ${logFile}`,
+  );
+  console.log(
+    `Run again to collect the ${run.window && run.window !== '60' ? 'windows' : 'hours'} that have become due since; delete ${DATA_DIR} to start over.`,
+  );
 }
 
 main().then(

@@ -44,13 +44,15 @@ function describe(o: Outcome): string {
 }
 
 /** Runs one request and reduces it to HTTP status + error code, so that outcomes can be compared. */
-async function attempt(run: () => Promise<{ ETag?: string; $metadata: { httpStatusCode?: number } }>) {
+async function attempt(
+  run: () => Promise<{ ETag?: string; $metadata: { httpStatusCode?: number } }>,
+): Promise<Outcome> {
   try {
     const out = await run();
-    return { ok: true, status: out.$metadata.httpStatusCode ?? 0, etag: out.ETag } as Outcome;
+    return { ok: true, status: out.$metadata.httpStatusCode ?? 0, etag: out.ETag };
   } catch (err) {
     if (err instanceof S3ServiceException) {
-      return { ok: false, status: err.$metadata.httpStatusCode ?? 0, code: err.name } as Outcome;
+      return { ok: false, status: err.$metadata.httpStatusCode ?? 0, code: err.name };
     }
     throw err;
   }
@@ -91,28 +93,59 @@ async function body(key: string): Promise<string> {
   return (await out.Body?.transformToString()) ?? '';
 }
 
+/** A write of 'v2' over `key` that its condition must refuse: 412 PreconditionFailed. */
+async function expectRefused(
+  label: string,
+  key: string,
+  condition: { IfNoneMatch?: string; IfMatch?: string },
+) {
+  expect(label, await put(key, 'v2', condition), 412, 'PreconditionFailed');
+}
+
+/** `key` still holds the 'v1' it was first written with, after writes that were refused. */
+async function checkUnchanged(label: string, key: string) {
+  check(label, (await body(key)) === 'v1', `body=${await body(key)}`);
+}
+
 async function main(): Promise<void> {
   console.log(`RGW check against ${endpoint}, bucket ${bucket}`);
   const created = await attempt(() => s3.send(new CreateBucketCommand({ Bucket: bucket })));
   expect('CreateBucket', created, 'success');
   if (!created.ok) return; // wrong endpoint or keys: nothing else can be checked
+  await checkIfNoneMatch();
+  await checkIfMatch();
+  await checkListPagination();
+  await checkCopyIfNoneMatch();
+}
 
-  // --- If-None-Match: * (create-only writes)
+/** If-None-Match: * (create-only writes). */
+async function checkIfNoneMatch(): Promise<void> {
   expect('PutObject new key', await put('inm/a', 'v1'), 'success');
-  expect(
-    "PutObject existing key, IfNoneMatch '*'",
-    await put('inm/a', 'v2', { IfNoneMatch: '*' }),
-    412,
-    'PreconditionFailed',
-  );
-  check(
-    'object unchanged after refused write',
-    (await body('inm/a')) === 'v1',
-    `body=${await body('inm/a')}`,
-  );
+  await expectRefused("PutObject existing key, IfNoneMatch '*'", 'inm/a', { IfNoneMatch: '*' });
+  await checkUnchanged('object unchanged after refused write', 'inm/a');
   expect("PutObject new key, IfNoneMatch '*'", await put('inm/b', 'v1', { IfNoneMatch: '*' }), 'success');
+}
 
-  // --- If-Match (compare-and-swap); each variant on its own freshly written object
+/** If-Match (compare-and-swap); each variant on its own freshly written object. */
+async function checkIfMatch(): Promise<void> {
+  await checkIfMatchCurrent();
+  await put('im/wrong', 'v1');
+  await expectRefused('PutObject IfMatch <wrong ETag, quoted>', 'im/wrong', {
+    IfMatch: '"00000000000000000000000000000000"',
+  });
+  await expectRefused('PutObject IfMatch <wrong ETag, unquoted>', 'im/wrong', {
+    IfMatch: '00000000000000000000000000000000',
+  });
+  await checkUnchanged('object unchanged after refused writes', 'im/wrong');
+  const missing = await put('im/missing', 'v1', { IfMatch: '"00000000000000000000000000000000"' });
+  info(
+    'PutObject IfMatch on a missing key',
+    `${describe(missing)} (RGW 16.2.15: 412; AWS S3 user guide: 404 NoSuchKey)`,
+  );
+}
+
+/** If-Match with the current ETag, quoted as the SDK returns it and unquoted. */
+async function checkIfMatchCurrent(): Promise<void> {
   await put('im/quoted', 'v1');
   const etag = await getEtag('im/quoted');
   check('GetObject returns an ETag', /^"[0-9a-f]{32}"$/.test(etag), `ETag=${etag}`);
@@ -134,32 +167,10 @@ async function main(): Promise<void> {
   if (unquoted.ok) {
     check('unquoted IfMatch replaced the object', (await body('im/unquoted')) === 'v2', 'body=v2');
   }
+}
 
-  await put('im/wrong', 'v1');
-  expect(
-    'PutObject IfMatch <wrong ETag, quoted>',
-    await put('im/wrong', 'v2', { IfMatch: '"00000000000000000000000000000000"' }),
-    412,
-    'PreconditionFailed',
-  );
-  expect(
-    'PutObject IfMatch <wrong ETag, unquoted>',
-    await put('im/wrong', 'v2', { IfMatch: '00000000000000000000000000000000' }),
-    412,
-    'PreconditionFailed',
-  );
-  check(
-    'object unchanged after refused writes',
-    (await body('im/wrong')) === 'v1',
-    `body=${await body('im/wrong')}`,
-  );
-  const missing = await put('im/missing', 'v1', { IfMatch: '"00000000000000000000000000000000"' });
-  info(
-    'PutObject IfMatch on a missing key',
-    `${describe(missing)} (RGW 16.2.15: 412; AWS S3 user guide: 404 NoSuchKey)`,
-  );
-
-  // --- ListObjectsV2 pagination: 5 keys, MaxKeys 2 -> pages of 2, 2, 1
+/** ListObjectsV2 pagination: 5 keys, MaxKeys 2 -> pages of 2, 2, 1. */
+async function checkListPagination(): Promise<void> {
   const keys = ['list/1', 'list/2', 'list/3', 'list/4', 'list/5'];
   for (const k of keys) await put(k, k);
   const pages: string[][] = [];
@@ -180,36 +191,28 @@ async function main(): Promise<void> {
     JSON.stringify(pages) === JSON.stringify([keys.slice(0, 2), keys.slice(2, 4), keys.slice(4)]),
     `pages=${JSON.stringify(pages)}`,
   );
+}
 
-  // --- CopyObject with If-None-Match on the destination
+/** A copy of copy/src onto `key`, only if `key` does not exist (If-None-Match on the destination). */
+const copyIfNew = (key: string) =>
+  attempt(() =>
+    s3.send(
+      new CopyObjectCommand({ Bucket: bucket, Key: key, CopySource: `${bucket}/copy/src`, IfNoneMatch: '*' }),
+    ),
+  );
+
+/** CopyObject with If-None-Match on the destination. */
+async function checkCopyIfNoneMatch(): Promise<void> {
   await put('copy/src', 'source');
   await put('copy/dst', 'dest');
   written.push('copy/new');
-  const copyOver = await attempt(() =>
-    s3.send(
-      new CopyObjectCommand({
-        Bucket: bucket,
-        Key: 'copy/dst',
-        CopySource: `${bucket}/copy/src`,
-        IfNoneMatch: '*',
-      }),
-    ),
-  );
+  const copyOver = await copyIfNew('copy/dst');
   const after = await body('copy/dst');
   info(
     "CopyObject onto existing key, IfNoneMatch '*'",
     `${describe(copyOver)}, destination now "${after}" (RGW 16.2.15: 200 and overwritten, i.e. ignored; AWS S3 documents 412)`,
   );
-  const copyNew = await attempt(() =>
-    s3.send(
-      new CopyObjectCommand({
-        Bucket: bucket,
-        Key: 'copy/new',
-        CopySource: `${bucket}/copy/src`,
-        IfNoneMatch: '*',
-      }),
-    ),
-  );
+  const copyNew = await copyIfNew('copy/new');
   expect("CopyObject onto new key, IfNoneMatch '*'", copyNew, 'success');
 }
 

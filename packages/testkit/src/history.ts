@@ -14,9 +14,31 @@
  *   each item is a child execution with ExecutionStarted and ExecutionSucceeded (2) and its states.
  * Retries and a page fetch looping on its continuation add to these: the figures are the floor of a clean run.
  */
+import { z } from 'zod';
 
-// biome-ignore lint/suspicious/noExplicitAny: the ASL is walked as plain JSON
-type State = Record<string, any>;
+/** A Map's item processor (or, in older definitions, its Iterator): as much of it as the counts read. */
+const processorSchema = z.looseObject({
+  StartAt: z.string(),
+  States: z.record(z.string(), z.unknown()),
+  ProcessorConfig: z.looseObject({ Mode: z.string().optional() }).optional(),
+});
+
+/** A state of the ASL, as much of it as the counts read. */
+const stateSchema = z.looseObject({
+  Type: z.string(),
+  Branches: z.array(z.looseObject({ States: z.unknown() })).optional(),
+  ItemProcessor: processorSchema.optional(),
+  Iterator: processorSchema.optional(),
+});
+type State = z.infer<typeof stateSchema>;
+
+/** The states of one scope (a definition, a Parallel branch, a Map's processor), by name. */
+const scopeSchema = z.record(z.string(), stateSchema);
+
+/** A definition: its states are all the counts read. */
+interface Definition {
+  readonly States: unknown;
+}
 
 /** Events per entry of a state, by its Type (2 for any other); the local runner meters its runs by them too. */
 export const PER_ENTRY: Readonly<Record<string, number>> = {
@@ -32,26 +54,24 @@ export const PER_ENTRY: Readonly<Record<string, number>> = {
 export const PER_ITERATION = 2;
 export const PER_EXECUTION = 2;
 
-const isDistributed = (state: State) => state.ItemProcessor?.ProcessorConfig?.Mode === 'DISTRIBUTED';
+const isDistributed = (state: State): boolean => state.ItemProcessor?.ProcessorConfig?.Mode === 'DISTRIBUTED';
 
 /**
  * The events the states of one scope write, given how often each state was entered (`entered`, by state
  * name: the ASL's names are unique): descends into Parallel branches and inline Map iterations (an
  * iteration per entry of the iterator's first state), not into a Distributed Map's children.
  */
-export function scopeEvents(
-  states: Record<string, State>,
-  entered: Readonly<Record<string, number>>,
-): number {
+export function scopeEvents(states: unknown, entered: Readonly<Record<string, number>>): number {
   let events = 0;
-  for (const [name, state] of Object.entries(states)) {
+  for (const [name, state] of Object.entries(scopeSchema.parse(states))) {
     const times = entered[name] ?? 0;
     events += times * (PER_ENTRY[state.Type] ?? 2);
     if (state.Type === 'Parallel') {
-      for (const branch of state.Branches as State[]) events += scopeEvents(branch.States, entered);
+      for (const branch of state.Branches ?? []) events += scopeEvents(branch.States, entered);
     }
     if (state.Type === 'Map' && !isDistributed(state)) {
       const processor = state.ItemProcessor ?? state.Iterator;
+      if (!processor) throw new Error(`The Map state ${name} has neither ItemProcessor nor Iterator.`);
       events += (entered[processor.StartAt] ?? 0) * PER_ITERATION + scopeEvents(processor.States, entered);
     }
   }
@@ -59,12 +79,18 @@ export function scopeEvents(
 }
 
 /** The parent execution's events: its own states, the Distributed Map counted once. */
-export const parentEvents = (definition: State, entered: Readonly<Record<string, number>>) =>
+export const parentEvents = (definition: Definition, entered: Readonly<Record<string, number>>) =>
   PER_EXECUTION + scopeEvents(definition.States, entered);
 
 /** One child execution's events, from the states one child entered. */
-export function childEvents(definition: State, mapName: string, entered: Readonly<Record<string, number>>) {
-  return PER_EXECUTION + scopeEvents(definition.States[mapName].ItemProcessor.States, entered);
+export function childEvents(
+  definition: Definition,
+  mapName: string,
+  entered: Readonly<Record<string, number>>,
+): number {
+  const processor = scopeSchema.parse(definition.States)[mapName]?.ItemProcessor;
+  if (!processor) throw new Error(`The definition has no Map state ${mapName} with an ItemProcessor.`);
+  return PER_EXECUTION + scopeEvents(processor.States, entered);
 }
 
 /**

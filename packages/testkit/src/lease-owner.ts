@@ -21,6 +21,6 @@ function processExists(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+    return !(err instanceof Error && 'code' in err && err.code === 'ESRCH');
   }
 }

@@ -5,7 +5,12 @@ import { connect, createServer } from 'node:net';
 async function loopbackWorks(): Promise<boolean> {
   const server = createServer((socket) => socket.destroy());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
+  const address = server.address();
+  // Listening on a TCP port, the server's address is an AddressInfo (a string only for a pipe or socket).
+  if (address === null || typeof address === 'string') {
+    throw new Error(`The loopback probe has no TCP port (its address: ${String(address)}).`);
+  }
+  const { port } = address;
   const ok = await new Promise<boolean>((resolve) => {
     const socket = connect(port, '127.0.0.1', () => {
       socket.destroy();

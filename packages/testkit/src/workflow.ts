@@ -12,7 +12,14 @@ import { fleetOf } from '../../../functions/adapters/lambda.ts';
 import { commitHandler } from '../../../functions/commit.ts';
 import type { Collector, Plan } from '../../../functions/domain/collector.ts';
 import type { CommitResult } from '../../../functions/domain/publish.ts';
-import type { Tenant } from '../../../functions/domain/schemas.ts';
+import {
+  commitTaskSchema,
+  describeIssues,
+  handOnEventSchema,
+  reportEventSchema,
+  type Tenant,
+  tenantFailureSchema,
+} from '../../../functions/domain/schemas.ts';
 import { EXPRESS_LIMIT_SECONDS } from '../../../functions/domain/settings/registry.ts';
 import {
   type CollectedState,
@@ -58,10 +65,14 @@ export const TASKS = {
 } as const;
 type TaskState = keyof typeof TASKS;
 
+const isTaskState = (name: string): name is TaskState => Object.hasOwn(TASKS, name);
+
 /** The Task kind of a serverless.yml function: the Express child's Tasks are served by the same functions. */
-const KIND_OF_FUNCTION = Object.fromEntries(
-  Object.entries(TASKS).map(([state, fn]) => [fn, state as TaskState]),
-) as Record<string, TaskState>;
+const KIND_OF_FUNCTION: Readonly<Record<string, TaskState>> = Object.fromEntries(
+  Object.keys(TASKS)
+    .filter(isTaskState)
+    .map((state) => [TASKS[state], state]),
+);
 
 /** One tenant's plan and what its commits did: what a one-tenant run outputs. */
 export type TenantOutput = Plan & { committed: CommitResult[] };
@@ -102,10 +113,27 @@ const LOCAL_ARN = (fn: string) => `arn:aws:lambda:us-east-1:000000000000:functio
  */
 export function loadDefinition(): StateMachineDefinition {
   const text = readFileSync(ASL_PATH, 'utf8');
-  return JSON.parse(text, (_key, value: unknown) => {
-    const getAtt = (value as { 'Fn::GetAtt'?: [string, string] } | null)?.['Fn::GetAtt'];
-    return getAtt ? LOCAL_ARN(getAtt[0]) : value;
-  }) as StateMachineDefinition;
+  const parsed: unknown = JSON.parse(text, (_key, value: unknown) => {
+    const getAtt = isJson(value) ? value['Fn::GetAtt'] : undefined;
+    return Array.isArray(getAtt) && typeof getAtt[0] === 'string' ? LOCAL_ARN(getAtt[0]) : value;
+  });
+  return definitionOf(parsed, 'statemachine/collector.asl.json');
+}
+
+/** A definition, as much of it as aws-local-stepfunctions needs to start (it validates none: noValidate). */
+const definitionSchema = z.looseObject({
+  StartAt: z.string(),
+  States: z.record(z.string(), z.looseObject({ Type: z.string() })),
+});
+
+const isDefinition = (value: unknown): value is StateMachineDefinition =>
+  definitionSchema.safeParse(value).success;
+
+/** `value` as a state machine definition, or an error that says what `what` lacks. */
+function definitionOf(value: unknown, what: string): StateMachineDefinition {
+  if (isDefinition(value)) return value;
+  const issues = definitionSchema.safeParse(value).error;
+  throw new Error(`${what} is not a state machine definition: ${issues ? describeIssues(issues) : ''}`);
 }
 
 export interface ExecutionOutcome {
@@ -224,13 +252,28 @@ class SandboxTimedout extends Error {
   override readonly name = 'Sandbox.Timedout';
 }
 
+/** The legacy callbacks of a Lambda context: the handlers are async and call none. */
+const noCallback = () => {
+  throw new Error('The local Lambda context has no callbacks: the handlers are async.');
+};
+
 function lambdaContext(name: string, timeoutMs: number): Context {
   const deadline = Date.now() + timeoutMs;
+  const functionName = `local-${name}`;
   return {
-    functionName: `local-${name}`,
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: LOCAL_ARN(name),
+    memoryLimitInMB: '1024',
     awsRequestId: `local-${Date.now()}`,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
     getRemainingTimeInMillis: () => deadline - Date.now(),
-  } as Context;
+    done: noCallback,
+    fail: noCallback,
+    succeed: noCallback,
+  };
 }
 
 /** The longest a runner's Task may wait for a child: the most a Node timer holds, in whole seconds. */
@@ -254,9 +297,6 @@ const mapSchema = z.looseObject({
     States: z.record(z.string(), z.unknown()),
   }),
 });
-
-/** A definition built here from parts of the deployed one (aws-local-stepfunctions validates none: noValidate). */
-const asDefinition = (value: Json): StateMachineDefinition => value as unknown as StateMachineDefinition;
 
 /** One Distributed Map's ItemProcessor, which the runner executes as a child execution per item. */
 export interface ChildDefinition {
@@ -301,14 +341,18 @@ export function splitAtDistributedMap(definition: StateMachineDefinition): {
     };
     states[map] = { ...inline, ItemProcessor: runner };
     const type = config.ExecutionType === 'EXPRESS' ? 'EXPRESS' : 'STANDARD';
-    children[map] = { definition: asDefinition(child), type, label: typeof label === 'string' ? label : map };
+    children[map] = {
+      definition: definitionOf(child, `The ItemProcessor of ${map}`),
+      type,
+      label: typeof label === 'string' ? label : map,
+    };
   }
   if (Object.keys(children).length === 0) {
     throw new Error(
       'The state machine has no Distributed Map: packages/testkit/src/workflow.ts runs its items as children.',
     );
   }
-  return { parent: asDefinition({ ...definition, States: states }), children };
+  return { parent: definitionOf({ ...definition, States: states }, 'The parent definition'), children };
 }
 
 /**
@@ -356,15 +400,15 @@ interface Settled {
 /** What every execution of one run shares: the handlers, the account's concurrency, the counts. */
 interface Shared {
   /** The Task states' local handlers, by state name, for an execution that `terminate` fails. */
-  readonly handlers: (
-    terminate: (error: StepFunctionsError) => void,
-    execution: ExecutionRef,
-  ) => Record<string, LocalHandler>;
+  readonly handlers: (terminate: Terminate, execution: ExecutionRef) => Record<string, LocalHandler>;
   readonly retryOverrides: Record<string, number[]>;
   readonly tally?: { events: Record<string, number>; statesEntered: Record<string, number> };
 }
 
 type LocalHandler = (event: JSONValue) => Promise<JSONValue>;
+
+/** Fails an execution where it is, uncaught, with a quota's error. */
+type Terminate = (error: StepFunctionsError) => void;
 
 /**
  * Runs one execution of `definition` with aws-local-stepfunctions under AWS's quotas: its history and
@@ -381,11 +425,9 @@ async function execute(
 ): Promise<Settled> {
   let terminal: StepFunctionsError | undefined;
   const machine = new StateMachine(definition, { validationOptions: { noValidate: true } });
+  const execution: ExecutionRef = { name: context.Name, type: executionType(children, express) };
   const local = {
-    ...shared.handlers((e) => terminate(e), {
-      name: context.Name,
-      type: Object.keys(children).length > 0 ? 'PARENT' : express ? 'EXPRESS' : 'STANDARD',
-    }),
+    ...shared.handlers((e) => terminate(e), execution),
     ...Object.fromEntries(Object.entries(children).map(([map, run]) => [childExecution(map), run])),
   };
   const run = machine.run(context.Input, {
@@ -398,57 +440,90 @@ async function execute(
   }
   const onKill = () => run.abort();
   kill?.addEventListener('abort', onKill, { once: true });
-  // AWS ends an Express execution at its time limit, wherever it is: States.Timeout, which no Catch sees.
-  const timer =
-    express &&
-    setTimeout(
-      () =>
-        terminate(
-          new StepFunctionsError(
-            'States.Timeout',
-            `The Express execution ${context.Name} ran past its ${express.timeoutMs / 1000} s limit.`,
-          ),
-        ),
-      express.timeoutMs,
-    );
+  const timer = express && expressTimeLimit(context.Name, express.timeoutMs, terminate);
   const maps = Object.keys(children);
   const meter = new HistoryMeter(new Set(maps.map(childExecution)), new Set(maps), !express);
   const metered = meterLog(run.eventLogs, meter, terminate, shared.tally);
   const inputBytes = payloadBytes(context.Input);
   if (inputBytes > PAYLOAD_LIMIT_BYTES) terminate(dataLimitExceeded('execution input', inputBytes));
   try {
-    const output = await run.result;
-    await metered;
-    const counts = { history: meter.events, largestOutput: meter.largestOutput };
-    // A quota passed in the last events is read once the log is: the execution fails all the same.
-    if (terminal) return { status: 'FAILED', failure: terminal, ...counts };
-    return { status: 'SUCCEEDED', output, ...counts };
-  } catch (err) {
-    await metered;
-    const counts = { history: meter.events, largestOutput: meter.largestOutput };
-    if (terminal) return { status: 'FAILED', failure: terminal, ...counts };
-    if (err instanceof ExecutionAbortedError) return { status: 'ABORTED', ...counts };
-    if (!(err instanceof ExecutionError)) throw err;
-    const inner = (err as { cause?: unknown }).cause as
-      | { name?: string; message?: string; cause?: unknown }
-      | undefined;
-    const original = (inner?.cause ?? inner) as { name?: string; message?: string } | undefined;
-    return {
-      status: 'FAILED',
-      failure: { name: original?.name ?? err.name, message: original?.message ?? err.message },
-      ...counts,
-    };
+    return await settle(run.result, metered, meter, () => terminal);
   } finally {
     clearTimeout(timer);
     kill?.removeEventListener('abort', onKill);
   }
 }
 
+/** An execution's type: the parent starts children; a child is Express when it has a time limit. */
+const executionType = (
+  children: Readonly<Record<string, LocalHandler>>,
+  express: { readonly timeoutMs: number } | undefined,
+): ExecutionRef['type'] => (Object.keys(children).length > 0 ? 'PARENT' : express ? 'EXPRESS' : 'STANDARD');
+
+/** AWS ends an Express execution at its time limit, wherever it is: States.Timeout, which no Catch sees. */
+function expressTimeLimit(name: string, timeoutMs: number, terminate: Terminate): NodeJS.Timeout {
+  return setTimeout(
+    () =>
+      terminate(
+        new StepFunctionsError(
+          'States.Timeout',
+          `The Express execution ${name} ran past its ${timeoutMs / 1000} s limit.`,
+        ),
+      ),
+    timeoutMs,
+  );
+}
+
+/**
+ * How an execution settled, once its event log is read: a quota passed (`terminal`), even in the last
+ * events, fails it all the same; else its own result, abort or failure.
+ */
+async function settle(
+  result: Promise<JSONValue>,
+  metered: Promise<void>,
+  meter: HistoryMeter,
+  terminal: () => StepFunctionsError | undefined,
+): Promise<Settled> {
+  const countsOf = () => ({ history: meter.events, largestOutput: meter.largestOutput });
+  try {
+    const output = await result;
+    await metered;
+    const failure = terminal();
+    if (failure) return { status: 'FAILED', failure, ...countsOf() };
+    return { status: 'SUCCEEDED', output, ...countsOf() };
+  } catch (err) {
+    await metered;
+    const failure = terminal();
+    if (failure) return { status: 'FAILED', failure, ...countsOf() };
+    if (err instanceof ExecutionAbortedError) return { status: 'ABORTED', ...countsOf() };
+    if (!(err instanceof ExecutionError)) throw err;
+    return { status: 'FAILED', failure: handlerFailureOf(err), ...countsOf() };
+  }
+}
+
+/** A field of an error, when it is an object (an error's `cause` can be anything). */
+const fieldOf = (value: unknown, field: string): unknown => (isJson(value) ? value[field] : undefined);
+
+/**
+ * The failure a Task's handler raised, as Step Functions reports it: aws-local-stepfunctions wraps it
+ * once or twice in its own errors, which name none of the product's errors.
+ */
+function handlerFailureOf(err: ExecutionError): { name: string; message: string } {
+  const inner = err.cause;
+  const original = fieldOf(inner, 'cause') ?? inner;
+  const name = fieldOf(original, 'name');
+  const message = fieldOf(original, 'message');
+  return {
+    name: typeof name === 'string' ? name : err.name,
+    message: typeof message === 'string' ? message : err.message,
+  };
+}
+
 /** Reads an execution's event log as it is written, metering it; ends when the log closes. */
 async function meterLog(
   log: AsyncIterable<LoggedEvent>,
   meter: HistoryMeter,
-  terminate: (error: StepFunctionsError) => void,
+  terminate: Terminate,
   tally: Shared['tally'],
 ): Promise<void> {
   for await (const event of log) {
@@ -513,20 +588,10 @@ export async function runExecution(
   const executionName = options.executionName ?? `local-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   const fleet = 'collector' in collectors ? collectors : fleetOf(collectors);
   const redriveCount = options.redriveOf?.count ?? 0;
-  const startMs =
-    options.startTime ?? ('collector' in collectors ? Date.now() : (collectors.now ?? Date.now)());
-  const startTime = new Date(startMs).toISOString();
+  const startTime = new Date(startMsOf(collectors, options)).toISOString();
   const { parent, children } = splitAtDistributedMap(options.definition ?? loadDefinition());
   const tasks = taskInvoker(fleet, options, startTime, redriveCount, parent, Object.values(children));
-  const shared: Shared = {
-    handlers: tasks.handlers,
-    retryOverrides: retryOverridesOf(
-      [parent, ...Object.values(children).map((c) => c.definition)],
-      options.retryIntervalMs ?? 1000,
-      options.throttledRetryMs ?? 1000,
-    ),
-    ...(options.countEvents ? { tally: { events: {}, statesEntered: {} } } : {}),
-  };
+  const shared = sharedOf(tasks, options, [parent, ...Object.values(children).map((c) => c.definition)]);
   const stopChildren = new AbortController();
   const childSignal = options.kill
     ? AbortSignal.any([options.kill, stopChildren.signal])
@@ -535,18 +600,49 @@ export async function runExecution(
   const runners = Object.fromEntries(
     Object.entries(children).map(([map, child]) => [map, runner.run(child)]),
   );
-  const input = (options.redriveOf?.input ?? options.input ?? {}) as JSONValue;
   const context = {
     Id: `arn:aws:states:us-east-1:000000000000:execution:local:${executionName}`,
     Name: executionName,
-    Input: input,
+    Input: jsonOf(options.redriveOf?.input ?? options.input ?? {}),
     StartTime: startTime,
     RedriveCount: redriveCount,
   };
   const definition = options.redriveOf ? { ...parent, StartAt: options.redriveOf.from } : parent;
   const settled = await execute(shared, definition, context, options.kill, runners);
   stopChildren.abort();
-  const counts = {
+  const counts = countsOf(tasks, settled, runner, shared);
+  return outcomeOf(settled, fleet, executionName, tasks, counts);
+}
+
+/** The execution's start time: the one asked for, or now by the collectors' own clock when they have one. */
+const startMsOf = (collectors: Collector | Fleet, options: RunOptions): number =>
+  options.startTime ?? ('collector' in collectors ? Date.now() : (collectors.now ?? Date.now)());
+
+/** What the run's executions share: its handlers, the retry pauses of every definition, the event tally. */
+function sharedOf(
+  tasks: ReturnType<typeof taskInvoker>,
+  options: RunOptions,
+  definitions: readonly StateMachineDefinition[],
+): Shared {
+  return {
+    handlers: tasks.handlers,
+    retryOverrides: retryOverridesOf(
+      definitions,
+      options.retryIntervalMs ?? 1000,
+      options.throttledRetryMs ?? 1000,
+    ),
+    ...(options.countEvents ? { tally: { events: {}, statesEntered: {} } } : {}),
+  };
+}
+
+/** The run's counts against AWS's quotas, parent and children, once the parent has settled. */
+function countsOf(
+  tasks: ReturnType<typeof taskInvoker>,
+  settled: Settled,
+  runner: ReturnType<typeof childRunner>,
+  shared: Shared,
+): Omit<ExecutionOutcome, 'status' | 'executionName'> {
+  return {
     invocations: tasks.invocations,
     timeouts: tasks.timeouts(),
     durationsMs: tasks.durationsMs,
@@ -556,7 +652,6 @@ export async function runExecution(
     lambda: { peak: tasks.account.peak, throttles: tasks.account.throttles, limit: tasks.account.limit },
     ...(shared.tally ?? {}),
   };
-  return outcomeOf(settled, fleet, executionName, tasks, counts);
 }
 
 /**
@@ -605,6 +700,10 @@ function childRunner(
   return { run, standard, express, largest: () => largest };
 }
 
+/** A tenant's result with its plan and commits: what a one-tenant run outputs. */
+const isTenantOutput = (result: TenantResult): result is TenantResult & TenantOutput =>
+  result.hours !== undefined && result.committed !== undefined;
+
 /** The outcome of a run, from how its parent execution settled. */
 async function outcomeOf(
   settled: Settled,
@@ -617,7 +716,7 @@ async function outcomeOf(
   if (settled.status === 'SUCCEEDED') {
     const results = await tasks.gathered.results(fleet, executionName);
     const only = results.length === 1 ? results[0] : undefined;
-    const output = only?.hours && only.committed ? (only as TenantOutput) : undefined;
+    const output = only && isTenantOutput(only) ? only : undefined;
     return { status: 'SUCCEEDED', executionName, output, results, ...counts };
   }
   if (settled.status === 'ABORTED') return { status: 'ABORTED', executionName, redrive, ...counts };
@@ -635,6 +734,94 @@ async function outcomeOf(
   };
 }
 
+/** A count per task state, all zero. */
+const zeroByTask = () => ({ Tenants: 0, Plan: 0, FetchPages: 0, Commit: 0, Failed: 0, HandOn: 0, Report: 0 });
+
+/** The real handlers of the Task states, each on the run's fleet. */
+function realHandlers(fleet: Fleet) {
+  // biome-ignore lint/suspicious/noExplicitAny: each handler takes the event type its state sends
+  const real: Record<TaskState, (event: any, context: Context) => Promise<unknown>> = {
+    Tenants: tenantsHandler(() => fleet),
+    Plan: planHandler(() => fleet),
+    FetchPages: fetchPageHandler(() => fleet),
+    Commit: commitHandler(() => fleet),
+    Failed: failedHandler(() => fleet),
+    HandOn: handOnHandler(() => fleet),
+    Report: reportHandler(() => fleet),
+  };
+  return real;
+}
+
+/**
+ * The real handlers as Lambda runs them: each invocation ends at its function's timeout (failing
+ * `Sandbox.Timedout`), and the invocations that ran past it are counted.
+ */
+function lambdaRunner(real: ReturnType<typeof realHandlers>, lambdaTimeoutMs: number | undefined) {
+  let timeouts = 0;
+  return {
+    async invoke(state: TaskState, event: unknown): Promise<unknown> {
+      const name = TASKS[state];
+      const timeoutMs = lambdaTimeoutMs ?? LAMBDA_TIMEOUT_SECONDS[name] * 1000;
+      // Lambda ends an invocation at its timeout. Here the handler's promise is only abandoned, not
+      // frozen, so a test that lets a handler overrun must not rely on what it does afterwards.
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          timeouts += 1;
+          reject(new SandboxTimedout(`Task timed out after ${timeoutMs / 1000} seconds (${name})`));
+        }, timeoutMs);
+      });
+      try {
+        return await Promise.race([real[state](event, lambdaContext(name, timeoutMs)), timedOut]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    timeouts: () => timeouts,
+  };
+}
+
+/** What the Tenants and Hand on steps hand to the maps over tenants: the Hand on step's event, less what it reads of the children. */
+const tenantsPlanSchema = handOnEventSchema.omit({ handedOn: true }).extend({
+  onTime: handOnEventSchema.shape.tenants.optional(),
+});
+
+/**
+ * Where a redrive of the run would start, kept as its Tasks run: at the Report step once it is entered, at
+ * the map over on-time tenants once the Tenants step planned them, at the map over tenants once the Hand on
+ * step handed them on. A redrive's own redrive starts where it did until then.
+ */
+function redriveTracker(redriveOf: Redrive | undefined, count: number) {
+  let redrive: Redrive | undefined = redriveOf && { ...redriveOf, count };
+  return {
+    entered(state: TaskState, event: unknown): void {
+      if (state !== 'Report') return;
+      const report = reportEventSchema.shape.state.safeParse(isJson(event) ? event.state : undefined);
+      if (report.success) redrive = { from: 'Report', input: report.data, count };
+    },
+    succeeded(state: TaskState, result: unknown): void {
+      if (state === 'Tenants')
+        redrive = { from: 'Any on time?', input: tenantsPlanSchema.parse(result), count };
+      if (state === 'HandOn')
+        redrive = { from: 'Collect tenants', input: tenantsPlanSchema.parse(result), count };
+    },
+    current: () => redrive,
+  };
+}
+
+/** What every Task invocation of a run takes part in: the account's slots, the counts, the redrive point, the results. */
+interface InvocationRun {
+  readonly account: AccountConcurrency;
+  readonly invocations: Record<TaskState, number>;
+  readonly durationsMs: Record<TaskState, number>;
+  readonly redrive: ReturnType<typeof redriveTracker>;
+  readonly gathered: ReturnType<typeof gatherResults>;
+  readonly lambda: ReturnType<typeof lambdaRunner>;
+  /** The execution's start time, which the Tenants step is sent. */
+  readonly startTime: string;
+  readonly onInvocation: RunOptions['onInvocation'];
+}
+
 /**
  * The Task states' handlers, as Lambda would run them: each invocation takes a slot of the account's
  * concurrency (or is throttled), ends at its function's timeout, and has its input and result held to
@@ -648,102 +835,109 @@ function taskInvoker(
   parent: StateMachineDefinition,
   children: readonly ChildDefinition[],
 ) {
-  const zero = () => ({ Tenants: 0, Plan: 0, FetchPages: 0, Commit: 0, Failed: 0, HandOn: 0, Report: 0 });
-  const invocations = zero();
-  const durationsMs = zero();
+  const run: InvocationRun = {
+    account: new AccountConcurrency(options.accountConcurrency ?? NEW_ACCOUNT_CONCURRENCY),
+    invocations: zeroByTask(),
+    durationsMs: zeroByTask(),
+    redrive: redriveTracker(options.redriveOf, redriveCount + 1),
+    gathered: gatherResults(),
+    lambda: lambdaRunner(realHandlers(fleet), options.lambdaTimeoutMs),
+    startTime,
+    onInvocation: options.onInvocation,
+  };
   const kinds: Record<string, TaskState> = Object.assign(
     {},
     taskKinds(parent),
     ...children.map((c) => taskKinds(c.definition)),
   );
-  const account = new AccountConcurrency(options.accountConcurrency ?? NEW_ACCOUNT_CONCURRENCY);
-  const gathered = gatherResults();
-  let timeouts = 0;
-  const next = redriveCount + 1;
-  let redrive: Redrive | undefined = options.redriveOf && { ...options.redriveOf, count: next };
-  // biome-ignore lint/suspicious/noExplicitAny: each handler takes the event type its state sends
-  const real: Record<TaskState, (event: any, context: Context) => Promise<unknown>> = {
-    Tenants: tenantsHandler(() => fleet),
-    Plan: planHandler(() => fleet),
-    FetchPages: fetchPageHandler(() => fleet),
-    Commit: commitHandler(() => fleet),
-    Failed: failedHandler(() => fleet),
-    HandOn: handOnHandler(() => fleet),
-    Report: reportHandler(() => fleet),
-  };
-  const invoke =
-    (
-      state: TaskState,
-      stateName: string,
-      terminate: (error: StepFunctionsError) => void,
-      execution: ExecutionRef,
-    ): LocalHandler =>
-    async (event) => {
-      const name = TASKS[state];
-      const release = account.acquire(name);
-      invocations[state] += 1;
-      if (state === 'Report') {
-        redrive = {
-          from: 'Report',
-          input: (event as unknown as { state: CollectedState }).state,
-          count: next,
-        };
-      }
-      const timeoutMs = options.lambdaTimeoutMs ?? LAMBDA_TIMEOUT_SECONDS[name] * 1000;
-      // Lambda ends an invocation at its timeout. Here the handler's promise is only abandoned, not
-      // frozen, so a test that lets a handler overrun must not rely on what it does afterwards.
-      let timer: NodeJS.Timeout | undefined;
-      const startedMs = performance.now();
-      let failed = true;
-      const timedOut = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          timeouts += 1;
-          reject(new SandboxTimedout(`Task timed out after ${timeoutMs / 1000} seconds (${name})`));
-        }, timeoutMs);
-      });
-      try {
-        // aws-local-stepfunctions 3.0.0 overwrites the context's Execution.StartTime with its own clock: the
-        // Tenants step gets the execution's start time here, as $$.Execution.StartTime gives it in AWS.
-        const sent = state === 'Tenants' ? { ...(event as object), startTime } : event;
-        held(`input of Task ${state}`, sent, terminate);
-        const result = await Promise.race([real[state](sent, lambdaContext(name, timeoutMs)), timedOut]);
-        held(`result of Task ${state}`, result, terminate);
-        if (state === 'Tenants')
-          redrive = { from: 'Any on time?', input: result as TenantsPlan, count: next };
-        if (state === 'HandOn')
-          redrive = { from: 'Collect tenants', input: result as TenantsPlan, count: next };
-        gathered.add(state, event, result);
-        failed = false;
-        return result as JSONValue;
-      } finally {
-        clearTimeout(timer);
-        release();
-        const endedMs = performance.now();
-        durationsMs[state] += endedMs - startedMs;
-        options.onInvocation?.({ state, stateName, execution, event, startedMs, endedMs, failed });
-      }
-    };
   return {
-    handlers: (terminate: (error: StepFunctionsError) => void, execution: ExecutionRef) =>
+    handlers: (terminate: Terminate, execution: ExecutionRef) =>
       Object.fromEntries(
-        Object.entries(kinds).map(([name, kind]) => [name, invoke(kind, name, terminate, execution)]),
+        Object.entries(kinds).map(([name, kind]) => [
+          name,
+          invocationOf(run, kind, name, terminate, execution),
+        ]),
       ),
-    invocations,
-    durationsMs,
-    account,
-    gathered,
-    timeouts: () => timeouts,
-    redrive: () => redrive,
+    invocations: run.invocations,
+    durationsMs: run.durationsMs,
+    account: run.account,
+    gathered: run.gathered,
+    timeouts: run.lambda.timeouts,
+    redrive: run.redrive.current,
+  };
+}
+
+/** The local handler of one Task state of one execution: one Lambda invocation per call. */
+function invocationOf(
+  run: InvocationRun,
+  state: TaskState,
+  stateName: string,
+  terminate: Terminate,
+  execution: ExecutionRef,
+): LocalHandler {
+  return async (event) => {
+    const release = run.account.acquire(TASKS[state]);
+    run.invocations[state] += 1;
+    run.redrive.entered(state, event);
+    const startedMs = performance.now();
+    let failed = true;
+    try {
+      // aws-local-stepfunctions 3.0.0 overwrites the context's Execution.StartTime with its own clock: the
+      // Tenants step gets the execution's start time here, as $$.Execution.StartTime gives it in AWS.
+      const sent =
+        state === 'Tenants' ? { ...(isJson(event) ? event : {}), startTime: run.startTime } : event;
+      held(`input of Task ${state}`, sent, terminate);
+      const result = await run.lambda.invoke(state, sent);
+      held(`result of Task ${state}`, result, terminate);
+      run.redrive.succeeded(state, result);
+      run.gathered.add(state, event, result);
+      failed = false;
+      return jsonOf(result);
+    } finally {
+      release();
+      const endedMs = performance.now();
+      run.durationsMs[state] += endedMs - startedMs;
+      run.onInvocation?.({ state, stateName, execution, event, startedMs, endedMs, failed });
+    }
   };
 }
 
 /** Fails the execution, uncaught, when `value` passes the payload quota (as `States.DataLimitExceeded` does). */
-function held(what: string, value: unknown, terminate: (error: StepFunctionsError) => void): void {
+function held(what: string, value: unknown, terminate: Terminate): void {
   const bytes = payloadBytes(value);
   if (bytes <= PAYLOAD_LIMIT_BYTES) return;
   const error = dataLimitExceeded(what, bytes);
   terminate(error);
   throw error;
+}
+
+/** The tenant of a Commit step's event, which its commits are gathered under. */
+const commitTenantSchema = commitTaskSchema.pick({ tenant: true });
+
+/** The Plan step's result (functions/plan.ts), recognised by the fields the results read. */
+function tenantPlanOf(result: unknown): TenantPlan {
+  const isPlan = (value: unknown): value is TenantPlan =>
+    isJson(value) && typeof value.runId === 'string' && Array.isArray(value.hours) && 'tenant' in value;
+  if (isPlan(result)) return result;
+  throw new Error('The Plan step returned no plan (runId, hours and tenant).');
+}
+
+/** The Commit step's result (functions/domain/publish.ts), recognised by the fields the results read. */
+function commitResultOf(result: unknown): CommitResult {
+  const isCommit = (value: unknown): value is CommitResult =>
+    isJson(value) && typeof value.hour === 'string' && typeof value.outcome === 'string';
+  if (isCommit(result)) return result;
+  throw new Error('The Commit step returned no commit result (hour and outcome).');
+}
+
+const jsonSchema = z.json();
+
+/**
+ * A value as Step Functions passes it on: JSON text, parsed (an execution's input, a Lambda function's
+ * result). Keys whose value is undefined are not in it.
+ */
+function jsonOf(value: unknown): JSONValue {
+  return jsonSchema.parse(JSON.parse(JSON.stringify(value) ?? 'null'));
 }
 
 /**
@@ -760,15 +954,15 @@ function gatherResults() {
       if (state === 'Plan') {
         // A tenant an Express child handed on is planned again by its Standard child: the first plan has
         // every window the run found due, and the commits of both children count.
-        const plan = result as TenantPlan;
+        const plan = tenantPlanOf(result);
         if (!plans.has(idOf(plan.tenant))) plans.set(idOf(plan.tenant), plan);
         if (!commits.has(idOf(plan.tenant))) commits.set(idOf(plan.tenant), []);
         failures.delete(idOf(plan.tenant));
       } else if (state === 'Commit') {
-        const id = idOf((event as { tenant?: Tenant | null }).tenant);
-        commits.set(id, [...(commits.get(id) ?? []), result as CommitResult]);
+        const id = idOf(commitTenantSchema.parse(event).tenant);
+        commits.set(id, [...(commits.get(id) ?? []), commitResultOf(result)]);
       } else if (state === 'Failed') {
-        const failure = result as TenantFailure;
+        const failure = tenantFailureSchema.parse(result);
         failures.set(failure.tenant, failure);
       }
     },
