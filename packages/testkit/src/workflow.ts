@@ -940,6 +940,31 @@ function jsonOf(value: unknown): JSONValue {
   return jsonSchema.parse(JSON.parse(JSON.stringify(value) ?? 'null'));
 }
 
+/** One tenant's result: its plan and commits, and its failure when it failed. */
+async function tenantResult(
+  fleet: Fleet,
+  runId: string,
+  plan: TenantPlan | undefined,
+  failure: TenantFailure | undefined,
+  committed: CommitResult[],
+): Promise<TenantResult> {
+  if (plan && !failure) return { ...plan, committed };
+  const tenant =
+    plan?.tenant ?? (failure?.index == null ? null : await tenantOf(fleet, runId, failure.index));
+  // A failed tenant keeps the windows it committed before its failure: they are published.
+  return {
+    ...plan,
+    tenant,
+    committed,
+    failure: {
+      Error: failure?.error ?? 'Error',
+      Cause: failure ? failureLine(failure) : '',
+      window: failure?.window ?? null,
+      entity: failure?.entity ?? null,
+    },
+  };
+}
+
 /**
  * Each tenant's plan, commits and failure, from the results of its Plan, Commit and Failed invocations,
  * in the order of the run's tenant list.
@@ -969,26 +994,7 @@ function gatherResults() {
     async results(fleet: Fleet, runId: string): Promise<TenantResult[]> {
       const ids = [...new Set([...plans.keys(), ...failures.keys()])];
       const tenants = await Promise.all(
-        ids.map(async (id) => {
-          const plan = plans.get(id);
-          const failure = failures.get(id);
-          const committed = commits.get(id) ?? [];
-          if (plan && !failure) return { ...plan, committed };
-          const tenant =
-            plan?.tenant ?? (failure?.index == null ? null : await tenantOf(fleet, runId, failure.index));
-          // A failed tenant keeps the windows it committed before its failure: they are published.
-          return {
-            ...plan,
-            tenant,
-            committed,
-            failure: {
-              Error: failure?.error ?? 'Error',
-              Cause: failure ? failureLine(failure) : '',
-              window: failure?.window ?? null,
-              entity: failure?.entity ?? null,
-            },
-          };
-        }),
+        ids.map((id) => tenantResult(fleet, runId, plans.get(id), failures.get(id), commits.get(id) ?? [])),
       );
       // No list for the environment's one tenant: one result, nothing to order.
       const list = ids.some((id) => id !== null) ? await runTenants(fleet, runId) : [];
