@@ -82,7 +82,7 @@ export function runIfMain<T>(
   run: (options: T) => Promise<void>,
 ): void {
   if (!process.argv[1] || fileURLToPath(url) !== process.argv[1]) return;
-  const options = parse();
+  const options = parsedOrUsage(name, parse);
   if (typeof options === 'string') {
     console.error(options);
     process.exit(2);
@@ -94,6 +94,20 @@ export function runIfMain<T>(
       process.exit(1);
     },
   );
+}
+
+/**
+ * The options `parse` reads, or a line to print and exit 2 on: its usage, or the option parseArgs refused
+ * (an unknown one such as --help, or one without its value), named, where it threw a stack before.
+ */
+function parsedOrUsage<T>(name: string, parse: () => T | string): T | string {
+  try {
+    return parse();
+  } catch (err) {
+    if (!(err instanceof TypeError) || !('code' in err) || !String(err.code).startsWith('ERR_PARSE_ARGS'))
+      throw err;
+    return `${name}: ${err.message}`;
+  }
 }
 
 /** Reports a failed child on stderr and exits 1. */
