@@ -162,7 +162,7 @@ const outputTenant = z.union([z.string(), z.looseObject({ id: z.string() }).tran
 
 /** A commit in an execution's output: a window's {@link CommitResult}, as much as a backfill reads of it. */
 const outputCommit = z.looseObject({
-  hour: z.string(),
+  start: z.string(),
   outcome: z.enum(['published', 'already-published', 'publishing-elsewhere']),
   rows: z.number(),
 });
@@ -221,8 +221,8 @@ export function commitsOf(
     .map((e) => ({ tenant: e?.tenant ?? null, committed: e?.committed }))
     .filter((e) => tenant === null || e.tenant === tenant);
   const start = parseMinute(hour) ?? Number.NaN;
-  const inHour = (c: HourCommit & { hour: string }) => {
-    const at = parseMinute(c.hour);
+  const inHour = (c: HourCommit & { start: string }) => {
+    const at = parseMinute(c.start);
     return at !== null && at >= start && at < start + HOUR_MS;
   };
   return entries.flatMap((e) => {

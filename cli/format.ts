@@ -5,9 +5,9 @@ import type { RedriveReport } from './redrive.ts';
 import type {
   ExecutionsPart,
   FleetStatusReport,
-  HourBeingPublished,
   NextWindow,
   StatusReport,
+  WindowBeingPublished,
 } from './status.ts';
 
 export interface Output {
@@ -96,12 +96,12 @@ function executionLines(r: Pick<StatusReport, 'executions'>): string[] {
   return lines;
 }
 
-function beingPublished(p: HourBeingPublished): string {
+function beingPublished(p: WindowBeingPublished): string {
   const owner = p.host !== null && p.pid !== null ? `process ${p.pid} on ${p.host}` : 'a Lambda';
   const run = p.run === p.holder ? '' : ` (objects of run ${p.run})`;
   return p.leaseLive
-    ? `  ${windowText(p.hour, p.end)}  held by run ${p.holder}, ${owner}, until ${instant(p.until)}${run}`
-    : `  ${windowText(p.hour, p.end)}  lease of run ${p.holder} (${owner}) expired at ${instant(p.until)}: the next run finishes it${run}`;
+    ? `  ${windowText(p.start, p.end)}  held by run ${p.holder}, ${owner}, until ${instant(p.until)}${run}`
+    : `  ${windowText(p.start, p.end)}  lease of run ${p.holder} (${owner}) expired at ${instant(p.until)}: the next run finishes it${run}`;
 }
 
 /** The state machine, or that it could not be looked up. */

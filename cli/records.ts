@@ -37,7 +37,7 @@ export function hourStatus(hour: number, records: readonly CommitRecord[]): Hour
   if (records.length === 0) return null;
   const published = records
     .filter((r) => r.status === 'published')
-    .map((r) => windowOf(r.hour, r.end, 'A commit record'))
+    .map((r) => windowOf(r.start, r.end, 'A commit record'))
     .sort((a, b) => a.start - b.start);
   let covered = hour;
   for (const w of published) {

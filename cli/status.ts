@@ -58,13 +58,11 @@ export interface ExecutionSummary {
   readonly redriveCount: number;
 }
 
-/**
- * A due window after the state that a run has claimed and not finished: who holds it, until when. (Named
- * for the hours it described before windows; `hour` is the window's start.)
- */
-export interface HourBeingPublished {
-  readonly hour: string;
-  /** The window's end: the end of the hour for a whole hour. */
+/** A due window after the state that a run has claimed and not finished: who holds it, until when. */
+export interface WindowBeingPublished {
+  /** The window's start. */
+  readonly start: string;
+  /** The window's end. */
   readonly end: string;
   /** The run whose staged pages are published. */
   readonly run: string;
@@ -138,7 +136,7 @@ export interface StatusReport extends Standing, ExecutionsPart {
   readonly newestDueEnd: string;
   readonly lagAlarmHours: number;
   /** Windows the next scheduled run would collect whose commit record says a run is publishing them. */
-  readonly publishing: readonly HourBeingPublished[];
+  readonly publishing: readonly WindowBeingPublished[];
 }
 
 /** The last `limit` executions of the state machine, and the failed ones among them, described. */
@@ -262,7 +260,7 @@ async function claims(
   dueEnd: number,
   maxHours: number,
   now: number,
-): Promise<{ claimed: Claimed[]; publishing: HourBeingPublished[] }> {
+): Promise<{ claimed: Claimed[]; publishing: WindowBeingPublished[] }> {
   const until = Math.min(dueEnd, from + maxHours * HOUR_MS);
   const hours: number[] = [];
   for (let h = Math.floor(from / HOUR_MS) * HOUR_MS; h < until || hours.length === 0; h += HOUR_MS)
@@ -271,7 +269,7 @@ async function claims(
     hours.map(async (h) =>
       (await records(h)).map((record) => ({
         record,
-        ...windowOf(record.hour, record.end, 'A commit record'),
+        ...windowOf(record.start, record.end, 'A commit record'),
       })),
     ),
   );
@@ -280,12 +278,12 @@ async function claims(
     end,
     published: record.status === 'published',
   }));
-  const publishing: HourBeingPublished[] = [];
+  const publishing: WindowBeingPublished[] = [];
   for (const { record, start, end } of found.flat()) {
     if (record.status !== 'publishing' || start < from || start >= until) continue;
     const { holder, until: leaseEnd, host, pid } = record.lease;
     publishing.push({
-      hour: formatMinute(start),
+      start: formatMinute(start),
       end: formatMinute(end),
       run: record.run,
       holder,

@@ -1,18 +1,19 @@
 import type middy from '@middy/core';
 import { loggedFailure, taskHandler } from './adapters/events.ts';
 import { fromLambdaEnvironment, lambdaMiddlewares } from './adapters/lambda.ts';
-import { commitHour } from './domain/publish.ts';
+import { commitWindow } from './domain/publish.ts';
 import { closeTimeBox } from './domain/resume.ts';
 import { commitTaskSchema } from './domain/schemas.ts';
 import type { Fleet } from './domain/tenants.ts';
+import { windowField } from './domain/windows.ts';
 
 export const commitHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareObj[] = []) =>
   taskHandler('Commit', commitTaskSchema, middlewares, async (task) => {
     const c = fleet().collector(task.tenant ?? null);
     // An Express child whose time box closed mid-window: kept for its Standard child, not committed.
     if (task.fetched.some((f) => f.timeBoxClosed)) return closeTimeBox(c, task);
-    return commitHour(c, task).catch((err: unknown) => {
-      throw loggedFailure(c.log, 'Commit', err, { execution: task.runId, hour: task.hour });
+    return commitWindow(c, task).catch((err: unknown) => {
+      throw loggedFailure(c.log, 'Commit', err, { execution: task.runId, window: windowField(task) });
     });
   });
 

@@ -6,6 +6,7 @@ import { fetchTaskSchema } from './domain/schemas.ts';
 import { FETCH_SAFETY_SECONDS } from './domain/settings/registry.ts';
 import type { Fleet } from './domain/tenants.ts';
 import { fetchWithinTimeBox } from './domain/time-box.ts';
+import { windowField } from './domain/windows.ts';
 
 /**
  * Time kept back from the Lambda timeout to finish the last object's write and return the continuation:
@@ -24,7 +25,7 @@ export const fetchPageHandler = (fleet: () => Fleet, middlewares: middy.Middlewa
     return fetchWithinTimeBox(c, task, budget).catch((err: unknown) => {
       throw loggedFailure(c.log, 'FetchPages', err, {
         execution: task.runId,
-        hour: task.hour,
+        window: windowField(task),
         entity: task.entity,
       });
     });

@@ -43,7 +43,7 @@ export const planHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareObj
       throw loggedFailure(c.log, 'Plan', err, { execution: event.runId });
     });
     const deadline = fetchDeadline(event.childStart, c.config.expressFetchSeconds);
-    const carryOn = deadline === null ? await carryOnOf(c, event.runId, planned.hours[0]) : null;
+    const carryOn = deadline === null ? await carryOnOf(c, event.runId, planned.windows[0]) : null;
     return { ...planned, tenant, deadline, carryOn };
   });
 

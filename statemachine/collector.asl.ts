@@ -263,7 +263,7 @@ function failedAt(kind: ChildKind, step: 'FetchPages' | 'Commit', entity: string
         Type: 'Pass',
         Parameters: {
           [FAILED_AT]: {
-            'start.$': '$.hour',
+            'start.$': '$.start',
             'end.$': '$.end',
             ...(entity === null ? { entity: null } : { 'entity.$': entity }),
           },
@@ -297,7 +297,7 @@ function fetchPagesStates(kind: ChildKind) {
         Comment:
           kind === 'express'
             ? "Pages the entity-window by key (or by @odata.nextLink), staging the pages, until the last page, its time budget or the child's deadline (the Plan's), when it hands back its continuation with timeBoxClosed (at once, past the deadline)."
-            : 'Pages the entity-hour by key (or by @odata.nextLink for NEXTLINK_PAGING entities), staging the pages, until the last page or its time budget; then returns a continuation (the cursor of the first page not received).',
+            : 'Pages the entity-window by key (or by @odata.nextLink for NEXTLINK_PAGING entities), staging the pages, until the last page or its time budget; then returns a continuation (the cursor of the first page not received).',
         TimeoutSeconds: 900,
         Catch: failed.catch,
         Next: n('More pages?'),
@@ -336,7 +336,7 @@ function entitiesState(kind: ChildKind) {
     MaxConcurrencyPath: '$.maxConcurrency',
     ItemSelector: {
       'tenant.$': '$.tenant',
-      'hour.$': '$.hour',
+      'start.$': '$.start',
       'end.$': '$.end',
       'runId.$': '$.runId',
       'entity.$': '$$.Map.Item.Value',
@@ -363,15 +363,15 @@ function commitState(kind: ChildKind, caught: ReturnType<typeof failedAt>['catch
         'Claims the window, publishes its staged pages once each (If-None-Match), then advances the state by compare-and-swap.',
       Parameters: {
         'tenant.$': '$.tenant',
-        'hour.$': '$.hour',
+        'start.$': '$.start',
         'end.$': '$.end',
         'runId.$': '$.runId',
         'mode.$': '$.mode',
         'fetched.$': '$.fetched',
       },
       TimeoutSeconds: 900,
-      // The window's output is its start alone: the Hours map's output, one per window, stays small.
-      ResultSelector: { 'hour.$': '$.hour' },
+      // The window's output is its start alone: the Windows map's output, one per window, stays small.
+      ResultSelector: { 'start.$': '$.start' },
       Catch: caught,
       End: true,
     },
@@ -415,7 +415,7 @@ function planState(kind: ChildKind) {
         ...(kind === 'express' ? { 'childStart.$': '$$.Execution.StartTime' } : {}),
         [REVISION_FIELD]: UNREVISED,
       },
-      Next: named(kind, 'Hours'),
+      Next: named(kind, 'Windows'),
     },
     kind,
   );
@@ -429,13 +429,13 @@ function tenantState(kind: ChildKind) {
     Type: 'Parallel',
     Comment: express
       ? "One tenant that is on time, in an Express child: plan its due windows, then fetch and commit each, as a Standard child does, within the time box. What a retry may cure, and the time box closing, hand the tenant on to a Standard child of the same run; any other failure is recorded for the Report step. The child's output is {} or the tenant handed on: the map's output holds one per tenant."
-      : "One tenant: plan its due hours, then fetch and commit each hour, as a one-tenant deployment does. Any failure is caught and recorded once every tenant is done. The child's output is a constant: the map's output holds one per tenant.",
+      : "One tenant: plan its due windows, then fetch and commit each window, as a one-tenant deployment does. Any failure is caught and recorded once every tenant is done. The child's output is a constant: the map's output holds one per tenant.",
     Branches: [
       {
         StartAt: n('Plan'),
         States: {
           [n('Plan')]: planState(kind),
-          [n('Hours')]: hoursState(kind),
+          [n('Windows')]: windowsState(kind),
         },
       },
     ],
@@ -452,18 +452,18 @@ function tenantState(kind: ChildKind) {
 }
 
 /** The child's windows, oldest first, one at a time. */
-function hoursState(kind: ChildKind) {
+function windowsState(kind: ChildKind) {
   const n = (name: string) => named(kind, name);
   const express = kind === 'express';
   return {
     Type: 'Map',
     Comment:
-      'Oldest window first, one at a time: a window (WINDOW_MINUTES; "hour" is its start, "end" its end) is committed before the next one starts, so the state never skips one.',
-    ItemsPath: '$.hours',
+      'Oldest window first, one at a time: a window (WINDOW_MINUTES; "start" is its start, "end" its end) is committed before the next one starts, so the state never skips one.',
+    ItemsPath: '$.windows',
     MaxConcurrency: 1,
     ItemSelector: {
       'tenant.$': '$.tenant',
-      'hour.$': '$$.Map.Item.Value.hour',
+      'start.$': '$$.Map.Item.Value.start',
       'end.$': '$$.Map.Item.Value.end',
       'published.$': '$$.Map.Item.Value.published',
       'runId.$': '$.runId',
@@ -549,7 +549,7 @@ const TENANT_ITEM = {
 /** The state machine definition before its revision is filled in. */
 const unrevised = {
   Comment:
-    "Citrix Monitor -> S3 for Google SecOps, for every tenant of the tenant list (or the environment's one tenant). Each tenant is a child execution of a Distributed Map: an Express one when the tenant is on time, a Standard one (its own history) when it is behind or an Express child handed it on. A child: plan the due hours, fetch every entity of an hour (each entity a loop of page-fetch invocations that hand back a continuation), commit the hour (publish + state) only when every entity succeeded. Error names: see functions/domain/errors.ts. No state inside the map reads $$.Execution: in AWS it is the child's own execution, so what the children need of the parent (the run id) comes in through ItemSelector.",
+    "Citrix Monitor -> S3 for Google SecOps, for every tenant of the tenant list (or the environment's one tenant). Each tenant is a child execution of a Distributed Map: an Express one when the tenant is on time, a Standard one (its own history) when it is behind or an Express child handed it on. A child: plan the due windows, fetch every entity of a window (each entity a loop of page-fetch invocations that hand back a continuation), commit the window (publish + state) only when every entity succeeded. Error names: see functions/domain/errors.ts. No state inside the map reads $$.Execution: in AWS it is the child's own execution, so what the children need of the parent (the run id) comes in through ItemSelector.",
   StartAt: 'Tenants',
   States: {
     Tenants: task('Tenants', 'tenants', {

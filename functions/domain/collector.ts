@@ -16,6 +16,7 @@ import {
   MINUTE_MS,
   newestDueEnd,
   type Window,
+  windowField,
   windowOf,
   windowsBetween,
 } from './windows.ts';
@@ -49,9 +50,9 @@ export interface LeaseOwner {
   readonly pid: number;
 }
 
-/** A window to collect: its start (`hour`, the name every Task event has always given it) and end. */
-export interface PlannedHour {
-  readonly hour: string;
+/** A window to collect: its start and end. */
+export interface PlannedWindow {
+  readonly start: string;
   readonly end: string;
   /** True when a commit record says the window was already published: only the state may move. */
   readonly published: boolean;
@@ -62,7 +63,8 @@ export interface Plan {
   /** `scheduled` catches up from the state; `explicit` collects the one hour asked for. */
   readonly mode: 'scheduled' | 'explicit';
   readonly lastHour: string | null;
-  readonly hours: readonly PlannedHour[];
+  /** The windows to collect, oldest first. */
+  readonly windows: readonly PlannedWindow[];
   readonly entities: readonly string[];
   readonly maxConcurrency: number;
 }
@@ -78,7 +80,7 @@ export interface FetchResult extends Omit<FetchTask, 'continuation'> {
    * child hands the tenant on to a Standard child. Always present: the ASL's Choice reads it.
    */
   readonly timeBoxClosed: boolean;
-  /** Objects staged so far for this entity-hour (groups of Citrix pages with rows). */
+  /** Objects staged so far for this entity-window (groups of Citrix pages with rows). */
   readonly objects: number;
   readonly rows: number;
   readonly bytes: number;
@@ -105,7 +107,7 @@ export async function plan(
   const state = await readState(c.work, config);
   const windows = await dueWindows(c, input, state.end, dueEnd, maxHours);
   const planned = windows.map((w) => ({
-    hour: formatMinute(w.start),
+    start: formatMinute(w.start),
     end: formatMinute(w.end),
     published: w.published,
   }));
@@ -115,13 +117,13 @@ export async function plan(
     lastHour: state.lastHourMs === null ? null : formatHour(state.lastHourMs),
     stateEnd: state.end === null ? null : formatMinute(state.end),
     newestDueEnd: formatMinute(dueEnd),
-    windows: planned.map((p) => p.hour),
+    windows: planned.map((p) => p.start),
   });
   return {
     runId,
     mode: input.hour ? 'explicit' : 'scheduled',
     lastHour: state.lastHourMs === null ? null : formatHour(state.lastHourMs),
-    hours: planned,
+    windows: planned,
     entities: config.entities,
     maxConcurrency: config.maxConcurrency,
   };
@@ -190,7 +192,7 @@ async function walk(
 /** The windows of an hour that commit records claimed, and whether each was published. */
 async function claimedIn(c: Collector, hour: number): Promise<Claimed[]> {
   return (await recordsOfHour(c, hour)).map((r) => ({
-    ...windowOf(r.hour, r.end, 'A commit record'),
+    ...windowOf(r.start, r.end, 'A commit record'),
     published: r.status === 'published',
   }));
 }
@@ -221,19 +223,19 @@ function resumeCursor(c: Collector, task: FetchTask): Cursor | null {
 export const MAX_STALLS = 3;
 
 /**
- * Fetches the Citrix pages of one entity-hour into the run's staging area until the last page, or until
+ * Fetches the Citrix pages of one entity-window into the run's staging area until the last page, or until
  * `deadlineMs`, when it hands back a continuation. {@link EntityPages} owns the prefetch and the deadline,
  * {@link StagingWriter} the grouping and the pending write; memory is bounded by two groups and a page,
- * whatever the size of the hour.
+ * whatever the size of the window.
  */
 export async function fetchPages(c: Collector, task: FetchTask, deadlineMs: number): Promise<FetchResult> {
   const { config } = c;
-  const window = windowOf(task.hour, task.end, 'The task window');
+  const window = windowOf(task.start, task.end, 'The task window');
   const label = describeWindow(window);
   assertListed(config, task.entity);
   const started = Date.now();
   const before = task.continuation ?? { rows: 0, bytes: 0, requests: 0 };
-  const context = { execution: task.runId, hour: task.hour, entity: task.entity };
+  const context = { execution: task.runId, window: windowField(task), entity: task.entity };
   const pages = new EntityPages(
     c.citrix,
     entityWindow(config, task.entity, window),
@@ -304,7 +306,7 @@ function stallsAfter(c: Collector, task: FetchTask, label: string, pages: Entity
   if (pages.resumeAt && stalls >= MAX_STALLS) {
     throw new CitrixTransient(
       `${label}, entity ${task.entity}: no Citrix page came in ${stalls} invocations in a row, each ending its time budget (FETCH_BUDGET_SECONDS=${c.config.fetchBudgetSeconds}) on a page still being requested or retried; the state machine retries the step later. Nothing was lost: the window is not committed.`,
-      { window: task.hour, entity: task.entity },
+      { window: task.start, entity: task.entity },
     );
   }
   return stalls;
@@ -324,7 +326,7 @@ function reportFetch(
   c.metric('FetchSeconds', invocation.seconds, task.entity);
   c.log(result.done ? 'entity fetched' : 'time budget used; handing back a continuation', {
     execution: task.runId,
-    hour: task.hour,
+    window: windowField(task),
     entity: task.entity,
     pages: invocation.requests,
     rows: result.rows,

@@ -12,7 +12,7 @@ import { formatMinute, windowOf } from './windows.ts';
 
 export type { CommitRecord };
 
-/** The commit record of the window that starts at `start` (a whole hour's start, for the hours of old). */
+/** The commit record of the window that starts at `start`. */
 export async function readRecord(
   c: { readonly config: StorageLayout; readonly work: Pick<ObjectStore, 'bucket' | 'get'> },
   start: number,
@@ -32,8 +32,8 @@ export async function readRecord(
   }
   const parsed = commitRecordSchema.safeParse(json);
   if (!parsed.success) throw corrupt(describeIssues(parsed.error));
-  const recorded = windowOf(parsed.data.hour, parsed.data.end, 'its window');
-  if (recorded.start !== start) throw corrupt(`it is the record of the window at ${parsed.data.hour}`);
+  const recorded = windowOf(parsed.data.start, parsed.data.end, 'its window');
+  if (recorded.start !== start) throw corrupt(`it is the record of the window at ${parsed.data.start}`);
   return { record: parsed.data, etag: found.etag };
 }
 

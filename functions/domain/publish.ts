@@ -8,15 +8,15 @@ import { excludedEntities, lastWholeHour, readState, writeState } from './state-
 import {
   describeWindow,
   formatMinute,
-  isWholeHour,
   MINUTE_MS,
   newestDueEnd,
   type Window,
+  windowField,
   windowOf,
 } from './windows.ts';
 
 /**
- * How long a publisher holds an hour. Longer than a Lambda can run (15 min), so a lease that has
+ * How long a publisher holds a window. Longer than a Lambda can run (15 min), so a lease that has
  * expired belongs to an invocation that is surely gone, and taking it over cannot race a live writer.
  * Before that, only a lease whose holder is provably gone is taken over: a local run's process, on the
  * same machine, that no longer exists ({@link Collector.isGone}).
@@ -27,14 +27,14 @@ export { readRecord, recordsOfHour } from './commit-records.ts';
 export type { CommitRecord, CommitTask, EntityCounts, Lease };
 
 export interface CommitResult {
-  /** The window's start: the hour, for a whole hour. */
-  readonly hour: string;
+  /** The window's start. */
+  readonly start: string;
   /** The window's end. */
-  readonly end?: string;
+  readonly end: string;
   /**
-   * `published`: this run published the hour (its own objects, or a crashed run's it took over);
+   * `published`: this run published the window (its own objects, or a crashed run's it took over);
    * `already-published`: it was published before, nothing was written;
-   * `publishing-elsewhere`: another live run holds the hour; nothing was written, the state did not move.
+   * `publishing-elsewhere`: another live run holds the window; nothing was written, the state did not move.
    */
   readonly outcome: 'published' | 'already-published' | 'publishing-elsewhere';
   /** The run whose staged objects are (being) published. */
@@ -42,7 +42,7 @@ export interface CommitResult {
   readonly objects: number;
   readonly rows: number;
   readonly entities: Record<string, EntityCounts>;
-  /** For `publishing-elsewhere`: the lease of the run that holds the hour, and until when. */
+  /** For `publishing-elsewhere`: the lease of the run that holds the window, and until when. */
   readonly heldBy?: Lease;
   /** The state after this commit, and why it did or did not move. */
   readonly state: {
@@ -113,7 +113,7 @@ async function overlapping(c: Collector, window: Window, own: string): Promise<C
     }
     return other?.record ?? null;
   };
-  const reaches = (r: CommitRecord) => windowOf(r.hour, r.end, 'its window').end > window.start;
+  const reaches = (r: CommitRecord) => windowOf(r.start, r.end, 'its window').end > window.start;
   // Before the window, from the nearest back to the first checked claim: unchecked ones may overlap
   // anything, checked ones only what no other checked one holds.
   for (const k of starts.filter((x) => x.start < window.start).sort((a, b) => b.start - a.start)) {
@@ -172,8 +172,8 @@ async function claimFresh(c: Collector, window: Window, task: CommitTask): Promi
   const claim = leased(
     c,
     {
-      hour: formatMinute(window.start),
-      ...(isWholeHour(window) ? {} : { end: formatMinute(window.end) }),
+      start: formatMinute(window.start),
+      end: formatMinute(window.end),
       run: task.runId,
       status: 'publishing',
       entities,
@@ -209,7 +209,7 @@ async function acquire(c: Collector, window: Window, task: CommitTask): Promise<
     }
     const { record, etag } = found;
     // A run of another window size claimed this start first: its window, not this one, is published.
-    if (windowOf(record.hour, record.end, 'its window').end !== window.end)
+    if (windowOf(record.start, record.end, 'its window').end !== window.end)
       return { kind: 'other-window', record };
     if (record.status === 'published') return { kind: 'published', record };
     const live = record.lease.holder !== task.runId && Date.parse(record.lease.until) > now(c);
@@ -219,7 +219,7 @@ async function acquire(c: Collector, window: Window, task: CommitTask): Promise<
         'lease holder is gone; taking the window over',
         {
           execution: task.runId,
-          hour: task.hour,
+          window: windowField(task),
           holder: record.lease.holder,
           host: record.lease.host,
           pid: record.lease.pid,
@@ -252,8 +252,8 @@ async function acquire(c: Collector, window: Window, task: CommitTask): Promise<
  * published key is written twice. The record is marked published before the state moves, and the state
  * moves by compare-and-swap, forward only, one window at a time.
  */
-export async function commitHour(c: Collector, task: CommitTask): Promise<CommitResult> {
-  const window = windowOf(task.hour, task.end, 'The task window');
+export async function commitWindow(c: Collector, task: CommitTask): Promise<CommitResult> {
+  const window = windowOf(task.start, task.end, 'The task window');
   const taken = await acquire(c, window, task);
   if (isHeld(taken)) return heldElsewhere(c, window, task, taken);
   const { record, objects } =
@@ -261,7 +261,7 @@ export async function commitHour(c: Collector, task: CommitTask): Promise<Commit
   await cleanStaging(c, window, task, record);
   const state = await advanceState(c, window, task);
   const result: CommitResult = {
-    hour: task.hour,
+    start: formatMinute(window.start),
     end: formatMinute(window.end),
     outcome: taken.kind === 'published' ? 'already-published' : 'published',
     publishedBy: record.run,
@@ -291,20 +291,20 @@ async function heldElsewhere(
   const where = owner ? `, process ${owner.pid} on ${owner.host}` : '';
   const reason =
     taken.kind === 'other-window'
-      ? `run ${record.run} claimed the window that starts at ${record.hour} with another window size (${describeWindow(windowOf(record.hour, record.end, 'its window'))}); this run wrote nothing, and the next run goes on from that window`
+      ? `run ${record.run} claimed the window that starts at ${record.start} with another window size (${describeWindow(windowOf(record.start, record.end, 'its window'))}); this run wrote nothing, and the next run goes on from that window`
       : `${describeWindow(window)} is being published by run ${record.lease.holder}${where} (lease until ${record.lease.until}); it or a later run finishes it`;
   // The holder may be publishing this run's own objects (it took over this run's claim): they stay.
   if (record.run !== task.runId) await cleanStaging(c, window, task, record);
-  c.log('hour held by another run; nothing written', {
+  c.log('window held by another run; nothing written', {
     execution: task.runId,
-    hour: task.hour,
+    window: windowField(task),
     holder: record.lease.holder,
     until: record.lease.until,
     ...owner,
   });
   const state = await readState(c.work, c.config);
   return {
-    hour: task.hour,
+    start: formatMinute(window.start),
     end: formatMinute(window.end),
     outcome: 'publishing-elsewhere',
     publishedBy: record.run,
@@ -352,9 +352,9 @@ function report(c: Collector, window: Window, task: CommitTask, result: CommitRe
     c.metric('LagMinutes', Math.max(0, behind) / MINUTE_MS);
   }
   const published = result.outcome === 'published';
-  c.log(published ? 'hour published' : 'hour already published; nothing written', {
+  c.log(published ? 'window published' : 'window already published; nothing written', {
     execution: task.runId,
-    hour: task.hour,
+    window: windowField(task),
     objectsOf: result.publishedBy,
     objects: result.objects,
     rows: result.rows,
@@ -405,7 +405,7 @@ async function publishObjects(
   if (blind) {
     c.log(
       'resumed publication on a bucket without versioning: an object the feed already took and deleted may be published again',
-      { hour: record.hour },
+      { window: windowField(record) },
       'warn',
     );
   }

@@ -4,7 +4,7 @@ import { StateCorrupt, TimeBoxClosed } from './errors.ts';
 import { stagingRunPrefix } from './keys.ts';
 import type { CommitTask } from './schemas.ts';
 import { type CarryOn, describeIssues, resumedEntitySchema } from './schemas.ts';
-import { describeWindow, type Window, windowOf } from './windows.ts';
+import { describeWindow, type Window, windowField, windowOf } from './windows.ts';
 
 /**
  * What an Express child had fetched of a window when its time box closed, entity by entity: kept beside the
@@ -33,10 +33,10 @@ export async function keepResume(c: Collector, runId: string, window: Window, re
 export async function carryOnOf(
   c: Collector,
   runId: string,
-  first: { readonly hour: string; readonly end: string } | undefined,
+  first: { readonly start: string; readonly end: string } | undefined,
 ): Promise<CarryOn | null> {
   if (!first) return null;
-  const key = resumeKey(c, runId, windowOf(first.hour, first.end, 'The first planned window'));
+  const key = resumeKey(c, runId, windowOf(first.start, first.end, 'The first planned window'));
   const found = await c.work.get(key);
   if (!found) return null;
   let json: unknown;
@@ -51,7 +51,7 @@ export async function carryOnOf(
       `The resume record s3://${c.work.bucket}/${key} cannot be read (${json === undefined ? 'not valid JSON' : describeIssues(parsed.error)}). Delete it: the window is then fetched again from its first page, and nothing is published twice.`,
     );
   }
-  return { window: first.hour, entities: parsed.data.entities };
+  return { window: first.start, entities: parsed.data.entities };
 }
 
 /**
@@ -60,7 +60,7 @@ export async function carryOnOf(
  * {@link TimeBoxClosed}, which hands it on.
  */
 export async function closeTimeBox(c: Collector, task: CommitTask): Promise<never> {
-  const window = windowOf(task.hour, task.end, 'The task window');
+  const window = windowOf(task.start, task.end, 'The task window');
   const entities: Resume['entities'] = {};
   for (const f of task.fetched) {
     entities[f.entity] = {
@@ -75,7 +75,7 @@ export async function closeTimeBox(c: Collector, task: CommitTask): Promise<neve
   const done = Object.entries(entities)
     .filter(([, e]) => e.done)
     .map(([entity]) => entity);
-  c.log('time box closed; window handed on', { execution: task.runId, hour: task.hour, done });
+  c.log('time box closed; window handed on', { execution: task.runId, window: windowField(task), done });
   throw new TimeBoxClosed(
     `${describeWindow(window)}: the Express child's fetch deadline (EXPRESS_FETCH_SECONDS=${c.config.expressFetchSeconds}) passed with ${done.length} of ${task.fetched.length} entities fetched; a Standard child of this run carries on from what they staged.`,
   );

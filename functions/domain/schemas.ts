@@ -34,8 +34,8 @@ const entityCounts = z.object({ objects: count, rows: count });
 export type EntityCounts = z.infer<typeof entityCounts>;
 
 /**
- * Who may publish the hour now (`holder`, a run), until when. A local run adds its process (`host`,
- * `pid`); a Lambda, and every record written before they existed, has neither.
+ * Who may publish the window now (`holder`, a run), until when. A local run adds its process (`host`,
+ * `pid`); a Lambda has neither.
  */
 const leaseSchema = z.object({
   holder: z.string(),
@@ -46,15 +46,15 @@ const leaseSchema = z.object({
 export type Lease = z.infer<typeof leaseSchema>;
 
 /**
- * The per-hour commit record under WORK_PREFIX/commits/. It names the one run whose staged objects are
+ * The per-window commit record under WORK_PREFIX/commits/. It names the one run whose staged objects are
  * published (the claim), who may write them now (the lease), and whether that finished. It is never
- * deleted: it remembers the hour after the feed has deleted the published files.
+ * deleted: it remembers the window after the feed has deleted the published files.
  */
 export const commitRecordSchema = z.object({
-  /** The window's start (a whole hour, for records written before windows). */
-  hour: minuteText,
-  /** The window's end; absent: the end of the hour (records written before windows, and whole hours). */
-  end: minuteText.optional(),
+  /** The window's start. */
+  start: minuteText,
+  /** The window's end. */
+  end: minuteText,
   run: z.string().min(1),
   status: z.enum(['publishing', 'published']),
   entities: z.record(z.string(), entityCounts),
@@ -63,7 +63,7 @@ export const commitRecordSchema = z.object({
   published_at: z.string().optional(),
   /**
    * A fresh claim not yet checked against the claims of overlapping windows (runs of another window size):
-   * nothing of it is published before the check clears this. Records before windows never have it.
+   * nothing of it is published before the check clears this.
    */
   unchecked: z.literal(true).optional(),
 });
@@ -213,12 +213,13 @@ export const carryOnSchema = z.object({
 });
 export type CarryOn = z.infer<typeof carryOnSchema>;
 
-/** The FetchPages Task's event: one entity-hour of one run, and where to go on from. */
+/** The FetchPages Task's event: one entity-window of one run, and where to go on from. */
 export const fetchTaskSchema = z.object({
   tenant: taskTenant,
-  /** The window's start; with `end`, the window (absent: the whole hour, as before windows). */
-  hour: z.string(),
-  end: z.string().nullish(),
+  /** The window's start. */
+  start: z.string(),
+  /** The window's end. */
+  end: z.string(),
   entity: z.string(),
   runId: z.string().min(1),
   continuation: continuationSchema.nullable(),
@@ -234,11 +235,11 @@ export const fetchTaskSchema = z.object({
 type TenantOptional<T extends { tenant: unknown }> = Omit<T, 'tenant'> & { tenant?: T['tenant'] };
 export type FetchTask = TenantOptional<z.infer<typeof fetchTaskSchema>>;
 
-/** The Commit Task's event: the hour, the run, and what each entity's fetch staged. */
+/** The Commit Task's event: the window (its start and end), the run, and what each entity's fetch staged. */
 export const commitTaskSchema = z.object({
   tenant: taskTenant,
-  hour: z.string(),
-  end: z.string().nullish(),
+  start: z.string(),
+  end: z.string(),
   runId: z.string().min(1),
   mode: z.enum(['scheduled', 'explicit']),
   fetched: z.array(

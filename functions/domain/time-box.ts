@@ -1,4 +1,5 @@
 import { type Collector, type FetchResult, type FetchTask, fetchPages } from './collector.ts';
+import { windowField } from './windows.ts';
 
 /**
  * When the fetches of an Express child started at `childStart` must stop: `fetchSeconds`
@@ -18,7 +19,7 @@ function closed(c: Collector, task: FetchTask): FetchResult {
   const before = task.continuation;
   c.log('time box closed; handing the tenant on', {
     execution: task.runId,
-    hour: task.hour,
+    window: windowField(task),
     entity: task.entity,
     deadline: task.deadline,
   });
@@ -38,11 +39,11 @@ function closed(c: Collector, task: FetchTask): FetchResult {
  * from its continuation. Null when there is nothing to carry on from.
  */
 function carriedOn(c: Collector, task: FetchTask): FetchResult | FetchTask | null {
-  const kept = task.carryOn?.window === task.hour ? task.carryOn.entities[task.entity] : undefined;
+  const kept = task.carryOn?.window === task.start ? task.carryOn.entities[task.entity] : undefined;
   if (!kept || task.continuation !== null || task.deadline) return null;
   c.log('carrying on from the Express child', {
     execution: task.runId,
-    hour: task.hour,
+    window: windowField(task),
     entity: task.entity,
     done: kept.done,
   });

@@ -33,10 +33,10 @@ export function parseMinute(text: string): number | null {
   return formatMinute(ms).slice(0, 16) === `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}` ? ms : null;
 }
 
-/** A window as events and records hold it: its start, and its end when it is not the whole hour. */
-export function windowOf(startText: string, endText: string | null | undefined, what: string): Window {
+/** A window as events and records hold it: its start and its end, each a whole UTC minute. */
+export function windowOf(startText: string, endText: string, what: string): Window {
   const start = parseMinute(startText);
-  const end = endText === undefined || endText === null ? (start ?? 0) + HOUR_MS : parseMinute(endText);
+  const end = parseMinute(endText);
   if (
     start === null ||
     end === null ||
@@ -44,11 +44,17 @@ export function windowOf(startText: string, endText: string | null | undefined, 
     Math.floor(start / HOUR_MS) !== Math.floor((end - 1) / HOUR_MS)
   ) {
     throw new BadConfiguration(
-      `${what} ${JSON.stringify(startText)}..${JSON.stringify(endText ?? null)} is not a window: expected whole UTC minutes within one hour, such as "2026-11-24T10:05:00Z".."2026-11-24T10:10:00Z".`,
+      `${what} ${JSON.stringify(startText)}..${JSON.stringify(endText)} is not a window: expected whole UTC minutes within one hour, such as "2026-11-24T10:05:00Z".."2026-11-24T10:10:00Z".`,
     );
   }
   return { start, end };
 }
+
+/** A window as log lines and failure records name it (their `window` field): its start and end. */
+export const windowField = ({ start, end }: { readonly start: string; readonly end: string }) => ({
+  start,
+  end,
+});
 
 export const isWholeHour = (w: Window) => w.start % HOUR_MS === 0 && w.end - w.start === HOUR_MS;
 

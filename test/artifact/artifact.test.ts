@@ -166,7 +166,7 @@ type JSONValue = Parameters<StateMachine['run']>[0];
 interface Outcome {
   status: 'SUCCEEDED' | 'FAILED';
   /** The one tenant's plan (its entities are what the functions collect) and its commits. */
-  output?: { entities: string[]; committed: Array<{ hour: string }> };
+  output?: { entities: string[]; committed: Array<{ start: string }> };
   error?: string;
   cause?: string;
   /** The events each Task state was invoked with, counted here (the local event log can drop Map events). */
@@ -220,7 +220,7 @@ async function execute(input: { hour?: string }, name: string, startTime = Date.
     // No tenant list: the environment's one tenant, whose plan and commits are the functions' results (in
     // AWS they are in its child execution's history; the map's output holds a constant per tenant).
     const plan = returned.Plan?.[0] as { entities: string[] } | undefined;
-    const committed = (returned.Commit ?? []) as Array<{ hour: string }>;
+    const committed = (returned.Commit ?? []) as Array<{ start: string }>;
     return { status: 'SUCCEEDED', output: plan && { entities: plan.entities, committed }, events };
   } catch (err) {
     if (!(err instanceof ExecutionError)) throw err;
@@ -350,7 +350,7 @@ describe('the packaged functions and state machine', () => {
     const outcome = await execute({}, 'catch-up', NOW);
 
     expect(outcome.status, `${outcome.error}: ${outcome.cause}`).toBe('SUCCEEDED');
-    expect(outcome.output?.committed.map((c) => c.hour)).toEqual(
+    expect(outcome.output?.committed.map((c) => c.start)).toEqual(
       [3, 2, 1, 0].map((n) => iso(newestDue - n * HOUR)),
     );
     const objects = await published();

@@ -66,7 +66,7 @@ describe.each([5, 15])('a tenant a week behind, WINDOW_MINUTES=%i and MAX_HOURS_
       clock += window * MIN;
     }
 
-    const windows = outcomes.map((o) => o.output?.hours.length ?? 0);
+    const windows = outcomes.map((o) => o.output?.windows.length ?? 0);
     expect(windows[0]).toBe(perRun);
     expect(Math.max(...windows)).toBe(perRun);
     // As many runs as the table of docs/many-tenants.md says (npm run bench:catch-up counts them so).

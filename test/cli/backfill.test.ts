@@ -425,7 +425,7 @@ describe('what an execution did with the windows of an hour', () => {
     rows: number,
     holder = run,
   ): CommitRecord => ({
-    hour: start,
+    start,
     end: new Date(Date.parse(start) + 300_000).toISOString().replace('.000Z', 'Z'),
     run,
     status,
@@ -474,10 +474,10 @@ describe('what an execution did with the windows of an hour', () => {
         {
           tenant: null,
           committed: [
-            { hour: '2026-11-24T12:55:00Z', outcome: 'published', rows: 1000 },
-            { hour: '2026-11-24T13:00:00Z', outcome: 'already-published', rows: 5 },
-            { hour: '2026-11-24T13:05:00Z', outcome: 'published', rows: 10 },
-            { hour: '2026-11-24T13:10:00Z', outcome: 'published', rows: 20 },
+            { start: '2026-11-24T12:55:00Z', outcome: 'published', rows: 1000 },
+            { start: '2026-11-24T13:00:00Z', outcome: 'already-published', rows: 5 },
+            { start: '2026-11-24T13:05:00Z', outcome: 'published', rows: 10 },
+            { start: '2026-11-24T13:10:00Z', outcome: 'published', rows: 20 },
           ],
         },
       ],

@@ -112,7 +112,8 @@ beforeAll(async () => {
   await e.store.put(
     commitKey(loadLayout(e.env), held),
     JSON.stringify({
-      hour: formatHour(held),
+      start: formatHour(held),
+      end: formatHour(held + HOUR_MS),
       run: 'run-elsewhere',
       status: 'publishing',
       entities: {},

@@ -15,12 +15,12 @@ afterAll(stopS3);
 
 const H = hour('2026-11-24T10:00:00Z');
 
-/** A record of the window `start`..`end` (minutes of the hour 10:00; 60 and no `end`: the whole hour). */
+/** A record of the window `start`..`end` (minutes of the hour 10:00). */
 const record = (start: number, end: number, status: CommitRecord['status'] = 'published'): CommitRecord => {
   const at = (minute: number) => new Date(H + minute * 60_000).toISOString().replace('.000Z', 'Z');
   return {
-    hour: at(start),
-    ...(start === 0 && end === 60 ? {} : { end: at(end) }),
+    start: at(start),
+    end: at(end),
     run: 'run-1',
     status,
     entities: {},
@@ -32,7 +32,7 @@ const record = (start: number, end: number, status: CommitRecord['status'] = 'pu
 describe('hourStatus', () => {
   it.each([
     ['no record', [], null],
-    ['the whole hour, as before windows', [record(0, 60)], 'published'],
+    ['the whole hour, one 60-minute window', [record(0, 60)], 'published'],
     ['twelve 5-minute windows', Array.from({ length: 12 }, (_, i) => record(i * 5, i * 5 + 5)), 'published'],
     ['windows of sizes changed mid-hour', [record(30, 60), record(0, 5), record(5, 30)], 'published'],
     ['its first 5-minute window alone', [record(0, 5)], 'publishing'],
@@ -54,7 +54,7 @@ describe('commitRecords', () => {
 
     const records = await commitRecords(loadLayout(w.env), store)(H);
 
-    expect(records.map((r) => [r.hour, r.end, r.status])).toEqual([
+    expect(records.map((r) => [r.start, r.end, r.status])).toEqual([
       ['2026-11-24T10:00:00Z', '2026-11-24T10:05:00Z', 'published'],
       ['2026-11-24T10:05:00Z', '2026-11-24T10:10:00Z', 'publishing'],
       ['2026-11-24T10:55:00Z', '2026-11-24T11:00:00Z', 'published'],

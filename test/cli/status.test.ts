@@ -215,7 +215,7 @@ describe('status', () => {
     expect(seen.stdout).toContain('No executions yet.');
   });
 
-  it('shows who holds each due hour being published: a local process, or a Lambda whose lease expired', async () => {
+  it('shows who holds each due window being published: a local process, or a Lambda whose lease expired', async () => {
     const w = world();
     await w.writeState('2026-11-24T11:00:00Z');
     await w.writeRecord('2026-11-24T12:00:00Z', 'publishing', {
@@ -224,7 +224,7 @@ describe('status', () => {
       host: 'ops-laptop',
       pid: 4242,
     });
-    await w.writeRecord('2026-11-24T13:00:00Z', 'publishing'); // an old record: no host, no pid
+    await w.writeRecord('2026-11-24T13:00:00Z', 'publishing'); // a Lambda's lease: no host, no pid
     sfnMock.on(ListExecutionsCommand).resolves({ executions: [] });
 
     const seen = await w.cli(['status']);
@@ -237,7 +237,7 @@ describe('status', () => {
     );
     expect(report.publishing).toEqual([
       {
-        hour: '2026-11-24T12:00:00Z',
+        start: '2026-11-24T12:00:00Z',
         end: '2026-11-24T13:00:00Z',
         run: 'run-2026-11-24T12:00:00Z',
         holder: 'local-2026-11-24T14-21-00-000Z',
@@ -247,7 +247,7 @@ describe('status', () => {
         leaseLive: true,
       },
       {
-        hour: '2026-11-24T13:00:00Z',
+        start: '2026-11-24T13:00:00Z',
         end: '2026-11-24T14:00:00Z',
         run: 'run-2026-11-24T13:00:00Z',
         holder: 'run-2026-11-24T13:00:00Z',
@@ -298,7 +298,7 @@ describe('status', () => {
         },
         healthy: true,
       });
-      expect(report.publishing.map((p) => [p.hour, p.end])).toEqual([
+      expect(report.publishing.map((p) => [p.start, p.end])).toEqual([
         ['2026-11-24T14:05:00Z', '2026-11-24T14:10:00Z'],
       ]);
       expect(report).not.toHaveProperty('lagHours');

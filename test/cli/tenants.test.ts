@@ -190,7 +190,7 @@ describe('status with a tenant list', () => {
     expect(report.failed.redrivable).toMatchObject([
       { name: 'e7-scheduled', hour: '2026-11-24T12:00:00Z', failedTenants: [{ tenant: 'beta' }] },
     ]);
-    expect(report.publishing.map((p) => p.hour)).toEqual(['2026-11-24T09:00:00Z']);
+    expect(report.publishing.map((p) => p.start)).toEqual(['2026-11-24T09:00:00Z']);
   });
 
   it('without --tenant shows a line per tenant with its last hour and lag, and the failed executions', async () => {
@@ -332,6 +332,10 @@ describe('status with a tenant list', () => {
 });
 
 /** What an execution of the new state machine outputs: one entry per tenant, its commits in it. */
+/** The end of the whole hour that starts at `hour`. */
+const endOfHour = (hour: string) =>
+  new Date(Date.parse(hour) + 3_600_000).toISOString().replace('.000Z', 'Z');
+
 const output = (runId: string, hour: string, rows: Record<string, number>) =>
   JSON.stringify({
     runId,
@@ -344,10 +348,20 @@ const output = (runId: string, hour: string, rows: Record<string, number>) =>
       runId,
       mode: 'explicit',
       lastHour: null,
-      hours: [{ hour, published: false }],
+      windows: [{ start: hour, end: endOfHour(hour), published: false }],
       entities: ['Sessions'],
       maxConcurrency: 1,
-      committed: [{ hour, outcome: 'published', publishedBy: runId, objects: 1, rows: n, entities: {} }],
+      committed: [
+        {
+          start: hour,
+          end: endOfHour(hour),
+          outcome: 'published',
+          publishedBy: runId,
+          objects: 1,
+          rows: n,
+          entities: {},
+        },
+      ],
     })),
     retry: false,
   });

@@ -16,7 +16,7 @@ import { type CliIo, runCli } from '../../cli/main.ts';
 import { s3ClientFromEnv } from '../../functions/adapters/collectors.ts';
 import { s3Store } from '../../functions/adapters/s3-store.ts';
 import { loadLayout, tenantLayout } from '../../functions/domain/config.ts';
-import { parseHour } from '../../functions/domain/hours.ts';
+import { HOUR_MS, parseHour } from '../../functions/domain/hours.ts';
 import { commitKey } from '../../functions/domain/keys.ts';
 import type { CommitRecord } from '../../functions/domain/publish.ts';
 import { formatMinute, parseMinute } from '../../functions/domain/windows.ts';
@@ -73,7 +73,7 @@ export interface TenantStorage {
   writeState(lastHour: string, windowEnd?: string): Promise<void>;
   /**
    * A commit record of the window that starts at `startText` (a whole hour, or a minute such as
-   * `2026-11-24T14:05:00Z`); its lease by default as records were before they named a process (no host, pid).
+   * `2026-11-24T14:05:00Z`); its lease by default a Lambda's (no host, pid).
    */
   writeRecord(
     startText: string,
@@ -81,7 +81,7 @@ export interface TenantStorage {
     lease?: CommitRecord['lease'],
     /**
      * The run that claimed the window and the rows it counts (default `run-<start>`, 42 Sessions rows);
-     * `end`, the window's end, for a window shorter than the hour (default: the whole hour, no `end`).
+     * `end`, the window's end (default: the end of the hour `startText` starts, a whole hour's window).
      */
     by?: { run?: string; rows?: number; end?: string },
   ): Promise<void>;
@@ -137,8 +137,8 @@ export function world(extraEnv: Record<string, string> = {}): World {
       async writeRecord(startText, status, lease, by = {}) {
         const start = parseMinute(startText) ?? Number.NaN;
         const record: CommitRecord = {
-          hour: formatMinute(start),
-          ...(by.end === undefined ? {} : { end: by.end }),
+          start: formatMinute(start),
+          end: by.end ?? formatMinute(start + HOUR_MS),
           run: by.run ?? `run-${startText}`,
           status: status === 'unreadable' ? 'publishing' : status,
           entities: { Sessions: { objects: 1, rows: by.rows ?? 42 } },
@@ -146,7 +146,7 @@ export function world(extraEnv: Record<string, string> = {}): World {
           lease: lease ?? { holder: `run-${startText}`, until: '2026-11-24T12:20:00.000Z' },
           ...(status === 'published' ? { published_at: '2026-11-24T12:01:00.000Z' } : {}),
         };
-        const body = status === 'unreadable' ? '{"hour":' : JSON.stringify(record);
+        const body = status === 'unreadable' ? '{"start":' : JSON.stringify(record);
         await store.put(commitKey(layout(), start), body, 'application/json');
       },
     };

@@ -110,15 +110,15 @@ const windowMinutesOf = (n: number) => (n % 2 === 1 ? 5 : 60);
  * possibly cut at `to`), and it committed each of them.
  */
 function tiles(outcome: ExecutionOutcome, from: number, to: number, windowMs: number): string | null {
-  const planned = outcome.output?.hours ?? [];
+  const planned = outcome.output?.windows ?? [];
   const expected: string[] = [];
   for (let start = from; start < to; start += windowMs)
     expected.push(`${minute(start)}..${minute(Math.min(start + windowMs, to))}`);
-  const got = planned.map((w) => `${w.hour}..${w.end}`);
+  const got = planned.map((w) => `${w.start}..${w.end}`);
   if (got.join(' ') !== expected.join(' '))
     return `planned ${got.join(' ') || 'nothing'}, not ${expected.join(' ')}`;
-  const committed = (outcome.output?.committed ?? []).map((c) => c.hour);
-  if (committed.join(' ') !== planned.map((w) => w.hour).join(' '))
+  const committed = (outcome.output?.committed ?? []).map((c) => c.start);
+  if (committed.join(' ') !== planned.map((w) => w.start).join(' '))
     return `committed ${committed.join(' ') || 'nothing'} of ${got.join(' ')}`;
   return null;
 }
@@ -209,7 +209,7 @@ async function trial(n: number): Promise<string[]> {
       const wrote = outcome.output?.committed.filter((c) => c.objects > 0) ?? [];
       if (outcome.status !== 'SUCCEEDED' || wrote.length > 0) {
         problems.push(
-          `the late redrive ended ${outcome.status} and wrote ${wrote.length} windows (${wrote.map((c) => c.hour).join(' ')}): ${outcome.cause ?? ''}`,
+          `the late redrive ended ${outcome.status} and wrote ${wrote.length} windows (${wrote.map((c) => c.start).join(' ')}): ${outcome.cause ?? ''}`,
         );
       }
     } else if (kind === 'persistent-failure' || kind === 'outage') {
@@ -277,9 +277,9 @@ async function trial(n: number): Promise<string[]> {
       const missed = tiles(backfill, past, Math.min(past + HOUR, world.dueEnd()), world.windowMs);
       if (missed) problems.push(`the backfill of ${iso(past)} ${missed}`);
       for (const c of backfill.output?.committed ?? []) {
-        if (c.state.moved) problems.push(`the backfill of ${iso(past)} moved the state at ${c.hour}`);
-        if (Date.parse(c.hour) >= from && c.outcome !== 'already-published')
-          problems.push(`the backfill republished ${c.hour} (${c.outcome})`);
+        if (c.state.moved) problems.push(`the backfill of ${iso(past)} moved the state at ${c.start}`);
+        if (Date.parse(c.start) >= from && c.outcome !== 'already-published')
+          problems.push(`the backfill republished ${c.start} (${c.outcome})`);
       }
       if (past < from) ranges.push([past, Math.min(past + HOUR, from)]);
     }

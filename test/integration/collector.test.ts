@@ -154,7 +154,7 @@ describe('catching up', () => {
     const outcome = await runExecution(collector, { startTime: NOW });
 
     expect(outcome.status, outcome.cause).toBe('SUCCEEDED');
-    expect(outcome.output?.committed.map((c) => c.hour)).toEqual(
+    expect(outcome.output?.committed.map((c) => c.start)).toEqual(
       [3, 2, 1, 0].map((n) => iso(newestDue - n * HOUR)),
     );
     const objects = await e.published();
@@ -184,7 +184,7 @@ describe('catching up', () => {
     const scheduled = await runExecution(e.collector(), { startTime: NOW });
 
     expect(scheduled.status, scheduled.cause).toBe('SUCCEEDED');
-    expect(scheduled.output?.committed.map((c) => [c.hour, c.outcome])).toEqual([
+    expect(scheduled.output?.committed.map((c) => [c.start, c.outcome])).toEqual([
       [iso(newestDue - 3 * HOUR), 'published'],
       [iso(newestDue - 2 * HOUR), 'published'],
       [iso(newestDue - HOUR), 'already-published'],

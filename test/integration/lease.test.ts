@@ -15,7 +15,7 @@ import { commitKey } from '../../functions/domain/keys.ts';
 import {
   type CommitRecord,
   type CommitTask,
-  commitHour,
+  commitWindow,
   type Lease,
   readRecord,
 } from '../../functions/domain/publish.ts';
@@ -55,14 +55,15 @@ function collector(prefix: string, lambda = false): Collector {
  * it with `lease`. Returns the commit task of the run that comes next.
  */
 async function leftByAKilledRun(c: Collector, hour: number, lease: Lease): Promise<CommitTask> {
+  const window = { start: iso(hour), end: iso(hour + HOUR) };
   const fetched: CommitTask['fetched'][number][] = [];
   for (const entity of ENTITIES) {
-    const task = { hour: iso(hour), entity, runId: KILLED, continuation: null };
+    const task = { ...window, entity, runId: KILLED, continuation: null };
     const done = await fetchPages(c, task, Date.now() + MINUTE);
     fetched.push({ entity, objects: done.objects, rows: done.rows });
   }
   const record: CommitRecord = {
-    hour: iso(hour),
+    ...window,
     run: KILLED,
     status: 'publishing',
     entities: Object.fromEntries(fetched.map((f) => [f.entity, { objects: f.objects, rows: f.rows }])),
@@ -70,7 +71,7 @@ async function leftByAKilledRun(c: Collector, hour: number, lease: Lease): Promi
     lease,
   };
   await c.work.put(commitKey(c.config, hour), JSON.stringify(record), 'application/json');
-  return { hour: iso(hour), runId: 'local-rerun', mode: 'explicit', fetched };
+  return { ...window, runId: 'local-rerun', mode: 'explicit', fetched };
 }
 
 const until = (fromNowMs: number) => new Date(Date.now() + fromNowMs).toISOString();
@@ -83,7 +84,7 @@ describe('a rerun meeting the lease of a run that did not finish the hour', () =
       'a process of another machine, even one whose pid is free here',
       () => ({ host: 'other-host', pid: dead }),
     ],
-    ['a Lambda, or a record from before leases named a process', () => ({})],
+    ['a Lambda, whose lease names no process', () => ({})],
   ])('waits out the lease of %s: nothing written, the record untouched', async (_, owner) => {
     const prefix = `lease-${++worlds}`;
     const c = collector(prefix);
@@ -92,7 +93,7 @@ describe('a rerun meeting the lease of a run that did not finish the hour', () =
     const task = await leftByAKilledRun(c, hour, lease);
     const before = await c.work.get(commitKey(c.config, hour));
 
-    const result = await commitHour(c, task);
+    const result = await commitWindow(c, task);
 
     expect(result.outcome).toBe('publishing-elsewhere');
     expect(result.heldBy).toEqual(lease);
@@ -112,7 +113,7 @@ describe('a rerun meeting the lease of a run that did not finish the hour', () =
       pid: dead,
     });
 
-    const result = await commitHour(c, task);
+    const result = await commitWindow(c, task);
 
     expect(result.outcome).toBe('published');
     expect(result.publishedBy).toBe(KILLED);
@@ -143,7 +144,7 @@ describe('a rerun meeting the lease of a run that did not finish the hour', () =
       pid: dead,
     });
 
-    const result = await commitHour(c, task);
+    const result = await commitWindow(c, task);
 
     expect(result.outcome).toBe('publishing-elsewhere');
     expect(await e.published(`${prefix}/`)).toEqual([]);
@@ -155,7 +156,7 @@ describe('a rerun meeting the lease of a run that did not finish the hour', () =
     const hour = pastHour(3);
     const task = await leftByAKilledRun(c, hour, { holder: KILLED, until: until(-MINUTE) });
 
-    const result = await commitHour(c, task);
+    const result = await commitWindow(c, task);
 
     expect(result.outcome).toBe('published');
     const lease = (await readRecord(c, hour))?.record.lease;

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Collector, fetchPages } from '../../functions/domain/collector.ts';
 import { commitKey } from '../../functions/domain/keys.ts';
-import { type CommitRecord, type CommitTask, commitHour } from '../../functions/domain/publish.ts';
+import { type CommitRecord, type CommitTask, commitWindow } from '../../functions/domain/publish.ts';
 import { HOUR, pastHour, rowKey, startEnvironment, type TestEnvironment } from './harness.ts';
 
 const ENTITIES = ['Sessions', 'Users'];
@@ -34,12 +34,12 @@ async function fetched(c: Collector, runId: string, from: number, to: number): P
   for (const entity of ENTITIES) {
     const r = await fetchPages(
       c,
-      { hour: at(from), end: at(to), entity, runId, continuation: null },
+      { start: at(from), end: at(to), entity, runId, continuation: null },
       Date.now() + MIN,
     );
     done.push({ entity, objects: r.objects, rows: r.rows });
   }
-  return { hour: at(from), end: at(to), runId, mode: 'scheduled', fetched: done };
+  return { start: at(from), end: at(to), runId, mode: 'scheduled', fetched: done };
 }
 
 /** Every published row key of the prefix, per entity (duplicates kept), and the stand-in's rows of [from, to). */
@@ -62,9 +62,9 @@ describe('windows of two sizes planned from the same state', () => {
     const first5 = await fetched(c, 'run-5', h + 25 * MIN, h + 30 * MIN);
     const next5 = await fetched(c, 'run-5', h + 30 * MIN, h + 35 * MIN);
 
-    const a = await commitHour(c, hourly);
-    const b1 = await commitHour(c, first5);
-    const b2 = await commitHour(c, next5);
+    const a = await commitWindow(c, hourly);
+    const b1 = await commitWindow(c, first5);
+    const b2 = await commitWindow(c, next5);
 
     expect(a.outcome).toBe('published');
     expect([b1.outcome, b2.outcome]).toEqual(['publishing-elsewhere', 'publishing-elsewhere']);
@@ -78,7 +78,8 @@ describe('windows of two sizes planned from the same state', () => {
     const { c, prefix } = collector();
     const h = pastHour(4);
     const stale: CommitRecord = {
-      hour: at(h),
+      start: at(h),
+      end: at(h + HOUR),
       run: 'run-dead',
       status: 'publishing',
       entities: { Sessions: { objects: 1, rows: 1 } },
@@ -89,7 +90,7 @@ describe('windows of two sizes planned from the same state', () => {
     await c.work.put(commitKey(c.config, h), JSON.stringify(stale));
     const task = await fetched(c, 'run-5', h + 5 * MIN, h + 10 * MIN);
 
-    const result = await commitHour(c, task);
+    const result = await commitWindow(c, task);
 
     expect(result.outcome).toBe('published');
     expect(await c.work.get(commitKey(c.config, h))).toBeNull();
@@ -101,9 +102,9 @@ describe('windows of two sizes planned from the same state', () => {
     const { c, prefix } = collector();
     const h = pastHour(4);
     const hourly = await fetched(c, 'run-60', h, h + HOUR);
-    expect((await commitHour(c, hourly)).outcome).toBe('published');
+    expect((await commitWindow(c, hourly)).outcome).toBe('published');
     const racing: CommitRecord = {
-      hour: at(h + 20 * MIN),
+      start: at(h + 20 * MIN),
       end: at(h + 25 * MIN),
       run: 'run-racing',
       status: 'publishing',
@@ -114,7 +115,7 @@ describe('windows of two sizes planned from the same state', () => {
     };
     await c.work.put(commitKey(c.config, h + 20 * MIN), JSON.stringify(racing));
 
-    const late = await commitHour(c, await fetched(c, 'run-5', h + 30 * MIN, h + 35 * MIN));
+    const late = await commitWindow(c, await fetched(c, 'run-5', h + 30 * MIN, h + 35 * MIN));
 
     expect(late.outcome).toBe('publishing-elsewhere');
     const { got, want } = await rows(prefix, h, h + HOUR);

@@ -11,7 +11,7 @@ import { commitKey, stagingKey } from '../../functions/domain/keys.ts';
 import {
   type CommitRecord,
   type CommitTask,
-  commitHour,
+  commitWindow,
   readRecord,
 } from '../../functions/domain/publish.ts';
 import { readState } from '../../functions/domain/state-store.ts';
@@ -42,7 +42,7 @@ function collector(): { c: Collector; prefix: string } {
 
 /** Run `runId` fetches every entity of the window that starts at `start`: its commit task. */
 async function fetched(c: Collector, runId: string, start: number): Promise<CommitTask> {
-  const window = { hour: at(start), end: at(start + WINDOW) };
+  const window = { start: at(start), end: at(start + WINDOW) };
   const done: CommitTask['fetched'] = [];
   for (const entity of ENTITIES) {
     const r = await fetchPages(c, { ...window, entity, runId, continuation: null }, Date.now() + MINUTE);
@@ -76,7 +76,7 @@ describe("the commit and the run's staged objects", () => {
     await e.store.put(extra, counted?.body ?? '');
     expect(task.fetched.map((f) => f.objects)).toEqual([1, 1]);
 
-    const result = await commitHour(c, task);
+    const result = await commitWindow(c, task);
 
     expect(result).toMatchObject({ outcome: 'published', objects: 2 });
     const { got, want, keys } = await rows(prefix, start);
@@ -94,7 +94,7 @@ describe("the commit and the run's staged objects", () => {
     const staged = await e.store.list(`work/${prefix}/staging/`);
     // Run A claimed the window and stopped; run B took the expired lease over and is publishing A's objects.
     const record: CommitRecord = {
-      hour: at(start),
+      start: at(start),
       end: at(start + WINDOW),
       run: 'run-a',
       status: 'publishing',
@@ -104,9 +104,9 @@ describe("the commit and the run's staged objects", () => {
     };
     await e.store.put(commitKey(c.config, start), JSON.stringify(record), 'application/json');
 
-    const late = await commitHour(c, task);
+    const late = await commitWindow(c, task);
     const kept = await e.store.list(`work/${prefix}/staging/`);
-    const byB = await commitHour(c, { ...task, runId: 'run-b', fetched: [] });
+    const byB = await commitWindow(c, { ...task, runId: 'run-b', fetched: [] });
 
     expect(late.outcome).toBe('publishing-elsewhere');
     expect(kept).toEqual(staged);
@@ -139,11 +139,11 @@ describe('the order of a commit', () => {
       }),
     };
 
-    await expect(commitHour(failing, task)).rejects.toThrow(StorageTransient);
+    await expect(commitWindow(failing, task)).rejects.toThrow(StorageTransient);
 
     expect(copies).toBe(2);
     expect((await readState(c.work, c.config)).end).toBe(start);
-    const retried = await commitHour(c, task);
+    const retried = await commitWindow(c, task);
     expect(retried).toMatchObject({ outcome: 'published', state: { moved: true, to: at(start + WINDOW) } });
     const { got, want } = await rows(prefix, start);
     expect(got).toEqual(want);

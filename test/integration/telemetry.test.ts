@@ -8,7 +8,7 @@ import { afterEach, expect, it, vi } from 'vitest';
 import { fleetFromEnv } from '../../functions/adapters/lambda.ts';
 import { powertoolsTelemetry } from '../../functions/adapters/telemetry.ts';
 import type { Tenant } from '../../functions/domain/schemas.ts';
-import { iso, pastHour, startEnvironment, type TestEnvironment } from './harness.ts';
+import { HOUR, iso, pastHour, startEnvironment, type TestEnvironment } from './harness.ts';
 
 let e: TestEnvironment | undefined;
 
@@ -50,7 +50,7 @@ it('writes JSON log lines that carry the execution, hour, entity and page, and n
       level: 'INFO',
       service: 'citrix-monitor-collector',
       execution: 'exec-telemetry',
-      hour: iso(hour),
+      window: { start: iso(hour), end: iso(hour + HOUR) },
       page: 2, // the last Citrix page in the staged group
       pages: 3,
       object: 0,
@@ -61,7 +61,7 @@ it('writes JSON log lines that carry the execution, hour, entity and page, and n
   expect(throttled).toMatchObject({
     level: 'WARN',
     execution: 'exec-telemetry',
-    hour: iso(hour),
+    window: { start: iso(hour), end: iso(hour + HOUR) },
     entity: 'Sessions',
     page: 0,
   });
@@ -131,7 +131,7 @@ it("logs a listed tenant's failure at warn or error, with the tenant as a key of
       tenant: 'refused',
       error: 'CitrixAuthFailed',
       execution: 'exec-tenant-failure',
-      hour: iso(hour),
+      window: { start: iso(hour), end: iso(hour + HOUR) },
     }),
   );
   expect(failures.every((r) => r.tenant === 'refused' || r.tenant === undefined)).toBe(true);

@@ -198,7 +198,7 @@ describe('three tenants, one of them failing', () => {
     }
     const committed = (next.results ?? []).map((r) => [
       r.tenant?.id,
-      (r as { committed?: Array<{ hour: string }> }).committed?.map((c) => c.hour),
+      (r as { committed?: Array<{ start: string }> }).committed?.map((c) => c.start),
     ]);
     expect(committed.sort()).toEqual([
       ['alpha', []],

@@ -1,6 +1,6 @@
 /**
  * What one 5-minute window of one tenant costs in S3 requests, and what it leaves: the domain operations
- * the Tasks call (plan, fetchPages per entity, commitHour) against the Citrix stand-in and a real S3
+ * the Tasks call (plan, fetchPages per entity, commitWindow) against the Citrix stand-in and a real S3
  * server (s3rver) behind the counting proxy of the benches (packages/bench/src/s3-counter.ts). Nothing is mocked.
  */
 import { collectDue } from '@citrix-monitor/bench/one-window';

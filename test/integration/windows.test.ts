@@ -108,7 +108,7 @@ describe('five-minute windows', () => {
       const outcome = await sim.run(at, 5, `every-5-${k}`);
       expect(outcome.status, outcome.cause).toBe('SUCCEEDED');
       for (const c of outcome.output?.committed ?? []) {
-        if (c.outcome === 'published') publishedBy.set(c.hour, at);
+        if (c.outcome === 'published') publishedBy.set(c.start, at);
       }
       ends.push(await sim.stateEnd());
     }
@@ -182,7 +182,7 @@ describe('five-minute windows, under faults', () => {
     const outcome = await sim.run(first + 2 * HOUR + 15 * MIN, 5, 'catch-up');
 
     expect(outcome.status, outcome.cause).toBe('SUCCEEDED');
-    expect(outcome.output?.committed.map((c) => c.hour)).toEqual(
+    expect(outcome.output?.committed.map((c) => c.start)).toEqual(
       Array.from({ length: 24 }, (_, j) => new Date(first + j * 5 * MIN).toISOString().replace('.000Z', 'Z')),
     );
     expect(await sim.stateEnd()).toBe(new Date(first + 2 * HOUR).toISOString().replace('.000Z', 'Z'));

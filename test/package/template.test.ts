@@ -79,19 +79,19 @@ function taskFunction(resource: string): unknown {
   return sub[1][resource.replace(/^\$\{(\w+)\}$/, '$1')];
 }
 
-/** One tenant's states: Plan and Hours, inside the map over tenants. */
+/** One tenant's states: Plan and Windows, inside the map over tenants. */
 // biome-ignore lint/suspicious/noExplicitAny: the ASL is walked as plain JSON
 function tenantStates(): Record<string, any> {
   return definition().States['Collect tenants'].ItemProcessor.States.Tenant.Branches[0].States;
 }
 
 describe('the packaged CloudFormation template', () => {
-  it('holds a Standard state machine that maps over hours and entities and loops the page fetch on a continuation', () => {
+  it('holds a Standard state machine that maps over windows and entities and loops the page fetch on a continuation', () => {
     expect(stateMachine().Properties.StateMachineType ?? 'STANDARD').toBe('STANDARD');
-    const hours = tenantStates().Hours;
-    expect(hours.Type).toBe('Map');
-    expect(hours.MaxConcurrency).toBe(1);
-    const entities = hours.ItemProcessor.States.Entities;
+    const windows = tenantStates().Windows;
+    expect(windows.Type).toBe('Map');
+    expect(windows.MaxConcurrency).toBe(1);
+    const entities = windows.ItemProcessor.States.Entities;
     expect(entities.Type).toBe('Map');
     expect(entities.MaxConcurrencyPath).toBe('$.maxConcurrency');
     const perEntity = entities.ItemProcessor.States;
@@ -108,7 +108,7 @@ describe('the packaged CloudFormation template', () => {
     );
     expect(retried).not.toContain('States.ALL');
     expect(retried).not.toContain('ForeignNextLink');
-    expect(hours.ItemProcessor.States.Entities.Next).toBe('Commit');
+    expect(windows.ItemProcessor.States.Entities.Next).toBe('Commit');
   });
 
   it('schedules the state machine hourly through EventBridge without an hour in the input', () => {
@@ -724,7 +724,7 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
     // A child's output is a constant, so the map's output stays small at any number of tenants.
     expect(tenant.ResultSelector).toEqual({ collected: true });
     expect(collect.ItemProcessor.States.Failed.ResultSelector).toEqual({ collected: false });
-    expect(tenantStates().Plan.Next).toBe('Hours');
+    expect(tenantStates().Plan.Next).toBe('Windows');
     expect(taskFunction(tenantStates().Plan.Resource)).toEqual({
       'Fn::GetAtt': ['PlanLambdaFunction', 'Arn'],
     });
@@ -792,7 +792,7 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
     expect(failing.length).toBeGreaterThan(0);
     expect(new Set(read)).toEqual(
       new Set([
-        '$.hour',
+        '$.start',
         '$.end',
         '$.entity',
         '$.failure',

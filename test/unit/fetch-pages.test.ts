@@ -15,6 +15,7 @@ import { memoryCollector } from '../fixtures/memory-collector.ts';
 // integration tests run the real client against the stand-in; this is the case they cannot reach fast.
 
 const HOUR = '2026-11-24T10:00:00Z';
+const HOUR_END = '2026-11-24T11:00:00Z';
 const neverInTime: Collector = memoryCollector(
   { ENTITIES: 'Sessions' },
   {
@@ -31,7 +32,7 @@ describe('fetchPages when no page comes within a budget', () => {
   it('hands back the same cursor, counting the invocations that made no progress', async () => {
     const first = await fetchPages(
       neverInTime,
-      { hour: HOUR, entity: 'Sessions', runId: 'r', continuation: null },
+      { start: HOUR, end: HOUR_END, entity: 'Sessions', runId: 'r', continuation: null },
       0,
     );
 
@@ -48,7 +49,8 @@ describe('fetchPages when no page comes within a budget', () => {
     let failure: unknown;
     for (let n = 0; n < MAX_STALLS && failure === undefined; n++) {
       const task: FetchTask = {
-        hour: HOUR,
+        start: HOUR,
+        end: HOUR_END,
         entity: 'Sessions',
         runId: 'r',
         continuation: result?.continuation ?? null,

@@ -67,8 +67,8 @@ describe('the plan of a tenant a week behind', () => {
 
       const planned = await plan(c, {}, 'run-1');
 
-      expect(planned.hours).toHaveLength(expected);
-      expect(planned.hours[0]?.hour).toBe('2026-11-29T09:00:00Z');
+      expect(planned.windows).toHaveLength(expected);
+      expect(planned.windows[0]?.start).toBe('2026-11-29T09:00:00Z');
     },
   );
 });
@@ -99,7 +99,7 @@ describe('the plan after the window size changed', () => {
 
       const planned = await plan(c, {}, 'run-1');
 
-      expect(planned.hours.map((h) => `${h.hour.slice(11, 16)}-${h.end.slice(11, 16)}`)).toEqual(expected);
+      expect(planned.windows.map((w) => `${w.start.slice(11, 16)}-${w.end.slice(11, 16)}`)).toEqual(expected);
     },
   );
 });

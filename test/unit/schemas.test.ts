@@ -7,6 +7,7 @@ import { fetchPageHandler } from '../../functions/fetch-page.ts';
 import { MemoryStore } from '../fixtures/memory-store.ts';
 
 const HOUR = '2026-11-24T10:00:00Z';
+const HOUR_END = '2026-11-24T11:00:00Z';
 const layout = {
   bucket: 'logs-bucket',
   workBucket: 'logs-bucket',
@@ -30,7 +31,8 @@ describe('a commit record that does not fit', () => {
     await work.put(
       'collector-work/citrix_monitor/commits/20261124T10.json',
       JSON.stringify({
-        hour: HOUR,
+        start: HOUR,
+        end: HOUR_END,
         run: 'exec-1',
         status: 'published',
         entities: { Sessions: { pages: 3, rows: 2500 } },
@@ -54,9 +56,12 @@ describe('a Task event that does not fit', () => {
     const handler = fetchPageHandler(unused as () => Fleet);
     const context = { getRemainingTimeInMillis: () => 900_000 } as Context;
 
-    const event = { hour: HOUR, entity: 'Sessions', continuation: null } as unknown as Parameters<
-      typeof handler
-    >[0];
+    const event = {
+      start: HOUR,
+      end: HOUR_END,
+      entity: 'Sessions',
+      continuation: null,
+    } as unknown as Parameters<typeof handler>[0];
 
     const error = await handler(event, context).catch((e: unknown) => e);
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ERROR_CONTRACT } from '../../functions/domain/errors.ts';
-import { commitHour } from '../../functions/domain/publish.ts';
+import { commitWindow } from '../../functions/domain/publish.ts';
 import { memoryCollector } from '../fixtures/memory-collector.ts';
 import { MemoryStore } from '../fixtures/memory-store.ts';
 
@@ -34,8 +34,8 @@ describe('a state file that keeps changing while a window is committed', () => {
     );
     const contended = { ...c, work: new ContendedState(c.config.stateKey) };
 
-    const error = await commitHour(contended, {
-      hour: '2026-11-24T10:00Z',
+    const error = await commitWindow(contended, {
+      start: '2026-11-24T10:00Z',
       end: '2026-11-24T11:00Z',
       runId: 'run-1',
       mode: 'scheduled',

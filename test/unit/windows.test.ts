@@ -135,8 +135,8 @@ describe('window names', () => {
 });
 
 describe('reading windows', () => {
-  it('reads a whole hour from its start alone, as records and events before windows hold it', () => {
-    expect(windowOf('2026-11-24T10:00:00Z', undefined, 'x')).toEqual(
+  it('reads a window from its start and end: a whole hour, and a shorter window', () => {
+    expect(windowOf('2026-11-24T10:00:00Z', '2026-11-24T11:00:00Z', 'x')).toEqual(
       span('2026-11-24T10:00:00Z', '2026-11-24T11:00:00Z'),
     );
     expect(windowOf('2026-11-24T10:05:00Z', '2026-11-24T10:10:00Z', 'x')).toEqual(
@@ -150,6 +150,9 @@ describe('reading windows', () => {
     );
     expect(() => windowOf('2026-11-24T10:05:00Z', '2026-11-24T10:00:00Z', 'x')).toThrow(/is not a window/);
     expect(() => windowOf('2026-11-24T10:05:30Z', '2026-11-24T10:10:00Z', 'x')).toThrow(/is not a window/);
+    expect(() => windowOf('2026-11-24T10:05:00Z', 'soon', 'A commit record')).toThrow(
+      'A commit record "2026-11-24T10:05:00Z".."soon" is not a window',
+    );
   });
 
   it('takes the window sizes that divide the hour', () => {

@@ -54,7 +54,7 @@ function firstRun(window: number, maxHours: number, now: number): Promise<Row> {
     const outcome = await runExecution(collector, { startTime: now, retryIntervalMs: 1 });
     if (outcome.status !== 'SUCCEEDED')
       throw new Error(`W=${window} H=${maxHours}: ${outcome.error}: ${outcome.cause}`);
-    const windows = outcome.output?.hours.length ?? 0;
+    const windows = outcome.output?.windows.length ?? 0;
     return {
       window,
       maxHours,

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ExecutionOutcome, TASKS } from '@citrix-monitor/testkit/workflow';
-import type { PlannedHour } from '../../../functions/domain/collector.ts';
+import type { PlannedWindow } from '../../../functions/domain/collector.ts';
 import { REQUEST_KINDS, type S3Requests } from './s3-counter.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -150,9 +150,9 @@ export function s3Tiers(s3: S3Requests): { tier1: number; tier2: number; free: n
   return { tier1, tier2, free: s3.delete, dollars: tier1 * S3_TIER1 + tier2 * S3_TIER2 };
 }
 
-/** One tenant as its Plan saw it: the hours planned and the entities, and whether the tenant failed. */
+/** One tenant as its Plan saw it: the windows planned and the entities, and whether the tenant failed. */
 export interface PlannedTenant {
-  readonly hours: readonly PlannedHour[];
+  readonly windows: readonly PlannedWindow[];
   readonly entities: readonly string[];
   readonly failed: boolean;
   /** The name of the Plan state that planned it: "Plan" (a Standard child) or "Plan (on time)". */
@@ -168,7 +168,7 @@ export interface PlannedTenant {
  * whose tenants all succeed: each Task entry one successful invocation of that state (`ok`, by state name);
  * at the top, "Any on time?" and "Any behind?" once per Tenants, "Collect on time" once per HandOn, "Collect
  * tenants" once if a tenant was behind (and again for each Report pass after the first), Collected, "Again?"
- * once per Report; in each child (its states suffixed as its Plan is), Tenant once, Hours once per Plan,
+ * once per Report; in each child (its states suffixed as its Plan is), Tenant once, Windows once per Plan,
  * "Already published?" once per window, "Nothing to fetch" per window already published, Entities per other
  * window, "More pages?" once per FetchPages, "Entity fetched" once per entity-window.
  */
@@ -186,12 +186,12 @@ export function derivedEntered(
   let iterations = 0;
   for (const t of tenants) {
     const suffix = (t.plan ?? 'Plan').slice('Plan'.length);
-    const windows = t.hours.length;
-    const publishedBefore = t.hours.filter((h) => h.published).length;
+    const windows = t.windows.length;
+    const publishedBefore = t.windows.filter((w) => w.published).length;
     const entityWindows = (windows - publishedBefore) * t.entities.length;
     if (!suffix) behind += 1;
     add(`Tenant${suffix}`, 1);
-    add(`Hours${suffix}`, 1);
+    add(`Windows${suffix}`, 1);
     add(`Already published?${suffix}`, windows);
     add(`Nothing to fetch${suffix}`, publishedBefore);
     add(`Entities${suffix}`, windows - publishedBefore);

@@ -31,13 +31,13 @@ export interface Call {
   /** CPU time of the process during the invocation, ms. */
   readonly cpuMs: number;
   readonly failed: boolean;
-  /** FetchPages: the entity, and the rows staged so far for its hour; whether it finished the entity-hour. */
+  /** FetchPages: the entity, and the rows staged so far for its window; whether it finished the entity-window. */
   readonly entity?: string;
   readonly rows?: number;
   readonly done?: boolean;
 }
 
-export type Committed = Pick<CommitResult, 'hour' | 'end' | 'outcome' | 'rows' | 'objects'> & {
+export type Committed = Pick<CommitResult, 'start' | 'end' | 'outcome' | 'rows' | 'objects'> & {
   /** The tenant's id; none for the environment's one tenant. */
   readonly tenant?: string;
 };
@@ -88,7 +88,7 @@ export const callSchema = z.object({
 
 /** A {@link PlannedTenant}, as a bench child prints it. */
 export const plannedTenantSchema = z.object({
-  hours: z.array(z.object({ hour: z.string(), end: z.string(), published: z.boolean() })).readonly(),
+  windows: z.array(z.object({ start: z.string(), end: z.string(), published: z.boolean() })).readonly(),
   entities: z.array(z.string()).readonly(),
   failed: z.boolean(),
   plan: z.string().optional(),
@@ -101,8 +101,8 @@ export const commitOutcome = z.enum(['published', 'already-published', 'publishi
 
 /** A {@link Committed}, as a bench child prints it. */
 export const committedSchema = z.object({
-  hour: z.string(),
-  end: z.string().optional(),
+  start: z.string(),
+  end: z.string(),
   outcome: commitOutcome,
   rows: z.number(),
   objects: z.number(),
@@ -135,12 +135,12 @@ export const tenantOf = (event: unknown): string | undefined => {
 /** The parts of a FetchPages, Plan and Commit result (FetchResult, TenantPlan, CommitResult) recorded. */
 const fetched = z.object({ entity: z.string(), rows: z.number(), done: z.boolean() });
 const planned = z.object({
-  hours: z.array(z.looseObject({ hour: z.string(), end: z.string(), published: z.boolean() })),
+  windows: z.array(z.looseObject({ start: z.string(), end: z.string(), published: z.boolean() })),
   entities: z.array(z.string()),
 });
 const commitResult = z.object({
-  hour: z.string(),
-  end: z.string().optional(),
+  start: z.string(),
+  end: z.string(),
   outcome: commitOutcome,
   rows: z.number(),
   objects: z.number(),
@@ -199,7 +199,7 @@ function callOf(t: Invocation, m: MeasuredCall): Call {
 function planOf(t: Invocation, m: MeasuredCall): PlannedTenant {
   const p = planned.parse(m.result);
   return {
-    hours: p.hours,
+    windows: p.windows,
     entities: p.entities,
     failed: false,
     plan: t.stateName,
@@ -212,7 +212,7 @@ function planOf(t: Invocation, m: MeasuredCall): PlannedTenant {
 function committedOf(call: Call, m: MeasuredCall): Committed {
   const c = commitResult.parse(m.result);
   return {
-    hour: c.hour,
+    start: c.start,
     end: c.end,
     outcome: c.outcome,
     rows: c.rows,

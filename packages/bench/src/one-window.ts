@@ -1,10 +1,10 @@
 /**
  * One tenant's due windows through the domain operations the state machine's Tasks call, one after
- * another: plan, fetchPages for each entity of each window, commitHour. No state machine: the S3
+ * another: plan, fetchPages for each entity of each window, commitWindow. No state machine: the S3
  * requests counted around it are the domain's own (window-requests.ts, test/integration/window-requests.test.ts).
  */
 import { type Collector, fetchPages, plan } from '../../../functions/domain/collector.ts';
-import { type CommitResult, commitHour } from '../../../functions/domain/publish.ts';
+import { type CommitResult, commitWindow } from '../../../functions/domain/publish.ts';
 
 /** The operation running: the requests it sends are counted under it. */
 export type Step = 'plan' | 'fetch' | 'commit';
@@ -22,16 +22,20 @@ export async function collectDue(
   onStep('plan');
   const planned = await plan(c, {}, runId, undefined, clock);
   const results: CommitResult[] = [];
-  for (const { hour, end } of planned.hours) {
+  for (const { start, end } of planned.windows) {
     onStep('fetch');
     const fetched = [];
     for (const entity of planned.entities) {
-      const done = await fetchPages(c, { hour, end, entity, runId, continuation: null }, Date.now() + 60_000);
-      if (!done.done) throw new Error(`${entity} ${hour}: not fetched within a minute`);
+      const done = await fetchPages(
+        c,
+        { start, end, entity, runId, continuation: null },
+        Date.now() + 60_000,
+      );
+      if (!done.done) throw new Error(`${entity} ${start}: not fetched within a minute`);
       fetched.push({ entity, objects: done.objects, rows: done.rows });
     }
     onStep('commit');
-    results.push(await commitHour(c, { hour, end, runId, mode: 'scheduled', fetched }));
+    results.push(await commitWindow(c, { start, end, runId, mode: 'scheduled', fetched }));
   }
   return results;
 }

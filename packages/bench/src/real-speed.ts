@@ -118,7 +118,7 @@ function measure(
     const onDisk = publishedOnDisk(dir).rows;
     if (
       child.committed.length !== 1 ||
-      commit?.hour !== iso(hour) ||
+      commit?.start !== iso(hour) ||
       commit.outcome !== 'published' ||
       commit.rows !== expected ||
       onDisk !== expected

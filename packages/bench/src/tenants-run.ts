@@ -16,18 +16,18 @@ type TaskState = keyof ExecutionOutcome['invocations'];
 
 /**
  * The parts of a TenantResult (@citrix-monitor/testkit/workflow) tenants.ts reads: the tenant's id, its planned
- * hours and entities, its commits and its failure. The tenant, the result and its failure pass their other
- * fields through unchecked; a planned hour and a commit keep only the fields read.
+ * windows and entities, its commits and its failure. The tenant, the result and its failure pass their other
+ * fields through unchecked; a planned window and a commit keep only the fields read.
  */
 const tenantResultSchema = z.looseObject({
   tenant: z.looseObject({ id: z.string() }).nullable(),
-  hours: z
-    .array(z.object({ hour: z.string(), end: z.string(), published: z.boolean() }))
+  windows: z
+    .array(z.object({ start: z.string(), end: z.string(), published: z.boolean() }))
     .readonly()
     .optional(),
   entities: z.array(z.string()).readonly().optional(),
   committed: z
-    .array(z.object({ hour: z.string(), outcome: commitOutcome, rows: z.number() }))
+    .array(z.object({ start: z.string(), outcome: commitOutcome, rows: z.number() }))
     .readonly()
     .optional(),
   failure: z.looseObject({ Error: z.string(), Cause: z.string() }).optional(),

@@ -169,13 +169,13 @@ function tenantProblems(id: string, child: TenantsRunResult, servers: BenchServe
   const onDisk = committed.length > 0 ? publishedRows(servers.dir, id) : 0;
   if (
     committed.length !== 1 ||
-    committed[0]?.hour !== iso(setup.hour) ||
+    committed[0]?.start !== iso(setup.hour) ||
     committed[0]?.outcome !== 'published' ||
     committed[0]?.rows !== expected ||
     onDisk !== expected
   ) {
     problems.push(
-      `${id}: committed ${JSON.stringify(committed.map((c) => ({ hour: c.hour, outcome: c.outcome, rows: c.rows })))}, ${onDisk} rows on disk, expected hour ${iso(setup.hour)} published with ${expected} rows${result?.failure ? ` (failure: ${JSON.stringify(result.failure)})` : ''}`,
+      `${id}: committed ${JSON.stringify(committed.map((c) => ({ start: c.start, outcome: c.outcome, rows: c.rows })))}, ${onDisk} rows on disk, expected hour ${iso(setup.hour)} published with ${expected} rows${result?.failure ? ` (failure: ${JSON.stringify(result.failure)})` : ''}`,
     );
   }
   if (citrix.stats.maxInFlight > 1 || citrix.stats.throttled > 0) {
@@ -219,7 +219,7 @@ function enteredFromInvocations(child: TenantsRunResult): ReturnType<typeof deri
   const ok = (name: string) => child.succeededByState[name] ?? 0;
   const tenants: PlannedTenant[] = child.results.flatMap((r) =>
     (child.plannedBy[r.tenant?.id ?? ''] ?? ['Plan']).map((plan) => ({
-      hours: r.hours ?? [],
+      windows: r.windows ?? [],
       entities: r.entities ?? [],
       failed: r.failure !== undefined,
       plan,
@@ -246,7 +246,7 @@ interface Accounts {
     readonly total: number;
     /** Events of the execution itself and its top-level states, whatever the number of tenants. */
     readonly fixed: number;
-    /** Per tenant, whatever its hours: its map iteration, Tenant, Plan, Hours. */
+    /** Per tenant, whatever its hours: its map iteration, Tenant, Plan, Windows. */
     readonly perTenant: number;
     /** Per hour of a tenant: the rest. */
     readonly perHour: number;
@@ -512,7 +512,7 @@ function printMethod(memory: Record<string, number>): void {
     `\nCounted: states entered from aws-local-stepfunctions' event log (StateEntered, MapIterationStarted, StateRetried), cross-checked against the handler invocations (each Task entry one successful invocation; "More pages?" once per FetchPages, "Entity fetched" once per entity-hour, 3 states per tenant and per hour, 6 at the top); billed transitions = states entered + retries.`,
   );
   console.log(
-    `History events (AWS's, estimated from those counts): 2 for the execution + 5 per Task entered (Entered, Scheduled, Started, Succeeded, Exited) + 4 per Map or Parallel state (Entered, Started, Succeeded, Exited) + 2 per Choice/Pass/Succeed + 2 per map iteration + 3 per retried attempt; "fixed" is the parent execution's and its top-level states' (the Distributed Map counted once), "per tenant" a child execution's own 2 and its Tenant, Plan and Hours states, "per hour" the rest. Each tenant is a child execution with a history of its own: hours a child holds = (${fmt(HISTORY_LIMIT)} − per tenant) / per hour; the parent holds "fixed" at any number of tenants.`,
+    `History events (AWS's, estimated from those counts): 2 for the execution + 5 per Task entered (Entered, Scheduled, Started, Succeeded, Exited) + 4 per Map or Parallel state (Entered, Started, Succeeded, Exited) + 2 per Choice/Pass/Succeed + 2 per map iteration + 3 per retried attempt; "fixed" is the parent execution's and its top-level states' (the Distributed Map counted once), "per tenant" a child execution's own 2 and its Tenant, Plan and Windows states, "per hour" the rest. Each tenant is a child execution with a history of its own: hours a child holds = (${fmt(HISTORY_LIMIT)} − per tenant) / per hour; the parent holds "fixed" at any number of tenants.`,
   );
   console.log(
     `Lambda GB-s: each handler invocation's local wall time, rounded up to the ms, × its function's memory in serverless.yml (${Object.entries(

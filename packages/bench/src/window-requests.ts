@@ -4,7 +4,7 @@
  * One tenant, five entities with rows, 5-minute windows, against s3rver behind the counting proxy
  * (s3-counter.ts) and the Citrix stand-in. The windows of the hour before the one measured are collected
  * first, so the plan and the overlap check meet the commit records a mid-hour window meets; then one window
- * is collected (plan, fetchPages per entity, commitHour: one-window.ts) and its requests are printed by
+ * is collected (plan, fetchPages per entity, commitWindow: one-window.ts) and its requests are printed by
  * operation, as the proxy counted them, and by purpose, as the S3 client sent them (every attempt, retries
  * included). PUT, COPY, POST (DeleteObjects too) and LIST are billed in one tier, GET and HEAD in another;
  * a DELETE of one object is free.

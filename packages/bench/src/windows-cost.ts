@@ -242,12 +242,12 @@ function addChildren(u: Usage, e: WindowsExecution, modelled: readonly number[],
 }
 
 /**
- * AWS's memory estimate per Express child: its Parallel (Tenant), its Hours map, an Entities map per
+ * AWS's memory estimate per Express child: its Parallel (Tenant), its Windows map, an Entities map per
  * window not yet published; each holding at most the run's largest state output.
  */
 function addExpressMemory(u: Usage, e: WindowsExecution, scopeOf: ScopeOf): void {
   for (const p of e.plans.filter((x) => scopeOf(x.plan ?? 'Plan') === 'EXPRESS')) {
-    u.expressSteps = Math.max(u.expressSteps, 2 + p.hours.filter((h) => !h.published).length);
+    u.expressSteps = Math.max(u.expressSteps, 2 + p.windows.filter((w) => !w.published).length);
   }
   u.dataBytes = Math.max(u.dataBytes, e.largestOutputBytes);
 }

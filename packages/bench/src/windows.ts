@@ -411,7 +411,7 @@ function checkPublished(
     const wrong = plan.windows.filter((w, j) => {
       const c = published[j];
       return (
-        c?.hour !== formatMinute(w.start) ||
+        c?.start !== formatMinute(w.start) ||
         (c.end ?? formatMinute(w.start + HOUR_MS)) !== formatMinute(w.end) ||
         c.outcome !== 'published' ||
         c.by !== w.publishedAt
@@ -424,7 +424,7 @@ function checkPublished(
       onDisk.rows !== expected
     ) {
       throw new Error(
-        `${jobName(job)}expected the ${plan.windows.length} windows of ${formatMinute(job.h0)} of ${t.id ?? 'the one tenant'} each published once by the first execution after it settled, ${expected} rows; committed ${JSON.stringify(published.map((c) => [c.hour, c.outcome, c.rows, at(job.h0, c.by)]))}, ${onDisk.rows} rows on disk`,
+        `${jobName(job)}expected the ${plan.windows.length} windows of ${formatMinute(job.h0)} of ${t.id ?? 'the one tenant'} each published once by the first execution after it settled, ${expected} rows; committed ${JSON.stringify(published.map((c) => [c.start, c.outcome, c.rows, at(job.h0, c.by)]))}, ${onDisk.rows} rows on disk`,
       );
     }
     checkTenantCalls(t, job);

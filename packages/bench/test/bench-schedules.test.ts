@@ -19,7 +19,7 @@ const ENTITIES = ['Machines', 'Sessions', 'Connections', 'Applications', 'Users'
 const at = (ms: number) => new Date(ms).toISOString().replace('.000', '');
 /** The `n`th hour-long window from H0, not published before. */
 const window = (n: number) => ({
-  hour: at(H0 + n * 60 * MIN),
+  start: at(H0 + n * 60 * MIN),
   end: at(H0 + (n + 1) * 60 * MIN),
   published: false,
 });
@@ -97,7 +97,7 @@ describe('the cost model of the freshness-against-cost bench', () => {
 
   it('derives the states a clean run enters as packages/testkit/src/history.ts models them, for a tenant behind', () => {
     const calls: Record<string, number> = { Tenants: 1, Report: 1, Plan: 1, FetchPages: 10, Commit: 2 };
-    const tenant = { hours: [window(0), window(1)], entities: ENTITIES, failed: false, plan: 'Plan' };
+    const tenant = { windows: [window(0), window(1)], entities: ENTITIES, failed: false, plan: 'Plan' };
 
     const { entered } = derivedEntered((name) => calls[name] ?? 0, [tenant], true);
 
@@ -113,7 +113,7 @@ describe('the cost model of the freshness-against-cost bench', () => {
       'FetchPages (on time)': 5,
       'Commit (on time)': 1,
     };
-    const tenant = { hours: [window(0)], entities: ENTITIES, failed: false, plan: 'Plan (on time)' };
+    const tenant = { windows: [window(0)], entities: ENTITIES, failed: false, plan: 'Plan (on time)' };
 
     const { entered } = derivedEntered((name) => calls[name] ?? 0, [tenant], true);
 

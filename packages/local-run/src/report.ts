@@ -9,16 +9,16 @@ import { describeWindow, windowOf } from '../../../functions/domain/windows.ts';
 const n = (x: number) => x.toLocaleString('en-US');
 
 /** `Hour 2026-11-24T10:00:00Z` or `Window 2026-11-24T10:05:00Z..10:10:00Z`. */
-const labelOf = (c: Pick<CommitResult, 'hour' | 'end'>) =>
-  describeWindow(windowOf(c.hour, c.end, 'The window'));
+const labelOf = (c: Pick<CommitResult, 'start' | 'end'>) =>
+  describeWindow(windowOf(c.start, c.end, 'The window'));
 
 /**
- * An hour another run holds: who, until when, why this run did not take it over, and what to do.
- * The lease's `until` is when any run may finish the hour.
+ * A window another run holds: who, until when, why this run did not take it over, and what to do.
+ * The lease's `until` is when any run may finish the window.
  */
-function heldElsewhere(hour: CommitResult, now: number): string[] {
-  const lease = hour.heldBy;
-  const label = labelOf(hour);
+function heldElsewhere(window: CommitResult, now: number): string[] {
+  const lease = window.heldBy;
+  const label = labelOf(window);
   if (!lease) return [`  ${label}: another run is publishing it; nothing written by this run.`];
   const minutes = Math.max(0, Math.ceil((Date.parse(lease.until) - now) / 60_000));
   const owner = lease.host && lease.pid ? ` (process ${lease.pid} on ${lease.host})` : '';
@@ -30,7 +30,7 @@ function heldElsewhere(hour: CommitResult, now: number): string[] {
   return [
     `  ${label}: not published by this run, nothing written: run ${lease.holder}${owner} holds it until ${lease.until}, in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
     `    Why: ${why}.`,
-    `    Run again after ${lease.until}: a run then finishes the hour if that one has not. To see who holds it: citrix-monitor status.`,
+    `    Run again after ${lease.until}: a run then finishes the window if that one has not. To see who holds it: citrix-monitor status.`,
   ];
 }
 
@@ -110,7 +110,7 @@ function describeTenant(result: TenantResult, config: Config, indent: string, no
       `${indent}Nothing to do: the state is at the newest due window (last whole hour ${result.lastHour ?? '?'}).`,
     ];
   const lines: string[] = [];
-  for (const hour of committed) lines.push(...describeWindowOutcome(hour, indent, now));
+  for (const window of committed) lines.push(...describeWindowOutcome(window, indent, now));
   if (committed.length > 0) {
     lines.push(`${indent}State s3://${config.workBucket}/${config.stateKey}: ${stateMove(committed)}`);
     lines.push(
@@ -121,17 +121,17 @@ function describeTenant(result: TenantResult, config: Config, indent: string, no
 }
 
 /** One committed window: published by this run, by another before it, or held by another run. */
-function describeWindowOutcome(hour: CommitResult, indent: string, now: number): string[] {
-  if (hour.outcome === 'publishing-elsewhere')
-    return heldElsewhere(hour, now).map((line) => `${indent.slice(2)}${line}`);
-  const objects = Object.values(hour.entities).reduce((sum, e) => sum + e.objects, 0);
+function describeWindowOutcome(window: CommitResult, indent: string, now: number): string[] {
+  if (window.outcome === 'publishing-elsewhere')
+    return heldElsewhere(window, now).map((line) => `${indent.slice(2)}${line}`);
+  const objects = Object.values(window.entities).reduce((sum, e) => sum + e.objects, 0);
   const head =
-    hour.outcome === 'published'
-      ? `${counted(hour.rows, 'row')}, ${counted(hour.objects, 'object')} published`
-      : `already published by run ${hour.publishedBy} (${counted(hour.rows, 'row')} in ${counted(objects, 'object')}); this run wrote nothing`;
+    window.outcome === 'published'
+      ? `${counted(window.rows, 'row')}, ${counted(window.objects, 'object')} published`
+      : `already published by run ${window.publishedBy} (${counted(window.rows, 'row')} in ${counted(objects, 'object')}); this run wrote nothing`;
   return [
-    `${indent}${labelOf(hour)}: ${head}`,
-    ...Object.entries(hour.entities).map(
+    `${indent}${labelOf(window)}: ${head}`,
+    ...Object.entries(window.entities).map(
       ([entity, e]) =>
         `${indent}  ${entity.padEnd(24)} ${n(e.rows).padStart(10)} ${e.rows === 1 ? 'row ' : 'rows'}  ${n(e.objects).padStart(5)} ${e.objects === 1 ? 'object' : 'objects'}`,
     ),

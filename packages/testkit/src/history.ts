@@ -94,21 +94,21 @@ export function childEvents(
 }
 
 /**
- * The states one tenant's child enters in a clean run: `hours` hours (none published before) of
- * `entities` entities, each entity-hour in one page-fetch invocation.
+ * The states one tenant's child enters in a clean run: `windows` windows (none published before) of
+ * `entities` entities, each entity-window in one page-fetch invocation.
  */
-export function tenantEntries(hours: number, entities: number): Record<string, number> {
-  const entityHours = hours * entities;
+export function tenantEntries(windows: number, entities: number): Record<string, number> {
+  const entityWindows = windows * entities;
   return {
     Tenant: 1,
     Plan: 1,
-    Hours: 1,
-    'Already published?': hours,
-    Entities: hours,
-    FetchPages: entityHours,
-    'More pages?': entityHours,
-    'Entity fetched': entityHours,
-    Commit: hours,
+    Windows: 1,
+    'Already published?': windows,
+    Entities: windows,
+    FetchPages: entityWindows,
+    'More pages?': entityWindows,
+    'Entity fetched': entityWindows,
+    Commit: windows,
   };
 }
 

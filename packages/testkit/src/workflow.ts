@@ -702,7 +702,7 @@ function childRunner(
 
 /** A tenant's result with its plan and commits: what a one-tenant run outputs. */
 const isTenantOutput = (result: TenantResult): result is TenantResult & TenantOutput =>
-  result.hours !== undefined && result.committed !== undefined;
+  result.windows !== undefined && result.committed !== undefined;
 
 /** The outcome of a run, from how its parent execution settled. */
 async function outcomeOf(
@@ -917,17 +917,17 @@ const commitTenantSchema = commitTaskSchema.pick({ tenant: true });
 /** The Plan step's result (functions/plan.ts), recognised by the fields the results read. */
 function tenantPlanOf(result: unknown): TenantPlan {
   const isPlan = (value: unknown): value is TenantPlan =>
-    isJson(value) && typeof value.runId === 'string' && Array.isArray(value.hours) && 'tenant' in value;
+    isJson(value) && typeof value.runId === 'string' && Array.isArray(value.windows) && 'tenant' in value;
   if (isPlan(result)) return result;
-  throw new Error('The Plan step returned no plan (runId, hours and tenant).');
+  throw new Error('The Plan step returned no plan (runId, windows and tenant).');
 }
 
 /** The Commit step's result (functions/domain/publish.ts), recognised by the fields the results read. */
 function commitResultOf(result: unknown): CommitResult {
   const isCommit = (value: unknown): value is CommitResult =>
-    isJson(value) && typeof value.hour === 'string' && typeof value.outcome === 'string';
+    isJson(value) && typeof value.start === 'string' && typeof value.outcome === 'string';
   if (isCommit(result)) return result;
-  throw new Error('The Commit step returned no commit result (hour and outcome).');
+  throw new Error('The Commit step returned no commit result (start and outcome).');
 }
 
 const jsonSchema = z.json();
