@@ -133,7 +133,7 @@ export class CitrixClient implements CitrixPages {
   }
 
   /**
-   * One request of an entity-hour paged by key: `$filter=<window> and <Key> gt <last key>`,
+   * One request of an entity-window paged by key: `$filter=<window> and <Key> gt <last key>`,
    * `$orderby=<Key> asc`, `$top`. Inside a fixed past window rows only ever leave (a change moves
    * `ModifiedDate` to now), so a key cursor neither skips a row that stayed nor reads one twice, where
    * an offset (`$skip`) skips one row for every delivered row that left.

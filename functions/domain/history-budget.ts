@@ -19,10 +19,10 @@ export const PLANNED_SHARE = 0.5;
 
 /**
  * A child's events whatever its windows: its start and end (2), the Tenant Parallel (4), Plan (5) and
- * the Hours map (4).
+ * the Windows map (4).
  */
 export const CHILD_FIXED_EVENTS = 15;
-/** Per window: its Hours iteration (2), "Already published?" (2), the Entities map (4) and Commit (5). */
+/** Per window: its Windows iteration (2), "Already published?" (2), the Entities map (4) and Commit (5). */
 export const WINDOW_EVENTS = 13;
 /** Per entity of a window: its Entities iteration (2), FetchPages (5), "More pages?" (2) and "Entity fetched" (2). */
 export const ENTITY_WINDOW_EVENTS = 11;

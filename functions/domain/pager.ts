@@ -2,7 +2,7 @@ import { BadConfiguration, CitrixBadQuery } from './errors.ts';
 import { type CitrixPages, type KeyValue, OutOfTime, type Page } from './ports.ts';
 
 /**
- * Where an entity-hour's paging stands between two requests (and two invocations):
+ * Where an entity-window's paging stands between two requests (and two invocations):
  * - by key: the last key received, exactly as the server wrote it (null before the first page);
  * - by nextLink: the server's link to the next page.
  */
@@ -24,11 +24,11 @@ export interface EntityWindow {
 export type About = (page: number) => { what: string; fields: Record<string, unknown> };
 
 /**
- * The Citrix pages of one entity-hour, from a cursor until the last page or the deadline. It owns the
+ * The Citrix pages of one entity-window, from a cursor until the last page or the deadline. It owns the
  * prefetch (the next request leaves as soon as a page is in, while the caller stages it; Citrix takes one
  * call at a time, so the fetch is what limits throughput) and the deadline (no request starts after it,
  * and the one under way gives up at it). Once iterated, {@link resumeAt} says where the next invocation
- * starts: null when the entity-hour is complete.
+ * starts: null when the entity-window is complete.
  */
 export class EntityPages implements AsyncIterable<Page> {
   /** The cursor of the first page not received; null once the last page was received. */

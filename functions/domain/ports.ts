@@ -76,7 +76,7 @@ export class OutOfTime extends Error {
 /** A key value as the server wrote it in a row: a Guid or a string, or an integer. */
 export type KeyValue = string | number;
 
-/** One request of an entity-hour paged by key: the window, the key order, and the last key received. */
+/** One request of an entity-window paged by key: the window, the key order, and the last key received. */
 export interface KeyPageQuery {
   readonly entity: string;
   readonly timeField: string;
@@ -91,9 +91,9 @@ export interface KeyPageQuery {
 
 /** The Citrix calls the pager makes. */
 export interface CitrixPages {
-  /** The first request of an entity-hour paged by the server's nextLinks. */
+  /** The first request of an entity-window paged by the server's nextLinks. */
   firstPageUrl(entity: string, timeField: string, fromMs: number, toMs: number): string;
-  /** One request of an entity-hour paged by key. */
+  /** One request of an entity-window paged by key. */
   keyPageUrl(q: KeyPageQuery): string;
   /** A nextLink resolved and checked to stay on the API; a ForeignNextLink error otherwise. */
   resolveNextLink(link: string, pageUrl: string): string;

@@ -12,7 +12,7 @@ export interface Staged {
   readonly object: number;
   /** Citrix pages in it. */
   readonly pages: number;
-  /** Number of the last Citrix page in it (pages count from 0 for the entity-hour). */
+  /** Number of the last Citrix page in it (pages count from 0 for the entity-window). */
   readonly page: number;
   readonly rows: number;
 }
@@ -20,7 +20,7 @@ export interface Staged {
 /**
  * Groups Citrix pages into staged objects of about {@link STAGE_BYTES} of NDJSON and writes each while
  * the next pages are fetched: one write pending at a time, so memory holds at most two groups and a page
- * whatever the size of the hour. Each page is encoded when it arrives, while the request for the next one
+ * whatever the size of the window. Each page is encoded when it arrives, while the request for the next one
  * is out: the CPU work is spread evenly instead of landing, a group at a time, on a page that is waiting
  * to be read. Objects are numbered from the index it starts at: a retried or continued invocation writes
  * the same keys again, and the commit publishes only the objects its result counts.
