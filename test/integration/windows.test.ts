@@ -87,7 +87,7 @@ async function simulate(churn: boolean, firstHour: number): Promise<Simulation> 
 function truth(e: TestEnvironment, from: number, to: number): string[] {
   return ENTITIES.flatMap((entity) =>
     e.standin
-      .rowsFor(entity, from, to)
+      .rowsFor(entity, { fromMs: from, toMs: to })
       .map((row) => `${entity} ${rowKey(entity, row)}@${String(row.ModifiedDate)}`),
   ).sort();
 }
@@ -335,7 +335,7 @@ describe('five-minute windows, many tenants', () => {
       const expected = ENTITIES.flatMap((entity) =>
         e.standin
           .tenant(id)
-          .rowsFor(entity, first, first + HOUR)
+          .rowsFor(entity, { fromMs: first, toMs: first + HOUR })
           .map((row) => `${entity} ${rowKey(entity, row)}`),
       );
       expect([...rows].sort(), id).toEqual(expected.sort());

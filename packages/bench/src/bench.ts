@@ -228,7 +228,7 @@ async function runScenario(
     msPerSkippedRow: scenario.msPerSkippedRow,
   });
   try {
-    const expected = standin.countFor(ENTITY, hour, hour + HOUR_MS);
+    const expected = standin.countFor(ENTITY, { fromMs: hour, toMs: hour + HOUR_MS });
     console.log(
       `\n${fmt(expected)} rows of ${ENTITY}, hour ${new Date(hour).toISOString()}, stand-in latency ${scenario.latencyMs} ms/request + ${(scenario.msPerSkippedRow * 1000).toFixed(3)} ms per 1000 rows skipped${note}`,
     );

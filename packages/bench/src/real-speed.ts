@@ -113,7 +113,7 @@ function measure(
     );
     if (child.status !== 'SUCCEEDED') throw new Error(`run ${child.status}: ${child.error}: ${child.cause}`);
     // The hour published, once, with every row: else the figures mean nothing.
-    const expected = sum(ENTITIES.map((e) => standin.countFor(e, hour, hour + HOUR_MS)));
+    const expected = sum(ENTITIES.map((e) => standin.countFor(e, { fromMs: hour, toMs: hour + HOUR_MS })));
     const commit = child.committed[0];
     const onDisk = publishedOnDisk(dir).rows;
     if (

@@ -165,7 +165,10 @@ function tenantProblems(id: string, child: TenantsRunResult, servers: BenchServe
   const result = child.results.find((r) => r.tenant?.id === id);
   const committed = result?.committed ?? [];
   const citrix = servers.standin.tenant(`${id}cust`);
-  const expected = ENTITIES.reduce((n, e) => n + citrix.countFor(e, setup.hour, setup.hour + HOUR_MS), 0);
+  const expected = ENTITIES.reduce(
+    (n, e) => n + citrix.countFor(e, { fromMs: setup.hour, toMs: setup.hour + HOUR_MS }),
+    0,
+  );
   const onDisk = committed.length > 0 ? publishedRows(servers.dir, id) : 0;
   if (
     committed.length !== 1 ||

@@ -406,7 +406,9 @@ function checkPublished(
     const published = child.executions.flatMap((e) =>
       e.committed.filter((c) => c.tenant === t.id).map((c) => ({ ...c, by: e.startMs })),
     );
-    const expected = sum(ENTITIES.map((e) => t.citrix.countFor(e, job.h0, job.h0 + HOUR_MS)));
+    const expected = sum(
+      ENTITIES.map((e) => t.citrix.countFor(e, { fromMs: job.h0, toMs: job.h0 + HOUR_MS })),
+    );
     const onDisk = publishedOnDisk(dir, t.id);
     const wrong = plan.windows.filter((w, j) => {
       const c = published[j];
