@@ -140,14 +140,18 @@ function stamped(
   };
 }
 
+/** String properties, in the order named. */
+function strings(...names: string[]): Record<string, EdmType> {
+  return Object.fromEntries(names.map((name): [string, EdmType] => [name, 'Edm.String']));
+}
+
 // Appending an entity keeps the others' rows: an entity's seed is its position here.
 const SPECS: Record<string, EntitySpec> = {
   Machines: {
     key: 'Id',
     ...stamped({
       Id: 'Edm.Guid',
-      Name: 'Edm.String',
-      DnsName: 'Edm.String',
+      ...strings('Name', 'DnsName'),
       CatalogId: 'Edm.Guid',
       DesktopGroupId: 'Edm.Guid',
       CurrentRegistrationState: 'Edm.Int32',
@@ -207,11 +211,13 @@ const SPECS: Record<string, EntitySpec> = {
       {
         Id: 'Edm.Int64',
         SessionKey: 'Edm.Guid',
-        ClientName: 'Edm.String',
-        ClientAddress: 'Edm.String',
-        ClientVersion: 'Edm.String',
-        ConnectedViaHostName: 'Edm.String',
-        LaunchedViaHostName: 'Edm.String',
+        ...strings(
+          'ClientName',
+          'ClientAddress',
+          'ClientVersion',
+          'ConnectedViaHostName',
+          'LaunchedViaHostName',
+        ),
         IsReconnect: 'Edm.Boolean',
         ProtocolType: 'Edm.Int32',
         BrokeringDate: DATE,
@@ -240,8 +246,7 @@ const SPECS: Record<string, EntitySpec> = {
     key: 'Id',
     ...stamped({
       Id: 'Edm.Guid',
-      Name: 'Edm.String',
-      PublishedName: 'Edm.String',
+      ...strings('Name', 'PublishedName'),
       ApplicationType: 'Edm.Int32',
       Path: 'Edm.String',
     }),
@@ -262,14 +267,7 @@ const SPECS: Record<string, EntitySpec> = {
   },
   Users: {
     key: 'Id',
-    ...stamped({
-      Id: 'Edm.Int64',
-      Sid: 'Edm.String',
-      UserName: 'Edm.String',
-      FullName: 'Edm.String',
-      Domain: 'Edm.String',
-      Upn: 'Edm.String',
-    }),
+    ...stamped({ Id: 'Edm.Int64', ...strings('Sid', 'UserName', 'FullName', 'Domain', 'Upn') }),
     build: (c) => {
       const first = c.rng.pick(FIRST);
       const last = c.rng.pick(LAST);
