@@ -33,13 +33,12 @@ export const planHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareObj
     // The execution's start time is the plan's clock: a redrive plans what the run planned.
     const started = event.startTime ? Date.parse(event.startTime) : Number.NaN;
     const c = fleet().collector(tenant);
-    const planned = await plan(
-      c,
-      event.input ?? {},
-      event.runId,
-      event.maxHours ?? undefined,
-      Number.isNaN(started) ? undefined : started,
-    ).catch((err: unknown) => {
+    const planned = await plan(c, {
+      input: event.input ?? {},
+      runId: event.runId,
+      maxHours: event.maxHours ?? undefined,
+      clock: Number.isNaN(started) ? undefined : started,
+    }).catch((err: unknown) => {
       throw loggedFailure(c.log, 'Plan', err, { execution: event.runId });
     });
     const deadline = fetchDeadline(event.childStart, c.config.expressFetchSeconds);

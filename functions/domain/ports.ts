@@ -76,6 +76,14 @@ export class OutOfTime extends Error {
 /** A key value as the server wrote it in a row: a Guid or a string, or an integer. */
 export type KeyValue = string | number;
 
+/** One entity's rows whose `timeField` is in the window `[fromMs, toMs)`. */
+export interface WindowQuery {
+  readonly entity: string;
+  readonly timeField: string;
+  readonly fromMs: number;
+  readonly toMs: number;
+}
+
 /** One request of an entity-hour paged by key: the window, the key order, and the last key received. */
 export interface KeyPageQuery {
   readonly entity: string;
@@ -92,7 +100,7 @@ export interface KeyPageQuery {
 /** The Citrix calls the pager makes. */
 export interface CitrixPages {
   /** The first request of an entity-hour paged by the server's nextLinks. */
-  firstPageUrl(entity: string, timeField: string, fromMs: number, toMs: number): string;
+  firstPageUrl(q: WindowQuery): string;
   /** One request of an entity-hour paged by key. */
   keyPageUrl(q: KeyPageQuery): string;
   /** A nextLink resolved and checked to stay on the API; a ForeignNextLink error otherwise. */

@@ -319,8 +319,8 @@ describe('planning the tenants', () => {
       now: () => now,
     } as unknown as Collector;
 
-    expect((await plan(c, {}, 'run-1')).hours).toHaveLength(8);
-    expect((await plan(c, {}, 'run-1', 2)).hours.map((h) => h.hour)).toEqual([
+    expect((await plan(c, { input: {}, runId: 'run-1' })).hours).toHaveLength(8);
+    expect((await plan(c, { input: {}, runId: 'run-1', maxHours: 2 })).hours.map((h) => h.hour)).toEqual([
       '2026-11-25T04:00:00Z',
       '2026-11-25T05:00:00Z',
     ]);
