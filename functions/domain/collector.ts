@@ -356,10 +356,10 @@ interface FetchReport {
 /** The invocation's metrics (what this invocation added) and its log line (the entity-window so far). */
 function reportFetch(c: Collector, task: FetchTask, { result, invocation }: FetchReport): void {
   const before = task.continuation ?? { rows: 0, bytes: 0 };
-  c.metric('Rows', result.rows - before.rows, task.entity);
-  c.metric('Pages', invocation.pages, task.entity);
-  c.metric('Bytes', result.bytes - before.bytes, task.entity);
-  c.metric('FetchSeconds', invocation.seconds, task.entity);
+  c.metric('Rows', result.rows - before.rows, { entity: task.entity });
+  c.metric('Pages', invocation.pages, { entity: task.entity });
+  c.metric('Bytes', result.bytes - before.bytes, { entity: task.entity });
+  c.metric('FetchSeconds', invocation.seconds, { entity: task.entity });
   c.log(result.done ? 'entity fetched' : 'time budget used; handing back a continuation', {
     execution: task.runId,
     hour: task.hour,
