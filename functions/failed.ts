@@ -9,7 +9,7 @@ export const failedHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareO
   taskHandler(
     { step: 'Failed', schema: failedEventSchema },
     middlewares,
-    (event): Promise<TenantFailure> => recordFailure(fleet(), event.runId, event.tenant, event.failure),
+    (event): Promise<TenantFailure> => recordFailure(fleet(), event),
   );
 
 export const handler = failedHandler(fromLambdaEnvironment, lambdaMiddlewares());

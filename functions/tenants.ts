@@ -15,7 +15,11 @@ export const tenantsHandler = (fleet: () => Fleet, middlewares: middy.Middleware
     middlewares,
     async (event): Promise<TenantsPlan> => {
       sameDefinition('Tenants', event.runId, event.definitionRevision);
-      return planTenants(fleet(), event.input ?? {}, event.runId, event.startTime ?? null);
+      return planTenants(fleet(), {
+        input: event.input ?? {},
+        runId: event.runId,
+        startTime: event.startTime ?? null,
+      });
     },
   );
 
