@@ -7,12 +7,12 @@ import { commitTaskSchema } from './domain/schemas.ts';
 import type { Fleet } from './domain/tenants.ts';
 
 export const commitHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareObj[] = []) =>
-  taskHandler('Commit', commitTaskSchema, middlewares, async (task) => {
+  taskHandler({ step: 'Commit', schema: commitTaskSchema }, middlewares, async (task) => {
     const c = fleet().collector(task.tenant ?? null);
     // An Express child whose time box closed mid-window: kept for its Standard child, not committed.
     if (task.fetched.some((f) => f.timeBoxClosed)) return closeTimeBox(c, task);
     return commitHour(c, task).catch((err: unknown) => {
-      throw loggedFailure(c.log, 'Commit', err, { execution: task.runId, hour: task.hour });
+      throw loggedFailure({ log: c.log, step: 'Commit' }, err, { execution: task.runId, hour: task.hour });
     });
   });
 

@@ -20,7 +20,7 @@ export async function collectDue(
   onStep: (step: Step) => void = () => {},
 ): Promise<CommitResult[]> {
   onStep('plan');
-  const planned = await plan(c, {}, runId, undefined, clock);
+  const planned = await plan(c, { input: {}, runId, clock });
   const results: CommitResult[] = [];
   for (const { hour, end } of planned.hours) {
     onStep('fetch');
