@@ -44,10 +44,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { type Standin, startStandin } from '@citrix-monitor/testkit/citrix-standin';
 import { startLocalS3 } from '@citrix-monitor/testkit/s3';
 import { WINDOW_SIZES } from '../../../functions/domain/windows.ts';
+import { listOption, listOrNoneOption, numberOption, optionalNumberOption, readOptions } from './options.ts';
 import { runRealSpeedBench } from './real-speed.ts';
 import { type ChildResult, childResult, rowsOnDisk, runChild } from './result.ts';
 import { runTenantBench } from './tenants.ts';
@@ -309,35 +309,22 @@ const USAGE =
   'Usage: npm run bench -- [--sizes 100000,1000000] [--runs 2] [--latency-ms 50] [--skip-cost-ms N] [--stress-size 100000] [--tenants 20] [--real-speed 35] [--windows 5,15,60 or 0]';
 
 /** The command line's options, or undefined if one is out of range. */
-function readOptions(): Options | undefined {
-  const { values } = parseArgs({
-    options: {
-      sizes: { type: 'string', default: '100000,1000000' },
-      runs: { type: 'string', default: '2' },
-      'latency-ms': { type: 'string', default: '50' },
-      'skip-cost-ms': { type: 'string' },
-      'stress-size': { type: 'string', default: '100000' },
-      'heap-mb': { type: 'string', default: '128' },
-      tenants: { type: 'string', default: '20' },
-      'real-speed': { type: 'string', default: '35' },
-      windows: { type: 'string', default: '5,15,60' },
-    },
+function parseOptions(): Options | undefined {
+  const { skipCostMs, ...read } = readOptions({
+    sizes: listOption([100_000, 1_000_000]),
+    runs: numberOption(2),
+    latencyMs: numberOption(50),
+    skipCostMs: optionalNumberOption(),
+    stressSize: numberOption(100_000),
+    heapMB: numberOption(128),
+    tenants: numberOption(20),
+    realSpeed: numberOption(35),
+    windows: listOrNoneOption([5, 15, 60]),
   });
-  const latencyMs = Number(values['latency-ms']);
   const options: Options = {
-    sizes: values.sizes.split(',').map(Number),
-    runs: Number(values.runs),
-    latencyMs,
+    ...read,
     // Page time ×2.7 over 300,000 skipped rows, the shape measured on Citrix Cloud (35 → 13 rows/s).
-    msPerSkippedRow:
-      values['skip-cost-ms'] === undefined
-        ? (1.7 * latencyMs) / 300_000
-        : Number(values['skip-cost-ms']) / 1000,
-    stressSize: Number(values['stress-size']),
-    heapMB: Number(values['heap-mb']),
-    tenants: Number(values.tenants),
-    realSpeed: Number(values['real-speed']),
-    windows: values.windows === '0' ? [] : values.windows.split(',').map(Number),
+    msPerSkippedRow: skipCostMs === undefined ? (1.7 * read.latencyMs) / 300_000 : skipCostMs / 1000,
   };
   const valid =
     options.sizes.every((n) => Number.isInteger(n) && n >= PAGE_SIZE) &&
@@ -430,7 +417,7 @@ function printVerdicts(rows: readonly Row[], latencyMs: number): void {
 }
 
 async function main(): Promise<number> {
-  const options = readOptions();
+  const options = parseOptions();
   if (!options) {
     console.error(USAGE);
     return 2;

@@ -45,8 +45,9 @@ import {
   table,
 } from './cost.ts';
 import { type Footprint, footprints } from './footprint.ts';
+import { listOption, numberOption, readOptions } from './options.ts';
 import { type Call, type RealSpeedRunResult, realSpeedRunResult } from './real-speed-run.ts';
-import { runChild, runIfMain, stringOptions } from './result.ts';
+import { runChild, runIfMain } from './result.ts';
 import type { S3Requests } from './s3-counter.ts';
 import {
   checkOneAtATime,
@@ -504,20 +505,13 @@ function printCost(runs: Runs, choices: Record<string, number>): void {
 
 /** The command line's options, or the usage. */
 function parseOptions(): RealSpeedOptions | string {
-  const value = stringOptions({
-    'rows-per-second': '35',
-    rows: '1000',
-    'server-page-size': '100',
-    'cpu-rows': '100000',
-    memory: '128,256,512,1024',
+  const options = readOptions({
+    rowsPerSecond: numberOption(35),
+    rows: numberOption(1000),
+    serverPageSize: numberOption(100),
+    cpuRows: numberOption(100_000),
+    memory: listOption([128, 256, 512, 1024]),
   });
-  const options = {
-    rowsPerSecond: Number(value('rows-per-second')),
-    rows: Number(value('rows')),
-    serverPageSize: Number(value('server-page-size')),
-    cpuRows: Number(value('cpu-rows')),
-    memory: value('memory').split(',').map(Number),
-  };
   if (
     !(options.rowsPerSecond > 0) ||
     !(Number.isInteger(options.rows) && options.rows >= 1) ||

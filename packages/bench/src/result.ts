@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -49,25 +48,6 @@ export function finish(result: Omit<ChildResult, 'maxRssMB' | 'cpuSeconds'>): ne
   const cpuSeconds = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
   process.stdout.write(`${JSON.stringify({ ...result, maxRssMB, cpuSeconds } satisfies ChildResult)}\n`);
   process.exit(0);
-}
-
-/**
- * The command line's string options, each with its default (`--name value`): a reader of each option's value.
- * Unknown options throw, as parseArgs does.
- */
-export function stringOptions<K extends string>(defaults: Readonly<Record<K, string>>): (name: K) => string {
-  const options = Object.fromEntries(
-    Object.entries<string>(defaults).map(([name, value]) => [
-      name,
-      { type: 'string' as const, default: value },
-    ]),
-  );
-  const { values } = parseArgs({ options });
-  return (name) => {
-    const value = values[name];
-    if (typeof value !== 'string') throw new Error(`--${name}: expected a value`);
-    return value;
-  };
 }
 
 /**

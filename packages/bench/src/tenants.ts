@@ -40,7 +40,8 @@ import {
   TASK_STATES,
   table,
 } from './cost.ts';
-import { runChild, runIfMain, stringOptions } from './result.ts';
+import { numberOption, readOptions } from './options.ts';
+import { runChild, runIfMain } from './result.ts';
 import type { S3Requests } from './s3-counter.ts';
 import {
   type BenchServers,
@@ -568,20 +569,13 @@ export async function runTenantBench(options: TenantBenchOptions = {}): Promise<
 
 /** The command line's options, or the usage. */
 function parseOptions(): TenantBenchOptions | string {
-  const value = stringOptions({
-    tenants: '20',
-    'latency-ms': '50',
-    rows: '2000',
-    'page-size': '100',
-    'heap-mb': '128',
+  const options = readOptions({
+    tenants: numberOption(20),
+    latencyMs: numberOption(50),
+    rows: numberOption(2000),
+    pageSize: numberOption(100),
+    heapMB: numberOption(128),
   });
-  const options = {
-    tenants: Number(value('tenants')),
-    latencyMs: Number(value('latency-ms')),
-    rows: Number(value('rows')),
-    pageSize: Number(value('page-size')),
-    heapMB: Number(value('heap-mb')),
-  };
   if (
     !Number.isInteger(options.tenants) ||
     options.tenants < 1 ||

@@ -47,7 +47,8 @@ import {
   sum,
   table,
 } from './cost.ts';
-import { runChild, runIfMain, runNode, stringOptions } from './result.ts';
+import { listOption, listOrNoneOption, numberOption, readOptions } from './options.ts';
+import { runChild, runIfMain, runNode } from './result.ts';
 import { s3Requests } from './s3-counter.ts';
 import {
   type BenchServers,
@@ -784,26 +785,16 @@ function printVerdict(setup: Setup, byTenants: ReadonlyMap<number, readonly Pric
 
 /** The command line's options, or the usage. */
 function parseOptions(): WindowsOptions | string {
-  const value = stringOptions({
-    tenants: '1,100',
-    minutes: '5,15,60',
-    'baseline-runs': '1',
-    parallel: '2',
-    'latency-ms': '1',
-    rows: '1000',
-    'server-page-size': '100',
-    'rows-per-second': '35',
+  const options = readOptions({
+    tenants: listOption([1, 100]),
+    minutes: listOption([5, 15, 60]),
+    baselineRuns: listOrNoneOption([1]),
+    parallel: numberOption(2),
+    latencyMs: numberOption(1),
+    rows: numberOption(1000),
+    serverPageSize: numberOption(100),
+    rowsPerSecond: numberOption(35),
   });
-  const options = {
-    tenants: value('tenants').split(',').map(Number),
-    minutes: value('minutes').split(',').map(Number),
-    baselineRuns: value('baseline-runs') === '0' ? [] : value('baseline-runs').split(',').map(Number),
-    parallel: Number(value('parallel')),
-    latencyMs: Number(value('latency-ms')),
-    rows: Number(value('rows')),
-    serverPageSize: Number(value('server-page-size')),
-    rowsPerSecond: Number(value('rows-per-second')),
-  };
   if (
     !options.tenants.every((n) => Number.isInteger(n) && n >= 1 && n <= 999) ||
     !options.baselineRuns.every((n) => options.tenants.includes(n)) ||
