@@ -135,9 +135,8 @@ async function runCollector(
   const dir = mkdtempSync(join(tmpdir(), 'citrix-collector-bench-'));
   const s3 = await startLocalS3(dir, BUCKET);
   try {
-    const result = await runChild(
-      'collector-run.ts',
-      {
+    const result = await runChild('collector-run.ts', {
+      env: {
         ...common,
         ...s3.env,
         S3_BUCKET: BUCKET,
@@ -146,8 +145,8 @@ async function runCollector(
         ...(kind === 'nextlink' ? { NEXTLINK_PAGING: ENTITY } : {}),
       },
       heapMB,
-      childResult,
-    );
+      schema: childResult,
+    });
     const onDisk = publishedRows(dir);
     if (onDisk.rows !== expected) {
       throw new Error(
@@ -170,18 +169,24 @@ function checkOneCallAtATime(kind: Kind, stats: Standin['stats']): void {
   }
 }
 
-async function measure(
-  kind: Kind,
-  standin: Standin,
-  hour: number,
-  expected: number,
-  baseEnv: Record<string, string>,
-): Promise<Run> {
+/** What each run of a scenario is measured against. */
+interface Measuring {
+  /** The stand-in serving the scenario's hour. */
+  readonly standin: Standin;
+  /** The hour collected, its start in epoch ms. */
+  readonly hour: number;
+  /** The rows the stand-in holds for the hour: what every run must deliver. */
+  readonly expected: number;
+  /** The environment every child starts from. */
+  readonly baseEnv: Record<string, string>;
+}
+
+async function measure(kind: Kind, { standin, hour, expected, baseEnv }: Measuring): Promise<Run> {
   const common = childEnv(standin, hour, baseEnv);
   standin.resetStats();
   const result =
     kind === 'baseline'
-      ? await runChild('bare-fetch.ts', common, heapMB, childResult)
+      ? await runChild('bare-fetch.ts', { env: common, heapMB, schema: childResult })
       : await runCollector(kind, common, expected);
   if (result.rows !== expected) throw new Error(`${kind}: ${result.rows} rows, expected ${expected}`);
   const { stats } = standin;
@@ -214,12 +219,21 @@ interface Row {
   readonly baselineRssMB: number;
 }
 
+/** How a scenario is run: how many times each kind, on which hour, from which environment. */
+interface ScenarioRuns {
+  /** Runs of each kind. */
+  readonly runs: number;
+  /** The hour collected, its start in epoch ms. */
+  readonly hour: number;
+  /** The environment every child starts from. */
+  readonly baseEnv: Record<string, string>;
+  /** Said after the scenario's heading line (the warm-up's). */
+  readonly note?: string;
+}
+
 async function runScenario(
   scenario: Scenario,
-  runs: number,
-  hour: number,
-  baseEnv: Record<string, string>,
-  note = '',
+  { runs, hour, baseEnv, note = '' }: ScenarioRuns,
 ): Promise<Row> {
   const standin = await startStandin({
     rowsPerHour: scenario.size,
@@ -239,7 +253,7 @@ async function runScenario(
     for (let i = 0; i < runs; i++) {
       const order = i % 2 === 0 ? kinds : [...kinds].reverse();
       for (const kind of order) {
-        const run = await measure(kind, standin, hour, expected, baseEnv);
+        const run = await measure(kind, { standin, hour, expected, baseEnv });
         console.log(`  run ${i + 1} ${describe(run)}`);
         done.push(run);
       }
@@ -358,14 +372,11 @@ async function runScenarios(options: Options, hour: number, baseEnv: Record<stri
   // Untimed: warms this process's stand-in code, which serves every measured run.
   await runScenario(
     { size: Math.min(...options.sizes), latencyMs: 0, msPerSkippedRow: 0, nextLink: false },
-    1,
-    hour,
-    baseEnv,
-    ' (warm-up, not counted)',
+    { runs: 1, hour, baseEnv, note: ' (warm-up, not counted)' },
   );
   const rows: Row[] = [];
   for (const scenario of scenariosOf(options))
-    rows.push(await runScenario(scenario, options.runs, hour, baseEnv));
+    rows.push(await runScenario(scenario, { runs: options.runs, hour, baseEnv }));
   return rows;
 }
 

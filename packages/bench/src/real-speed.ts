@@ -94,24 +94,32 @@ interface Measured {
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const usd = (x: number, digits = 4) => `$${x.toFixed(digits)}`;
 
+/** One measured run: the stand-in's rows, pages and latency, and the child's heap limit. */
+interface MeasureOptions {
+  /** Rows the stand-in holds per entity per hour. */
+  readonly rowsPerEntity: number;
+  /** Rows per page the stand-in serves at most. */
+  readonly serverPageSize: number;
+  /** The stand-in's time per request, in ms. */
+  readonly latencyMs: number;
+  /** V8's heap limit in the child, in MB. */
+  readonly heapMB: number;
+}
+
 /** One scheduled run of one tenant, due exactly `hour`, in a child with V8's heap limit `heapMB`. */
 function measure(
   hour: number,
-  rowsPerEntity: number,
-  serverPageSize: number,
-  latencyMs: number,
-  heapMB: number,
+  { rowsPerEntity, serverPageSize, latencyMs, heapMB }: MeasureOptions,
 ): Promise<Measured> {
   const standinOptions = { rowsPerHour: rowsPerEntity, serverPageSize, latencyMs };
-  return withServers(standinOptions, hour, async ({ standin, dir, store, counter, env }) => {
+  return withServers({ standinOptions, hour }, async ({ standin, dir, store, counter, env }) => {
     await putStateBefore(store, hour);
     counter.reset();
-    const child = await runChild(
-      'real-speed-run.ts',
-      { ...env, ...standin.collectorEnv(), PAGE_SIZE: String(PAGE_SIZE) },
+    const child = await runChild('real-speed-run.ts', {
+      env: { ...env, ...standin.collectorEnv(), PAGE_SIZE: String(PAGE_SIZE) },
       heapMB,
-      realSpeedRunResult,
-    );
+      schema: realSpeedRunResult,
+    });
     if (child.status !== 'SUCCEEDED') throw new Error(`run ${child.status}: ${child.error}: ${child.cause}`);
     // The hour published, once, with every row: else the figures mean nothing.
     const expected = sum(ENTITIES.map((e) => standin.countFor(e, { fromMs: hour, toMs: hour + HOUR_MS })));
@@ -218,13 +226,23 @@ async function measureAll(setup: Setup): Promise<Runs> {
     `\nReal speed: 1 tenant × ${ENTITIES.length} entities × ${fmt(setup.rows)} rows per entity-hour (${fmt(setup.rows * ENTITIES.length)} rows in the tenant-hour), the stand-in serving ${setup.rowsPerSecond} rows/s (third-party measurements give about 35 on the real Citrix API): pages of ${setup.serverPageSize} rows (its cap, with a nextLink; the collector asks for ${PAGE_SIZE} as deployed) at ${fmt(latencyMs)} ms each. One scheduled run (state one hour behind) of the real state machine and handlers in a child process (V8 heap limit ${heapFor(smallest)} MB, as at ${smallest} MB), s3rver behind a counting proxy.`,
   );
   const footprint: Record<string, Footprint> = await footprints();
-  const real = await measure(hour, setup.rows, setup.serverPageSize, latencyMs, heapFor(smallest));
+  const real = await measure(hour, {
+    rowsPerEntity: setup.rows,
+    serverPageSize: setup.serverPageSize,
+    latencyMs,
+    heapMB: heapFor(smallest),
+  });
   const fast = new Map<number, Measured>();
   if (setup.cpuRows > 0) {
     for (const memoryMB of setup.memory) {
       fast.set(
         memoryMB,
-        await measure(hour, Math.round(setup.cpuRows / ENTITIES.length), PAGE_SIZE, 0, heapFor(memoryMB)),
+        await measure(hour, {
+          rowsPerEntity: Math.round(setup.cpuRows / ENTITIES.length),
+          serverPageSize: PAGE_SIZE,
+          latencyMs: 0,
+          heapMB: heapFor(memoryMB),
+        }),
       );
     }
   }
@@ -528,4 +546,4 @@ function parseOptions(): RealSpeedOptions | string {
   return options;
 }
 
-runIfMain(import.meta.url, 'Real-speed bench', parseOptions, runRealSpeedBench);
+runIfMain(import.meta.url, { name: 'Real-speed bench', parse: parseOptions, run: runRealSpeedBench });

@@ -127,7 +127,7 @@ async function measure(label: string, concurrency: string, setup: Setup): Promis
     latencyMs: setup.latencyMs,
     tenants: ids.map((id, i) => ({ ...standinTenant(id, i), latencyMs: setup.latencyMs })),
   };
-  return withServers(standinOptions, setup.hour, async (servers) => {
+  return withServers({ standinOptions, hour: setup.hour }, async (servers) => {
     const secrets = await putTenants(servers.store, ids, setup.hour);
     servers.counter.reset();
     const { child, serverCpuSeconds } = await runCollector(label, setup.heapMB, {
@@ -152,7 +152,7 @@ async function runCollector(
   childEnv: Record<string, string>,
 ): Promise<{ child: TenantsRunResult; serverCpuSeconds: number }> {
   const cpuBefore = process.cpuUsage();
-  const child = await runChild('tenants-run.ts', childEnv, heapMB, tenantsRunResult);
+  const child = await runChild('tenants-run.ts', { env: childEnv, heapMB, schema: tenantsRunResult });
   const cpu = process.cpuUsage(cpuBefore);
   if (child.status !== 'SUCCEEDED') {
     throw new Error(`${label} run ${child.status}: ${child.error}: ${child.cause}`);
@@ -589,4 +589,4 @@ function parseOptions(): TenantBenchOptions | string {
   return options;
 }
 
-runIfMain(import.meta.url, 'Tenant bench', parseOptions, runTenantBench);
+runIfMain(import.meta.url, { name: 'Tenant bench', parse: parseOptions, run: runTenantBench });

@@ -307,7 +307,9 @@ export function measure(job: MeasureJob): Promise<SizeRun> {
     latencyMs: setup.latencyMs,
     ...(ids.length > 0 ? { tenants: ids.map(standinTenant) } : {}),
   };
-  return withServers(standinOptions, h0, (servers) => measureOn(servers, job, plan, ids), S3_FOLDER);
+  return withServers({ standinOptions, hour: h0, under: S3_FOLDER }, (servers) =>
+    measureOn(servers, job, plan, ids),
+  );
 }
 
 /** How a measurement names itself in an error. */
@@ -364,9 +366,8 @@ async function runExecutions(
   secrets: Record<string, string>,
   listed: boolean,
 ): Promise<WindowsRunResult> {
-  const child = await runChild(
-    'windows-run.ts',
-    {
+  const child = await runChild('windows-run.ts', {
+    env: {
       ...env,
       ...(listed ? { API_BASE: standin.url } : standin.collectorEnv()),
       ...secrets,
@@ -377,9 +378,9 @@ async function runExecutions(
       BENCH_STARTS_MS: plan.starts.join(','),
       ...(variant === 'standard' ? { BENCH_ALL_STANDARD: '1' } : {}),
     },
-    listed ? MANY_TENANTS_HEAP_MB : heapFor(memorySizes().fetchPage ?? 256),
-    windowsRunResult,
-  );
+    heapMB: listed ? MANY_TENANTS_HEAP_MB : heapFor(memorySizes().fetchPage ?? 256),
+    schema: windowsRunResult,
+  });
   const failed = child.executions.find((e) => e.status !== 'SUCCEEDED');
   if (failed || child.executions.length !== plan.starts.length) {
     throw new Error(
@@ -602,12 +603,12 @@ async function runJobs(
   const worker = async () => {
     for (let next = order.shift(); next; next = order.shift()) {
       const { job } = next;
-      const run = await runNode(
-        ['--import', 'tsx', fileURLToPath(new URL('./windows-measure.ts', import.meta.url))],
-        { ...env, BENCH_JOB: JSON.stringify(job) },
-        `windows-measure.ts (W=${job.windowMinutes}, ${plural(job.tenants, 'tenant')}, ${job.variant})`,
-        sizeRun,
-      );
+      const run = await runNode({
+        args: ['--import', 'tsx', fileURLToPath(new URL('./windows-measure.ts', import.meta.url))],
+        env: { ...env, BENCH_JOB: JSON.stringify(job) },
+        what: `windows-measure.ts (W=${job.windowMinutes}, ${plural(job.tenants, 'tenant')}, ${job.variant})`,
+        schema: sizeRun,
+      });
       results[next.i] = run;
       onDone(run);
     }
@@ -814,4 +815,4 @@ function parseOptions(): WindowsOptions | string {
   return options;
 }
 
-runIfMain(import.meta.url, 'Windows bench', parseOptions, runWindowsBench);
+runIfMain(import.meta.url, { name: 'Windows bench', parse: parseOptions, run: runWindowsBench });
