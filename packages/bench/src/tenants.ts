@@ -136,12 +136,13 @@ async function measure(label: string, concurrency: string, setup: Setup): Promis
       ...(concurrency === 'default' ? {} : { TENANT_CONCURRENCY: concurrency }),
       ...secrets,
     });
+    const run: FinishedRun = { label, concurrency, ids, setup, servers, child, serverCpuSeconds };
     // Every tenant's hour published, once, with every row: else the figures mean nothing.
-    const problems = ids.flatMap((id) => tenantProblems(id, child, servers, setup));
+    const problems = ids.flatMap((id) => tenantProblems(id, run));
     if (problems.length > 0) {
       throw new Error(`${label} run: not every tenant's hour was published:\n  ${problems.join('\n  ')}`);
     }
-    return tenantRunOf(label, concurrency, ids, child, servers, serverCpuSeconds);
+    return tenantRunOf(run);
   });
 }
 
@@ -160,8 +161,24 @@ async function runCollector(
   return { child, serverCpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
+/** One measured run of the collector child, done: what it was, what it ran against and what it returned. */
+interface FinishedRun {
+  readonly label: string;
+  /** TENANT_CONCURRENCY given to the child, or 'default'. */
+  readonly concurrency: string;
+  /** The tenants the run collected. */
+  readonly ids: readonly string[];
+  readonly setup: Setup;
+  /** The servers it ran against, still up. */
+  readonly servers: BenchServers;
+  /** The child's result. */
+  readonly child: TenantsRunResult;
+  /** CPU time of this process (stand-in, s3rver, counting proxy) while the child ran, s. */
+  readonly serverCpuSeconds: number;
+}
+
 /** What is wrong with tenant `id`'s run: its hour not published once with every row, or Citrix overrun. */
-function tenantProblems(id: string, child: TenantsRunResult, servers: BenchServers, setup: Setup): string[] {
+function tenantProblems(id: string, { child, servers, setup }: FinishedRun): string[] {
   const problems: string[] = [];
   const result = child.results.find((r) => r.tenant?.id === id);
   const committed = result?.committed ?? [];
@@ -191,14 +208,14 @@ function tenantProblems(id: string, child: TenantsRunResult, servers: BenchServe
 }
 
 /** The run's figures: the child's, the S3 requests counted, and the stand-in's pages per tenant. */
-function tenantRunOf(
-  label: string,
-  concurrency: string,
-  ids: readonly string[],
-  child: TenantsRunResult,
-  { standin, counter }: BenchServers,
-  serverCpuSeconds: number,
-): TenantRun {
+function tenantRunOf({
+  label,
+  concurrency,
+  ids,
+  child,
+  servers: { standin, counter },
+  serverCpuSeconds,
+}: FinishedRun): TenantRun {
   const tenants = ids.map((id) => standin.tenant(`${id}cust`));
   return {
     label,
@@ -277,12 +294,17 @@ function countsOf(child: TenantsRunResult) {
   };
 }
 
+/** What a run's history is shared out over: its tenants and the tenant-hours they collected. */
+interface HistoryShares {
+  readonly tenants: number;
+  readonly tenantHours: number;
+}
+
 /** History: 2 for the execution, per state entered by its type, 2 per map iteration, 3 per retried attempt. */
 function historyOf(
   counts: ReturnType<typeof countsOf>,
   states: Map<string, StateInfo>,
-  tenants: number,
-  tenantHours: number,
+  { tenants, tenantHours }: HistoryShares,
 ): Accounts['history'] {
   let fixed = 2;
   let tenantPart = 0;
@@ -330,7 +352,7 @@ function account(run: TenantRun, memory: Record<string, number>, states: Map<str
     s3Tier2: s3.tier2,
     s3Free: s3.free,
     cost: { sfn, lambda, s3: s3Cost, total: sfn + lambda + s3Cost },
-    history: historyOf(counts, states, child.results.length, run.tenantHours),
+    history: historyOf(counts, states, { tenants: child.results.length, tenantHours: run.tenantHours }),
   };
 }
 
@@ -529,11 +551,16 @@ function printMethod(memory: Record<string, number>): void {
   );
 }
 
+/** The bench's two measured runs: the tenants side by side, and one after another. */
+interface MeasuredRuns {
+  readonly parallel: TenantRun;
+  readonly serial: TenantRun;
+}
+
 /** The verdict: the tenants side by side against the slowest tenant alone (the serial run's spans). */
 function printVerdict(
   setup: Setup,
-  parallel: TenantRun,
-  serial: TenantRun,
+  { parallel, serial }: MeasuredRuns,
   serialSpans: readonly number[],
 ): void {
   const slowestAlone = max([...serialSpans]);
@@ -563,7 +590,7 @@ export async function runTenantBench(options: TenantBenchOptions = {}): Promise<
   printTable(setup, column, spans);
   printDisagreements(accounted);
   printMethod(memory);
-  printVerdict(setup, parallel, serial, spans[1] ?? []);
+  printVerdict(setup, { parallel, serial }, spans[1] ?? []);
   console.log(`Tenant bench time: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
 }
 

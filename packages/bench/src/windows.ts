@@ -63,7 +63,7 @@ import {
   tenantIds,
   withServers,
 } from './servers.ts';
-import { type Account, account, type HourRun, perTenantMonth, type SpeedModel } from './windows-cost.ts';
+import { type Account, type AccountModel, account, type HourRun, perTenantMonth } from './windows-cost.ts';
 import { allStandard, type WindowsRunResult, windowsExecution, windowsRunResult } from './windows-run.ts';
 
 /** SETTLE_MINUTES as deployed: serverless.yml's settleMinutes, 15. */
@@ -149,6 +149,16 @@ function* fires(hourStart: number, minutes: readonly number[], from: number): Ge
   }
 }
 
+/** A window size's schedule: the window, the settle before it is due, and the minutes its cron fires at. */
+export interface WindowSchedule {
+  /** The window size W, minutes. */
+  readonly windowMinutes: number;
+  /** SETTLE_MINUTES: how long after its end a window is due. */
+  readonly settleMinutes: number;
+  /** The minutes past each hour at which the schedule starts an execution. */
+  readonly minutes: readonly number[];
+}
+
 /**
  * The executions of one hour of data, from the state at `h0`: the schedule's times from the first at which
  * the window [h0, h0 + W) is due (its end plus the settle) to the first at which the window ending h0 + 1 h
@@ -156,9 +166,7 @@ function* fires(hourStart: number, minutes: readonly number[], from: number): Ge
  */
 export function hourOfRuns(
   h0: number,
-  windowMinutes: number,
-  settleMinutes: number,
-  minutes: readonly number[],
+  { windowMinutes, settleMinutes, minutes }: WindowSchedule,
 ): { starts: number[]; windows: Array<{ start: number; end: number; publishedAt: number }> } {
   const size = windowMinutes * MINUTE_MS;
   const settle = settleMinutes * MINUTE_MS;
@@ -285,7 +293,7 @@ const S3_FOLDER = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 /** The schedule's hour of executions from `h0`; throws unless each execution publishes one window of the hour. */
 function planHour(windowMinutes: number, schedule: string, h0: number) {
   const minutes = cronMinutes(schedule);
-  const plan = hourOfRuns(h0, windowMinutes, SETTLE_MINUTES, minutes);
+  const plan = hourOfRuns(h0, { windowMinutes, settleMinutes: SETTLE_MINUTES, minutes });
   if (plan.starts.length !== minutes.length) {
     throw new Error(
       `W=${windowMinutes}: ${schedule} starts ${minutes.length} executions an hour, but ${plan.starts.length} publish the hour's windows: not one window per execution, so one hour of data is not one hour of executions`,
@@ -295,6 +303,12 @@ function planHour(windowMinutes: number, schedule: string, h0: number) {
 }
 
 type HourPlan = ReturnType<typeof planHour>;
+
+/** A measurement and the hour of executions planned for it. */
+interface PlannedJob {
+  readonly job: MeasureJob;
+  readonly plan: HourPlan;
+}
 
 /** The executions of one window size over one hour of `tenants` tenants' data, counted. */
 export function measure(job: MeasureJob): Promise<SizeRun> {
@@ -308,7 +322,7 @@ export function measure(job: MeasureJob): Promise<SizeRun> {
     ...(ids.length > 0 ? { tenants: ids.map(standinTenant) } : {}),
   };
   return withServers({ standinOptions, hour: h0, under: S3_FOLDER }, (servers) =>
-    measureOn(servers, job, plan, ids),
+    measureOn(servers, { job, plan }, ids),
   );
 }
 
@@ -317,12 +331,7 @@ const jobName = ({ windowMinutes, tenants, variant }: MeasureJob) =>
   `W=${windowMinutes}, ${plural(tenants, 'tenant')}${variant === 'standard' ? ', all Standard' : ''}: `;
 
 /** The measurement on its servers: the tenants' state put, the hour's executions run, checked and counted. */
-async function measureOn(
-  servers: BenchServers,
-  job: MeasureJob,
-  plan: HourPlan,
-  ids: string[],
-): Promise<SizeRun> {
+async function measureOn(servers: BenchServers, { job, plan }: PlannedJob, ids: string[]): Promise<SizeRun> {
   const { standin, counter } = servers;
   const bench: BenchTenant[] =
     ids.length > 0 ? ids.map((id) => ({ id, citrix: standin.tenant(`${id}cust`) })) : [{ citrix: standin }];
@@ -332,9 +341,9 @@ async function measureOn(
   for (const t of bench) t.citrix.resetStats();
   standin.resetStats();
   const started = Date.now();
-  const child = await runExecutions(servers, job, plan, secrets, ids.length > 0);
+  const child = await runExecutions(servers, { job, plan }, { secrets, listed: ids.length > 0 });
   const seconds = (Date.now() - started) / 1000;
-  const published = checkPublished(bench, child, plan, servers.dir, job);
+  const published = checkPublished(child, { job, plan, bench, dir: servers.dir });
   checkOneAtATime(standin, child.maxInFlight, jobName(job));
   const delays = plan.windows.flatMap((w) => [w.publishedAt - w.end, w.publishedAt - w.start]);
   const { tenants, windowMinutes, variant, schedule } = job;
@@ -358,13 +367,19 @@ async function measureOn(
   };
 }
 
+/** How a collector child is given its tenants: a tenant list and their secrets, or the environment's one. */
+interface ChildTenants {
+  /** The secrets the tenant list names (none for the environment's one tenant). */
+  readonly secrets: Record<string, string>;
+  /** Whether the child reads a tenant list (else the environment's one tenant). */
+  readonly listed: boolean;
+}
+
 /** The hour's executions in a collector child (windows-run.ts); throws unless every one succeeded. */
 async function runExecutions(
   { standin, env }: BenchServers,
-  { windowMinutes, variant, h0, ...job }: MeasureJob,
-  plan: HourPlan,
-  secrets: Record<string, string>,
-  listed: boolean,
+  { job: { windowMinutes, variant, h0, ...job }, plan }: PlannedJob,
+  { secrets, listed }: ChildTenants,
 ): Promise<WindowsRunResult> {
   const child = await runChild('windows-run.ts', {
     env: {
@@ -390,16 +405,20 @@ async function runExecutions(
   return child;
 }
 
+/** What checkPublished holds a child's executions to: the planned job, the bench's tenants, s3rver's folder. */
+interface PublishedCheck extends PlannedJob {
+  readonly bench: readonly BenchTenant[];
+  /** s3rver's folder, where the published objects are. */
+  readonly dir: string;
+}
+
 /**
  * Every tenant's windows of the hour published once, by the execution the schedule says, with every row, and
  * its Citrix calls one at a time; throws otherwise. The rows, windows and objects over every tenant.
  */
 function checkPublished(
-  bench: readonly BenchTenant[],
   child: WindowsRunResult,
-  plan: HourPlan,
-  dir: string,
-  job: MeasureJob,
+  { bench, plan, dir, job }: PublishedCheck,
 ): { rows: number; windows: number; objects: number } {
   let rows = 0;
   let objects = 0;
@@ -632,11 +651,8 @@ function setupOf(options: WindowsOptions): Setup {
 }
 
 /** The definitions a run is priced with, and what an account needs besides. */
-interface Pricing {
+interface Pricing extends AccountModel {
   readonly definitions: Record<Variant, StateMachineDefinition>;
-  readonly model: SpeedModel;
-  /** The definition's size as deployed: the ASL file, without its formatting. */
-  readonly definitionBytes: number;
 }
 
 function pricingOf(setup: Setup): Pricing {
@@ -667,7 +683,7 @@ export async function runWindowsBench(options: WindowsOptions = {}): Promise<voi
   printIntro(setup, h0);
   const runs = await runJobs(jobsOf(setup, all, h0), setup.parallel, (run) => printRun(run, h0));
   const byTenants = priceRuns(setup, runs, pricing);
-  for (const [n, priced] of byTenants) printTenantCount(n, priced, setup, pricing);
+  for (const [n, priced] of byTenants) printTenantCount({ n, priced }, setup, pricing);
   printCounting(setup, pricing);
   printVerdict(setup, byTenants);
   console.log(`Windows bench time: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
@@ -702,7 +718,7 @@ function printRun(run: SizeRun, h0: number): void {
 
 /** Each tenant count's runs priced, each window size as deployed and all Standard (run or repriced). */
 function priceRuns(setup: Setup, runs: readonly SizeRun[], pricing: Pricing): Map<number, Priced[]> {
-  const { definitions, model, definitionBytes } = pricing;
+  const { definitions } = pricing;
   const byTenants = new Map<number, Priced[]>();
   for (const n of setup.tenants) {
     const priced: Priced[] = [];
@@ -713,15 +729,15 @@ function priceRuns(setup: Setup, runs: readonly SizeRun[], pricing: Pricing): Ma
       if (!asDeployed) continue;
       priced.push({
         run: asDeployed,
-        account: account(asDeployed, definitions.deployed, model, definitionBytes),
+        account: account(asDeployed, definitions.deployed, pricing),
       });
       const baseline = own('standard');
       priced.push(
         baseline
-          ? { run: baseline, account: account(baseline, definitions.standard, model, definitionBytes) }
+          ? { run: baseline, account: account(baseline, definitions.standard, pricing) }
           : {
               run: asDeployed,
-              account: account(asDeployed, definitions.standard, model, definitionBytes),
+              account: account(asDeployed, definitions.standard, pricing),
               repriced: true,
             },
       );
@@ -731,8 +747,14 @@ function priceRuns(setup: Setup, runs: readonly SizeRun[], pricing: Pricing): Ma
   return byTenants;
 }
 
+/** One tenant count and its runs priced. */
+interface TenantCount {
+  readonly n: number;
+  readonly priced: readonly Priced[];
+}
+
 /** One tenant count's table and, where the baseline ran, the check of the repricing against it. */
-function printTenantCount(n: number, priced: readonly Priced[], setup: Setup, pricing: Pricing): void {
+function printTenantCount({ n, priced }: TenantCount, setup: Setup, pricing: Pricing): void {
   const ran = baselineRun(setup, n);
   console.log(
     `\n${plural(n, 'tenant')}${n === 1 ? " (the environment's one tenant)" : ' (a tenant list)'}${ran ? '' : ': "all Std" prices the deployed run\'s executions with every child a Standard one (not run again)'}:\n`,
@@ -743,7 +765,7 @@ function printTenantCount(n: number, priced: readonly Priced[], setup: Setup, pr
   const check = priced
     .filter((p) => p.run.variant === 'deployed')
     .map((p) => {
-      const repriced = account(p.run, pricing.definitions.standard, pricing.model, pricing.definitionBytes);
+      const repriced = account(p.run, pricing.definitions.standard, pricing);
       const own = priced.find(
         (q) => q.run.variant === 'standard' && q.run.windowMinutes === p.run.windowMinutes,
       );
