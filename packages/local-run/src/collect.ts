@@ -64,7 +64,12 @@ async function main(): Promise<number> {
     input: args.hour ? { hour: args.hour } : {},
     ...(retryIntervalMs < 0 ? {} : { retryIntervalMs }),
   });
-  console.log(describeOutcome(outcome, (t) => fleet.collector(t).config, (Date.now() - started) / 1000));
+  console.log(
+    describeOutcome(outcome, {
+      configOf: (t) => fleet.collector(t).config,
+      seconds: (Date.now() - started) / 1000,
+    }),
+  );
   return exitCode(outcome);
 }
 

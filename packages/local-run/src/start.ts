@@ -159,7 +159,12 @@ async function collect(run: LocalRun): Promise<number> {
   console.log(`Embedded S3 (s3rver):    ${s3.endpoint}, bucket ${bucket}, data in ${DATA_DIR}/s3`);
   const started = Date.now();
   const outcome = await runExecution(fleet, { retryIntervalMs: 200 });
-  console.log(describeOutcome(outcome, (t) => fleet.collector(t).config, (Date.now() - started) / 1000));
+  console.log(
+    describeOutcome(outcome, {
+      configOf: (t) => fleet.collector(t).config,
+      seconds: (Date.now() - started) / 1000,
+    }),
+  );
   printAfterwords(run, fleet, logFile);
   return exitCode(outcome);
 }
