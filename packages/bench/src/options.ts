@@ -1,9 +1,9 @@
 /**
  * The benches' command-line options, read in one place: each option a bench takes is named in camelCase and
  * given on the command line in kebab case (`heapMB` is `--heap-mb 128`), with its default and what its value
- * is read as, a number or a comma-separated list of numbers. An unknown option, or one without its value,
- * throws as parseArgs does (runIfMain names it); a value that is not a number reads as NaN, for the bench to
- * refuse with its usage.
+ * is read as, a number or a comma-separated list of numbers, and the numbers the bench takes. An unknown
+ * option, or one without its value, throws as parseArgs does (runIfMain names it); a value the bench does not
+ * take (out of its range, or not a number) makes the options undefined, for the bench to print its usage.
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -11,30 +11,69 @@ import { z } from 'zod';
 /** How one option's value is read: from its text on the command line, or undefined where it is not given. */
 export type Option<T> = z.ZodType<T, string | undefined>;
 
-/** A number, `fallback` where the option is not given. */
-export function numberOption(fallback: number): Option<number> {
-  return z.string().default(String(fallback)).transform(Number);
+/** What a bench takes of an option's number: true where it is in the option's range. */
+export type Valid = (n: number) => boolean;
+
+/** Any number, NaN included: an option the bench does not check. */
+const anyNumber: Valid = () => true;
+
+/** Numbers of at least `min` (NaN is not one). */
+export const atLeast =
+  (min: number): Valid =>
+  (n) =>
+    n >= min;
+
+/** Numbers above `min` (NaN is not one). */
+export const above =
+  (min: number): Valid =>
+  (n) =>
+    n > min;
+
+/** Whole numbers from `min` to `max`. */
+export const whole =
+  (min: number, max = Number.POSITIVE_INFINITY): Valid =>
+  (n) =>
+    Number.isInteger(n) && n >= min && n <= max;
+
+/** The numbers of `allowed`. */
+export const oneOf =
+  (allowed: readonly number[]): Valid =>
+  (n) =>
+    allowed.includes(n);
+
+/** A number, `fallback` where the option is not given; `valid` says which the bench takes. */
+export function numberOption(fallback: number, valid: Valid = anyNumber): Option<number> {
+  return z.string().default(String(fallback)).transform(Number).refine(valid);
 }
 
-/** A number, or undefined where the option is not given. */
-export function optionalNumberOption(): Option<number | undefined> {
+/** A number, or undefined where the option is not given; `valid` says which the bench takes. */
+export function optionalNumberOption(valid: Valid = anyNumber): Option<number | undefined> {
   return z
     .string()
     .optional()
-    .transform((text) => (text === undefined ? undefined : Number(text)));
+    .transform((text) => (text === undefined ? undefined : Number(text)))
+    .refine((n) => n === undefined || valid(n));
 }
 
-/** A comma-separated list of numbers (`--minutes 5,15,60`), `fallback` where the option is not given. */
-export function listOption(fallback: readonly number[]): Option<number[]> {
-  return z.string().default(fallback.join(',')).transform(numbersOf);
-}
-
-/** As listOption, where `0` is none (`--windows 0` skips the windows bench): an empty list. */
-export function listOrNoneOption(fallback: readonly number[]): Option<number[]> {
+/**
+ * A comma-separated list of numbers (`--minutes 5,15,60`), `fallback` where the option is not given;
+ * `valid` says which numbers the bench takes.
+ */
+export function listOption(fallback: readonly number[], valid: Valid = anyNumber): Option<number[]> {
   return z
     .string()
     .default(fallback.join(','))
-    .transform((text) => (text === '0' ? [] : numbersOf(text)));
+    .transform(numbersOf)
+    .refine((list) => list.every(valid));
+}
+
+/** As listOption, where `0` is none (`--windows 0` skips the windows bench): an empty list. */
+export function listOrNoneOption(fallback: readonly number[], valid: Valid = anyNumber): Option<number[]> {
+  return z
+    .string()
+    .default(fallback.join(','))
+    .transform((text) => (text === '0' ? [] : numbersOf(text)))
+    .refine((list) => list.every(valid));
 }
 
 /** The numbers of a comma-separated list. */
@@ -49,7 +88,8 @@ export function flagOf(name: string): string {
 
 /**
  * The command line's options (`args`, default the process's own), each read as `options` says, under its
- * camelCase name. Throws a parseArgs TypeError on an option not in `options` or one without its value.
+ * camelCase name, or undefined where a value is not one the bench takes. Throws a parseArgs TypeError on an
+ * option not in `options` or one without its value.
  */
 export function readOptions<S extends Record<string, Option<unknown>>>(
   options: S,
@@ -61,5 +101,6 @@ export function readOptions<S extends Record<string, Option<unknown>>>(
     options: Object.fromEntries(names.map((name) => [flagOf(name), { type: 'string' as const }])),
   });
   const given = Object.fromEntries(names.map((name) => [name, values[flagOf(name)]]));
-  return z.object(options).parse(given);
+  const read = z.object(options).safeParse(given);
+  return read.success ? read.data : undefined;
 }

@@ -45,7 +45,7 @@ import {
   table,
 } from './cost.ts';
 import { type Footprint, footprints } from './footprint.ts';
-import { listOption, numberOption, readOptions } from './options.ts';
+import { above, listOption, numberOption, readOptions, whole } from './options.ts';
 import { type Call, type RealSpeedRunResult, realSpeedRunResult } from './real-speed-run.ts';
 import { runChild, runIfMain } from './result.ts';
 import type { S3Requests } from './s3-counter.ts';
@@ -524,26 +524,16 @@ function printCost(runs: Runs, choices: Record<string, number>): void {
 /** The command line's options, or the usage. */
 function parseOptions(): RealSpeedOptions | string {
   const options = readOptions({
-    rowsPerSecond: numberOption(35),
-    rows: numberOption(1000),
-    serverPageSize: numberOption(100),
-    cpuRows: numberOption(100_000),
-    memory: listOption([128, 256, 512, 1024]),
+    rowsPerSecond: numberOption(35, above(0)),
+    rows: numberOption(1000, whole(1)),
+    serverPageSize: numberOption(100, whole(1, PAGE_SIZE)),
+    cpuRows: numberOption(100_000, whole(0)),
+    memory: listOption([128, 256, 512, 1024], whole(128, 10_240)),
   });
-  if (
-    !(options.rowsPerSecond > 0) ||
-    !(Number.isInteger(options.rows) && options.rows >= 1) ||
-    !(
-      Number.isInteger(options.serverPageSize) &&
-      options.serverPageSize >= 1 &&
-      options.serverPageSize <= PAGE_SIZE
-    ) ||
-    !(Number.isInteger(options.cpuRows) && options.cpuRows >= 0) ||
-    !options.memory.every((m) => Number.isInteger(m) && m >= 128 && m <= 10_240)
-  ) {
-    return 'Usage: npx tsx packages/bench/src/real-speed.ts [--rows-per-second 35] [--rows 1000] [--server-page-size 100] [--cpu-rows 100000] [--memory 128,256,512,1024]';
-  }
-  return options;
+  return (
+    options ??
+    'Usage: npx tsx packages/bench/src/real-speed.ts [--rows-per-second 35] [--rows 1000] [--server-page-size 100] [--cpu-rows 100000] [--memory 128,256,512,1024]'
+  );
 }
 
 runIfMain(import.meta.url, { name: 'Real-speed bench', parse: parseOptions, run: runRealSpeedBench });

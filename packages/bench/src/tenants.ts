@@ -40,7 +40,7 @@ import {
   TASK_STATES,
   table,
 } from './cost.ts';
-import { numberOption, readOptions } from './options.ts';
+import { atLeast, numberOption, readOptions, whole } from './options.ts';
 import { runChild, runIfMain } from './result.ts';
 import type { S3Requests } from './s3-counter.ts';
 import {
@@ -597,23 +597,16 @@ export async function runTenantBench(options: TenantBenchOptions = {}): Promise<
 /** The command line's options, or the usage. */
 function parseOptions(): TenantBenchOptions | string {
   const options = readOptions({
-    tenants: numberOption(20),
-    latencyMs: numberOption(50),
-    rows: numberOption(2000),
-    pageSize: numberOption(100),
-    heapMB: numberOption(128),
+    tenants: numberOption(20, whole(1)),
+    latencyMs: numberOption(50, atLeast(0)),
+    rows: numberOption(2000, atLeast(1)),
+    pageSize: numberOption(100, atLeast(1)),
+    heapMB: numberOption(128, atLeast(16)),
   });
-  if (
-    !Number.isInteger(options.tenants) ||
-    options.tenants < 1 ||
-    !(options.latencyMs >= 0) ||
-    !(options.rows >= 1) ||
-    !(options.pageSize >= 1) ||
-    !(options.heapMB >= 16)
-  ) {
-    return 'Usage: npx tsx packages/bench/src/tenants.ts [--tenants 20] [--latency-ms 50] [--rows 2000] [--page-size 100] [--heap-mb 128]';
-  }
-  return options;
+  return (
+    options ??
+    'Usage: npx tsx packages/bench/src/tenants.ts [--tenants 20] [--latency-ms 50] [--rows 2000] [--page-size 100] [--heap-mb 128]'
+  );
 }
 
 runIfMain(import.meta.url, { name: 'Tenant bench', parse: parseOptions, run: runTenantBench });

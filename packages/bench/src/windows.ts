@@ -47,7 +47,16 @@ import {
   sum,
   table,
 } from './cost.ts';
-import { listOption, listOrNoneOption, numberOption, readOptions } from './options.ts';
+import {
+  above,
+  atLeast,
+  listOption,
+  listOrNoneOption,
+  numberOption,
+  oneOf,
+  readOptions,
+  whole,
+} from './options.ts';
 import { runChild, runIfMain, runNode } from './result.ts';
 import { s3Requests } from './s3-counter.ts';
 import {
@@ -809,29 +818,16 @@ function printVerdict(setup: Setup, byTenants: ReadonlyMap<number, readonly Pric
 /** The command line's options, or the usage. */
 function parseOptions(): WindowsOptions | string {
   const options = readOptions({
-    tenants: listOption([1, 100]),
-    minutes: listOption([5, 15, 60]),
+    tenants: listOption([1, 100], whole(1, 999)),
+    minutes: listOption([5, 15, 60], oneOf(WINDOW_SIZES)),
     baselineRuns: listOrNoneOption([1]),
-    parallel: numberOption(2),
-    latencyMs: numberOption(1),
-    rows: numberOption(1000),
-    serverPageSize: numberOption(100),
-    rowsPerSecond: numberOption(35),
+    parallel: numberOption(2, whole(1)),
+    latencyMs: numberOption(1, atLeast(0)),
+    rows: numberOption(1000, whole(1)),
+    serverPageSize: numberOption(100, whole(1, PAGE_SIZE)),
+    rowsPerSecond: numberOption(35, above(0)),
   });
-  if (
-    !options.tenants.every((n) => Number.isInteger(n) && n >= 1 && n <= 999) ||
-    !options.baselineRuns.every((n) => options.tenants.includes(n)) ||
-    !(Number.isInteger(options.parallel) && options.parallel >= 1) ||
-    !options.minutes.every((m) => WINDOW_SIZES.some((size) => size === m)) ||
-    !(options.latencyMs >= 0) ||
-    !(Number.isInteger(options.rows) && options.rows >= 1) ||
-    !(
-      Number.isInteger(options.serverPageSize) &&
-      options.serverPageSize >= 1 &&
-      options.serverPageSize <= PAGE_SIZE
-    ) ||
-    !(options.rowsPerSecond > 0)
-  ) {
+  if (!options?.baselineRuns.every((n) => options.tenants.includes(n))) {
     return `Usage: npx tsx packages/bench/src/windows.ts [--tenants 1,100 (1 to 999)] [--baseline-runs 1 (of the tenant counts, or 0)] [--parallel 2] [--minutes 5,15,60 (of ${WINDOW_SIZES.join(', ')}; 60 always runs, the baseline)] [--latency-ms 1] [--rows 1000] [--server-page-size 100] [--rows-per-second 35]`;
   }
   return options;
