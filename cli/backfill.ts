@@ -322,8 +322,14 @@ async function ended(b: Backfill, arn: string) {
   return described;
 }
 
+/** An execution a backfill started: its name and its ARN. */
+interface StartedExecution {
+  readonly name: string;
+  readonly arn: string;
+}
+
 /** Watches the execution of `hour` until it ends: what it did, as its output or the commit records say. */
-async function watch(b: Backfill, hour: number, name: string, arn: string): Promise<HourResult> {
+async function watch(b: Backfill, hour: number, { name, arn }: StartedExecution): Promise<HourResult> {
   const started = b.input.now();
   b.input.onProgress?.({ kind: 'started', hour: formatHour(hour), execution: name });
   const described = await ended(b, arn);
@@ -408,7 +414,7 @@ export async function backfill(input: BackfillInput): Promise<BackfillReport> {
     const begun = turn.then(() => begin(b, hour));
     turn = begun.catch(() => {});
     const next = await begun;
-    return 'hour' in next ? next : watch(b, hour, next.name, next.arn);
+    return 'hour' in next ? next : watch(b, hour, next);
   };
 
   const worker = async () => {

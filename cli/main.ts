@@ -15,7 +15,7 @@ import {
 } from '../functions/domain/config.ts';
 import { parseHour } from '../functions/domain/hours.ts';
 import type { ObjectStore } from '../functions/domain/ports.ts';
-import { lagAlarmHours } from '../functions/domain/settings/readers.ts';
+import { lagAlarmHours, type WholeNumberOptions } from '../functions/domain/settings/readers.ts';
 import { LAG_ALARM_HOURS, SETTLE_MINUTES, WINDOW_MINUTES } from '../functions/domain/settings/registry.ts';
 import { type Fleet, readTenantList } from '../functions/domain/tenants.ts';
 import { newestDueEnd } from '../functions/domain/windows.ts';
@@ -208,8 +208,8 @@ const text = (values: Values, name: string): string | undefined => {
 
 const flag = (values: Values, name: string): boolean => values[name] === true;
 
-const wholeNumber = (raw: string | undefined, what: string, fallback: number, min: number, max: number) =>
-  wholeNumberSetting(raw, what, fallback, min, max, (message) => new UsageError(message));
+const wholeNumber = (raw: string | undefined, options: Omit<WholeNumberOptions, 'fail'>) =>
+  wholeNumberSetting(raw, { ...options, fail: (message) => new UsageError(message) });
 
 function hourOption(values: Values, name: string): number {
   const raw = text(values, name);
@@ -302,7 +302,7 @@ function print(ctx: Context, report: unknown, human: string): void {
 }
 
 async function status(ctx: Context): Promise<number> {
-  const limit = wholeNumber(text(ctx.values, 'limit'), '--limit', 10, 1, 1000);
+  const limit = wholeNumber(text(ctx.values, 'limit'), { what: '--limit', fallback: 10, min: 1, max: 1000 });
   const alarmHours = lagAlarmHours(ctx.env);
   const config = loadLayout(ctx.env);
   const where = target(ctx);
@@ -356,7 +356,12 @@ async function backfillCommand(ctx: Context): Promise<number> {
     newestDue: newestDueHourOf(newestDueEnd(ctx.now(), config.windowMinutes, config.settleMinutes)),
     yes: flag(ctx.values, 'yes'),
   });
-  const concurrency = wholeNumber(text(ctx.values, 'concurrency'), '--concurrency', 2, 1, 10);
+  const concurrency = wholeNumber(text(ctx.values, 'concurrency'), {
+    what: '--concurrency',
+    fallback: 2,
+    min: 1,
+    max: 10,
+  });
   const where = target(ctx);
   const work = workStore(ctx, config, where.region);
   const { listed, tenant } = await tenancy(ctx, config, work);
@@ -463,17 +468,20 @@ function readCommandLine(argv: readonly string[], stdout: Output, stderr: Output
   return { command, values };
 }
 
+/** A command line that failed, and where its failure is written. */
+interface FailedCommand {
+  readonly command: Command;
+  /** The command's options as parsed (with `--json`, the failure is also written on stdout). */
+  readonly values: Values;
+  readonly stdout: Output;
+  readonly stderr: Output;
+}
+
 /**
  * Writes why `command` failed (with `--json`, also as JSON on stdout) and returns the exit code: the
  * error's own for an expected failure, 1 for anything else.
  */
-function reportFailure(
-  err: unknown,
-  command: Command,
-  values: Values,
-  stdout: Output,
-  stderr: Output,
-): number {
+function reportFailure(err: unknown, { command, values, stdout, stderr }: FailedCommand): number {
   const code = exitCodeOf(err);
   const name = err instanceof Error ? err.name : 'Error';
   const message = err instanceof Error ? err.message : String(err);
@@ -505,7 +513,7 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
   try {
     return await COMMANDS[command]({ values, env: io.env ?? process.env, io, now: io.now ?? Date.now });
   } catch (err) {
-    return reportFailure(err, command, values, stdout, stderr);
+    return reportFailure(err, { command, values, stdout, stderr });
   }
 }
 

@@ -104,12 +104,20 @@ async function notRedriven(
   return { ...failed, published, instead: next };
 }
 
+/** One failed execution to redrive, and what the redrive covers. */
+interface RedriveTarget {
+  /** The execution (with `tenant`, as it concerns that tenant). */
+  readonly failed: FailedExecution;
+  /** The tenants the redrive collects again: the execution's failed ones (null: not a TenantsFailed). */
+  readonly reruns: string[] | null;
+  /** The one tenant the redrive is for (`--tenant`), or null for every tenant. */
+  readonly tenant: string | null;
+}
+
 /** Redrives one failed execution: the redrive, or why Step Functions would not and what to do instead. */
 async function redriveOne(
   input: RedriveInput,
-  failed: FailedExecution,
-  reruns: string[] | null,
-  tenant: string | null,
+  { failed, reruns, tenant }: RedriveTarget,
 ): Promise<Redriven | NotRedriven> {
   if (!failed.redrivable) return notRedriven(input, failed, tenant);
   try {
@@ -143,7 +151,7 @@ export async function redriveFailed(input: RedriveInput): Promise<RedriveReport>
     }
     const failed = tenant === null ? described : forTenant(described, tenant);
     const reruns = described.failedTenants?.map((t) => t.tenant) ?? null;
-    const outcome = await redriveOne(input, failed, reruns, tenant);
+    const outcome = await redriveOne(input, { failed, reruns, tenant });
     if ('redriveDate' in outcome) redriven.push(outcome);
     else notRedrivable.push(outcome);
   }

@@ -139,13 +139,22 @@ export interface StatusReport extends Standing, ExecutionsPart {
   readonly publishing: readonly WindowBeingPublished[];
 }
 
+/** Which executions status lists: the last `limit` of the state machine, described at `now`. */
+interface ExecutionsQuery {
+  readonly sfn: SFNClient;
+  readonly stateMachineArn: string;
+  readonly limit: number;
+  /** Now, in ms: the duration of an execution still running runs to it. */
+  readonly now: number;
+}
+
 /** The last `limit` executions of the state machine, and the failed ones among them, described. */
-async function lastExecutions(
-  sfn: SFNClient,
-  stateMachineArn: string,
-  limit: number,
-  now: number,
-): Promise<{ executions: ExecutionSummary[]; failed: FailedExecution[] }> {
+async function lastExecutions({
+  sfn,
+  stateMachineArn,
+  limit,
+  now,
+}: ExecutionsQuery): Promise<{ executions: ExecutionSummary[]; failed: FailedExecution[] }> {
   const page = await aws('Step Functions ListExecutions', () =>
     sfn.send(new ListExecutionsCommand({ stateMachineArn, maxResults: limit })),
   );
@@ -180,7 +189,7 @@ async function executionsPart(
   let executionsUnreadable: string | null = null;
   try {
     arn = await input.stateMachineArn();
-    last = await lastExecutions(input.sfn, arn, input.limit, input.now);
+    last = await lastExecutions({ sfn: input.sfn, stateMachineArn: arn, limit: input.limit, now: input.now });
   } catch (err) {
     if (!(err instanceof AwsCallFailed)) throw err;
     executionsUnreadable = err.message;
@@ -209,12 +218,21 @@ async function executionsPart(
 const startOf = (state: State, dueEnd: number, w: Windowing) =>
   state.end ?? dueEnd - w.windowMinutes * MINUTE_MS;
 
+/** What a state's standing is measured against. */
+interface StandingAt {
+  /** The end of the newest window that is due now. */
+  readonly dueEnd: number;
+  readonly windowing: Windowing;
+  /** The windows commit records of the next window's hour claim (a run of another window size, a backfill). */
+  readonly claimed?: readonly Claimed[];
+}
+
 /**
  * A state's lag and next window at the newest due end `dueEnd`. The next window starts where the state
  * ends and runs to the next point of the WINDOW_MINUTES grid, unless a commit record of that hour
- * (`claimed`: a run of another window size, a backfill) says otherwise, as the collector plans it.
+ * (`claimed`) says otherwise, as the collector plans it.
  */
-function standing(state: State, dueEnd: number, w: Windowing, claimed: readonly Claimed[] = []): Standing {
+function standing(state: State, { dueEnd, windowing: w, claimed = [] }: StandingAt): Standing {
   const from = startOf(state, dueEnd, w);
   const hourEnd = Math.floor(from / HOUR_MS) * HOUR_MS + HOUR_MS;
   const end =
@@ -250,16 +268,22 @@ function lagProblem(lagMinutes: number | null, lagAlarmHours: number, location: 
     : null;
 }
 
+/** The windows a scheduled run would collect: from `from` to `dueEnd`, at most `maxHours` hours of them. */
+interface ScheduledSpan {
+  readonly from: number;
+  readonly dueEnd: number;
+  readonly maxHours: number;
+  /** Now, in ms: a lease that ends later is live. */
+  readonly now: number;
+}
+
 /**
- * The windows a scheduled run would collect (from `from` to `dueEnd`, at most `maxHours` hours of them)
- * whose commit record says a run is publishing them, and the windows claimed in the hour of `from`.
+ * The windows of `span` whose commit record says a run is publishing them, and the windows claimed in the
+ * hour of `from`.
  */
 async function claims(
   records: CommitRecords,
-  from: number,
-  dueEnd: number,
-  maxHours: number,
-  now: number,
+  { from, dueEnd, maxHours, now }: ScheduledSpan,
 ): Promise<{ claimed: Claimed[]; publishing: WindowBeingPublished[] }> {
   const until = Math.min(dueEnd, from + maxHours * HOUR_MS);
   const hours: number[] = [];
@@ -308,8 +332,13 @@ export async function statusReport(input: StatusInput): Promise<StatusReport> {
   const state = await aws(`S3 GetObject ${location}`, () => readState(work, config));
   const dueEnd = newestDueEnd(now, config.windowMinutes, config.settleMinutes);
   const from = startOf(state, dueEnd, config);
-  const { claimed, publishing } = await claims(input.records, from, dueEnd, config.maxHoursPerRun, now);
-  const { lagMinutes, next } = standing(state, dueEnd, config, claimed);
+  const { claimed, publishing } = await claims(input.records, {
+    from,
+    dueEnd,
+    maxHours: config.maxHoursPerRun,
+    now,
+  });
+  const { lagMinutes, next } = standing(state, { dueEnd, windowing: config, claimed });
   const lagging = lagProblem(lagMinutes, input.lagAlarmHours, location);
   const part = await executionsPart(input, input.tenant?.id ?? null, lagging === null ? [] : [lagging]);
   return {
@@ -385,7 +414,7 @@ export async function fleetStatusReport(input: FleetStatusInput): Promise<FleetS
         return {
           id,
           state: stateLine(state, location),
-          ...standing(state, dueEnd, layout),
+          ...standing(state, { dueEnd, windowing: layout }),
           published,
           error: null,
         };

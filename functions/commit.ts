@@ -8,12 +8,15 @@ import type { Fleet } from './domain/tenants.ts';
 import { windowField } from './domain/windows.ts';
 
 export const commitHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareObj[] = []) =>
-  taskHandler('Commit', commitTaskSchema, middlewares, async (task) => {
+  taskHandler({ step: 'Commit', schema: commitTaskSchema }, middlewares, async (task) => {
     const c = fleet().collector(task.tenant ?? null);
     // An Express child whose time box closed mid-window: kept for its Standard child, not committed.
     if (task.fetched.some((f) => f.timeBoxClosed)) return closeTimeBox(c, task);
     return commitWindow(c, task).catch((err: unknown) => {
-      throw loggedFailure(c.log, 'Commit', err, { execution: task.runId, window: windowField(task) });
+      throw loggedFailure({ log: c.log, step: 'Commit' }, err, {
+        execution: task.runId,
+        window: windowField(task),
+      });
     });
   });
 

@@ -7,10 +7,9 @@ import { type Fleet, recordFailure, type TenantFailure } from './domain/tenants.
 /** The Failed step: keeps a tenant's caught failure for the Report step (its state machine output is dropped). */
 export const failedHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareObj[] = []) =>
   taskHandler(
-    'Failed',
-    failedEventSchema,
+    { step: 'Failed', schema: failedEventSchema },
     middlewares,
-    (event): Promise<TenantFailure> => recordFailure(fleet(), event.runId, event.tenant, event.failure),
+    (event): Promise<TenantFailure> => recordFailure(fleet(), event),
   );
 
 export const handler = failedHandler(fromLambdaEnvironment, lambdaMiddlewares());

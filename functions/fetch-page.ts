@@ -14,8 +14,11 @@ import { windowField } from './domain/windows.ts';
  */
 const SAFETY_MS = FETCH_SAFETY_SECONDS * 1000;
 
+/** The FetchPages Task and the schema of its event. */
+const FETCH_PAGES = { step: 'FetchPages', schema: fetchTaskSchema };
+
 export const fetchPageHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareObj[] = []) =>
-  taskHandler('FetchPages', fetchTaskSchema, middlewares, async (task, context): Promise<FetchResult> => {
+  taskHandler(FETCH_PAGES, middlewares, async (task, context): Promise<FetchResult> => {
     const c = fleet().collector(task.tenant ?? null);
     const remaining = context.getRemainingTimeInMillis();
     const budget = Math.min(
@@ -23,7 +26,7 @@ export const fetchPageHandler = (fleet: () => Fleet, middlewares: middy.Middlewa
       remaining - Math.min(SAFETY_MS, remaining / 4),
     );
     return fetchWithinTimeBox(c, task, budget).catch((err: unknown) => {
-      throw loggedFailure(c.log, 'FetchPages', err, {
+      throw loggedFailure({ log: c.log, step: FETCH_PAGES.step }, err, {
         execution: task.runId,
         window: windowField(task),
         entity: task.entity,

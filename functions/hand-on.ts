@@ -8,8 +8,7 @@ import type { Fleet, TenantsPlan } from './domain/tenants.ts';
 /** The Hand on step: the tenants that go on in Standard children once the Express children are done. */
 export const handOnHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareObj[] = []) =>
   taskHandler(
-    'HandOn',
-    handOnEventSchema,
+    { step: 'HandOn', schema: handOnEventSchema },
     middlewares,
     (event): Promise<TenantsPlan> => handOn(fleet(), event),
   );

@@ -26,21 +26,20 @@ export type TenantPlan = Plan & {
  * the map over tenants), so the step first checks the definition is the deployed one.
  */
 export const planHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareObj[] = []) =>
-  taskHandler('Plan', planEventSchema, middlewares, async (event): Promise<TenantPlan> => {
+  taskHandler({ step: 'Plan', schema: planEventSchema }, middlewares, async (event): Promise<TenantPlan> => {
     sameDefinition('Plan', event.runId, event.definitionRevision);
     const tenant = await tenantOf(fleet(), event.runId, event.tenant);
     await clearFailure(fleet(), event.runId, tenant);
     // The execution's start time is the plan's clock: a redrive plans what the run planned.
     const started = event.startTime ? Date.parse(event.startTime) : Number.NaN;
     const c = fleet().collector(tenant);
-    const planned = await plan(
-      c,
-      event.input ?? {},
-      event.runId,
-      event.maxHours ?? undefined,
-      Number.isNaN(started) ? undefined : started,
-    ).catch((err: unknown) => {
-      throw loggedFailure(c.log, 'Plan', err, { execution: event.runId });
+    const planned = await plan(c, {
+      input: event.input ?? {},
+      runId: event.runId,
+      maxHours: event.maxHours ?? undefined,
+      clock: Number.isNaN(started) ? undefined : started,
+    }).catch((err: unknown) => {
+      throw loggedFailure({ log: c.log, step: 'Plan' }, err, { execution: event.runId });
     });
     const deadline = fetchDeadline(event.childStart, c.config.expressFetchSeconds);
     const carryOn = deadline === null ? await carryOnOf(c, event.runId, planned.windows[0]) : null;

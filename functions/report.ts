@@ -10,9 +10,13 @@ import { type Fleet, type ReportResult, reportTenants } from './domain/tenants.t
  * A redrive of a failed execution starts here, so the step first checks the definition is the deployed one.
  */
 export const reportHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareObj[] = []) =>
-  taskHandler('Report', reportEventSchema, middlewares, async (event): Promise<ReportResult> => {
-    sameDefinition('Report', event.state.runId, event.definitionRevision);
-    return reportTenants(fleet(), event.state, event.redriveCount);
-  });
+  taskHandler(
+    { step: 'Report', schema: reportEventSchema },
+    middlewares,
+    async (event): Promise<ReportResult> => {
+      sameDefinition('Report', event.state.runId, event.definitionRevision);
+      return reportTenants(fleet(), event.state, event.redriveCount);
+    },
+  );
 
 export const handler = reportHandler(fromLambdaEnvironment, lambdaMiddlewares());

@@ -10,9 +10,17 @@ import { type Fleet, planTenants, type TenantsPlan } from './domain/tenants.ts';
  * execution that failed here enters here, so the step first checks the definition is the deployed one.
  */
 export const tenantsHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareObj[] = []) =>
-  taskHandler('Tenants', planEventSchema, middlewares, async (event): Promise<TenantsPlan> => {
-    sameDefinition('Tenants', event.runId, event.definitionRevision);
-    return planTenants(fleet(), event.input ?? {}, event.runId, event.startTime ?? null);
-  });
+  taskHandler(
+    { step: 'Tenants', schema: planEventSchema },
+    middlewares,
+    async (event): Promise<TenantsPlan> => {
+      sameDefinition('Tenants', event.runId, event.definitionRevision);
+      return planTenants(fleet(), {
+        input: event.input ?? {},
+        runId: event.runId,
+        startTime: event.startTime ?? null,
+      });
+    },
+  );
 
 export const handler = tenantsHandler(fromLambdaEnvironment, lambdaMiddlewares());

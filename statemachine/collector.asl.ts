@@ -212,10 +212,16 @@ export const HANDED_ON_ERRORS = [
   ...RETRIABLE_ERRORS,
 ] as const;
 
-/** A Task state served by the serverless.yml function `fn` (its ARN resolved at package time). */
+/** A Task state's name, and the serverless.yml function that serves it. */
+interface TaskFunction {
+  readonly name: TaskName;
+  /** The function's name in serverless.yml (its ARN resolved at package time). */
+  readonly fn: string;
+}
+
+/** A Task state served by the serverless.yml function `fn`. */
 function task(
-  name: TaskName,
-  fn: string,
+  { name, fn }: TaskFunction,
   rest: { Comment: string } & Record<string, unknown>,
   kind: ChildKind = 'standard',
 ) {
@@ -291,8 +297,7 @@ function fetchPagesStates(kind: ChildKind) {
   const failed = failedAt(kind, 'FetchPages', '$.entity');
   return {
     [n('FetchPages')]: task(
-      'FetchPages',
-      'fetchPage',
+      { name: 'FetchPages', fn: 'fetchPage' },
       {
         Comment:
           kind === 'express'
@@ -356,8 +361,7 @@ function entitiesState(kind: ChildKind) {
 /** A window's Commit Task, its failure caught by `caught`. */
 function commitState(kind: ChildKind, caught: ReturnType<typeof failedAt>['catch']) {
   return task(
-    'Commit',
-    'commit',
+    { name: 'Commit', fn: 'commit' },
     {
       Comment:
         'Claims the window, publishes its staged pages once each (If-None-Match), then advances the state by compare-and-swap.',
@@ -399,8 +403,7 @@ function windowStates(kind: ChildKind) {
 /** The Plan Task of a child: an Express one also hands its own start, which its fetch deadline counts from. */
 function planState(kind: ChildKind) {
   return task(
-    'Plan',
-    'plan',
+    { name: 'Plan', fn: 'plan' },
     {
       Comment:
         "Reads the tenant's entry in the run's tenant list, validates its configuration, reads its state file and lists the due windows to collect, at most MAX_HOURS_PER_RUN hours of them and no more than fill half this child's 25,000-event history (functions/domain/history-budget.ts; a tenant further behind carries on in the next run), or the due windows of the input's \"hour\", by the execution's start time, so that a redrive plans what the run planned. Clears any failure this run recorded for the tenant: it begins again." +
@@ -487,8 +490,7 @@ function failedState(kind: ChildKind) {
   const n = (name: string) => named(kind, name);
   const express = kind === 'express';
   return task(
-    'Failed',
-    'failed',
+    { name: 'Failed', fn: 'failed' },
     {
       Comment:
         "Records the tenant's failure (WORK_PREFIX/runs/<run>/failed/<tenant>.json) for the Report step; the tenant's state has not moved." +
@@ -552,17 +554,20 @@ const unrevised = {
     "Citrix Monitor -> S3 for Google SecOps, for every tenant of the tenant list (or the environment's one tenant). Each tenant is a child execution of a Distributed Map: an Express one when the tenant is on time, a Standard one (its own history) when it is behind or an Express child handed it on. A child: plan the due windows, fetch every entity of a window (each entity a loop of page-fetch invocations that hand back a continuation), commit the window (publish + state) only when every entity succeeded. Error names: see functions/domain/errors.ts. No state inside the map reads $$.Execution: in AWS it is the child's own execution, so what the children need of the parent (the run id) comes in through ItemSelector.",
   StartAt: 'Tenants',
   States: {
-    Tenants: task('Tenants', 'tenants', {
-      Comment:
-        "Reads the tenant list (TENANTS_KEY), checks each tenant's configuration and keeps the list as read for the run (WORK_PREFIX/runs/<run>/tenants.json); without a list, the environment's one tenant. The input's \"tenants\" may name some. Reads each tenant's state to route it: onTime (at most an hour, or one window, behind) to Express children, the others (tenants) to Standard ones; an input \"hour\" routes every tenant to Standard. Hands the maps the tenants' indexes in that list, never the entries: a state holds at most 256 KiB.",
-      Parameters: {
-        'input.$': '$',
-        'runId.$': '$$.Execution.Name',
-        'startTime.$': '$$.Execution.StartTime',
-        [REVISION_FIELD]: UNREVISED,
+    Tenants: task(
+      { name: 'Tenants', fn: 'tenants' },
+      {
+        Comment:
+          "Reads the tenant list (TENANTS_KEY), checks each tenant's configuration and keeps the list as read for the run (WORK_PREFIX/runs/<run>/tenants.json); without a list, the environment's one tenant. The input's \"tenants\" may name some. Reads each tenant's state to route it: onTime (at most an hour, or one window, behind) to Express children, the others (tenants) to Standard ones; an input \"hour\" routes every tenant to Standard. Hands the maps the tenants' indexes in that list, never the entries: a state holds at most 256 KiB.",
+        Parameters: {
+          'input.$': '$',
+          'runId.$': '$$.Execution.Name',
+          'startTime.$': '$$.Execution.StartTime',
+          [REVISION_FIELD]: UNREVISED,
+        },
+        Next: 'Any on time?',
       },
-      Next: 'Any on time?',
-    }),
+    ),
     'Any on time?': {
       Type: 'Choice',
       Choices: [{ Variable: '$.onTime[0]', IsPresent: true, Next: 'Collect on time' }],
@@ -584,16 +589,19 @@ const unrevised = {
       ResultPath: '$.handedOn',
       Next: 'HandOn',
     },
-    HandOn: task('HandOn', 'handOn', {
-      Comment:
-        'The tenants the Standard children collect: those found behind, and those an Express child handed on (logged by id; why, in the log group and the Lambda logs).',
-      Parameters: {
-        ...RUN_FIELDS,
-        'tenants.$': '$.tenants',
-        'handedOn.$': '$.handedOn',
+    HandOn: task(
+      { name: 'HandOn', fn: 'handOn' },
+      {
+        Comment:
+          'The tenants the Standard children collect: those found behind, and those an Express child handed on (logged by id; why, in the log group and the Lambda logs).',
+        Parameters: {
+          ...RUN_FIELDS,
+          'tenants.$': '$.tenants',
+          'handedOn.$': '$.handedOn',
+        },
+        Next: 'Any behind?',
       },
-      Next: 'Any behind?',
-    }),
+    ),
     'Any behind?': {
       Type: 'Choice',
       Choices: [{ Variable: '$.tenants[0]', IsPresent: true, Next: 'Collect tenants' }],
@@ -625,16 +633,19 @@ const unrevised = {
       },
       Next: 'Report',
     },
-    Report: task('Report', 'report', {
-      Comment:
-        "Fails the execution naming each failed tenant and its cause (from the failure records) once every tenant is done (TenantsFailed; the environment's one tenant fails under its own error). When a redrive re-runs this step, it hands back the failed tenants alone to be collected again. It raises failures that already had their retries, so only Lambda's own errors are retried here.",
-      Parameters: {
-        'state.$': '$',
-        'redriveCount.$': '$$.Execution.RedriveCount',
-        [REVISION_FIELD]: UNREVISED,
+    Report: task(
+      { name: 'Report', fn: 'report' },
+      {
+        Comment:
+          "Fails the execution naming each failed tenant and its cause (from the failure records) once every tenant is done (TenantsFailed; the environment's one tenant fails under its own error). When a redrive re-runs this step, it hands back the failed tenants alone to be collected again. It raises failures that already had their retries, so only Lambda's own errors are retried here.",
+        Parameters: {
+          'state.$': '$',
+          'redriveCount.$': '$$.Execution.RedriveCount',
+          [REVISION_FIELD]: UNREVISED,
+        },
+        Next: 'Again?',
       },
-      Next: 'Again?',
-    }),
+    ),
     'Again?': {
       Type: 'Choice',
       Choices: [{ Variable: '$.retry', BooleanEquals: true, Next: 'Collect tenants' }],

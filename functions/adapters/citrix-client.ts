@@ -15,6 +15,7 @@ import {
   OutOfTime,
   type Page,
   type Telemetry,
+  type WindowQuery,
 } from '../domain/ports.ts';
 import {
   apiBaseSetting,
@@ -30,7 +31,7 @@ import {
   retryAfter,
   said,
 } from './citrix-http.ts';
-import { type RetryPolicy, retrying } from './citrix-retry.ts';
+import { type RetryEvent, type RetryPolicy, retrying } from './citrix-retry.ts';
 import { TokenCache } from './citrix-token.ts';
 
 export interface CitrixClientOptions {
@@ -128,7 +129,7 @@ export class CitrixClient implements CitrixPages {
    * server's nextLinks. Fully percent-encoded (the raw-space filter of the old guide is refused by HTTP
    * clients and servers). No `$orderby`: the server orders by key for stable paging.
    */
-  firstPageUrl(entity: string, timeField: string, fromMs: number, toMs: number): string {
+  firstPageUrl({ entity, timeField, fromMs, toMs }: WindowQuery): string {
     return this.queryUrl(entity, { $filter: window(timeField, fromMs, toMs) });
   }
 
@@ -211,18 +212,16 @@ export class CitrixClient implements CitrixPages {
         return once();
       }
     };
-    return retrying(once, this.policy, deadlineMs, outOfTime, (failure, attempt, waitMs) =>
-      this.observe(failure, attempt, waitMs, { ...fields, request: what }),
-    );
+    return retrying(once, {
+      policy: this.policy,
+      deadlineMs,
+      outOfTime,
+      observe: (event) => this.observe(event, { ...fields, request: what }),
+    });
   }
 
   /** Counts a retriable failure, and logs the wait when another attempt follows. */
-  private observe(
-    failure: Retriable,
-    attempt: number,
-    waitMs: number | null,
-    fields: Record<string, unknown>,
-  ) {
+  private observe({ failure, attempt, waitMs }: RetryEvent, fields: Record<string, unknown>) {
     const throttled = failure.failure instanceof CitrixThrottled;
     const telemetry = this.options.telemetry?.();
     if (throttled) telemetry?.metric('Throttles', 1);
@@ -255,7 +254,7 @@ export class CitrixClient implements CitrixPages {
   /** One attempt: a token, the request, and its answer as a page or as the error it means. */
   private async fetchOnce(request: RequestInfo, deadlineMs: number): Promise<Page> {
     const token = await this.tokens.get(deadlineMs);
-    const ex = await exchange(request, this.pageRequest(token), this.timeoutMs, deadlineMs);
+    const ex = await exchange(request, this.pageRequest(token), { timeoutMs: this.timeoutMs, deadlineMs });
     const failed = this.statusFailure(request, ex);
     if (failed) throw failed;
     return this.readPage(request, ex);

@@ -45,6 +45,13 @@ export class Retriable extends Error {
   }
 }
 
+/** How long one request may take: at most `timeoutMs`, and not past `deadlineMs`. */
+export interface RequestLimits {
+  readonly timeoutMs: number;
+  /** The invocation's deadline, in ms since the epoch. */
+  readonly deadlineMs: number;
+}
+
 /**
  * One request and its whole body, aborted after `timeoutMs` or at `deadlineMs`, whichever comes first;
  * a request that fails before a complete response is a {@link Retriable} ({@link requestFailure}).
@@ -54,8 +61,7 @@ export class Retriable extends Error {
 export async function exchange(
   request: RequestInfo,
   init: RequestInit,
-  timeoutMs: number,
-  deadlineMs: number,
+  { timeoutMs, deadlineMs }: RequestLimits,
 ): Promise<Exchange> {
   const controller = new AbortController();
   const timer = setTimeout(

@@ -10,8 +10,27 @@ export interface RetryPolicy {
   readonly sleep: (ms: number) => Promise<void>;
 }
 
-/** A retriable failure, and the wait before the next attempt (null: no attempt follows). */
-export type RetryObserver = (failure: Retriable, attempt: number, waitMs: number | null) => void;
+/** A retriable failure of one attempt, and what follows it. */
+export interface RetryEvent {
+  readonly failure: Retriable;
+  /** The attempt that failed, from 1. */
+  readonly attempt: number;
+  /** The wait before the next attempt; null: no attempt follows. */
+  readonly waitMs: number | null;
+}
+
+/** Hears of each retriable failure. */
+export type RetryObserver = (event: RetryEvent) => void;
+
+/** How {@link retrying} tries again: its policy, its deadline, and who hears of each failure. */
+export interface RetryOptions {
+  readonly policy: RetryPolicy;
+  /** No attempt and no wait goes past this (ms since the epoch). */
+  readonly deadlineMs: number;
+  /** The error thrown once the deadline has come. */
+  readonly outOfTime: () => OutOfTime;
+  readonly observe: RetryObserver;
+}
 
 /** The wait before attempt `attempt + 1`: full jitter over an exponential backoff. */
 const backoff = (baseMs: number, attempt: number) => Math.random() * baseMs * 2 ** (attempt - 1);
@@ -23,10 +42,7 @@ const backoff = (baseMs: number, attempt: number) => Math.random() * baseMs * 2 
  */
 export async function retrying<T>(
   once: () => Promise<T>,
-  policy: RetryPolicy,
-  deadlineMs: number,
-  outOfTime: () => OutOfTime,
-  observe: RetryObserver,
+  { policy, deadlineMs, outOfTime, observe }: RetryOptions,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     if (Date.now() >= deadlineMs) throw outOfTime();
@@ -36,12 +52,12 @@ export async function retrying<T>(
       if (!(err instanceof Retriable)) throw err;
       const late = Date.now() >= deadlineMs;
       if (late || attempt >= Math.min(policy.attempts, err.attemptsAtMost)) {
-        observe(err, attempt, null);
+        observe({ failure: err, attempt, waitMs: null });
         throw late ? outOfTime() : err.failure;
       }
       const wait = err.retryAfterMs ?? backoff(policy.backoffMs, attempt);
       const left = deadlineMs - Date.now();
-      observe(err, attempt, Math.round(Math.max(0, Math.min(wait, left))));
+      observe({ failure: err, attempt, waitMs: Math.round(Math.max(0, Math.min(wait, left))) });
       // The wait is honoured as far as the budget goes; the next invocation asks again.
       await policy.sleep(Math.max(0, Math.min(wait, left)));
       if (wait >= left) throw outOfTime();

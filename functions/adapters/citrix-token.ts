@@ -114,7 +114,7 @@ export class TokenCache {
       body,
       redirect: 'manual',
     };
-    return http.exchange(this.request, init, timeoutMs, deadlineMs);
+    return http.exchange(this.request, init, { timeoutMs, deadlineMs });
   }
 
   /** The token and its lifetime, or the error its answer means. */

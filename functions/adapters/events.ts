@@ -24,14 +24,19 @@ export function eventOf<T>(result: ParsedResult<unknown, T>, task: string): T {
 
 const retriable = (name: string) => RETRIABLE_ERRORS.some((r) => r === name);
 
+/** Where a step logs, and its name (a failure's line says `<step> failed`). */
+export interface StepLog {
+  readonly log: Telemetry['log'];
+  readonly step: string;
+}
+
 /**
  * Logs the failure of a step before the state machine sees it, so that an operator filtering the logs by
  * level finds it: at `warn` when the state machine retries it (a retry may cure it), at `error` when it
  * fails the step for good. Returns the error, for the handler to throw.
  */
 export function loggedFailure(
-  log: Telemetry['log'],
-  step: string,
+  { log, step }: StepLog,
   err: unknown,
   fields: Record<string, unknown> = {},
 ): unknown {
@@ -41,14 +46,20 @@ export function loggedFailure(
   return err;
 }
 
+/** A Task and the schema of its event. */
+export interface TaskEvent<TSchema extends z.ZodType> {
+  /** The Task's name, as an error about its event names it. */
+  readonly step: string;
+  readonly schema: TSchema;
+}
+
 /**
  * A Task's Lambda handler: the given middlewares (Powertools' in Lambda, none in tests), then the
  * Powertools parser with the Task's event schema, then `work` on the event ({@link eventOf}: one that
  * does not fit fails the step with BadConfiguration naming `step`).
  */
 export function taskHandler<TSchema extends z.ZodType, R>(
-  step: string,
-  schema: TSchema,
+  { step, schema }: TaskEvent<TSchema>,
   middlewares: middy.MiddlewareObj[],
   work: (event: z.output<TSchema>, context: Context) => Promise<R>,
 ) {

@@ -230,9 +230,9 @@ function plainStore(client: S3Client, bucket: string): ObjectStore {
   return {
     bucket,
     get: (key) => getObject(at, key),
-    put: (key, body, contentType) => putObject(at, key, body, contentType),
-    putIf: (key, body, condition) => putObjectIf(at, key, body, condition),
-    copyIfAbsent: (fromBucket, from, to) => copyObjectIfAbsent(at, fromBucket, from, to),
+    put: (key, body, contentType) => putObject(at, { key, body }, contentType),
+    putIf: (key, body, condition) => putObjectIf(at, { key, body }, condition),
+    copyIfAbsent: (fromBucket, from, to) => copyObjectIfAbsent(at, { fromBucket, from, to }),
     everWritten: versionHistory(at),
     list: (prefix) => listKeys(at, prefix),
     deleteAll: (keys) => deleteKeys(at, keys),
@@ -263,10 +263,24 @@ async function listKeys({ client, bucket }: Bucket, prefix: string): Promise<str
 
 // Writes: the unconditional one (staging only), and the conditional ones (If-None-Match, If-Match).
 
+/** An object to write: its key and its body. */
+interface ObjectWrite {
+  readonly key: string;
+  readonly body: Buffer | string;
+}
+
+/** A copy of another bucket's object to a key of this bucket. */
+interface ObjectCopy {
+  readonly fromBucket: string;
+  /** The key in `fromBucket`. */
+  readonly from: string;
+  /** The key in this bucket. */
+  readonly to: string;
+}
+
 async function putObject(
   { client, bucket }: Bucket,
-  key: string,
-  body: Buffer | string,
+  { key, body }: ObjectWrite,
   contentType = 'application/x-ndjson',
 ): Promise<void> {
   await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
@@ -274,8 +288,7 @@ async function putObject(
 
 async function putObjectIf(
   { client, bucket }: Bucket,
-  key: string,
-  body: Buffer | string,
+  { key, body }: ObjectWrite,
   condition: Parameters<ObjectStore['putIf']>[2],
 ): ReturnType<ObjectStore['putIf']> {
   try {
@@ -299,9 +312,7 @@ async function putObjectIf(
 
 async function copyObjectIfAbsent(
   { client, bucket }: Bucket,
-  fromBucket: string,
-  from: string,
-  to: string,
+  { fromBucket, from, to }: ObjectCopy,
 ): ReturnType<ObjectStore['copyIfAbsent']> {
   try {
     await withConflictRetry(() =>

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { LogLevel, MetricName, Telemetry } from '../domain/ports.ts';
+import type { LogLevel, MetricDimensions, MetricName, Telemetry } from '../domain/ports.ts';
 
 export const SERVICE = 'citrix-monitor-collector';
 /** CloudWatch namespace of the collector's metrics (the dashboard and the lag alarm read them). */
@@ -31,7 +31,7 @@ export function jsonLinesTelemetry(
     );
   return {
     log,
-    metric: (name, value, entity, tenant = keys.tenant) =>
+    metric: (name, value, { entity, tenant = keys.tenant } = {}) =>
       log('metric', { metric: name, value, ...(entity ? { entity } : {}), ...(tenant ? { tenant } : {}) }),
     withTenant: (tenant) => jsonLinesTelemetry(write, { ...keys, tenant }),
   };
@@ -39,17 +39,17 @@ export function jsonLinesTelemetry(
 
 export const silentTelemetry: Telemetry = { log: () => {}, metric: () => {} };
 
+/** One metric's value and the dimensions of its series. */
+interface MetricPoint extends MetricDimensions {
+  readonly name: MetricName;
+  readonly value: number;
+}
+
 /**
  * Each metric keeps the series the dashboard and alarms read (by service, or by entity), whatever the
  * tenant; a listed tenant's is also counted in a series of its own (Tenant, or Tenant and Entity).
  */
-function addMetric(
-  metrics: Metrics,
-  name: MetricName,
-  value: number,
-  entity?: string,
-  tenant?: string,
-): void {
+function addMetric(metrics: Metrics, { name, value, entity, tenant }: MetricPoint): void {
   if (!entity) metrics.addMetric(name, UNITS[name], value);
   else {
     const single = metrics.singleMetric();
@@ -71,7 +71,8 @@ function addMetric(
 function powertoolsLogging(logger: Logger, metrics: Metrics, tenant?: string): Telemetry {
   return {
     log: (message, fields = {}, level = 'info') => logger[level](message, fields),
-    metric: (name, value, entity, of = tenant) => addMetric(metrics, name, value, entity, of),
+    metric: (name, value, { entity, tenant: of = tenant } = {}) =>
+      addMetric(metrics, { name, value, entity, tenant: of }),
     withTenant: (id) => {
       const child = logger.createChild();
       child.appendKeys({ tenant: id });

@@ -86,6 +86,17 @@ export interface FetchResult extends Omit<FetchTask, 'continuation'> {
   readonly bytes: number;
 }
 
+/** What {@link plan} is asked: the execution, its input, and the hours it may take. */
+export interface PlanRequest {
+  /** The execution input: `{"hour": …}` for that hour, or no hour for what the schedule does. */
+  readonly input: { hour?: unknown };
+  readonly runId: string;
+  /** Hours a state machine that rations hours allows the run (MAX_HOURS_PER_RUN by default). */
+  readonly maxHours?: number | undefined;
+  /** The execution's start time in ms (now by default). */
+  readonly clock?: number | undefined;
+}
+
 /**
  * Decides what this execution collects, at `clock` (the execution's start time: a redrive plans what the
  * run planned). Without an hour in the input it does what the schedule does: every due window after the
@@ -97,15 +108,12 @@ export interface FetchResult extends Omit<FetchTask, 'continuation'> {
  */
 export async function plan(
   c: Collector,
-  input: { hour?: unknown },
-  runId: string,
-  maxHours: number = c.config.maxHoursPerRun,
-  clock: number = (c.now ?? Date.now)(),
+  { input, runId, maxHours = c.config.maxHoursPerRun, clock = (c.now ?? Date.now)() }: PlanRequest,
 ): Promise<Plan> {
   const { config } = c;
   const dueEnd = newestDueEnd(clock, config.windowMinutes, config.settleMinutes);
   const state = await readState(c.work, config);
-  const windows = await dueWindows(c, input, state.end, dueEnd, maxHours);
+  const windows = await dueWindows(c, input, { stateEnd: state.end, dueEnd, maxHours });
   const planned = windows.map((w) => ({
     start: formatMinute(w.start),
     end: formatMinute(w.end),
@@ -129,6 +137,15 @@ export async function plan(
   };
 }
 
+/** Where a scheduled plan's windows lie: from the state's end to the newest due end, within `maxHours`. */
+interface DueSpan {
+  /** The state's end; null when no window was published yet. */
+  readonly stateEnd: number | null;
+  /** The end of the newest window that is due. */
+  readonly dueEnd: number;
+  readonly maxHours: number;
+}
+
 /**
  * The windows a plan takes on: the due windows of the input's "hour" not published yet, or those from the
  * state's end (`stateEnd`) on, within the hours and the history a run may take.
@@ -136,15 +153,13 @@ export async function plan(
 async function dueWindows(
   c: Collector,
   input: { hour?: unknown },
-  stateEnd: number | null,
-  dueEnd: number,
-  maxHours: number,
+  { stateEnd, dueEnd, maxHours }: DueSpan,
 ): Promise<Array<Window & { published: boolean }>> {
   const { config } = c;
   if (input.hour === undefined || input.hour === null) {
     const from = stateEnd ?? dueEnd - config.windowMinutes * MINUTE_MS;
     const budgetMs = Math.min(config.maxHoursPerRun, maxHours) * HOUR_MS;
-    return walk(c, from, dueEnd, budgetMs, windowsPerRun(config.entities.length));
+    return walk(c, { from, until: dueEnd, budgetMs, maxWindows: windowsPerRun(config.entities.length) });
   }
   const hour = hourOf(input.hour, 'The execution input "hour"');
   if (hour >= dueEnd) {
@@ -153,7 +168,21 @@ async function dueWindows(
     );
   }
   const end = Math.min(hour + HOUR_MS, dueEnd);
-  return walk(c, hour, end, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY);
+  return walk(c, {
+    from: hour,
+    until: end,
+    budgetMs: Number.POSITIVE_INFINITY,
+    maxWindows: Number.POSITIVE_INFINITY,
+  });
+}
+
+/** The stretch {@link walk} takes windows in, and how much of it. */
+interface WalkSpan {
+  readonly from: number;
+  readonly until: number;
+  /** The most time the windows may cover, in ms. */
+  readonly budgetMs: number;
+  readonly maxWindows: number;
 }
 
 /**
@@ -162,10 +191,7 @@ async function dueWindows(
  */
 async function walk(
   c: Collector,
-  from: number,
-  until: number,
-  budgetMs: number,
-  maxWindows: number,
+  { from, until, budgetMs, maxWindows }: WalkSpan,
 ): Promise<Array<Window & { published: boolean }>> {
   const windows: Array<Window & { published: boolean }> = [];
   let cursor = from;
@@ -236,20 +262,21 @@ export async function fetchPages(c: Collector, task: FetchTask, deadlineMs: numb
   const started = Date.now();
   const before = task.continuation ?? { rows: 0, bytes: 0, requests: 0 };
   const context = { execution: task.runId, window: windowField(task), entity: task.entity };
-  const pages = new EntityPages(
-    c.citrix,
-    entityWindow(config, task.entity, window),
-    resumeCursor(c, task),
+  const pages = new EntityPages(c.citrix, entityWindow(config, task.entity, window), {
+    start: resumeCursor(c, task),
     deadlineMs,
-    (page) => ({ what: `${label}, entity ${task.entity}, page ${page}`, fields: { ...context, page } }),
-    before.requests,
-  );
-  const staging = new StagingWriter(
-    (object, body) => c.work.put(stagingKey(config, task.runId, task.entity, window, object), body),
-    config.compression,
-    (staged) => c.log('pages staged', { ...context, ...staged }),
-    task.continuation?.objects ?? 0,
-  );
+    about: (page) => ({
+      what: `${label}, entity ${task.entity}, page ${page}`,
+      fields: { ...context, page },
+    }),
+    pagesBefore: before.requests,
+  });
+  const staging = new StagingWriter({
+    write: (object, body) => c.work.put(stagingKey(config, task.runId, task.entity, window, object), body),
+    compression: config.compression,
+    onStaged: (staged) => c.log('pages staged', { ...context, ...staged }),
+    firstObject: task.continuation?.objects ?? 0,
+  });
   let { rows, bytes } = before;
   for await (const page of pages) {
     rows += page.rows.length;
@@ -257,26 +284,35 @@ export async function fetchPages(c: Collector, task: FetchTask, deadlineMs: numb
     await staging.add(page.rows, before.requests + pages.received - 1);
   }
   await staging.finish();
-  const result = fetchResult(c, task, label, pages, staging.objects, { rows, bytes });
+  const result = fetchResult(c, task, { label, pages, objects: staging.objects, totals: { rows, bytes } });
   const requests = before.requests + pages.received;
-  reportFetch(c, task, result, { pages: pages.received, requests, seconds: (Date.now() - started) / 1000 });
+  const seconds = (Date.now() - started) / 1000;
+  reportFetch(c, task, { result, invocation: { pages: pages.received, requests, seconds } });
   return result;
 }
 
+/** The pages an invocation received of a task's entity-window, and how messages name the window. */
+interface Received {
+  /** The window as messages name it ({@link describeWindow}). */
+  readonly label: string;
+  readonly pages: EntityPages;
+}
+
+/** What an invocation fetched and staged of a task's entity-window. */
+interface Fetched extends Received {
+  /** Objects staged so far, by this invocation and the ones before it. */
+  readonly objects: number;
+  /** The entity-window's rows and bytes so far. */
+  readonly totals: { rows: number; bytes: number };
+}
+
 /**
- * What a fetch hands back once its pages are staged (`objects` objects, `totals` the entity-window's rows
- * and bytes so far): the continuation of the first page not received, or none when the last page came.
+ * What a fetch hands back once its pages are staged: the continuation of the first page not received, or
+ * none when the last page came.
  */
-function fetchResult(
-  c: Collector,
-  task: FetchTask,
-  label: string,
-  pages: EntityPages,
-  objects: number,
-  totals: { rows: number; bytes: number },
-): FetchResult {
+function fetchResult(c: Collector, task: FetchTask, { label, pages, objects, totals }: Fetched): FetchResult {
   const requests = (task.continuation?.requests ?? 0) + pages.received;
-  const stalls = stallsAfter(c, task, label, pages);
+  const stalls = stallsAfter(c, task, { label, pages });
   const continuation = pages.resumeAt && { ...pages.resumeAt, objects, requests, ...totals, stalls };
   return {
     ...task,
@@ -301,7 +337,7 @@ function assertListed(config: Config, entity: string): void {
  * The invocations in a row that ended their budget without a page, this one included; a
  * {@link CitrixTransient} once they reach {@link MAX_STALLS}, for the state machine to retry later.
  */
-function stallsAfter(c: Collector, task: FetchTask, label: string, pages: EntityPages): number {
+function stallsAfter(c: Collector, task: FetchTask, { label, pages }: Received): number {
   const stalls = pages.received === 0 ? (task.continuation?.stalls ?? 0) + 1 : 0;
   if (pages.resumeAt && stalls >= MAX_STALLS) {
     throw new CitrixTransient(
@@ -312,18 +348,20 @@ function stallsAfter(c: Collector, task: FetchTask, label: string, pages: Entity
   return stalls;
 }
 
+/** What one invocation of a fetch did: its result, and its own pages and seconds. */
+interface FetchReport {
+  readonly result: FetchResult;
+  /** The Citrix pages this invocation received, the entity-window's requests so far, its seconds. */
+  readonly invocation: { pages: number; requests: number; seconds: number };
+}
+
 /** The invocation's metrics (what this invocation added) and its log line (the entity-window so far). */
-function reportFetch(
-  c: Collector,
-  task: FetchTask,
-  result: FetchResult,
-  invocation: { pages: number; requests: number; seconds: number },
-): void {
+function reportFetch(c: Collector, task: FetchTask, { result, invocation }: FetchReport): void {
   const before = task.continuation ?? { rows: 0, bytes: 0 };
-  c.metric('Rows', result.rows - before.rows, task.entity);
-  c.metric('Pages', invocation.pages, task.entity);
-  c.metric('Bytes', result.bytes - before.bytes, task.entity);
-  c.metric('FetchSeconds', invocation.seconds, task.entity);
+  c.metric('Rows', result.rows - before.rows, { entity: task.entity });
+  c.metric('Pages', invocation.pages, { entity: task.entity });
+  c.metric('Bytes', result.bytes - before.bytes, { entity: task.entity });
+  c.metric('FetchSeconds', invocation.seconds, { entity: task.entity });
   c.log(result.done ? 'entity fetched' : 'time budget used; handing back a continuation', {
     execution: task.runId,
     window: windowField(task),

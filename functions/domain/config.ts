@@ -78,7 +78,9 @@ interface FieldEntry {
 interface FieldSetting {
   readonly name: string;
   readonly entries: readonly FieldEntry[];
+  /** The field of an entity no entry names. */
   readonly fallback: (entity: string) => string;
+  /** An entry a message shows as the form to write. */
   readonly example: string;
 }
 
@@ -158,12 +160,14 @@ const badEntry = (setting: FieldSetting | typeof S.TIME_FIELDS, text: string, ex
     `${setting.name} entry ${JSON.stringify(text)} is invalid: expected Entity:Field for an entity in ENTITIES, e.g. "${example}".`,
   );
 
+/** What a field setting (TIME_FIELDS or KEY_FIELDS) falls back to, and the entry its errors show. */
+type FieldDefaults = Pick<FieldSetting, 'fallback' | 'example'>;
+
 /** The `Entity:Field` entries of TIME_FIELDS or KEY_FIELDS, each of that form. */
 function fieldSetting(
   env: Env,
   setting: typeof S.TIME_FIELDS,
-  fallback: (entity: string) => string,
-  example: string,
+  { fallback, example }: FieldDefaults,
 ): FieldSetting {
   const entries = value(env, setting)
     .split(',')
@@ -305,7 +309,7 @@ export function loadLayout(env: Env): StorageLayout {
 
 /** The API base `raw` (`name`: API_BASE, or a listed tenant's apiBase), which in AWS must be https. */
 function apiBaseOf(name: string, raw: string, inAws: boolean): string {
-  const base = parseAs(name, raw, apiBaseParser);
+  const base = parseAs({ name, raw }, apiBaseParser);
   if (inAws && base.startsWith('http:')) {
     throw new BadConfiguration(
       `${name}=${quoted(raw)} uses http: in AWS the client secret and token must travel over https.`,
@@ -339,8 +343,14 @@ function collecting(env: Env) {
   return {
     allowUnknownEntities: value(env, S.ALLOW_UNKNOWN_ENTITIES),
     pageSize: value(env, S.PAGE_SIZE),
-    timeFields: fieldSetting(env, S.TIME_FIELDS, () => 'ModifiedDate', 'MachineFailureLogs:FailureStartDate'),
-    keyFields: fieldSetting(env, S.KEY_FIELDS, (e) => KNOWN_KEYS[e] ?? 'Id', 'SessionMetrics:Id'),
+    timeFields: fieldSetting(env, S.TIME_FIELDS, {
+      fallback: () => 'ModifiedDate',
+      example: 'MachineFailureLogs:FailureStartDate',
+    }),
+    keyFields: fieldSetting(env, S.KEY_FIELDS, {
+      fallback: (e) => KNOWN_KEYS[e] ?? 'Id',
+      example: 'SessionMetrics:Id',
+    }),
     nextLinkPaging: { text: env.NEXTLINK_PAGING, entities: Object.freeze(value(env, S.NEXTLINK_PAGING)) },
     maxConcurrency: value(env, S.MAX_CONCURRENCY),
     fetchBudgetSeconds: value(env, S.FETCH_BUDGET_SECONDS),

@@ -72,6 +72,15 @@ async function failedTenantId(fleet: Fleet, runId: string, ref: TenantRef | Tena
   }
 }
 
+/** The failure the map over tenants caught for one tenant of a run (the Failed step's event). */
+export interface CaughtFailure {
+  readonly runId: string;
+  /** The tenant: its index in the run's list, the tenant itself, or null for the environment's one. */
+  readonly tenant: TenantRef | Tenant;
+  /** The error and cause the map caught. */
+  readonly failure: { readonly Error?: string | undefined; readonly Cause?: string | undefined };
+}
+
 /**
  * Records the failure the map caught for one tenant, for the Report step. A record, not the map's
  * output: a child's output is part of the map's, which must stay under 256 KiB at any number of
@@ -79,9 +88,7 @@ async function failedTenantId(fleet: Fleet, runId: string, ref: TenantRef | Tena
  */
 export async function recordFailure(
   fleet: Fleet,
-  runId: string,
-  ref: TenantRef | Tenant,
-  failure: { readonly Error?: string | undefined; readonly Cause?: string | undefined },
+  { runId, tenant: ref, failure }: CaughtFailure,
 ): Promise<TenantFailure> {
   const tenant = await failedTenantId(fleet, runId, ref);
   const located = failedAtOf(failure.Cause);

@@ -23,6 +23,17 @@ export interface EntityWindow {
 /** Names a Citrix page in messages and logs. */
 export type About = (page: number) => { what: string; fields: Record<string, unknown> };
 
+/** Where an invocation's paging starts, when it must stop, and how it names pages. */
+export interface PagingOptions {
+  /** The cursor of the first page to request; null for the entity-window's first page. */
+  readonly start: Cursor | null;
+  /** No request starts after this (ms since the epoch), and the one under way gives up at it. */
+  readonly deadlineMs: number;
+  readonly about: About;
+  /** Citrix pages received by earlier invocations, to number pages in messages. */
+  readonly pagesBefore?: number;
+}
+
 /**
  * The Citrix pages of one entity-window, from a cursor until the last page or the deadline. It owns the
  * prefetch (the next request leaves as soon as a page is in, while the caller stages it; Citrix takes one
@@ -45,10 +56,7 @@ export class EntityPages implements AsyncIterable<Page> {
   constructor(
     citrix: CitrixPages,
     window: EntityWindow,
-    start: Cursor | null,
-    deadlineMs: number,
-    about: About,
-    pagesBefore = 0,
+    { start, deadlineMs, about, pagesBefore = 0 }: PagingOptions,
   ) {
     this.citrix = citrix;
     this.window = window;
@@ -84,7 +92,12 @@ export class EntityPages implements AsyncIterable<Page> {
 
   private firstUrl(): string {
     const w = this.window;
-    return this.citrix.firstPageUrl(w.entity, w.timeField, w.fromMs, w.toMs);
+    return this.citrix.firstPageUrl({
+      entity: w.entity,
+      timeField: w.timeField,
+      fromMs: w.fromMs,
+      toMs: w.toMs,
+    });
   }
 
   private request(cursor: Cursor): Promise<Page> {

@@ -85,6 +85,15 @@ function chosenTenants(
   return list.filter((t) => asked.includes(t.id));
 }
 
+/** The execution whose tenants {@link planTenants} decides. */
+export interface TenantsRequest {
+  /** The execution input (`"tenants"` names the tenants to collect, `"hour"` the hour). */
+  readonly input: Record<string, unknown>;
+  readonly runId: string;
+  /** The execution's start time, handed on to each tenant's Plan; null when not known. */
+  readonly startTime?: string | null;
+}
+
 /**
  * Decides which tenants this execution collects: every listed tenant (or the ones the input's
  * `"tenants"` names), or the environment's one tenant when there is no list. Each tenant's configuration
@@ -95,9 +104,7 @@ function chosenTenants(
  */
 export async function planTenants(
   fleet: Fleet,
-  input: Record<string, unknown>,
-  runId: string,
-  startTime: string | null = null,
+  { input, runId, startTime = null }: TenantsRequest,
 ): Promise<TenantsPlan> {
   const list = await readTenantList(fleet);
   const asked = askedTenants(input);

@@ -76,6 +76,14 @@ export class OutOfTime extends Error {
 /** A key value as the server wrote it in a row: a Guid or a string, or an integer. */
 export type KeyValue = string | number;
 
+/** One entity's rows whose `timeField` is in the window `[fromMs, toMs)`. */
+export interface WindowQuery {
+  readonly entity: string;
+  readonly timeField: string;
+  readonly fromMs: number;
+  readonly toMs: number;
+}
+
 /** One request of an entity-window paged by key: the window, the key order, and the last key received. */
 export interface KeyPageQuery {
   readonly entity: string;
@@ -92,7 +100,7 @@ export interface KeyPageQuery {
 /** The Citrix calls the pager makes. */
 export interface CitrixPages {
   /** The first request of an entity-window paged by the server's nextLinks. */
-  firstPageUrl(entity: string, timeField: string, fromMs: number, toMs: number): string;
+  firstPageUrl(q: WindowQuery): string;
   /** One request of an entity-window paged by key. */
   keyPageUrl(q: KeyPageQuery): string;
   /** A nextLink resolved and checked to stay on the API; a ForeignNextLink error otherwise. */
@@ -121,6 +129,14 @@ export type MetricName =
 /** How much a log line matters: `warn` for a fault that was retried or worked around, `error` for a failure. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
+/** The series a metric is counted in besides the service's. */
+export interface MetricDimensions {
+  /** The entity of a per-entity metric (an `Entity` dimension). */
+  readonly entity?: string | undefined;
+  /** A listed tenant's metric, also counted under its own Tenant dimension. */
+  readonly tenant?: string | undefined;
+}
+
 /**
  * Where the domain reports what it does. Every log line carries the run and, where they apply, the
  * hour, entity and page as fields; none ever carries the client secret or a token.
@@ -132,8 +148,8 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export interface Telemetry {
   /** One log line, at `level` (`info` when left out). */
   log(message: string, fields?: Record<string, unknown>, level?: LogLevel): void;
-  /** `tenant`: a listed tenant's metric, also counted under its own Tenant dimension. */
-  metric(name: MetricName, value: number, entity?: string, tenant?: string): void;
+  /** One metric's value, in the series of its dimensions. */
+  metric(name: MetricName, value: number, dimensions?: MetricDimensions): void;
   /**
    * The telemetry of one listed tenant's work: each log line carries the tenant's id (`tenant`) and each
    * metric is also counted in the tenant's series. A telemetry without it (a test's) logs as it is.

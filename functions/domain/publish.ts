@@ -462,12 +462,16 @@ async function advanceState(c: Collector, window: Window, task: CommitTask): Pro
       c.config.entities,
       formatHour(window.start - (window.start % HOUR_MS)),
     );
-    const written = await writeState(c.work, c.config, state, window.end, {
-      updated_at: new Date(now(c)).toISOString(),
-      updated_by: task.runId,
-      entities: [...c.config.entities],
-      ...(excluded?.length ? { excluded_entities: excluded } : {}),
-    });
+    const written = await writeState(
+      c,
+      { previous: state, end: window.end },
+      {
+        updated_at: new Date(now(c)).toISOString(),
+        updated_by: task.runId,
+        entities: [...c.config.entities],
+        ...(excluded?.length ? { excluded_entities: excluded } : {}),
+      },
+    );
     if (written) {
       const lastHour = formatHour(lastWholeHour(window.end));
       const [from, to] = [state.end === null ? null : formatMinute(state.end), formatMinute(window.end)];

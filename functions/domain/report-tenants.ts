@@ -19,13 +19,14 @@ export type ReportResult = Omit<TenantsPlan, 'tenants'> & {
   readonly retry: boolean;
 };
 
+/** A redrive's pass over the failed tenants: their failure records, and the execution's redrive count. */
+interface RedrivePass {
+  readonly failed: readonly TenantFailure[];
+  readonly redriveCount: number;
+}
+
 /** A redrive's pass: the failed tenants alone, collected again. */
-function collectAgain(
-  fleet: Fleet,
-  state: CollectedState,
-  failed: readonly TenantFailure[],
-  redriveCount: number,
-) {
+function collectAgain(fleet: Fleet, state: CollectedState, { failed, redriveCount }: RedrivePass) {
   const { collectedAtRedrive: _, ...run } = state;
   fleet.log('collecting the failed tenants again', {
     execution: state.runId,
@@ -63,6 +64,6 @@ export async function reportTenants(
     const { collectedAtRedrive: _, ...run } = state;
     return { ...run, retry: false };
   }
-  if (redriveCount > state.collectedAtRedrive) return collectAgain(fleet, state, failed, redriveCount);
+  if (redriveCount > state.collectedAtRedrive) return collectAgain(fleet, state, { failed, redriveCount });
   throw failureOf(fleet, state, failed);
 }

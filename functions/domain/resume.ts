@@ -20,8 +20,14 @@ export type Resume = z.infer<typeof resumeSchema>;
 export const resumeKey = (c: Collector, runId: string, window: Window) =>
   `${stagingRunPrefix(c.config, runId, window)}resume.json`;
 
+/** One window of one run. */
+export interface RunWindow {
+  readonly runId: string;
+  readonly window: Window;
+}
+
 /** Keeps what an Express child fetched of `window` before its time box closed. */
-export async function keepResume(c: Collector, runId: string, window: Window, resume: Resume): Promise<void> {
+export async function keepResume(c: Collector, { runId, window }: RunWindow, resume: Resume): Promise<void> {
   await c.work.put(resumeKey(c, runId, window), JSON.stringify(resume), 'application/json');
 }
 
@@ -71,7 +77,7 @@ export async function closeTimeBox(c: Collector, task: CommitTask): Promise<neve
       continuation: f.continuation ?? null,
     };
   }
-  await keepResume(c, task.runId, window, { entities });
+  await keepResume(c, { runId: task.runId, window }, { entities });
   const done = Object.entries(entities)
     .filter(([, e]) => e.done)
     .map(([entity]) => entity);

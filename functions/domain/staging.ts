@@ -17,6 +17,17 @@ export interface Staged {
   readonly rows: number;
 }
 
+/** Where a {@link StagingWriter} writes, in what form, and who hears of each object. */
+export interface StagingOptions {
+  /** Writes staged object number `object`. */
+  readonly write: (object: number, body: Buffer) => Promise<unknown>;
+  readonly compression: 'none' | 'gzip';
+  /** Told once each object is written. */
+  readonly onStaged: (staged: Staged) => void;
+  /** The index of the first object: those staged by earlier invocations of the entity-window. */
+  readonly firstObject?: number;
+}
+
 /**
  * Groups Citrix pages into staged objects of about {@link STAGE_BYTES} of NDJSON and writes each while
  * the next pages are fetched: one write pending at a time, so memory holds at most two groups and a page
@@ -37,12 +48,7 @@ export class StagingWriter {
   private lastPage = -1;
   private pending: Promise<unknown> = Promise.resolve();
 
-  constructor(
-    write: (object: number, body: Buffer) => Promise<unknown>,
-    compression: 'none' | 'gzip',
-    onStaged: (staged: Staged) => void,
-    firstObject = 0,
-  ) {
+  constructor({ write, compression, onStaged, firstObject = 0 }: StagingOptions) {
     this.write = write;
     this.compression = compression;
     this.onStaged = onStaged;

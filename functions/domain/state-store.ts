@@ -65,16 +65,27 @@ function endOf(lastHour: number, windowEnd: string | undefined): number {
 /** The last whole hour published when the windows published end at `end`. */
 export const lastWholeHour = (end: number) => Math.floor(end / HOUR_MS) * HOUR_MS - HOUR_MS;
 
+/** Where a state file is written: the work bucket, and the key in it. */
+export interface StateFileAt {
+  readonly work: Pick<ObjectStore, 'putIf'>;
+  readonly config: Pick<Config, 'stateKey'>;
+}
+
+/** A move of the state: from the state as read to the end of the window published. */
+export interface StateMove {
+  /** The state as read: its ETag makes the write a compare-and-swap. */
+  readonly previous: State;
+  readonly end: number;
+}
+
 /**
  * Advances the state file to the window that ends at `end` with a compare-and-swap: `If-Match` on the ETag
  * that was read, or `If-None-Match: *` when there was no file. Returns false if another writer got there
  * first. `last_hour_utc` stays what Google's guide made it, the last whole hour published.
  */
 export async function writeState(
-  store: Pick<ObjectStore, 'putIf'>,
-  config: Pick<Config, 'stateKey'>,
-  previous: State,
-  end: number,
+  { work: store, config }: StateFileAt,
+  { previous, end }: StateMove,
   context: Omit<StateFile, 'last_hour_utc' | 'last_window_end'>,
 ): Promise<boolean> {
   const body: StateFile = {

@@ -275,7 +275,9 @@ function expectExactlyOnce(
 ): void {
   expect(entities.length).toBeGreaterThan(0);
   for (const entity of entities) {
-    const expected = standin.rowsFor(entity, hour, hour + HOUR).map((r) => rowKey(entity, r));
+    const expected = standin
+      .rowsFor(entity, { fromMs: hour, toMs: hour + HOUR })
+      .map((r) => rowKey(entity, r));
     const got = rowsOf(objects, entity, hour).map((r) => rowKey(entity, r));
     expect(expected.length, `${entity} ${iso(hour)} has rows`).toBeGreaterThan(0);
     expect(got.sort(), `${entity} ${iso(hour)}`).toEqual(expected.sort());

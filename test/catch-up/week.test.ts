@@ -79,7 +79,7 @@ describe.each([5, 15])('a tenant a week behind, WINDOW_MINUTES=%i and MAX_HOURS_
     expect(end).toBe(newestDueEnd(clock, window, 15));
     for (const entity of ENTITIES) {
       const rows = (await e.published(`citrix_monitor/${entity}/`)).flatMap((o) => o.rows);
-      const truth = e.standin.rowsFor(entity, first, end).map((r) => rowKey(entity, r));
+      const truth = e.standin.rowsFor(entity, { fromMs: first, toMs: end }).map((r) => rowKey(entity, r));
       expect(rows.map((r) => rowKey(entity, r)).sort(), entity).toEqual(truth.sort());
     }
   }, 900_000);

@@ -60,7 +60,7 @@ async function tenantsFailed(
   await fleet.work.put(runTenantsKey(fleet, 'run'), JSON.stringify({ tenants: tenants.map(tenantOf) }));
   for (const [i, id] of tenants.entries()) {
     const failure = failed[id];
-    if (failure) await recordFailure(fleet, 'run', i, caughtFailure(...failure));
+    if (failure) await recordFailure(fleet, { runId: 'run', tenant: i, failure: caughtFailure(...failure) });
   }
   const state: CollectedState = {
     runId: 'run',

@@ -175,7 +175,7 @@ const tag = Date.now().toString(36);
 async function expectPublishedOnce(w: Awaited<ReturnType<typeof setUp>>, hour: number): Promise<void> {
   for (const entity of ENTITIES) {
     const expected = w.standin
-      .rowsFor(entity, hour, hour + HOUR)
+      .rowsFor(entity, { fromMs: hour, toMs: hour + HOUR })
       .map((r) => String(r[KEY[entity] ?? 'Id']))
       .sort();
     expect(await w.rows(entity, hour), entity).toEqual(expected);
@@ -203,7 +203,7 @@ describe('npm run collect on Ceph RGW', () => {
     for (let hour = first - 3 * HOUR; hour <= newest; hour += HOUR) {
       for (const entity of ENTITIES) {
         const expected = w.standin
-          .rowsFor(entity, hour, hour + HOUR)
+          .rowsFor(entity, { fromMs: hour, toMs: hour + HOUR })
           .map((r) => String(r[KEY[entity] ?? 'Id']))
           .sort();
         expect(await w.rows(entity, hour), `${entity} ${iso(hour)}`).toEqual(expected);

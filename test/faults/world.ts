@@ -432,7 +432,7 @@ export class World {
           checked.add(slot);
           const rows = got.get(slot) ?? [];
           const versions = new Set(rows.map((r) => versionOf(entity, r)));
-          const expected = this.standin.rowsFor(entity, start, start + W);
+          const expected = this.standin.rowsFor(entity, { fromMs: start, toMs: start + W });
           this.tally.rowsExpected += expected.length;
           const lost = expected
             .filter((r) => !versions.has(versionOf(entity, r)))

@@ -205,7 +205,7 @@ describe("the account's Lambda concurrency", () => {
     expect(outcome.lambda.throttles).toBeGreaterThan(0);
     for (const id of IDS) {
       const published = (await e.published(`citrix_monitor/${id}/Sessions/`)).flatMap((o) => o.rows);
-      const truth = e.standin.tenant(id).rowsFor('Sessions', newestDue, newestDue + HOUR);
+      const truth = e.standin.tenant(id).rowsFor('Sessions', { fromMs: newestDue, toMs: newestDue + HOUR });
       expect(published.map((r) => rowKey('Sessions', r)).sort(), id).toEqual(
         truth.map((r) => rowKey('Sessions', r)).sort(),
       );

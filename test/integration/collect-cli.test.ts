@@ -40,7 +40,9 @@ describe('npm run collect -- --hour H', () => {
     expect(out).toContain(`Hour ${iso(hour)}: 12,500 rows`);
     const objects = await e.published();
     for (const entity of ['Machines', 'Sessions', 'Connections', 'Applications', 'Users']) {
-      const expected = e.standin.rowsFor(entity, hour, hour + HOUR).map((r) => rowKey(entity, r));
+      const expected = e.standin
+        .rowsFor(entity, { fromMs: hour, toMs: hour + HOUR })
+        .map((r) => rowKey(entity, r));
       expect(
         rowsOf(objects, entity, hour)
           .map((r) => rowKey(entity, r))

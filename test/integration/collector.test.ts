@@ -41,7 +41,7 @@ function expectExactlyOnce(
   hour: number,
 ) {
   for (const entity of ENTITIES) {
-    const expected = e.standin.rowsFor(entity, hour, hour + HOUR);
+    const expected = e.standin.rowsFor(entity, { fromMs: hour, toMs: hour + HOUR });
     const got = rowsOf(objects, entity, hour);
     expect(got.map((r) => rowKey(entity, r)).sort(), `${entity} ${iso(hour)}`).toEqual(
       expected.map((r) => rowKey(entity, r)).sort(),
@@ -61,14 +61,14 @@ describe('collecting one hour', () => {
     const objects = await e.published();
     expectExactlyOnce(e, objects, hour);
     const sessions = rowsOf(objects, 'Sessions', hour);
-    expect(sessions).toContainEqual(e.standin.rowsFor('Sessions', hour, hour + HOUR)[0]);
+    expect(sessions).toContainEqual(e.standin.rowsFor('Sessions', { fromMs: hour, toMs: hour + HOUR })[0]);
     expect(await stateOf(e)).toMatchObject({ last_hour_utc: iso(hour) });
   });
 
   it('puts a row stamped exactly on the hour in the hour it starts, not the one before', async () => {
     const e = await environment({ rowsPerHour: 50 });
     const hour = pastHour(6);
-    const onTheHour = e.standin.rowsFor('Users', hour, hour + 1)[0];
+    const onTheHour = e.standin.rowsFor('Users', { fromMs: hour, toMs: hour + 1 })[0];
     expect(onTheHour?.ModifiedDate).toBe(iso(hour));
 
     await runExecution(e.collector(), { input: { hour: iso(hour - HOUR) } });
@@ -111,7 +111,7 @@ describe('collecting one hour', () => {
     const objects = await e.published();
     for (const entity of ['Sessions', 'Users']) {
       expect(rowsOf(objects, entity, hour).map((r) => rowKey(entity, r))).toEqual(
-        e.standin.rowsFor(entity, hour, hour + HOUR).map((r) => rowKey(entity, r)),
+        e.standin.rowsFor(entity, { fromMs: hour, toMs: hour + HOUR }).map((r) => rowKey(entity, r)),
       );
     }
   });
@@ -134,7 +134,7 @@ describe('collecting one hour', () => {
     const published = rowsOf(await e.published(), 'Sessions', hour).map((r) => rowKey('Sessions', r));
     expect(published.sort()).toEqual(
       e.standin
-        .rowsFor('Sessions', hour, hour + HOUR)
+        .rowsFor('Sessions', { fromMs: hour, toMs: hour + HOUR })
         .map((r) => rowKey('Sessions', r))
         .sort(),
     );

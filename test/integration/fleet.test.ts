@@ -85,7 +85,7 @@ function truth(id: string): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const entity of ENTITIES) {
     for (const hour of hours) {
-      const rows = citrix.rowsFor(entity, hour, hour + HOUR).map((r) => rowKey(entity, r));
+      const rows = citrix.rowsFor(entity, { fromMs: hour, toMs: hour + HOUR }).map((r) => rowKey(entity, r));
       if (rows.length) out[`${entity} ${iso(hour)}`] = rows.sort();
     }
   }

@@ -124,7 +124,9 @@ describe('a rerun meeting the lease of a run that did not finish the hour', () =
         entity,
         hour,
       ).map((r) => rowKey(entity, r));
-      const expected = e.standin.rowsFor(entity, hour, hour + HOUR).map((r) => rowKey(entity, r));
+      const expected = e.standin
+        .rowsFor(entity, { fromMs: hour, toMs: hour + HOUR })
+        .map((r) => rowKey(entity, r));
       expect(published.sort(), entity).toEqual(expected.sort());
     }
     const record = (await readRecord(c, hour))?.record;

@@ -26,7 +26,9 @@ async function collectWhileRowsChange(extraEnv: Record<string, string>) {
   });
   const e = env;
   const hour = pastHour(4);
-  const before = new Map(CHURNING.map((entity) => [entity, e.standin.rowsFor(entity, hour, hour + HOUR)]));
+  const before = new Map(
+    CHURNING.map((entity) => [entity, e.standin.rowsFor(entity, { fromMs: hour, toMs: hour + HOUR })]),
+  );
   const collector = e.collector({ ENTITIES: CHURNING.join(','), PAGE_SIZE: String(PAGE), ...extraEnv });
 
   const outcome = await runExecution(collector, { input: { hour: iso(hour) } });
@@ -111,6 +113,8 @@ describe('deep offsets', () => {
     expect(byLink.cause).toMatch(/Users, page 1\d: Citrix answered HTTP 500, ".*time.*out/i);
     expect(byKey.status, byKey.cause).toBe('SUCCEEDED');
     const published = rowsOf(await e.published(), 'Users', hour).map((r) => rowKey('Users', r));
-    expect(published).toEqual(e.standin.rowsFor('Users', hour, hour + HOUR).map((r) => rowKey('Users', r)));
+    expect(published).toEqual(
+      e.standin.rowsFor('Users', { fromMs: hour, toMs: hour + HOUR }).map((r) => rowKey('Users', r)),
+    );
   });
 });

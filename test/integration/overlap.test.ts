@@ -49,7 +49,7 @@ async function rows(prefix: string, from: number, to: number) {
     rows.map((r) => `${key.split('/')[1]} ${rowKey(key.split('/')[1] ?? '', r)}`),
   );
   const want = ENTITIES.flatMap((entity) =>
-    e.standin.rowsFor(entity, from, to).map((r) => `${entity} ${rowKey(entity, r)}`),
+    e.standin.rowsFor(entity, { fromMs: from, toMs: to }).map((r) => `${entity} ${rowKey(entity, r)}`),
   );
   return { got: got.sort(), want: want.sort() };
 }

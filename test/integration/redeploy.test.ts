@@ -77,7 +77,7 @@ describe('a redrive after a redeploy', () => {
       .sort();
     expect(published).toEqual(
       e.standin
-        .rowsFor('Sessions', hour, hour + HOUR)
+        .rowsFor('Sessions', { fromMs: hour, toMs: hour + HOUR })
         .map(key)
         .sort(),
     );

@@ -82,7 +82,7 @@ async function sessionsOf(e: TestEnvironment, hour: number) {
       .map(key)
       .sort(),
     expected: e.standin
-      .rowsFor('Sessions', hour, hour + HOUR)
+      .rowsFor('Sessions', { fromMs: hour, toMs: hour + HOUR })
       .map(key)
       .sort(),
   };

@@ -58,7 +58,9 @@ async function rows(prefix: string, start: number) {
     rows.map((r) => `${key.split('/')[1]} ${rowKey(key.split('/')[1] ?? '', r)}`),
   );
   const want = ENTITIES.flatMap((entity) =>
-    e.standin.rowsFor(entity, start, start + WINDOW).map((r) => `${entity} ${rowKey(entity, r)}`),
+    e.standin
+      .rowsFor(entity, { fromMs: start, toMs: start + WINDOW })
+      .map((r) => `${entity} ${rowKey(entity, r)}`),
   );
   return { got: got.sort(), want: want.sort(), keys: objects.map((o) => o.key.split('/').at(-1)) };
 }

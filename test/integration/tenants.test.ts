@@ -126,7 +126,7 @@ function truth(citrix: StandinTenant, hour: number): Record<string, string[]> {
     ENTITIES.map((entity) => [
       entity,
       citrix
-        .rowsFor(entity, hour, hour + HOUR)
+        .rowsFor(entity, { fromMs: hour, toMs: hour + HOUR })
         .map((r) => rowKey(entity, r))
         .sort(),
     ]),
@@ -342,7 +342,7 @@ describe('three tenants, each collected by the kind of child its lateness calls 
     // The Standard child carried on from what the Express child kept: no page of alpha's window was asked
     // for twice but the one in flight when the box closed (each entity's pages, and its last short page).
     const pages = (entity: string) =>
-      Math.floor(w.citrix.alpha.rowsFor(entity, hour, hour + HOUR).length / 50) + 1;
+      Math.floor(w.citrix.alpha.rowsFor(entity, { fromMs: hour, toMs: hour + HOUR }).length / 50) + 1;
     const requested = w.citrix.alpha.stats.requestsByEntity;
     const extra = ENTITIES.reduce((n, entity) => n + (requested[entity] ?? 0) - pages(entity), 0);
     expect(extra).toBeGreaterThanOrEqual(0);

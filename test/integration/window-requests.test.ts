@@ -56,7 +56,7 @@ describe('one 5-minute window of one tenant', () => {
     const hour = pastHour(3);
     const { e, c, clock } = await tenant(() => 1200, hour);
 
-    const [result] = await collectDue(c, 'run-five', clock);
+    const [result] = await collectDue(c, { runId: 'run-five', clock });
 
     expect(result).toMatchObject({ outcome: 'published', objects: ENTITIES.length });
     expect(putTier()).toBeLessThanOrEqual(PUT_TIER_OF_FIVE_ENTITIES);
@@ -68,7 +68,7 @@ describe('one 5-minute window of one tenant', () => {
     const hour = pastHour(3);
     const { e, c, clock } = await tenant((entity) => (entity === 'Applications' ? 0 : 1200), hour);
 
-    const [result] = await collectDue(c, 'run-empty', clock);
+    const [result] = await collectDue(c, { runId: 'run-empty', clock });
 
     expect(result?.entities.Applications).toEqual({ objects: 0, rows: 0 });
     expect(await e.published('citrix_monitor/Applications/')).toEqual([]);

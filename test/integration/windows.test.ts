@@ -87,7 +87,7 @@ async function simulate(churn: boolean, firstHour: number): Promise<Simulation> 
 function truth(e: TestEnvironment, from: number, to: number): string[] {
   return ENTITIES.flatMap((entity) =>
     e.standin
-      .rowsFor(entity, from, to)
+      .rowsFor(entity, { fromMs: from, toMs: to })
       .map((row) => `${entity} ${rowKey(entity, row)}@${String(row.ModifiedDate)}`),
   ).sort();
 }
@@ -189,7 +189,7 @@ describe('five-minute windows, under faults', () => {
     const rows = (await sim.published()).map((r) => `${r.entity} ${r.version}`);
     expect([...rows].sort()).toEqual(truth(sim.e, first, first + 2 * HOUR));
     // What npm start and npm run collect print: the state's move over the whole run, not its last window's.
-    const summary = describeOutcome(outcome, () => sim.e.collector({}).config, 1);
+    const summary = describeOutcome(outcome, { configOf: () => sim.e.collector({}).config, seconds: 1 });
     expect(summary).toContain(
       `state.json: advanced from ${hhmm(first)} to ${hhmm(first + 2 * HOUR)} over 24 windows\n`,
     );
@@ -335,7 +335,7 @@ describe('five-minute windows, many tenants', () => {
       const expected = ENTITIES.flatMap((entity) =>
         e.standin
           .tenant(id)
-          .rowsFor(entity, first, first + HOUR)
+          .rowsFor(entity, { fromMs: first, toMs: first + HOUR })
           .map((row) => `${entity} ${rowKey(entity, row)}`),
       );
       expect([...rows].sort(), id).toEqual(expected.sort());

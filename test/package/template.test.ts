@@ -1060,7 +1060,7 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
       }),
     );
     // Every listed tenant's lag also goes to that series: the alarm's Maximum is the worst tenant's.
-    const emitted = emittedDimensions((t) => t.metric('LagMinutes', 5, undefined, 'acme'));
+    const emitted = emittedDimensions((t) => t.metric('LagMinutes', 5, { tenant: 'acme' }));
     expect(emitted).toContainEqual({
       namespace: NAMESPACE,
       metrics: ['LagMinutes'],
@@ -1094,7 +1094,7 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
     ]);
     // SCHEMA matches the metrics whose dimensions are exactly those listed: the tenant's own series.
     const schema = /SCHEMA\(([^,]+), ([^)]+)\)/.exec(queries[0]?.query ?? '');
-    const emitted = emittedDimensions((t) => t.metric('LagMinutes', 5, undefined, 'acme'));
+    const emitted = emittedDimensions((t) => t.metric('LagMinutes', 5, { tenant: 'acme' }));
     expect(emitted).toContainEqual({
       namespace: schema?.[1],
       metrics: ['LagMinutes'],

@@ -155,7 +155,7 @@ describe("a listed tenant's API host", () => {
     ];
     await work.put('collector-work/citrix_monitor/tenants.json', JSON.stringify({ tenants: list }));
 
-    const planning = planTenants({ ...fleet, work }, {}, 'run-1');
+    const planning = planTenants({ ...fleet, work }, { input: {}, runId: 'run-1' });
     await expect(planning).rejects.toThrow(BadConfiguration);
     await expect(planning).rejects.toThrow(
       'Tenant "gamma" of the tenant list: apiBase names host "citrix.attacker.example"',

@@ -115,7 +115,12 @@ function clientOf(apiBase: string, options: Partial<CitrixClientOptions> = {}) {
 }
 
 const firstPage = (client: CitrixClient) =>
-  client.firstPageUrl('Sessions', 'ModifiedDate', HOUR, HOUR + 3_600_000);
+  client.firstPageUrl({
+    entity: 'Sessions',
+    timeField: 'ModifiedDate',
+    fromMs: HOUR,
+    toMs: HOUR + 3_600_000,
+  });
 
 /** Decodes `a=b&c=d` by hand (`+` as a space when it is a form). */
 function decode(text: string, form = false): Record<string, string> {

@@ -65,7 +65,7 @@ describe('the plan of a tenant a week behind', () => {
       const c = collector(window);
       await c.work.put(c.config.stateKey, JSON.stringify({ last_hour_utc: '2026-11-29T08:00:00Z' }));
 
-      const planned = await plan(c, {}, 'run-1');
+      const planned = await plan(c, { input: {}, runId: 'run-1' });
 
       expect(planned.windows).toHaveLength(expected);
       expect(planned.windows[0]?.start).toBe('2026-11-29T09:00:00Z');
@@ -97,7 +97,7 @@ describe('the plan after the window size changed', () => {
       const lastHour = `${end.slice(0, 11)}${String(Number(end.slice(11, 13)) - 1).padStart(2, '0')}:00:00Z`;
       await c.work.put(c.config.stateKey, JSON.stringify({ last_hour_utc: lastHour, last_window_end: end }));
 
-      const planned = await plan(c, {}, 'run-1');
+      const planned = await plan(c, { input: {}, runId: 'run-1' });
 
       expect(planned.windows.map((w) => `${w.start.slice(11, 16)}-${w.end.slice(11, 16)}`)).toEqual(expected);
     },

@@ -59,7 +59,7 @@ describe('EntityPages by key', () => {
       'A-GUID': page([7, 3]),
       '3': page(['z']),
     });
-    const pages = new EntityPages(source, byKey, null, Date.now() + 60_000, about);
+    const pages = new EntityPages(source, byKey, { start: null, deadlineMs: Date.now() + 60_000, about });
 
     const rows = await drain(pages);
 
@@ -75,7 +75,7 @@ describe('EntityPages by key', () => {
       a: page([]),
     });
 
-    await drain(new EntityPages(source, byKey, null, Date.now() + 60_000, about));
+    await drain(new EntityPages(source, byKey, { start: null, deadlineMs: Date.now() + 60_000, about }));
 
     expect(asked).toEqual(['start', 'a']);
   });
@@ -83,7 +83,9 @@ describe('EntityPages by key', () => {
   it('starts from the cursor of a continuation', async () => {
     const { source, asked } = keyedSource({ k9: page(['k10']) });
 
-    const rows = await drain(new EntityPages(source, byKey, { after: 'k9' }, Date.now() + 60_000, about));
+    const rows = await drain(
+      new EntityPages(source, byKey, { start: { after: 'k9' }, deadlineMs: Date.now() + 60_000, about }),
+    );
 
     expect(rows).toEqual([row('k10')]);
     expect(asked).toEqual(['k9']);
@@ -91,7 +93,7 @@ describe('EntityPages by key', () => {
 
   it('hands back the cursor of the page that was not finished when its request runs out of time', async () => {
     const { source } = keyedSource({ start: page(['a', 'b']), b: new OutOfTime('budget used') });
-    const pages = new EntityPages(source, byKey, null, Date.now() + 60_000, about);
+    const pages = new EntityPages(source, byKey, { start: null, deadlineMs: Date.now() + 60_000, about });
 
     const rows = await drain(pages);
 
@@ -102,7 +104,7 @@ describe('EntityPages by key', () => {
 
   it('starts no request after the deadline and hands back the next cursor', async () => {
     const { source, asked } = keyedSource({ start: page(['a', 'b']) });
-    const pages = new EntityPages(source, byKey, null, Date.now() - 1, about);
+    const pages = new EntityPages(source, byKey, { start: null, deadlineMs: Date.now() - 1, about });
 
     await drain(pages);
 
@@ -113,9 +115,9 @@ describe('EntityPages by key', () => {
   it('fails with CitrixBadQuery when the server sends the last key again (it ignored the key filter)', async () => {
     const { source } = keyedSource({ start: page(['a', 'b']), b: page(['b', 'c']) });
 
-    const error = await drain(new EntityPages(source, byKey, null, Date.now() + 60_000, about)).catch(
-      (e: unknown) => e,
-    );
+    const error = await drain(
+      new EntityPages(source, byKey, { start: null, deadlineMs: Date.now() + 60_000, about }),
+    ).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(CitrixBadQuery);
     expect((error as Error).message).toContain('NEXTLINK_PAGING=Sessions');
@@ -125,9 +127,9 @@ describe('EntityPages by key', () => {
     const { source } = keyedSource({ start: page(['a', 'b']) });
     const window = { ...byKey, keyField: 'Id' };
 
-    const error = await drain(new EntityPages(source, window, null, Date.now() + 60_000, about)).catch(
-      (e: unknown) => e,
-    );
+    const error = await drain(
+      new EntityPages(source, window, { start: null, deadlineMs: Date.now() + 60_000, about }),
+    ).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(BadConfiguration);
     expect((error as Error).message).toContain('no usable key in Id');
@@ -151,7 +153,11 @@ describe('EntityPages by nextLink', () => {
         return links[url] ?? page([]);
       },
     };
-    const pages = new EntityPages(source, { ...byKey, keyField: null }, null, Date.now() + 60_000, about);
+    const pages = new EntityPages(
+      source,
+      { ...byKey, keyField: null },
+      { start: null, deadlineMs: Date.now() + 60_000, about },
+    );
 
     const rows = await drain(pages);
 

@@ -174,7 +174,12 @@ describe('clientSecretResolver on the placeholder the stack creates', () => {
 
     const error = await refusal(() =>
       pages.fetchPage(
-        pages.firstPageUrl('Sessions', 'ModifiedDate', hour, hour + 3_600_000),
+        pages.firstPageUrl({
+          entity: 'Sessions',
+          timeField: 'ModifiedDate',
+          fromMs: hour,
+          toMs: hour + 3_600_000,
+        }),
         'Sessions 10:00',
       ),
     );

@@ -62,9 +62,13 @@ describe('writeState', () => {
   it("creates the first state file in the old guide's format", async () => {
     const store = new MemoryStore();
 
-    const written = await writeState(store, config, noState, hour('2026-11-24T11:00:00Z'), {
-      updated_by: 'run-a',
-    });
+    const written = await writeState(
+      { work: store, config },
+      { previous: noState, end: hour('2026-11-24T11:00:00Z') },
+      {
+        updated_by: 'run-a',
+      },
+    );
 
     expect(written).toBe(true);
     expect(JSON.parse((await stateFileText(store)) ?? '')).toEqual({
@@ -76,11 +80,19 @@ describe('writeState', () => {
 
   it('loses the race when another run created the state file first', async () => {
     const store = new MemoryStore();
-    await writeState(store, config, noState, hour('2026-11-24T11:00:00Z'), { updated_by: 'run-a' });
+    await writeState(
+      { work: store, config },
+      { previous: noState, end: hour('2026-11-24T11:00:00Z') },
+      { updated_by: 'run-a' },
+    );
 
-    const written = await writeState(store, config, noState, hour('2026-11-24T12:00:00Z'), {
-      updated_by: 'run-b',
-    });
+    const written = await writeState(
+      { work: store, config },
+      { previous: noState, end: hour('2026-11-24T12:00:00Z') },
+      {
+        updated_by: 'run-b',
+      },
+    );
 
     expect(written).toBe(false);
     expect((await readState(store, config)).lastHourMs).toBe(hour('2026-11-24T10:00:00Z'));
@@ -91,7 +103,11 @@ describe('writeState', () => {
     await store.put(config.stateKey, '{"last_hour_utc": "2026-11-24T10:00:00Z"}');
     const read = await readState(store, config);
 
-    const written = await writeState(store, config, read, hour('2026-11-24T12:00:00Z'), {});
+    const written = await writeState(
+      { work: store, config },
+      { previous: read, end: hour('2026-11-24T12:00:00Z') },
+      {},
+    );
 
     expect(written).toBe(true);
     expect((await readState(store, config)).lastHourMs).toBe(hour('2026-11-24T11:00:00Z'));
@@ -101,7 +117,11 @@ describe('writeState', () => {
     const store = new MemoryStore();
     const read = await readState(store, config);
 
-    await writeState(store, config, read, Date.parse('2026-11-24T11:25:00Z'), {});
+    await writeState(
+      { work: store, config },
+      { previous: read, end: Date.parse('2026-11-24T11:25:00Z') },
+      {},
+    );
 
     expect(JSON.parse((await stateFileText(store)) ?? '')).toMatchObject({
       last_hour_utc: '2026-11-24T10:00:00Z',
@@ -129,12 +149,20 @@ describe('writeState', () => {
     const store = new MemoryStore();
     await store.put(config.stateKey, '{"last_hour_utc": "2026-11-24T10:00:00Z"}');
     const stale = await readState(store, config);
-    await writeState(store, config, stale, hour('2026-11-24T11:00:00Z'), { updated_by: 'run-a' });
+    await writeState(
+      { work: store, config },
+      { previous: stale, end: hour('2026-11-24T11:00:00Z') },
+      { updated_by: 'run-a' },
+    );
     const before = await stateFileText(store);
 
-    const written = await writeState(store, config, stale, hour('2026-11-24T12:00:00Z'), {
-      updated_by: 'run-b',
-    });
+    const written = await writeState(
+      { work: store, config },
+      { previous: stale, end: hour('2026-11-24T12:00:00Z') },
+      {
+        updated_by: 'run-b',
+      },
+    );
 
     expect(written).toBe(false);
     expect(await stateFileText(store)).toBe(before);

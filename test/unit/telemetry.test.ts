@@ -29,7 +29,7 @@ describe('jsonLinesTelemetry', () => {
     const acme = telemetry.withTenant?.('acme');
 
     acme?.log('Citrix answered 429; waiting', {}, 'warn');
-    acme?.metric('Rows', 5, 'Sessions');
+    acme?.metric('Rows', 5, { entity: 'Sessions' });
     telemetry.log('tenants planned');
 
     expect(out.written).toEqual([

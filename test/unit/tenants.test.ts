@@ -192,9 +192,12 @@ describe('planning the tenants', () => {
     });
     const none = await fleetWith(undefined);
 
-    expect(await planTenants(single.fleet, {}, 'run-1')).toMatchObject({ tenants: [null], total: 1 });
+    expect(await planTenants(single.fleet, { input: {}, runId: 'run-1' })).toMatchObject({
+      tenants: [null],
+      total: 1,
+    });
     expect(await tenantOf(single.fleet, 'run-1', null)).toBeNull();
-    const error = await refusal(() => planTenants(none.fleet, {}, 'run-1'));
+    const error = await refusal(() => planTenants(none.fleet, { input: {}, runId: 'run-1' }));
     expect(error.message).toMatch(/CITRIX_[A-Z_]+ is not set: it is required/);
     expect(error.message).not.toMatch(/tenant list|many tenants/i);
   });
@@ -202,7 +205,7 @@ describe('planning the tenants', () => {
   it("hands the map each listed tenant's index in the run's own copy of the list, where its child reads its entry", async () => {
     const { fleet } = await fleetWith({ tenants: [ACME, BETA] });
 
-    const planned = await planTenants(fleet, {}, 'run-1');
+    const planned = await planTenants(fleet, { input: {}, runId: 'run-1' });
 
     expect(planned).toMatchObject({ tenants: [0, 1], total: 2 });
     expect(await tenantOf(fleet, 'run-1', 0)).toEqual(ACME);
@@ -215,15 +218,15 @@ describe('planning the tenants', () => {
   it('collects the tenants the input names alone, and refuses an unknown one', async () => {
     const { fleet } = await fleetWith({ tenants: [ACME, BETA] });
 
-    expect(await planTenants(fleet, { tenants: ['beta'] }, 'run-2')).toMatchObject({
+    expect(await planTenants(fleet, { input: { tenants: ['beta'] }, runId: 'run-2' })).toMatchObject({
       tenants: [0],
       total: 1,
     });
     expect(await tenantOf(fleet, 'run-2', 0)).toEqual(BETA);
-    expect((await refusal(() => planTenants(fleet, { tenants: [] }, 'run-1'))).message).toContain(
-      'expected a list of tenant ids such as ["acme"]',
-    );
-    const error = await refusal(() => planTenants(fleet, { tenants: ['gamma'] }, 'run-1'));
+    expect(
+      (await refusal(() => planTenants(fleet, { input: { tenants: [] }, runId: 'run-1' }))).message,
+    ).toContain('expected a list of tenant ids such as ["acme"]');
+    const error = await refusal(() => planTenants(fleet, { input: { tenants: ['gamma'] }, runId: 'run-1' }));
     expect(error.message).toContain('not in the tenant list');
     expect(error.message).toContain('gamma (listed: acme, beta)');
   });
@@ -231,7 +234,7 @@ describe('planning the tenants', () => {
   it('fails before any tenant starts when one entry is misconfigured, naming it', async () => {
     const { fleet } = await fleetWith({ tenants: [ACME, { ...BETA, apiBase: 'not a url' }] });
 
-    expect((await refusal(() => planTenants(fleet, {}, 'run-1'))).message).toContain(
+    expect((await refusal(() => planTenants(fleet, { input: {}, runId: 'run-1' }))).message).toContain(
       'Tenant "beta" of the tenant list: apiBase "not a url" is not a URL',
     );
     expect(await fleet.work.get(runTenantsKey(fleet, 'run-1'))).toBeNull();
@@ -271,7 +274,7 @@ describe('planning the tenants', () => {
   it('plans 5,000 tenants with no ceiling, in a state far below the 256 KiB Step Functions allows', async () => {
     const { fleet } = await fiveThousandTenants();
 
-    const planned = await planTenants(fleet, {}, 'hourly-2026-12-05T10-20-00');
+    const planned = await planTenants(fleet, { input: {}, runId: 'hourly-2026-12-05T10-20-00' });
 
     expect([...(planned.onTime ?? []), ...planned.tenants]).toHaveLength(5000);
     expect(Buffer.byteLength(JSON.stringify(planned))).toBeLessThan(32 * 1024);
@@ -280,7 +283,7 @@ describe('planning the tenants', () => {
 
   it('hands on 5,000 tenants, every one an Express child handed on, in states far below 256 KiB', async () => {
     const { many, fleet } = await fiveThousandTenants();
-    const planned = await planTenants(fleet, {}, 'hourly-2026-12-05T10-20-00');
+    const planned = await planTenants(fleet, { input: {}, runId: 'hourly-2026-12-05T10-20-00' });
     // Each Express child's output when it hands its tenant on, as the deployed ASL's Pass state makes it.
     const asl: DeployedAsl = JSON.parse(readFileSync(ASL_JSON_PATH, 'utf8'));
     const parameters =
@@ -319,8 +322,8 @@ describe('planning the tenants', () => {
       now: () => now,
     } as unknown as Collector;
 
-    expect((await plan(c, {}, 'run-1')).windows).toHaveLength(8);
-    expect((await plan(c, {}, 'run-1', 2)).windows.map((w) => w.start)).toEqual([
+    expect((await plan(c, { input: {}, runId: 'run-1' })).windows).toHaveLength(8);
+    expect((await plan(c, { input: {}, runId: 'run-1', maxHours: 2 })).windows.map((w) => w.start)).toEqual([
       '2026-11-25T04:00:00Z',
       '2026-11-25T05:00:00Z',
     ]);
@@ -344,7 +347,7 @@ describe('the report after the tenants', () => {
   /** A fleet whose run "run-1" collects `tenants`. */
   async function run(tenants: readonly Tenant[]): Promise<Fleet> {
     const { fleet } = await fleetWith({ tenants });
-    await planTenants(fleet, {}, 'run-1');
+    await planTenants(fleet, { input: {}, runId: 'run-1' });
     return fleet;
   }
 
@@ -356,7 +359,7 @@ describe('the report after the tenants', () => {
 
   it('fails naming each failed tenant with its hour, entity and cause as data, once the others are done', async () => {
     const fleet = await run([ACME, BETA]);
-    await recordFailure(fleet, 'run-1', 1, AUTH_FAILED_IN_SESSIONS);
+    await recordFailure(fleet, { runId: 'run-1', tenant: 1, failure: AUTH_FAILED_IN_SESSIONS });
 
     const error = (await reportTenants(fleet, collected(2), 0).catch((e: unknown) => e)) as Error;
 
@@ -382,27 +385,29 @@ describe('the report after the tenants', () => {
 
   it('names the hour a shorter window is in, the window of a failed commit, and none for a failure outside a window', async () => {
     const fleet = await run([ACME, BETA, { ...ACME, id: 'gamma' }]);
-    await recordFailure(
-      fleet,
-      'run-1',
-      0,
-      caughtFailure('CitrixTransient', 'Citrix answered 503', {
+    await recordFailure(fleet, {
+      runId: 'run-1',
+      tenant: 0,
+      failure: caughtFailure('CitrixTransient', 'Citrix answered 503', {
         start: '2026-11-25T10:05:00Z',
         end: '2026-11-25T10:10:00Z',
         entity: 'Machines',
       }),
-    );
-    await recordFailure(fleet, 'run-1', 1, { Error: 'BadConfiguration', Cause: 'clientSecretEnv names X' });
-    await recordFailure(
-      fleet,
-      'run-1',
-      2,
-      caughtFailure('StateCorrupt', 'The commit record changed while this run held its lease', {
+    });
+    await recordFailure(fleet, {
+      runId: 'run-1',
+      tenant: 1,
+      failure: { Error: 'BadConfiguration', Cause: 'clientSecretEnv names X' },
+    });
+    await recordFailure(fleet, {
+      runId: 'run-1',
+      tenant: 2,
+      failure: caughtFailure('StateCorrupt', 'The commit record changed while this run held its lease', {
         start: '2026-11-25T09:00:00Z',
         end: '2026-11-25T10:00:00Z',
         entity: null,
       }),
-    );
+    });
 
     const error = (await reportTenants(fleet, collected(3), 0).catch((e: unknown) => e)) as Error;
 
@@ -434,7 +439,11 @@ describe('the report after the tenants', () => {
   it('keeps the window and entity of a failure as fields of its record', async () => {
     const fleet = await run([ACME, BETA]);
 
-    const record = await recordFailure(fleet, 'run-1', 1, AUTH_FAILED_IN_SESSIONS);
+    const record = await recordFailure(fleet, {
+      runId: 'run-1',
+      tenant: 1,
+      failure: AUTH_FAILED_IN_SESSIONS,
+    });
 
     expect(record).toMatchObject({
       tenant: 'beta',
@@ -448,7 +457,11 @@ describe('the report after the tenants', () => {
 
   it('on a redrive, hands back the failed tenants alone; a tenant that begins again has no failure', async () => {
     const fleet = await run([ACME, BETA]);
-    await recordFailure(fleet, 'run-1', 1, { Error: 'CitrixTransient', Cause: 'down' });
+    await recordFailure(fleet, {
+      runId: 'run-1',
+      tenant: 1,
+      failure: { Error: 'CitrixTransient', Cause: 'down' },
+    });
 
     const report = await reportTenants(fleet, collected(2), 1);
 
@@ -463,7 +476,7 @@ describe('the report after the tenants', () => {
     // Quotes and newlines grow when the document is escaped into the Lambda's error JSON.
     const where = { start: '2026-11-25T10:00:00Z', end: '2026-11-25T11:00:00Z', entity: 'Sessions' };
     const caught = caughtFailure('CitrixTransient', '"x"\n'.repeat(1500), where);
-    for (let i = 0; i < 3000; i++) await recordFailure(fleet, 'run-1', i, caught);
+    for (let i = 0; i < 3000; i++) await recordFailure(fleet, { runId: 'run-1', tenant: i, failure: caught });
 
     const error = (await reportTenants(fleet, collected(3000), 0).catch((e: unknown) => e)) as Error;
     // What Step Functions records: the Lambda runtime's error JSON, whose trace begins with the message.
@@ -490,7 +503,11 @@ describe('the report after the tenants', () => {
     const many = Array.from({ length: 60 }, (_, i) => ({ ...ACME, id: `customer-${i}` }));
     const fleet = await run(many);
     for (let i = 0; i < 60; i++)
-      await recordFailure(fleet, 'run-1', i, { Error: 'CitrixTransient', Cause: 'Citrix answered 503' });
+      await recordFailure(fleet, {
+        runId: 'run-1',
+        tenant: i,
+        failure: { Error: 'CitrixTransient', Cause: 'Citrix answered 503' },
+      });
 
     const error = (await reportTenants(fleet, collected(60), 0).catch((e: unknown) => e)) as Error;
 
@@ -505,7 +522,11 @@ describe('the report after the tenants', () => {
       CITRIX_CLIENT_ID: 'i',
       CITRIX_CLIENT_SECRET: 's',
     });
-    await recordFailure(fleet, 'run-1', null, { Error: 'CitrixTransient', Cause: 'Hour X: 503' });
+    await recordFailure(fleet, {
+      runId: 'run-1',
+      tenant: null,
+      failure: { Error: 'CitrixTransient', Cause: 'Hour X: 503' },
+    });
 
     const error = (await reportTenants(fleet, collected(1), 0).catch((e: unknown) => e)) as Error;
 

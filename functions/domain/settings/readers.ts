@@ -42,34 +42,46 @@ const empty = (s: Setting, values: Readonly<Record<string, string>>): BadConfigu
     `${s.name} is empty: give it a value, or leave it unset for its default, ${quoted(defaultOf(s, values))}.`,
   );
 
-/**
- * The message of a value `parse` refused: `NAME="value" is invalid: expected …`. `name` is how the
- * message names the setting: a variable (`API_BASE="…"`), or a listed tenant's field (`apiBase "…"`).
- */
-function refused(name: string, raw: string, issues: z.core.$ZodIssue[], secret = false): BadConfiguration {
+/** A value given for a setting, and how a message about it names and shows it. */
+export interface GivenValue {
+  /** How a message names the setting: a variable (`API_BASE="…"`), or a listed tenant's field (`apiBase "…"`). */
+  readonly name: string;
+  /** The text given. */
+  readonly raw: string;
+  /** A secret's value: a message leaves the text out. */
+  readonly secret?: boolean | undefined;
+}
+
+/** The message of a value `parse` refused: `NAME="value" is invalid: expected …`. */
+function refused({ name, raw, secret = false }: GivenValue, issues: z.core.$ZodIssue[]): BadConfiguration {
   const shown = secret ? '' : /^[A-Z]/.test(name) ? `=${quoted(raw)}` : ` ${quoted(raw)}`;
   const message = (issues[0]?.message ?? 'is invalid').replaceAll('{name}', name);
   return new BadConfiguration(`${name}${shown} ${message}.`);
 }
 
 /** Parses `raw` with `parse`, or throws {@link refused}. */
-export function parseAs<T>(name: string, raw: string, parse: Parser<T>, secret = false): T {
-  const result = parse.safeParse(raw);
-  if (!result.success) throw refused(name, raw, result.error.issues, secret);
+export function parseAs<T>(given: GivenValue, parse: Parser<T>): T {
+  const result = parse.safeParse(given.raw);
+  if (!result.success) throw refused(given, result.error.issues);
   return result.data;
 }
 
+/** How {@link read} reads a setting. */
+export interface ReadOptions<T> {
+  /** Other settings' values, to fill the `{OTHER}` in the setting's default. */
+  readonly values?: Readonly<Record<string, string>>;
+  /** A parser in place of the setting's own (a range that depends on another setting). */
+  readonly parse?: Parser<T>;
+}
+
 /**
- * A setting's value: the variable's text (trimmed), or its default (`values` fill the `{OTHER}` in it),
- * parsed. Undefined when it is unset and has no default, unless it is required: then a
- * {@link BadConfiguration} says what it is for and how to set it. `parse` overrides the setting's parser
- * (a range that depends on another setting).
+ * A setting's value: the variable's text (trimmed), or its default, parsed. Undefined when it is unset and
+ * has no default, unless it is required: then a {@link BadConfiguration} says what it is for and how to set it.
  */
 export function read<T>(
   env: Env,
   s: Setting<T>,
-  values: Readonly<Record<string, string>> = {},
-  parse: Parser<T> = s.parse,
+  { values = {}, parse = s.parse }: ReadOptions<T> = {},
 ): T | undefined {
   const given = env[s.name]?.trim();
   if (given === '' && s.default && !s.emptyIsUnset) throw empty(s, values);
@@ -78,27 +90,32 @@ export function read<T>(
     if (s.required) throw missing(s);
     return undefined;
   }
-  return parseAs(s.name, raw, parse, s.secret);
+  return parseAs({ name: s.name, raw, secret: s.secret }, parse);
 }
 
 /** {@link read} for a setting that always has a value (a default, or required). */
 export function value<T>(env: Env, s: Setting<T>, values: Readonly<Record<string, string>> = {}): T {
-  const result = read(env, s, values);
+  const result = read(env, s, { values });
   if (result === undefined) throw missing(s);
   return result;
 }
 
-/**
- * A whole number from `min` to `max`, or `fallback` when `raw` is empty. `what` names the setting in
- * the error (`PAGE_SIZE=…`, `--limit …`); `fail` makes the error (BadConfiguration by default).
- */
+/** The whole number {@link wholeNumber} reads: its range, its fallback, and how an error names it. */
+export interface WholeNumberOptions {
+  /** Names the setting in the error (`PAGE_SIZE=…`, `--limit …`). */
+  readonly what: string;
+  /** The number when the text is empty. */
+  readonly fallback: number;
+  readonly min: number;
+  readonly max: number;
+  /** Makes the error (BadConfiguration by default). */
+  readonly fail?: (message: string) => Error;
+}
+
+/** A whole number from `min` to `max`, or `fallback` when `raw` is empty. */
 export function wholeNumber(
   raw: string | undefined,
-  what: string,
-  fallback: number,
-  min: number,
-  max: number,
-  fail: (message: string) => Error = (message) => new BadConfiguration(message),
+  { what, fallback, min, max, fail = (message) => new BadConfiguration(message) }: WholeNumberOptions,
 ): number {
   const trimmed = raw?.trim();
   if (!trimmed) return fallback;

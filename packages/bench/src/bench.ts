@@ -44,10 +44,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { type Standin, startStandin } from '@citrix-monitor/testkit/citrix-standin';
 import { startLocalS3 } from '@citrix-monitor/testkit/s3';
 import { WINDOW_SIZES } from '../../../functions/domain/windows.ts';
+import {
+  atLeast,
+  listOption,
+  listOrNoneOption,
+  numberOption,
+  oneOf,
+  optionalNumberOption,
+  readOptions,
+  whole,
+} from './options.ts';
 import { runRealSpeedBench } from './real-speed.ts';
 import { type ChildResult, childResult, rowsOnDisk, runChild } from './result.ts';
 import { runTenantBench } from './tenants.ts';
@@ -135,9 +144,8 @@ async function runCollector(
   const dir = mkdtempSync(join(tmpdir(), 'citrix-collector-bench-'));
   const s3 = await startLocalS3(dir, BUCKET);
   try {
-    const result = await runChild(
-      'collector-run.ts',
-      {
+    const result = await runChild('collector-run.ts', {
+      env: {
         ...common,
         ...s3.env,
         S3_BUCKET: BUCKET,
@@ -146,8 +154,8 @@ async function runCollector(
         ...(kind === 'nextlink' ? { NEXTLINK_PAGING: ENTITY } : {}),
       },
       heapMB,
-      childResult,
-    );
+      schema: childResult,
+    });
     const onDisk = publishedRows(dir);
     if (onDisk.rows !== expected) {
       throw new Error(
@@ -170,18 +178,24 @@ function checkOneCallAtATime(kind: Kind, stats: Standin['stats']): void {
   }
 }
 
-async function measure(
-  kind: Kind,
-  standin: Standin,
-  hour: number,
-  expected: number,
-  baseEnv: Record<string, string>,
-): Promise<Run> {
+/** What each run of a scenario is measured against. */
+interface Measuring {
+  /** The stand-in serving the scenario's hour. */
+  readonly standin: Standin;
+  /** The hour collected, its start in epoch ms. */
+  readonly hour: number;
+  /** The rows the stand-in holds for the hour: what every run must deliver. */
+  readonly expected: number;
+  /** The environment every child starts from. */
+  readonly baseEnv: Record<string, string>;
+}
+
+async function measure(kind: Kind, { standin, hour, expected, baseEnv }: Measuring): Promise<Run> {
   const common = childEnv(standin, hour, baseEnv);
   standin.resetStats();
   const result =
     kind === 'baseline'
-      ? await runChild('bare-fetch.ts', common, heapMB, childResult)
+      ? await runChild('bare-fetch.ts', { env: common, heapMB, schema: childResult })
       : await runCollector(kind, common, expected);
   if (result.rows !== expected) throw new Error(`${kind}: ${result.rows} rows, expected ${expected}`);
   const { stats } = standin;
@@ -214,12 +228,21 @@ interface Row {
   readonly baselineRssMB: number;
 }
 
+/** How a scenario is run: how many times each kind, on which hour, from which environment. */
+interface ScenarioRuns {
+  /** Runs of each kind. */
+  readonly runs: number;
+  /** The hour collected, its start in epoch ms. */
+  readonly hour: number;
+  /** The environment every child starts from. */
+  readonly baseEnv: Record<string, string>;
+  /** Said after the scenario's heading line (the warm-up's). */
+  readonly note?: string;
+}
+
 async function runScenario(
   scenario: Scenario,
-  runs: number,
-  hour: number,
-  baseEnv: Record<string, string>,
-  note = '',
+  { runs, hour, baseEnv, note = '' }: ScenarioRuns,
 ): Promise<Row> {
   const standin = await startStandin({
     rowsPerHour: scenario.size,
@@ -228,7 +251,7 @@ async function runScenario(
     msPerSkippedRow: scenario.msPerSkippedRow,
   });
   try {
-    const expected = standin.countFor(ENTITY, hour, hour + HOUR_MS);
+    const expected = standin.countFor(ENTITY, { fromMs: hour, toMs: hour + HOUR_MS });
     console.log(
       `\n${fmt(expected)} rows of ${ENTITY}, hour ${new Date(hour).toISOString()}, stand-in latency ${scenario.latencyMs} ms/request + ${(scenario.msPerSkippedRow * 1000).toFixed(3)} ms per 1000 rows skipped${note}`,
     );
@@ -239,7 +262,7 @@ async function runScenario(
     for (let i = 0; i < runs; i++) {
       const order = i % 2 === 0 ? kinds : [...kinds].reverse();
       for (const kind of order) {
-        const run = await measure(kind, standin, hour, expected, baseEnv);
+        const run = await measure(kind, { standin, hour, expected, baseEnv });
         console.log(`  run ${i + 1} ${describe(run)}`);
         done.push(run);
       }
@@ -309,46 +332,25 @@ const USAGE =
   'Usage: npm run bench -- [--sizes 100000,1000000] [--runs 2] [--latency-ms 50] [--skip-cost-ms N] [--stress-size 100000] [--tenants 20] [--real-speed 35] [--windows 5,15,60 or 0]';
 
 /** The command line's options, or undefined if one is out of range. */
-function readOptions(): Options | undefined {
-  const { values } = parseArgs({
-    options: {
-      sizes: { type: 'string', default: '100000,1000000' },
-      runs: { type: 'string', default: '2' },
-      'latency-ms': { type: 'string', default: '50' },
-      'skip-cost-ms': { type: 'string' },
-      'stress-size': { type: 'string', default: '100000' },
-      'heap-mb': { type: 'string', default: '128' },
-      tenants: { type: 'string', default: '20' },
-      'real-speed': { type: 'string', default: '35' },
-      windows: { type: 'string', default: '5,15,60' },
-    },
+function parseOptions(): Options | undefined {
+  const read = readOptions({
+    sizes: listOption([100_000, 1_000_000], whole(PAGE_SIZE)),
+    runs: numberOption(2, atLeast(1)),
+    latencyMs: numberOption(50, atLeast(0)),
+    skipCostMs: optionalNumberOption(atLeast(0)),
+    stressSize: numberOption(100_000),
+    heapMB: numberOption(128),
+    tenants: numberOption(20, whole(0)),
+    realSpeed: numberOption(35, atLeast(0)),
+    windows: listOrNoneOption([5, 15, 60], oneOf(WINDOW_SIZES)),
   });
-  const latencyMs = Number(values['latency-ms']);
-  const options: Options = {
-    sizes: values.sizes.split(',').map(Number),
-    runs: Number(values.runs),
-    latencyMs,
+  if (!read) return undefined;
+  const { skipCostMs, ...options } = read;
+  return {
+    ...options,
     // Page time ×2.7 over 300,000 skipped rows, the shape measured on Citrix Cloud (35 → 13 rows/s).
-    msPerSkippedRow:
-      values['skip-cost-ms'] === undefined
-        ? (1.7 * latencyMs) / 300_000
-        : Number(values['skip-cost-ms']) / 1000,
-    stressSize: Number(values['stress-size']),
-    heapMB: Number(values['heap-mb']),
-    tenants: Number(values.tenants),
-    realSpeed: Number(values['real-speed']),
-    windows: values.windows === '0' ? [] : values.windows.split(',').map(Number),
+    msPerSkippedRow: skipCostMs === undefined ? (1.7 * options.latencyMs) / 300_000 : skipCostMs / 1000,
   };
-  const valid =
-    options.sizes.every((n) => Number.isInteger(n) && n >= PAGE_SIZE) &&
-    options.runs >= 1 &&
-    options.latencyMs >= 0 &&
-    Number.isInteger(options.tenants) &&
-    options.tenants >= 0 &&
-    options.realSpeed >= 0 &&
-    options.windows.every((w) => WINDOW_SIZES.some((size) => size === w)) &&
-    options.msPerSkippedRow >= 0;
-  return valid ? options : undefined;
 }
 
 /** The measured scenarios: each size at the given latency (nextLinks on the smallest), and the stress row. */
@@ -371,14 +373,11 @@ async function runScenarios(options: Options, hour: number, baseEnv: Record<stri
   // Untimed: warms this process's stand-in code, which serves every measured run.
   await runScenario(
     { size: Math.min(...options.sizes), latencyMs: 0, msPerSkippedRow: 0, nextLink: false },
-    1,
-    hour,
-    baseEnv,
-    ' (warm-up, not counted)',
+    { runs: 1, hour, baseEnv, note: ' (warm-up, not counted)' },
   );
   const rows: Row[] = [];
   for (const scenario of scenariosOf(options))
-    rows.push(await runScenario(scenario, options.runs, hour, baseEnv));
+    rows.push(await runScenario(scenario, { runs: options.runs, hour, baseEnv }));
   return rows;
 }
 
@@ -430,7 +429,7 @@ function printVerdicts(rows: readonly Row[], latencyMs: number): void {
 }
 
 async function main(): Promise<number> {
-  const options = readOptions();
+  const options = parseOptions();
   if (!options) {
     console.error(USAGE);
     return 2;

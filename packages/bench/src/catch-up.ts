@@ -44,7 +44,7 @@ function refusal(window: number, maxHours: number): Row | undefined {
 function firstRun(window: number, maxHours: number, now: number): Promise<Row> {
   const first = Math.floor(now / HOUR_MS) * HOUR_MS - WEEK_MS;
   const standin = { rowsPerHour: 4, dataFromMs: first - HOUR_MS, dataToMs: now };
-  return withServers(standin, first, async ({ standin: citrix, env, store }) => {
+  return withServers({ standinOptions: standin, hour: first }, async ({ standin: citrix, env, store }) => {
     const settings = { WINDOW_MINUTES: String(window), MAX_HOURS_PER_RUN: String(maxHours) };
     const collector: Collector = {
       ...collectorFromEnv({ env: { ...citrix.collectorEnv(), ...env, ...settings } }),

@@ -42,12 +42,12 @@ process.stdout.write(JSON.stringify({
 }));`;
 
 const load = (bundle: string, nodeOptions: string) =>
-  runNode(
-    ['-e', LOAD, bundle],
-    { PATH: process.env.PATH ?? '', NODE_OPTIONS: nodeOptions },
-    `loading ${bundle}`,
-    loaded,
-  );
+  runNode({
+    args: ['-e', LOAD, bundle],
+    env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: nodeOptions },
+    what: `loading ${bundle}`,
+    schema: loaded,
+  });
 
 /** Each function's footprint, by serverless.yml function name. */
 export async function footprints(): Promise<Record<string, Footprint>> {

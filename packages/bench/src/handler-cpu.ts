@@ -150,11 +150,13 @@ function measuredHandlers(handlers: Handlers, tasks: ReadonlySet<string>, record
   return wrapped;
 }
 
+/** An execution's span as it starts: its name and when it started, its end not known yet. */
+type ExecutionStart = Omit<ExecutionSpan, 'endedMs'>;
+
 /** Records the span of `execution`, named `name`, from `startedMs` to when its result settles. */
 function timeExecution(
   execution: ReturnType<Run>,
-  name: string,
-  startedMs: number,
+  { name, startedMs }: ExecutionStart,
   recording: Recording,
 ): void {
   const settled = () => {
@@ -185,7 +187,7 @@ export function meterHandlers(tasks: ReadonlySet<string> = taskStateNames(loadDe
       ...options,
       overrides: { ...options?.overrides, taskResourceLocalHandlers: wrapped },
     });
-    timeExecution(execution, name, startedMs, recording);
+    timeExecution(execution, { name, startedMs }, recording);
     return execution;
   };
   return {

@@ -9,18 +9,26 @@ import { type CommitResult, commitWindow } from '../../../functions/domain/publi
 /** The operation running: the requests it sends are counted under it. */
 export type Step = 'plan' | 'fetch' | 'commit';
 
+/** A scheduled run of collectDue: its id, its time, and who is told each step. */
+export interface DueRun {
+  /** The run's id, as a scheduled execution's name. */
+  readonly runId: string;
+  /** The time the run plans at, epoch ms. */
+  readonly clock: number;
+  /** Told each step as it starts (default: no one). */
+  readonly onStep?: (step: Step) => void;
+}
+
 /**
  * Plans at `clock` as a scheduled run `runId` does, fetches every planned window's entities (each in one
  * invocation with a minute's budget) and commits each window. `onStep` is told each step as it starts.
  */
 export async function collectDue(
   c: Collector,
-  runId: string,
-  clock: number,
-  onStep: (step: Step) => void = () => {},
+  { runId, clock, onStep = () => {} }: DueRun,
 ): Promise<CommitResult[]> {
   onStep('plan');
-  const planned = await plan(c, {}, runId, undefined, clock);
+  const planned = await plan(c, { input: {}, runId, clock });
   const results: CommitResult[] = [];
   for (const { start, end } of planned.windows) {
     onStep('fetch');

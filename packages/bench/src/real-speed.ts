@@ -45,8 +45,9 @@ import {
   table,
 } from './cost.ts';
 import { type Footprint, footprints } from './footprint.ts';
+import { above, listOption, numberOption, readOptions, whole } from './options.ts';
 import { type Call, type RealSpeedRunResult, realSpeedRunResult } from './real-speed-run.ts';
-import { runChild, runIfMain, stringOptions } from './result.ts';
+import { runChild, runIfMain } from './result.ts';
 import type { S3Requests } from './s3-counter.ts';
 import {
   checkOneAtATime,
@@ -93,27 +94,35 @@ interface Measured {
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const usd = (x: number, digits = 4) => `$${x.toFixed(digits)}`;
 
+/** One measured run: the stand-in's rows, pages and latency, and the child's heap limit. */
+interface MeasureOptions {
+  /** Rows the stand-in holds per entity per hour. */
+  readonly rowsPerEntity: number;
+  /** Rows per page the stand-in serves at most. */
+  readonly serverPageSize: number;
+  /** The stand-in's time per request, in ms. */
+  readonly latencyMs: number;
+  /** V8's heap limit in the child, in MB. */
+  readonly heapMB: number;
+}
+
 /** One scheduled run of one tenant, due exactly `hour`, in a child with V8's heap limit `heapMB`. */
 function measure(
   hour: number,
-  rowsPerEntity: number,
-  serverPageSize: number,
-  latencyMs: number,
-  heapMB: number,
+  { rowsPerEntity, serverPageSize, latencyMs, heapMB }: MeasureOptions,
 ): Promise<Measured> {
   const standinOptions = { rowsPerHour: rowsPerEntity, serverPageSize, latencyMs };
-  return withServers(standinOptions, hour, async ({ standin, dir, store, counter, env }) => {
+  return withServers({ standinOptions, hour }, async ({ standin, dir, store, counter, env }) => {
     await putStateBefore(store, hour);
     counter.reset();
-    const child = await runChild(
-      'real-speed-run.ts',
-      { ...env, ...standin.collectorEnv(), PAGE_SIZE: String(PAGE_SIZE) },
+    const child = await runChild('real-speed-run.ts', {
+      env: { ...env, ...standin.collectorEnv(), PAGE_SIZE: String(PAGE_SIZE) },
       heapMB,
-      realSpeedRunResult,
-    );
+      schema: realSpeedRunResult,
+    });
     if (child.status !== 'SUCCEEDED') throw new Error(`run ${child.status}: ${child.error}: ${child.cause}`);
     // The hour published, once, with every row: else the figures mean nothing.
-    const expected = sum(ENTITIES.map((e) => standin.countFor(e, hour, hour + HOUR_MS)));
+    const expected = sum(ENTITIES.map((e) => standin.countFor(e, { fromMs: hour, toMs: hour + HOUR_MS })));
     const commit = child.committed[0];
     const onDisk = publishedOnDisk(dir).rows;
     if (
@@ -217,13 +226,23 @@ async function measureAll(setup: Setup): Promise<Runs> {
     `\nReal speed: 1 tenant × ${ENTITIES.length} entities × ${fmt(setup.rows)} rows per entity-hour (${fmt(setup.rows * ENTITIES.length)} rows in the tenant-hour), the stand-in serving ${setup.rowsPerSecond} rows/s (third-party measurements give about 35 on the real Citrix API): pages of ${setup.serverPageSize} rows (its cap, with a nextLink; the collector asks for ${PAGE_SIZE} as deployed) at ${fmt(latencyMs)} ms each. One scheduled run (state one hour behind) of the real state machine and handlers in a child process (V8 heap limit ${heapFor(smallest)} MB, as at ${smallest} MB), s3rver behind a counting proxy.`,
   );
   const footprint: Record<string, Footprint> = await footprints();
-  const real = await measure(hour, setup.rows, setup.serverPageSize, latencyMs, heapFor(smallest));
+  const real = await measure(hour, {
+    rowsPerEntity: setup.rows,
+    serverPageSize: setup.serverPageSize,
+    latencyMs,
+    heapMB: heapFor(smallest),
+  });
   const fast = new Map<number, Measured>();
   if (setup.cpuRows > 0) {
     for (const memoryMB of setup.memory) {
       fast.set(
         memoryMB,
-        await measure(hour, Math.round(setup.cpuRows / ENTITIES.length), PAGE_SIZE, 0, heapFor(memoryMB)),
+        await measure(hour, {
+          rowsPerEntity: Math.round(setup.cpuRows / ENTITIES.length),
+          serverPageSize: PAGE_SIZE,
+          latencyMs: 0,
+          heapMB: heapFor(memoryMB),
+        }),
       );
     }
   }
@@ -504,34 +523,17 @@ function printCost(runs: Runs, choices: Record<string, number>): void {
 
 /** The command line's options, or the usage. */
 function parseOptions(): RealSpeedOptions | string {
-  const value = stringOptions({
-    'rows-per-second': '35',
-    rows: '1000',
-    'server-page-size': '100',
-    'cpu-rows': '100000',
-    memory: '128,256,512,1024',
+  const options = readOptions({
+    rowsPerSecond: numberOption(35, above(0)),
+    rows: numberOption(1000, whole(1)),
+    serverPageSize: numberOption(100, whole(1, PAGE_SIZE)),
+    cpuRows: numberOption(100_000, whole(0)),
+    memory: listOption([128, 256, 512, 1024], whole(128, 10_240)),
   });
-  const options = {
-    rowsPerSecond: Number(value('rows-per-second')),
-    rows: Number(value('rows')),
-    serverPageSize: Number(value('server-page-size')),
-    cpuRows: Number(value('cpu-rows')),
-    memory: value('memory').split(',').map(Number),
-  };
-  if (
-    !(options.rowsPerSecond > 0) ||
-    !(Number.isInteger(options.rows) && options.rows >= 1) ||
-    !(
-      Number.isInteger(options.serverPageSize) &&
-      options.serverPageSize >= 1 &&
-      options.serverPageSize <= PAGE_SIZE
-    ) ||
-    !(Number.isInteger(options.cpuRows) && options.cpuRows >= 0) ||
-    !options.memory.every((m) => Number.isInteger(m) && m >= 128 && m <= 10_240)
-  ) {
-    return 'Usage: npx tsx packages/bench/src/real-speed.ts [--rows-per-second 35] [--rows 1000] [--server-page-size 100] [--cpu-rows 100000] [--memory 128,256,512,1024]';
-  }
-  return options;
+  return (
+    options ??
+    'Usage: npx tsx packages/bench/src/real-speed.ts [--rows-per-second 35] [--rows 1000] [--server-page-size 100] [--cpu-rows 100000] [--memory 128,256,512,1024]'
+  );
 }
 
-runIfMain(import.meta.url, 'Real-speed bench', parseOptions, runRealSpeedBench);
+runIfMain(import.meta.url, { name: 'Real-speed bench', parse: parseOptions, run: runRealSpeedBench });

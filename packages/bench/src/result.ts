@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -51,23 +50,14 @@ export function finish(result: Omit<ChildResult, 'maxRssMB' | 'cpuSeconds'>): ne
   process.exit(0);
 }
 
-/**
- * The command line's string options, each with its default (`--name value`): a reader of each option's value.
- * Unknown options throw, as parseArgs does.
- */
-export function stringOptions<K extends string>(defaults: Readonly<Record<K, string>>): (name: K) => string {
-  const options = Object.fromEntries(
-    Object.entries<string>(defaults).map(([name, value]) => [
-      name,
-      { type: 'string' as const, default: value },
-    ]),
-  );
-  const { values } = parseArgs({ options });
-  return (name) => {
-    const value = values[name];
-    if (typeof value !== 'string') throw new Error(`--${name}: expected a value`);
-    return value;
-  };
+/** A bench run alone: its name, the reader of its options and the bench itself. */
+export interface BenchMain<T> {
+  /** Names the bench in its messages (`Tenant bench`). */
+  readonly name: string;
+  /** Reads the bench's options, or gives its usage (a string). */
+  readonly parse: () => T | string;
+  /** Runs the bench with its options. */
+  readonly run: (options: T) => Promise<void>;
 }
 
 /**
@@ -75,12 +65,7 @@ export function stringOptions<K extends string>(defaults: Readonly<Record<K, str
  * `parse` (a string is the usage, printed before exiting 2), runs it, and exits 0, or 1 after printing
  * `<name> failed: <message>` if it throws.
  */
-export function runIfMain<T>(
-  url: string,
-  name: string,
-  parse: () => T | string,
-  run: (options: T) => Promise<void>,
-): void {
+export function runIfMain<T>(url: string, { name, parse, run }: BenchMain<T>): void {
   if (!process.argv[1] || fileURLToPath(url) !== process.argv[1]) return;
   const options = parsedOrUsage(name, parse);
   if (typeof options === 'string') {
@@ -116,16 +101,23 @@ export function fail(err: unknown): never {
   process.exit(1);
 }
 
+/** A child Node process to run: its arguments and environment, what names it, and its result's schema. */
+export interface NodeRun<T> {
+  /** Node's arguments (flags and the script). */
+  readonly args: string[];
+  /** The child's whole environment. */
+  readonly env: Record<string, string>;
+  /** Names the child in an error. */
+  readonly what: string;
+  /** The shape of the result the child prints on its last line. */
+  readonly schema: z.ZodType<T>;
+}
+
 /**
  * Runs `node` with `args` to completion (killed after 10 minutes); its last stdout line, JSON, is its result,
  * parsed with `schema`. `what` names it in an error.
  */
-export function runNode<T>(
-  args: string[],
-  env: Record<string, string>,
-  what: string,
-  schema: z.ZodType<T>,
-): Promise<T> {
+export function runNode<T>({ args, env, what, schema }: NodeRun<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -158,19 +150,24 @@ export function runNode<T>(
   });
 }
 
+/** How a bench child runs: its environment, its V8 heap limit and its result's schema. */
+export interface ChildRun<T> {
+  /** The child's whole environment. */
+  readonly env: Record<string, string>;
+  /** V8's old-space limit for the child, in MB (--max-old-space-size). */
+  readonly heapMB: number;
+  /** The shape of the result the child prints on its last line. */
+  readonly schema: z.ZodType<T>;
+}
+
 /**
  * Runs a bench child (a script of packages/bench/src) to completion, with the heap limit given and the young
  * generation of the deployed functions (serverless.yml NODE_OPTIONS); its last stdout line is its result,
  * parsed with `schema`.
  */
-export function runChild<T>(
-  script: string,
-  env: Record<string, string>,
-  heapMB: number,
-  schema: z.ZodType<T>,
-): Promise<T> {
-  return runNode(
-    [
+export function runChild<T>(script: string, { env, heapMB, schema }: ChildRun<T>): Promise<T> {
+  return runNode({
+    args: [
       `--max-old-space-size=${heapMB}`,
       '--max-semi-space-size=16',
       '--import',
@@ -178,7 +175,7 @@ export function runChild<T>(
       join(ROOT, 'packages/bench/src', script),
     ],
     env,
-    script,
+    what: script,
     schema,
-  );
+  });
 }

@@ -106,15 +106,23 @@ export function checkOneAtATime(standin: Standin, childMaxInFlight: number, what
   }
 }
 
+/** The servers of a run: the stand-in's options, the hour collected and where s3rver keeps its files. */
+export interface ServersSetup {
+  /** The Citrix stand-in's options. */
+  readonly standinOptions: StandinOptions;
+  /** The hour the run collects, its start in epoch ms: the schedule's clock is set from it. */
+  readonly hour: number;
+  /** The folder s3rver's temporary folder is made in (default the system's temporary folder). */
+  readonly under?: string;
+}
+
 /**
  * Starts the servers for a run that collects `hour`, gives them to `run`, then stops and removes them.
  * `under`: the folder s3rver's temporary folder is made in (default the system's temporary folder).
  */
 export async function withServers<T>(
-  standinOptions: StandinOptions,
-  hour: number,
+  { standinOptions, hour, under = tmpdir() }: ServersSetup,
   run: (servers: BenchServers) => Promise<T>,
-  under: string = tmpdir(),
 ): Promise<T> {
   const standin = await startStandin(standinOptions);
   const dir = mkdtempSync(join(under, 'citrix-bench-'));

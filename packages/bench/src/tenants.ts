@@ -40,7 +40,8 @@ import {
   TASK_STATES,
   table,
 } from './cost.ts';
-import { runChild, runIfMain, stringOptions } from './result.ts';
+import { atLeast, numberOption, readOptions, whole } from './options.ts';
+import { runChild, runIfMain } from './result.ts';
 import type { S3Requests } from './s3-counter.ts';
 import {
   type BenchServers,
@@ -126,7 +127,7 @@ async function measure(label: string, concurrency: string, setup: Setup): Promis
     latencyMs: setup.latencyMs,
     tenants: ids.map((id, i) => ({ ...standinTenant(id, i), latencyMs: setup.latencyMs })),
   };
-  return withServers(standinOptions, setup.hour, async (servers) => {
+  return withServers({ standinOptions, hour: setup.hour }, async (servers) => {
     const secrets = await putTenants(servers.store, ids, setup.hour);
     servers.counter.reset();
     const { child, serverCpuSeconds } = await runCollector(label, setup.heapMB, {
@@ -135,12 +136,13 @@ async function measure(label: string, concurrency: string, setup: Setup): Promis
       ...(concurrency === 'default' ? {} : { TENANT_CONCURRENCY: concurrency }),
       ...secrets,
     });
+    const run: FinishedRun = { label, concurrency, ids, setup, servers, child, serverCpuSeconds };
     // Every tenant's hour published, once, with every row: else the figures mean nothing.
-    const problems = ids.flatMap((id) => tenantProblems(id, child, servers, setup));
+    const problems = ids.flatMap((id) => tenantProblems(id, run));
     if (problems.length > 0) {
       throw new Error(`${label} run: not every tenant's hour was published:\n  ${problems.join('\n  ')}`);
     }
-    return tenantRunOf(label, concurrency, ids, child, servers, serverCpuSeconds);
+    return tenantRunOf(run);
   });
 }
 
@@ -151,7 +153,7 @@ async function runCollector(
   childEnv: Record<string, string>,
 ): Promise<{ child: TenantsRunResult; serverCpuSeconds: number }> {
   const cpuBefore = process.cpuUsage();
-  const child = await runChild('tenants-run.ts', childEnv, heapMB, tenantsRunResult);
+  const child = await runChild('tenants-run.ts', { env: childEnv, heapMB, schema: tenantsRunResult });
   const cpu = process.cpuUsage(cpuBefore);
   if (child.status !== 'SUCCEEDED') {
     throw new Error(`${label} run ${child.status}: ${child.error}: ${child.cause}`);
@@ -159,13 +161,32 @@ async function runCollector(
   return { child, serverCpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
+/** One measured run of the collector child, done: what it was, what it ran against and what it returned. */
+interface FinishedRun {
+  readonly label: string;
+  /** TENANT_CONCURRENCY given to the child, or 'default'. */
+  readonly concurrency: string;
+  /** The tenants the run collected. */
+  readonly ids: readonly string[];
+  readonly setup: Setup;
+  /** The servers it ran against, still up. */
+  readonly servers: BenchServers;
+  /** The child's result. */
+  readonly child: TenantsRunResult;
+  /** CPU time of this process (stand-in, s3rver, counting proxy) while the child ran, s. */
+  readonly serverCpuSeconds: number;
+}
+
 /** What is wrong with tenant `id`'s run: its hour not published once with every row, or Citrix overrun. */
-function tenantProblems(id: string, child: TenantsRunResult, servers: BenchServers, setup: Setup): string[] {
+function tenantProblems(id: string, { child, servers, setup }: FinishedRun): string[] {
   const problems: string[] = [];
   const result = child.results.find((r) => r.tenant?.id === id);
   const committed = result?.committed ?? [];
   const citrix = servers.standin.tenant(`${id}cust`);
-  const expected = ENTITIES.reduce((n, e) => n + citrix.countFor(e, setup.hour, setup.hour + HOUR_MS), 0);
+  const expected = ENTITIES.reduce(
+    (n, e) => n + citrix.countFor(e, { fromMs: setup.hour, toMs: setup.hour + HOUR_MS }),
+    0,
+  );
   const onDisk = committed.length > 0 ? publishedRows(servers.dir, id) : 0;
   if (
     committed.length !== 1 ||
@@ -187,14 +208,14 @@ function tenantProblems(id: string, child: TenantsRunResult, servers: BenchServe
 }
 
 /** The run's figures: the child's, the S3 requests counted, and the stand-in's pages per tenant. */
-function tenantRunOf(
-  label: string,
-  concurrency: string,
-  ids: readonly string[],
-  child: TenantsRunResult,
-  { standin, counter }: BenchServers,
-  serverCpuSeconds: number,
-): TenantRun {
+function tenantRunOf({
+  label,
+  concurrency,
+  ids,
+  child,
+  servers: { standin, counter },
+  serverCpuSeconds,
+}: FinishedRun): TenantRun {
   const tenants = ids.map((id) => standin.tenant(`${id}cust`));
   return {
     label,
@@ -273,12 +294,17 @@ function countsOf(child: TenantsRunResult) {
   };
 }
 
+/** What a run's history is shared out over: its tenants and the tenant-hours they collected. */
+interface HistoryShares {
+  readonly tenants: number;
+  readonly tenantHours: number;
+}
+
 /** History: 2 for the execution, per state entered by its type, 2 per map iteration, 3 per retried attempt. */
 function historyOf(
   counts: ReturnType<typeof countsOf>,
   states: Map<string, StateInfo>,
-  tenants: number,
-  tenantHours: number,
+  { tenants, tenantHours }: HistoryShares,
 ): Accounts['history'] {
   let fixed = 2;
   let tenantPart = 0;
@@ -326,7 +352,7 @@ function account(run: TenantRun, memory: Record<string, number>, states: Map<str
     s3Tier2: s3.tier2,
     s3Free: s3.free,
     cost: { sfn, lambda, s3: s3Cost, total: sfn + lambda + s3Cost },
-    history: historyOf(counts, states, child.results.length, run.tenantHours),
+    history: historyOf(counts, states, { tenants: child.results.length, tenantHours: run.tenantHours }),
   };
 }
 
@@ -525,11 +551,16 @@ function printMethod(memory: Record<string, number>): void {
   );
 }
 
+/** The bench's two measured runs: the tenants side by side, and one after another. */
+interface MeasuredRuns {
+  readonly parallel: TenantRun;
+  readonly serial: TenantRun;
+}
+
 /** The verdict: the tenants side by side against the slowest tenant alone (the serial run's spans). */
 function printVerdict(
   setup: Setup,
-  parallel: TenantRun,
-  serial: TenantRun,
+  { parallel, serial }: MeasuredRuns,
   serialSpans: readonly number[],
 ): void {
   const slowestAlone = max([...serialSpans]);
@@ -559,37 +590,23 @@ export async function runTenantBench(options: TenantBenchOptions = {}): Promise<
   printTable(setup, column, spans);
   printDisagreements(accounted);
   printMethod(memory);
-  printVerdict(setup, parallel, serial, spans[1] ?? []);
+  printVerdict(setup, { parallel, serial }, spans[1] ?? []);
   console.log(`Tenant bench time: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
 }
 
 /** The command line's options, or the usage. */
 function parseOptions(): TenantBenchOptions | string {
-  const value = stringOptions({
-    tenants: '20',
-    'latency-ms': '50',
-    rows: '2000',
-    'page-size': '100',
-    'heap-mb': '128',
+  const options = readOptions({
+    tenants: numberOption(20, whole(1)),
+    latencyMs: numberOption(50, atLeast(0)),
+    rows: numberOption(2000, atLeast(1)),
+    pageSize: numberOption(100, atLeast(1)),
+    heapMB: numberOption(128, atLeast(16)),
   });
-  const options = {
-    tenants: Number(value('tenants')),
-    latencyMs: Number(value('latency-ms')),
-    rows: Number(value('rows')),
-    pageSize: Number(value('page-size')),
-    heapMB: Number(value('heap-mb')),
-  };
-  if (
-    !Number.isInteger(options.tenants) ||
-    options.tenants < 1 ||
-    !(options.latencyMs >= 0) ||
-    !(options.rows >= 1) ||
-    !(options.pageSize >= 1) ||
-    !(options.heapMB >= 16)
-  ) {
-    return 'Usage: npx tsx packages/bench/src/tenants.ts [--tenants 20] [--latency-ms 50] [--rows 2000] [--page-size 100] [--heap-mb 128]';
-  }
-  return options;
+  return (
+    options ??
+    'Usage: npx tsx packages/bench/src/tenants.ts [--tenants 20] [--latency-ms 50] [--rows 2000] [--page-size 100] [--heap-mb 128]'
+  );
 }
 
-runIfMain(import.meta.url, 'Tenant bench', parseOptions, runTenantBench);
+runIfMain(import.meta.url, { name: 'Tenant bench', parse: parseOptions, run: runTenantBench });

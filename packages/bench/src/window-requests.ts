@@ -42,15 +42,20 @@ const LABEL: Record<keyof S3Requests, string> = {
   other: 'other',
 };
 
+/** One S3 request as sent: what it reads from a request to tell what it is for. */
+interface SentRequest {
+  /** Its kind, as the counter classifies it. */
+  readonly kind: keyof S3Requests;
+  /** The object key it names, '' on the bucket. */
+  readonly key: string;
+  readonly query: URLSearchParams;
+  /** Its headers, its conditions among them (and x-bench-published on a record marked published). */
+  readonly headers: Headers;
+  readonly body: string;
+}
+
 /** What one request is for, from its key, its conditions and the step that sent it. */
-function purposeOf(
-  step: Step,
-  kind: keyof S3Requests,
-  key: string,
-  query: URLSearchParams,
-  headers: Headers,
-  body: string,
-) {
+function purposeOf(step: Step, { kind, key, query, headers, body }: SentRequest) {
   // A DeleteObjects names its keys in its body.
   const about = kind === 'deleteObjects' ? body : key === '' ? (query.get('prefix') ?? '') : key;
   const where = about.includes('/staging/')
@@ -104,7 +109,7 @@ function purposeClient(env: Record<string, string>, step: () => Step, counted: (
       if (/"status": "published"/.test(body)) headers.set('x-bench-published', '1');
       const kind = classify(request.method, `${request.path}?${query}`, request.headers);
       const key = decodeURIComponent(request.path.replace(`/${BUCKET}`, '').replace(/^\//, ''));
-      const purpose = purposeOf(step(), kind, key, query, headers, body);
+      const purpose = purposeOf(step(), { kind, key, query, headers, body });
       const { byPurpose } = counted();
       byPurpose.set(purpose, (byPurpose.get(purpose) ?? 0) + 1);
       return next(args);
@@ -137,7 +142,8 @@ function print(counted: Counted, serverErrors: S3Requests): void {
 
 async function main(): Promise<void> {
   const hour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS - 3 * HOUR_MS;
-  await withServers({ rowsPerHour: ROWS_PER_HOUR }, hour, async ({ standin, store, counter, env }) => {
+  const setup = { standinOptions: { rowsPerHour: ROWS_PER_HOUR }, hour };
+  await withServers(setup, async ({ standin, store, counter, env }) => {
     await store.put(STATE_KEY, JSON.stringify({ last_hour_utc: iso(hour - HOUR_MS) }));
     let step: Step = 'plan';
     let counted: Counted = { byKind: counter.counts, byPurpose: new Map() };
@@ -168,8 +174,12 @@ async function main(): Promise<void> {
       counter.reset();
       counted = { byKind: counter.counts, byPurpose: new Map() };
       const c = { ...base, now: () => clock };
-      const [result, ...more] = await collectDue(c, `bench-window-${k}`, clock, (s) => {
-        step = s;
+      const [result, ...more] = await collectDue(c, {
+        runId: `bench-window-${k}`,
+        clock,
+        onStep: (s) => {
+          step = s;
+        },
       });
       if (result?.outcome !== 'published' || more.length > 0) {
         throw new Error(

@@ -207,11 +207,16 @@ function addEntered(u: Usage, e: WindowsExecution, scopeOf: ScopeOf): void {
   u.retries += e.calls.filter((c) => c.failed && scopeOf(c.stateName) !== 'EXPRESS').length;
 }
 
-/** Each invocation of `calls`, by function, and its GB-s at its modelled duration (`modelled[j]` is `calls[j]`'s). */
+/** An execution, and each of its calls' duration at real speed, ms (`modelled[j]` is `e.calls[j]`'s). */
+interface ModelledExecution {
+  readonly e: WindowsExecution;
+  readonly modelled: readonly number[];
+}
+
+/** Each invocation of `e.calls`, by function, and its GB-s at its modelled duration. */
 function addInvocations(
   u: Usage,
-  calls: readonly Call[],
-  modelled: readonly number[],
+  { e: { calls }, modelled }: ModelledExecution,
   memory: SpeedModel['memory'],
 ): void {
   for (const [j, c] of calls.entries()) {
@@ -223,7 +228,7 @@ function addInvocations(
 }
 
 /** The children `e` started, by type, the Express ones' durations and the longest at real speed. */
-function addChildren(u: Usage, e: WindowsExecution, modelled: readonly number[], scopeOf: ScopeOf): void {
+function addChildren(u: Usage, { e, modelled }: ModelledExecution, scopeOf: ScopeOf): void {
   const durations = childDurations(e, modelled);
   const started = e.express.children + e.standardChildren;
   if (durations.length !== started) {
@@ -274,8 +279,8 @@ function usageOf(run: HourRun, definition: StateMachineDefinition, model: SpeedM
   for (const [i, e] of run.executions.entries()) {
     addEntered(u, e, scopeOf);
     const modelled = e.calls.map((c, j) => modelledMs(c, run.requestsPerCall[i]?.[j] ?? 0, model));
-    addInvocations(u, e.calls, modelled, model.memory);
-    addChildren(u, e, modelled, scopeOf);
+    addInvocations(u, { e, modelled }, model.memory);
+    addChildren(u, { e, modelled }, scopeOf);
     addExpressMemory(u, e, scopeOf);
   }
   return u;
@@ -286,11 +291,17 @@ function usageOf(run: HourRun, definition: StateMachineDefinition, model: SpeedM
  * if the Distributed Map whose states it entered says EXPRESS there. The run's own definition gives what it
  * was billed; the all-Standard one prices the same executions as the baseline would be billed.
  */
+/** What an account needs besides the definition: the speed model and the definition's size. */
+export interface AccountModel {
+  readonly model: SpeedModel;
+  /** The definition's size as deployed: the ASL file, without its formatting. */
+  readonly definitionBytes: number;
+}
+
 export function account(
   run: HourRun,
   definition: StateMachineDefinition,
-  model: SpeedModel,
-  definitionBytes: number,
+  { model, definitionBytes }: AccountModel,
 ): Account {
   const u = usageOf(run, definition, model);
   const { children, parent, standardChildren, retries, invocations, gbSeconds } = u;

@@ -47,7 +47,17 @@ import {
   sum,
   table,
 } from './cost.ts';
-import { runChild, runIfMain, runNode, stringOptions } from './result.ts';
+import {
+  above,
+  atLeast,
+  listOption,
+  listOrNoneOption,
+  numberOption,
+  oneOf,
+  readOptions,
+  whole,
+} from './options.ts';
+import { runChild, runIfMain, runNode } from './result.ts';
 import { s3Requests } from './s3-counter.ts';
 import {
   type BenchServers,
@@ -62,7 +72,7 @@ import {
   tenantIds,
   withServers,
 } from './servers.ts';
-import { type Account, account, type HourRun, perTenantMonth, type SpeedModel } from './windows-cost.ts';
+import { type Account, type AccountModel, account, type HourRun, perTenantMonth } from './windows-cost.ts';
 import { allStandard, type WindowsRunResult, windowsExecution, windowsRunResult } from './windows-run.ts';
 
 /** SETTLE_MINUTES as deployed: serverless.yml's settleMinutes, 15. */
@@ -148,6 +158,16 @@ function* fires(hourStart: number, minutes: readonly number[], from: number): Ge
   }
 }
 
+/** A window size's schedule: the window, the settle before it is due, and the minutes its cron fires at. */
+export interface WindowSchedule {
+  /** The window size W, minutes. */
+  readonly windowMinutes: number;
+  /** SETTLE_MINUTES: how long after its end a window is due. */
+  readonly settleMinutes: number;
+  /** The minutes past each hour at which the schedule starts an execution. */
+  readonly minutes: readonly number[];
+}
+
 /**
  * The executions of one hour of data, from the state at `h0`: the schedule's times from the first at which
  * the window [h0, h0 + W) is due (its end plus the settle) to the first at which the window ending h0 + 1 h
@@ -155,9 +175,7 @@ function* fires(hourStart: number, minutes: readonly number[], from: number): Ge
  */
 export function hourOfRuns(
   h0: number,
-  windowMinutes: number,
-  settleMinutes: number,
-  minutes: readonly number[],
+  { windowMinutes, settleMinutes, minutes }: WindowSchedule,
 ): { starts: number[]; windows: Array<{ start: number; end: number; publishedAt: number }> } {
   const size = windowMinutes * MINUTE_MS;
   const settle = settleMinutes * MINUTE_MS;
@@ -284,7 +302,7 @@ const S3_FOLDER = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 /** The schedule's hour of executions from `h0`; throws unless each execution publishes one window of the hour. */
 function planHour(windowMinutes: number, schedule: string, h0: number) {
   const minutes = cronMinutes(schedule);
-  const plan = hourOfRuns(h0, windowMinutes, SETTLE_MINUTES, minutes);
+  const plan = hourOfRuns(h0, { windowMinutes, settleMinutes: SETTLE_MINUTES, minutes });
   if (plan.starts.length !== minutes.length) {
     throw new Error(
       `W=${windowMinutes}: ${schedule} starts ${minutes.length} executions an hour, but ${plan.starts.length} publish the hour's windows: not one window per execution, so one hour of data is not one hour of executions`,
@@ -294,6 +312,12 @@ function planHour(windowMinutes: number, schedule: string, h0: number) {
 }
 
 type HourPlan = ReturnType<typeof planHour>;
+
+/** A measurement and the hour of executions planned for it. */
+interface PlannedJob {
+  readonly job: MeasureJob;
+  readonly plan: HourPlan;
+}
 
 /** The executions of one window size over one hour of `tenants` tenants' data, counted. */
 export function measure(job: MeasureJob): Promise<SizeRun> {
@@ -306,7 +330,9 @@ export function measure(job: MeasureJob): Promise<SizeRun> {
     latencyMs: setup.latencyMs,
     ...(ids.length > 0 ? { tenants: ids.map(standinTenant) } : {}),
   };
-  return withServers(standinOptions, h0, (servers) => measureOn(servers, job, plan, ids), S3_FOLDER);
+  return withServers({ standinOptions, hour: h0, under: S3_FOLDER }, (servers) =>
+    measureOn(servers, { job, plan }, ids),
+  );
 }
 
 /** How a measurement names itself in an error. */
@@ -314,12 +340,7 @@ const jobName = ({ windowMinutes, tenants, variant }: MeasureJob) =>
   `W=${windowMinutes}, ${plural(tenants, 'tenant')}${variant === 'standard' ? ', all Standard' : ''}: `;
 
 /** The measurement on its servers: the tenants' state put, the hour's executions run, checked and counted. */
-async function measureOn(
-  servers: BenchServers,
-  job: MeasureJob,
-  plan: HourPlan,
-  ids: string[],
-): Promise<SizeRun> {
+async function measureOn(servers: BenchServers, { job, plan }: PlannedJob, ids: string[]): Promise<SizeRun> {
   const { standin, counter } = servers;
   const bench: BenchTenant[] =
     ids.length > 0 ? ids.map((id) => ({ id, citrix: standin.tenant(`${id}cust`) })) : [{ citrix: standin }];
@@ -329,9 +350,9 @@ async function measureOn(
   for (const t of bench) t.citrix.resetStats();
   standin.resetStats();
   const started = Date.now();
-  const child = await runExecutions(servers, job, plan, secrets, ids.length > 0);
+  const child = await runExecutions(servers, { job, plan }, { secrets, listed: ids.length > 0 });
   const seconds = (Date.now() - started) / 1000;
-  const published = checkPublished(bench, child, plan, servers.dir, job);
+  const published = checkPublished(child, { job, plan, bench, dir: servers.dir });
   checkOneAtATime(standin, child.maxInFlight, jobName(job));
   const delays = plan.windows.flatMap((w) => [w.publishedAt - w.end, w.publishedAt - w.start]);
   const { tenants, windowMinutes, variant, schedule } = job;
@@ -355,17 +376,22 @@ async function measureOn(
   };
 }
 
+/** How a collector child is given its tenants: a tenant list and their secrets, or the environment's one. */
+interface ChildTenants {
+  /** The secrets the tenant list names (none for the environment's one tenant). */
+  readonly secrets: Record<string, string>;
+  /** Whether the child reads a tenant list (else the environment's one tenant). */
+  readonly listed: boolean;
+}
+
 /** The hour's executions in a collector child (windows-run.ts); throws unless every one succeeded. */
 async function runExecutions(
   { standin, env }: BenchServers,
-  { windowMinutes, variant, h0, ...job }: MeasureJob,
-  plan: HourPlan,
-  secrets: Record<string, string>,
-  listed: boolean,
+  { job: { windowMinutes, variant, h0, ...job }, plan }: PlannedJob,
+  { secrets, listed }: ChildTenants,
 ): Promise<WindowsRunResult> {
-  const child = await runChild(
-    'windows-run.ts',
-    {
+  const child = await runChild('windows-run.ts', {
+    env: {
       ...env,
       ...(listed ? { API_BASE: standin.url } : standin.collectorEnv()),
       ...secrets,
@@ -376,9 +402,9 @@ async function runExecutions(
       BENCH_STARTS_MS: plan.starts.join(','),
       ...(variant === 'standard' ? { BENCH_ALL_STANDARD: '1' } : {}),
     },
-    listed ? MANY_TENANTS_HEAP_MB : heapFor(memorySizes().fetchPage ?? 256),
-    windowsRunResult,
-  );
+    heapMB: listed ? MANY_TENANTS_HEAP_MB : heapFor(memorySizes().fetchPage ?? 256),
+    schema: windowsRunResult,
+  });
   const failed = child.executions.find((e) => e.status !== 'SUCCEEDED');
   if (failed || child.executions.length !== plan.starts.length) {
     throw new Error(
@@ -388,16 +414,20 @@ async function runExecutions(
   return child;
 }
 
+/** What checkPublished holds a child's executions to: the planned job, the bench's tenants, s3rver's folder. */
+interface PublishedCheck extends PlannedJob {
+  readonly bench: readonly BenchTenant[];
+  /** s3rver's folder, where the published objects are. */
+  readonly dir: string;
+}
+
 /**
  * Every tenant's windows of the hour published once, by the execution the schedule says, with every row, and
  * its Citrix calls one at a time; throws otherwise. The rows, windows and objects over every tenant.
  */
 function checkPublished(
-  bench: readonly BenchTenant[],
   child: WindowsRunResult,
-  plan: HourPlan,
-  dir: string,
-  job: MeasureJob,
+  { bench, plan, dir, job }: PublishedCheck,
 ): { rows: number; windows: number; objects: number } {
   let rows = 0;
   let objects = 0;
@@ -406,7 +436,9 @@ function checkPublished(
     const published = child.executions.flatMap((e) =>
       e.committed.filter((c) => c.tenant === t.id).map((c) => ({ ...c, by: e.startMs })),
     );
-    const expected = sum(ENTITIES.map((e) => t.citrix.countFor(e, job.h0, job.h0 + HOUR_MS)));
+    const expected = sum(
+      ENTITIES.map((e) => t.citrix.countFor(e, { fromMs: job.h0, toMs: job.h0 + HOUR_MS })),
+    );
     const onDisk = publishedOnDisk(dir, t.id);
     const wrong = plan.windows.filter((w, j) => {
       const c = published[j];
@@ -599,12 +631,12 @@ async function runJobs(
   const worker = async () => {
     for (let next = order.shift(); next; next = order.shift()) {
       const { job } = next;
-      const run = await runNode(
-        ['--import', 'tsx', fileURLToPath(new URL('./windows-measure.ts', import.meta.url))],
-        { ...env, BENCH_JOB: JSON.stringify(job) },
-        `windows-measure.ts (W=${job.windowMinutes}, ${plural(job.tenants, 'tenant')}, ${job.variant})`,
-        sizeRun,
-      );
+      const run = await runNode({
+        args: ['--import', 'tsx', fileURLToPath(new URL('./windows-measure.ts', import.meta.url))],
+        env: { ...env, BENCH_JOB: JSON.stringify(job) },
+        what: `windows-measure.ts (W=${job.windowMinutes}, ${plural(job.tenants, 'tenant')}, ${job.variant})`,
+        schema: sizeRun,
+      });
       results[next.i] = run;
       onDone(run);
     }
@@ -628,11 +660,8 @@ function setupOf(options: WindowsOptions): Setup {
 }
 
 /** The definitions a run is priced with, and what an account needs besides. */
-interface Pricing {
+interface Pricing extends AccountModel {
   readonly definitions: Record<Variant, StateMachineDefinition>;
-  readonly model: SpeedModel;
-  /** The definition's size as deployed: the ASL file, without its formatting. */
-  readonly definitionBytes: number;
 }
 
 function pricingOf(setup: Setup): Pricing {
@@ -663,7 +692,7 @@ export async function runWindowsBench(options: WindowsOptions = {}): Promise<voi
   printIntro(setup, h0);
   const runs = await runJobs(jobsOf(setup, all, h0), setup.parallel, (run) => printRun(run, h0));
   const byTenants = priceRuns(setup, runs, pricing);
-  for (const [n, priced] of byTenants) printTenantCount(n, priced, setup, pricing);
+  for (const [n, priced] of byTenants) printTenantCount({ n, priced }, setup, pricing);
   printCounting(setup, pricing);
   printVerdict(setup, byTenants);
   console.log(`Windows bench time: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
@@ -698,7 +727,7 @@ function printRun(run: SizeRun, h0: number): void {
 
 /** Each tenant count's runs priced, each window size as deployed and all Standard (run or repriced). */
 function priceRuns(setup: Setup, runs: readonly SizeRun[], pricing: Pricing): Map<number, Priced[]> {
-  const { definitions, model, definitionBytes } = pricing;
+  const { definitions } = pricing;
   const byTenants = new Map<number, Priced[]>();
   for (const n of setup.tenants) {
     const priced: Priced[] = [];
@@ -709,15 +738,15 @@ function priceRuns(setup: Setup, runs: readonly SizeRun[], pricing: Pricing): Ma
       if (!asDeployed) continue;
       priced.push({
         run: asDeployed,
-        account: account(asDeployed, definitions.deployed, model, definitionBytes),
+        account: account(asDeployed, definitions.deployed, pricing),
       });
       const baseline = own('standard');
       priced.push(
         baseline
-          ? { run: baseline, account: account(baseline, definitions.standard, model, definitionBytes) }
+          ? { run: baseline, account: account(baseline, definitions.standard, pricing) }
           : {
               run: asDeployed,
-              account: account(asDeployed, definitions.standard, model, definitionBytes),
+              account: account(asDeployed, definitions.standard, pricing),
               repriced: true,
             },
       );
@@ -727,8 +756,14 @@ function priceRuns(setup: Setup, runs: readonly SizeRun[], pricing: Pricing): Ma
   return byTenants;
 }
 
+/** One tenant count and its runs priced. */
+interface TenantCount {
+  readonly n: number;
+  readonly priced: readonly Priced[];
+}
+
 /** One tenant count's table and, where the baseline ran, the check of the repricing against it. */
-function printTenantCount(n: number, priced: readonly Priced[], setup: Setup, pricing: Pricing): void {
+function printTenantCount({ n, priced }: TenantCount, setup: Setup, pricing: Pricing): void {
   const ran = baselineRun(setup, n);
   console.log(
     `\n${plural(n, 'tenant')}${n === 1 ? " (the environment's one tenant)" : ' (a tenant list)'}${ran ? '' : ': "all Std" prices the deployed run\'s executions with every child a Standard one (not run again)'}:\n`,
@@ -739,7 +774,7 @@ function printTenantCount(n: number, priced: readonly Priced[], setup: Setup, pr
   const check = priced
     .filter((p) => p.run.variant === 'deployed')
     .map((p) => {
-      const repriced = account(p.run, pricing.definitions.standard, pricing.model, pricing.definitionBytes);
+      const repriced = account(p.run, pricing.definitions.standard, pricing);
       const own = priced.find(
         (q) => q.run.variant === 'standard' && q.run.windowMinutes === p.run.windowMinutes,
       );
@@ -782,43 +817,20 @@ function printVerdict(setup: Setup, byTenants: ReadonlyMap<number, readonly Pric
 
 /** The command line's options, or the usage. */
 function parseOptions(): WindowsOptions | string {
-  const value = stringOptions({
-    tenants: '1,100',
-    minutes: '5,15,60',
-    'baseline-runs': '1',
-    parallel: '2',
-    'latency-ms': '1',
-    rows: '1000',
-    'server-page-size': '100',
-    'rows-per-second': '35',
+  const options = readOptions({
+    tenants: listOption([1, 100], whole(1, 999)),
+    minutes: listOption([5, 15, 60], oneOf(WINDOW_SIZES)),
+    baselineRuns: listOrNoneOption([1]),
+    parallel: numberOption(2, whole(1)),
+    latencyMs: numberOption(1, atLeast(0)),
+    rows: numberOption(1000, whole(1)),
+    serverPageSize: numberOption(100, whole(1, PAGE_SIZE)),
+    rowsPerSecond: numberOption(35, above(0)),
   });
-  const options = {
-    tenants: value('tenants').split(',').map(Number),
-    minutes: value('minutes').split(',').map(Number),
-    baselineRuns: value('baseline-runs') === '0' ? [] : value('baseline-runs').split(',').map(Number),
-    parallel: Number(value('parallel')),
-    latencyMs: Number(value('latency-ms')),
-    rows: Number(value('rows')),
-    serverPageSize: Number(value('server-page-size')),
-    rowsPerSecond: Number(value('rows-per-second')),
-  };
-  if (
-    !options.tenants.every((n) => Number.isInteger(n) && n >= 1 && n <= 999) ||
-    !options.baselineRuns.every((n) => options.tenants.includes(n)) ||
-    !(Number.isInteger(options.parallel) && options.parallel >= 1) ||
-    !options.minutes.every((m) => WINDOW_SIZES.some((size) => size === m)) ||
-    !(options.latencyMs >= 0) ||
-    !(Number.isInteger(options.rows) && options.rows >= 1) ||
-    !(
-      Number.isInteger(options.serverPageSize) &&
-      options.serverPageSize >= 1 &&
-      options.serverPageSize <= PAGE_SIZE
-    ) ||
-    !(options.rowsPerSecond > 0)
-  ) {
+  if (!options?.baselineRuns.every((n) => options.tenants.includes(n))) {
     return `Usage: npx tsx packages/bench/src/windows.ts [--tenants 1,100 (1 to 999)] [--baseline-runs 1 (of the tenant counts, or 0)] [--parallel 2] [--minutes 5,15,60 (of ${WINDOW_SIZES.join(', ')}; 60 always runs, the baseline)] [--latency-ms 1] [--rows 1000] [--server-page-size 100] [--rows-per-second 35]`;
   }
   return options;
 }
 
-runIfMain(import.meta.url, 'Windows bench', parseOptions, runWindowsBench);
+runIfMain(import.meta.url, { name: 'Windows bench', parse: parseOptions, run: runWindowsBench });

@@ -51,7 +51,7 @@ describe('the schedules of serverless.yml over one hour of data', () => {
   it('starts one execution per window of the hour, each publishing the window that settled last', () => {
     for (const [w, expression] of Object.entries(schedules())) {
       const minutes = cronMinutes(expression);
-      const { starts, windows } = hourOfRuns(H0, Number(w), 15, minutes);
+      const { starts, windows } = hourOfRuns(H0, { windowMinutes: Number(w), settleMinutes: 15, minutes });
 
       expect(starts, `W=${w}`).toHaveLength(minutes.length);
       expect(
@@ -63,7 +63,11 @@ describe('the schedules of serverless.yml over one hour of data', () => {
 
   it('publishes a row 15 to 20 minutes after its change with 5-minute windows, 20 to W + 20 otherwise', () => {
     const delays = (w: number) => {
-      const { windows } = hourOfRuns(H0, w, 15, cronMinutes(schedules()[w] ?? ''));
+      const { windows } = hourOfRuns(H0, {
+        windowMinutes: w,
+        settleMinutes: 15,
+        minutes: cronMinutes(schedules()[w] ?? ''),
+      });
       const all = windows.flatMap((x) => [x.publishedAt - x.end, x.publishedAt - x.start]);
       return [Math.min(...all) / MIN, Math.max(...all) / MIN];
     };

@@ -47,14 +47,13 @@ async function main(): Promise<number> {
     throw new UsageError(
       `--hour ${JSON.stringify(args.hour)} is not a whole UTC hour: expected e.g. 2026-11-24T10:00:00Z.`,
     );
-  const retryIntervalMs = wholeNumber(
-    args['retry-interval-ms'],
-    '--retry-interval-ms',
-    -1,
-    0,
-    600_000,
-    (message) => new UsageError(message),
-  );
+  const retryIntervalMs = wholeNumber(args['retry-interval-ms'], {
+    what: '--retry-interval-ms',
+    fallback: -1,
+    min: 0,
+    max: 600_000,
+    fail: (message) => new UsageError(message),
+  });
   const tuning = retryIntervalMs < 0 ? {} : { backoffMs: retryIntervalMs };
   const telemetry = args.verbose ? jsonLinesTelemetry((line) => process.stderr.write(line)) : silentTelemetry;
   const fleet = fleetFromEnv({ env: process.env, telemetry, inAws: false, tuning, overrides: thisProcess() });
@@ -65,7 +64,12 @@ async function main(): Promise<number> {
     input: args.hour ? { hour: args.hour } : {},
     ...(retryIntervalMs < 0 ? {} : { retryIntervalMs }),
   });
-  console.log(describeOutcome(outcome, (t) => fleet.collector(t).config, (Date.now() - started) / 1000));
+  console.log(
+    describeOutcome(outcome, {
+      configOf: (t) => fleet.collector(t).config,
+      seconds: (Date.now() - started) / 1000,
+    }),
+  );
   return exitCode(outcome);
 }
 

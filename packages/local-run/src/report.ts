@@ -49,6 +49,16 @@ function stateMove(committed: readonly CommitResult[]): string {
   return `advanced from ${first.state.from ?? 'no state'} to ${last.state.to} over ${moves.length} windows`;
 }
 
+/** What an outcome's report reads besides the outcome. */
+export interface OutcomeContext {
+  /** The configuration a tenant's run used (null: the environment's one tenant). */
+  readonly configOf: (tenant: Tenant | null) => Config;
+  /** The execution's wall time, seconds. */
+  readonly seconds: number;
+  /** The time now, epoch ms (default the clock's): a window held elsewhere is told with its age. */
+  readonly now?: number;
+}
+
 /**
  * What a person reads after a local run: what was published, where, the state, or what failed and what
  * to do. The failure is told as a local run meets it: each tenant's windows and error, and a run of the
@@ -57,9 +67,7 @@ function stateMove(committed: readonly CommitResult[]): string {
  */
 export function describeOutcome(
   outcome: ExecutionOutcome,
-  configOf: (tenant: Tenant | null) => Config,
-  seconds: number,
-  now: number = Date.now(),
+  { configOf, seconds, now = Date.now() }: OutcomeContext,
 ): string {
   const lines = [`Execution ${outcome.executionName} ${outcome.status} in ${seconds.toFixed(1)} s`];
   const results = outcome.results ?? [];
@@ -68,7 +76,7 @@ export function describeOutcome(
   for (const result of results) {
     const indent = result.tenant ? '    ' : '  ';
     if (result.tenant) lines.push(`  Tenant ${result.tenant.id} (customer ${result.tenant.customerId}):`);
-    lines.push(...describeTenant(result, configOf(result.tenant), indent, now));
+    lines.push(...describeTenant(result, configOf(result.tenant), { indent, now }));
   }
   // Only once windows were being fetched: a failure before (configuration, credentials) involved none.
   if (outcome.status === 'FAILED' && (failed.length > 0 || outcome.invocations.FetchPages > 0))
@@ -102,8 +110,14 @@ function describeFailure(result: TenantResult, indent: string): string[] {
   return lines;
 }
 
+/** How a tenant's lines are told: their indent, and the time now (epoch ms) a held window's age is told at. */
+interface Telling {
+  readonly indent: string;
+  readonly now: number;
+}
+
 /** One tenant's windows, its state and where they were published, and its failure. */
-function describeTenant(result: TenantResult, config: Config, indent: string, now: number): string[] {
+function describeTenant(result: TenantResult, config: Config, { indent, now }: Telling): string[] {
   const committed = result.committed ?? [];
   if (!result.failure && committed.length === 0)
     return [

@@ -34,8 +34,14 @@ function options(): { port: number; bucket: string; dir: string } | 'help' {
   const fail = (message: string) => new UsageError(message);
   const port =
     values.port !== undefined
-      ? wholeNumber(values.port, '--port', DEFAULT_S3_PORT, 1, 65_535, fail)
-      : wholeNumber(process.env.S3_PORT, 'S3_PORT=', DEFAULT_S3_PORT, 1, 65_535, fail);
+      ? wholeNumber(values.port, { what: '--port', fallback: DEFAULT_S3_PORT, min: 1, max: 65_535, fail })
+      : wholeNumber(process.env.S3_PORT, {
+          what: 'S3_PORT=',
+          fallback: DEFAULT_S3_PORT,
+          min: 1,
+          max: 65_535,
+          fail,
+        });
   const bucket = values.bucket ?? DEFAULT_BUCKET;
   if (!isBucketName(bucket)) {
     throw new UsageError(

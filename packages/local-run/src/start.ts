@@ -42,7 +42,7 @@ const HELP = 'npm start -- --help';
 function windowOption(raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
   try {
-    return String(parseAs('--window', raw.trim(), WINDOW_MINUTES.parse));
+    return String(parseAs({ name: '--window', raw: raw.trim() }, WINDOW_MINUTES.parse));
   } catch (err) {
     if (err instanceof BadConfiguration) throw new UsageError(err.message);
     throw err;
@@ -54,7 +54,7 @@ function options(): { tenants: number; window: string | undefined; help: boolean
   const values = commandOptions({ tenants: { type: 'string' }, window: { type: 'string' } });
   const fail = (message: string) => new UsageError(message);
   return {
-    tenants: wholeNumber(values.tenants, '--tenants', 0, 1, 40, fail),
+    tenants: wholeNumber(values.tenants, { what: '--tenants', fallback: 0, min: 1, max: 40, fail }),
     window: windowOption(values.window),
     help: values.help === true,
   };
@@ -159,7 +159,12 @@ async function collect(run: LocalRun): Promise<number> {
   console.log(`Embedded S3 (s3rver):    ${s3.endpoint}, bucket ${bucket}, data in ${DATA_DIR}/s3`);
   const started = Date.now();
   const outcome = await runExecution(fleet, { retryIntervalMs: 200 });
-  console.log(describeOutcome(outcome, (t) => fleet.collector(t).config, (Date.now() - started) / 1000));
+  console.log(
+    describeOutcome(outcome, {
+      configOf: (t) => fleet.collector(t).config,
+      seconds: (Date.now() - started) / 1000,
+    }),
+  );
   printAfterwords(run, fleet, logFile);
   return exitCode(outcome);
 }

@@ -58,11 +58,18 @@ async function attempt(
   }
 }
 
-function expect(label: string, o: Outcome, want: 'success' | number, wantCode?: string): void {
-  const pass = want === 'success' ? o.ok : !o.ok && o.status === want && (!wantCode || o.code === wantCode);
+/** A refusal a check wants: its HTTP status and, when named, its error code. */
+interface Refusal {
+  status: number;
+  code?: string;
+}
+
+function expect(label: string, o: Outcome, want: 'success' | Refusal): void {
+  const pass =
+    want === 'success' ? o.ok : !o.ok && o.status === want.status && (!want.code || o.code === want.code);
   if (pass) passes++;
   else failures++;
-  const wanted = want === 'success' ? '2xx' : `${want}${wantCode ? ` ${wantCode}` : ''}`;
+  const wanted = want === 'success' ? '2xx' : `${want.status}${want.code ? ` ${want.code}` : ''}`;
   console.log(`${pass ? 'PASS' : 'FAIL'}  ${label}: got ${describe(o)} (want ${wanted})`);
 }
 
@@ -99,7 +106,7 @@ async function expectRefused(
   key: string,
   condition: { IfNoneMatch?: string; IfMatch?: string },
 ) {
-  expect(label, await put(key, 'v2', condition), 412, 'PreconditionFailed');
+  expect(label, await put(key, 'v2', condition), { status: 412, code: 'PreconditionFailed' });
 }
 
 /** `key` still holds the 'v1' it was first written with, after writes that were refused. */

@@ -407,6 +407,17 @@ interface Shared {
 
 type LocalHandler = (event: JSONValue) => Promise<JSONValue>;
 
+/** One execution to run: its definition, `$$.Execution`, what kills it, its maps' children, its limit. */
+interface ExecutionSpec {
+  definition: StateMachineDefinition;
+  context: ExecutionContext;
+  kill: AbortSignal | undefined;
+  /** The local handlers that run the items of the definition's Distributed Maps, by map (a parent's). */
+  children?: Readonly<Record<string, LocalHandler>>;
+  /** An Express child's time limit. */
+  express?: { readonly timeoutMs: number } | undefined;
+}
+
 /** Fails an execution where it is, uncaught, with a quota's error. */
 type Terminate = (error: StepFunctionsError) => void;
 
@@ -417,11 +428,7 @@ type Terminate = (error: StepFunctionsError) => void;
  */
 async function execute(
   shared: Shared,
-  definition: StateMachineDefinition,
-  context: ExecutionContext,
-  kill: AbortSignal | undefined,
-  children: Readonly<Record<string, LocalHandler>> = {},
-  express?: { readonly timeoutMs: number },
+  { definition, context, kill, children = {}, express }: ExecutionSpec,
 ): Promise<Settled> {
   let terminal: StepFunctionsError | undefined;
   const machine = new StateMachine(definition, { validationOptions: { noValidate: true } });
@@ -443,11 +450,11 @@ async function execute(
   const timer = express && expressTimeLimit(context.Name, express.timeoutMs, terminate);
   const maps = Object.keys(children);
   const meter = new HistoryMeter(new Set(maps.map(childExecution)), new Set(maps), !express);
-  const metered = meterLog(run.eventLogs, meter, terminate, shared.tally);
+  const metered = meterLog(run.eventLogs, { meter, terminate, tally: shared.tally });
   const inputBytes = payloadBytes(context.Input);
   if (inputBytes > PAYLOAD_LIMIT_BYTES) terminate(dataLimitExceeded('execution input', inputBytes));
   try {
-    return await settle(run.result, metered, meter, () => terminal);
+    return await settle({ result: run.result, metered, meter, terminal: () => terminal });
   } finally {
     clearTimeout(timer);
     kill?.removeEventListener('abort', onKill);
@@ -474,16 +481,19 @@ function expressTimeLimit(name: string, timeoutMs: number, terminate: Terminate)
   );
 }
 
+/** An execution under way: its result to come, the reading of its event log, its meter, its quota failure. */
+interface Running {
+  result: Promise<JSONValue>;
+  metered: Promise<void>;
+  meter: HistoryMeter;
+  terminal: () => StepFunctionsError | undefined;
+}
+
 /**
  * How an execution settled, once its event log is read: a quota passed (`terminal`), even in the last
  * events, fails it all the same; else its own result, abort or failure.
  */
-async function settle(
-  result: Promise<JSONValue>,
-  metered: Promise<void>,
-  meter: HistoryMeter,
-  terminal: () => StepFunctionsError | undefined,
-): Promise<Settled> {
+async function settle({ result, metered, meter, terminal }: Running): Promise<Settled> {
   const countsOf = () => ({ history: meter.events, largestOutput: meter.largestOutput });
   try {
     const output = await result;
@@ -519,12 +529,17 @@ function handlerFailureOf(err: ExecutionError): { name: string; message: string 
   };
 }
 
+/** What an execution's event log is read into: its meter, how a passed quota fails it, the run's tally. */
+interface Metering {
+  meter: HistoryMeter;
+  terminate: Terminate;
+  tally: Shared['tally'];
+}
+
 /** Reads an execution's event log as it is written, metering it; ends when the log closes. */
 async function meterLog(
   log: AsyncIterable<LoggedEvent>,
-  meter: HistoryMeter,
-  terminate: Terminate,
-  tally: Shared['tally'],
+  { meter, terminate, tally }: Metering,
 ): Promise<void> {
   for await (const event of log) {
     const failure = meter.count(event);
@@ -590,13 +605,18 @@ export async function runExecution(
   const redriveCount = options.redriveOf?.count ?? 0;
   const startTime = new Date(startMsOf(collectors, options)).toISOString();
   const { parent, children } = splitAtDistributedMap(options.definition ?? loadDefinition());
-  const tasks = taskInvoker(fleet, options, startTime, redriveCount, parent, Object.values(children));
-  const shared = sharedOf(tasks, options, [parent, ...Object.values(children).map((c) => c.definition)]);
+  const definitions = [parent, ...Object.values(children).map((c) => c.definition)];
+  const tasks = taskInvoker(fleet, options, { startTime, redriveCount, definitions });
+  const shared = sharedOf(tasks, options, definitions);
   const stopChildren = new AbortController();
   const childSignal = options.kill
     ? AbortSignal.any([options.kill, stopChildren.signal])
     : stopChildren.signal;
-  const runner = childRunner(shared, executionName, childSignal, options.expressTimeoutMs);
+  const runner = childRunner(shared, {
+    executionName,
+    signal: childSignal,
+    expressTimeoutMs: options.expressTimeoutMs,
+  });
   const runners = Object.fromEntries(
     Object.entries(children).map(([map, child]) => [map, runner.run(child)]),
   );
@@ -608,10 +628,10 @@ export async function runExecution(
     RedriveCount: redriveCount,
   };
   const definition = options.redriveOf ? { ...parent, StartAt: options.redriveOf.from } : parent;
-  const settled = await execute(shared, definition, context, options.kill, runners);
+  const settled = await execute(shared, { definition, context, kill: options.kill, children: runners });
   stopChildren.abort();
-  const counts = countsOf(tasks, settled, runner, shared);
-  return outcomeOf(settled, fleet, executionName, tasks, counts);
+  const run: RunParts = { fleet, executionName, tasks, runner, shared };
+  return outcomeOf(run, settled, countsOf(run, settled));
 }
 
 /** The execution's start time: the one asked for, or now by the collectors' own clock when they have one. */
@@ -635,12 +655,19 @@ function sharedOf(
   };
 }
 
+/** What one run is made of: its fleet and name, its Task handlers, its children's runner, what it shares. */
+interface RunParts {
+  fleet: Fleet;
+  executionName: string;
+  tasks: ReturnType<typeof taskInvoker>;
+  runner: ReturnType<typeof childRunner>;
+  shared: Shared;
+}
+
 /** The run's counts against AWS's quotas, parent and children, once the parent has settled. */
 function countsOf(
-  tasks: ReturnType<typeof taskInvoker>,
+  { tasks, runner, shared }: RunParts,
   settled: Settled,
-  runner: ReturnType<typeof childRunner>,
-  shared: Shared,
 ): Omit<ExecutionOutcome, 'status' | 'executionName'> {
   return {
     invocations: tasks.invocations,
@@ -654,6 +681,14 @@ function countsOf(
   };
 }
 
+/** How a run's children run: under its name, stopped by `signal`, an Express one within its time limit. */
+interface ChildRunSettings {
+  executionName: string;
+  signal: AbortSignal;
+  /** An Express child's time limit (default AWS's 5 minutes). */
+  expressTimeoutMs?: number | undefined;
+}
+
 /**
  * Runs the items of the Distributed Maps as child executions: each with its own `$$.Execution`, a Standard
  * one under the history quota, an Express one under its time limit. A child that does not succeed fails
@@ -661,9 +696,7 @@ function countsOf(
  */
 function childRunner(
   shared: Shared,
-  executionName: string,
-  signal: AbortSignal,
-  expressTimeoutMs = EXPRESS_LIMIT_SECONDS * 1000,
+  { executionName, signal, expressTimeoutMs = EXPRESS_LIMIT_SECONDS * 1000 }: ChildRunSettings,
 ) {
   const standard: number[] = [];
   const express = { count: 0, longestMs: 0 };
@@ -687,7 +720,12 @@ function childRunner(
       };
       const began = Date.now();
       const limits = child.type === 'EXPRESS' ? { timeoutMs: expressTimeoutMs } : undefined;
-      const settled = await execute(shared, child.definition, context, signal, {}, limits);
+      const settled = await execute(shared, {
+        definition: child.definition,
+        context,
+        kill: signal,
+        express: limits,
+      });
       if (slot >= 0) standard[slot] = settled.history;
       else express.longestMs = Math.max(express.longestMs, Date.now() - began);
       largest = Math.max(largest, settled.largestOutput);
@@ -706,10 +744,8 @@ const isTenantOutput = (result: TenantResult): result is TenantResult & TenantOu
 
 /** The outcome of a run, from how its parent execution settled. */
 async function outcomeOf(
+  { fleet, executionName, tasks }: RunParts,
   settled: Settled,
-  fleet: Fleet,
-  executionName: string,
-  tasks: ReturnType<typeof taskInvoker>,
   counts: Omit<ExecutionOutcome, 'status' | 'executionName'>,
 ): Promise<ExecutionOutcome> {
   const redrive = tasks.redrive();
@@ -822,19 +858,19 @@ interface InvocationRun {
   readonly onInvocation: RunOptions['onInvocation'];
 }
 
+/** How a run starts: its start time, the redrives before it, its definitions (the parent's, then children). */
+interface RunStart {
+  startTime: string;
+  redriveCount: number;
+  definitions: readonly StateMachineDefinition[];
+}
+
 /**
  * The Task states' handlers, as Lambda would run them: each invocation takes a slot of the account's
  * concurrency (or is throttled), ends at its function's timeout, and has its input and result held to
  * the payload quota. Counts the invocations, and keeps where a redrive of the run would start.
  */
-function taskInvoker(
-  fleet: Fleet,
-  options: RunOptions,
-  startTime: string,
-  redriveCount: number,
-  parent: StateMachineDefinition,
-  children: readonly ChildDefinition[],
-) {
+function taskInvoker(fleet: Fleet, options: RunOptions, { startTime, redriveCount, definitions }: RunStart) {
   const run: InvocationRun = {
     account: new AccountConcurrency(options.accountConcurrency ?? NEW_ACCOUNT_CONCURRENCY),
     invocations: zeroByTask(),
@@ -845,17 +881,13 @@ function taskInvoker(
     startTime,
     onInvocation: options.onInvocation,
   };
-  const kinds: Record<string, TaskState> = Object.assign(
-    {},
-    taskKinds(parent),
-    ...children.map((c) => taskKinds(c.definition)),
-  );
+  const kinds: Record<string, TaskState> = Object.assign({}, ...definitions.map((d) => taskKinds(d)));
   return {
     handlers: (terminate: Terminate, execution: ExecutionRef) =>
       Object.fromEntries(
         Object.entries(kinds).map(([name, kind]) => [
           name,
-          invocationOf(run, kind, name, terminate, execution),
+          invocationOf(run, { state: kind, stateName: name }, { terminate, execution }),
         ]),
       ),
     invocations: run.invocations,
@@ -867,13 +899,23 @@ function taskInvoker(
   };
 }
 
+/** A Task state of the definition: its kind and its name. */
+interface TaskOf {
+  state: TaskState;
+  stateName: string;
+}
+
+/** The execution a handler serves, and how a passed quota fails it. */
+interface HandlerOwner {
+  terminate: Terminate;
+  execution: ExecutionRef;
+}
+
 /** The local handler of one Task state of one execution: one Lambda invocation per call. */
 function invocationOf(
   run: InvocationRun,
-  state: TaskState,
-  stateName: string,
-  terminate: Terminate,
-  execution: ExecutionRef,
+  { state, stateName }: TaskOf,
+  { terminate, execution }: HandlerOwner,
 ): LocalHandler {
   return async (event) => {
     const release = run.account.acquire(TASKS[state]);
@@ -940,13 +982,18 @@ function jsonOf(value: unknown): JSONValue {
   return jsonSchema.parse(JSON.parse(JSON.stringify(value) ?? 'null'));
 }
 
+/** What a run gathered of one tenant: its plan, its failure when it failed, its commits. */
+interface Gathered {
+  plan: TenantPlan | undefined;
+  failure: TenantFailure | undefined;
+  committed: CommitResult[];
+}
+
 /** One tenant's result: its plan and commits, and its failure when it failed. */
 async function tenantResult(
   fleet: Fleet,
   runId: string,
-  plan: TenantPlan | undefined,
-  failure: TenantFailure | undefined,
-  committed: CommitResult[],
+  { plan, failure, committed }: Gathered,
 ): Promise<TenantResult> {
   if (plan && !failure) return { ...plan, committed };
   const tenant =
@@ -994,7 +1041,13 @@ function gatherResults() {
     async results(fleet: Fleet, runId: string): Promise<TenantResult[]> {
       const ids = [...new Set([...plans.keys(), ...failures.keys()])];
       const tenants = await Promise.all(
-        ids.map((id) => tenantResult(fleet, runId, plans.get(id), failures.get(id), commits.get(id) ?? [])),
+        ids.map((id) =>
+          tenantResult(fleet, runId, {
+            plan: plans.get(id),
+            failure: failures.get(id),
+            committed: commits.get(id) ?? [],
+          }),
+        ),
       );
       // No list for the environment's one tenant: one result, nothing to order.
       const list = ids.some((id) => id !== null) ? await runTenants(fleet, runId) : [];

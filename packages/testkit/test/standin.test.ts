@@ -87,6 +87,8 @@ const url = (s: Standin, entity: string, query = ''): string =>
   `${s.url}/monitorodata/${entity}${query ? `?${query}` : ''}`;
 const filterQuery = (filter: string): string => `$filter=${encodeURIComponent(filter)}`;
 const keysOf = (rows: Row[], key = 'SessionKey'): unknown[] => rows.map((r) => r[key]);
+/** What an incompatible-types error says of its two operands' types. */
+const operands = (left: string, right: string): string => `'Edm.${left}' and 'Edm.${right}'`;
 
 /** SQL Server's uniqueidentifier order, from .NET's byte layout (first three groups little-endian). */
 function compareSqlGuid(a: unknown, b: unknown): number {
@@ -121,7 +123,8 @@ const OPS: Record<string, (c: number) => boolean> = {
 };
 
 /** Every row of the data span (4 hours), in key order. */
-const ALL = (s: Standin, entity: string): Row[] => s.rowsFor(entity, H10 - 2 * HOUR, H10 + 2 * HOUR);
+const ALL = (s: Standin, entity: string): Row[] =>
+  s.rowsFor(entity, { fromMs: H10 - 2 * HOUR, toMs: H10 + 2 * HOUR });
 
 /** Pages an hour the way that survives churn: by key inside a fixed window, passing back the key as written. */
 async function pageByKey(s: Standin, tok: string, from: number, top: number): Promise<Row[]> {
@@ -241,7 +244,9 @@ describe('generated data', () => {
     const s = await start();
     const t = await start();
     expect(new Set(keysOf(ALL(s, 'Sessions'))).size).toBe(160);
-    expect(t.rowsFor('Sessions', H10, H10 + HOUR)).toEqual(s.rowsFor('Sessions', H10, H10 + HOUR));
+    expect(t.rowsFor('Sessions', { fromMs: H10, toMs: H10 + HOUR })).toEqual(
+      s.rowsFor('Sessions', { fromMs: H10, toMs: H10 + HOUR }),
+    );
     const ids = keysOf(ALL(s, 'Users'), 'Id');
     expect(new Set(ids).size).toBe(ids.length);
   });
@@ -249,8 +254,8 @@ describe('generated data', () => {
   // Quickly: within the test's timeout (no elapsed time is asserted, which a loaded machine would fail).
   it('counts a million-row hour and serves a page of it', async () => {
     const s = await start({ rowsPerHour: 1_000_000 });
-    expect(s.countFor('Machines', H10, H10 + HOUR)).toBe(1_000_000);
-    expect(s.countFor('Machines', H10 + HOUR / 2, H10 + HOUR)).toBeGreaterThan(490_000);
+    expect(s.countFor('Machines', { fromMs: H10, toMs: H10 + HOUR })).toBe(1_000_000);
+    expect(s.countFor('Machines', { fromMs: H10 + HOUR / 2, toMs: H10 + HOUR })).toBeGreaterThan(490_000);
     const page = await getPage(s, await token(s), url(s, 'Machines', hourQuery(H10 + HOUR / 2)));
     expect(page.body.value).toHaveLength(1000);
     expect(s.stats.pages).toMatchObject([{ entity: 'Machines', skipped: 0, rows: 1000 }]);
@@ -271,7 +276,9 @@ describe('offset paging', () => {
     const s = await start({ rowsPerHour: 2500 });
     const pages = await getAll(s, await token(s), url(s, 'Sessions', hourQuery(H10)));
     expect(pages.map((p) => p.body.value.length)).toEqual([1000, 1000, 500]);
-    expect(pages.flatMap((p) => p.body.value)).toEqual(s.rowsFor('Sessions', H10, H10 + HOUR));
+    expect(pages.flatMap((p) => p.body.value)).toEqual(
+      s.rowsFor('Sessions', { fromMs: H10, toMs: H10 + HOUR }),
+    );
     const links = pages.map((p) => p.body['@odata.nextLink']);
     expect(links[0]).toMatch(
       /^http:\/\/127\.0\.0\.1:\d+\/monitorodata\/Sessions\?\$filter=[^&]+&\$skip=1000$/,
@@ -296,7 +303,9 @@ describe('offset paging', () => {
     expect(pages.map((p) => p.body.value.length)).toEqual([1000, 1000, 300]);
     expect(pages[0]?.body['@odata.nextLink']).toMatch(/&\$top=1300&\$skip=1000$/);
     expect(pages[1]?.body['@odata.nextLink']).toMatch(/&\$top=300&\$skip=2000$/);
-    expect(pages.flatMap((p) => p.body.value)).toEqual(s.rowsFor('Sessions', H10, H10 + HOUR).slice(0, 2300));
+    expect(pages.flatMap((p) => p.body.value)).toEqual(
+      s.rowsFor('Sessions', { fromMs: H10, toMs: H10 + HOUR }).slice(0, 2300),
+    );
   });
 
   it('answers a $top no larger than the page size in one page without a nextLink', async () => {
@@ -309,7 +318,7 @@ describe('offset paging', () => {
   it("honours a client's own $skip and adds the page size to it", async () => {
     const s = await start({ rowsPerHour: 2500 });
     const tok = await token(s);
-    const truth = s.rowsFor('Sessions', H10, H10 + HOUR);
+    const truth = s.rowsFor('Sessions', { fromMs: H10, toMs: H10 + HOUR });
     const middle = await getPage(s, tok, url(s, 'Sessions', `$skip=500&${hourQuery(H10)}`));
     expect(middle.body.value).toEqual(truth.slice(500, 1500));
     expect(middle.body['@odata.nextLink']).toMatch(/\?\$filter=[^&]+&\$skip=1500$/);
@@ -327,7 +336,7 @@ describe('offset paging', () => {
     expect(links.some((l) => l.startsWith('Users?'))).toBe(true);
     expect(links.some((l) => l.startsWith('/monitorodata/Users?'))).toBe(true);
     expect(links.some((l) => l.startsWith('http'))).toBe(false);
-    expect(pages.flatMap((p) => p.body.value)).toEqual(s.rowsFor('Users', H10, H10 + HOUR));
+    expect(pages.flatMap((p) => p.body.value)).toEqual(s.rowsFor('Users', { fromMs: H10, toMs: H10 + HOUR }));
   });
 
   it('mixes absolute and both relative forms with the alternate style', async () => {
@@ -339,7 +348,7 @@ describe('offset paging', () => {
     expect(
       new Set(links.map((l) => (l.startsWith('http') ? 'abs' : l.startsWith('/') ? 'root' : 'entity'))),
     ).toEqual(new Set(['abs', 'root', 'entity']));
-    expect(pages.flatMap((p) => p.body.value)).toEqual(s.rowsFor('Users', H10, H10 + HOUR));
+    expect(pages.flatMap((p) => p.body.value)).toEqual(s.rowsFor('Users', { fromMs: H10, toMs: H10 + HOUR }));
   });
 
   it('lets Prefer odata.maxpagesize lower the page size but never raise it', async () => {
@@ -400,7 +409,7 @@ describe('filters', () => {
       'ModifiedDate ge 2026-11-24T11:00:00+01:00 and ModifiedDate lt 2026-11-24T12:00+01:00',
     );
     expect((await getPage(s, tok, url(s, 'Sessions', offset))).body.value).toEqual(
-      s.rowsFor('Sessions', H10, H10 + HOUR),
+      s.rowsFor('Sessions', { fromMs: H10, toMs: H10 + HOUR }),
     );
   });
 
@@ -411,7 +420,9 @@ describe('filters', () => {
       await token(s),
       url(s, 'Sessions', hourQuery(H10, H10 + HOUR, 'CreatedDate')),
     );
-    expect(page.body.value).toEqual(s.rowsFor('Sessions', H10, H10 + HOUR, 'CreatedDate'));
+    expect(page.body.value).toEqual(
+      s.rowsFor('Sessions', { fromMs: H10, toMs: H10 + HOUR, field: 'CreatedDate' }),
+    );
   });
 
   it.each([
@@ -481,42 +492,23 @@ describe('filters', () => {
     expect(maintenance.body.value).toEqual(ALL(s, 'Machines').filter((r) => r.IsInMaintenanceMode === true));
   });
 
+  // Each filter is sent on Sessions, which has a property of each type (CurrentConnectionId: Edm.Int64).
   it.each([
-    ['an unknown property', 'Sessions', 'Nope eq 1', "Could not find a property named 'Nope' on type"],
-    ['a missing operand', 'Sessions', 'ModifiedDate ge', 'Syntax error'],
-    ['an unclosed parenthesis', 'Sessions', '(UserId eq 1', "')' expected"],
-    ['an unknown operator', 'Sessions', 'UserId gte 1', "'gte' is not an operator"],
-    [
-      'a quoted date',
-      'Sessions',
-      "ModifiedDate ge '2026-11-24T10:00:00Z'",
-      "'Edm.DateTimeOffset' and 'Edm.String'",
-    ],
-    [
-      'a quoted Guid',
-      'Sessions',
-      "SessionKey eq '4569fdfd-54c4-44c8-81a9-40688a2771d6'",
-      "'Edm.Guid' and 'Edm.String'",
-    ],
-    ['a number against a Guid', 'Sessions', 'SessionKey gt 5', "'Edm.Guid' and 'Edm.Int32'"],
-    ['a string against an integer', 'Users', "Id eq '7'", "'Edm.Int64' and 'Edm.String'"],
-    [
-      'an invalid date',
-      'Sessions',
-      'ModifiedDate ge 2026-02-30T10:00:00Z',
-      "Unrecognized 'Edm.DateTimeOffset' literal",
-    ],
-    [
-      'eight fraction digits',
-      'Sessions',
-      'ModifiedDate ge 2026-11-24T10:00:00.12345678Z',
-      "Unrecognized 'Edm.DateTimeOffset'",
-    ],
-    ['an ordering of null', 'Sessions', 'EndDate gt null', 'only eq and ne'],
-    ['a non-boolean filter', 'Sessions', 'UserId', 'single boolean value'],
-  ])('answers 400 with an OData error for %s', async (_, entity, filter, named) => {
+    ['an unknown property', 'Nope eq 1', "Could not find a property named 'Nope' on type"],
+    ['a missing operand', 'ModifiedDate ge', 'Syntax error'],
+    ['an unclosed parenthesis', '(UserId eq 1', "')' expected"],
+    ['an unknown operator', 'UserId gte 1', "'gte' is not an operator"],
+    ['a quoted date', "ModifiedDate ge '2026-11-24T10:00:00Z'", operands('DateTimeOffset', 'String')],
+    ['a quoted Guid', "SessionKey eq '4569fdfd-54c4-44c8-81a9-40688a2771d6'", operands('Guid', 'String')],
+    ['a number against a Guid', 'SessionKey gt 5', operands('Guid', 'Int32')],
+    ['a string against an integer', "CurrentConnectionId eq '7'", operands('Int64', 'String')],
+    ['an invalid date', 'ModifiedDate ge 2026-02-30T10:00:00Z', "Unrecognized 'Edm.DateTimeOffset' literal"],
+    ['eight fraction digits', 'ModifiedDate ge 2026-11-24T10:00:00.12345678Z', 'up to 7 fraction digits'],
+    ['an ordering of null', 'EndDate gt null', 'only eq and ne'],
+    ['a non-boolean filter', 'UserId', 'single boolean value'],
+  ])('answers 400 with an OData error for %s', async (_, filter, named) => {
     const s = await start();
-    const message = await error400(s, entity, filterQuery(filter));
+    const message = await error400(s, 'Sessions', filterQuery(filter));
     expect(message).toMatch(/^The query specified in the URI is not valid\. /);
     expect(message).toContain(named);
   });
@@ -570,7 +562,7 @@ describe('order', () => {
       await token(s),
       url(s, 'Sessions', `${hourQuery(H10)}&$orderby=SessionKey%20desc`),
     );
-    expect(page.body.value).toEqual(s.rowsFor('Sessions', H10, H10 + HOUR).reverse());
+    expect(page.body.value).toEqual(s.rowsFor('Sessions', { fromMs: H10, toMs: H10 + HOUR }).reverse());
   });
 
   it('orders by a non-key property and breaks ties by the key', async () => {
@@ -609,7 +601,7 @@ describe('churn', () => {
       Prefer: 'odata.maxpagesize=100',
     });
     const delivered = new Set(pages.flatMap((p) => keysOf(p.body.value)));
-    const unchanged = keysOf(s.rowsFor('Sessions', H10, H10 + HOUR));
+    const unchanged = keysOf(s.rowsFor('Sessions', { fromMs: H10, toMs: H10 + HOUR }));
     const lost = unchanged.filter((k) => !delivered.has(k));
     expect(s.changes('Sessions').length).toBeGreaterThan(0);
     expect(unchanged.length).toBe(1000 - s.changes('Sessions').length);
@@ -624,7 +616,7 @@ describe('churn', () => {
     expect(new Set(keys).size).toBe(keys.length);
     expect(keys).toHaveLength(1000);
     expect(s.changes('Sessions')).toHaveLength(50);
-    const unchanged = keysOf(s.rowsFor('Sessions', H10, H10 + HOUR));
+    const unchanged = keysOf(s.rowsFor('Sessions', { fromMs: H10, toMs: H10 + HOUR }));
     expect(unchanged).toHaveLength(950);
     expect(unchanged.filter((k) => !keys.includes(k))).toEqual([]);
   });
@@ -652,8 +644,8 @@ describe('churn', () => {
     const nowHour = Math.floor(changedMs / HOUR) * HOUR;
     const current = await getPage(s, tok, url(s, 'Sessions', hourQuery(nowHour)));
     expect(current.body.value).toEqual([change.after]);
-    expect(s.rowsFor('Sessions', nowHour, nowHour + HOUR)).toEqual([change.after]);
-    expect(s.countFor('Sessions', H10, H10 + HOUR)).toBe(39);
+    expect(s.rowsFor('Sessions', { fromMs: nowHour, toMs: nowHour + HOUR })).toEqual([change.after]);
+    expect(s.countFor('Sessions', { fromMs: H10, toMs: H10 + HOUR })).toBe(39);
     s.resetStats();
     expect(s.changes('Sessions')).toHaveLength(1);
     expect(s.changes('Machines')).toEqual([]);
@@ -674,7 +666,7 @@ describe('churn', () => {
       const key = entity === 'Sessions' ? 'SessionKey' : 'Id';
       const from = H10 - (hours - 1) * HOUR;
       const truth = (): Row[] => {
-        const rows = s.rowsFor(entity, from, H10 + HOUR);
+        const rows = s.rowsFor(entity, { fromMs: from, toMs: H10 + HOUR });
         const byKey = (a: Row, b: Row): number =>
           entity === 'Sessions' ? compareSqlGuid(a[key], b[key]) : compare(a[key], b[key]);
         if (order.includes('ModifiedDate')) {
@@ -704,13 +696,15 @@ describe('churn', () => {
 
   it('changes a row again later, moving it to the new now', async () => {
     const s = await start({ now: () => H10 + 5 * HOUR });
-    const key = s.rowsFor('Machines', H10, H10 + HOUR)[3]?.Id as string;
+    const key = s.rowsFor('Machines', { fromMs: H10, toMs: H10 + HOUR })[3]?.Id as string;
     const first = s.change('Machines', key);
     const second = s.change('Machines', key);
     expect(second.before).toEqual(first.after);
     expect(first.after.CurrentRegistrationState).not.toBe(first.before.CurrentRegistrationState);
     expect(ticks(second.after.ModifiedDate)).toBeGreaterThan(ticks(first.after.ModifiedDate));
-    expect(keysOf(s.rowsFor('Machines', H10 + 5 * HOUR, H10 + 6 * HOUR), 'Id')).toEqual([key]);
+    expect(keysOf(s.rowsFor('Machines', { fromMs: H10 + 5 * HOUR, toMs: H10 + 6 * HOUR }), 'Id')).toEqual([
+      key,
+    ]);
     expect(() => s.change('Machines', '00000000-0000-0000-0000-000000000000')).toThrow();
   });
 

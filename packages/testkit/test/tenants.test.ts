@@ -136,8 +136,8 @@ describe('data', () => {
     const [a, b] = s.tenants as [StandinTenant, StandinTenant];
     const rowsA = (await sessions(s, A.customerId, await token(s, a))).body.value;
     const rowsB = (await sessions(s, B.customerId, await token(s, b))).body.value;
-    expect(rowsA).toEqual(a.rowsFor('Sessions', H10, H10 + HOUR));
-    expect(rowsB).toEqual(b.rowsFor('Sessions', H10, H10 + HOUR));
+    expect(rowsA).toEqual(a.rowsFor('Sessions', { fromMs: H10, toMs: H10 + HOUR }));
+    expect(rowsB).toEqual(b.rowsFor('Sessions', { fromMs: H10, toMs: H10 + HOUR }));
     const keysA = new Set(rowsA?.map((r) => r.SessionKey));
     expect(rowsB?.some((r) => keysA.has(r.SessionKey))).toBe(false);
   });

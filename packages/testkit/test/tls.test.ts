@@ -94,7 +94,7 @@ describe('the stand-in over https', () => {
       if (link) links.push(link);
       url = link;
     }
-    expect(rows).toEqual(standin.rowsFor('Sessions', H10, H10 + HOUR));
+    expect(rows).toEqual(standin.rowsFor('Sessions', { fromMs: H10, toMs: H10 + HOUR }));
     expect(links.length).toBeGreaterThan(0);
     for (const link of links) expect(link.startsWith(`${standin.url}/monitorodata/Sessions?`)).toBe(true);
   });

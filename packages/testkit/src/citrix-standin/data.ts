@@ -60,33 +60,32 @@ function guid(es: number, hour: number, index: number): string {
   return `${hex4(a >>> 16)}${hex4(a)}-${hex4(b)}-${hex4(0x4000 | (b >>> 20))}-${hex4(0x8000 | (c & 0x3fff))}-${tail}`;
 }
 
-/** What a row builder sees. A class, not a literal with closures: it is built once per row. */
-class RowCtx {
-  private readonly data: Dataset;
+/** What a row is generated from: its generator, its entity's seed, its place, and its two stamps as text. */
+interface RowFacts {
   readonly rng: Rng;
   /** Seed of the entity. */
   readonly es: number;
+  /** Hours since 1970 of the row's hour. */
   readonly hour: number;
+  /** The row's index within its hour. */
   readonly index: number;
   readonly modified: string;
   readonly created: string;
+}
 
-  constructor(
-    data: Dataset,
-    rng: Rng,
-    es: number,
-    hour: number,
-    index: number,
-    modified: string,
-    created: string,
-  ) {
+/** What a row builder sees. A class, not a literal with closures: it is built once per row. */
+class RowCtx implements RowFacts {
+  private readonly data: Dataset;
+  declare readonly rng: Rng;
+  declare readonly es: number;
+  declare readonly hour: number;
+  declare readonly index: number;
+  declare readonly modified: string;
+  declare readonly created: string;
+
+  constructor(data: Dataset, facts: RowFacts) {
     this.data = data;
-    this.rng = rng;
-    this.es = es;
-    this.hour = hour;
-    this.index = index;
-    this.modified = modified;
-    this.created = created;
+    Object.assign(this, facts);
   }
   /** Integer key, unique per entity. */
   get id(): number {
@@ -141,14 +140,18 @@ function stamped(
   };
 }
 
+/** String properties, in the order named. */
+function strings(...names: string[]): Record<string, EdmType> {
+  return Object.fromEntries(names.map((name): [string, EdmType] => [name, 'Edm.String']));
+}
+
 // Appending an entity keeps the others' rows: an entity's seed is its position here.
 const SPECS: Record<string, EntitySpec> = {
   Machines: {
     key: 'Id',
     ...stamped({
       Id: 'Edm.Guid',
-      Name: 'Edm.String',
-      DnsName: 'Edm.String',
+      ...strings('Name', 'DnsName'),
       CatalogId: 'Edm.Guid',
       DesktopGroupId: 'Edm.Guid',
       CurrentRegistrationState: 'Edm.Int32',
@@ -208,11 +211,13 @@ const SPECS: Record<string, EntitySpec> = {
       {
         Id: 'Edm.Int64',
         SessionKey: 'Edm.Guid',
-        ClientName: 'Edm.String',
-        ClientAddress: 'Edm.String',
-        ClientVersion: 'Edm.String',
-        ConnectedViaHostName: 'Edm.String',
-        LaunchedViaHostName: 'Edm.String',
+        ...strings(
+          'ClientName',
+          'ClientAddress',
+          'ClientVersion',
+          'ConnectedViaHostName',
+          'LaunchedViaHostName',
+        ),
         IsReconnect: 'Edm.Boolean',
         ProtocolType: 'Edm.Int32',
         BrokeringDate: DATE,
@@ -241,8 +246,7 @@ const SPECS: Record<string, EntitySpec> = {
     key: 'Id',
     ...stamped({
       Id: 'Edm.Guid',
-      Name: 'Edm.String',
-      PublishedName: 'Edm.String',
+      ...strings('Name', 'PublishedName'),
       ApplicationType: 'Edm.Int32',
       Path: 'Edm.String',
     }),
@@ -263,14 +267,7 @@ const SPECS: Record<string, EntitySpec> = {
   },
   Users: {
     key: 'Id',
-    ...stamped({
-      Id: 'Edm.Int64',
-      Sid: 'Edm.String',
-      UserName: 'Edm.String',
-      FullName: 'Edm.String',
-      Domain: 'Edm.String',
-      Upn: 'Edm.String',
-    }),
+    ...stamped({ Id: 'Edm.Int64', ...strings('Sid', 'UserName', 'FullName', 'Domain', 'Upn') }),
     build: (c) => {
       const first = c.rng.pick(FIRST);
       const last = c.rng.pick(LAST);
@@ -354,11 +351,15 @@ export interface DataOptions {
   toMs: number;
 }
 
-/** One generated row position: hour start, index within the hour, rows in the hour. */
-export interface Position {
+/** An hour of generated rows: its start, and the rows it holds. */
+export interface HourRows {
   h: number;
-  i: number;
   n: number;
+}
+
+/** One generated row position: hour start, index within the hour, rows in the hour. */
+export interface Position extends HourRows {
+  i: number;
 }
 
 /** Key orders of entity-hours kept at once (a million-row hour costs 4 MB). */
@@ -418,7 +419,7 @@ export class Dataset {
    * tick, the others in their own slot [i/n, (i+1)/n) of the hour, rounded to 0, 2, 3 or 7 fraction digits
    * when that stays in the slot. Slots make times strictly increasing in i.
    */
-  private start(es: number, h: number, i: number, n: number): { rng: Rng; t: number } {
+  private start(es: number, { h, i, n }: Position): { rng: Rng; t: number } {
     const rng = new Rng(mix(mix(es, h / HOUR_MS), i));
     const jitter = rng.next() / 2 ** 32;
     const quantum = QUANTA[rng.below(4)] ?? 1;
@@ -438,12 +439,12 @@ export class Dataset {
 
   /** ModifiedDate of a generated row, in ticks after its hour. */
   modifiedTicks(def: EntityDef, pos: Position): number {
-    return this.start(this.seedOf(def), pos.h, pos.i, pos.n).t;
+    return this.start(this.seedOf(def), pos).t;
   }
 
   /** The creation instant of a generated row (its `created` properties), in ticks after its hour. */
   createdTicks(def: EntityDef, pos: Position): number {
-    const { rng, t } = this.start(this.seedOf(def), pos.h, pos.i, pos.n);
+    const { rng, t } = this.start(this.seedOf(def), pos);
     return t - this.lag(rng);
   }
 
@@ -453,7 +454,7 @@ export class Dataset {
   }
 
   /** First index of the hour whose ModifiedDate (ticks after the hour) is at or after `rel`. */
-  lowerBound(def: EntityDef, h: number, n: number, rel: number): number {
+  lowerBound(def: EntityDef, { h, n }: HourRows, rel: number): number {
     if (rel <= 0) return 0;
     if (rel >= HOUR_TICKS) return n;
     const es = this.seedOf(def);
@@ -461,7 +462,7 @@ export class Dataset {
     let hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.start(es, h, mid, n).t < rel) lo = mid + 1;
+      if (this.start(es, { h, i: mid, n }).t < rel) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -470,11 +471,12 @@ export class Dataset {
   /** The row at a position. */
   row(def: EntityDef, pos: Position): Row {
     const es = this.seedOf(def);
-    const { rng, t } = this.start(es, pos.h, pos.i, pos.n);
+    const { rng, t } = this.start(es, pos);
     const created = t - this.lag(rng);
     const modified = formatInstant(pos.h, t);
     const createdText = created === t ? modified : formatInstant(pos.h, created);
-    const row = def.build(new RowCtx(this, rng, es, pos.h / HOUR_MS, pos.i, modified, createdText));
+    const facts = { rng, es, hour: pos.h / HOUR_MS, index: pos.i, modified, created: createdText };
+    const row = def.build(new RowCtx(this, facts));
     // Added last, in place: every entity's rows end with the two stamps (no copy per row).
     row.CreatedDate = createdText;
     row.ModifiedDate = modified;

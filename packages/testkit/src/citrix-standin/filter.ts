@@ -191,14 +191,21 @@ export function parseFilter(text: string, schema: Schema): Filter {
 
 const BOOLEAN = { kind: 'Boolean', edm: 'Edm.Boolean' } as const;
 
-function incompatible(l: Node, r: Node, op: Op | 'and' | 'or', hint = ''): never {
+/** Two operands and the operator between them, before they are a node. */
+interface Operation<O extends Op | 'and' | 'or'> {
+  l: Node;
+  op: O;
+  r: Node;
+}
+
+function incompatible({ l, r, op }: Operation<Op | 'and' | 'or'>, hint = ''): never {
   throw new QueryError(
     `A binary operator with incompatible types was detected. Found operand types '${l.edm}' and '${r.edm}' for operator kind '${OP_KIND[op]}'.${hint}`,
   );
 }
 
 /** Type-checks `l op r`: null only with eq and ne, both sides of one kind, Booleans only with eq and ne. */
-function checkComparison(l: Node, op: Op, r: Node, text: string): void {
+function checkComparison({ l, op, r }: Operation<Op>, text: string): void {
   const kinds = new Set([l.kind, r.kind]);
   if (kinds.has('Null')) {
     if (op !== 'eq' && op !== 'ne') {
@@ -208,9 +215,9 @@ function checkComparison(l: Node, op: Op, r: Node, text: string): void {
     }
   } else if (kinds.size > 1) {
     const quoted = kinds.has('String') && (kinds.has('Guid') || kinds.has('DateTimeOffset'));
-    incompatible(l, r, op, quoted ? ' Guid and DateTimeOffset literals are written unquoted.' : '');
+    incompatible({ l, r, op }, quoted ? ' Guid and DateTimeOffset literals are written unquoted.' : '');
   } else if (l.kind === 'Boolean' && op !== 'eq' && op !== 'ne') {
-    incompatible(l, r, op, ' Booleans only compare with eq and ne.');
+    incompatible({ l, r, op }, ' Booleans only compare with eq and ne.');
   }
 }
 
@@ -263,7 +270,7 @@ class FilterParser {
     while (this.peek()?.text === word) {
       this.pos++;
       const r = operand();
-      if (l.kind !== 'Boolean' || r.kind !== 'Boolean') incompatible(l, r, word);
+      if (l.kind !== 'Boolean' || r.kind !== 'Boolean') incompatible({ l, r, op: word });
       l = { t: word, ...BOOLEAN, l, r };
     }
     return l;
@@ -277,7 +284,7 @@ class FilterParser {
       const op = this.operator(tok);
       this.pos++;
       const r = this.unary();
-      checkComparison(l, op, r, this.text);
+      checkComparison({ l, op, r }, this.text);
       l = { t: 'cmp', ...BOOLEAN, op, l, r };
     }
   }

@@ -21,6 +21,12 @@ export const oauthError = (error: string, description: string): string =>
 /** Answers the request (gzipped when it accepts gzip). */
 export type Reply = (status: number, body: string, headers?: Record<string, string>) => Promise<void>;
 
+/** A request and the response that answers it. */
+export interface Connection {
+  req: IncomingMessage;
+  res: ServerResponse;
+}
+
 /** An answer decided before it is written. */
 export interface Answer {
   status: number;
@@ -39,13 +45,7 @@ function acceptsGzip(req: IncomingMessage): boolean {
 }
 
 /** Writes an OData answer, gzipped when the request accepts gzip. */
-export async function send(
-  req: IncomingMessage,
-  res: ServerResponse,
-  status: number,
-  body: string,
-  headers: Record<string, string> = {},
-): Promise<void> {
+export async function send({ req, res }: Connection, { status, body, headers = {} }: Answer): Promise<void> {
   const zip = acceptsGzip(req);
   const bytes = zip ? await gzipAsync(body, { level: 1 }) : Buffer.from(body);
   res.writeHead(status, {

@@ -7,7 +7,7 @@ import { HOUR_MS } from './time.ts';
 import { Tokens, tokenEndpoint } from './tokens.ts';
 import type { Standin, StandinOptions, TenantOptions } from './types.ts';
 
-export type { Change, ChurnOptions } from './table.ts';
+export type { Change, ChurnOptions, RowWindow, TimeSpan } from './table.ts';
 export type {
   Fault,
   PageLogEntry,
@@ -62,7 +62,7 @@ function dataSettings(opts: StandinOptions, origin: () => string): DataSettings 
 /** Routes a request to the token endpoint or the data endpoint by path and method. */
 function router(tenants: Tenants, tokens: Tokens, data: DataEndpoint): Handler {
   return async (req, res) => {
-    const reply: Reply = (status, body, headers) => send(req, res, status, body, headers);
+    const reply: Reply = (status, body, headers) => send({ req, res }, { status, body, headers });
     const raw = req.url ?? '/';
     // A strict server rejects a request line with a raw space; Node's parser may have let it through.
     if (raw.includes(' ')) return reply(400, odataError('BadRequest', 'Unencoded space in the request URL'));
@@ -72,8 +72,8 @@ function router(tenants: Tenants, tokens: Tokens, data: DataEndpoint): Handler {
     const tokenPath = /^\/cctrustoauth2\/([^/?]+)\/tokens\/clients$/.exec(path);
     const dataPath = /^\/monitorodata\/([^/?]+)$/.exec(path);
     if (tokenPath?.[1] && req.method === 'POST')
-      return tokenEndpoint(req, reply, tokenPath[1], tenants, tokens);
-    if (dataPath && req.method === 'GET') return data.handle(req, res, reply, path, query);
+      return tokenEndpoint({ req, reply, customer: tokenPath[1] }, tenants, tokens);
+    if (dataPath && req.method === 'GET') return data.handle({ req, res, reply, path, query });
     if (tokenPath || dataPath) return reply(405, odataError('MethodNotAllowed', `${req.method} not allowed`));
     return reply(404, odataError('NotFound', 'No resource at this path'));
   };
@@ -86,8 +86,10 @@ async function listen(opts: StandinOptions, route: Handler): Promise<{ server: S
     route(req, res).catch((err: unknown) => {
       log('error', err);
       if (res.headersSent) res.destroy();
-      else
-        send(req, res, 500, odataError('InternalServerError', 'Stand-in error')).catch(() => res.destroy());
+      else {
+        const failed = { status: 500, body: odataError('InternalServerError', 'Stand-in error') };
+        send({ req, res }, failed).catch(() => res.destroy());
+      }
     });
   };
   const server = opts.tls

@@ -29,15 +29,30 @@ export interface DataSettings {
   origin: () => string;
 }
 
-/** One data request being answered. */
-interface Exchange {
+/** A data request as the router hands it on: the request, its response, how to answer, its path and query. */
+export interface DataRequest {
   req: IncomingMessage;
   res: ServerResponse;
   reply: Reply;
-  /** The entity set, e.g. 'Sessions'. */
-  name: string;
   path: string;
   query: string;
+}
+
+/** One data request being answered. */
+interface Exchange extends DataRequest {
+  /** The entity set, e.g. 'Sessions'. */
+  name: string;
+}
+
+/** An accepted request being served: its tenant, its parsed query, its fault, and when it started. */
+interface Serving {
+  ex: Exchange;
+  tenant: Tenant;
+  q: QueryOptions;
+  fault: Fault | undefined;
+  /** The tenant's latency, waited before the query ran. */
+  latencyMs: number;
+  startedMs: number;
 }
 
 /** One page the query produced, and the page size and server time it took. */
@@ -61,14 +76,9 @@ export class DataEndpoint {
   }
 
   /** Counts the request against the tenant it names, then refuses it or serves it. */
-  async handle(
-    req: IncomingMessage,
-    res: ServerResponse,
-    reply: Reply,
-    path: string,
-    query: string,
-  ): Promise<void> {
-    const ex: Exchange = { req, res, reply, name: path.slice(PREFIX.length), path, query };
+  async handle(request: DataRequest): Promise<void> {
+    const { req, reply, path } = request;
+    const ex: Exchange = { ...request, name: path.slice(PREFIX.length) };
     const named = this.tenants.ofCustomer(String(req.headers['citrix-customerid'] ?? ''));
     const { stats } = named ?? this.tenants.main;
     stats.dataRequests++;
@@ -133,8 +143,9 @@ export class DataEndpoint {
       if (!(err instanceof QueryError)) throw err;
       return ex.reply(400, odataError('', `The query specified in the URI is not valid. ${err.message}`));
     }
-    const run = await this.runPage(ex, tenant, q, latencyMs);
-    if (run) await this.respond(ex, tenant, q, run, fault, startedMs);
+    const serving: Serving = { ex, tenant, q, fault, latencyMs, startedMs };
+    const run = await this.runPage(serving);
+    if (run) await this.respond(serving, run);
   }
 
   /** Answers with what a fault says instead of data (a reset connection is released at once). */
@@ -156,12 +167,7 @@ export class DataEndpoint {
    * Runs the query for one page. Each page re-runs the query and steps over the skipped rows: deep offsets
    * cost time, and past the query timeout the server waits it out, answers 500 and this returns null.
    */
-  private async runPage(
-    ex: Exchange,
-    tenant: Tenant,
-    q: QueryOptions,
-    latencyMs: number,
-  ): Promise<PageRun | null> {
+  private async runPage({ ex, tenant, q, latencyMs }: Serving): Promise<PageRun | null> {
     const { serverPageSize, msPerSkippedRow, queryTimeoutMs } = this.settings;
     const preferred = preferredPageSize(ex.req);
     // Web API OData takes the smaller of its page size and the client's: a preference only lowers it.
@@ -186,20 +192,14 @@ export class DataEndpoint {
   }
 
   /** Writes the page (half of it under a 'truncated' fault), lets churn touch it, and logs it. */
-  private async respond(
-    ex: Exchange,
-    tenant: Tenant,
-    q: QueryOptions,
-    run: PageRun,
-    fault: Fault | undefined,
-    startedMs: number,
-  ): Promise<void> {
+  private async respond(serving: Serving, run: PageRun): Promise<void> {
+    const { ex, tenant, q, fault, startedMs } = serving;
     const { page, pageSize, preferred } = run;
     const body: Record<string, unknown> = {
       '@odata.context': `${this.settings.origin()}/monitorodata/$metadata#${ex.name}`,
     };
     if (q.count) body['@odata.count'] = page.count;
-    const next = this.nextLinkOf(ex, q, run, fault);
+    const next = this.nextLinkOf(serving, run);
     if (next !== undefined) body['@odata.nextLink'] = next;
     body.value = page.rows;
     const headers: Record<string, string> = preferred
@@ -222,12 +222,8 @@ export class DataEndpoint {
   }
 
   /** The page's nextLink: none on the last page, a foreign origin under a 'foreign-nextlink' fault. */
-  private nextLinkOf(
-    { name, path }: Exchange,
-    q: QueryOptions,
-    run: PageRun,
-    fault: Fault | undefined,
-  ): string | undefined {
+  private nextLinkOf({ ex, q, fault }: Serving, run: PageRun): string | undefined {
+    const { path } = ex;
     const { page, pageSize } = run;
     const nextQuery = nextPageQuery(q, pageSize);
     if (fault?.kind === 'foreign-nextlink') {
@@ -235,11 +231,11 @@ export class DataEndpoint {
     }
     const more = page.hasNext && (q.top === undefined || q.top > pageSize);
     if (!more) return undefined;
-    return this.nextLink(name, path, nextQuery, Math.round((q.skip + pageSize) / pageSize));
+    return this.nextLink(ex, nextQuery, Math.round((q.skip + pageSize) / pageSize));
   }
 
   // Which form a nextLink takes, by the number of the page it points to (deterministic per request).
-  private nextLink(name: string, path: string, query: string, page: number): string {
+  private nextLink({ name, path }: Exchange, query: string, page: number): string {
     const style = this.settings.nextLinkStyle;
     const form = style === 'absolute' ? 0 : style === 'relative' ? 1 + (page % 2) : page % 3;
     if (form === 0) return `${this.settings.origin()}${path}?${query}`;

@@ -1,4 +1,4 @@
-import { type Dataset, type EntityDef, mix, Rng } from './data.ts';
+import { type Dataset, type EntityDef, mix, type Position, Rng } from './data.ts';
 import {
   type Comparable,
   compareSortKeys,
@@ -52,6 +52,17 @@ export interface ChurnOptions {
   seed?: number;
 }
 
+/** A span of time [fromMs, toMs), in ms since 1970. */
+export interface TimeSpan {
+  fromMs: number;
+  toMs: number;
+}
+
+/** The rows whose time `field` (default ModifiedDate) is in [fromMs, toMs). */
+export interface RowWindow extends TimeSpan {
+  field?: string;
+}
+
 interface LiveRow {
   key: string | number;
   row: Row;
@@ -59,6 +70,9 @@ interface LiveRow {
   /** The key in the database's order. */
   ord: Comparable;
 }
+
+/** Where a changed row's candidate stands: at no generated position. */
+const NO_POSITION: Position = { h: 0, i: 0, n: 0 };
 
 /** A row a query can return: a generated position (h, i of n) or a changed row. */
 export class Candidate {
@@ -70,7 +84,7 @@ export class Candidate {
   readonly i: number;
   readonly n: number;
   readonly live: LiveRow | null;
-  constructor(h: number, i: number, n: number, live: LiveRow | null) {
+  constructor({ h, i, n }: Position, live: LiveRow | null) {
     this.h = h;
     this.i = i;
     this.n = n;
@@ -103,6 +117,21 @@ export interface TablePage {
 interface SkipState {
   left: number;
   done: number;
+}
+
+/** A run of positions [from, to) in which only `gone` are missing, walked in one direction. */
+interface PositionRun {
+  from: number;
+  to: number;
+  /** The missing positions, sorted in the direction of travel. */
+  gone: number[];
+  desc: boolean;
+}
+
+/** How a stream walks its rows: in which direction, and the skip state when it may step over rows. */
+interface Walk {
+  desc: boolean;
+  skip?: SkipState | null;
 }
 
 interface HourRange {
@@ -308,8 +337,8 @@ export class LiveTable {
   private hourRange(def: EntityDef, h: number, { mod, keyLo, keyHi }: FilterBounds): HourRange | null {
     const n = this.data.rowsIn(def.name, h);
     if (n === 0) return null;
-    let lo = mod.lo ? this.data.lowerBound(def, h, n, ticksSince(mod.lo, h)) : 0;
-    let hi = mod.hi ? this.data.lowerBound(def, h, n, ticksSince(mod.hi, h)) : n;
+    let lo = mod.lo ? this.data.lowerBound(def, { h, n }, ticksSince(mod.lo, h)) : 0;
+    let hi = mod.hi ? this.data.lowerBound(def, { h, n }, ticksSince(mod.hi, h)) : n;
     if (def.keyKind === 'int') {
       // Integer keys are hour * MAX_ROWS_PER_HOUR + index: a key range is an index range.
       const base = Number(this.data.keyAt(def, h, 0));
@@ -343,13 +372,7 @@ export class LiveTable {
    * Steps over `skip.left` rows of a run of positions [from, to) in which only `gone` (sorted in the
    * direction of travel) are missing, without visiting the others; returns where to start.
    */
-  private static skipOver(
-    skip: SkipState,
-    from: number,
-    to: number,
-    gone: number[],
-    desc: boolean,
-  ): number | null {
+  private static skipOver(skip: SkipState, { from, to, gone, desc }: PositionRun): number | null {
     const avail = to - from - gone.length;
     if (skip.left >= avail) {
       skip.left -= avail;
@@ -374,7 +397,7 @@ export class LiveTable {
     return !p.residual && !p.created && (p.def.keyKind === 'int' || (!p.keyLo && !p.keyHi));
   }
 
-  private gone(p: Plan, h: number, lo: number, hi: number, desc: boolean): number[] {
+  private gone(p: Plan, { h, lo, hi }: HourRange, desc: boolean): number[] {
     const out = [...(this.removedIn(p.def, h) ?? [])].filter((i) => i >= lo && i < hi);
     return out.sort((a, b) => (desc ? b - a : a - b));
   }
@@ -386,28 +409,24 @@ export class LiveTable {
   private *byIndex(p: Plan, desc: boolean, skip: SkipState | null = null): Generator<Candidate> {
     const hours = desc ? [...p.hours].reverse() : p.hours;
     const positional = LiveTable.positional(p);
-    for (const { h, n, lo, hi } of hours) {
+    for (const range of hours) {
+      const { h, n, lo, hi } = range;
       let first = desc ? hi - 1 : lo;
       if (skip && skip.left > 0 && positional) {
-        const at = LiveTable.skipOver(skip, lo, hi, this.gone(p, h, lo, hi, desc), desc);
+        const at = LiveTable.skipOver(skip, { from: lo, to: hi, gone: this.gone(p, range, desc), desc });
         if (at === null) continue;
         first = at;
       }
       const count = desc ? first - lo + 1 : hi - first;
       for (let k = 0; k < count; k++) {
-        const c = new Candidate(h, desc ? first - k : first + k, n, null);
+        const c = new Candidate({ h, i: desc ? first - k : first + k, n }, null);
         if (this.accepts(p, c, true)) yield c;
       }
     }
   }
 
   /** Generated rows of one hour in Guid key order, from the key bounds found by binary search. */
-  private *byGuidKey(
-    p: Plan,
-    r: HourRange,
-    desc: boolean,
-    skip: SkipState | null = null,
-  ): Generator<Candidate> {
+  private *byGuidKey(p: Plan, r: HourRange, { desc, skip = null }: Walk): Generator<Candidate> {
     const keys = new HourKeyOrder(this.data.keyOrder(p.def, r.h, r.n), (i) =>
       this.data.keyOrd(p.def, r.h, i),
     );
@@ -418,7 +437,7 @@ export class LiveTable {
       const gone = this.goneByKey(p, r, keys)
         .filter((pos) => pos >= start && pos < end)
         .sort((a, b) => (desc ? b - a : a - b));
-      const at = LiveTable.skipOver(skip, start, end, gone, desc);
+      const at = LiveTable.skipOver(skip, { from: start, to: end, gone, desc });
       if (at === null) return;
       first = at;
     }
@@ -426,7 +445,7 @@ export class LiveTable {
     for (let k = 0; k < count; k++) {
       const i = keys.indexAt(desc ? first - k : first + k);
       if (i < r.lo || i >= r.hi) continue;
-      const c = new Candidate(r.h, i, r.n, null);
+      const c = new Candidate({ h: r.h, i, n: r.n }, null);
       if (this.accepts(p, c, false)) yield c;
     }
   }
@@ -454,7 +473,7 @@ export class LiveTable {
   private changedMatching(p: Plan): Candidate[] {
     const out: Candidate[] = [];
     for (const live of this.lives(p.def).values()) {
-      if (!p.full || p.full(live.row)) out.push(new Candidate(0, 0, 0, live));
+      if (!p.full || p.full(live.row)) out.push(new Candidate(NO_POSITION, live));
     }
     return out;
   }
@@ -481,7 +500,9 @@ export class LiveTable {
       const cmp = (a: Candidate, b: Candidate): number => (desc ? -1 : 1) * compareValues(ord(a), ord(b));
       const only = changed.length === 0 ? skip : null;
       if (def.keyKind === 'int') return merge([this.byIndex(p, desc, only), changed.sort(cmp).values()], cmp);
-      const generated = p.hours.map((r) => this.byGuidKey(p, r, desc, p.hours.length === 1 ? only : null));
+      const generated = p.hours.map((r) =>
+        this.byGuidKey(p, r, { desc, skip: p.hours.length === 1 ? only : null }),
+      );
       return merge([...generated, changed.sort(cmp).values()], cmp);
     }
     if (first?.prop === 'ModifiedDate') {
@@ -520,7 +541,7 @@ export class LiveTable {
     let total = changed;
     const generated =
       p.def.keyKind === 'guid' && (p.keyLo || p.keyHi)
-        ? p.hours.map((r) => this.byGuidKey(p, r, false))
+        ? p.hours.map((r) => this.byGuidKey(p, r, { desc: false }))
         : [this.byIndex(p, false)];
     for (const g of generated) for (let r = g.next(); !r.done; r = g.next()) total++;
     return total;
@@ -553,12 +574,12 @@ export class LiveTable {
   }
 
   /** Ground truth: current rows with `field` in [fromMs, toMs), in key order. */
-  rowsFor(entity: string, fromMs: number, toMs: number, field = 'ModifiedDate'): Row[] {
+  rowsFor(entity: string, { fromMs, toMs, field = 'ModifiedDate' }: RowWindow): Row[] {
     const def = this.entity(entity);
     if (def.props[field] !== 'Edm.DateTimeOffset')
       throw new Error(`'${field}' is not a time field of ${entity}`);
     const page = this.query(entity, {
-      filter: this.window(def, field, fromMs, toMs),
+      filter: this.window(def, { fromMs, toMs, field }),
       orderby: parseOrderBy(undefined, def),
       skip: 0,
       limit: Number.POSITIVE_INFINITY,
@@ -568,12 +589,12 @@ export class LiveTable {
   }
 
   /** Current rows with ModifiedDate in [fromMs, toMs): index arithmetic, no row built. */
-  countFor(entity: string, fromMs: number, toMs: number): number {
+  countFor(entity: string, { fromMs, toMs }: TimeSpan): number {
     const def = this.entity(entity);
-    return this.count(this.plan(def, this.window(def, 'ModifiedDate', fromMs, toMs)));
+    return this.count(this.plan(def, this.window(def, { fromMs, toMs })));
   }
 
-  private window(def: EntityDef, field: string, fromMs: number, toMs: number): Filter {
+  private window(def: EntityDef, { fromMs, toMs, field = 'ModifiedDate' }: RowWindow): Filter {
     const at = (ms: number): string => new Date(ms).toISOString();
     return parseFilter(`${field} ge ${at(fromMs)} and ${field} lt ${at(toMs)}`, def);
   }
@@ -589,11 +610,11 @@ export class LiveTable {
   changeKey(entity: string, key: string | number): Change {
     const def = this.entity(entity);
     const live = this.lives(def).get(String(key).toLowerCase());
-    if (live) return this.change(def, new Candidate(0, 0, 0, live));
+    if (live) return this.change(def, new Candidate(NO_POSITION, live));
     const pos = this.data.locate(def, key);
     if (!pos || this.removedIn(def, pos.h)?.has(pos.i))
       throw new Error(`${entity} has no row with key ${key}`);
-    return this.change(def, new Candidate(pos.h, pos.i, pos.n, null));
+    return this.change(def, new Candidate(pos, null));
   }
 
   // Stamps of changes strictly increase, as two updates of the database never share a tick here.

@@ -71,8 +71,8 @@ export class Tenant {
       setLatency: (ms) => {
         this.latencyMs = ms;
       },
-      rowsFor: (name, fromMs, toMs, field = 'ModifiedDate') => table.rowsFor(name, fromMs, toMs, field),
-      countFor: (name, fromMs, toMs) => table.countFor(name, fromMs, toMs),
+      rowsFor: (name, window) => table.rowsFor(name, window),
+      countFor: (name, span) => table.countFor(name, span),
       changes: (name) => table.changes(name),
       change: (name, key) => table.changeKey(name, key),
       churn(setting) {

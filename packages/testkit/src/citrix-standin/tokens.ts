@@ -38,11 +38,16 @@ export class Tokens {
   }
 }
 
+/** A token request being answered: the request, how to answer it, and the customer its path names. */
+export interface TokenRequest {
+  req: IncomingMessage;
+  reply: Reply;
+  customer: string;
+}
+
 /** POST /cctrustoauth2/{customer}/tokens/clients: the `root` customer serves the client's own tenant. */
 export async function tokenEndpoint(
-  req: IncomingMessage,
-  reply: Reply,
-  customer: string,
+  { req, reply, customer }: TokenRequest,
   tenants: Tenants,
   tokens: Tokens,
 ): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Change, ChurnOptions } from './table.ts';
+import type { Change, ChurnOptions, RowWindow, TimeSpan } from './table.ts';
 
 /** Options of the stand-in server. */
 export interface StandinOptions {
@@ -136,9 +136,9 @@ export interface StandinTenant {
    * Ground truth: the current rows with `field` (default ModifiedDate) in [fromMs, toMs), in the server's
    * default order (key order). Changed rows are where their change put them.
    */
-  rowsFor(entity: string, fromMs: number, toMs: number, field?: string): Record<string, unknown>[];
+  rowsFor(entity: string, window: RowWindow): Record<string, unknown>[];
   /** Number of current rows with ModifiedDate in [fromMs, toMs), without materializing them. */
-  countFor(entity: string, fromMs: number, toMs: number): number;
+  countFor(entity: string, span: TimeSpan): number;
   /** Changes made so far (by churn or `change`), oldest first, optionally of one entity. */
   changes(entity?: string): Change[];
   /** Changes the row with `key` now, as churn would; throws if no current row has that key. */
