@@ -272,7 +272,8 @@ export async function fetchPages(c: Collector, task: FetchTask, deadlineMs: numb
     pagesBefore: before.requests,
   });
   const staging = new StagingWriter({
-    write: (object, body) => c.work.put(stagingKey(config, task.runId, task.entity, window, object), body),
+    write: (object, body) =>
+      c.work.put(stagingKey(config, task.runId, { entity: task.entity, window, object }), body),
     compression: config.compression,
     onStaged: (staged) => c.log('pages staged', { ...context, ...staged }),
     firstObject: task.continuation?.objects ?? 0,

@@ -8,6 +8,13 @@ function extension(layout: Layout): string {
   return layout.compression === 'gzip' ? '.ndjson.gz' : '.ndjson';
 }
 
+/** Which object: of which entity and window, and its index among the window's objects of that entity. */
+export interface ObjectPlace {
+  readonly entity: string;
+  readonly window: Window;
+  readonly object: number;
+}
+
 /**
  * The published key of one staged object (a group of Citrix pages' rows):
  * `{prefix}/{Entity}/year=YYYY/month=MM/day=DD/hour=HH/{name}`, in the folder of the window's hour. The
@@ -16,7 +23,7 @@ function extension(layout: Layout): string {
  * whole hour keeps the name it always had (`Sessions_20261124T10_00000`), a shorter window has its start
  * minute in it (`Sessions_20261124T1005_00000`), so a folder's names sort by window start.
  */
-export function publishedKey(layout: Layout, entity: string, window: Window, object: number): string {
+export function publishedKey(layout: Layout, { entity, window, object }: ObjectPlace): string {
   const p = hourParts(window.start);
   const name = `${entity}_${windowStamp(window)}_${String(object).padStart(5, '0')}${extension(layout)}`;
   return `${layout.prefix}/${entity}/year=${p.year}/month=${p.month}/day=${p.day}/hour=${p.hour}/${name}`;
@@ -27,13 +34,7 @@ export function publishedKey(layout: Layout, entity: string, window: Window, obj
  * two executions collecting the same window never overwrite each other's objects; a redrive keeps the
  * execution name and so finds its own objects again.
  */
-export function stagingKey(
-  layout: Layout,
-  runId: string,
-  entity: string,
-  window: Window,
-  object: number,
-): string {
+export function stagingKey(layout: Layout, runId: string, { entity, window, object }: ObjectPlace): string {
   return `${stagingRunPrefix(layout, runId, window)}${entity}/${String(object).padStart(5, '0')}${extension(layout)}`;
 }
 

@@ -157,6 +157,13 @@ async function checked(
 }
 
 /** This run's claim on a window (fresh or resumed), or why it has none. */
+/** One commit of one window: the tenant's collector, the window, and the Commit Task's event. */
+interface WindowCommit {
+  readonly c: Collector;
+  readonly window: Window;
+  readonly task: CommitTask;
+}
+
 type Claim = { kind: 'fresh' | 'resumed'; record: CommitRecord; etag: string };
 type Held = { kind: 'busy' | 'other-window'; record: CommitRecord };
 type Taken = Claim | Held | { kind: 'published'; record: CommitRecord };
@@ -166,7 +173,7 @@ const isHeld = (taken: Taken): taken is Held => taken.kind === 'busy' || taken.k
  * A new claim of the window (`If-None-Match: *`), checked against overlapping claims; null when another
  * run wrote the record first.
  */
-async function claimFresh(c: Collector, window: Window, task: CommitTask): Promise<Taken | null> {
+async function claimFresh({ c, window, task }: WindowCommit): Promise<Taken | null> {
   const entities: CommitRecord['entities'] = {};
   for (const f of task.fetched) entities[f.entity] = { objects: f.objects, rows: f.rows };
   const claim = leased(
@@ -198,12 +205,13 @@ async function claimFresh(c: Collector, window: Window, task: CommitTask): Promi
  * names a local process that provably died (a killed local run, rerun on the same machine). Every change
  * is a compare-and-swap on the record.
  */
-async function acquire(c: Collector, window: Window, task: CommitTask): Promise<Taken> {
+async function acquire(at: WindowCommit): Promise<Taken> {
+  const { c, window, task } = at;
   const key = commitKey(c.config, window.start);
   for (let attempt = 0; attempt < 5; attempt++) {
     const found = await readRecord(c, window.start);
     if (!found) {
-      const claimed = await claimFresh(c, window, task);
+      const claimed = await claimFresh(at);
       if (claimed) return claimed;
       continue;
     }
@@ -254,12 +262,13 @@ async function acquire(c: Collector, window: Window, task: CommitTask): Promise<
  */
 export async function commitWindow(c: Collector, task: CommitTask): Promise<CommitResult> {
   const window = windowOf(task.start, task.end, 'The task window');
-  const taken = await acquire(c, window, task);
-  if (isHeld(taken)) return heldElsewhere(c, window, task, taken);
+  const at: WindowCommit = { c, window, task };
+  const taken = await acquire(at);
+  if (isHeld(taken)) return heldElsewhere(at, taken);
   const { record, objects } =
     taken.kind === 'published' ? { record: taken.record, objects: 0 } : await publish(c, window, taken);
-  await cleanStaging(c, window, task, record);
-  const state = await advanceState(c, window, task);
+  await cleanStaging(at, record);
+  const state = await advanceState(at);
   const result: CommitResult = {
     start: formatMinute(window.start),
     end: formatMinute(window.end),
@@ -270,7 +279,7 @@ export async function commitWindow(c: Collector, task: CommitTask): Promise<Comm
     entities: record.entities,
     state,
   };
-  report(c, window, task, result);
+  report(at, result);
   return result;
 }
 
@@ -280,12 +289,8 @@ const rowsOf = (record: CommitRecord) => Object.values(record.entities).reduce((
  * The window is another run's: it holds the lease, or it claimed the start with another window size.
  * This run's staged objects go; nothing is published and the state does not move.
  */
-async function heldElsewhere(
-  c: Collector,
-  window: Window,
-  task: CommitTask,
-  taken: Held,
-): Promise<CommitResult> {
+async function heldElsewhere(at: WindowCommit, taken: Held): Promise<CommitResult> {
+  const { c, window, task } = at;
   const { record } = taken;
   const owner = leaseOwnerOf(record.lease);
   const where = owner ? `, process ${owner.pid} on ${owner.host}` : '';
@@ -294,7 +299,7 @@ async function heldElsewhere(
       ? `run ${record.run} claimed the window that starts at ${record.start} with another window size (${describeWindow(windowOf(record.start, record.end, 'its window'))}); this run wrote nothing, and the next run goes on from that window`
       : `${describeWindow(window)} is being published by run ${record.lease.holder}${where} (lease until ${record.lease.until}); it or a later run finishes it`;
   // The holder may be publishing this run's own objects (it took over this run's claim): they stay.
-  if (record.run !== task.runId) await cleanStaging(c, window, task, record);
+  if (record.run !== task.runId) await cleanStaging(at, record);
   c.log('window held by another run; nothing written', {
     execution: task.runId,
     window: windowField(task),
@@ -326,7 +331,7 @@ async function publish(
   window: Window,
   taken: Claim,
 ): Promise<{ record: CommitRecord; objects: number }> {
-  const objects = await publishObjects(c, window, taken.record, taken.kind === 'resumed');
+  const objects = await publishObjects(c, window, taken);
   const done: CommitRecord = {
     ...taken.record,
     status: 'published',
@@ -344,7 +349,7 @@ async function publish(
 }
 
 /** The commit's metrics (objects published; the lag, once the state moved) and its log line. */
-function report(c: Collector, window: Window, task: CommitTask, result: CommitResult): void {
+function report({ c, window, task }: WindowCommit, result: CommitResult): void {
   c.metric('PublishedObjects', result.objects);
   if (result.state.moved) {
     const { windowMinutes, settleMinutes } = c.config;
@@ -367,18 +372,15 @@ function report(c: Collector, window: Window, task: CommitTask, result: CommitRe
  * first asks the feed bucket whether the key was ever written, so that nothing is published twice.
  * Returns how many objects this call wrote.
  */
-async function publishObjects(
-  c: Collector,
-  window: Window,
-  record: CommitRecord,
-  resumed: boolean,
-): Promise<number> {
+async function publishObjects(c: Collector, window: Window, taken: Claim): Promise<number> {
+  const { record } = taken;
+  const resumed = taken.kind === 'resumed';
   const copies: Array<{ from: string; to: string }> = [];
   for (const [entity, { objects: count }] of Object.entries(record.entities)) {
     for (let object = 0; object < count; object++) {
       copies.push({
-        from: stagingKey(c.config, record.run, entity, window, object),
-        to: publishedKey(c.config, entity, window, object),
+        from: stagingKey(c.config, record.run, { entity, window, object }),
+        to: publishedKey(c.config, { entity, window, object }),
       });
     }
   }
@@ -419,19 +421,16 @@ async function publishObjects(
  * another run's claim holds it. An object a crashed attempt staged beyond the count is never published
  * and is left to the bucket's lifecycle rule on the staging prefix.
  */
-async function cleanStaging(
-  c: Collector,
-  window: Window,
-  task: CommitTask,
-  record: CommitRecord,
-): Promise<void> {
+async function cleanStaging({ c, window, task }: WindowCommit, record: CommitRecord): Promise<void> {
   const counts = new Map(task.fetched.map((f) => [f.entity, f.objects]));
   if (record.run === task.runId) {
     for (const [entity, { objects }] of Object.entries(record.entities))
       counts.set(entity, Math.max(objects, counts.get(entity) ?? 0));
   }
   const keys = [...counts].flatMap(([entity, objects]) =>
-    Array.from({ length: objects }, (_, object) => stagingKey(c.config, task.runId, entity, window, object)),
+    Array.from({ length: objects }, (_, object) =>
+      stagingKey(c.config, task.runId, { entity, window, object }),
+    ),
   );
   await c.work.deleteEach(keys);
 }
@@ -441,7 +440,7 @@ async function cleanStaging(
  * (or from no state). A window published ahead of the state (a backfill, a rerun of an hour) leaves it
  * where it is, behind the windows not yet published; the schedule publishes those and moves on.
  */
-async function advanceState(c: Collector, window: Window, task: CommitTask): Promise<CommitResult['state']> {
+async function advanceState({ c, window, task }: WindowCommit): Promise<CommitResult['state']> {
   const label = describeWindow(window);
   for (let attempt = 0; attempt < 5; attempt++) {
     const state = await readState(c.work, c.config);

@@ -73,8 +73,10 @@ describe("the commit and the run's staged objects", () => {
     // An attempt that crashed had grouped the pages otherwise: it staged Sessions' rows once more, as
     // object 1, which the retry that completed the entity never counted.
     const bounds = { start, end: start + WINDOW };
-    const extra = stagingKey(c.config, 'run-crashed', 'Sessions', bounds, 1);
-    const counted = await e.store.get(stagingKey(c.config, 'run-crashed', 'Sessions', bounds, 0));
+    const extra = stagingKey(c.config, 'run-crashed', { entity: 'Sessions', window: bounds, object: 1 });
+    const counted = await e.store.get(
+      stagingKey(c.config, 'run-crashed', { entity: 'Sessions', window: bounds, object: 0 }),
+    );
     await e.store.put(extra, counted?.body ?? '');
     expect(task.fetched.map((f) => f.objects)).toEqual([1, 1]);
 

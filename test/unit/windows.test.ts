@@ -119,11 +119,13 @@ describe('window names', () => {
     const five = span('2026-11-24T10:00:00Z', '2026-11-24T10:05:00Z');
     const later = span('2026-11-24T10:05:00Z', '2026-11-24T10:10:00Z');
 
-    expect(publishedKey(layout, 'Sessions', hour, 0)).toBe(
+    expect(publishedKey(layout, { entity: 'Sessions', window: hour, object: 0 })).toBe(
       'citrix_monitor/Sessions/year=2026/month=11/day=24/hour=10/Sessions_20261124T10_00000.ndjson',
     );
     expect(windowStamp(five)).toBe('20261124T1000');
-    const names = [later, five].map((w) => publishedKey(layout, 'Sessions', w, 0));
+    const names = [later, five].map((w) =>
+      publishedKey(layout, { entity: 'Sessions', window: w, object: 0 }),
+    );
     expect([...names].sort()).toEqual([names[1], names[0]]);
     expect(names[0]).toContain('/hour=10/Sessions_20261124T1005_00000.ndjson');
   });
