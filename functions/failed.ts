@@ -1,15 +1,12 @@
-import type middy from '@middy/core';
 import { taskHandler } from './adapters/events.ts';
 import { fromLambdaEnvironment, lambdaMiddlewares } from './adapters/lambda.ts';
 import { failedEventSchema } from './domain/schemas.ts';
-import { type Fleet, recordFailure, type TenantFailure } from './domain/tenants.ts';
+import { recordFailure, type TenantFailure } from './domain/tenants.ts';
 
 /** The Failed step: keeps a tenant's caught failure for the Report step (its state machine output is dropped). */
-export const failedHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareObj[] = []) =>
-  taskHandler(
-    { step: 'Failed', schema: failedEventSchema },
-    middlewares,
-    (event): Promise<TenantFailure> => recordFailure(fleet(), event),
-  );
+export const failedHandler = taskHandler(
+  { step: 'Failed', schema: failedEventSchema },
+  (event, { fleet }): Promise<TenantFailure> => recordFailure(fleet, event),
+);
 
 export const handler = failedHandler(fromLambdaEnvironment, lambdaMiddlewares());

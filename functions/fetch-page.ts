@@ -1,10 +1,8 @@
-import type middy from '@middy/core';
 import { loggedFailure, taskHandler } from './adapters/events.ts';
 import { fromLambdaEnvironment, lambdaMiddlewares } from './adapters/lambda.ts';
 import type { FetchResult } from './domain/collector.ts';
 import { fetchTaskSchema } from './domain/schemas.ts';
 import { FETCH_SAFETY_SECONDS } from './domain/settings/registry.ts';
-import type { Fleet } from './domain/tenants.ts';
 import { fetchWithinTimeBox } from './domain/time-box.ts';
 import { windowField } from './domain/windows.ts';
 
@@ -17,9 +15,10 @@ const SAFETY_MS = FETCH_SAFETY_SECONDS * 1000;
 /** The FetchPages Task and the schema of its event. */
 const FETCH_PAGES = { step: 'FetchPages', schema: fetchTaskSchema };
 
-export const fetchPageHandler = (fleet: () => Fleet, middlewares: middy.MiddlewareObj[] = []) =>
-  taskHandler(FETCH_PAGES, middlewares, async (task, context): Promise<FetchResult> => {
-    const c = fleet().collector(task.tenant ?? null);
+export const fetchPageHandler = taskHandler(
+  FETCH_PAGES,
+  async (task, { fleet, context }): Promise<FetchResult> => {
+    const c = fleet.collector(task.tenant ?? null);
     const remaining = context.getRemainingTimeInMillis();
     const budget = Math.min(
       c.config.fetchBudgetSeconds * 1000,
@@ -32,6 +31,7 @@ export const fetchPageHandler = (fleet: () => Fleet, middlewares: middy.Middlewa
         entity: task.entity,
       });
     });
-  });
+  },
+);
 
 export const handler = fetchPageHandler(fromLambdaEnvironment, lambdaMiddlewares());

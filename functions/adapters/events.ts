@@ -6,6 +6,7 @@ import { ZodError, type z } from 'zod';
 import { BadConfiguration, RETRIABLE_ERRORS } from '../domain/errors.ts';
 import type { Telemetry } from '../domain/ports.ts';
 import { describeIssues } from '../domain/schemas.ts';
+import type { Fleet } from '../domain/tenants.ts';
 
 /**
  * The event the Powertools parser middleware read (`safeParse: true`), or {@link BadConfiguration}
@@ -53,18 +54,25 @@ export interface TaskEvent<TSchema extends z.ZodType> {
   readonly schema: TSchema;
 }
 
+/** What a Task's work is given besides its event: the collector's fleet and the Lambda context. */
+export interface TaskScope {
+  readonly fleet: Fleet;
+  readonly context: Context;
+}
+
 /**
- * A Task's Lambda handler: the given middlewares (Powertools' in Lambda, none in tests), then the
- * Powertools parser with the Task's event schema, then `work` on the event ({@link eventOf}: one that
- * does not fit fails the step with BadConfiguration naming `step`).
+ * A Task's Lambda handler, to be built on a fleet (the Lambdas' from the environment, the local runner's and
+ * the tests' their own) and middlewares (Powertools' in Lambda, none in tests): the middlewares, then the
+ * Powertools parser with the Task's event schema, then `work` on the event ({@link eventOf}: one that does
+ * not fit fails the step with BadConfiguration naming `step`).
  */
 export function taskHandler<TSchema extends z.ZodType, R>(
   { step, schema }: TaskEvent<TSchema>,
-  middlewares: middy.MiddlewareObj[],
-  work: (event: z.output<TSchema>, context: Context) => Promise<R>,
+  work: (event: z.output<TSchema>, scope: TaskScope) => Promise<R>,
 ) {
-  return middy<ParsedResult<unknown, z.output<TSchema>>, R, Error, Context>()
-    .use(middlewares)
-    .use(parser({ schema, safeParse: true }))
-    .handler((parsed, context) => work(eventOf(parsed, step), context));
+  return (fleet: () => Fleet, middlewares: middy.MiddlewareObj[] = []) =>
+    middy<ParsedResult<unknown, z.output<TSchema>>, R, Error, Context>()
+      .use(middlewares)
+      .use(parser({ schema, safeParse: true }))
+      .handler((parsed, context) => work(eventOf(parsed, step), { fleet: fleet(), context }));
 }
