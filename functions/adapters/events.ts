@@ -19,7 +19,7 @@ export function eventOf<T>(result: ParsedResult<unknown, T>, task: string): T {
   const detail =
     cause instanceof ZodError || Array.isArray(cause) ? describeIssues(cause) : result.error.message;
   throw new BadConfiguration(
-    `The ${task} step received an event it cannot read (${detail}). Deploy the state machine and the functions together (npx serverless deploy).`,
+    `The ${task} step received an event it cannot read (${detail}) and did nothing. Either the execution was started before a deploy that changed the events the steps exchange: start a new execution instead of redriving it (the next scheduled run collects every window not yet published). Or the state machine and the functions were deployed apart: deploy them together (npx serverless deploy).`,
   );
 }
 

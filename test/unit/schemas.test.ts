@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { commitHandler } from '../../functions/commit.ts';
 import { BadConfiguration, StateCorrupt } from '../../functions/domain/errors.ts';
 import { readRecord } from '../../functions/domain/publish.ts';
 import type { Fleet } from '../../functions/domain/tenants.ts';
@@ -16,7 +17,6 @@ const layout = {
   stateKey: 'collector-work/citrix_monitor/state.json',
   compression: 'none',
   entities: ['Sessions'],
-  lookbackMinutes: 75,
   windowMinutes: 60,
   settleMinutes: 15,
   maxHoursPerRun: 24,
@@ -67,5 +67,27 @@ describe('a Task event that does not fit', () => {
 
     expect(error).toBeInstanceOf(BadConfiguration);
     expect((error as Error).message).toContain('FetchPages step received an event it cannot read (runId:');
+  });
+
+  it('tells an execution in flight across a deploy that renamed a field to start anew: nothing was done', async () => {
+    const unused = () => {
+      throw new Error('the collector was built for an event that does not fit');
+    };
+    const handler = commitHandler(unused as () => Fleet);
+    // The Commit event of the definition before windows were called windows: `hour`, where it is `start` now.
+    const event = {
+      hour: HOUR,
+      end: HOUR_END,
+      runId: 'run-before-the-deploy',
+      mode: 'scheduled',
+      fetched: [],
+    } as unknown as Parameters<typeof handler>[0];
+
+    const error = await handler(event, {} as Context).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(BadConfiguration);
+    expect((error as Error).message).toMatch(
+      /^The Commit step received an event it cannot read \(start: .*\) and did nothing\. Either the execution was started before a deploy that changed the events the steps exchange: start a new execution instead of redriving it/,
+    );
   });
 });
