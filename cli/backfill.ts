@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
 import { formatHour, HOUR_MS } from '../functions/domain/hours.ts';
 import type { CommitRecord, CommitResult } from '../functions/domain/publish.ts';
-import { parseMinute } from '../functions/domain/windows.ts';
 import { awsCallFailure, UsageError } from './errors.ts';
 import { describeExecution, executionArn, isFailed, readableCause, redrivability } from './executions.ts';
 import type { HourRecords } from './records.ts';
@@ -157,79 +155,8 @@ export const newestDueHourOf = (dueEnd: number) => Math.floor((dueEnd - 1) / HOU
 
 const MAX_NAMES_PER_HOUR = 9;
 
-/** A tenant of an output's `results[].tenant`: the tenant as listed (`{"id": …}`) or an id. */
-const outputTenant = z.union([z.string(), z.looseObject({ id: z.string() }).transform((t) => t.id)]);
-
-/** A commit in an execution's output: a window's {@link CommitResult}, as much as a backfill reads of it. */
-const outputCommit = z.looseObject({
-  start: z.string(),
-  outcome: z.enum(['published', 'already-published', 'publishing-elsewhere']),
-  rows: z.number(),
-});
-
-/** An execution's output, as much as a backfill reads of it: each tenant's commits. */
-const executionOutput = z.looseObject({
-  results: z
-    .array(z.looseObject({ tenant: outputTenant.nullish().catch(null), committed: z.unknown() }).nullable())
-    .optional()
-    .catch(undefined),
-});
-
-/** The commits of a `committed` list that could be read; the rest are left out. */
-const commitsIn = (committed: unknown) =>
-  (Array.isArray(committed) ? committed : []).flatMap((c) => {
-    const parsed = outputCommit.safeParse(c);
-    return parsed.success ? [parsed.data] : [];
-  });
-
 /** What a backfill reports of one tenant's commits of an hour, its windows taken together. */
 type HourCommit = Pick<CommitResult, 'outcome' | 'rows'>;
-
-/**
- * One tenant's commits of the windows of an hour, taken together: `publishing-elsewhere` when another run
- * holds one of them, else `published` when this execution published one, else `already-published`; the
- * rows are those of the windows it published.
- */
-function together(windows: readonly HourCommit[]): HourCommit {
-  const outcome = windows.some((w) => w.outcome === 'publishing-elsewhere')
-    ? 'publishing-elsewhere'
-    : windows.some((w) => w.outcome === 'published')
-      ? 'published'
-      : 'already-published';
-  const rows = windows.reduce((sum, w) => sum + (w.outcome === 'published' ? w.rows : 0), 0);
-  return { outcome, rows };
-}
-
-/**
- * The commits of the windows of `hour` (those that start in it) in an execution's output, each tenant's
- * taken {@link together}: `results[].committed` of each tenant (of `tenant` alone when given).
- */
-export function commitsOf(
-  output: string | undefined,
-  hour: string,
-  tenant: string | null,
-): Array<{ tenant: string | null; commit: HourCommit }> {
-  let json: unknown;
-  try {
-    json = JSON.parse(output ?? '{}');
-  } catch {
-    return [];
-  }
-  const parsed = executionOutput.safeParse(json);
-  if (!parsed.success) return [];
-  const entries = (parsed.data.results ?? [])
-    .map((e) => ({ tenant: e?.tenant ?? null, committed: e?.committed }))
-    .filter((e) => tenant === null || e.tenant === tenant);
-  const start = parseMinute(hour) ?? Number.NaN;
-  const inHour = (c: HourCommit & { start: string }) => {
-    const at = parseMinute(c.start);
-    return at !== null && at >= start && at < start + HOUR_MS;
-  };
-  return entries.flatMap((e) => {
-    const commits = commitsIn(e.committed).filter(inHour);
-    return commits.length ? [{ tenant: e.tenant, commit: together(commits) }] : [];
-  });
-}
 
 /**
  * What the execution `name` did with an hour, as one tenant's commit records of its windows say (null
@@ -348,8 +275,8 @@ async function watch(b: Backfill, hour: number, { name, arn }: StartedExecution)
       cause: readableCause(described.cause),
     });
   }
-  const listed = commitsOf(described.output, formatHour(hour), b.tenant);
-  const commits = listed.length > 0 ? listed : await recordedCommits(b, hour, name);
+  // What the execution did, from its tenants' commit records: its output holds no commits.
+  const commits = await recordedCommits(b, hour, name);
   const elsewhere = commits.some((c) => c.commit.outcome === 'publishing-elsewhere');
   const rows = commits.length ? commits.reduce((sum, c) => sum + c.commit.rows, 0) : null;
   const tenants =

@@ -6,7 +6,7 @@
  */
 import { DescribeExecutionCommand, ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type BackfillReport, commitsOf, recordedCommit } from '../../cli/backfill.ts';
+import { type BackfillReport, recordedCommit } from '../../cli/backfill.ts';
 import type { CommitRecord } from '../../functions/domain/publish.ts';
 import { at, deployedStages, execArn, sfnMock, startS3, stopS3, type World, world } from './world.ts';
 
@@ -466,25 +466,5 @@ describe('what an execution did with the windows of an hour', () => {
     ],
   ])('%s', (_, records, expected) => {
     expect(recordedCommit(records as CommitRecord[], mine)).toEqual(expected);
-  });
-
-  it("takes an output's commits of every window of the hour together", () => {
-    const output = JSON.stringify({
-      results: [
-        {
-          tenant: null,
-          committed: [
-            { start: '2026-11-24T12:55:00Z', outcome: 'published', rows: 1000 },
-            { start: '2026-11-24T13:00:00Z', outcome: 'already-published', rows: 5 },
-            { start: '2026-11-24T13:05:00Z', outcome: 'published', rows: 10 },
-            { start: '2026-11-24T13:10:00Z', outcome: 'published', rows: 20 },
-          ],
-        },
-      ],
-    });
-
-    expect(commitsOf(output, '2026-11-24T13:00:00Z', null)).toEqual([
-      { tenant: null, commit: { outcome: 'published', rows: 30 } },
-    ]);
   });
 });

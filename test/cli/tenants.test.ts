@@ -25,7 +25,7 @@ import {
 } from '../../functions/domain/tenants.ts';
 import { caughtFailure, type FailedWhere, lambdaError } from '../fixtures/causes.ts';
 import { MemoryStore } from '../fixtures/memory-store.ts';
-import { at, deployedStages, execArn, SM_ARN, sfnMock, startS3, stopS3, world } from './world.ts';
+import { at, deployedStages, execArn, SM_ARN, sfnMock, startS3, stopS3, type World, world } from './world.ts';
 
 beforeAll(startS3);
 afterAll(stopS3);
@@ -331,69 +331,48 @@ describe('status with a tenant list', () => {
   });
 });
 
-/** What an execution of the new state machine outputs: one entry per tenant, its commits in it. */
-/** The end of the whole hour that starts at `hour`. */
-const endOfHour = (hour: string) =>
-  new Date(Date.parse(hour) + 3_600_000).toISOString().replace('.000Z', 'Z');
-
-const output = (runId: string, hour: string, rows: Record<string, number>) =>
-  JSON.stringify({
-    runId,
-    input: { hour },
-    tenants: Object.keys(rows).map(tenantOf),
-    tenantConcurrency: 40,
-    earlier: [],
-    results: Object.entries(rows).map(([id, n]) => ({
-      tenant: tenantOf(id),
-      runId,
-      mode: 'explicit',
-      lastHour: null,
-      windows: [{ start: hour, end: endOfHour(hour), published: false }],
-      entities: ['Sessions'],
-      maxConcurrency: 1,
-      committed: [
-        {
-          start: hour,
-          end: endOfHour(hour),
-          outcome: 'published',
-          publishedBy: runId,
-          objects: 1,
-          rows: n,
-          entities: {},
-        },
-      ],
-    })),
-    retry: false,
-  });
+/**
+ * What an execution of the state machine outputs when it succeeds: the run's fields (the Report step's
+ * result), no commits. What it did is in the tenants' commit records.
+ */
+const output = (runId: string, hour: string) =>
+  JSON.stringify({ runId, input: { hour }, tenantConcurrency: 40, earlier: [], retry: false });
 
 const startInputs = () =>
   sfnMock
     .commandCalls(StartExecutionCommand)
     .map((call) => [call.args[0].input.name, call.args[0].input.input]);
 
-function executionsSucceed(rows: Record<string, number>): void {
+/**
+ * Every execution started succeeds, as AWS would leave it: each tenant of `rows` with rows to publish has
+ * the commit record of the execution's hour, published by it with those rows.
+ */
+function executionsSucceed(w: World, rows: Record<string, number>): void {
   sfnMock
     .on(StartExecutionCommand)
     .callsFake((input: { name: string }) => ({ executionArn: execArn(input.name) }));
-  sfnMock.on(DescribeExecutionCommand).callsFake((input: { executionArn: string }) => {
+  sfnMock.on(DescribeExecutionCommand).callsFake(async (input: { executionArn: string }) => {
     const name = input.executionArn.split(':').at(-1) ?? '';
+    const hour = `${name.slice(-13)}:00:00Z`;
+    for (const [id, n] of Object.entries(rows))
+      if (n > 0) await w.tenant(id).writeRecord(hour, 'published', undefined, { run: name, rows: n });
     return {
       executionArn: input.executionArn,
       status: 'SUCCEEDED',
       startDate: at('2026-11-24T14:30:00Z'),
       stopDate: at('2026-11-24T14:33:20Z'),
-      output: output(name, `${name.slice(-13)}:00:00Z`, rows),
+      output: output(name, hour),
     };
   });
 }
 
 describe('backfill with a tenant list', () => {
-  it('--tenant starts executions for that tenant alone, skips the hours it published, and reads its rows from the output', async () => {
+  it('--tenant starts executions for that tenant alone, skips the hours it published, and reads its rows from its commit records', async () => {
     const w = world();
     await w.writeTenants(['acme', 'beta']);
     await w.tenant('beta').writeRecord('2026-11-24T11:00:00Z', 'published');
     await w.tenant('acme').writeRecord('2026-11-24T12:00:00Z', 'published'); // acme's: no reason to skip beta's
-    executionsSucceed({ beta: 321 });
+    executionsSucceed(w, { beta: 321 });
 
     const seen = await w.cli([
       'backfill',
@@ -426,7 +405,7 @@ describe('backfill with a tenant list', () => {
     await w.tenant('acme').writeRecord('2026-11-24T11:00:00Z', 'published');
     await w.tenant('beta').writeRecord('2026-11-24T11:00:00Z', 'published');
     await w.tenant('acme').writeRecord('2026-11-24T12:00:00Z', 'published');
-    executionsSucceed({ acme: 0, beta: 1000 });
+    executionsSucceed(w, { acme: 0, beta: 1000 });
 
     const seen = await w.cli(['backfill', '--from', '2026-11-24T11Z', '--to', '2026-11-24T12Z']);
 
