@@ -58,7 +58,7 @@ import {
   whole,
 } from './options.ts';
 import { runRealSpeedBench } from './real-speed.ts';
-import { type ChildResult, childResult, rowsOnDisk, runChild } from './result.ts';
+import { type ChildResult, childResult, parsedOrUsage, rowsOnDisk, runChild } from './result.ts';
 import { runTenantBench } from './tenants.ts';
 import { runWindowsBench } from './windows.ts';
 
@@ -338,8 +338,8 @@ function parseOptions(): Options | undefined {
     runs: numberOption(2, atLeast(1)),
     latencyMs: numberOption(50, atLeast(0)),
     skipCostMs: optionalNumberOption(atLeast(0)),
-    stressSize: numberOption(100_000),
-    heapMB: numberOption(128),
+    stressSize: numberOption(100_000, whole(0)),
+    heapMB: numberOption(128, atLeast(16)),
     tenants: numberOption(20, whole(0)),
     realSpeed: numberOption(35, atLeast(0)),
     windows: listOrNoneOption([5, 15, 60], oneOf(WINDOW_SIZES)),
@@ -429,7 +429,11 @@ function printVerdicts(rows: readonly Row[], latencyMs: number): void {
 }
 
 async function main(): Promise<number> {
-  const options = parseOptions();
+  const options = parsedOrUsage('Bench', parseOptions);
+  if (typeof options === 'string') {
+    console.error(options);
+    return 2;
+  }
   if (!options) {
     console.error(USAGE);
     return 2;

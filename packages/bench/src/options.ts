@@ -14,8 +14,8 @@ export type Option<T> = z.ZodType<T, string | undefined>;
 /** What a bench takes of an option's number: true where it is in the option's range. */
 export type Valid = (n: number) => boolean;
 
-/** Any number, NaN included: an option the bench does not check. */
-const anyNumber: Valid = () => true;
+/** Any number, but not NaN (a value that is not a number): an option the bench takes in any range. */
+const anyNumber: Valid = (n) => !Number.isNaN(n);
 
 /** Numbers of at least `min` (NaN is not one). */
 export const atLeast =

@@ -85,7 +85,7 @@ export function runIfMain<T>(url: string, { name, parse, run }: BenchMain<T>): v
  * The options `parse` reads, or a line to print and exit 2 on: its usage, or the option parseArgs refused
  * (an unknown one such as --help, or one without its value), named, where it threw a stack before.
  */
-function parsedOrUsage<T>(name: string, parse: () => T | string): T | string {
+export function parsedOrUsage<T>(name: string, parse: () => T | string): T | string {
   try {
     return parse();
   } catch (err) {

@@ -13,6 +13,7 @@ describe('a bench given an option it does not know', () => {
   it.each([
     ['tenants.ts', ['--help'], "Tenant bench: Unknown option '--help'"],
     ['windows.ts', ['--rows'], "Windows bench: Option '--rows <value>' argument missing"],
+    ['bench.ts', ['--help'], "Bench: Unknown option '--help'"],
   ])('%s %j names it and exits 2', (script, args, line) => {
     const run = spawnSync('npx', ['tsx', `packages/bench/src/${script}`, ...args], {
       cwd: ROOT,
@@ -52,11 +53,10 @@ describe('readOptions', () => {
     });
   });
 
-  it('reads a value that is not a number as NaN where the bench takes any, and 0 in a list as 0', () => {
-    const read = options.readOptions(spec, ['--heap-mb', 'lots', '--minutes', '0']);
-
-    expect(read?.heapMB).toBeNaN();
-    expect(read?.minutes).toEqual([0]);
+  it('refuses a value that is not a number, even where the bench takes any number, and reads 0 in a list as 0', () => {
+    expect(options.readOptions(spec, ['--heap-mb', 'lots'])).toBeUndefined();
+    expect(options.readOptions(spec, ['--minutes', '5,x'])).toBeUndefined();
+    expect(options.readOptions(spec, ['--minutes', '0'])?.minutes).toEqual([0]);
   });
 
   describe('with the numbers the bench takes', () => {

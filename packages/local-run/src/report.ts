@@ -55,7 +55,7 @@ export interface OutcomeContext {
   readonly configOf: (tenant: Tenant | null) => Config;
   /** The execution's wall time, seconds. */
   readonly seconds: number;
-  /** The time now, epoch ms (default the clock's): a window held elsewhere is told with its age. */
+  /** The time now, epoch ms (default the clock's): the minutes left on another run's lease are counted from it. */
   readonly now?: number;
 }
 
@@ -110,7 +110,7 @@ function describeFailure(result: TenantResult, indent: string): string[] {
   return lines;
 }
 
-/** How a tenant's lines are told: their indent, and the time now (epoch ms) a held window's age is told at. */
+/** How a tenant's lines are told: their indent, and the time now (epoch ms) another run's lease is counted from. */
 interface Telling {
   readonly indent: string;
   readonly now: number;
