@@ -37,8 +37,6 @@ export interface Config {
   readonly windowMinutes: number;
   /** Minutes a window settles after its end before it is due (SETTLE_MINUTES, default 15). */
   readonly settleMinutes: number;
-  /** The window and its settle: how long after its start a window is due. */
-  readonly lookbackMinutes: number;
   /** The field each entity's hour window is on (`ModifiedDate` unless TIME_FIELDS says otherwise). */
   readonly timeFields: Readonly<Record<string, string>>;
   /** The OData key each entity is paged by (KEY_FIELDS over the known keys; `Id` for others). */
@@ -216,10 +214,8 @@ function nextLinkPaging(settings: Settings, list: readonly string[], strict: boo
  * The window size and its settle (SETTLE_MINUTES, at least {@link S.SETTLE_FLOOR_MINUTES}: rows written
  * later into a published window are lost).
  */
-function windowing(env: Env): Pick<Config, 'windowMinutes' | 'settleMinutes' | 'lookbackMinutes'> {
-  const windowMinutes = value(env, S.WINDOW_MINUTES);
-  const settleMinutes = value(env, S.SETTLE_MINUTES);
-  return { windowMinutes, settleMinutes, lookbackMinutes: windowMinutes + settleMinutes };
+function windowing(env: Env): Pick<Config, 'windowMinutes' | 'settleMinutes'> {
+  return { windowMinutes: value(env, S.WINDOW_MINUTES), settleMinutes: value(env, S.SETTLE_MINUTES) };
 }
 
 /**
@@ -251,7 +247,6 @@ export type StorageLayout = Pick<
   | 'stagingPrefix'
   | 'compression'
   | 'entities'
-  | 'lookbackMinutes'
   | 'windowMinutes'
   | 'settleMinutes'
   | 'maxHoursPerRun'

@@ -85,12 +85,8 @@ export interface WindowQuery {
 }
 
 /** One request of an entity-window paged by key: the window, the key order, and the last key received. */
-export interface KeyPageQuery {
-  readonly entity: string;
-  readonly timeField: string;
+export interface KeyPageQuery extends WindowQuery {
   readonly keyField: string;
-  readonly fromMs: number;
-  readonly toMs: number;
   /** The last key received; null for the first request. */
   readonly after: KeyValue | null;
   /** `$top` of this one request. */
@@ -139,7 +135,7 @@ export interface MetricDimensions {
 
 /**
  * Where the domain reports what it does. Every log line carries the run and, where they apply, the
- * hour, entity and page as fields; none ever carries the client secret or a token.
+ * window (`{start, end}`), entity and page as fields; none ever carries the client secret or a token.
  *
  * A run is one execution of the state machine, and its id is the execution's name: `runId` in the code
  * and the Task events, `execution` in log lines (the field the Logs Insights queries of docs/operating.md filter

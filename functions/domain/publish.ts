@@ -156,7 +156,6 @@ async function checked(
   return { record, etag: outcome.etag };
 }
 
-/** This run's claim on a window (fresh or resumed), or why it has none. */
 /** One commit of one window: the tenant's collector, the window, and the Commit Task's event. */
 interface WindowCommit {
   readonly c: Collector;
@@ -164,6 +163,7 @@ interface WindowCommit {
   readonly task: CommitTask;
 }
 
+/** This run's claim on a window (fresh or resumed), or why it has none. */
 type Claim = { kind: 'fresh' | 'resumed'; record: CommitRecord; etag: string };
 type Held = { kind: 'busy' | 'other-window'; record: CommitRecord };
 type Taken = Claim | Held | { kind: 'published'; record: CommitRecord };

@@ -26,7 +26,7 @@ afterEach(async () => {
   await e?.stop();
 });
 
-it('writes JSON log lines that carry the execution, hour, entity and page, and never the secret or a token', async () => {
+it('writes JSON log lines that carry the execution, window, entity and page, and never the secret or a token', async () => {
   e = await startEnvironment({ rowsPerHour: 300, serverPageSize: 100, tokenTtlSeconds: 3600 });
   const hour = pastHour(5);
   const lines: string[] = [];

@@ -62,7 +62,6 @@ describe('loadConfig', () => {
       apiBase: 'https://api.cloud.com',
       entities: ['Machines', 'Sessions', 'Connections', 'Applications', 'Users'],
       pageSize: 1000,
-      lookbackMinutes: 75,
       windowMinutes: 60,
       settleMinutes: 15,
       timeFields: {
