@@ -551,7 +551,7 @@ const TENANT_ITEM = {
 /** The state machine definition before its revision is filled in. */
 const unrevised = {
   Comment:
-    "Citrix Monitor -> S3 for Google SecOps, for every tenant of the tenant list (or the environment's one tenant). Each tenant is a child execution of a Distributed Map: an Express one when the tenant is on time, a Standard one (its own history) when it is behind or an Express child handed it on. A child: plan the due windows, fetch every entity of a window (each entity a loop of page-fetch invocations that hand back a continuation), commit the window (publish + state) only when every entity succeeded. Error names: see functions/domain/errors.ts. No state inside the map reads $$.Execution: in AWS it is the child's own execution, so what the children need of the parent (the run id) comes in through ItemSelector.",
+    "Citrix Monitor -> S3 for Google SecOps, for every tenant of the tenant list (or the environment's one tenant). Each tenant is a child execution of a Distributed Map: an Express one when the tenant is on time, a Standard one (its own history) when it is behind or an Express child handed it on. A child: plan the due windows, fetch every entity of a window (each entity a loop of page-fetch invocations that hand back a continuation), commit the window (publish + state) only when every entity succeeded. Error names: see functions/domain/errors.ts. Inside the map, $$.Execution is the child's own execution in AWS: what the children need of the parent (the run id) comes in through ItemSelector, and only an Express child's Plan reads $$.Execution, for its own start time (its time box).",
   StartAt: 'Tenants',
   States: {
     Tenants: task(

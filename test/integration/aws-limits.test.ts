@@ -162,7 +162,8 @@ describe("each child's context", () => {
   it('gives a child its own $$.Execution: a child state reading the run id there gets the child, not the run', async () => {
     await oneHourBehind();
     const definition = loadDefinition();
-    // Both kinds of child: the Express one's Plan and the Standard one's.
+    // The Express children's Plan here (both tenants are on time); a Standard child's own $$.Execution is
+    // held to the template in test/package/template.test.ts.
     const plan = JSON.stringify(definition).replaceAll(
       '"Parameters":{"input.$":"$.input","runId.$":"$.runId"',
       () => '"Parameters":{"input.$":"$.input","runId.$":"$$.Execution.Name"',

@@ -43,8 +43,10 @@ interface World {
   published(id: Id, hour: number): Promise<Record<string, string[]>>;
 }
 
-/** Three tenants listed in the work bucket, each with its state one hour behind the newest due hour. */
-/** `settings`: settings of the environment the fleet reads once, over the world's. */
+/**
+ * Three tenants listed in the work bucket, each with its state one hour behind the newest due hour.
+ * `settings`: settings of the environment the fleet reads once, over the world's.
+ */
 async function threeTenants(settings: Record<string, string> = {}): Promise<World> {
   const e = await startEnvironment(
     {

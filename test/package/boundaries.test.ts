@@ -4,22 +4,20 @@
  * product, static, dynamic or required, and every `new URL('…', import.meta.url)` (a file started by
  * path), must neither resolve into packages/ nor name a package `@citrix-monitor/…`.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { typeScriptFiles } from '@citrix-monitor/tools/shape';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PRODUCT = ['functions', 'statemachine', 'cli'];
 
-function typeScriptFiles(folder: string): string[] {
-  return readdirSync(join(ROOT, folder), { withFileTypes: true }).flatMap((entry) => {
-    const path = `${folder}/${entry.name}`;
-    if (entry.isDirectory()) return entry.name === 'node_modules' ? [] : typeScriptFiles(path);
-    return entry.name.endsWith('.ts') ? [path] : [];
-  });
-}
+/** The .ts files of a folder of the repository, relative to it. */
+const filesOf = (folder: string): string[] =>
+  typeScriptFiles(join(ROOT, folder)).map((path) => relative(ROOT, path));
 
 /** The module specifiers of a source text, and the paths it opens relative to itself. */
 function specifiers(text: string): string[] {
@@ -52,7 +50,7 @@ function toolingImports(
 }
 
 describe('the product and the tooling', () => {
-  const files = PRODUCT.flatMap(typeScriptFiles);
+  const files = PRODUCT.flatMap(filesOf);
 
   it('reads the .ts files of functions/, statemachine/ and cli/', () => {
     for (const file of ['functions/plan.ts', 'statemachine/collector.asl.ts', 'cli/main.ts'])

@@ -4,7 +4,11 @@
  * module is handed what it needs. A module of functions/ or cli/ that reads process.env for itself fails
  * here. packages/ is tooling, not the product, and is not scanned.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { typeScriptFiles } from '@citrix-monitor/tools/shape';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = new URL('../../', import.meta.url);
@@ -18,9 +22,7 @@ const EDGE: Readonly<Record<string, string>> = {
 
 /** Every TypeScript module under `folder`, relative to the repository. */
 const modules = (folder: string): string[] =>
-  readdirSync(new URL(folder, ROOT), { recursive: true, encoding: 'utf8' })
-    .filter((file) => file.endsWith('.ts'))
-    .map((file) => `${folder}${file}`);
+  typeScriptFiles(fileURLToPath(new URL(folder, ROOT))).map((path) => relative(fileURLToPath(ROOT), path));
 
 /** The code of a module, its comments left out: a comment may name process.env. */
 const code = (path: string): string =>

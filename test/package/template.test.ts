@@ -715,6 +715,12 @@ describe('many tenants, as CloudFormation creates it from the packaged template'
     expect(collect.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
     // Every child fails alone: no tolerance is needed, and a child that fails uncaught fails the map.
     expect(collect.ToleratedFailurePercentage ?? 0).toBe(0);
+    // JSONPath throughout: the local runner does not run JSONata, so a state written in it would pass here
+    // and behave otherwise in AWS.
+    const text = JSON.stringify(definition());
+    expect(text).toContain('"QueryLanguage":"JSONPath"');
+    expect(text).not.toContain('"QueryLanguage":"JSONata"');
+    expect(text).not.toMatch(/"\{%/);
     const tenant = collect.ItemProcessor.States.Tenant;
     expect(tenant.Type).toBe('Parallel');
     expect(tenant.Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'Failed' })]);
